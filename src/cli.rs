@@ -1,0 +1,475 @@
+//! The command line: `vigil run`, `vigil cmd`, `vigil replay`. Arguments become a validated
+//! configuration here; the work is done by the pipeline.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Parser, Subcommand};
+
+use crate::command::{Action, CommandOutcome, MissionOp, MissionOutcome, ParamOp, ParamOutcome};
+use crate::link::{LinkAddress, LinkOptions, ReplayPace};
+use crate::mission;
+use crate::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot};
+use crate::status::{notice_line, status_line};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Ground station for peacekeeping observation drones and ground motion sensors"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the ground station on one or more links, recording the session.
+    Run {
+        /// Run without a window, printing a status line each second.
+        #[arg(long)]
+        headless: bool,
+        /// A link: serial:/dev/ttyUSB0:57600, /dev/ttyUSB0:57600, udpin:0.0.0.0:14550,
+        /// udpout:HOST:PORT, tcp:HOST:PORT, tcpin:0.0.0.0:5760 or file:LOG.tlog.
+        #[arg(long = "link", value_name = "ADDR", required = true)]
+        links: Vec<LinkAddress>,
+        /// Session folder for telemetry.tlog (default: a new folder under
+        /// ~/.local/share/vigil/sessions).
+        #[arg(long, value_name = "DIR")]
+        session_dir: Option<PathBuf>,
+        /// Do not record a session.
+        #[arg(long, conflicts_with = "session_dir")]
+        no_record: bool,
+        /// Stop after this many seconds.
+        #[arg(long, value_name = "SECS")]
+        duration: Option<f64>,
+    },
+    /// Perform one action on a vehicle and exit 0 only if it was accepted.
+    Cmd {
+        #[arg(long = "link", value_name = "ADDR", required = true)]
+        links: Vec<LinkAddress>,
+        /// System id of the vehicle (default: the first vehicle heard).
+        #[arg(long, value_name = "SYSID")]
+        target: Option<u8>,
+        /// Seconds to wait for the vehicle's heartbeat.
+        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+        wait: f64,
+        /// Record the exchange in this session folder.
+        #[arg(long, value_name = "DIR")]
+        session_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        action: CmdAction,
+    },
+    /// Feed a recorded tlog through the pipeline.
+    Replay {
+        file: PathBuf,
+        #[arg(long)]
+        headless: bool,
+        /// Replay at this multiple of the recorded pace.
+        #[arg(long, value_name = "X", conflicts_with = "fast", default_value_t = 1.0)]
+        speed: f64,
+        /// Replay as fast as possible, losing nothing.
+        #[arg(long)]
+        fast: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CmdAction {
+    Arm,
+    Disarm {
+        /// Disarm even in flight (ArduPilot's forced disarm).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Change flight mode by name (GUIDED, AUTO, LOITER, RTL, LAND; PX4: Hold, Mission, Return...).
+    Mode {
+        name: String,
+    },
+    /// Take off to an altitude above home.
+    Takeoff {
+        alt_m: f64,
+    },
+    Land,
+    Rtl,
+    /// Fly to a position (altitude above home) and hold.
+    Goto {
+        #[arg(allow_hyphen_values = true)]
+        lat: f64,
+        #[arg(allow_hyphen_values = true)]
+        lon: f64,
+        alt_m: f64,
+    },
+    /// Orbit a position.
+    Orbit {
+        #[arg(allow_hyphen_values = true)]
+        lat: f64,
+        #[arg(allow_hyphen_values = true)]
+        lon: f64,
+        alt_m: f64,
+        radius_m: f64,
+        #[arg(default_value_t = 5.0, allow_hyphen_values = true)]
+        speed_mps: f64,
+    },
+    /// Point the camera at a position (altitude above mean sea level).
+    Roi {
+        #[arg(allow_hyphen_values = true)]
+        lat: f64,
+        #[arg(allow_hyphen_values = true)]
+        lon: f64,
+        alt_msl_m: f64,
+    },
+    /// Upload a mission (.plan or .waypoints).
+    Upload {
+        file: PathBuf,
+    },
+    /// Download the mission into a file (.plan or .waypoints, by extension).
+    Download {
+        file: PathBuf,
+    },
+    /// Clear the vehicle's mission.
+    Clear,
+    /// Fetch all parameters into a NAME VALUE file.
+    Params {
+        file: PathBuf,
+    },
+    /// Set every parameter of a NAME VALUE file (MAVProxy, Mission Planner or QGC format).
+    ParamsLoad {
+        file: PathBuf,
+    },
+    /// Read one parameter, or set it when a value is given.
+    Param {
+        name: String,
+        value: Option<f64>,
+    },
+}
+
+/// Runs the command line; errors are printed with their causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("vigil: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run {
+            headless,
+            links,
+            session_dir,
+            no_record,
+            duration,
+        } => {
+            if !headless {
+                bail!("the console window is not part of this build yet; run with --headless");
+            }
+            let config = PipelineConfig {
+                links,
+                record_default_session: !no_record,
+                session_dir,
+                link_options: LinkOptions::default(),
+            };
+            run_headless(config, duration.map(Duration::from_secs_f64))
+        }
+        Command::Cmd {
+            links,
+            target,
+            wait,
+            session_dir,
+            action,
+        } => {
+            let config = PipelineConfig {
+                links,
+                session_dir,
+                ..PipelineConfig::default()
+            };
+            run_cmd(
+                config,
+                target,
+                Duration::from_secs_f64(wait.max(0.0)),
+                action,
+            )
+        }
+        Command::Replay {
+            file,
+            headless,
+            speed,
+            fast,
+        } => {
+            if !headless {
+                bail!("the console window is not part of this build yet; replay with --headless");
+            }
+            if !(speed.is_finite() && speed > 0.0) {
+                bail!("--speed must be a positive number, not {speed}");
+            }
+            let pace = if fast {
+                ReplayPace::Fast
+            } else {
+                ReplayPace::Speed(speed)
+            };
+            let config = PipelineConfig {
+                links: vec![LinkAddress::File { path: file }],
+                link_options: LinkOptions {
+                    replay: pace,
+                    ..LinkOptions::default()
+                },
+                ..PipelineConfig::default()
+            };
+            run_headless(config, None)
+        }
+    }
+}
+
+/// Installs the Ctrl-C / SIGTERM handler; the flag turns true on either.
+fn stop_flag() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("cannot install the signal handler")?;
+    Ok(stop)
+}
+
+fn run_headless(config: PipelineConfig, duration: Option<Duration>) -> Result<ExitCode> {
+    let stop = stop_flag()?;
+    let pipeline = Pipeline::start(config)?;
+    let station = pipeline.station();
+    if let Some(dir) = &station.snapshot().session_dir {
+        println!("recording to {}", dir.display());
+    }
+    let started = Instant::now();
+    let mut next_status = started;
+    let mut next_notice = 0;
+    loop {
+        let snapshot = station.snapshot();
+        for notice in snapshot.world.notices.since(next_notice) {
+            println!("{}", notice_line(notice));
+        }
+        next_notice = snapshot.world.notices.next_seq();
+        let finished = snapshot.replays_finished();
+        if Instant::now() >= next_status || finished {
+            println!("{}", status_line(&snapshot));
+            next_status += Duration::from_secs(1);
+        }
+        if finished
+            || stop.load(Ordering::SeqCst)
+            || duration.is_some_and(|d| started.elapsed() >= d)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pipeline.shutdown();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Waits for the target vehicle (or the first one heard) and returns its system id.
+fn find_target(station: &GroundStation, target: Option<u8>, wait: Duration) -> Result<u8> {
+    let found = station.wait_for(wait, |s: &Snapshot| match target {
+        Some(sysid) => s.world.vehicles.contains_key(&sysid),
+        None => !s.world.vehicles.is_empty(),
+    });
+    let Some(snapshot) = found else {
+        let what = target.map_or_else(|| "any vehicle".to_owned(), |t| format!("vehicle {t}"));
+        bail!(
+            "no heartbeat from {what} within {:.1} s",
+            wait.as_secs_f64()
+        );
+    };
+    target
+        .or_else(|| snapshot.world.vehicles.keys().next().copied())
+        .ok_or_else(|| anyhow!("no vehicle"))
+}
+
+/// Generous upper bound for one transaction; the engine times out on its own well before.
+const TRANSACTION_LIMIT: Duration = Duration::from_secs(120);
+
+fn run_cmd(
+    config: PipelineConfig,
+    target: Option<u8>,
+    wait: Duration,
+    action: CmdAction,
+) -> Result<ExitCode> {
+    let pipeline = Pipeline::start(config)?;
+    let station = pipeline.station();
+    let result =
+        find_target(&station, target, wait).and_then(|sysid| perform(&station, sysid, action));
+    pipeline.shutdown();
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("vigil: {err:#}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn command(station: &GroundStation, sysid: u8, action: Action) -> Result<String> {
+    let description = format!("{action:?}");
+    let outcome = station
+        .command(sysid, action)?
+        .recv_timeout(TRANSACTION_LIMIT)
+        .map_err(|_| anyhow!("no outcome for {description}"))?;
+    match outcome {
+        CommandOutcome::Accepted => Ok(format!("vehicle {sysid}: {description} accepted")),
+        other => Err(anyhow!("vehicle {sysid}: {description} {other}")),
+    }
+}
+
+fn mission_op(station: &GroundStation, sysid: u8, op: MissionOp) -> Result<MissionOutcome> {
+    station
+        .mission(sysid, op)?
+        .recv_timeout(TRANSACTION_LIMIT)
+        .map_err(|_| anyhow!("no outcome for the mission transfer"))?
+        .map_err(|reason| anyhow!(reason))
+}
+
+fn param_op(station: &GroundStation, sysid: u8, op: ParamOp) -> Result<ParamOutcome> {
+    station
+        .params(sysid, op)?
+        .recv_timeout(TRANSACTION_LIMIT)
+        .map_err(|_| anyhow!("no outcome for the parameter transfer"))?
+        .map_err(|reason| anyhow!(reason))
+}
+
+fn perform(station: &GroundStation, sysid: u8, action: CmdAction) -> Result<String> {
+    match action {
+        CmdAction::Arm => command(station, sysid, Action::Arm),
+        CmdAction::Disarm { force } => command(station, sysid, Action::Disarm { force }),
+        CmdAction::Mode { name } => command(station, sysid, Action::SetMode(name)),
+        CmdAction::Takeoff { alt_m } => {
+            command(station, sysid, Action::Takeoff { alt_rel_m: alt_m })
+        }
+        CmdAction::Land => command(station, sysid, Action::Land),
+        CmdAction::Rtl => command(station, sysid, Action::ReturnToLaunch),
+        CmdAction::Goto { lat, lon, alt_m } => command(
+            station,
+            sysid,
+            Action::Goto {
+                lat_deg: lat,
+                lon_deg: lon,
+                alt_rel_m: alt_m,
+            },
+        ),
+        CmdAction::Orbit {
+            lat,
+            lon,
+            alt_m,
+            radius_m,
+            speed_mps,
+        } => command(
+            station,
+            sysid,
+            Action::Orbit {
+                lat_deg: lat,
+                lon_deg: lon,
+                alt_rel_m: alt_m,
+                radius_m,
+                speed_mps,
+            },
+        ),
+        CmdAction::Roi {
+            lat,
+            lon,
+            alt_msl_m,
+        } => command(
+            station,
+            sysid,
+            Action::PointGimbal {
+                lat_deg: lat,
+                lon_deg: lon,
+                alt_msl_m,
+            },
+        ),
+        CmdAction::Upload { file } => {
+            let plan = mission::load_mission(&file)?;
+            match mission_op(station, sysid, MissionOp::Upload(plan))? {
+                MissionOutcome::Uploaded { items } => Ok(format!(
+                    "vehicle {sysid}: uploaded {items} mission items from {}",
+                    file.display()
+                )),
+                other => Err(anyhow!("unexpected outcome {other:?}")),
+            }
+        }
+        CmdAction::Download { file } => match mission_op(station, sysid, MissionOp::Download)? {
+            MissionOutcome::Downloaded(plan) => {
+                mission::save_mission(&file, &plan)?;
+                Ok(format!(
+                    "vehicle {sysid}: downloaded {} mission items into {}",
+                    plan.items.len(),
+                    file.display()
+                ))
+            }
+            other => Err(anyhow!("unexpected outcome {other:?}")),
+        },
+        CmdAction::Clear => mission_op(station, sysid, MissionOp::Clear)
+            .map(|_| format!("vehicle {sysid}: mission cleared")),
+        CmdAction::Params { file } => match param_op(station, sysid, ParamOp::FetchAll)? {
+            ParamOutcome::All(params) => {
+                let pairs: Vec<(String, f32)> = params
+                    .iter()
+                    .map(|p| (p.name.clone(), p.value as f32))
+                    .collect();
+                mission::save_params(&file, &pairs)?;
+                Ok(format!(
+                    "vehicle {sysid}: {} parameters saved to {}",
+                    pairs.len(),
+                    file.display()
+                ))
+            }
+            ParamOutcome::One(_) => Err(anyhow!("unexpected single parameter")),
+        },
+        CmdAction::ParamsLoad { file } => load_params(station, sysid, &file),
+        CmdAction::Param { name, value } => {
+            let op = match value {
+                Some(value) => ParamOp::Set(name, value),
+                None => ParamOp::Read(name),
+            };
+            match param_op(station, sysid, op)? {
+                ParamOutcome::One(param) => Ok(format!("{} {}", param.name, param.value)),
+                ParamOutcome::All(_) => Err(anyhow!("unexpected parameter list")),
+            }
+        }
+    }
+}
+
+fn load_params(station: &GroundStation, sysid: u8, file: &Path) -> Result<String> {
+    let params = mission::load_params(file)?;
+    let mut failures = Vec::new();
+    for (name, value) in &params {
+        if let Err(err) = param_op(
+            station,
+            sysid,
+            ParamOp::Set(name.clone(), f64::from(*value)),
+        ) {
+            eprintln!("vigil: {name}: {err:#}");
+            failures.push(name.clone());
+        }
+    }
+    if failures.is_empty() {
+        Ok(format!(
+            "vehicle {sysid}: {} parameters set from {}",
+            params.len(),
+            file.display()
+        ))
+    } else {
+        Err(anyhow!(
+            "{} of {} parameters were not set: {}",
+            failures.len(),
+            params.len(),
+            failures.join(", ")
+        ))
+    }
+}

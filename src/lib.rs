@@ -1,0 +1,20 @@
+//! Vigil: a ground station for peacekeeping observation drones and ground motion sensors.
+//!
+//! The data flow (see ARCHITECTURE.md): [`link`] tasks read bytes from serial, UDP, TCP or a
+//! recorded tlog and parse them with [`protocol`]; the [`pipeline`] carries decoded frames to
+//! one owner thread that updates the [`world`] model and the [`command`] engine and publishes
+//! snapshots; [`session`] records every frame. [`mission`] reads and writes the mission and
+//! parameter files of other ground stations; [`sim`] is a simulated vehicle for tests and demos.
+
+pub mod cli;
+pub mod command;
+pub mod dialect;
+pub mod link;
+pub mod mission;
+pub mod pipeline;
+pub mod protocol;
+pub mod session;
+pub mod sim;
+pub mod status;
+pub mod time;
+pub mod world;

@@ -1,0 +1,190 @@
+//! Per-link statistics, written by the link's task and read by anyone: byte and frame
+//! counts, CRC and parse errors, and packet loss per sender from MAVLink sequence gaps.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::time::TimeUs;
+
+/// Where a link is in its life.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LinkState {
+    /// Opening the device, binding or dialling.
+    #[default]
+    Connecting,
+    /// Bytes can flow.
+    Up,
+    /// The device or peer is gone; retrying after a backoff. Holds the reason.
+    Retrying(String),
+    /// A replay reached the end of its file.
+    Finished,
+    /// The link cannot work (bad address, permission denied); holds the reason.
+    Failed(String),
+}
+
+impl LinkState {
+    pub fn label(&self) -> &str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Up => "up",
+            Self::Retrying(_) => "retrying",
+            Self::Finished => "finished",
+            Self::Failed(_) => "failed",
+        }
+    }
+}
+
+/// Sequence tracking for one sender (system and component id) on one link.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SenderStats {
+    pub received: u64,
+    /// Frames missing from the sequence numbers (a gap of n means n frames lost).
+    pub lost: u64,
+    pub last_seq: u8,
+}
+
+impl SenderStats {
+    /// Loss as a fraction of what the sender sent.
+    pub fn loss_ratio(&self) -> f64 {
+        let sent = self.received + self.lost;
+        if sent == 0 {
+            0.0
+        } else {
+            self.lost as f64 / sent as f64
+        }
+    }
+
+    fn observe(&mut self, seq: u8) {
+        if self.received > 0 {
+            let gap = seq.wrapping_sub(self.last_seq.wrapping_add(1));
+            // A gap of more than half the sequence space is a reordered or duplicated frame
+            // (or a sender reboot), not 200 frames lost: do not count it as loss.
+            if gap < 128 {
+                self.lost += u64::from(gap);
+            }
+        }
+        self.received += 1;
+        self.last_seq = seq;
+    }
+}
+
+/// Counters shared between a link's task and its readers.
+#[derive(Debug, Default)]
+pub struct LinkStats {
+    pub bytes_rx: AtomicU64,
+    pub bytes_tx: AtomicU64,
+    pub frames_rx: AtomicU64,
+    pub frames_tx: AtomicU64,
+    pub crc_errors: AtomicU64,
+    /// Frames with an id the dialect does not know, or payloads that do not decode.
+    pub parse_errors: AtomicU64,
+    /// Outgoing frames dropped because the link's send queue was full.
+    pub tx_dropped: AtomicU64,
+    /// Times the link was (re)opened.
+    pub connects: AtomicU64,
+    last_heard_us: AtomicU64,
+    state: Mutex<LinkState>,
+    senders: Mutex<BTreeMap<(u8, u8), SenderStats>>,
+}
+
+/// A consistent copy of a link's statistics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkStatsSnapshot {
+    pub bytes_rx: u64,
+    pub bytes_tx: u64,
+    pub frames_rx: u64,
+    pub frames_tx: u64,
+    pub crc_errors: u64,
+    pub parse_errors: u64,
+    pub tx_dropped: u64,
+    pub connects: u64,
+    pub last_heard: Option<TimeUs>,
+    pub state: LinkState,
+    pub senders: BTreeMap<(u8, u8), SenderStats>,
+}
+
+impl LinkStatsSnapshot {
+    /// Loss over all senders on the link.
+    pub fn loss_ratio(&self) -> f64 {
+        let (received, lost) = self
+            .senders
+            .values()
+            .fold((0, 0), |(r, l), s| (r + s.received, l + s.lost));
+        if received + lost == 0 {
+            0.0
+        } else {
+            lost as f64 / (received + lost) as f64
+        }
+    }
+}
+
+impl LinkStats {
+    pub fn add(counter: &AtomicU64, amount: u64) {
+        counter.fetch_add(amount, Ordering::Relaxed);
+    }
+
+    pub fn set_state(&self, state: LinkState) {
+        if let Ok(mut current) = self.state.lock() {
+            *current = state;
+        }
+    }
+
+    pub fn state(&self) -> LinkState {
+        self.state.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Records a valid frame from `sender` with sequence number `seq`, heard at `now`.
+    pub fn observe_frame(&self, sender: (u8, u8), seq: u8, now: TimeUs) {
+        Self::add(&self.frames_rx, 1);
+        self.last_heard_us.store(now.0, Ordering::Relaxed);
+        if let Ok(mut senders) = self.senders.lock() {
+            senders.entry(sender).or_default().observe(seq);
+        }
+    }
+
+    pub fn snapshot(&self) -> LinkStatsSnapshot {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let last_heard = get(&self.last_heard_us);
+        LinkStatsSnapshot {
+            bytes_rx: get(&self.bytes_rx),
+            bytes_tx: get(&self.bytes_tx),
+            frames_rx: get(&self.frames_rx),
+            frames_tx: get(&self.frames_tx),
+            crc_errors: get(&self.crc_errors),
+            parse_errors: get(&self.parse_errors),
+            tx_dropped: get(&self.tx_dropped),
+            connects: get(&self.connects),
+            last_heard: (last_heard > 0).then_some(TimeUs(last_heard)),
+            state: self.state(),
+            senders: self.senders.lock().map(|s| s.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_gaps_count_as_loss_across_wraparound() {
+        let mut sender = SenderStats::default();
+        for seq in [250u8, 251, 253, 254, 255, 0, 3] {
+            sender.observe(seq);
+        }
+        // Missing: 252, 1, 2.
+        assert_eq!(sender.lost, 3);
+        assert_eq!(sender.received, 7);
+        assert!((sender.loss_ratio() - 0.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn duplicates_and_reordering_are_not_counted_as_loss() {
+        let mut sender = SenderStats::default();
+        for seq in [10u8, 11, 11, 13, 12] {
+            sender.observe(seq);
+        }
+        // 11 repeated (gap 255: ignored), 12 missing when 13 came (1 lost), 12 late (ignored).
+        assert_eq!(sender.lost, 1);
+    }
+}

@@ -1,0 +1,534 @@
+//! The pipeline's owner: starts the I/O runtime, the links, the recorder and the world thread
+//! (`vigil-world`), which alone updates the world model and the command engine and publishes
+//! an immutable [`Snapshot`] after each batch. Clients hold a [`GroundStation`]: they read the
+//! latest snapshot without blocking anyone and send requests whose answers come back on
+//! channels of their own.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use crossbeam_channel::{Receiver, Sender, bounded, select};
+
+use super::latency::LatencyHistogram;
+use super::{
+    Inbound, Ingress, LinkId, PipelineCounters, RECORDER_QUEUE_CAPACITY, REQUEST_QUEUE_CAPACITY,
+    WORLD_QUEUE_CAPACITY,
+};
+use crate::command::{
+    Action, CommandEngine, CommandOutcome, MissionOp, MissionOutcome, Outgoing, ParamOp,
+    ParamOutcome, Request,
+};
+use crate::link::{LinkAddress, LinkHandle, LinkOptions, LinkStatsSnapshot, spawn_link};
+use crate::protocol::{FrameEncoder, GCS_COMPONENT_ID, GCS_SYSTEM_ID, MavMessage, MavVersion, mav};
+use crate::session::recorder::Recorder;
+use crate::session::{self, SessionMeta};
+use crate::time::{MonoClock, TimeUs};
+use crate::world::World;
+
+/// How often the world thread ages health and retries commands.
+pub const TICK_PERIOD: Duration = Duration::from_millis(100);
+/// How often the ground station's own HEARTBEAT goes out on live links.
+pub const GCS_HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
+/// Inbound items handled before a snapshot is published, at most.
+const MAX_BATCH: usize = 1024;
+/// Link statistics are copied into snapshots at most this often.
+const LINK_STATS_PERIOD: Duration = Duration::from_millis(200);
+
+/// Errors starting or using the pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("cannot start the I/O runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Session(#[from] session::SessionError),
+    #[error(transparent)]
+    Recorder(#[from] session::recorder::RecorderError),
+    #[error("cannot start link {address}: {source}")]
+    Link {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start the world thread: {0}")]
+    Thread(std::io::Error),
+    #[error("the ground station has shut down")]
+    Closed,
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineConfig {
+    pub links: Vec<LinkAddress>,
+    /// Record into this session folder (created if needed). `None`: do not record.
+    pub session_dir: Option<PathBuf>,
+    /// Record into a new folder under the default sessions root (ignored if `session_dir`).
+    pub record_default_session: bool,
+    pub link_options: LinkOptions,
+}
+
+/// A link as the snapshot shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkView {
+    pub id: LinkId,
+    pub address: LinkAddress,
+    pub stats: LinkStatsSnapshot,
+}
+
+/// What the pipeline had to do to keep up.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PipelineView {
+    pub coalesced: u64,
+    pub dropped: u64,
+    pub world_waits: u64,
+    pub recorder_waits: u64,
+    pub queued: usize,
+    pub latency_p50: Option<Duration>,
+    pub latency_p99: Option<Duration>,
+    pub latency_samples: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecorderView {
+    pub path: PathBuf,
+    pub records: u64,
+    pub bytes: u64,
+    pub write_errors: u64,
+    pub dropped: u64,
+}
+
+/// An immutable picture of everything, published by the world thread.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Increases with each publication.
+    pub seq: u64,
+    pub world: World,
+    pub links: Vec<LinkView>,
+    pub pipeline: PipelineView,
+    pub recorder: Option<RecorderView>,
+    pub session_dir: Option<PathBuf>,
+}
+
+impl Snapshot {
+    /// True when every link is a replay that has reached its end (all frames are applied:
+    /// the end-of-file event travels behind the last frame).
+    pub fn replays_finished(&self) -> bool {
+        !self.links.is_empty()
+            && self.links.iter().all(|l| {
+                l.address.is_replay()
+                    && matches!(
+                        l.stats.state,
+                        crate::link::LinkState::Finished | crate::link::LinkState::Failed(_)
+                    )
+            })
+    }
+}
+
+/// A client's handle on the running ground station. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct GroundStation {
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    requests: Sender<Request>,
+}
+
+impl GroundStation {
+    /// The latest snapshot; never blocks.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Polls snapshots until `ready` holds or `timeout` passes (for command-line tools and
+    /// tests; the console reads one snapshot per frame instead).
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        ready: impl Fn(&Snapshot) -> bool,
+    ) -> Option<Arc<Snapshot>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let snapshot = self.snapshot();
+            if ready(&snapshot) {
+                return Some(snapshot);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn send(&self, request: Request) -> Result<(), PipelineError> {
+        self.requests
+            .try_send(request)
+            .map_err(|_| PipelineError::Closed)
+    }
+
+    /// Sends a command; the outcome arrives on the returned channel.
+    pub fn command(
+        &self,
+        target: u8,
+        action: Action,
+    ) -> Result<Receiver<CommandOutcome>, PipelineError> {
+        let (reply, outcome) = bounded(1);
+        self.send(Request::Command {
+            target,
+            action,
+            reply,
+        })?;
+        Ok(outcome)
+    }
+
+    pub fn mission(
+        &self,
+        target: u8,
+        op: MissionOp,
+    ) -> Result<Receiver<Result<MissionOutcome, String>>, PipelineError> {
+        let (reply, outcome) = bounded(1);
+        self.send(Request::Mission { target, op, reply })?;
+        Ok(outcome)
+    }
+
+    pub fn params(
+        &self,
+        target: u8,
+        op: ParamOp,
+    ) -> Result<Receiver<Result<ParamOutcome, String>>, PipelineError> {
+        let (reply, outcome) = bounded(1);
+        self.send(Request::Params { target, op, reply })?;
+        Ok(outcome)
+    }
+}
+
+/// The running pipeline. Dropping it without [`Pipeline::shutdown`] still stops everything.
+pub struct Pipeline {
+    station: GroundStation,
+    runtime: Option<tokio::runtime::Runtime>,
+    world_thread: Option<JoinHandle<()>>,
+    recorder: Option<Recorder>,
+}
+
+impl Pipeline {
+    pub fn start(config: PipelineConfig) -> Result<Self, PipelineError> {
+        let clock = MonoClock::new();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("vigil-io")
+            .enable_all()
+            .build()
+            .map_err(PipelineError::Runtime)?;
+
+        let session_dir = match (&config.session_dir, config.record_default_session) {
+            (Some(dir), _) => Some(dir.clone()),
+            (None, true) => Some(
+                session::default_sessions_root()
+                    .join(session::utc_string(clock.now()).replace(':', "")),
+            ),
+            (None, false) => None,
+        };
+        let (recorder, recorder_tx) = match &session_dir {
+            Some(dir) => {
+                let meta = SessionMeta {
+                    vigil_version: env!("CARGO_PKG_VERSION"),
+                    started_utc: session::utc_string(clock.now()),
+                    started_unix_us: clock.now().0,
+                    links: config.links.iter().map(ToString::to_string).collect(),
+                };
+                let dir = session::create_session_dir(Some(dir), &meta)?;
+                let (tx, rx) = bounded(RECORDER_QUEUE_CAPACITY);
+                (
+                    Some(Recorder::start(&dir.join(session::TLOG_FILE), rx)?),
+                    Some(tx),
+                )
+            }
+            None => (None, None),
+        };
+
+        let (inbound_tx, inbound_rx) = bounded(WORLD_QUEUE_CAPACITY);
+        let counters = Arc::new(PipelineCounters::default());
+        let ingress = Ingress::new(inbound_tx, recorder_tx, counters.clone());
+        let mut links = Vec::with_capacity(config.links.len());
+        for (index, address) in config.links.iter().enumerate() {
+            let id = LinkId(u16::try_from(index).unwrap_or(u16::MAX));
+            let handle = spawn_link(
+                runtime.handle(),
+                id,
+                address.clone(),
+                &ingress,
+                clock,
+                config.link_options,
+            )
+            .map_err(|source| PipelineError::Link {
+                address: address.to_string(),
+                source,
+            })?;
+            links.push(handle);
+        }
+        drop(ingress);
+
+        let snapshot = Arc::new(ArcSwap::from_pointee(Snapshot {
+            session_dir: session_dir.clone(),
+            ..Snapshot::default()
+        }));
+        let (requests_tx, requests_rx) = bounded(REQUEST_QUEUE_CAPACITY);
+        let replay_only =
+            !config.links.is_empty() && config.links.iter().all(LinkAddress::is_replay);
+        let owner = Owner {
+            world: World::new(),
+            engine: CommandEngine::new(),
+            encoders: links
+                .iter()
+                .map(|_| FrameEncoder::new(GCS_SYSTEM_ID, GCS_COMPONENT_ID))
+                .collect(),
+            link_versions: vec![MavVersion::V2; links.len()],
+            links,
+            inbound: inbound_rx,
+            requests: requests_rx,
+            counters,
+            recorder_stats: recorder.as_ref().map(|r| (r.path.clone(), r.stats.clone())),
+            snapshot: snapshot.clone(),
+            session_dir,
+            clock,
+            replay_only,
+            latency: LatencyHistogram::default(),
+            unpublished: Vec::with_capacity(MAX_BATCH),
+            seq: 0,
+            link_views: Vec::new(),
+            link_views_at: None,
+        };
+        let world_thread = std::thread::Builder::new()
+            .name("vigil-world".into())
+            .spawn(move || owner.run())
+            .map_err(PipelineError::Thread)?;
+        Ok(Self {
+            station: GroundStation {
+                snapshot,
+                requests: requests_tx,
+            },
+            runtime: Some(runtime),
+            world_thread: Some(world_thread),
+            recorder,
+        })
+    }
+
+    pub fn station(&self) -> GroundStation {
+        self.station.clone()
+    }
+
+    /// Stops the links and the world thread, then lets the recorder write what it holds.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self
+            .station
+            .requests
+            .send_timeout(Request::Shutdown, Duration::from_secs(1));
+        if let Some(thread) = self.world_thread.take() {
+            let _ = thread.join();
+        }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(2));
+        }
+        if let Some(recorder) = self.recorder.take() {
+            recorder.join();
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The world thread's state.
+struct Owner {
+    world: World,
+    engine: CommandEngine,
+    links: Vec<LinkHandle>,
+    encoders: Vec<FrameEncoder>,
+    /// The MAVLink version last heard on each link, used for the GCS heartbeat.
+    link_versions: Vec<MavVersion>,
+    inbound: Receiver<Inbound>,
+    requests: Receiver<Request>,
+    counters: Arc<PipelineCounters>,
+    recorder_stats: Option<(PathBuf, Arc<session::recorder::RecorderStats>)>,
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    session_dir: Option<PathBuf>,
+    clock: MonoClock,
+    /// Only replays: time is the messages' own clock, and nothing is sent.
+    replay_only: bool,
+    latency: LatencyHistogram,
+    /// Receive instants of frames applied since the last publication.
+    unpublished: Vec<Instant>,
+    seq: u64,
+    link_views: Vec<LinkView>,
+    link_views_at: Option<Instant>,
+}
+
+impl Owner {
+    fn now(&self) -> TimeUs {
+        if self.replay_only {
+            self.world.time
+        } else {
+            self.clock.now()
+        }
+    }
+
+    fn run(mut self) {
+        let mut out = Vec::new();
+        let mut next_tick = Instant::now();
+        let mut next_heartbeat = Instant::now();
+        let mut dirty = true;
+        loop {
+            let timeout = next_tick.saturating_duration_since(Instant::now());
+            select! {
+                recv(self.inbound) -> item => match item {
+                    Ok(item) => { self.handle(item, &mut out); dirty = true; }
+                    Err(_) => if self.replay_only { break } else { std::thread::sleep(TICK_PERIOD) },
+                },
+                recv(self.requests) -> request => match request {
+                    Ok(Request::Shutdown) | Err(_) => break,
+                    Ok(request) => { let now = self.now(); self.engine.request(request, &self.world, now, &mut out); }
+                },
+                default(timeout) => {}
+            }
+            for _ in 0..MAX_BATCH {
+                let Ok(item) = self.inbound.try_recv() else {
+                    break;
+                };
+                self.handle(item, &mut out);
+                dirty = true;
+            }
+            let wall = Instant::now();
+            if wall >= next_tick {
+                let now = self.now();
+                self.world.tick(now);
+                self.engine.tick(now, &mut out);
+                next_tick = wall + TICK_PERIOD;
+                dirty = true;
+            }
+            if !self.replay_only && wall >= next_heartbeat {
+                self.queue_heartbeats(&mut out);
+                next_heartbeat = wall + GCS_HEARTBEAT_PERIOD;
+            }
+            self.send_all(&mut out);
+            if dirty {
+                self.publish();
+                dirty = false;
+            }
+        }
+        self.publish();
+    }
+
+    fn handle(&mut self, item: Inbound, out: &mut Vec<Outgoing>) {
+        match item {
+            Inbound::Frame(envelope) => {
+                self.world.apply(&envelope);
+                if let Some(version) = self.link_versions.get_mut(usize::from(envelope.link.0)) {
+                    *version = envelope.frame.version();
+                }
+                let now = self.now();
+                self.engine.on_message(&envelope, now, out);
+                self.unpublished.push(envelope.rx.mono);
+            }
+            Inbound::Link(event) => {
+                let address = self
+                    .links
+                    .get(usize::from(event.link.0))
+                    .map(|l| l.address.to_string())
+                    .unwrap_or_default();
+                self.world.on_link_event(&event, &address);
+                self.link_views_at = None;
+            }
+        }
+    }
+
+    fn queue_heartbeats(&self, out: &mut Vec<Outgoing>) {
+        let heartbeat = MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
+            custom_mode: 0,
+            mavtype: mav::MavType::MAV_TYPE_GCS,
+            autopilot: mav::MavAutopilot::MAV_AUTOPILOT_INVALID,
+            base_mode: mav::MavModeFlag::empty(),
+            system_status: mav::MavState::MAV_STATE_ACTIVE,
+            mavlink_version: 3,
+        });
+        for (link, version) in self.links.iter().zip(&self.link_versions) {
+            if !link.address.is_replay() {
+                out.push(Outgoing {
+                    link: link.id,
+                    version: *version,
+                    message: heartbeat.clone(),
+                });
+            }
+        }
+    }
+
+    fn send_all(&mut self, out: &mut Vec<Outgoing>) {
+        for outgoing in out.drain(..) {
+            let index = usize::from(outgoing.link.0);
+            let (Some(link), Some(encoder)) = (self.links.get(index), self.encoders.get_mut(index))
+            else {
+                continue;
+            };
+            // Encoding only fails for a v2-only message on a v1 route, which Route avoids.
+            if let Ok(frame) = encoder.encode(&outgoing.message, outgoing.version) {
+                link.send(frame);
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        let published = Instant::now();
+        for rx in self.unpublished.drain(..) {
+            self.latency.record(published.saturating_duration_since(rx));
+        }
+        if self
+            .link_views_at
+            .is_none_or(|at| published.duration_since(at) >= LINK_STATS_PERIOD)
+        {
+            self.link_views = self
+                .links
+                .iter()
+                .map(|l| LinkView {
+                    id: l.id,
+                    address: l.address.clone(),
+                    stats: l.stats.snapshot(),
+                })
+                .collect();
+            self.link_views_at = Some(published);
+        }
+        let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        self.seq += 1;
+        let snapshot = Snapshot {
+            seq: self.seq,
+            world: self.world.clone(),
+            links: self.link_views.clone(),
+            pipeline: PipelineView {
+                coalesced: get(&self.counters.coalesced),
+                dropped: get(&self.counters.dropped),
+                world_waits: get(&self.counters.world_waits),
+                recorder_waits: get(&self.counters.recorder_waits),
+                queued: self.inbound.len(),
+                latency_p50: self.latency.quantile(0.5),
+                latency_p99: self.latency.quantile(0.99),
+                latency_samples: self.latency.count(),
+            },
+            recorder: self
+                .recorder_stats
+                .as_ref()
+                .map(|(path, stats)| RecorderView {
+                    path: path.clone(),
+                    records: get(&stats.records),
+                    bytes: get(&stats.bytes),
+                    write_errors: get(&stats.write_errors),
+                    dropped: get(&stats.dropped),
+                }),
+            session_dir: self.session_dir.clone(),
+        };
+        self.snapshot.store(Arc::new(snapshot));
+    }
+}

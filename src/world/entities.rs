@@ -1,0 +1,258 @@
+//! What the world model knows about each drone and sensor node. Plain data in SI units with
+//! the unit and frame in each name; degrees only for latitude and longitude.
+
+use std::borrow::Cow;
+
+use crate::pipeline::LinkId;
+use crate::protocol::MavVersion;
+use crate::protocol::modes::Firmware;
+use crate::time::TimeUs;
+
+/// How recently an entity was heard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Health {
+    /// Heard within [`super::STALE_AFTER`].
+    Fresh,
+    /// Silent for longer than [`super::STALE_AFTER`].
+    Stale,
+    /// Silent for longer than [`super::LOST_AFTER`].
+    Lost,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Fresh => "ok",
+            Self::Stale => "stale",
+            Self::Lost => "LOST",
+        }
+    }
+}
+
+/// A point on the WGS84 ellipsoid with an altitude above mean sea level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoPoint {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub alt_msl_m: f64,
+}
+
+/// The kind of airframe, from HEARTBEAT's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Airframe {
+    Multirotor,
+    FixedWing,
+    Vtol,
+    Helicopter,
+    Ground,
+    Other,
+}
+
+/// A vehicle's position report (GLOBAL_POSITION_INT).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub alt_msl_m: f64,
+    pub alt_rel_home_m: f64,
+    /// Velocity north, east, down.
+    pub vel_ned_mps: [f64; 3],
+    /// Heading over true north, if the vehicle reported one.
+    pub heading_rad: Option<f64>,
+    pub time: TimeUs,
+}
+
+/// Attitude of the vehicle's body (ATTITUDE), Euler angles in the NED frame.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Attitude {
+    pub roll_rad: f64,
+    pub pitch_rad: f64,
+    pub yaw_rad: f64,
+    pub time: TimeUs,
+}
+
+/// Speeds and throttle (VFR_HUD).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Hud {
+    pub airspeed_mps: f64,
+    pub groundspeed_mps: f64,
+    pub climb_mps: f64,
+    pub throttle_pct: f64,
+}
+
+/// The main battery, from SYS_STATUS and BATTERY_STATUS (id 0).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Battery {
+    pub voltage_v: Option<f64>,
+    pub current_a: Option<f64>,
+    pub remaining_pct: Option<f64>,
+}
+
+/// GPS receiver state (GPS_RAW_INT).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Gps {
+    /// GPS_FIX_TYPE: 0-1 no fix, 2 2D, 3 3D, 4 DGPS, 5-6 RTK.
+    pub fix_type: u8,
+    pub satellites: Option<u8>,
+    pub hdop: Option<f64>,
+}
+
+/// Where the gimbal points (GIMBAL_DEVICE_ATTITUDE_STATUS or ArduPilot's MOUNT_STATUS).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Gimbal {
+    pub roll_rad: f64,
+    pub pitch_rad: f64,
+    pub yaw_rad: f64,
+    /// True when `yaw_rad` is over true north, false when relative to the vehicle's nose.
+    pub yaw_is_earth_frame: bool,
+}
+
+/// The camera's field of view and where its centre meets the ground (CAMERA_FOV_STATUS).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CameraFov {
+    pub hfov_rad: f64,
+    pub vfov_rad: f64,
+    pub image_centre: Option<(f64, f64)>,
+}
+
+/// A drone (or any vehicle with an autopilot).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vehicle {
+    pub sysid: u8,
+    pub compid: u8,
+    /// The link it was last heard on: commands go back that way.
+    pub link: LinkId,
+    /// The MAVLink version it speaks; replies use the same.
+    pub mavlink_version: MavVersion,
+    pub firmware: Firmware,
+    pub airframe: Airframe,
+    pub mav_type: u32,
+    pub armed: bool,
+    /// MAV_STATE (standby, active, critical, emergency...), by name.
+    pub system_status: Cow<'static, str>,
+    pub custom_mode: u32,
+    pub mode: Cow<'static, str>,
+    pub health: Health,
+    pub first_heard: TimeUs,
+    pub last_heartbeat: TimeUs,
+    pub position: Option<Position>,
+    pub attitude: Option<Attitude>,
+    pub hud: Option<Hud>,
+    pub battery: Battery,
+    pub gps: Gps,
+    pub home: Option<GeoPoint>,
+    pub gimbal: Option<Gimbal>,
+    pub camera: Option<CameraFov>,
+    /// Onboard sensors that are present, enabled and unhealthy (SYS_STATUS bits).
+    pub unhealthy_sensors: u32,
+    pub mission_current_seq: Option<u16>,
+    pub mission_last_reached_seq: Option<u16>,
+    pub detections: u64,
+}
+
+/// What a sensor node senses with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SensorKind {
+    Unknown,
+    Seismic,
+    Pir,
+    Radar,
+    Acoustic,
+    Camera,
+}
+
+impl SensorKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Seismic => "seismic",
+            Self::Pir => "PIR",
+            Self::Radar => "radar",
+            Self::Acoustic => "acoustic",
+            Self::Camera => "camera",
+        }
+    }
+}
+
+/// Health flags a node reports (VIGIL_SENSOR_FLAGS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SensorFlags {
+    pub tamper: bool,
+    pub sensor_fault: bool,
+    pub gps_fault: bool,
+    pub low_battery: bool,
+    pub radio_fault: bool,
+}
+
+/// A ground motion-sensor node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensorNode {
+    pub sysid: u8,
+    pub compid: u8,
+    pub link: LinkId,
+    pub kind: SensorKind,
+    pub position: Option<GeoPoint>,
+    pub sensing_radius_m: Option<f64>,
+    /// Direction the sensor faces over true north, for directional sensors.
+    pub boresight_rad: Option<f64>,
+    pub fov_rad: Option<f64>,
+    pub voltage_v: Option<f64>,
+    pub battery_pct: Option<f64>,
+    pub flags: SensorFlags,
+    pub health: Health,
+    pub first_heard: TimeUs,
+    pub last_heard: TimeUs,
+    /// Detections received, and those missing from the node's detection_id sequence.
+    pub detections: u64,
+    pub detections_missed: u64,
+    pub last_detection_id: Option<u32>,
+    pub last_detection: Option<TimeUs>,
+}
+
+/// The target class a sensor suggests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassHint {
+    Unknown,
+    Person,
+    Vehicle,
+    Animal,
+}
+
+/// What a detection measured; angles in radians clockwise from true north.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measurement {
+    /// Something in the sensor's zone.
+    Presence { zone_id: u8 },
+    Bearing {
+        bearing_rad: f64,
+        bearing_std_rad: f64,
+    },
+    RangeBearing {
+        range_m: f64,
+        range_std_m: f64,
+        bearing_rad: f64,
+        bearing_std_rad: f64,
+    },
+    Position {
+        lat_deg: f64,
+        lon_deg: f64,
+        horiz_std_m: f64,
+    },
+}
+
+/// One detection, as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    pub sysid: u8,
+    pub compid: u8,
+    pub received: TimeUs,
+    pub sensor_time_us: u64,
+    pub detection_id: u32,
+    pub sensor_kind: SensorKind,
+    pub measurement: Measurement,
+    pub confidence: f64,
+    pub class: ClassHint,
+    pub count: u8,
+    /// Where the sensor was when it detected (node position or drone position).
+    pub sensor_position: Option<GeoPoint>,
+}
