@@ -13,8 +13,9 @@
 //!
 //! # What is measured
 //! Stages 1 to 3 run on the calling thread only (one core), in process, on the bytes of the
-//! file already in memory; each is the best of `VIGIL_BENCH_REPEAT` (default 5) passes over
-//! the whole file:
+//! file already in memory. Each is timed in `VIGIL_BENCH_REPEAT` (default 5) samples of at
+//! least 100 ms, each of as many whole passes over the file as fit (a pass takes a few ms),
+//! and reports the best sample's time per pass:
 //!
 //! 1. **parse**: `TlogReader` over the bytes: record framing, MAVLink framing and CRC
 //!    (frames/s);
@@ -28,8 +29,9 @@
 //!    (messages/s end to end), with the pipeline's own latency from a frame's arrival (read
 //!    from the file) to the snapshot that first holds it, p50 and p99. In a fast replay the
 //!    reader runs ahead of the world thread, so this latency includes waiting in the world
-//!    queue (up to `WORLD_QUEUE_CAPACITY` frames): an upper bound of the latency at live
-//!    rates. Also run `VIGIL_BENCH_REPEAT` times; the fastest run is reported;
+//!    queue (up to `WORLD_QUEUE_CAPACITY` frames), which links at live rates rarely see.
+//!    Run `VIGIL_BENCH_REPEAT` times; the fastest run is reported, and every run's figures
+//!    are shown (the first is usually slower: threads and caches are cold);
 //! 5. **pymavlink**: `benches/pymavlink_decode.py FILE --repeat N` (parse + decode of every
 //!    record, best of N) and the ratio of stage 2 to it.
 //!
@@ -47,7 +49,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use vigil::link::{LinkAddress, LinkOptions, ReplayPace};
 use vigil::pipeline::{Envelope, LinkId, Pipeline, PipelineConfig, RxStamp, Snapshot};
 use vigil::session::tlog::TlogReader;
@@ -58,8 +60,11 @@ use vigil::world::World;
 /// generator's default of 20).
 const VEHICLES: u32 = 10;
 const SECONDS: u32 = 60;
-/// Passes per stage when `VIGIL_BENCH_REPEAT` is not set.
+/// Samples per stage (and replays, and pymavlink passes) when `VIGIL_BENCH_REPEAT` is not set.
 const DEFAULT_REPEAT: usize = 5;
+/// The shortest timed sample of an in-process stage: a pass over the recording takes a few
+/// milliseconds, too short to time alone on a shared machine.
+const MIN_SAMPLE: Duration = Duration::from_millis(100);
 /// The world thread ages health this often (`pipeline::owner::TICK_PERIOD`), here in
 /// message time.
 const TICK_PERIOD: Duration = Duration::from_millis(100);
@@ -68,7 +73,17 @@ const SNAPSHOT_EVERY: u64 = 1024;
 /// A replay that has not finished by then is reported as stuck.
 const REPLAY_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("benches/pipeline.rs: error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let repeat = repeat_from_env()?;
     let python = venv_python(repo)?;
@@ -79,7 +94,7 @@ fn main() -> Result<()> {
     let bytes = std::fs::read(&tlog).with_context(|| format!("cannot read {}", tlog.display()))?;
     ensure!(!bytes.is_empty(), "{} is empty", tlog.display());
     eprintln!(
-        "bench: {} ({} bytes), best of {repeat}",
+        "bench: {} ({} bytes), {repeat} samples per stage",
         tlog.display(),
         bytes.len()
     );
@@ -95,13 +110,20 @@ fn main() -> Result<()> {
         world.counts
     );
     let counts = decode.counts;
-    let pipeline = pipeline_runs(&tlog, repeat, counts)?;
+    let pipeline_all = pipeline_runs(&tlog, repeat, counts)?;
+    let pipeline = *pipeline_all
+        .iter()
+        .min_by_key(|run| run.wall)
+        .context("no pipeline run")?;
     let pymavlink = run_pymavlink(repo, &python, &tlog, repeat)?;
     let reference = pymavlink.messages - pymavlink.bad_data;
     ensure!(
         counts.messages == reference,
-        "Vigil decoded {} messages, pymavlink {} ({} messages, {} BAD_DATA)",
+        "Vigil decoded {} messages ({} records skipped), pymavlink {} ({} messages less {} \
+         BAD_DATA). Note: pymavlink also counts frames whose message id is not in the dialect, \
+         without a CRC check, as UNKNOWN_<id> messages, which Vigil skips as unknown",
         counts.messages,
+        counts.errors,
         reference,
         pymavlink.messages,
         pymavlink.bad_data
@@ -117,6 +139,7 @@ fn main() -> Result<()> {
         world,
         pipeline_msgs_per_s: counts.messages as f64 / pipeline.wall.as_secs_f64(),
         pipeline,
+        pipeline_all,
         pymavlink,
     };
     report.print_table();
@@ -217,10 +240,13 @@ struct Counts {
     errors: u64,
 }
 
-/// The fastest of a stage's passes, and what every pass counted.
+/// A stage's time per pass over the whole recording (the best of its samples), and what
+/// every pass counted.
 #[derive(Debug, Clone, Copy)]
 struct Timed {
     best: Duration,
+    /// Passes in each timed sample.
+    passes: u32,
     counts: Counts,
 }
 
@@ -230,28 +256,37 @@ impl Timed {
     }
 }
 
-/// Runs `pass` `repeat` times; the passes must all count the same.
+/// Times `pass` in `repeat` samples of at least [`MIN_SAMPLE`] each (whole passes, as many
+/// as an untimed warm-up pass says fit) and keeps the best time per pass. Every pass must
+/// count the same.
 fn best_of(repeat: usize, name: &str, mut pass: impl FnMut() -> Counts) -> Result<Timed> {
-    let mut best = Duration::MAX;
-    let mut first: Option<Counts> = None;
-    for _ in 0..repeat {
-        let started = Instant::now();
-        let counts = black_box(pass());
-        best = best.min(started.elapsed());
-        match first {
-            None => first = Some(counts),
-            Some(first) => ensure!(
-                first == counts,
-                "{name}: passes counted differently: {first:?} then {counts:?}"
-            ),
-        }
-    }
-    let counts = first.context("no pass ran")?;
+    let started = Instant::now();
+    let counts = black_box(pass());
+    let warm_up = started.elapsed().max(Duration::from_nanos(1));
     ensure!(
         counts.frames > 0,
         "{name}: no MAVLink frame in the recording"
     );
-    Ok(Timed { best, counts })
+    let passes = u32::try_from(MIN_SAMPLE.as_nanos().div_ceil(warm_up.as_nanos()))
+        .unwrap_or(u32::MAX)
+        .clamp(1, 10_000);
+    let mut best = Duration::MAX;
+    for _ in 0..repeat {
+        let started = Instant::now();
+        for _ in 0..passes {
+            let again = black_box(pass());
+            ensure!(
+                again == counts,
+                "{name}: passes counted differently: {counts:?} then {again:?}"
+            );
+        }
+        best = best.min(started.elapsed() / passes);
+    }
+    Ok(Timed {
+        best,
+        passes,
+        counts,
+    })
 }
 
 /// Stage 1: record framing, MAVLink framing and CRC.
@@ -336,7 +371,7 @@ fn world_pass(bytes: &[u8], path: &Path) -> Counts {
 }
 
 /// One replay through the threaded pipeline.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct PipelineRun {
     wall: Duration,
     latency_p50: Duration,
@@ -346,16 +381,9 @@ struct PipelineRun {
     dropped: u64,
 }
 
-/// Stage 4: replays the recording `repeat` times; returns the fastest run.
-fn pipeline_runs(tlog: &Path, repeat: usize, counts: Counts) -> Result<PipelineRun> {
-    let mut best: Option<PipelineRun> = None;
-    for _ in 0..repeat {
-        let run = pipeline_run(tlog, counts)?;
-        if best.as_ref().is_none_or(|b| run.wall < b.wall) {
-            best = Some(run);
-        }
-    }
-    best.context("no pipeline run")
+/// Stage 4: replays the recording `repeat` times.
+fn pipeline_runs(tlog: &Path, repeat: usize, counts: Counts) -> Result<Vec<PipelineRun>> {
+    (0..repeat).map(|_| pipeline_run(tlog, counts)).collect()
 }
 
 fn pipeline_run(tlog: &Path, counts: Counts) -> Result<PipelineRun> {
@@ -437,6 +465,8 @@ struct Pymavlink {
     messages: u64,
     bad_data: u64,
     messages_per_s: f64,
+    /// The fastest pass.
+    seconds: f64,
     crc: String,
     python: String,
 }
@@ -474,7 +504,9 @@ struct Report {
     parse: Timed,
     decode: Timed,
     world: Timed,
+    /// The fastest replay, and all of them in order.
     pipeline: PipelineRun,
+    pipeline_all: Vec<PipelineRun>,
     pipeline_msgs_per_s: f64,
     pymavlink: Pymavlink,
 }
@@ -491,13 +523,22 @@ impl Report {
         println!();
         println!("Vigil pipeline benchmark: {}", self.tlog);
         println!(
-            "  {} bytes, {} frames, {} messages, {} errors; best of {} passes",
-            self.bytes, c.frames, c.messages, c.errors, self.repeat
+            "  {} bytes, {} frames, {} messages, {} errors",
+            self.bytes, c.frames, c.messages, c.errors
+        );
+        println!(
+            "  stages 1-3: best of {} samples of {}/{}/{} passes; 4: best of {} runs; 5: best of {} passes",
+            self.repeat,
+            self.parse.passes,
+            self.decode.passes,
+            self.world.passes,
+            self.repeat,
+            self.repeat
         );
         println!();
         println!(
             "  {:<44} {:>10} {:>14}",
-            "stage (one core unless said)", "best ms", "per second"
+            "stage (one core unless said)", "ms/pass", "per second"
         );
         println!("  {:-<44} {:->10} {:->14}", "", "", "");
         let row = |name: &str, timed: &Timed, count: u64, unit: &str| {
@@ -532,12 +573,12 @@ impl Report {
             self.pipeline_msgs_per_s
         );
         println!(
-            "  {:<44} {:>10} {:>14.0} msgs",
+            "  {:<44} {:>10.2} {:>14.0} msgs",
             format!(
                 "5. pymavlink {} ({}, python {})",
                 self.pymavlink.version, self.pymavlink.crc, self.pymavlink.python
             ),
-            "",
+            self.pymavlink.seconds * 1e3,
             self.pymavlink.messages_per_s
         );
         println!();
@@ -546,11 +587,24 @@ impl Report {
             self.ratio()
         );
         println!(
-            "  arrival -> snapshot latency (run 4): p50 {:.0} us, p99 {:.0} us over {} messages",
+            "  arrival -> snapshot latency (fastest run 4): p50 {:.0} us, p99 {:.0} us over {} messages",
             us(self.pipeline.latency_p50),
             us(self.pipeline.latency_p99),
             self.pipeline.latency_samples
         );
+        let runs: Vec<String> = self
+            .pipeline_all
+            .iter()
+            .map(|run| {
+                format!(
+                    "{:.1} ms {:.0}/{:.0}",
+                    ms(run.wall),
+                    us(run.latency_p50),
+                    us(run.latency_p99)
+                )
+            })
+            .collect();
+        println!("  every run 4 (wall, p50/p99 us): {}", runs.join("; "));
         println!(
             "  replay losses: coalesced {}, dropped {}",
             self.pipeline.coalesced, self.pipeline.dropped
@@ -562,24 +616,45 @@ impl Report {
         let c = self.counts;
         let round = |x: f64| (x * 10.0).round() / 10.0;
         let us = |d: Duration| round(d.as_secs_f64() * 1e6);
-        serde_json::json!({
-            "bench": "pipeline",
-            "messages": c.messages,
-            "frames": c.frames,
-            "parse_frames_per_s": round(self.parse.per_second(c.frames)),
-            "decode_msgs_per_s": round(self.decode.per_second(c.messages)),
-            "world_msgs_per_s": round(self.world.per_second(c.messages)),
-            "pipeline_msgs_per_s": round(self.pipeline_msgs_per_s),
-            "latency_p50_us": us(self.pipeline.latency_p50),
-            "latency_p99_us": us(self.pipeline.latency_p99),
-            "latency_samples": self.pipeline.latency_samples,
-            "coalesced": self.pipeline.coalesced,
-            "dropped": self.pipeline.dropped,
-            "pymavlink_msgs_per_s": self.pymavlink.messages_per_s,
-            "ratio_decode_vs_pymavlink": (self.ratio() * 100.0).round() / 100.0,
-            "repeat": self.repeat,
-            "tlog_bytes": self.bytes,
-        })
-        .to_string()
+        let line = JsonLine {
+            bench: "pipeline",
+            messages: c.messages,
+            parse_frames_per_s: round(self.parse.per_second(c.frames)),
+            decode_msgs_per_s: round(self.decode.per_second(c.messages)),
+            world_msgs_per_s: round(self.world.per_second(c.messages)),
+            pipeline_msgs_per_s: round(self.pipeline_msgs_per_s),
+            latency_p50_us: us(self.pipeline.latency_p50),
+            latency_p99_us: us(self.pipeline.latency_p99),
+            pymavlink_msgs_per_s: self.pymavlink.messages_per_s,
+            ratio_decode_vs_pymavlink: (self.ratio() * 100.0).round() / 100.0,
+            frames: c.frames,
+            latency_samples: self.pipeline.latency_samples,
+            coalesced: self.pipeline.coalesced,
+            dropped: self.pipeline.dropped,
+            repeat: self.repeat,
+            tlog_bytes: self.bytes,
+        };
+        serde_json::to_string(&line).expect("a struct of numbers serializes")
     }
+}
+
+/// The closing JSON line, fields in this order.
+#[derive(Serialize)]
+struct JsonLine {
+    bench: &'static str,
+    messages: u64,
+    parse_frames_per_s: f64,
+    decode_msgs_per_s: f64,
+    world_msgs_per_s: f64,
+    pipeline_msgs_per_s: f64,
+    latency_p50_us: f64,
+    latency_p99_us: f64,
+    pymavlink_msgs_per_s: f64,
+    ratio_decode_vs_pymavlink: f64,
+    frames: u64,
+    latency_samples: u64,
+    coalesced: u64,
+    dropped: u64,
+    repeat: usize,
+    tlog_bytes: usize,
 }

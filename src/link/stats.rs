@@ -85,6 +85,7 @@ pub struct LinkStats {
     pub connects: AtomicU64,
     last_heard_us: AtomicU64,
     state: Mutex<LinkState>,
+    local_addr: Mutex<Option<std::net::SocketAddr>>,
     senders: Mutex<BTreeMap<(u8, u8), SenderStats>>,
 }
 
@@ -101,6 +102,8 @@ pub struct LinkStatsSnapshot {
     pub connects: u64,
     pub last_heard: Option<TimeUs>,
     pub state: LinkState,
+    /// The address a `udpin:` or `tcpin:` link is bound to (useful with port 0).
+    pub local_addr: Option<std::net::SocketAddr>,
     pub senders: BTreeMap<(u8, u8), SenderStats>,
 }
 
@@ -127,6 +130,12 @@ impl LinkStats {
     pub fn set_state(&self, state: LinkState) {
         if let Ok(mut current) = self.state.lock() {
             *current = state;
+        }
+    }
+
+    pub fn set_local_addr(&self, addr: Option<std::net::SocketAddr>) {
+        if let Ok(mut current) = self.local_addr.lock() {
+            *current = addr;
         }
     }
 
@@ -157,6 +166,7 @@ impl LinkStats {
             connects: get(&self.connects),
             last_heard: (last_heard > 0).then_some(TimeUs(last_heard)),
             state: self.state(),
+            local_addr: self.local_addr.lock().ok().and_then(|a| *a),
             senders: self.senders.lock().map(|s| s.clone()).unwrap_or_default(),
         }
     }

@@ -43,6 +43,7 @@ pub fn spawn_link(
         ingress: ingress.for_link(address.is_replay()),
         parser: FrameParser::new(),
         clock,
+        replay_time: address.is_replay().then_some(TimeUs(0)),
     };
     match &address {
         LinkAddress::File { path } => {
@@ -70,6 +71,8 @@ struct LinkCtx {
     ingress: LinkIngress,
     parser: FrameParser,
     clock: MonoClock,
+    /// For a replay, the time of the last record: its events happen on the recording's clock.
+    replay_time: Option<TimeUs>,
 }
 
 impl LinkCtx {
@@ -90,7 +93,7 @@ impl LinkCtx {
         }
         let event = LinkEvent {
             link: self.id,
-            time: self.clock.now(),
+            time: self.replay_time.unwrap_or_else(|| self.clock.now()),
             kind,
         };
         self.ingress.event(event)
@@ -108,6 +111,16 @@ impl LinkCtx {
                 Err(FrameError::BadCrc { .. }) => LinkStats::add(&self.stats.crc_errors, 1),
                 Err(_) => LinkStats::add(&self.stats.parse_errors, 1),
             }
+        }
+        Ok(())
+    }
+
+    /// Handles one UDP datagram: whole frames only, so a partial frame left at its end is
+    /// garbage and must not swallow the next datagram.
+    fn on_datagram(&mut self, datagram: &[u8]) -> Result<(), Closed> {
+        self.on_bytes(datagram)?;
+        while self.parser.skip_partial() {
+            self.on_bytes(&[])?;
         }
         Ok(())
     }
@@ -293,6 +306,7 @@ async fn serve_tcp_listen(
         Ok(listener) => listener,
         Err(err) => return Ended::Lost(format!("cannot listen on {bind}: {err}")),
     };
+    ctx.stats.set_local_addr(listener.local_addr().ok());
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -324,6 +338,7 @@ async fn serve_udp_in(
         Ok(socket) => socket,
         Err(err) => return Ended::Lost(format!("cannot bind {bind}: {err}")),
     };
+    ctx.stats.set_local_addr(socket.local_addr().ok());
     let local = socket
         .local_addr()
         .map_or_else(|_| bind.to_string(), |a| a.to_string());
@@ -384,7 +399,7 @@ async fn serve_udp(
                         peers.insert(0, from);
                         peers.truncate(MAX_UDP_PEERS);
                     }
-                    if let Err(closed) = ctx.on_bytes(&buf[..n]) { return closed.into() }
+                    if let Err(closed) = ctx.on_datagram(&buf[..n]) { return closed.into() }
                 }
                 // An ICMP "port unreachable" from an earlier send surfaces here on Linux: the
                 // peer is not listening yet, which is not a reason to drop the link.
@@ -452,6 +467,7 @@ fn replay(mut ctx: LinkCtx, path: &PathBuf, pace: ReplayPace) {
             }
         }
         LinkStats::add(&ctx.stats.bytes_rx, (8 + record.frame.raw().len()) as u64);
+        ctx.replay_time = Some(record.time);
         let rx = RxStamp {
             time: record.time,
             mono: Instant::now(),

@@ -209,6 +209,18 @@ impl FrameParser {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// For datagram links, where a frame never spans two datagrams: bytes left at the end of a
+    /// datagram are a false start marker, not the head of a frame. Skips one byte so that
+    /// parsing resumes at the next marker; false when nothing is left to skip.
+    pub fn skip_partial(&mut self) -> bool {
+        if self.start >= self.buf.len() {
+            return false;
+        }
+        self.start += 1;
+        self.counters.skipped_bytes += 1;
+        true
+    }
+
     /// The next frame or error, or `None` when more bytes are needed.
     ///
     /// Errors are informative: the parser has already skipped past the bad bytes and the
@@ -511,6 +523,29 @@ mod tests {
         assert!(errors.contains(&FrameError::BadCrc { msgid: 0, sysid: 3 }));
         assert_eq!(parser.counters().crc_errors, 1);
         assert_eq!(parser.counters().frames, 1);
+    }
+
+    #[test]
+    fn a_false_start_marker_at_the_end_of_a_datagram_does_not_hide_the_frame_after_it() {
+        let mut encoder = FrameEncoder::new(3, 1);
+        let good = encoder
+            .encode(&heartbeat(), MavVersion::V2)
+            .expect("encodes");
+        // 0xFE 0x77: a v1 start claiming 119 payload bytes that never come.
+        let mut datagram = vec![0xFE, 0x77, 0x01];
+        datagram.extend_from_slice(good.raw());
+        let mut parser = FrameParser::new();
+        parser.push(&datagram);
+        let mut frames = Vec::new();
+        loop {
+            while let Some(result) = parser.next_frame() {
+                frames.extend(result.ok());
+            }
+            if !parser.skip_partial() {
+                break;
+            }
+        }
+        assert_eq!(frames, vec![good]);
     }
 
     #[test]

@@ -233,10 +233,15 @@ impl World {
         let before = self.sensors.get(&key).map(|s| s.flags);
         let node = self.touch_sensor(envelope);
         node.kind = sensor_kind(status.sensor_kind);
-        node.position = Some(GeoPoint {
+        // INT32_MAX marks a position the node does not know (no GPS and no survey).
+        node.position = (status.lat != i32::MAX && status.lon != i32::MAX).then(|| GeoPoint {
             lat_deg: deg_from_e7(status.lat),
             lon_deg: deg_from_e7(status.lon),
-            alt_msl_m: f64::from(status.alt) * 1e-3,
+            alt_msl_m: if status.alt == i32::MAX {
+                f64::NAN
+            } else {
+                f64::from(status.alt) * 1e-3
+            },
         });
         node.sensing_radius_m = finite(status.sensing_radius_m);
         node.boresight_rad = finite(status.boresight_deg).map(f64::to_radians);
