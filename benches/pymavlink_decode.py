@@ -24,68 +24,31 @@ collection stays on (the realistic setting). Prints one JSON line:
    "messages_per_s": R, "method": "frames", "crc": "fastcrc", "repeat": K, ...}
 
 where seconds is the fastest of --repeat runs and messages counts one run (BAD_DATA
-included; "bad_data" says how many).
+included; "bad_data" says how many). Frames whose message id the dialect does not know are
+not in messages (nor in messages_per_s): pymavlink returns them as UNKNOWN_<id> without
+checking their CRC (it needs the id's CRC_EXTRA), so they are not decoded messages;
+"unknown_id" says how many there were.
 
 Needs the venv of tests/tools/setup-venv.sh (the script re-executes itself with that venv's
 python when run by another one).
 """
 
 import argparse
-import importlib.util
 import io
 import json
-import os
 import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_VENV = Path(os.environ.get("VIGIL_VENV") or REPO / "target" / "xcheck-venv")
+# The code the Vigil pymavlink tools share, tests/tools/vigil_pymav.py; imported without
+# writing a __pycache__ into the source tree.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "tools"))
+_dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+from vigil_pymav import add_dialect_dir_argument, fail, load_dialect  # noqa: E402
 
-
-def fail(message):
-    print(f"{Path(sys.argv[0]).name}: error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-# --- shared by the Vigil pymavlink tools (keep the copies in step) -----------------------
-def load_dialect(dialect_dir):
-    """Return (vigil, mavutil): the generated dialect module and pymavlink's mavutil.
-
-    mavutil only knows dialects by name, as modules of its own package
-    (pymavlink.dialects.v20.<name> when MAVLINK20 is set), so the generated module is loaded
-    from its file and registered there as "vigil": mavutil.mavlink_connection(...,
-    dialect="vigil") then works, and so does mavutil.mavlogfile. Re-executes the script with
-    the venv's python when this python has no pymavlink.
-    """
-    dialect_dir = Path(dialect_dir).resolve()
-    if importlib.util.find_spec("pymavlink") is None:
-        venv_python = dialect_dir.parent / "bin" / "python"
-        if venv_python.exists() and not os.environ.get("VIGIL_XCHECK_REEXEC"):
-            os.environ["VIGIL_XCHECK_REEXEC"] = "1"
-            os.execv(str(venv_python), [str(venv_python), *sys.argv])
-        fail(f"pymavlink is not installed for {sys.executable}: run tests/tools/setup-venv.sh "
-             "and use the python it prints")
-    module_file = dialect_dir / "vigil.py"
-    if not module_file.is_file():
-        fail(f"{module_file} not found: run tests/tools/setup-venv.sh (or pass --dialect-dir)")
-    os.environ["MAVLINK20"] = "1"  # mavutil picks dialects from pymavlink.dialects.v20
-    os.environ["MAVLINK_DIALECT"] = "ardupilotmega"  # the one mavutil loads on import
-    from pymavlink import mavutil
-    import pymavlink.dialects.v20 as v20
-
-    spec = importlib.util.spec_from_file_location("pymavlink.dialects.v20.vigil", module_file)
-    vigil = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = vigil
-    spec.loader.exec_module(vigil)
-    if getattr(vigil, "DIALECT", None) != "vigil" or not hasattr(vigil, "MAVLINK_MSG_ID_VIGIL_DETECTION"):
-        fail(f"{module_file} is not the generated Vigil dialect: rerun tests/tools/setup-venv.sh")
-    v20.vigil = vigil
-    mavutil.set_dialect("vigil")
-    return vigil, mavutil
-# ------------------------------------------------------------------------------------------
+sys.dont_write_bytecode = _dont_write_bytecode
 
 
 def frame_length(data, pos):
@@ -113,11 +76,15 @@ def resync(data, pos, last_t_us):
 
 
 def run_frames(vigil, data):
-    """Timed: walk the tlog records, parse_char each frame. Returns (messages, bad)."""
+    """Timed: walk the tlog records, parse_char each frame.
+
+    Returns (messages, bad, unknown), messages counting all three kinds, as the other
+    run_* do."""
     mav = vigil.MAVLink(None)
     mav.robust_parsing = True
     parse = mav.parse_char
-    n = bad = 0
+    unknown_cls = vigil.MAVLink_unknown
+    n = bad = unknown = 0
     pos = 0
     rec = None  # start of the last record that held a frame
     end = len(data)
@@ -142,7 +109,9 @@ def run_frames(vigil, data):
             n += 1
             if msg._type == "BAD_DATA":
                 bad += 1
-    return n, bad
+            elif msg.__class__ is unknown_cls:
+                unknown += 1
+    return n, bad, unknown
 
 
 def strip_timestamps(data):
@@ -170,7 +139,8 @@ def run_stream(vigil, raw):
     mav.robust_parsing = True
     msgs = mav.parse_buffer(raw) or []
     bad = sum(1 for m in msgs if m._type == "BAD_DATA")
-    return len(msgs), bad
+    unknown = sum(1 for m in msgs if isinstance(m, vigil.MAVLink_unknown))
+    return len(msgs), bad, unknown
 
 
 def run_mavutil(mavutil, data, path):
@@ -178,14 +148,16 @@ def run_mavutil(mavutil, data, path):
     log = mavutil.mavlogfile(path, robust_parsing=True)  # opens the file; swapped below
     log.f.close()
     log.f = io.BytesIO(data)
-    n = bad = 0
+    unknown_cls = mavutil.mavlink.MAVLink_unknown  # the Vigil dialect's (load_dialect)
+    n = bad = unknown = 0
     while True:
         msg = log.recv_msg()
         if msg is None:
             break
         n += 1
         bad += msg.get_type() == "BAD_DATA"
-    return n, bad
+        unknown += msg.__class__ is unknown_cls
+    return n, bad, unknown
 
 
 def main():
@@ -195,8 +167,7 @@ def main():
                         help="timed runs; the fastest is reported (default 5)")
     parser.add_argument("--method", choices=("frames", "stream", "mavutil"), default="frames",
                         help="decode loop to time (default frames; see the docstring)")
-    parser.add_argument("--dialect-dir", default=str(DEFAULT_VENV / "vigil_dialect"),
-                        help="folder of the generated vigil.py (default: %(default)s)")
+    add_dialect_dir_argument(parser)
     args = parser.parse_args()
     if args.repeat < 1:
         fail("--repeat must be at least 1")
@@ -223,14 +194,16 @@ def main():
     counts = set()
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        n, bad = run()
+        n, bad, unknown = run()
         times.append(time.perf_counter() - t0)
-        counts.add((n, bad))
+        counts.add((n, bad, unknown))
     if len(counts) != 1:
         fail(f"runs decoded different numbers of messages: {sorted(counts)}")
-    n, bad = counts.pop()
+    n, bad, unknown = counts.pop()
+    n -= unknown  # messages: BAD_DATA included, UNKNOWN_<id> not
     if n == 0:
-        fail(f"no MAVLink message decoded from {args.file}")
+        fail(f"no MAVLink message decoded from {args.file}"
+             + (f" ({unknown} frames of ids unknown to the dialect)" if unknown else ""))
     best = min(times)
     print(json.dumps({
         "tool": "pymavlink",
@@ -243,6 +216,7 @@ def main():
         "repeat": args.repeat,
         "seconds_median": round(statistics.median(times), 6),
         "bad_data": bad,
+        "unknown_id": unknown,
         "bytes": len(data),
         "python": platform.python_version(),
     }))

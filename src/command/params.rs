@@ -231,7 +231,7 @@ impl ParamTransfers {
                     Ok(ParamOutcome::All(all))
                 })
             }
-            Stage::Read(wanted) => (param.name == *wanted).then(|| Ok(ParamOutcome::One(param))),
+            Stage::Read(wanted) => (param.name == *wanted).then_some(Ok(ParamOutcome::One(param))),
             Stage::Set { name, value } if param.name == *name => {
                 let tolerance = (value.abs() * 1e-6).max(1e-6);
                 Some(if (param.value - *value).abs() <= tolerance {

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -433,7 +433,7 @@ fn drain_stale(outgoing: &mut mpsc::Receiver<Frame>) {
 }
 
 /// Replays a tlog on the calling thread, paced or as fast as the pipeline takes it.
-fn replay(mut ctx: LinkCtx, path: &PathBuf, pace: ReplayPace) {
+fn replay(mut ctx: LinkCtx, path: &Path, pace: ReplayPace) {
     let mut reader = match TlogReader::open(path) {
         Ok(reader) => reader,
         Err(err) => {

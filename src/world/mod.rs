@@ -202,26 +202,26 @@ impl World {
     fn touch_sensor(&mut self, envelope: &Envelope) -> &mut SensorNode {
         let key = (envelope.frame.sysid(), envelope.frame.compid());
         let time = self.time;
-        if !self.sensors.contains_key(&key) {
-            self.sensors
-                .insert(key, Arc::new(new_sensor(key, envelope, time)));
-            self.notify(
+        let (sysid, compid) = key;
+        let news = match self.sensors.get(&key) {
+            None => Some((
                 Severity::Info,
-                Source::Sensor(key.0, key.1),
-                format!("sensor {}/{} found on {}", key.0, key.1, envelope.link),
-            );
-        } else if self
-            .sensors
-            .get(&key)
-            .is_some_and(|s| s.health != Health::Fresh)
-        {
-            self.notify(
+                format!("sensor {sysid}/{compid} found on {}", envelope.link),
+            )),
+            Some(node) if node.health != Health::Fresh => Some((
                 Severity::Notice,
-                Source::Sensor(key.0, key.1),
-                format!("sensor {}/{}: heard again", key.0, key.1),
-            );
+                format!("sensor {sysid}/{compid}: heard again"),
+            )),
+            Some(_) => None,
+        };
+        if let Some((severity, text)) = news {
+            self.notify(severity, Source::Sensor(sysid, compid), text);
         }
-        let node = Arc::make_mut(self.sensors.get_mut(&key).expect("inserted above"));
+        let node = Arc::make_mut(
+            self.sensors
+                .entry(key)
+                .or_insert_with(|| Arc::new(new_sensor(key, envelope, time))),
+        );
         node.link = envelope.link;
         node.last_heard = time;
         node.health = Health::Fresh;

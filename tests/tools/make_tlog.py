@@ -28,7 +28,6 @@ python when run by another one).
 
 import argparse
 import heapq
-import importlib.util
 import json
 import math
 import os
@@ -37,51 +36,12 @@ import struct
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_VENV = Path(os.environ.get("VIGIL_VENV") or REPO / "target" / "xcheck-venv")
+# The code the Vigil pymavlink tools share, tests/tools/vigil_pymav.py (found beside this
+# script); imported without writing a __pycache__ into the source tree.
+_dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+from vigil_pymav import add_dialect_dir_argument, fail, load_dialect  # noqa: E402
 
-
-def fail(message):
-    print(f"{Path(sys.argv[0]).name}: error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-# --- shared by the Vigil pymavlink tools (keep the copies in step) -----------------------
-def load_dialect(dialect_dir):
-    """Return (vigil, mavutil): the generated dialect module and pymavlink's mavutil.
-
-    mavutil only knows dialects by name, as modules of its own package
-    (pymavlink.dialects.v20.<name> when MAVLINK20 is set), so the generated module is loaded
-    from its file and registered there as "vigil": mavutil.mavlink_connection(...,
-    dialect="vigil") then works, and so does mavutil.mavlogfile. Re-executes the script with
-    the venv's python when this python has no pymavlink.
-    """
-    dialect_dir = Path(dialect_dir).resolve()
-    if importlib.util.find_spec("pymavlink") is None:
-        venv_python = dialect_dir.parent / "bin" / "python"
-        if venv_python.exists() and not os.environ.get("VIGIL_XCHECK_REEXEC"):
-            os.environ["VIGIL_XCHECK_REEXEC"] = "1"
-            os.execv(str(venv_python), [str(venv_python), *sys.argv])
-        fail(f"pymavlink is not installed for {sys.executable}: run tests/tools/setup-venv.sh "
-             "and use the python it prints")
-    module_file = dialect_dir / "vigil.py"
-    if not module_file.is_file():
-        fail(f"{module_file} not found: run tests/tools/setup-venv.sh (or pass --dialect-dir)")
-    os.environ["MAVLINK20"] = "1"  # mavutil picks dialects from pymavlink.dialects.v20
-    os.environ["MAVLINK_DIALECT"] = "ardupilotmega"  # the one mavutil loads on import
-    from pymavlink import mavutil
-    import pymavlink.dialects.v20 as v20
-
-    spec = importlib.util.spec_from_file_location("pymavlink.dialects.v20.vigil", module_file)
-    vigil = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = vigil
-    spec.loader.exec_module(vigil)
-    if getattr(vigil, "DIALECT", None) != "vigil" or not hasattr(vigil, "MAVLINK_MSG_ID_VIGIL_DETECTION"):
-        fail(f"{module_file} is not the generated Vigil dialect: rerun tests/tools/setup-venv.sh")
-    v20.vigil = vigil
-    mavutil.set_dialect("vigil")
-    return vigil, mavutil
-# ------------------------------------------------------------------------------------------
+sys.dont_write_bytecode = _dont_write_bytecode
 
 
 EARTH_RADIUS_M = 6378137.0
@@ -350,8 +310,7 @@ def main():
     parser.add_argument("--start", type=int, default=1_700_000_000,
                         help="UNIX time of the first instant, s (default 1700000000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--dialect-dir", default=str(DEFAULT_VENV / "vigil_dialect"),
-                        help="folder of the generated vigil.py (default: %(default)s)")
+    add_dialect_dir_argument(parser)
     args = parser.parse_args()
     if not 0 <= args.vehicles <= 100:
         fail("--vehicles must be 0..100 (sysids 1..100)")

@@ -51,7 +51,6 @@ python when run by another one).
 """
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -59,53 +58,13 @@ import signal
 import struct
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_VENV = Path(os.environ.get("VIGIL_VENV") or REPO / "target" / "xcheck-venv")
+# The code the Vigil pymavlink tools share, tests/tools/vigil_pymav.py (found beside this
+# script); imported without writing a __pycache__ into the source tree.
+_dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+from vigil_pymav import add_dialect_dir_argument, fail, load_dialect  # noqa: E402
 
-
-def fail(message):
-    print(f"{Path(sys.argv[0]).name}: error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-# --- shared by the Vigil pymavlink tools (keep the copies in step) -----------------------
-def load_dialect(dialect_dir):
-    """Return (vigil, mavutil): the generated dialect module and pymavlink's mavutil.
-
-    mavutil only knows dialects by name, as modules of its own package
-    (pymavlink.dialects.v20.<name> when MAVLINK20 is set), so the generated module is loaded
-    from its file and registered there as "vigil": mavutil.mavlink_connection(...,
-    dialect="vigil") then works, and so does mavutil.mavlogfile. Re-executes the script with
-    the venv's python when this python has no pymavlink.
-    """
-    dialect_dir = Path(dialect_dir).resolve()
-    if importlib.util.find_spec("pymavlink") is None:
-        venv_python = dialect_dir.parent / "bin" / "python"
-        if venv_python.exists() and not os.environ.get("VIGIL_XCHECK_REEXEC"):
-            os.environ["VIGIL_XCHECK_REEXEC"] = "1"
-            os.execv(str(venv_python), [str(venv_python), *sys.argv])
-        fail(f"pymavlink is not installed for {sys.executable}: run tests/tools/setup-venv.sh "
-             "and use the python it prints")
-    module_file = dialect_dir / "vigil.py"
-    if not module_file.is_file():
-        fail(f"{module_file} not found: run tests/tools/setup-venv.sh (or pass --dialect-dir)")
-    os.environ["MAVLINK20"] = "1"  # mavutil picks dialects from pymavlink.dialects.v20
-    os.environ["MAVLINK_DIALECT"] = "ardupilotmega"  # the one mavutil loads on import
-    from pymavlink import mavutil
-    import pymavlink.dialects.v20 as v20
-
-    spec = importlib.util.spec_from_file_location("pymavlink.dialects.v20.vigil", module_file)
-    vigil = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = vigil
-    spec.loader.exec_module(vigil)
-    if getattr(vigil, "DIALECT", None) != "vigil" or not hasattr(vigil, "MAVLINK_MSG_ID_VIGIL_DETECTION"):
-        fail(f"{module_file} is not the generated Vigil dialect: rerun tests/tools/setup-venv.sh")
-    v20.vigil = vigil
-    mavutil.set_dialect("vigil")
-    return vigil, mavutil
-# ------------------------------------------------------------------------------------------
+sys.dont_write_bytecode = _dont_write_bytecode
 
 
 GUIDED = 4
@@ -329,8 +288,7 @@ def main():
     parser.add_argument("--alt", type=float, default=100.0, help="altitude AMSL, m (default 100)")
     parser.add_argument("--relative-alt", type=float, default=20.0,
                         help="altitude above home, m (default 20)")
-    parser.add_argument("--dialect-dir", default=str(DEFAULT_VENV / "vigil_dialect"),
-                        help="folder of the generated vigil.py (default: %(default)s)")
+    add_dialect_dir_argument(parser)
     args = parser.parse_args()
     if not 1 <= args.sysid <= 255:
         fail("--sysid must be 1..255")

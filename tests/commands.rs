@@ -1,0 +1,325 @@
+//! Commands, missions and parameters with a simulated vehicle over real sockets, through the
+//! library and through the `vigil cmd` command line (whose exit code says whether the vehicle
+//! accepted).
+
+mod common;
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::*;
+use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
+use vigil::mission::{self, GeoPoint, Mission, MissionItem};
+use vigil::protocol::MavVersion;
+
+fn outcome(receiver: crossbeam_channel::Receiver<CommandOutcome>) -> CommandOutcome {
+    receiver
+        .recv_timeout(TIMEOUT)
+        .expect("an outcome before the test's timeout")
+}
+
+#[test]
+fn a_takeoff_is_acknowledged_and_the_altitude_changes() {
+    let pipeline = start(&["udpin:127.0.0.1:0"], None);
+    let station = pipeline.station();
+    let sim = sim_udp(vehicle_config(1), bound_addr(&station, 0), MavVersion::V2);
+    wait(&station, "vehicle 1", |s| s.world.vehicles.contains_key(&1));
+    assert_eq!(
+        outcome(
+            station
+                .command(1, Action::SetMode("GUIDED".into()))
+                .expect("sent")
+        ),
+        CommandOutcome::Accepted
+    );
+    assert_eq!(
+        outcome(station.command(1, Action::Arm).expect("sent")),
+        CommandOutcome::Accepted
+    );
+    assert_eq!(
+        outcome(
+            station
+                .command(1, Action::Takeoff { alt_rel_m: 8.0 })
+                .expect("sent")
+        ),
+        CommandOutcome::Accepted
+    );
+    let snapshot = wait(&station, "the climb to 8 m", |s| {
+        s.world.vehicles[&1]
+            .position
+            .is_some_and(|p| p.alt_rel_home_m > 7.5)
+    });
+    let vehicle = &snapshot.world.vehicles[&1];
+    assert!(vehicle.armed);
+    assert_eq!(vehicle.mode, "GUIDED");
+    assert!(
+        snapshot
+            .world
+            .notices
+            .iter()
+            .any(|n| n.text.contains("ARMED"))
+    );
+
+    let goto = Action::Goto {
+        lat_deg: 9.0005,
+        lon_deg: 31.0,
+        alt_rel_m: 8.0,
+    };
+    assert_eq!(
+        outcome(station.command(1, goto).expect("sent")),
+        CommandOutcome::Accepted
+    );
+    wait(&station, "the move north", |s| {
+        s.world.vehicles[&1]
+            .position
+            .is_some_and(|p| p.lat_deg > 9.0004)
+    });
+    assert_eq!(
+        outcome(station.command(1, Action::ReturnToLaunch).expect("sent")),
+        CommandOutcome::Accepted
+    );
+    wait(&station, "mode RTL", |s| s.world.vehicles[&1].mode == "RTL");
+    drop(sim);
+    pipeline.shutdown();
+}
+
+#[test]
+fn rejected_and_unanswered_commands_are_reported_as_such() {
+    let pipeline = start(&["udpin:127.0.0.1:0"], None);
+    let station = pipeline.station();
+    let sim = sim_udp(vehicle_config(2), bound_addr(&station, 0), MavVersion::V2);
+    wait(&station, "vehicle 2", |s| s.world.vehicles.contains_key(&2));
+    // ArduCopter refuses a takeoff outside GUIDED.
+    let rejected = outcome(
+        station
+            .command(2, Action::Takeoff { alt_rel_m: 10.0 })
+            .expect("sent"),
+    );
+    assert_eq!(rejected, CommandOutcome::Rejected("FAILED".into()));
+    sim.vehicle().ignore_commands = true;
+    let before = station.snapshot().links[0].stats.frames_tx;
+    let timed_out = outcome(station.command(2, Action::Arm).expect("sent"));
+    assert_eq!(
+        timed_out,
+        CommandOutcome::TimedOut {
+            tries: vigil::command::COMMAND_MAX_TRIES
+        }
+    );
+    let sent = station.snapshot().links[0].stats.frames_tx - before;
+    assert!(
+        sent >= u64::from(vigil::command::COMMAND_MAX_TRIES),
+        "each try went out: {sent} frames"
+    );
+    assert!(!sim.vehicle().armed);
+    drop(sim);
+    pipeline.shutdown();
+}
+
+#[test]
+fn a_mission_uploaded_over_tcp_downloads_identical() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let pipeline = start(&[&format!("tcp:127.0.0.1:{port}")], None);
+    let station = pipeline.station();
+    let (stream, _) = listener.accept().expect("Vigil dials");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(5)))
+        .expect("timeout");
+    let sim = vigil::sim::SimRunner::start(
+        vigil::sim::SimVehicle::new(vehicle_config(3)),
+        vigil::sim::SimTransport::Stream(Box::new(stream)),
+        MavVersion::V2,
+    )
+    .expect("sim");
+    wait(&station, "vehicle 3", |s| s.world.vehicles.contains_key(&3));
+    let waypoint = |lat_deg: f64, lon_deg: f64| MissionItem {
+        frame: 3,
+        command: 16,
+        autocontinue: true,
+        params: [0.0; 4],
+        x: lat_deg,
+        y: lon_deg,
+        z: 35.0,
+    };
+    let plan = Mission {
+        home: Some(GeoPoint {
+            lat_deg: 9.0,
+            lon_deg: 31.0,
+            alt_m: 420.0,
+        }),
+        items: (0..25)
+            .map(|i| waypoint(9.0 + f64::from(i) * 1e-4, 31.0 - f64::from(i) * 2e-4))
+            .collect(),
+    };
+    let uploaded = station
+        .mission(3, MissionOp::Upload(plan.clone()))
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("outcome");
+    assert_eq!(uploaded, Ok(MissionOutcome::Uploaded { items: 26 }));
+    let downloaded = station
+        .mission(3, MissionOp::Download)
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("outcome");
+    let Ok(MissionOutcome::Downloaded(back)) = downloaded else {
+        panic!("download failed: {downloaded:?}")
+    };
+    assert_eq!(back.items.len(), plan.items.len());
+    for (sent, got) in plan.items.iter().zip(&back.items) {
+        assert_eq!(
+            (sent.frame, sent.command, sent.z),
+            (got.frame, got.command, got.z)
+        );
+        assert!(
+            (sent.x - got.x).abs() < 1e-7 && (sent.y - got.y).abs() < 1e-7,
+            "{sent:?} != {got:?}"
+        );
+    }
+    drop(sim);
+    pipeline.shutdown();
+}
+
+fn vigil_cmd(port: u16, args: &[&str]) -> Output {
+    Command::new(vigil_bin())
+        .args([
+            "cmd",
+            "--link",
+            &format!("udpin:127.0.0.1:{port}"),
+            "--wait",
+            "15",
+        ])
+        .args(args)
+        .output()
+        .expect("vigil runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn vigil_cmd_exits_zero_only_when_the_vehicle_accepts() {
+    let files = tempfile::tempdir().expect("tempdir");
+    let port = free_udp_port();
+    let sim = sim_udp(
+        vehicle_config(4),
+        format!("127.0.0.1:{port}").parse().expect("addr"),
+        MavVersion::V2,
+    );
+
+    let refused = vigil_cmd(port, &["takeoff", "10"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("rejected: FAILED"),
+        "{}",
+        text(&refused)
+    );
+
+    for args in [&["mode", "guided"][..], &["arm"], &["takeoff", "10"]] {
+        let output = vigil_cmd(port, args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output));
+    }
+    assert!(sim.vehicle().armed);
+
+    // A mission file in QGroundControl's format goes up and comes back as .waypoints.
+    let plan_path = files.path().join("patrol.plan");
+    let plan = Mission {
+        home: Some(GeoPoint {
+            lat_deg: 9.0,
+            lon_deg: 31.0,
+            alt_m: 420.0,
+        }),
+        items: vec![
+            MissionItem {
+                frame: 3,
+                command: 22,
+                autocontinue: true,
+                params: [0.0; 4],
+                x: 0.0,
+                y: 0.0,
+                z: 25.0,
+            },
+            MissionItem {
+                frame: 3,
+                command: 16,
+                autocontinue: true,
+                params: [0.0; 4],
+                x: 9.001,
+                y: 31.002,
+                z: 30.0,
+            },
+            MissionItem {
+                frame: 2,
+                command: 20,
+                autocontinue: true,
+                params: [0.0; 4],
+                x: 0.0,
+                y: 0.0,
+                z: 0.0,
+            },
+        ],
+    };
+    mission::save_mission(&plan_path, &plan).expect("write the plan");
+    let upload = vigil_cmd(port, &["upload", plan_path.to_str().expect("utf-8")]);
+    assert!(upload.status.success(), "{}", text(&upload));
+    let back_path = files.path().join("back.waypoints");
+    let download = vigil_cmd(port, &["download", back_path.to_str().expect("utf-8")]);
+    assert!(download.status.success(), "{}", text(&download));
+    let back = mission::load_mission(&back_path).expect("a readable .waypoints");
+    assert_eq!(back.items.len(), 3);
+    assert_eq!(back.items[1].command, 16);
+    assert!((back.items[1].x - 9.001).abs() < 1e-7);
+
+    // Parameters: save all, change one, load a file.
+    let params_path = files.path().join("copter.param");
+    let saved = vigil_cmd(port, &["params", params_path.to_str().expect("utf-8")]);
+    assert!(saved.status.success(), "{}", text(&saved));
+    let params = mission::load_params(&params_path).expect("a readable parameter file");
+    assert_eq!(params.len(), 16);
+    assert!(
+        params
+            .iter()
+            .any(|(name, value)| name == "RTL_ALT" && *value == 3000.0)
+    );
+    let set = vigil_cmd(port, &["param", "RTL_ALT", "4200"]);
+    assert!(set.status.success(), "{}", text(&set));
+    std::fs::write(
+        files.path().join("change.param"),
+        "WPNAV_SPEED,650\nFENCE_ENABLE 1\n",
+    )
+    .expect("write");
+    let load = vigil_cmd(
+        port,
+        &[
+            "params-load",
+            files.path().join("change.param").to_str().expect("utf-8"),
+        ],
+    );
+    assert!(load.status.success(), "{}", text(&load));
+    let read = vigil_cmd(port, &["param", "WPNAV_SPEED"]);
+    assert!(text(&read).contains("WPNAV_SPEED 650"), "{}", text(&read));
+
+    let no_vehicle = Command::new(vigil_bin())
+        .args([
+            "cmd",
+            "--link",
+            &format!("udpin:127.0.0.1:{}", free_udp_port()),
+            "--wait",
+            "0.5",
+            "arm",
+        ])
+        .output()
+        .expect("vigil runs");
+    assert_eq!(no_vehicle.status.code(), Some(1));
+    assert!(
+        text(&no_vehicle).contains("no heartbeat from any vehicle"),
+        "{}",
+        text(&no_vehicle)
+    );
+    drop(sim);
+}
