@@ -150,8 +150,8 @@ fn number_or_null(value: &Value, at: &At) -> Result<f64, MissionFileError> {
 /// Reads a .plan file's text; `origin` names it in errors.
 pub fn parse_plan(text: &str, origin: &str) -> Result<Mission, MissionFileError> {
     let text = strip_bom(text);
-    let checked: Value = serde_json::from_str(text).map_err(|e| json_error(&e, origin))?;
-    let doc = exact_json::parse(text).unwrap_or(checked);
+    // serde_json's `float_roundtrip` feature reads every coordinate back to the same bits.
+    let doc: Value = serde_json::from_str(text).map_err(|e| json_error(&e, origin))?;
     let root = At::root(origin);
     let top = as_object(&doc, &root)?;
     check_header(top, &root)?;
@@ -371,141 +371,6 @@ fn altitude_mode(frame: u8) -> Option<u8> {
 fn f32_json(value: f32) -> Value {
     let shortest = value.to_string().parse::<f64>().unwrap_or(f64::from(value));
     Value::from(shortest)
-}
-
-/// A second reading of JSON that serde_json has already accepted, with every
-/// number parsed by the standard library, which rounds correctly; serde_json
-/// without its `float_roundtrip` feature is off by an ulp or two for about one
-/// in eight 17-digit coordinates, and plans must round-trip exactly. It relies
-/// on serde_json having checked the syntax and nesting depth, and gives up
-/// (`None`) on anything unexpected rather than guess.
-mod exact_json {
-    use serde_json::{Map, Number, Value};
-
-    /// The document, or `None` if it is not the valid JSON it should be.
-    pub(super) fn parse(text: &str) -> Option<Value> {
-        let mut reader = Reader { text, pos: 0 };
-        let value = reader.value()?;
-        reader.skip_space();
-        (reader.pos == text.len()).then_some(value)
-    }
-
-    struct Reader<'a> {
-        text: &'a str,
-        pos: usize,
-    }
-
-    impl Reader<'_> {
-        fn peek(&self) -> Option<u8> {
-            self.text.as_bytes().get(self.pos).copied()
-        }
-
-        fn skip_space(&mut self) {
-            while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-                self.pos += 1;
-            }
-        }
-
-        /// Skips space, then consumes `byte` if it comes next.
-        fn eat(&mut self, byte: u8) -> bool {
-            self.skip_space();
-            let found = self.peek() == Some(byte);
-            self.pos += usize::from(found);
-            found
-        }
-
-        fn value(&mut self) -> Option<Value> {
-            self.skip_space();
-            match self.peek()? {
-                b'{' => self.object(),
-                b'[' => self.array(),
-                b'"' => self.string().map(Value::String),
-                b't' => self.literal("true", Value::Bool(true)),
-                b'f' => self.literal("false", Value::Bool(false)),
-                b'n' => self.literal("null", Value::Null),
-                _ => self.number(),
-            }
-        }
-
-        fn object(&mut self) -> Option<Value> {
-            self.pos += 1;
-            let mut map = Map::new();
-            if self.eat(b'}') {
-                return Some(Value::Object(map));
-            }
-            loop {
-                self.skip_space();
-                let key = self.string()?;
-                if !self.eat(b':') {
-                    return None;
-                }
-                map.insert(key, self.value()?);
-                if !self.eat(b',') {
-                    return self.eat(b'}').then_some(Value::Object(map));
-                }
-            }
-        }
-
-        fn array(&mut self) -> Option<Value> {
-            self.pos += 1;
-            let mut items = Vec::new();
-            if self.eat(b']') {
-                return Some(Value::Array(items));
-            }
-            loop {
-                items.push(self.value()?);
-                if !self.eat(b',') {
-                    return self.eat(b']').then_some(Value::Array(items));
-                }
-            }
-        }
-
-        /// A string token, its escapes decoded by serde_json.
-        fn string(&mut self) -> Option<String> {
-            let start = self.pos;
-            if self.peek()? != b'"' {
-                return None;
-            }
-            self.pos += 1;
-            loop {
-                match self.peek()? {
-                    b'\\' => self.pos += 2,
-                    b'"' => break,
-                    _ => self.pos += 1,
-                }
-            }
-            self.pos += 1;
-            serde_json::from_str(self.text.get(start..self.pos)?).ok()
-        }
-
-        fn literal(&mut self, word: &str, value: Value) -> Option<Value> {
-            let end = self.pos + word.len();
-            (self.text.get(self.pos..end)? == word).then(|| {
-                self.pos = end;
-                value
-            })
-        }
-
-        /// A number token: integers stay integers (except -0), everything
-        /// else becomes the correctly rounded f64.
-        fn number(&mut self) -> Option<Value> {
-            let start = self.pos;
-            while matches!(
-                self.peek(),
-                Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-            ) {
-                self.pos += 1;
-            }
-            let token = self.text.get(start..self.pos)?;
-            if let Ok(n) = token.parse::<u64>() {
-                return Some(n.into());
-            }
-            match token.parse::<i64>() {
-                Ok(n) if n != 0 => Some(n.into()),
-                _ => Number::from_f64(token.parse().ok()?).map(Value::Number),
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -753,34 +618,6 @@ mod tests {
             &parse_plan(&to_plan_string(&original), "x").unwrap(),
             &original,
         );
-    }
-
-    #[test]
-    fn exact_reader_agrees_with_serde_json() {
-        let tricky = r#" {"a\"b\\": ["\u00e9\ud83d\ude00", "é", -0, 0, -12, 18446744073709551615, 1e2, 2.5E-3,
-            true, false, null, {}, [], {"": [[]]}], "a\"b\\": 1 } "#;
-        for text in [QGC_PLAN, tricky] {
-            let exact = exact_json::parse(text).unwrap();
-            assert_eq!(exact, serde_json::from_str::<Value>(text).unwrap());
-        }
-        let exact = exact_json::parse("[-0, -0.0, 92.61647281866169]").unwrap();
-        assert_eq!(
-            exact[0].as_f64().map(f64::to_bits),
-            Some((-0.0f64).to_bits())
-        );
-        assert_eq!(exact[2].as_f64(), Some(92.616_472_818_661_69));
-        for broken in [
-            "",
-            "[1,]",
-            "{\"a\" 1}",
-            "[1] x",
-            "\"abc",
-            "tru",
-            r#"["\"]"#,
-            "-",
-        ] {
-            assert_eq!(exact_json::parse(broken), None, "{broken}");
-        }
     }
 
     #[test]

@@ -250,10 +250,13 @@ mod tests {
             ack(mav::MavResult::MAV_RESULT_ACCEPTED),
         ))
         .expect("open");
-        let consumer = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            rx.iter().take(2).count()
-        });
+        let consumer = std::thread::Builder::new()
+            .name("test-consumer".into())
+            .spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                rx.iter().take(2).count()
+            })
+            .expect("spawn");
         // The queue is full: this waits until the consumer makes room, and is not dropped.
         link.deliver(envelope(
             &mut encoder,
