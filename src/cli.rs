@@ -65,6 +65,30 @@ enum Command {
         #[command(subcommand)]
         action: CmdAction,
     },
+    /// Run the simulator: drones, sensor nodes and people from a scenario file, speaking
+    /// MAVLink on a link (udpout:HOST:PORT, udpin:IP:PORT, tcpin:IP:PORT, tcp:HOST:PORT,
+    /// serial:DEVICE:BAUD, or pty for a new pseudo-terminal whose path is printed).
+    Sim {
+        #[arg(long, value_name = "FILE")]
+        scenario: PathBuf,
+        #[arg(long, value_name = "ADDR")]
+        link: String,
+        /// Seed of the world's randomness (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Simulated seconds to run (default: the scenario's duration).
+        #[arg(long, value_name = "SECS")]
+        duration: Option<f64>,
+        /// Write the ground truth (CSV) here.
+        #[arg(long, value_name = "FILE")]
+        truth: Option<PathBuf>,
+        /// Frame what fits in MAVLink 1 as MAVLink 1.
+        #[arg(long)]
+        mavlink1: bool,
+    },
     /// Feed a recorded tlog through the pipeline.
     Replay {
         file: PathBuf,
@@ -200,6 +224,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 action,
             )
         }
+        Command::Sim {
+            scenario,
+            link,
+            seed,
+            speed,
+            duration,
+            truth,
+            mavlink1,
+        } => run_sim(
+            &scenario,
+            &link,
+            seed,
+            speed,
+            duration,
+            truth.as_deref(),
+            mavlink1,
+        ),
         Command::Replay {
             file,
             headless,
@@ -472,4 +513,63 @@ fn load_params(station: &GroundStation, sysid: u8, file: &Path) -> Result<String
             failures.join(", ")
         ))
     }
+}
+
+fn run_sim(
+    scenario_path: &Path,
+    link: &str,
+    seed: Option<u64>,
+    speed: f64,
+    duration_s: Option<f64>,
+    truth_path: Option<&Path>,
+    mavlink1: bool,
+) -> Result<ExitCode> {
+    use crate::sim::{RunOptions, Scenario, SimRunner, SimWorld, TruthWriter};
+    if !(speed.is_finite() && speed > 0.0) {
+        bail!("--speed must be a positive number, not {speed}");
+    }
+    let scenario = Scenario::load(scenario_path)?;
+    let address: LinkAddress = if link == "pty" {
+        "serial:pty".parse()?
+    } else {
+        link.parse()?
+    };
+    let (transport, pty) = crate::sim::runner::open_transport(&address)?;
+    if let Some(pty) = &pty {
+        println!("serial device: {}", pty.slave_path.display());
+    }
+    let seed = seed.unwrap_or(scenario.scenario.seed);
+    let duration_s = duration_s.or(scenario.scenario.duration_s);
+    let truth = truth_path.map(TruthWriter::create).transpose()?;
+    let options = RunOptions {
+        version: if mavlink1 {
+            crate::protocol::MavVersion::V1
+        } else {
+            crate::protocol::MavVersion::V2
+        },
+        speed,
+        radio: scenario.radios.first().copied(),
+        radio_seed: seed ^ 0x5241_4449_4F00,
+        duration: duration_s.map(Duration::from_secs_f64),
+    };
+    let world = SimWorld::from_scenario(&scenario, seed);
+    println!(
+        "simulating {:?}: {} drones, {} sensor nodes, {} movers on {address}, seed {seed}, speed {speed}x",
+        scenario.scenario.name,
+        world.drones.len(),
+        world.sensors.len(),
+        world.movers.len()
+    );
+    let stop = stop_flag()?;
+    let runner = SimRunner::start_world(world, transport, options, truth)?;
+    while !runner.is_finished() && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if runner.is_finished() {
+        runner.join().context("the simulation stopped")?;
+    } else {
+        runner.stop();
+    }
+    drop(pty);
+    Ok(ExitCode::SUCCESS)
 }

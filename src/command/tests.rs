@@ -39,7 +39,7 @@ impl Bench {
             answers_arrive: true,
             lose_next: 0,
         };
-        let telemetry = bench.vehicle.slow_telemetry(bench.now);
+        let telemetry = bench.vehicle.slow_telemetry(bench.now, 0);
         bench.receive(telemetry);
         bench
     }

@@ -1,10 +1,21 @@
-//! Software in the loop: simulated vehicles that speak real MAVLink over the same transports as
-//! real ones. This is the start of `vigil sim`: one ArduCopter-like vehicle with the command,
-//! mission and parameter protocols and simple kinematics, and a runner that serves it on a UDP
-//! socket, a TCP connection or a serial device (a pseudo-terminal in tests).
+//! Software in the loop: simulated drones, ground sensor nodes and people on the ground that
+//! speak real MAVLink over the same transports as real ones, deterministic for a given scenario
+//! and seed. `scenario` reads the files, `world` steps everything on the simulated clock,
+//! `runner` serves it over a transport with radio effects and writes the ground truth.
 
+pub mod flat;
+pub mod movers;
+pub mod pty;
+pub mod rng;
 pub mod runner;
+pub mod scenario;
+pub mod sensors;
+pub mod truth;
 pub mod vehicle;
+pub mod world;
 
-pub use runner::{SimRunner, SimTransport};
+pub use runner::{RunOptions, SimRunner, SimTransport};
+pub use scenario::Scenario;
+pub use truth::TruthWriter;
 pub use vehicle::{SimVehicle, SimVehicleConfig};
+pub use world::SimWorld;

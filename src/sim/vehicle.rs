@@ -1,39 +1,74 @@
-//! A simulated ArduCopter as a ground station sees it: HEARTBEAT with ArduPilot's custom modes,
-//! the telemetry streams, COMMAND_LONG/INT answered with COMMAND_ACK, the mission and parameter
-//! protocols, and kinematics with speed and climb limits. Time is passed in.
+//! A simulated ArduPilot vehicle (Copter or Plane) as a ground station sees it: HEARTBEAT with
+//! ArduPilot's custom modes, the telemetry streams, COMMAND_LONG/INT answered with COMMAND_ACK,
+//! the mission protocol and mission execution in AUTO (MISSION_CURRENT, MISSION_ITEM_REACHED),
+//! the parameter protocol, kinematics with speed, climb and turn limits, battery drain, and the
+//! failsafes on low battery and on losing the ground station. Time is passed in.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::f64::consts::TAU;
 use std::time::Duration;
 
 use crate::protocol::{MavMessage, deg_from_e7, e7_from_deg, mav, text_from_chars};
 use crate::time::TimeUs;
 
-/// ArduCopter mode numbers used by the simulation.
-mod mode {
-    pub const STABILIZE: u32 = 0;
-    pub const GUIDED: u32 = 4;
-    pub const LOITER: u32 = 5;
-    pub const RTL: u32 = 6;
-    pub const LAND: u32 = 9;
-    pub const KNOWN: &[u32] = &[0, 1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 21];
-}
+use super::scenario::DroneKind;
 
 const METRES_PER_DEG_LAT: f64 = 111_320.0;
-const HORIZONTAL_SPEED_MPS: f64 = 8.0;
+const COPTER_SPEED_MPS: f64 = 8.0;
+const PLANE_CRUISE_MPS: f64 = 18.0;
+/// A plane's turn rate at 30 degrees of bank and cruise speed: g·tan(30°)/v.
+const PLANE_TURN_RATE_RPS: f64 = 9.81 * 0.577 / PLANE_CRUISE_MPS;
+const PLANE_LOITER_RADIUS_M: f64 = 80.0;
 const CLIMB_RATE_MPS: f64 = 2.5;
 const LAND_RATE_MPS: f64 = 1.0;
-/// Battery drain per second while armed, in percent.
-const DRAIN_PCT_PER_S: f64 = 0.05;
+/// Battery left (percent) at which the battery failsafe returns the vehicle home.
+const BATTERY_FAILSAFE_PCT: f64 = 20.0;
+/// Status texts waiting to be sent, at most.
+const MAX_PENDING_TEXTS: usize = 16;
+
+/// ArduPilot mode numbers for each frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Modes {
+    manual: u32,
+    auto: u32,
+    guided: u32,
+    loiter: u32,
+    rtl: u32,
+    land: u32,
+    known: &'static [u32],
+}
+
+const COPTER_MODES: Modes = Modes {
+    manual: 0,
+    auto: 3,
+    guided: 4,
+    loiter: 5,
+    rtl: 6,
+    land: 9,
+    known: &[0, 1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 21],
+};
+const PLANE_MODES: Modes = Modes {
+    manual: 0,
+    auto: 10,
+    guided: 15,
+    loiter: 12,
+    rtl: 11,
+    land: 20,
+    known: &[0, 1, 2, 5, 6, 10, 11, 12, 13, 15, 20, 21],
+};
 
 /// How a simulated vehicle starts.
 #[derive(Debug, Clone)]
 pub struct SimVehicleConfig {
     pub sysid: u8,
     pub compid: u8,
+    pub kind: DroneKind,
     pub home_lat_deg: f64,
     pub home_lon_deg: f64,
     pub home_alt_msl_m: f64,
     pub battery_pct: f64,
+    /// Minutes of flight from full to empty.
+    pub endurance_min: f64,
 }
 
 impl Default for SimVehicleConfig {
@@ -41,10 +76,12 @@ impl Default for SimVehicleConfig {
         Self {
             sysid: 1,
             compid: 1,
+            kind: DroneKind::Multirotor,
             home_lat_deg: 9.0,
             home_lon_deg: 31.0,
             home_alt_msl_m: 420.0,
             battery_pct: 100.0,
+            endurance_min: 35.0,
         }
     }
 }
@@ -56,11 +93,18 @@ struct Target {
     alt_rel_m: f64,
 }
 
-/// A mission upload in progress, from the vehicle's side.
 #[derive(Debug, Clone)]
 struct Upload {
     count: u16,
     items: Vec<mav::MISSION_ITEM_INT_DATA>,
+}
+
+/// Where AUTO is in the mission.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MissionProgress {
+    seq: u16,
+    /// Seconds left holding at the current item once reached.
+    hold_left_s: Option<f64>,
 }
 
 /// The simulated vehicle's state.
@@ -75,16 +119,27 @@ pub struct SimVehicle {
     pub vel_ned_mps: [f64; 3],
     pub yaw_rad: f64,
     pub battery_pct: f64,
+    /// Speed over ground in guided and auto flight (DO_CHANGE_SPEED changes it).
+    pub speed_mps: f64,
+    modes: Modes,
     target: Option<Target>,
     mission: Vec<mav::MISSION_ITEM_INT_DATA>,
+    progress: Option<MissionProgress>,
     upload: Option<Upload>,
     params: BTreeMap<String, (f32, mav::MavParamType)>,
+    /// Region of interest the camera points at.
+    pub roi: Option<(f64, f64)>,
     /// Test hook: when true the vehicle ignores commands (to exercise timeouts).
     pub ignore_commands: bool,
-    pub roi: Option<(f64, f64)>,
+    /// Messages to send outside the periodic streams (status texts, mission progress).
+    events: VecDeque<MavMessage>,
+    /// The last time a ground station's HEARTBEAT was heard, on the vehicle's clock.
+    last_gcs_heartbeat: Option<TimeUs>,
+    clock: TimeUs,
+    battery_failsafe_done: bool,
 }
 
-/// The parameters of a small ArduCopter, with their types.
+/// The parameters of a small ArduPilot vehicle, with their types.
 const DEFAULT_PARAMS: &[(&str, f32, mav::MavParamType)] = {
     use mav::MavParamType::*;
     &[
@@ -124,26 +179,41 @@ impl SimVehicle {
                 mav::MavParamType::MAV_PARAM_TYPE_INT16,
             ),
         );
+        let (modes, speed_mps) = match config.kind {
+            DroneKind::Multirotor => (COPTER_MODES, COPTER_SPEED_MPS),
+            DroneKind::FixedWing => (PLANE_MODES, PLANE_CRUISE_MPS),
+        };
         Self {
             armed: false,
-            custom_mode: mode::STABILIZE,
+            custom_mode: modes.manual,
             lat_deg: config.home_lat_deg,
             lon_deg: config.home_lon_deg,
             alt_rel_m: 0.0,
             vel_ned_mps: [0.0; 3],
             yaw_rad: 0.0,
             battery_pct: config.battery_pct,
+            speed_mps,
+            modes,
             target: None,
             mission: Vec::new(),
+            progress: None,
             upload: None,
             params,
-            ignore_commands: false,
             roi: None,
+            ignore_commands: false,
+            events: VecDeque::new(),
+            last_gcs_heartbeat: None,
+            clock: TimeUs(0),
+            battery_failsafe_done: false,
             config,
         }
     }
 
-    fn flying(&self) -> bool {
+    pub fn is_plane(&self) -> bool {
+        self.config.kind == DroneKind::FixedWing
+    }
+
+    pub fn flying(&self) -> bool {
         self.alt_rel_m > 0.3
     }
 
@@ -151,9 +221,28 @@ impl SimVehicle {
         target_system == 0 || target_system == self.config.sysid
     }
 
+    fn say(&mut self, severity: mav::MavSeverity, text: &str) {
+        if self.events.len() < MAX_PENDING_TEXTS {
+            self.events
+                .push_back(MavMessage::STATUSTEXT(mav::STATUSTEXT_DATA {
+                    severity,
+                    text: text.into(),
+                }));
+        }
+    }
+
+    /// Messages the vehicle wants to send now (status texts, mission progress).
+    pub fn take_events(&mut self) -> Vec<MavMessage> {
+        self.events.drain(..).collect()
+    }
+
     /// Answers one message from a ground station.
     pub fn handle(&mut self, message: &MavMessage) -> Vec<MavMessage> {
         match message {
+            MavMessage::HEARTBEAT(hb) if hb.mavtype == mav::MavType::MAV_TYPE_GCS => {
+                self.last_gcs_heartbeat = Some(self.clock);
+                Vec::new()
+            }
             MavMessage::COMMAND_LONG(c)
                 if self.addressed(c.target_system) && !self.ignore_commands =>
             {
@@ -172,7 +261,9 @@ impl SimVehicle {
             MavMessage::MISSION_COUNT(c) if self.addressed(c.target_system) => {
                 if c.count == 0 {
                     self.mission.clear();
-                    return vec![self.mission_ack(mav::MavMissionResult::MAV_MISSION_ACCEPTED)];
+                    return vec![Self::mission_ack(
+                        mav::MavMissionResult::MAV_MISSION_ACCEPTED,
+                    )];
                 }
                 self.upload = Some(Upload {
                     count: c.count,
@@ -202,7 +293,10 @@ impl SimVehicle {
                 .unwrap_or_default(),
             MavMessage::MISSION_CLEAR_ALL(c) if self.addressed(c.target_system) => {
                 self.mission.clear();
-                vec![self.mission_ack(mav::MavMissionResult::MAV_MISSION_ACCEPTED)]
+                self.progress = None;
+                vec![Self::mission_ack(
+                    mav::MavMissionResult::MAV_MISSION_ACCEPTED,
+                )]
             }
             MavMessage::PARAM_REQUEST_LIST(r) if self.addressed(r.target_system) => {
                 (0..self.params.len())
@@ -236,6 +330,12 @@ impl SimVehicle {
         }
     }
 
+    fn param(&self, name: &str) -> f64 {
+        self.params
+            .get(name)
+            .map_or(0.0, |(value, _)| f64::from(*value))
+    }
+
     fn param_value(&self, index: usize) -> Option<MavMessage> {
         let (name, (value, ty)) = self.params.iter().nth(index)?;
         Some(MavMessage::PARAM_VALUE(mav::PARAM_VALUE_DATA {
@@ -255,7 +355,7 @@ impl SimVehicle {
         })
     }
 
-    fn mission_ack(&self, result: mav::MavMissionResult) -> MavMessage {
+    fn mission_ack(result: mav::MavMissionResult) -> MavMessage {
         MavMessage::MISSION_ACK(mav::MISSION_ACK_DATA {
             target_system: 255,
             target_component: 190,
@@ -272,13 +372,15 @@ impl SimVehicle {
         }
         upload.items.push(item.clone());
         if upload.items.len() < usize::from(upload.count) {
-            let next = upload.items.len() as u16;
-            return vec![Self::request_item(next)];
+            return vec![Self::request_item(upload.items.len() as u16)];
         }
         if let Some(upload) = self.upload.take() {
             self.mission = upload.items;
+            self.progress = None;
         }
-        vec![self.mission_ack(mav::MavMissionResult::MAV_MISSION_ACCEPTED)]
+        vec![Self::mission_ack(
+            mav::MavMissionResult::MAV_MISSION_ACCEPTED,
+        )]
     }
 
     fn command(
@@ -291,12 +393,15 @@ impl SimVehicle {
         use mav::MavResult::*;
         let result = match command {
             MAV_CMD_COMPONENT_ARM_DISARM if p[0] >= 0.5 => {
-                if self.battery_pct < 20.0
-                    && self.params.get("ARMING_CHECK").is_some_and(|v| v.0 != 0.0)
-                {
+                if self.battery_pct < BATTERY_FAILSAFE_PCT && self.param("ARMING_CHECK") != 0.0 {
+                    self.say(
+                        mav::MavSeverity::MAV_SEVERITY_CRITICAL,
+                        "PreArm: Battery below minimum",
+                    );
                     MAV_RESULT_FAILED
                 } else {
                     self.armed = true;
+                    self.say(mav::MavSeverity::MAV_SEVERITY_INFO, "Arming motors");
                     MAV_RESULT_ACCEPTED
                 }
             }
@@ -304,21 +409,23 @@ impl SimVehicle {
                 if self.flying() && p[1] != 21196.0 {
                     MAV_RESULT_FAILED
                 } else {
-                    self.armed = false;
+                    self.disarm();
                     MAV_RESULT_ACCEPTED
                 }
             }
             MAV_CMD_DO_SET_MODE => {
                 let custom_mode = p[1] as u32;
-                if mode::KNOWN.contains(&custom_mode) {
+                if !self.modes.known.contains(&custom_mode)
+                    || (custom_mode == self.modes.auto && self.mission.len() < 2)
+                {
+                    MAV_RESULT_FAILED
+                } else {
                     self.set_mode(custom_mode);
                     MAV_RESULT_ACCEPTED
-                } else {
-                    MAV_RESULT_FAILED
                 }
             }
             MAV_CMD_NAV_TAKEOFF => {
-                if !self.armed || self.custom_mode != mode::GUIDED || self.flying() {
+                if !self.armed || self.custom_mode != self.modes.guided || self.flying() {
                     MAV_RESULT_FAILED
                 } else {
                     self.target = Some(Target {
@@ -330,16 +437,17 @@ impl SimVehicle {
                 }
             }
             MAV_CMD_NAV_LAND => {
-                self.set_mode(mode::LAND);
+                self.set_mode(self.modes.land);
                 MAV_RESULT_ACCEPTED
             }
             MAV_CMD_NAV_RETURN_TO_LAUNCH => {
-                self.set_mode(mode::RTL);
+                self.set_mode(self.modes.rtl);
                 MAV_RESULT_ACCEPTED
             }
             MAV_CMD_DO_REPOSITION | MAV_CMD_DO_ORBIT => match position {
                 Some((lat_deg, lon_deg, alt_rel_m)) if self.armed && self.flying() => {
-                    self.custom_mode = mode::GUIDED;
+                    self.custom_mode = self.modes.guided;
+                    self.progress = None;
                     self.target = Some(Target {
                         lat_deg,
                         lon_deg,
@@ -357,59 +465,241 @@ impl SimVehicle {
                 }
                 None => MAV_RESULT_UNSUPPORTED,
             },
+            MAV_CMD_DO_SET_ROI_NONE => {
+                self.roi = None;
+                MAV_RESULT_ACCEPTED
+            }
             _ => MAV_RESULT_UNSUPPORTED,
         };
         ack(command, result)
     }
 
+    fn disarm(&mut self) {
+        if self.armed {
+            self.say(mav::MavSeverity::MAV_SEVERITY_INFO, "Disarming motors");
+        }
+        self.armed = false;
+        self.target = None;
+        self.progress = None;
+    }
+
     fn set_mode(&mut self, custom_mode: u32) {
         self.custom_mode = custom_mode;
-        match custom_mode {
-            mode::RTL => {
-                let alt_rel_m = self.alt_rel_m.max(15.0);
-                self.target = Some(Target {
-                    lat_deg: self.config.home_lat_deg,
-                    lon_deg: self.config.home_lon_deg,
-                    alt_rel_m,
-                });
-            }
-            mode::LOITER | mode::GUIDED => {
-                self.target = Some(Target {
-                    lat_deg: self.lat_deg,
-                    lon_deg: self.lon_deg,
-                    alt_rel_m: self.alt_rel_m,
-                });
-            }
-            _ => {}
+        self.progress = None;
+        if custom_mode == self.modes.rtl {
+            let rtl_alt_m = self.param("RTL_ALT") / 100.0;
+            let alt_rel_m = self.alt_rel_m.max(rtl_alt_m.min(120.0));
+            self.target = Some(Target {
+                lat_deg: self.config.home_lat_deg,
+                lon_deg: self.config.home_lon_deg,
+                alt_rel_m,
+            });
+        } else if custom_mode == self.modes.loiter || custom_mode == self.modes.guided {
+            self.target = Some(Target {
+                lat_deg: self.lat_deg,
+                lon_deg: self.lon_deg,
+                alt_rel_m: self.alt_rel_m,
+            });
+        } else if custom_mode == self.modes.auto {
+            self.progress = Some(MissionProgress {
+                seq: 1,
+                hold_left_s: None,
+            });
+            self.announce_current(1);
         }
     }
 
-    /// Advances the kinematics by `dt`.
-    pub fn step(&mut self, dt: Duration) {
+    fn announce_current(&mut self, seq: u16) {
+        self.events
+            .push_back(MavMessage::MISSION_CURRENT(mav::MISSION_CURRENT_DATA {
+                seq,
+            }));
+    }
+
+    /// Advances the vehicle to `now` by `dt`: failsafes, mission, kinematics, battery.
+    pub fn step(&mut self, dt: Duration, now: TimeUs) {
+        self.clock = now;
         let dt_s = dt.as_secs_f64();
-        if self.armed {
-            self.battery_pct = (self.battery_pct - DRAIN_PCT_PER_S * dt_s).max(0.0);
+        self.check_failsafes();
+        if self.custom_mode == self.modes.auto && self.armed {
+            self.run_mission(dt_s);
         }
-        let descending = matches!(self.custom_mode, mode::LAND)
-            || (self.custom_mode == mode::RTL
-                && self.target.is_some_and(|t| self.distance_m(t) < 1.0));
+        if self.armed {
+            let drain_pct_per_s = 100.0 / (self.config.endurance_min * 60.0);
+            let idle = if self.flying() { 1.0 } else { 0.1 };
+            self.battery_pct = (self.battery_pct - drain_pct_per_s * idle * dt_s).max(0.0);
+        }
+        self.fly(dt_s);
+    }
+
+    fn check_failsafes(&mut self) {
+        if !(self.armed && self.flying())
+            || self.custom_mode == self.modes.rtl
+            || self.custom_mode == self.modes.land
+        {
+            return;
+        }
+        if !self.battery_failsafe_done && self.battery_pct < BATTERY_FAILSAFE_PCT {
+            self.battery_failsafe_done = true;
+            self.say(
+                mav::MavSeverity::MAV_SEVERITY_CRITICAL,
+                "Battery failsafe: returning to launch",
+            );
+            self.set_mode(self.modes.rtl);
+            return;
+        }
+        let timeout = Duration::from_secs_f64(self.param("FS_GCS_TIMEOUT").clamp(1.0, 120.0));
+        if let Some(last) = self.last_gcs_heartbeat
+            && self.param("FS_GCS_ENABLE") != 0.0
+            && self.clock.since(last) > timeout
+        {
+            self.say(
+                mav::MavSeverity::MAV_SEVERITY_CRITICAL,
+                "GCS failsafe: returning to launch",
+            );
+            self.last_gcs_heartbeat = None; // once per loss, as ArduPilot
+            self.set_mode(self.modes.rtl);
+        }
+    }
+
+    /// Executes the current mission item in AUTO.
+    fn run_mission(&mut self, dt_s: f64) {
+        let Some(mut progress) = self.progress else {
+            return;
+        };
+        let Some(item) = self.mission.get(usize::from(progress.seq)).cloned() else {
+            // Past the last item: hold where we are.
+            self.progress = None;
+            self.target = Some(Target {
+                lat_deg: self.lat_deg,
+                lon_deg: self.lon_deg,
+                alt_rel_m: self.alt_rel_m,
+            });
+            return;
+        };
+        use mav::MavCmd::*;
+        let here = Target {
+            lat_deg: self.lat_deg,
+            lon_deg: self.lon_deg,
+            alt_rel_m: self.alt_rel_m,
+        };
+        let point = Target {
+            lat_deg: if item.x == 0 && item.y == 0 {
+                here.lat_deg
+            } else {
+                deg_from_e7(item.x)
+            },
+            lon_deg: if item.x == 0 && item.y == 0 {
+                here.lon_deg
+            } else {
+                deg_from_e7(item.y)
+            },
+            alt_rel_m: if item.z > 0.0 {
+                f64::from(item.z)
+            } else {
+                here.alt_rel_m
+            },
+        };
+        let reached = match item.command {
+            MAV_CMD_NAV_TAKEOFF => {
+                self.target = Some(Target {
+                    lat_deg: here.lat_deg,
+                    lon_deg: here.lon_deg,
+                    alt_rel_m: f64::from(item.z),
+                });
+                (self.alt_rel_m - f64::from(item.z)).abs() < 0.5
+            }
+            MAV_CMD_NAV_WAYPOINT | MAV_CMD_NAV_LOITER_TIME | MAV_CMD_NAV_LOITER_UNLIM => {
+                self.target = Some(point);
+                let radius_m = if self.is_plane() { 30.0 } else { 2.0 };
+                self.distance_m(point) < radius_m && (self.alt_rel_m - point.alt_rel_m).abs() < 1.5
+            }
+            MAV_CMD_NAV_RETURN_TO_LAUNCH => {
+                self.set_mode(self.modes.rtl);
+                self.events.push_back(MavMessage::MISSION_ITEM_REACHED(
+                    mav::MISSION_ITEM_REACHED_DATA { seq: progress.seq },
+                ));
+                return;
+            }
+            MAV_CMD_NAV_LAND => {
+                self.target = Some(Target {
+                    alt_rel_m: 0.0,
+                    ..point
+                });
+                !self.armed
+            }
+            MAV_CMD_DO_CHANGE_SPEED => {
+                if item.param2 > 0.0 {
+                    self.speed_mps = f64::from(item.param2);
+                }
+                true
+            }
+            MAV_CMD_DO_SET_ROI_LOCATION => {
+                self.roi = Some((point.lat_deg, point.lon_deg));
+                true
+            }
+            _ => true, // commands the simulation does not model complete at once
+        };
+        if !reached {
+            return;
+        }
+        let hold_s = match item.command {
+            MAV_CMD_NAV_WAYPOINT | MAV_CMD_NAV_LOITER_TIME => f64::from(item.param1).max(0.0),
+            MAV_CMD_NAV_LOITER_UNLIM => f64::INFINITY,
+            _ => 0.0,
+        };
+        let left = progress.hold_left_s.unwrap_or(hold_s) - dt_s;
+        if left > 0.0 {
+            progress.hold_left_s = Some(left);
+            self.progress = Some(progress);
+            return;
+        }
+        self.events.push_back(MavMessage::MISSION_ITEM_REACHED(
+            mav::MISSION_ITEM_REACHED_DATA { seq: progress.seq },
+        ));
+        let next = progress.seq + 1;
+        self.progress = Some(MissionProgress {
+            seq: next,
+            hold_left_s: None,
+        });
+        if usize::from(next) < self.mission.len() {
+            self.announce_current(next);
+        }
+    }
+
+    fn fly(&mut self, dt_s: f64) {
+        let landing = self.custom_mode == self.modes.land
+            || (self.custom_mode == self.modes.rtl
+                && !self.is_plane()
+                && self.target.is_some_and(|t| self.distance_m(t) < 1.0))
+            || (self.target.is_some_and(|t| t.alt_rel_m <= 0.0) && self.flying());
         let mut vel = [0.0; 3];
-        if descending {
-            vel[2] = LAND_RATE_MPS.min(self.alt_rel_m / dt_s.max(1e-6));
+        if landing && self.armed {
             if self.alt_rel_m <= 0.05 {
                 self.alt_rel_m = 0.0;
-                self.armed = false;
-                self.target = None;
-                vel[2] = 0.0;
+                self.disarm();
+                if self.custom_mode == self.modes.auto {
+                    self.custom_mode = self.modes.land;
+                }
+            } else {
+                let rate = if self.is_plane() { 2.0 } else { LAND_RATE_MPS };
+                vel[2] = rate.min(self.alt_rel_m / dt_s.max(1e-6));
+                if self.is_plane() {
+                    // A plane glides home as it descends.
+                    vel[0] = self.speed_mps * self.yaw_rad.cos();
+                    vel[1] = self.speed_mps * self.yaw_rad.sin();
+                }
             }
         } else if let (true, Some(target)) = (self.armed, self.target) {
             let (north_m, east_m) = self.offset_m(target);
             let horizontal_m = north_m.hypot(east_m);
-            if horizontal_m > 0.01 {
-                let speed = HORIZONTAL_SPEED_MPS.min(horizontal_m / dt_s.max(1e-6));
+            if self.is_plane() && self.flying() {
+                vel = self.plane_velocity(north_m, east_m, dt_s);
+            } else if horizontal_m > 0.01 && self.alt_rel_m > 1.0 {
+                let speed = self.speed_mps.min(horizontal_m / dt_s.max(1e-6));
                 vel[0] = north_m / horizontal_m * speed;
                 vel[1] = east_m / horizontal_m * speed;
-                self.yaw_rad = east_m.atan2(north_m);
+                self.yaw_rad = east_m.atan2(north_m).rem_euclid(TAU);
             }
             let up_m = target.alt_rel_m - self.alt_rel_m;
             vel[2] = -up_m.clamp(-CLIMB_RATE_MPS * dt_s, CLIMB_RATE_MPS * dt_s) / dt_s.max(1e-6);
@@ -418,6 +708,31 @@ impl SimVehicle {
         self.lon_deg += vel[1] * dt_s / (METRES_PER_DEG_LAT * self.lat_deg.to_radians().cos());
         self.alt_rel_m = (self.alt_rel_m - vel[2] * dt_s).max(0.0);
         self.vel_ned_mps = vel;
+    }
+
+    /// A plane flies at cruise speed with a limited turn rate: towards the target, then around
+    /// it on a loiter circle.
+    fn plane_velocity(&mut self, north_m: f64, east_m: f64, dt_s: f64) -> [f64; 3] {
+        let distance_m = north_m.hypot(east_m);
+        let to_target = east_m.atan2(north_m);
+        let desired = if distance_m > PLANE_LOITER_RADIUS_M * 1.5 {
+            to_target
+        } else {
+            // Fly tangent to the circle, correcting towards the radius.
+            let correction = ((distance_m - PLANE_LOITER_RADIUS_M) / PLANE_LOITER_RADIUS_M)
+                .clamp(-1.0, 1.0)
+                * 0.8;
+            to_target - std::f64::consts::FRAC_PI_2 + correction
+        };
+        let error =
+            (desired - self.yaw_rad + std::f64::consts::PI).rem_euclid(TAU) - std::f64::consts::PI;
+        let max_turn = PLANE_TURN_RATE_RPS * dt_s;
+        self.yaw_rad = (self.yaw_rad + error.clamp(-max_turn, max_turn)).rem_euclid(TAU);
+        [
+            self.speed_mps * self.yaw_rad.cos(),
+            self.speed_mps * self.yaw_rad.sin(),
+            0.0,
+        ]
     }
 
     fn offset_m(&self, target: Target) -> (f64, f64) {
@@ -432,16 +747,22 @@ impl SimVehicle {
         north_m.hypot(east_m)
     }
 
-    /// The once-a-second messages: HEARTBEAT, SYS_STATUS, GPS_RAW_INT, HOME_POSITION.
-    pub fn slow_telemetry(&self, now: TimeUs) -> Vec<MavMessage> {
+    /// The once-a-second messages: HEARTBEAT, SYS_STATUS, GPS_RAW_INT, HOME_POSITION,
+    /// SYSTEM_TIME and MISSION_CURRENT, all on the simulated clock `now`.
+    pub fn slow_telemetry(&self, now: TimeUs, time_boot_ms: u32) -> Vec<MavMessage> {
         let mut base_mode = mav::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED;
         if self.armed {
             base_mode |= mav::MavModeFlag::MAV_MODE_FLAG_SAFETY_ARMED;
         }
-        vec![
+        let mavtype = if self.is_plane() {
+            mav::MavType::MAV_TYPE_FIXED_WING
+        } else {
+            mav::MavType::MAV_TYPE_QUADROTOR
+        };
+        let mut messages = vec![
             MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
                 custom_mode: self.custom_mode,
-                mavtype: mav::MavType::MAV_TYPE_QUADROTOR,
+                mavtype,
                 autopilot: mav::MavAutopilot::MAV_AUTOPILOT_ARDUPILOTMEGA,
                 base_mode,
                 system_status: if self.armed {
@@ -465,7 +786,7 @@ impl SimVehicle {
                 eph: 80,
                 epv: 120,
                 vel: (self.vel_ned_mps[0].hypot(self.vel_ned_mps[1]) * 100.0) as u16,
-                cog: 0,
+                cog: (self.yaw_rad.to_degrees().rem_euclid(360.0) * 100.0) as u16,
                 fix_type: mav::GpsFixType::GPS_FIX_TYPE_3D_FIX,
                 satellites_visible: 14,
             }),
@@ -476,13 +797,28 @@ impl SimVehicle {
                 q: [1.0, 0.0, 0.0, 0.0],
                 ..Default::default()
             }),
-        ]
+            MavMessage::SYSTEM_TIME(mav::SYSTEM_TIME_DATA {
+                time_unix_usec: now.0,
+                time_boot_ms,
+            }),
+        ];
+        if let Some(progress) = self.progress {
+            messages.push(MavMessage::MISSION_CURRENT(mav::MISSION_CURRENT_DATA {
+                seq: progress.seq,
+            }));
+        }
+        messages
     }
 
     /// The fast messages (several per second): GLOBAL_POSITION_INT, ATTITUDE, VFR_HUD.
     pub fn fast_telemetry(&self, time_boot_ms: u32) -> Vec<MavMessage> {
         let ground_speed = self.vel_ned_mps[0].hypot(self.vel_ned_mps[1]);
         let heading_deg = self.yaw_rad.to_degrees().rem_euclid(360.0);
+        let roll_rad = if self.is_plane() && self.flying() {
+            0.3
+        } else {
+            0.0
+        };
         vec![
             MavMessage::GLOBAL_POSITION_INT(mav::GLOBAL_POSITION_INT_DATA {
                 time_boot_ms,
@@ -497,6 +833,7 @@ impl SimVehicle {
             }),
             MavMessage::ATTITUDE(mav::ATTITUDE_DATA {
                 time_boot_ms,
+                roll: roll_rad,
                 yaw: self.yaw_rad as f32,
                 ..Default::default()
             }),
@@ -535,6 +872,26 @@ mod tests {
         }
     }
 
+    fn run(vehicle: &mut SimVehicle, seconds: f64, now: &mut TimeUs) {
+        for _ in 0..(seconds * 10.0).round() as u32 {
+            *now = now.plus(Duration::from_millis(100));
+            vehicle.step(Duration::from_millis(100), *now);
+        }
+    }
+
+    fn guided_armed() -> SimVehicle {
+        let mut vehicle = SimVehicle::new(SimVehicleConfig::default());
+        vehicle.handle(&command_long(
+            mav::MavCmd::MAV_CMD_DO_SET_MODE,
+            [1.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        ));
+        vehicle.handle(&command_long(
+            mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
+            [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        ));
+        vehicle
+    }
+
     #[test]
     fn takeoff_needs_guided_and_armed_then_climbs_at_the_climb_rate() {
         let mut vehicle = SimVehicle::new(SimVehicleConfig::default());
@@ -546,29 +903,19 @@ mod tests {
             result_of(&vehicle.handle(&takeoff)),
             mav::MavResult::MAV_RESULT_FAILED
         );
-        vehicle.handle(&command_long(
-            mav::MavCmd::MAV_CMD_DO_SET_MODE,
-            [1.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        ));
-        vehicle.handle(&command_long(
-            mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
-            [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        ));
+        let mut vehicle = guided_armed();
         assert_eq!(
             result_of(&vehicle.handle(&takeoff)),
             mav::MavResult::MAV_RESULT_ACCEPTED
         );
-        for _ in 0..40 {
-            vehicle.step(Duration::from_millis(100));
-        }
+        let mut now = TimeUs(0);
+        run(&mut vehicle, 4.0, &mut now);
         assert!(
             (vehicle.alt_rel_m - 10.0).abs() < 1e-6,
             "after 4 s at 2.5 m/s: {}",
             vehicle.alt_rel_m
         );
-        for _ in 0..100 {
-            vehicle.step(Duration::from_millis(100));
-        }
+        run(&mut vehicle, 10.0, &mut now);
         assert!((vehicle.alt_rel_m - 20.0).abs() < 1e-6);
         let disarm = command_long(mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, [0.0; 7]);
         assert_eq!(
@@ -576,5 +923,120 @@ mod tests {
             mav::MavResult::MAV_RESULT_FAILED,
             "no disarm in flight"
         );
+    }
+
+    fn item(
+        seq: u16,
+        command: mav::MavCmd,
+        lat_deg: f64,
+        lon_deg: f64,
+        alt_m: f32,
+    ) -> mav::MISSION_ITEM_INT_DATA {
+        mav::MISSION_ITEM_INT_DATA {
+            seq,
+            command,
+            x: e7_from_deg(lat_deg),
+            y: e7_from_deg(lon_deg),
+            z: alt_m,
+            frame: mav::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
+            target_system: 1,
+            target_component: 1,
+            autocontinue: 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn auto_flies_the_mission_reports_progress_and_lands_home() {
+        use mav::MavCmd::*;
+        let mut vehicle = guided_armed();
+        vehicle.mission = vec![
+            item(0, MAV_CMD_NAV_WAYPOINT, 9.0, 31.0, 0.0),
+            item(1, MAV_CMD_NAV_TAKEOFF, 0.0, 0.0, 15.0),
+            item(2, MAV_CMD_NAV_WAYPOINT, 9.001, 31.0, 15.0),
+            item(3, MAV_CMD_NAV_WAYPOINT, 9.001, 31.001, 15.0),
+            item(4, MAV_CMD_NAV_RETURN_TO_LAUNCH, 0.0, 0.0, 0.0),
+        ];
+        let auto = command_long(
+            mav::MavCmd::MAV_CMD_DO_SET_MODE,
+            [1.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        );
+        assert_eq!(
+            result_of(&vehicle.handle(&auto)),
+            mav::MavResult::MAV_RESULT_ACCEPTED
+        );
+        let mut now = TimeUs(0);
+        let mut reached = Vec::new();
+        for _ in 0..3000 {
+            run(&mut vehicle, 0.1, &mut now);
+            for event in vehicle.take_events() {
+                if let MavMessage::MISSION_ITEM_REACHED(r) = event {
+                    reached.push(r.seq);
+                }
+            }
+            if !vehicle.armed {
+                break;
+            }
+        }
+        assert_eq!(reached, vec![1, 2, 3, 4]);
+        assert!(!vehicle.armed, "landed and disarmed at home");
+        assert!((vehicle.lat_deg - 9.0).abs() < 2e-5 && (vehicle.lon_deg - 31.0).abs() < 2e-5);
+        assert!(now.as_secs_f64() < 200.0, "took {} s", now.as_secs_f64());
+    }
+
+    #[test]
+    fn losing_the_ground_station_triggers_rtl() {
+        let mut vehicle = guided_armed();
+        let mut now = TimeUs(0);
+        vehicle.handle(&MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
+            mavtype: mav::MavType::MAV_TYPE_GCS,
+            ..Default::default()
+        }));
+        vehicle.handle(&command_long(
+            mav::MavCmd::MAV_CMD_NAV_TAKEOFF,
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 10.0],
+        ));
+        run(&mut vehicle, 4.9, &mut now);
+        assert_eq!(vehicle.custom_mode, 4, "still guided within FS_GCS_TIMEOUT");
+        run(&mut vehicle, 0.3, &mut now);
+        assert_eq!(
+            vehicle.custom_mode, 6,
+            "RTL after 5 s without the ground station"
+        );
+        assert!(
+            vehicle
+                .take_events()
+                .iter()
+                .any(|m| matches!(m, MavMessage::STATUSTEXT(_)))
+        );
+    }
+
+    #[test]
+    fn a_plane_circles_its_target_at_cruise_speed() {
+        let mut vehicle = SimVehicle::new(SimVehicleConfig {
+            kind: DroneKind::FixedWing,
+            ..SimVehicleConfig::default()
+        });
+        vehicle.armed = true;
+        vehicle.alt_rel_m = 100.0;
+        vehicle.custom_mode = 15;
+        vehicle.target = Some(Target {
+            lat_deg: 9.005,
+            lon_deg: 31.0,
+            alt_rel_m: 100.0,
+        });
+        let mut now = TimeUs(0);
+        run(&mut vehicle, 240.0, &mut now);
+        let distance = vehicle.distance_m(Target {
+            lat_deg: 9.005,
+            lon_deg: 31.0,
+            alt_rel_m: 100.0,
+        });
+        assert!(
+            (distance - PLANE_LOITER_RADIUS_M).abs() < 25.0,
+            "loitering at {distance} m"
+        );
+        let speed = vehicle.vel_ned_mps[0].hypot(vehicle.vel_ned_mps[1]);
+        assert!((speed - PLANE_CRUISE_MPS).abs() < 1e-9);
     }
 }

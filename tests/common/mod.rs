@@ -6,10 +6,8 @@
     reason = "each test binary uses a different part of the fixtures"
 )]
 
-use std::fs::File;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,7 +83,8 @@ pub fn sim_udp(config: SimVehicleConfig, vigil: SocketAddr, version: MavVersion)
         SimVehicle::new(config),
         SimTransport::Udp {
             socket,
-            peer: vigil,
+            peer: Some(vigil),
+            learn: false,
         },
         version,
     )
@@ -100,51 +99,10 @@ pub fn free_udp_port() -> u16 {
         .port()
 }
 
-/// A pseudo-terminal pair: the master end for the simulated device, the slave's path for Vigil.
-pub struct Pty {
-    pub master: File,
-    pub slave_path: PathBuf,
-    /// Held open until the test hangs up, as a device that is plugged in.
-    pub slave: OwnedFd,
-}
+pub use vigil::sim::pty::Pty;
 
 pub fn open_pty() -> Pty {
-    let (mut master, mut slave) = (0, 0);
-    let mut name = [0 as libc::c_char; 128];
-    // SAFETY: openpty writes two descriptors and a NUL-terminated name into buffers we own.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            name.as_mut_ptr(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors were just opened by openpty and are owned by nobody else.
-    let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    // SAFETY: the name buffer was NUL-terminated by openpty.
-    let slave_path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-        .into();
-    // Raw mode on the slave, as a real serial line; non-blocking master for the sim's loop.
-    use std::os::fd::AsRawFd;
-    // SAFETY: termios is plain data; the descriptors are valid for these calls.
-    unsafe {
-        let mut termios: libc::termios = std::mem::zeroed();
-        libc::tcgetattr(slave.as_raw_fd(), &mut termios);
-        libc::cfmakeraw(&mut termios);
-        libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &termios);
-        let flags = libc::fcntl(master.as_raw_fd(), libc::F_GETFL);
-        libc::fcntl(master.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
-    Pty {
-        master,
-        slave_path,
-        slave,
-    }
+    vigil::sim::pty::open_pty().expect("a pseudo-terminal")
 }
 
 /// The path of the `vigil` binary built for these tests.

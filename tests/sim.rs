@@ -1,0 +1,352 @@
+//! End to end with the simulator: Vigil (headless, as a library) flies a simulated drone over
+//! UDP and over a pseudo-terminal — parameters, GUIDED, arm, takeoff, a survey mission uploaded,
+//! downloaded back identical, flown to the end, return and landing — and the recorded tlog agrees
+//! with the simulator's ground truth. The same seed gives byte-identical ground truth.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome, ParamOp};
+use vigil::mission::{GeoPoint, Mission, MissionItem};
+use vigil::pipeline::GroundStation;
+use vigil::protocol::{MavMessage, deg_from_e7};
+use vigil::session::tlog::TlogReader;
+use vigil::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld, TruthWriter};
+
+const SCENARIO: &str = r#"
+[scenario]
+name = "survey"
+start_utc = "2026-03-14T09:00:00Z"
+seed = 11
+
+[[drone]]
+sysid = 1
+kind = "multirotor"
+home = { lat_deg = 8.994213, lon_deg = 31.003092, alt_msl_m = 398.0 }
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[sensor]]
+sysid = 101
+kind = "radar"
+position = { lat_deg = 8.9955, lon_deg = 31.0045 }
+radius_m = 400.0
+pd = 0.95
+report_period_s = 1.0
+
+[[mover]]
+id = "walker"
+kind = "person"
+speed_mps = 1.4
+loop = true
+route = [{ lat_deg = 8.9960, lon_deg = 31.0040 }, { lat_deg = 8.9975, lon_deg = 31.0060 }]
+"#;
+
+/// How much faster than real time the simulation runs in these tests.
+const SPEED: f64 = 10.0;
+
+fn scenario() -> Scenario {
+    Scenario::parse(SCENARIO, Path::new("survey.toml")).expect("a valid scenario")
+}
+
+fn command(station: &GroundStation, action: Action) {
+    let description = format!("{action:?}");
+    let outcome = station
+        .command(1, action)
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("an outcome");
+    assert_eq!(outcome, CommandOutcome::Accepted, "{description}");
+}
+
+/// A lawnmower over a 120 m x 90 m block north-east of home, then return to launch.
+fn survey(home: GeoPoint) -> Mission {
+    let metre_lat = 1.0 / 111_320.0;
+    let metre_lon = metre_lat / home.lat_deg.to_radians().cos();
+    let mut items = vec![MissionItem {
+        frame: 3,
+        command: 22,
+        autocontinue: true,
+        params: [0.0; 4],
+        x: 0.0,
+        y: 0.0,
+        z: 25.0,
+    }];
+    for (leg, north_m) in [20.0, 50.0, 80.0].into_iter().enumerate() {
+        let (a, b) = if leg % 2 == 0 {
+            (20.0, 140.0)
+        } else {
+            (140.0, 20.0)
+        };
+        for east_m in [a, b] {
+            items.push(MissionItem {
+                frame: 3,
+                command: 16,
+                autocontinue: true,
+                params: [0.0; 4],
+                x: home.lat_deg + north_m * metre_lat,
+                y: home.lon_deg + east_m * metre_lon,
+                z: 25.0,
+            });
+        }
+    }
+    items.push(MissionItem {
+        frame: 2,
+        command: 20,
+        autocontinue: true,
+        params: [0.0; 4],
+        x: 0.0,
+        y: 0.0,
+        z: 0.0,
+    });
+    Mission {
+        home: Some(home),
+        items,
+    }
+}
+
+/// Flies the survey through `station` and checks the vehicle's reports on the way.
+fn fly_survey(station: &GroundStation) {
+    wait(station, "the simulated drone", |s| {
+        s.world
+            .vehicles
+            .get(&1)
+            .is_some_and(|v| v.position.is_some())
+    });
+    // The simulation runs faster than our heartbeat: switch the GCS failsafe off first.
+    let set = station
+        .params(1, ParamOp::Set("FS_GCS_ENABLE".into(), 0.0))
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("outcome");
+    assert!(set.is_ok(), "{set:?}");
+    command(station, Action::SetMode("GUIDED".into()));
+    command(station, Action::Arm);
+    command(station, Action::Takeoff { alt_rel_m: 25.0 });
+    wait(station, "the climb", |s| {
+        s.world.vehicles[&1]
+            .position
+            .is_some_and(|p| p.alt_rel_home_m > 23.0)
+    });
+
+    let home = GeoPoint {
+        lat_deg: 8.994213,
+        lon_deg: 31.003092,
+        alt_m: 398.0,
+    };
+    let plan = survey(home);
+    let uploaded = station
+        .mission(1, MissionOp::Upload(plan.clone()))
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("outcome");
+    assert_eq!(
+        uploaded,
+        Ok(MissionOutcome::Uploaded {
+            items: plan.items.len() + 1
+        })
+    );
+    let downloaded = station
+        .mission(1, MissionOp::Download)
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("outcome");
+    let Ok(MissionOutcome::Downloaded(back)) = downloaded else {
+        panic!("{downloaded:?}")
+    };
+    assert_eq!(back.items.len(), plan.items.len());
+    for (sent, got) in plan.items.iter().zip(&back.items) {
+        assert_eq!(
+            (sent.frame, sent.command, sent.z, sent.autocontinue),
+            (got.frame, got.command, got.z, got.autocontinue)
+        );
+        assert!(
+            (sent.x - got.x).abs() < 1e-7 && (sent.y - got.y).abs() < 1e-7,
+            "{sent:?} != {got:?}"
+        );
+    }
+
+    command(station, Action::SetMode("AUTO".into()));
+    let last_seq = plan.items.len() as u16; // item 0 is home on ArduPilot
+    let snapshot = wait(
+        station,
+        "the survey flown, the return and the landing",
+        |s| {
+            let v = &s.world.vehicles[&1];
+            v.mission_last_reached_seq == Some(last_seq)
+                && !v.armed
+                && v.position.is_some_and(|p| p.alt_rel_home_m < 0.5)
+        },
+    );
+    let vehicle = &snapshot.world.vehicles[&1];
+    let position = vehicle.position.expect("position");
+    let home_offset_m = ((position.lat_deg - home.lat_deg) * 111_320.0)
+        .hypot((position.lon_deg - home.lon_deg) * 111_320.0 * home.lat_deg.to_radians().cos());
+    assert!(home_offset_m < 3.0, "landed {home_offset_m} m from home");
+    assert!(
+        snapshot
+            .world
+            .notices
+            .iter()
+            .any(|n| n.text.contains("disarmed"))
+    );
+}
+
+fn start_sim(transport: SimTransport, truth: &Path) -> SimRunner {
+    let world = SimWorld::from_scenario(&scenario(), 11);
+    let options = RunOptions {
+        speed: SPEED,
+        ..RunOptions::default()
+    };
+    SimRunner::start_world(
+        world,
+        transport,
+        options,
+        Some(TruthWriter::create(truth).expect("truth file")),
+    )
+    .expect("the simulator starts")
+}
+
+/// Every radar detection in the tlog lies near where the ground truth had the walker.
+fn check_tlog_against_truth(tlog: &Path, truth: &Path) {
+    let truth_text = std::fs::read_to_string(truth).expect("truth");
+    let mut lines = truth_text.lines();
+    assert_eq!(lines.next(), Some(vigil::sim::truth::TRUTH_HEADER));
+    let walker: Vec<(f64, f64, f64)> = lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            let number = |i: usize| fields[i].parse::<f64>().expect("a number");
+            (number(0), number(3), number(4))
+        })
+        .collect();
+    assert!(walker.len() > 20, "a truth row per simulated second");
+    let radar = (8.9955f64, 31.0045f64);
+    let mut checked = 0;
+    let mut positions = 0;
+    for record in TlogReader::open(tlog)
+        .expect("tlog")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("readable")
+    {
+        match record.frame.decode().expect("decodes") {
+            MavMessage::VIGIL_DETECTION(d) if record.frame.sysid() == 101 => {
+                let time_s = d.time_usec as f64 * 1e-6;
+                let Some(&(_, lat, lon)) = walker
+                    .iter()
+                    .min_by(|a, b| (a.0 - time_s).abs().total_cmp(&(b.0 - time_s).abs()))
+                else {
+                    continue;
+                };
+                let north = (lat - radar.0) * 111_320.0;
+                let east = (lon - radar.1) * 111_320.0 * radar.0.to_radians().cos();
+                let range_m = north.hypot(east);
+                assert!(
+                    (f64::from(d.range_m) - range_m).abs() < 30.0,
+                    "radar says {} m, truth {range_m} m",
+                    d.range_m
+                );
+                checked += 1;
+            }
+            MavMessage::GLOBAL_POSITION_INT(p) if record.frame.sysid() == 1 => {
+                let lat = deg_from_e7(p.lat);
+                assert!(
+                    (8.99..9.0).contains(&lat),
+                    "the drone stays over the survey block: {lat}"
+                );
+                positions += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        checked > 10,
+        "{checked} radar detections checked against the truth"
+    );
+    assert!(positions > 100, "{positions} positions recorded");
+}
+
+#[test]
+fn vigil_flies_a_survey_mission_on_the_simulator_over_udp() {
+    let files = tempfile::tempdir().expect("tempdir");
+    let pipeline = start(&["udpin:127.0.0.1:0"], Some(files.path()));
+    let station = pipeline.station();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let sim = start_sim(
+        SimTransport::Udp {
+            socket,
+            peer: Some(bound_addr(&station, 0)),
+            learn: false,
+        },
+        &files.path().join("truth.csv"),
+    );
+    fly_survey(&station);
+    sim.stop();
+    pipeline.shutdown();
+    check_tlog_against_truth(
+        &files.path().join("telemetry.tlog"),
+        &files.path().join("truth.csv"),
+    );
+}
+
+#[test]
+fn vigil_flies_a_survey_mission_on_the_simulator_over_a_serial_line() {
+    let files = tempfile::tempdir().expect("tempdir");
+    let pty = open_pty();
+    let sim = start_sim(
+        SimTransport::Stream(Box::new(pty.master.try_clone().expect("clone"))),
+        &files.path().join("truth.csv"),
+    );
+    let pipeline = start(
+        &[&format!("serial:{}:57600", pty.slave_path.display())],
+        Some(files.path()),
+    );
+    fly_survey(&pipeline.station());
+    sim.stop();
+    pipeline.shutdown();
+    check_tlog_against_truth(
+        &files.path().join("telemetry.tlog"),
+        &files.path().join("truth.csv"),
+    );
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_ground_truth_from_the_command_line() {
+    let files = tempfile::tempdir().expect("tempdir");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/demo.toml");
+    let run = |name: &str, seed: &str| {
+        let truth = files.path().join(name);
+        let output = std::process::Command::new(vigil_bin())
+            .args(["sim", "--scenario"])
+            .arg(&demo)
+            .args([
+                "--link",
+                &format!("udpout:127.0.0.1:{}", free_udp_port()),
+                "--seed",
+                seed,
+                "--speed",
+                "400",
+                "--duration",
+                "900",
+                "--truth",
+            ])
+            .arg(&truth)
+            .output()
+            .expect("vigil sim runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::read(truth).expect("the truth file")
+    };
+    let first = run("a.csv", "7");
+    let second = run("b.csv", "7");
+    assert!(first.len() > 10_000, "{} bytes of truth", first.len());
+    assert!(first == second, "same seed, same world");
+    let text = String::from_utf8(first).expect("utf-8");
+    assert!(
+        text.lines().any(|l| l.ends_with(",1")),
+        "the armed group is in the truth"
+    );
+}
