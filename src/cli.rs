@@ -29,14 +29,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the ground station on one or more links, recording the session.
+    /// Run the ground station on one or more links, recording the session; without a link,
+    /// on the built-in demo scenario, simulated in-process.
     Run {
         /// Run without a window, printing a status line each second.
         #[arg(long)]
         headless: bool,
         /// A link: serial:/dev/ttyUSB0:57600, /dev/ttyUSB0:57600, udpin:0.0.0.0:14550,
         /// udpout:HOST:PORT, tcp:HOST:PORT, tcpin:0.0.0.0:5760 or file:LOG.tlog.
-        #[arg(long = "link", value_name = "ADDR", required = true)]
+        #[arg(long = "link", value_name = "ADDR")]
         links: Vec<LinkAddress>,
         /// Session folder for telemetry.tlog (default: a new folder under
         /// ~/.local/share/vigil/sessions).
@@ -203,7 +204,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 session_dir,
                 link_options: LinkOptions::default(),
             };
-            run_headless(config, duration.map(Duration::from_secs_f64))
+            if config.links.is_empty() {
+                run_demo(config, duration.map(Duration::from_secs_f64))
+            } else {
+                run_headless(config, duration.map(Duration::from_secs_f64)).map(|(code, _)| code)
+            }
         }
         Command::Cmd {
             links,
@@ -266,9 +271,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 ..PipelineConfig::default()
             };
-            run_headless(config, None)
+            run_headless(config, None).map(|(code, _)| code)
         }
     }
+}
+
+/// Runs the ground station on the built-in demo: the simulator on a loopback UDP link.
+fn run_demo(mut config: PipelineConfig, duration: Option<Duration>) -> Result<ExitCode> {
+    use crate::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
+    let scenario = Scenario::demo();
+    println!(
+        "no link given: running the demo scenario {:?} in-process",
+        scenario.scenario.name
+    );
+    config.links = vec!["udpin:127.0.0.1:0".parse()?];
+    let seed = scenario.scenario.seed;
+    let world = SimWorld::from_scenario(&scenario, seed);
+    let options = RunOptions {
+        radio: scenario.radios.first().copied(),
+        radio_seed: seed,
+        ..RunOptions::default()
+    };
+    let mut sim: Option<SimRunner> = None;
+    let started = run_headless_with(config, duration, |station| {
+        let vigil = station
+            .wait_for(Duration::from_secs(5), |s| {
+                s.links
+                    .first()
+                    .is_some_and(|l| l.stats.local_addr.is_some())
+            })
+            .and_then(|s| s.links.first().and_then(|l| l.stats.local_addr))
+            .ok_or_else(|| anyhow!("the demo link did not open"))?;
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+        sim = Some(SimRunner::start_world(
+            world,
+            SimTransport::Udp {
+                socket,
+                peer: Some(vigil),
+                learn: false,
+            },
+            options,
+            None,
+        )?);
+        Ok(())
+    });
+    if let Some(sim) = sim {
+        sim.stop();
+    }
+    started.map(|(code, _)| code)
 }
 
 /// Installs the Ctrl-C / SIGTERM handler; the flag turns true on either.
@@ -280,10 +330,20 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-fn run_headless(config: PipelineConfig, duration: Option<Duration>) -> Result<ExitCode> {
+fn run_headless(config: PipelineConfig, duration: Option<Duration>) -> Result<(ExitCode, ())> {
+    run_headless_with(config, duration, |_| Ok(()))
+}
+
+/// Runs the headless ground station; `started` runs once the pipeline is up.
+fn run_headless_with(
+    config: PipelineConfig,
+    duration: Option<Duration>,
+    started: impl FnOnce(&GroundStation) -> Result<()>,
+) -> Result<(ExitCode, ())> {
     let stop = stop_flag()?;
     let pipeline = Pipeline::start(config)?;
     let station = pipeline.station();
+    started(&station)?;
     if let Some(dir) = &station.snapshot().session_dir {
         println!("recording to {}", dir.display());
     }
@@ -310,7 +370,7 @@ fn run_headless(config: PipelineConfig, duration: Option<Duration>) -> Result<Ex
         std::thread::sleep(Duration::from_millis(50));
     }
     pipeline.shutdown();
-    Ok(ExitCode::SUCCESS)
+    Ok((ExitCode::SUCCESS, ()))
 }
 
 /// Waits for the target vehicle (or the first one heard) and returns its system id.

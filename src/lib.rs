@@ -4,11 +4,13 @@
 //! recorded tlog and parse them with [`protocol`]; the [`pipeline`] carries decoded frames to
 //! one owner thread that updates the [`world`] model and the [`command`] engine and publishes
 //! snapshots; [`session`] records every frame. [`mission`] reads and writes the mission and
-//! parameter files of other ground stations; [`sim`] is a simulated vehicle for tests and demos.
+//! parameter files of other ground stations; [`geo`] converts between WGS84, local frames,
+//! UTM and MGRS; [`sim`] is a simulated vehicle for tests and demos.
 
 pub mod cli;
 pub mod command;
 pub mod dialect;
+pub mod geo;
 pub mod link;
 pub mod mission;
 pub mod pipeline;

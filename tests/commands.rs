@@ -281,7 +281,7 @@ fn vigil_cmd_exits_zero_only_when_the_vehicle_accepts() {
     assert!(
         params
             .iter()
-            .any(|(name, value)| name == "RTL_ALT" && *value == 3000.0)
+            .any(|(name, value)| name == "RTL_ALT" && *value == 1500.0)
     );
     let set = vigil_cmd(port, &["param", "RTL_ALT", "4200"]);
     assert!(set.status.success(), "{}", text(&set));

@@ -74,7 +74,7 @@ impl Bench {
                 assert_eq!(outgoing.link, LinkId(0));
                 self.sent
                     .push(mavlink_core::Message::message_name(&outgoing.message));
-                answers.extend(self.vehicle.handle(&outgoing.message));
+                answers.extend(self.vehicle.handle(&outgoing.message, (255, 190)));
             }
             let lost = self.lose_next.min(answers.len());
             self.lose_next -= lost;
@@ -337,7 +337,7 @@ fn parameters_are_fetched_read_and_set() {
     assert_eq!(all.len(), 16);
     assert!(all.windows(2).all(|w| w[0].name < w[1].name));
     let rtl = all.iter().find(|p| p.name == "RTL_ALT").expect("RTL_ALT");
-    assert_eq!(rtl.value, 3000.0);
+    assert_eq!(rtl.value, 1500.0);
 
     let Ok(Ok(ParamOutcome::One(set))) = bench
         .params(ParamOp::Set("RTL_ALT".into(), 4500.0))

@@ -92,6 +92,15 @@ impl SimTransport {
                         *stream = None; // the ground station left; wait for the next
                         return Ok(None);
                     }
+                    Err(err)
+                        if !matches!(
+                            err.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                        ) =>
+                    {
+                        *stream = None; // reset by the ground station: wait for the next
+                        return Ok(None);
+                    }
                     other => other,
                 },
                 None => {
@@ -430,13 +439,14 @@ fn serve(
                 Some(n) => {
                     parser.push(&buf[..n]);
                     while let Some(result) = parser.next_frame() {
-                        let Ok(message) = result.and_then(|frame| frame.decode()) else {
+                        let Ok(frame) = result else { continue };
+                        let Ok(message) = frame.decode() else {
                             continue;
                         };
                         if radio.as_mut().is_some_and(Radio::loses_incoming) {
                             continue;
                         }
-                        let answers = lock().handle(&message);
+                        let answers = lock().handle(&message, (frame.sysid(), frame.compid()));
                         send(transport, &mut radio, answers)?;
                     }
                     continue; // more may be waiting

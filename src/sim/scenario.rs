@@ -232,7 +232,19 @@ fn default_spacing() -> f64 {
     3.0
 }
 
+/// The demo scenario (`assets/scenarios/demo.toml`), built into the binary so that the demo
+/// runs from anywhere.
+pub const DEMO_SCENARIO: &str = include_str!("../../assets/scenarios/demo.toml");
+
 impl Scenario {
+    /// The built-in demo: an armed group approaches a village at night while civilians go
+    /// about their evening.
+    pub fn demo() -> Self {
+        // The file is part of the build and checked by a test, so it always parses.
+        Self::parse(DEMO_SCENARIO, Path::new("assets/scenarios/demo.toml"))
+            .unwrap_or_else(|err| panic!("the built-in demo is invalid: {err}"))
+    }
+
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
@@ -558,6 +570,20 @@ route = [{ lat_deg = 9.0, lon_deg = 31.0 }, { lat_deg = 9.002, lon_deg = 31.0, d
             .expect_err("kind")
             .to_string();
         assert!(err.contains("laser"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_scenarios_are_valid() {
+        let demo = Scenario::demo();
+        assert!(demo.drones.len() >= 2 && demo.sensors.len() >= 10);
+        assert!(
+            demo.movers.iter().any(|m| m.armed),
+            "the demo has its armed group"
+        );
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios");
+        for name in ["demo.toml", "quiet.toml", "crowded.toml"] {
+            Scenario::load(&folder.join(name)).unwrap_or_else(|err| panic!("{err}"));
+        }
     }
 
     #[test]

@@ -20,7 +20,6 @@ const PLANE_CRUISE_MPS: f64 = 18.0;
 const PLANE_TURN_RATE_RPS: f64 = 9.81 * 0.577 / PLANE_CRUISE_MPS;
 const PLANE_LOITER_RADIUS_M: f64 = 80.0;
 const CLIMB_RATE_MPS: f64 = 2.5;
-const LAND_RATE_MPS: f64 = 1.0;
 /// Battery left (percent) at which the battery failsafe returns the vehicle home.
 const BATTERY_FAILSAFE_PCT: f64 = 20.0;
 /// Status texts waiting to be sent, at most.
@@ -127,6 +126,10 @@ pub struct SimVehicle {
     progress: Option<MissionProgress>,
     upload: Option<Upload>,
     params: BTreeMap<String, (f32, mav::MavParamType)>,
+    /// Who asked last: replies go back to that system and component, as ArduPilot's do.
+    peer: (u8, u8),
+    /// Flying home to land (RTL, or a mission's RTL item, which stays in AUTO).
+    homing: bool,
     /// Region of interest the camera points at.
     pub roi: Option<(f64, f64)>,
     /// Test hook: when true the vehicle ignores commands (to exercise timeouts).
@@ -152,7 +155,7 @@ const DEFAULT_PARAMS: &[(&str, f32, mav::MavParamType)] = {
         ("FS_GCS_ENABLE", 1.0, MAV_PARAM_TYPE_INT8),
         ("FS_GCS_TIMEOUT", 5.0, MAV_PARAM_TYPE_REAL32),
         ("LAND_SPEED", 50.0, MAV_PARAM_TYPE_INT16),
-        ("RTL_ALT", 3000.0, MAV_PARAM_TYPE_INT16),
+        ("RTL_ALT", 1500.0, MAV_PARAM_TYPE_INT16),
         ("SYSID_MYGCS", 255.0, MAV_PARAM_TYPE_INT16),
         ("SYSID_THISMAV", 1.0, MAV_PARAM_TYPE_INT16),
         ("WPNAV_SPEED", 800.0, MAV_PARAM_TYPE_REAL32),
@@ -161,6 +164,38 @@ const DEFAULT_PARAMS: &[(&str, f32, mav::MavParamType)] = {
         ("WP_YAW_BEHAVIOR", 2.0, MAV_PARAM_TYPE_INT8),
     ]
 };
+
+#[allow(
+    deprecated,
+    reason = "older ground stations still upload MISSION_ITEM and ArduPilot accepts it"
+)]
+fn item_addressed(item: &mav::MISSION_ITEM_DATA, sysid: u8) -> bool {
+    item.target_system == 0 || item.target_system == sysid
+}
+
+/// MISSION_ITEM (float positions, from older ground stations) as MISSION_ITEM_INT.
+#[allow(
+    deprecated,
+    reason = "older ground stations still upload MISSION_ITEM and ArduPilot accepts it"
+)]
+fn int_item(item: &mav::MISSION_ITEM_DATA) -> mav::MISSION_ITEM_INT_DATA {
+    mav::MISSION_ITEM_INT_DATA {
+        param1: item.param1,
+        param2: item.param2,
+        param3: item.param3,
+        param4: item.param4,
+        x: e7_from_deg(f64::from(item.x)),
+        y: e7_from_deg(f64::from(item.y)),
+        z: item.z,
+        seq: item.seq,
+        command: item.command,
+        target_system: item.target_system,
+        target_component: item.target_component,
+        frame: item.frame,
+        current: item.current,
+        autocontinue: item.autocontinue,
+    }
+}
 
 fn ack(command: mav::MavCmd, result: mav::MavResult) -> MavMessage {
     MavMessage::COMMAND_ACK(mav::COMMAND_ACK_DATA { command, result })
@@ -200,6 +235,8 @@ impl SimVehicle {
             upload: None,
             params,
             roi: None,
+            peer: (255, 190),
+            homing: false,
             ignore_commands: false,
             events: VecDeque::new(),
             last_gcs_heartbeat: None,
@@ -236,11 +273,21 @@ impl SimVehicle {
         self.events.drain(..).collect()
     }
 
-    /// Answers one message from a ground station.
-    pub fn handle(&mut self, message: &MavMessage) -> Vec<MavMessage> {
+    /// Answers one message from a ground station, system `from.0`, component `from.1`.
+    #[allow(
+        deprecated,
+        reason = "MISSION_ITEM from older ground stations is still answered"
+    )]
+    pub fn handle(&mut self, message: &MavMessage, from: (u8, u8)) -> Vec<MavMessage> {
+        if !matches!(message, MavMessage::HEARTBEAT(_)) {
+            self.peer = from;
+        }
         match message {
             MavMessage::HEARTBEAT(hb) if hb.mavtype == mav::MavType::MAV_TYPE_GCS => {
-                self.last_gcs_heartbeat = Some(self.clock);
+                // The failsafe watches only the ground station the vehicle is set up for.
+                if f64::from(from.0) == self.param("SYSID_MYGCS") {
+                    self.last_gcs_heartbeat = Some(self.clock);
+                }
                 Vec::new()
             }
             MavMessage::COMMAND_LONG(c)
@@ -274,11 +321,14 @@ impl SimVehicle {
             MavMessage::MISSION_ITEM_INT(item) if self.addressed(item.target_system) => {
                 self.on_item(item)
             }
+            MavMessage::MISSION_ITEM(item) if item_addressed(item, self.config.sysid) => {
+                self.on_item(&int_item(item))
+            }
             MavMessage::MISSION_REQUEST_LIST(r) if self.addressed(r.target_system) => {
                 vec![MavMessage::MISSION_COUNT(mav::MISSION_COUNT_DATA {
                     count: self.mission.len() as u16,
-                    target_system: 255,
-                    target_component: 190,
+                    target_system: self.peer.0,
+                    target_component: self.peer.1,
                 })]
             }
             MavMessage::MISSION_REQUEST_INT(r) if self.addressed(r.target_system) => self
@@ -286,8 +336,8 @@ impl SimVehicle {
                 .get(usize::from(r.seq))
                 .map(|item| {
                     let mut item = item.clone();
-                    item.target_system = 255;
-                    item.target_component = 190;
+                    item.target_system = self.peer.0;
+                    item.target_component = self.peer.1;
                     vec![MavMessage::MISSION_ITEM_INT(item)]
                 })
                 .unwrap_or_default(),
@@ -413,6 +463,7 @@ impl SimVehicle {
                     MAV_RESULT_ACCEPTED
                 }
             }
+            MAV_CMD_DO_SET_MODE if (p[0] as u32) & 1 == 0 => MAV_RESULT_DENIED, // needs MAV_MODE_FLAG_CUSTOM_MODE_ENABLED
             MAV_CMD_DO_SET_MODE => {
                 let custom_mode = p[1] as u32;
                 if !self.modes.known.contains(&custom_mode)
@@ -465,6 +516,11 @@ impl SimVehicle {
                 }
                 None => MAV_RESULT_UNSUPPORTED,
             },
+            MAV_CMD_SET_MESSAGE_INTERVAL => MAV_RESULT_ACCEPTED, // streams keep their default rates
+            MAV_CMD_REQUEST_MESSAGE if p[0] as u32 == 242 => {
+                self.events.push_back(self.home_position());
+                MAV_RESULT_ACCEPTED
+            }
             MAV_CMD_DO_SET_ROI_NONE => {
                 self.roi = None;
                 MAV_RESULT_ACCEPTED
@@ -677,12 +733,23 @@ impl SimVehicle {
         if landing && self.armed {
             if self.alt_rel_m <= 0.05 {
                 self.alt_rel_m = 0.0;
-                self.disarm();
-                if self.custom_mode == self.modes.auto {
-                    self.custom_mode = self.modes.land;
+                // A mission's RTL or LAND item is done once on the ground; the vehicle stays
+                // in AUTO, disarmed, as ArduCopter does.
+                if let Some(progress) = self
+                    .progress
+                    .filter(|_| self.custom_mode == self.modes.auto)
+                {
+                    self.events.push_back(MavMessage::MISSION_ITEM_REACHED(
+                        mav::MISSION_ITEM_REACHED_DATA { seq: progress.seq },
+                    ));
                 }
+                self.disarm();
             } else {
-                let rate = if self.is_plane() { 2.0 } else { LAND_RATE_MPS };
+                let rate = if self.is_plane() {
+                    2.0
+                } else {
+                    (self.param("LAND_SPEED") / 100.0).clamp(0.3, 5.0)
+                };
                 vel[2] = rate.min(self.alt_rel_m / dt_s.max(1e-6));
                 if self.is_plane() {
                     // A plane glides home as it descends.
@@ -695,7 +762,10 @@ impl SimVehicle {
             let horizontal_m = north_m.hypot(east_m);
             if self.is_plane() && self.flying() {
                 vel = self.plane_velocity(north_m, east_m, dt_s);
-            } else if horizontal_m > 0.01 && self.alt_rel_m > 1.0 {
+            } else if horizontal_m > 0.01
+                && self.alt_rel_m > 1.0
+                && !(self.homing && self.alt_rel_m < target.alt_rel_m - 1.0)
+            {
                 let speed = self.speed_mps.min(horizontal_m / dt_s.max(1e-6));
                 vel[0] = north_m / horizontal_m * speed;
                 vel[1] = east_m / horizontal_m * speed;
@@ -747,6 +817,16 @@ impl SimVehicle {
         north_m.hypot(east_m)
     }
 
+    fn home_position(&self) -> MavMessage {
+        MavMessage::HOME_POSITION(mav::HOME_POSITION_DATA {
+            latitude: e7_from_deg(self.config.home_lat_deg),
+            longitude: e7_from_deg(self.config.home_lon_deg),
+            altitude: (self.config.home_alt_msl_m * 1000.0) as i32,
+            q: [1.0, 0.0, 0.0, 0.0],
+            ..Default::default()
+        })
+    }
+
     /// The once-a-second messages: HEARTBEAT, SYS_STATUS, GPS_RAW_INT, HOME_POSITION,
     /// SYSTEM_TIME and MISSION_CURRENT, all on the simulated clock `now`.
     pub fn slow_telemetry(&self, now: TimeUs, time_boot_ms: u32) -> Vec<MavMessage> {
@@ -790,13 +870,7 @@ impl SimVehicle {
                 fix_type: mav::GpsFixType::GPS_FIX_TYPE_3D_FIX,
                 satellites_visible: 14,
             }),
-            MavMessage::HOME_POSITION(mav::HOME_POSITION_DATA {
-                latitude: e7_from_deg(self.config.home_lat_deg),
-                longitude: e7_from_deg(self.config.home_lon_deg),
-                altitude: (self.config.home_alt_msl_m * 1000.0) as i32,
-                q: [1.0, 0.0, 0.0, 0.0],
-                ..Default::default()
-            }),
+            self.home_position(),
             MavMessage::SYSTEM_TIME(mav::SYSTEM_TIME_DATA {
                 time_unix_usec: now.0,
                 time_boot_ms,
@@ -853,6 +927,9 @@ impl SimVehicle {
 mod tests {
     use super::*;
 
+    /// The ground station's system and component id.
+    const GCS: (u8, u8) = (255, 190);
+
     fn command_long(command: mav::MavCmd, params: [f32; 7]) -> MavMessage {
         MavMessage::COMMAND_LONG(mav::COMMAND_LONG_DATA {
             param1: params[0],
@@ -881,14 +958,20 @@ mod tests {
 
     fn guided_armed() -> SimVehicle {
         let mut vehicle = SimVehicle::new(SimVehicleConfig::default());
-        vehicle.handle(&command_long(
-            mav::MavCmd::MAV_CMD_DO_SET_MODE,
-            [1.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        ));
-        vehicle.handle(&command_long(
-            mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
-            [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        ));
+        vehicle.handle(
+            &command_long(
+                mav::MavCmd::MAV_CMD_DO_SET_MODE,
+                [1.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ),
+            GCS,
+        );
+        vehicle.handle(
+            &command_long(
+                mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
+                [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ),
+            GCS,
+        );
         vehicle
     }
 
@@ -900,12 +983,12 @@ mod tests {
             [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 20.0],
         );
         assert_eq!(
-            result_of(&vehicle.handle(&takeoff)),
+            result_of(&vehicle.handle(&takeoff, GCS)),
             mav::MavResult::MAV_RESULT_FAILED
         );
         let mut vehicle = guided_armed();
         assert_eq!(
-            result_of(&vehicle.handle(&takeoff)),
+            result_of(&vehicle.handle(&takeoff, GCS)),
             mav::MavResult::MAV_RESULT_ACCEPTED
         );
         let mut now = TimeUs(0);
@@ -919,7 +1002,7 @@ mod tests {
         assert!((vehicle.alt_rel_m - 20.0).abs() < 1e-6);
         let disarm = command_long(mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, [0.0; 7]);
         assert_eq!(
-            result_of(&vehicle.handle(&disarm)),
+            result_of(&vehicle.handle(&disarm, GCS)),
             mav::MavResult::MAV_RESULT_FAILED,
             "no disarm in flight"
         );
@@ -962,7 +1045,7 @@ mod tests {
             [1.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         );
         assert_eq!(
-            result_of(&vehicle.handle(&auto)),
+            result_of(&vehicle.handle(&auto, GCS)),
             mav::MavResult::MAV_RESULT_ACCEPTED
         );
         let mut now = TimeUs(0);
@@ -988,14 +1071,20 @@ mod tests {
     fn losing_the_ground_station_triggers_rtl() {
         let mut vehicle = guided_armed();
         let mut now = TimeUs(0);
-        vehicle.handle(&MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
-            mavtype: mav::MavType::MAV_TYPE_GCS,
-            ..Default::default()
-        }));
-        vehicle.handle(&command_long(
-            mav::MavCmd::MAV_CMD_NAV_TAKEOFF,
-            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 10.0],
-        ));
+        vehicle.handle(
+            &MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
+                mavtype: mav::MavType::MAV_TYPE_GCS,
+                ..Default::default()
+            }),
+            GCS,
+        );
+        vehicle.handle(
+            &command_long(
+                mav::MavCmd::MAV_CMD_NAV_TAKEOFF,
+                [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 10.0],
+            ),
+            GCS,
+        );
         run(&mut vehicle, 4.9, &mut now);
         assert_eq!(vehicle.custom_mode, 4, "still guided within FS_GCS_TIMEOUT");
         run(&mut vehicle, 0.3, &mut now);

@@ -167,15 +167,16 @@ impl SimWorld {
         }
     }
 
-    /// Gives the world a message from a ground station; returns the answers.
-    pub fn handle(&mut self, message: &MavMessage) -> Vec<Emission> {
+    /// Gives the world a message from a ground station (system `from.0`, component `from.1`);
+    /// returns the answers.
+    pub fn handle(&mut self, message: &MavMessage, from: (u8, u8)) -> Vec<Emission> {
         let mut out = Vec::new();
         for drone in &mut self.drones {
             let (sysid, compid) = (drone.vehicle.config.sysid, drone.vehicle.config.compid);
             out.extend(
                 drone
                     .vehicle
-                    .handle(message)
+                    .handle(message, from)
                     .into_iter()
                     .map(|message| Emission {
                         sysid,

@@ -46,8 +46,8 @@ go to stderr, and so does a progress log):
 "modes" the custom modes the vehicle's heartbeats showed, in order, repeats dropped;
 "mission_current" likewise; "home"/"final" are null when unknown; "error" says which step
 failed. Exit status 0 only when "ok": every step succeeded, "reached" holds 1, 2, 3, 4, 5 in
-order, the vehicle landed, and "final" is within 5 m of "home". Otherwise 1 (also for bad
-arguments, with a message on stderr and no JSON).
+order, the vehicle landed, and "final" is within 5 m of "home". Otherwise 1, with the JSON
+line; 1 without it for a bad option value (a message on stderr), 2 for argparse's usage errors.
 
 --timeout (wall seconds, default 120) bounds the whole flight, connecting included; SIGTERM
 or SIGINT ends it early (the JSON line still comes, "ok": false).
