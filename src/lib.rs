@@ -5,7 +5,7 @@
 //! one owner thread that updates the [`world`] model and the [`command`] engine and publishes
 //! snapshots; [`session`] records every frame. [`mission`] reads and writes the mission and
 //! parameter files of other ground stations; [`geo`] converts between WGS84, local frames,
-//! UTM and MGRS; [`sim`] is a simulated vehicle for tests and demos.
+//! UTM and MGRS; [`tracking`] turns detections into tracks and scores them; [`sim`] is a simulated vehicle for tests and demos.
 
 pub mod cli;
 pub mod command;
@@ -19,4 +19,5 @@ pub mod session;
 pub mod sim;
 pub mod status;
 pub mod time;
+pub mod tracking;
 pub mod world;

@@ -66,8 +66,10 @@ pub struct SimVehicleConfig {
     pub home_lon_deg: f64,
     pub home_alt_msl_m: f64,
     pub battery_pct: f64,
-    /// Minutes of flight from full to empty.
+    /// Minutes of flight from full to empty in still air.
     pub endurance_min: f64,
+    /// The wind's velocity (where the air moves to), north and east, m/s.
+    pub wind_ne_mps: [f64; 2],
 }
 
 impl Default for SimVehicleConfig {
@@ -81,6 +83,7 @@ impl Default for SimVehicleConfig {
             home_alt_msl_m: 420.0,
             battery_pct: 100.0,
             endurance_min: 35.0,
+            wind_ne_mps: [0.0; 2],
         }
     }
 }
@@ -126,6 +129,10 @@ pub struct SimVehicle {
     progress: Option<MissionProgress>,
     upload: Option<Upload>,
     params: BTreeMap<String, (f32, mav::MavParamType)>,
+    /// The GPS receiver's error, north and east metres: a slow random walk added to what the
+    /// vehicle reports, never to where it really is.
+    gps_error_ne_m: [f64; 2],
+    rng: super::rng::Rng,
     /// Who asked last: replies go back to that system and component, as ArduPilot's do.
     peer: (u8, u8),
     /// Flying home to land (RTL, or a mission's RTL item, which stays in AUTO).
@@ -235,6 +242,8 @@ impl SimVehicle {
             upload: None,
             params,
             roi: None,
+            gps_error_ne_m: [0.0; 2],
+            rng: super::rng::Rng::new(0x6770_7300 ^ u64::from(config.sysid)),
             peer: (255, 190),
             homing: false,
             ignore_commands: false,
@@ -582,8 +591,17 @@ impl SimVehicle {
         }
         if self.armed {
             let drain_pct_per_s = 100.0 / (self.config.endurance_min * 60.0);
-            let idle = if self.flying() { 1.0 } else { 0.1 };
-            self.battery_pct = (self.battery_pct - drain_pct_per_s * idle * dt_s).max(0.0);
+            // Holding against the wind costs power: a third more in a 15 m/s wind.
+            let wind_mps = self.config.wind_ne_mps[0].hypot(self.config.wind_ne_mps[1]);
+            let load = if self.flying() {
+                1.0 + wind_mps / 45.0
+            } else {
+                0.1
+            };
+            self.battery_pct = (self.battery_pct - drain_pct_per_s * load * dt_s).max(0.0);
+        }
+        for axis in 0..2 {
+            self.gps_error_ne_m[axis] = 0.98 * self.gps_error_ne_m[axis] + 0.15 * self.rng.normal();
         }
         self.fly(dt_s);
     }
@@ -774,6 +792,12 @@ impl SimVehicle {
             let up_m = target.alt_rel_m - self.alt_rel_m;
             vel[2] = -up_m.clamp(-CLIMB_RATE_MPS * dt_s, CLIMB_RATE_MPS * dt_s) / dt_s.max(1e-6);
         }
+        if self.is_plane() && self.flying() {
+            // A plane flies through the air: the wind carries it (a multirotor's position
+            // controller holds its ground track instead).
+            vel[0] += self.config.wind_ne_mps[0];
+            vel[1] += self.config.wind_ne_mps[1];
+        }
         self.lat_deg += vel[0] * dt_s / METRES_PER_DEG_LAT;
         self.lon_deg += vel[1] * dt_s / (METRES_PER_DEG_LAT * self.lat_deg.to_radians().cos());
         self.alt_rel_m = (self.alt_rel_m - vel[2] * dt_s).max(0.0);
@@ -817,6 +841,14 @@ impl SimVehicle {
         north_m.hypot(east_m)
     }
 
+    /// Where the GPS says the vehicle is.
+    fn reported_lat_lon_deg(&self) -> (f64, f64) {
+        let lat_deg = self.lat_deg + self.gps_error_ne_m[0] / METRES_PER_DEG_LAT;
+        let lon_deg = self.lon_deg
+            + self.gps_error_ne_m[1] / (METRES_PER_DEG_LAT * self.lat_deg.to_radians().cos());
+        (lat_deg, lon_deg)
+    }
+
     fn home_position(&self) -> MavMessage {
         MavMessage::HOME_POSITION(mav::HOME_POSITION_DATA {
             latitude: e7_from_deg(self.config.home_lat_deg),
@@ -830,6 +862,7 @@ impl SimVehicle {
     /// The once-a-second messages: HEARTBEAT, SYS_STATUS, GPS_RAW_INT, HOME_POSITION,
     /// SYSTEM_TIME and MISSION_CURRENT, all on the simulated clock `now`.
     pub fn slow_telemetry(&self, now: TimeUs, time_boot_ms: u32) -> Vec<MavMessage> {
+        let reported = self.reported_lat_lon_deg();
         let mut base_mode = mav::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED;
         if self.armed {
             base_mode |= mav::MavModeFlag::MAV_MODE_FLAG_SAFETY_ARMED;
@@ -860,8 +893,8 @@ impl SimVehicle {
             }),
             MavMessage::GPS_RAW_INT(mav::GPS_RAW_INT_DATA {
                 time_usec: now.0,
-                lat: e7_from_deg(self.lat_deg),
-                lon: e7_from_deg(self.lon_deg),
+                lat: e7_from_deg(reported.0),
+                lon: e7_from_deg(reported.1),
                 alt: ((self.config.home_alt_msl_m + self.alt_rel_m) * 1000.0) as i32,
                 eph: 80,
                 epv: 120,
@@ -886,6 +919,7 @@ impl SimVehicle {
 
     /// The fast messages (several per second): GLOBAL_POSITION_INT, ATTITUDE, VFR_HUD.
     pub fn fast_telemetry(&self, time_boot_ms: u32) -> Vec<MavMessage> {
+        let reported = self.reported_lat_lon_deg();
         let ground_speed = self.vel_ned_mps[0].hypot(self.vel_ned_mps[1]);
         let heading_deg = self.yaw_rad.to_degrees().rem_euclid(360.0);
         let roll_rad = if self.is_plane() && self.flying() {
@@ -896,8 +930,8 @@ impl SimVehicle {
         vec![
             MavMessage::GLOBAL_POSITION_INT(mav::GLOBAL_POSITION_INT_DATA {
                 time_boot_ms,
-                lat: e7_from_deg(self.lat_deg),
-                lon: e7_from_deg(self.lon_deg),
+                lat: e7_from_deg(reported.0),
+                lon: e7_from_deg(reported.1),
                 alt: ((self.config.home_alt_msl_m + self.alt_rel_m) * 1000.0) as i32,
                 relative_alt: (self.alt_rel_m * 1000.0) as i32,
                 vx: (self.vel_ned_mps[0] * 100.0) as i16,
@@ -1097,6 +1131,97 @@ mod tests {
                 .take_events()
                 .iter()
                 .any(|m| matches!(m, MavMessage::STATUSTEXT(_)))
+        );
+    }
+
+    #[test]
+    fn gps_reports_wander_near_the_true_position() {
+        let mut vehicle = SimVehicle::new(SimVehicleConfig::default());
+        let mut now = TimeUs(0);
+        let (mut worst_m, mut sum_sq, mut samples) = (0.0f64, 0.0, 0.0);
+        for _ in 0..3000 {
+            run(&mut vehicle, 0.1, &mut now);
+            let (lat, lon) = vehicle.reported_lat_lon_deg();
+            let north = (lat - vehicle.lat_deg) * METRES_PER_DEG_LAT;
+            let east =
+                (lon - vehicle.lon_deg) * METRES_PER_DEG_LAT * vehicle.lat_deg.to_radians().cos();
+            let error_m = north.hypot(east);
+            worst_m = worst_m.max(error_m);
+            sum_sq += error_m * error_m;
+            samples += 1.0;
+        }
+        let rms_m = (sum_sq / samples).sqrt();
+        assert!(
+            (0.3..2.0).contains(&rms_m),
+            "a GPS wanders by a metre or so: {rms_m}"
+        );
+        assert!(worst_m < 6.0, "{worst_m}");
+        assert_eq!(
+            (vehicle.lat_deg, vehicle.lon_deg),
+            (9.0, 31.0),
+            "the vehicle itself did not move"
+        );
+    }
+
+    #[test]
+    fn the_wind_carries_a_plane_but_not_a_multirotor_holding_position() {
+        let wind = [0.0, 5.0]; // blowing towards the east
+        let mut plane = SimVehicle::new(SimVehicleConfig {
+            kind: DroneKind::FixedWing,
+            wind_ne_mps: wind,
+            ..SimVehicleConfig::default()
+        });
+        plane.armed = true;
+        plane.alt_rel_m = 100.0;
+        plane.custom_mode = 15;
+        plane.target = Some(Target {
+            lat_deg: 9.0,
+            lon_deg: 31.0,
+            alt_rel_m: 100.0,
+        });
+        let mut copter = guided_armed();
+        copter.config.wind_ne_mps = wind;
+        copter.alt_rel_m = 20.0;
+        copter.target = Some(Target {
+            lat_deg: 9.0,
+            lon_deg: 31.0,
+            alt_rel_m: 20.0,
+        });
+        let mut now = TimeUs(0);
+        let mut max_east_m = 0.0f64;
+        for _ in 0..600 {
+            run(&mut plane, 0.1, &mut now);
+            run(&mut copter, 0.1, &mut now);
+            max_east_m = max_east_m.max(
+                plane
+                    .offset_m(Target {
+                        lat_deg: 9.0,
+                        lon_deg: 31.0,
+                        alt_rel_m: 0.0,
+                    })
+                    .1
+                    .abs(),
+            );
+        }
+        let east_of_centre_m = -plane
+            .offset_m(Target {
+                lat_deg: 9.0,
+                lon_deg: 31.0,
+                alt_rel_m: 0.0,
+            })
+            .1;
+        assert!(
+            max_east_m > PLANE_LOITER_RADIUS_M,
+            "the loiter circle is pushed around: {max_east_m}"
+        );
+        assert!(east_of_centre_m.is_finite());
+        assert!(
+            copter.distance_m(Target {
+                lat_deg: 9.0,
+                lon_deg: 31.0,
+                alt_rel_m: 20.0
+            }) < 0.01,
+            "the copter holds"
         );
     }
 

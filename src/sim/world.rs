@@ -23,6 +23,8 @@ const FAST_EVERY: u64 = 2;
 const STATUS_EVERY: u64 = 50;
 /// MAV_COMP_ID_CAMERA: drones' detections come from their camera component.
 pub const CAMERA_COMPID: u8 = 100;
+/// MAV_COMP_ID_GIMBAL: the camera's gimbal reports its attitude.
+pub const GIMBAL_COMPID: u8 = 154;
 /// Camera false alarms per second of looking.
 const CAMERA_FALSE_ALARMS_PER_S: f64 = 0.01;
 /// The camera sees this fraction of what it sees by day at night.
@@ -92,6 +94,7 @@ impl SimWorld {
                     home_alt_msl_m: spec.home.alt_msl_m,
                     battery_pct: spec.battery_pct,
                     endurance_min: spec.endurance_min,
+                    wind_ne_mps: wind_ne_mps(&scenario.wind),
                 }),
                 camera: spec.camera,
                 footprint_en_m: None,
@@ -227,6 +230,15 @@ impl SimWorld {
                 send(
                     CAMERA_COMPID,
                     vec![camera_fov_status(drone, &camera, &self.frame, time_boot_ms)],
+                );
+                send(
+                    GIMBAL_COMPID,
+                    vec![gimbal_status(
+                        &drone.vehicle,
+                        &camera,
+                        &self.frame,
+                        time_boot_ms,
+                    )],
                 );
             }
         }
@@ -377,6 +389,15 @@ impl Drone {
     }
 }
 
+/// Where the air moves to, north and east: wind "from" 60 degrees blows towards 240.
+fn wind_ne_mps(wind: &super::scenario::Wind) -> [f64; 2] {
+    let towards = (wind.from_deg + 180.0).to_radians();
+    [
+        wind.speed_mps * towards.cos(),
+        wind.speed_mps * towards.sin(),
+    ]
+}
+
 fn lerp(a: [f64; 2], b: [f64; 2], t: f64) -> [f64; 2] {
     [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]
 }
@@ -473,6 +494,40 @@ pub fn inside_quad(quad: &[[f64; 2]; 4], point: [f64; 2]) -> bool {
     true
 }
 
+/// The camera's orientation as a quaternion (w, x, y, z) in the NED frame: yaw from the
+/// azimuth, pitch from the elevation, no roll.
+fn camera_quaternion(azimuth_rad: f64, elevation_rad: f64) -> [f32; 4] {
+    let (cy, sy) = ((azimuth_rad / 2.0).cos(), (azimuth_rad / 2.0).sin());
+    let (cp, sp) = ((elevation_rad / 2.0).cos(), (elevation_rad / 2.0).sin());
+    [
+        (cy * cp) as f32,
+        (-sy * sp) as f32,
+        (cy * sp) as f32,
+        (sy * cp) as f32,
+    ]
+}
+
+/// GIMBAL_DEVICE_ATTITUDE_STATUS with the yaw in the earth frame.
+fn gimbal_status(
+    vehicle: &SimVehicle,
+    camera: &CameraSpec,
+    frame: &FlatFrame,
+    time_boot_ms: u32,
+) -> MavMessage {
+    let (azimuth, elevation) = camera_pointing(vehicle, camera, frame);
+    MavMessage::GIMBAL_DEVICE_ATTITUDE_STATUS(mav::GIMBAL_DEVICE_ATTITUDE_STATUS_DATA {
+        time_boot_ms,
+        q: camera_quaternion(azimuth, elevation),
+        angular_velocity_x: f32::NAN,
+        angular_velocity_y: f32::NAN,
+        angular_velocity_z: f32::NAN,
+        failure_flags: mav::GimbalDeviceErrorFlags::empty(),
+        flags: mav::GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_YAW_IN_EARTH_FRAME,
+        target_system: 0,
+        target_component: 0,
+    })
+}
+
 fn camera_fov_status(
     drone: &Drone,
     camera: &CameraSpec,
@@ -484,9 +539,6 @@ fn camera_fov_status(
         .footprint_en_m
         .map(|q| frame.to_lat_lon_deg(lerp(lerp(q[0], q[1], 0.5), lerp(q[3], q[2], 0.5), 0.5)));
     let (azimuth, elevation) = camera_pointing(vehicle, camera, frame);
-    // Orientation as a quaternion from yaw (azimuth) and pitch (elevation), roll zero.
-    let (cy, sy) = ((azimuth / 2.0).cos(), (azimuth / 2.0).sin());
-    let (cp, sp) = ((elevation / 2.0).cos(), (elevation / 2.0).sin());
     MavMessage::CAMERA_FOV_STATUS(mav::CAMERA_FOV_STATUS_DATA {
         time_boot_ms,
         lat_camera: e7_from_deg(vehicle.lat_deg),
@@ -495,12 +547,7 @@ fn camera_fov_status(
         lat_image: centre.map_or(i32::MAX, |(lat, _)| e7_from_deg(lat)),
         lon_image: centre.map_or(i32::MAX, |(_, lon)| e7_from_deg(lon)),
         alt_image: (vehicle.config.home_alt_msl_m * 1000.0) as i32,
-        q: [
-            (cy * cp) as f32,
-            (-sy * sp) as f32,
-            (cy * sp) as f32,
-            (sy * cp) as f32,
-        ],
+        q: camera_quaternion(azimuth, elevation),
         hfov: camera.hfov_deg as f32,
         vfov: camera.vfov_deg as f32,
     })

@@ -1,0 +1,425 @@
+//! The tracker: owns the tracks and runs the loop over one scan, composing the parts (predict,
+//! gate, associate, update, initiate, confirm, delete) and adding nothing of its own but the
+//! bookkeeping. Everything is in a fixed order (tracks by creation, detections by source then
+//! arrival), so the same input gives the same tracks, bit for bit.
+
+use std::collections::BTreeMap;
+
+use nalgebra::DMatrix;
+
+use super::associate::{Association, Associator, GlobalNearestNeighbour};
+use super::delete::{DeleteReason, Deleter};
+use super::error::{TrackingError, finite};
+use super::gate::ChiSquareGate;
+use super::initiate::{Initiator, MOfN};
+use super::measure::Observation;
+use super::motion::{ConstantVelocity, Motion, MotionModel};
+use super::predict::{KalmanPredictor, Predictor};
+use super::scan::Scan;
+use super::types::{Detection, Innovation, Prediction, Track};
+use super::update::{KalmanUpdater, Updater};
+
+/// What the tracker is tuned with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackerConfig {
+    /// How targets move.
+    pub motion: Motion,
+    /// Probability that a target's own detection falls inside its gate.
+    pub gate_probability: f64,
+    /// When a tentative track is confirmed.
+    pub confirmation: MOfN,
+    /// Longest time a track may go without an update, seconds.
+    pub coast_s: f64,
+    /// Largest trace of a track's position covariance, m².
+    pub max_pos_covar_trace_m2: f64,
+    /// Velocity standard deviation of a new track, m/s.
+    pub init_speed_std_mps: f64,
+    /// Turn rate standard deviation of a new track (coordinated turn only), rad/s.
+    pub init_turn_rate_std_radps: f64,
+    /// Whether presence detections may start tracks (see `initiate`).
+    pub initiate_from_presence: bool,
+    /// How many scans of history each track keeps.
+    pub history_len: usize,
+}
+
+impl Default for TrackerConfig {
+    /// Ground targets (people, vehicles) seen about once a second: q = 0.3 m²/s³ (enough for
+    /// a vehicle turning at 0.3 m/s² of lateral acceleration), gate 0.99,
+    /// 3 of 5, 30 s coast, position σ up to 500 m on each axis, new tracks ±10 m/s (3σ covers
+    /// 30 m/s, faster than ground targets go off road).
+    fn default() -> Self {
+        Self {
+            motion: Motion::ConstantVelocity(ConstantVelocity { q_accel_m2ps3: 0.3 }),
+            gate_probability: 0.99,
+            confirmation: MOfN::default(),
+            coast_s: 30.0,
+            max_pos_covar_trace_m2: 2.0 * 500.0 * 500.0,
+            init_speed_std_mps: 10.0,
+            init_turn_rate_std_radps: 0.1,
+            initiate_from_presence: false,
+            history_len: 200,
+        }
+    }
+}
+
+impl TrackerConfig {
+    /// Checks every value is in its range.
+    pub fn validate(&self) -> Result<(), TrackingError> {
+        let noise_ok = |q: f64| q.is_finite() && q >= 0.0;
+        let motion_ok = match self.motion {
+            Motion::ConstantVelocity(m) => noise_ok(m.q_accel_m2ps3),
+            Motion::CoordinatedTurn(m) => noise_ok(m.q_accel_m2ps3) && noise_ok(m.q_turn_rad2ps3),
+        };
+        if !motion_ok {
+            return Err(TrackingError::InvalidConfig(
+                "process noise must be finite and >= 0",
+            ));
+        }
+        self.confirmation.validate()?;
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !(positive(self.coast_s)
+            && positive(self.max_pos_covar_trace_m2)
+            && positive(self.init_speed_std_mps)
+            && positive(self.init_turn_rate_std_radps))
+        {
+            return Err(TrackingError::InvalidConfig(
+                "coast time, covariance limit and initial stds must be positive",
+            ));
+        }
+        if self.history_len == 0 {
+            return Err(TrackingError::InvalidConfig(
+                "history_len must be at least 1",
+            ));
+        }
+        ChiSquareGate::new(self.gate_probability).map(|_| ())
+    }
+}
+
+/// A track updated by a detection in a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackUpdate {
+    /// The track.
+    pub track_id: u64,
+    /// Index of the detection in the step's input.
+    pub detection_index: usize,
+    /// When the detection was taken, seconds (for latency bookkeeping).
+    pub detection_time_s: f64,
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StepReport {
+    /// The scan time, seconds.
+    pub time_s: f64,
+    /// Tracks updated, in processing order.
+    pub updates: Vec<TrackUpdate>,
+    /// Tracks started.
+    pub initiated: Vec<u64>,
+    /// Tracks confirmed.
+    pub confirmed: Vec<u64>,
+    /// Tracks deleted, and why.
+    pub deleted: Vec<(u64, DeleteReason)>,
+    /// Detections refused (index in the input), and why.
+    pub rejected: Vec<(usize, TrackingError)>,
+}
+
+/// A valid detection with its observation.
+struct Observed<'a> {
+    index: usize,
+    detection: &'a Detection,
+    observation: Observation,
+}
+
+/// The multi-target tracker.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    config: TrackerConfig,
+    predictor: KalmanPredictor<Motion>,
+    updater: KalmanUpdater,
+    gate: ChiSquareGate,
+    associator: GlobalNearestNeighbour,
+    initiator: Initiator,
+    deleter: Deleter,
+    tracks: Vec<Track>,
+    next_id: u64,
+    time_s: Option<f64>,
+}
+
+impl Tracker {
+    /// A tracker with no tracks; identities start at 1.
+    pub fn new(config: TrackerConfig) -> Result<Self, TrackingError> {
+        config.validate()?;
+        Ok(Self {
+            predictor: KalmanPredictor {
+                model: config.motion,
+            },
+            updater: KalmanUpdater,
+            gate: ChiSquareGate::new(config.gate_probability)?,
+            associator: GlobalNearestNeighbour,
+            initiator: Initiator {
+                state_dim: config.motion.state_dim(),
+                speed_std_mps: config.init_speed_std_mps,
+                turn_rate_std_radps: config.init_turn_rate_std_radps,
+                from_presence: config.initiate_from_presence,
+            },
+            deleter: Deleter {
+                coast_s: config.coast_s,
+                max_pos_covar_trace_m2: config.max_pos_covar_trace_m2,
+                confirmation: config.confirmation,
+            },
+            config,
+            tracks: Vec::new(),
+            next_id: 1,
+            time_s: None,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
+    /// All live tracks, tentative and confirmed, oldest first.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    /// The confirmed tracks, oldest first.
+    pub fn confirmed_tracks(&self) -> impl Iterator<Item = &Track> {
+        self.tracks.iter().filter(|t| t.confirmed)
+    }
+
+    /// The time of the last scan, seconds.
+    pub fn time_s(&self) -> Option<f64> {
+        self.time_s
+    }
+
+    /// Processes one scan of detections at `time_s` (seconds, the clock of the detections):
+    /// predicts every track to `time_s`, then for each source in turn gates, associates and
+    /// updates, and starts tracks from what is left; then confirms and deletes. Each
+    /// detection counts as taken at `time_s`. Invalid detections, and those before the last
+    /// scan or after this one, are skipped and listed in the report; a non-finite `time_s` or
+    /// one before the last scan is an error and changes nothing.
+    pub fn step(
+        &mut self,
+        time_s: f64,
+        detections: &[Detection],
+    ) -> Result<StepReport, TrackingError> {
+        self.check_time(time_s)?;
+        let mut report = StepReport {
+            time_s,
+            ..StepReport::default()
+        };
+        let batches = self.observe(time_s, detections, &mut report);
+        self.predict_all(time_s)?;
+        let mut hit = vec![false; self.tracks.len()];
+        for batch in batches.values() {
+            self.assimilate(time_s, batch, &mut hit, &mut report)?;
+        }
+        self.close_scan(time_s, &hit, &mut report);
+        self.delete(time_s, &mut report);
+        self.time_s = Some(time_s);
+        Ok(report)
+    }
+
+    /// [`Tracker::step`] on a scan from the scan grouper.
+    pub fn step_scan(&mut self, scan: &Scan) -> Result<StepReport, TrackingError> {
+        self.step(scan.time_s, &scan.detections)
+    }
+
+    fn check_time(&self, time_s: f64) -> Result<(), TrackingError> {
+        finite("scan time_s", time_s)?;
+        match self.time_s {
+            Some(last_s) if time_s < last_s => Err(TrackingError::TimeWentBackwards {
+                last_s,
+                now_s: time_s,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Validates the detections and groups them by source, in source order.
+    fn observe<'a>(
+        &self,
+        time_s: f64,
+        detections: &'a [Detection],
+        report: &mut StepReport,
+    ) -> BTreeMap<u32, Vec<Observed<'a>>> {
+        let mut batches: BTreeMap<u32, Vec<Observed<'a>>> = BTreeMap::new();
+        for (index, detection) in detections.iter().enumerate() {
+            match self.observation_of(time_s, detection) {
+                Ok(observation) => batches
+                    .entry(detection.source_id)
+                    .or_default()
+                    .push(Observed {
+                        index,
+                        detection,
+                        observation,
+                    }),
+                Err(error) => report.rejected.push((index, error)),
+            }
+        }
+        batches
+    }
+
+    fn observation_of(&self, time_s: f64, d: &Detection) -> Result<Observation, TrackingError> {
+        let observation = Observation::from_detection(d)?;
+        if d.time_s > time_s {
+            return Err(TrackingError::DetectionAfterScan {
+                detection_s: d.time_s,
+                scan_s: time_s,
+            });
+        }
+        match self.time_s {
+            Some(last_s) if d.time_s < last_s => Err(TrackingError::TimeWentBackwards {
+                last_s,
+                now_s: d.time_s,
+            }),
+            _ => Ok(observation),
+        }
+    }
+
+    /// Carries every track to the scan time; a track that no detection updates keeps this.
+    fn predict_all(&mut self, time_s: f64) -> Result<(), TrackingError> {
+        for track in &mut self.tracks {
+            let dt_s = (time_s - track.state.time_s).max(0.0);
+            track.state = self.predictor.predict(&track.state, dt_s)?.state;
+        }
+        Ok(())
+    }
+
+    /// Gates, associates and updates the tracks with one source's detections, confirmed
+    /// tracks first and tentative ones with what they left, then starts tracks from the
+    /// detections that fell in no gate.
+    fn assimilate(
+        &mut self,
+        time_s: f64,
+        batch: &[Observed<'_>],
+        hit: &mut Vec<bool>,
+        report: &mut StepReport,
+    ) -> Result<(), TrackingError> {
+        let innovations = self.gated_innovations(batch);
+        let mut taken = vec![false; batch.len()];
+        for confirmed in [true, false] {
+            let rows: Vec<usize> = (0..self.tracks.len())
+                .filter(|&t| self.tracks[t].confirmed == confirmed)
+                .collect();
+            let association = self.associate(&rows, &innovations, &taken);
+            for &(row, d) in &association.pairs {
+                self.update_track(
+                    rows[row],
+                    &batch[d],
+                    &innovations[rows[row]][d],
+                    hit,
+                    report,
+                )?;
+                taken[d] = true;
+            }
+        }
+        let in_some_gate = |d: usize| innovations.iter().any(|row| row[d].is_some());
+        for d in (0..batch.len()).filter(|&d| !taken[d] && !in_some_gate(d)) {
+            self.initiate(time_s, batch[d].detection, hit, report);
+        }
+        Ok(())
+    }
+
+    /// Associates the tracks `rows` with the detections not yet `taken`; the cost of a pair
+    /// is its negative log-likelihood, infinite outside the gate.
+    fn associate(
+        &self,
+        rows: &[usize],
+        innovations: &[Vec<Option<Innovation>>],
+        taken: &[bool],
+    ) -> Association {
+        let costs = DMatrix::from_fn(rows.len(), taken.len(), |r, d| {
+            match (&innovations[rows[r]][d], taken[d]) {
+                (Some(innovation), false) => innovation.negative_log_likelihood(),
+                _ => f64::INFINITY,
+            }
+        });
+        self.associator.associate(&costs)
+    }
+
+    /// For each track and detection, the innovation if the detection is inside the gate. A
+    /// pair whose innovation cannot be formed (a target predicted onto an angle-measuring
+    /// sensor) counts as outside.
+    fn gated_innovations(&self, batch: &[Observed<'_>]) -> Vec<Vec<Option<Innovation>>> {
+        self.tracks
+            .iter()
+            .map(|track| {
+                batch
+                    .iter()
+                    .map(|o| o.observation.innovation(&track.state).ok())
+                    .map(|i| i.filter(|i| self.gate.admits(i)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn update_track(
+        &mut self,
+        t: usize,
+        observed: &Observed<'_>,
+        innovation: &Option<Innovation>,
+        hit: &mut [bool],
+        report: &mut StepReport,
+    ) -> Result<(), TrackingError> {
+        let Some(innovation) = innovation else {
+            return Ok(());
+        };
+        let track = &mut self.tracks[t];
+        let prediction = Prediction {
+            state: track.state.clone(),
+        };
+        let update = self
+            .updater
+            .update(&prediction, &observed.observation, innovation)?;
+        track.state = update.state;
+        track.note_attributes(observed.detection);
+        hit[t] = true;
+        report.updates.push(TrackUpdate {
+            track_id: track.id,
+            detection_index: observed.index,
+            detection_time_s: observed.detection.time_s,
+        });
+        Ok(())
+    }
+
+    fn initiate(
+        &mut self,
+        time_s: f64,
+        detection: &Detection,
+        hit: &mut Vec<bool>,
+        report: &mut StepReport,
+    ) {
+        if let Some(track) = self.initiator.initiate(self.next_id, detection, time_s) {
+            self.next_id += 1;
+            report.initiated.push(track.id);
+            self.tracks.push(track);
+            hit.push(true);
+        }
+    }
+
+    /// Counts each track's hit or miss, and confirms those that pass M-of-N.
+    fn close_scan(&mut self, time_s: f64, hit: &[bool], report: &mut StepReport) {
+        for (track, &hit) in self.tracks.iter_mut().zip(hit) {
+            track.close_scan(time_s, hit, self.config.history_len);
+            if !track.confirmed && self.config.confirmation.is_met(track) {
+                track.confirmed = true;
+                report.confirmed.push(track.id);
+            }
+        }
+    }
+
+    fn delete(&mut self, time_s: f64, report: &mut StepReport) {
+        let deleter = self.deleter;
+        self.tracks
+            .retain(|track| match deleter.should_delete(track, time_s) {
+                Some(reason) => {
+                    report.deleted.push((track.id, reason));
+                    false
+                }
+                None => true,
+            });
+    }
+}
