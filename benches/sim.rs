@@ -17,10 +17,14 @@ const SIMULATED: Duration = Duration::from_secs(120);
 /// A scenario text with `drones` drones, `sensors` radar/seismic nodes and `movers` people
 /// walking loops, spread over a 6 km square.
 fn scenario(drones: u32, sensors: u32, movers: u32) -> String {
-    let mut text = String::from("[scenario]\nname = \"bench\"\nstart_utc = \"2026-03-14T12:00:00Z\"\n");
+    let mut text =
+        String::from("[scenario]\nname = \"bench\"\nstart_utc = \"2026-03-14T12:00:00Z\"\n");
     let at = |i: u32, n: u32, salt: u32| {
         let k = (i * 7919 + salt * 104_729) % (n.max(1) * 97);
-        (9.0 + f64::from(k % 97) * 5.5e-4, 31.0 + f64::from(k / 97 % 97) * 5.5e-4)
+        (
+            9.0 + f64::from(k % 97) * 5.5e-4,
+            31.0 + f64::from(k / 97 % 97) * 5.5e-4,
+        )
     };
     for i in 0..drones {
         let (lat, lon) = at(i, drones, 1);
@@ -28,7 +32,11 @@ fn scenario(drones: u32, sensors: u32, movers: u32) -> String {
             text,
             "[[drone]]\nsysid = {}\nkind = \"{}\"\nhome = {{ lat_deg = {lat}, lon_deg = {lon}, alt_msl_m = 400.0 }}\ncamera = {{ hfov_deg = 60.0, vfov_deg = 45.0, pitch_deg = -60.0, range_m = 600.0 }}\n",
             i + 1,
-            if i % 2 == 0 { "multirotor" } else { "fixed_wing" }
+            if i % 2 == 0 {
+                "multirotor"
+            } else {
+                "fixed_wing"
+            }
         );
     }
     for i in 0..sensors {
@@ -61,7 +69,8 @@ struct Figures {
 
 fn measure(drones: u32, sensors: u32, movers: u32) -> Figures {
     let text = scenario(drones, sensors, movers);
-    let scenario = Scenario::parse(&text, Path::new("bench.toml")).expect("the generated scenario is valid");
+    let scenario =
+        Scenario::parse(&text, Path::new("bench.toml")).expect("the generated scenario is valid");
     let mut world = SimWorld::from_scenario(&scenario, 1);
     // Put the drones in the air so that cameras work.
     for drone in &mut world.drones {
@@ -74,25 +83,42 @@ fn measure(drones: u32, sensors: u32, movers: u32) -> Figures {
     let started = Instant::now();
     for _ in 0..steps {
         for emission in world.step() {
-            let encoder = encoders.entry((emission.sysid, emission.compid)).or_insert_with(|| FrameEncoder::new(emission.sysid, emission.compid));
+            let encoder = encoders
+                .entry((emission.sysid, emission.compid))
+                .or_insert_with(|| FrameEncoder::new(emission.sysid, emission.compid));
             if let Ok(frame) = encoder.encode(&emission.message, MavVersion::V2) {
                 black_box(frame);
                 frames += 1;
             }
         }
-        if world.now.0 % 1_000_000 == 0 {
+        if world.now.0.is_multiple_of(1_000_000) {
             black_box(world.truth());
         }
     }
     let wall_s = started.elapsed().as_secs_f64();
-    Figures { realtime_factor: SIMULATED.as_secs_f64() / wall_s, frames_per_s: frames as f64 / wall_s, frames }
+    Figures {
+        realtime_factor: SIMULATED.as_secs_f64() / wall_s,
+        frames_per_s: frames as f64 / wall_s,
+        frames,
+    }
 }
 
 fn main() {
-    println!("simulated {} s per row, one core, every message framed, ground truth each second", SIMULATED.as_secs());
-    println!("{:>7} {:>8} {:>7} {:>14} {:>14} {:>10}", "drones", "sensors", "movers", "x real time", "frames/s", "frames");
+    println!(
+        "simulated {} s per row, one core, every message framed, ground truth each second",
+        SIMULATED.as_secs()
+    );
+    println!(
+        "{:>7} {:>8} {:>7} {:>14} {:>14} {:>10}",
+        "drones", "sensors", "movers", "x real time", "frames/s", "frames"
+    );
     let mut json = Vec::new();
-    for (drones, sensors, movers) in [(2, 12, 100), (10, 50, 500), (20, 200, 1000), (50, 500, 5000)] {
+    for (drones, sensors, movers) in [
+        (2, 12, 100),
+        (10, 50, 500),
+        (20, 200, 1000),
+        (50, 500, 5000),
+    ] {
         let figures = measure(drones, sensors, movers);
         println!(
             "{drones:>7} {sensors:>8} {movers:>7} {:>14.1} {:>14.0} {:>10}",

@@ -101,6 +101,10 @@ enum Command {
         /// Replay as fast as possible, losing nothing.
         #[arg(long)]
         fast: bool,
+        /// Write the confirmed tracks (CSV: time_s, track_id, lat_deg, lon_deg, velocity,
+        /// uncertainty, class, count) after each scan.
+        #[arg(long, value_name = "FILE")]
+        tracks_out: Option<PathBuf>,
     },
 }
 
@@ -203,6 +207,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 record_default_session: !no_record,
                 session_dir,
                 link_options: LinkOptions::default(),
+                tracks_out: None,
             };
             if config.links.is_empty() {
                 run_demo(config, duration.map(Duration::from_secs_f64))
@@ -251,6 +256,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             headless,
             speed,
             fast,
+            tracks_out,
         } => {
             if !headless {
                 bail!("the console window is not part of this build yet; replay with --headless");
@@ -269,6 +275,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     replay: pace,
                     ..LinkOptions::default()
                 },
+                tracks_out,
                 ..PipelineConfig::default()
             };
             run_headless(config, None).map(|(code, _)| code)

@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod command;
 pub mod dialect;
+pub mod fusion;
 pub mod geo;
 pub mod link;
 pub mod mission;

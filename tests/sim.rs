@@ -350,3 +350,130 @@ fn the_same_seed_gives_byte_identical_ground_truth_from_the_command_line() {
         "the armed group is in the truth"
     );
 }
+
+#[test]
+fn a_recorded_session_replays_into_tracks_that_match_the_ground_truth() {
+    let files = tempfile::tempdir().expect("tempdir");
+    let crowded = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/crowded.toml");
+    let scenario = Scenario::load(&crowded).expect("crowded.toml");
+    let pipeline = start(&["udpin:127.0.0.1:0"], Some(files.path()));
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let truth_path = files.path().join("truth.csv");
+    let options = RunOptions {
+        speed: SPEED,
+        ..RunOptions::default()
+    };
+    let station = pipeline.station();
+    let sim = SimRunner::start_world(
+        SimWorld::from_scenario(&scenario, 5),
+        SimTransport::Udp {
+            socket,
+            peer: Some(bound_addr(&station, 0)),
+            learn: false,
+        },
+        options,
+        Some(TruthWriter::create(&truth_path).expect("truth")),
+    )
+    .expect("the simulator starts");
+    // The operator sends the drone over Keradu's market on market day, camera on it.
+    wait(&station, "the drone", |s| s.world.vehicles.contains_key(&1));
+    let set = station
+        .params(1, ParamOp::Set("FS_GCS_ENABLE".into(), 0.0))
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("outcome");
+    assert!(set.is_ok(), "{set:?}");
+    command(&station, Action::SetMode("GUIDED".into()));
+    command(&station, Action::Arm);
+    command(&station, Action::Takeoff { alt_rel_m: 150.0 });
+    wait(&station, "the climb", |s| {
+        s.world.vehicles[&1]
+            .position
+            .is_some_and(|p| p.alt_rel_home_m > 140.0)
+    });
+    command(
+        &station,
+        Action::Goto {
+            lat_deg: 9.0008,
+            lon_deg: 31.0127,
+            alt_rel_m: 150.0,
+        },
+    );
+    command(
+        &station,
+        Action::PointGimbal {
+            lat_deg: 9.002260,
+            lon_deg: 31.012732,
+            alt_msl_m: 400.0,
+        },
+    );
+    let snapshot = wait(&station, "tracks from the live fusion", |s| {
+        s.tracks.len() >= 2
+    });
+    // Inside the demo area's bounding box (assets/demo/README.md).
+    let inside = |t: &vigil::fusion::TrackView| {
+        (8.9728..9.0272).contains(&t.lat_deg) && (30.9636..31.0364).contains(&t.lon_deg)
+    };
+    assert!(snapshot.tracks.iter().all(inside), "{:?}", snapshot.tracks);
+    std::thread::sleep(std::time::Duration::from_secs(6)); // another minute of simulated time
+    sim.stop();
+    pipeline.shutdown();
+
+    let tracks_path = files.path().join("tracks.csv");
+    let output = std::process::Command::new(vigil_bin())
+        .args(["replay", "--headless", "--fast", "--tracks-out"])
+        .arg(&tracks_path)
+        .arg(files.path().join("telemetry.tlog"))
+        .output()
+        .expect("vigil replay runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tracks = std::fs::read_to_string(&tracks_path).expect("the tracks file");
+    let mut lines = tracks.lines();
+    assert_eq!(lines.next(), Some(vigil::fusion::TRACKS_HEADER));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| {
+            l.split(',')
+                .take(4)
+                .map(|f| f.parse().expect("a number"))
+                .collect()
+        })
+        .collect();
+    assert!(rows.len() > 50, "{} track rows", rows.len());
+
+    // Each track row lies near a true mover of the same second (on the simulated clock).
+    let truth = std::fs::read_to_string(&truth_path).expect("truth");
+    let truth: Vec<Vec<f64>> = truth
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            vec![
+                f[0].parse().expect("time"),
+                f[3].parse().expect("lat"),
+                f[4].parse().expect("lon"),
+            ]
+        })
+        .collect();
+    let near = rows
+        .iter()
+        .filter(|row| {
+            truth
+                .iter()
+                .filter(|t| (t[0] - row[0].floor()).abs() < 1.5)
+                .any(|t| {
+                    let north_m = (t[1] - row[2]) * 111_320.0;
+                    let east_m = (t[2] - row[3]) * 111_320.0 * t[1].to_radians().cos();
+                    north_m.hypot(east_m) < 40.0
+                })
+        })
+        .count();
+    assert!(
+        near as f64 >= 0.9 * rows.len() as f64,
+        "{near} of {} track rows near a true mover",
+        rows.len()
+    );
+}

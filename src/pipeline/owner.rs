@@ -22,12 +22,13 @@ use crate::command::{
     Action, CommandEngine, CommandOutcome, MissionOp, MissionOutcome, Outgoing, ParamOp,
     ParamOutcome, Request,
 };
+use crate::fusion::{Fusion, TrackView, TracksWriter};
 use crate::link::{LinkAddress, LinkHandle, LinkOptions, LinkStatsSnapshot, spawn_link};
 use crate::protocol::{FrameEncoder, GCS_COMPONENT_ID, GCS_SYSTEM_ID, MavMessage, MavVersion, mav};
 use crate::session::recorder::Recorder;
 use crate::session::{self, SessionMeta};
 use crate::time::{MonoClock, TimeUs};
-use crate::world::World;
+use crate::world::{Severity, Source, World};
 
 /// How often the world thread ages health and retries commands.
 pub const TICK_PERIOD: Duration = Duration::from_millis(100);
@@ -56,6 +57,8 @@ pub enum PipelineError {
     Thread(std::io::Error),
     #[error("the ground station has shut down")]
     Closed,
+    #[error("cannot write the tracks: {0}")]
+    Tracks(std::io::Error),
 }
 
 /// What to run.
@@ -67,6 +70,8 @@ pub struct PipelineConfig {
     /// Record into a new folder under the default sessions root (ignored if `session_dir`).
     pub record_default_session: bool,
     pub link_options: LinkOptions,
+    /// Write the confirmed tracks after each scan to this CSV file.
+    pub tracks_out: Option<PathBuf>,
 }
 
 /// A link as the snapshot shows it.
@@ -109,6 +114,8 @@ pub struct Snapshot {
     pub pipeline: PipelineView,
     pub recorder: Option<RecorderView>,
     pub session_dir: Option<PathBuf>,
+    /// Confirmed tracks from fusion.
+    pub tracks: Arc<Vec<TrackView>>,
 }
 
 impl Snapshot {
@@ -274,8 +281,16 @@ impl Pipeline {
         let (requests_tx, requests_rx) = bounded(REQUEST_QUEUE_CAPACITY);
         let replay_only =
             !config.links.is_empty() && config.links.iter().all(LinkAddress::is_replay);
+        let tracks_writer = config
+            .tracks_out
+            .as_deref()
+            .map(TracksWriter::create)
+            .transpose()
+            .map_err(PipelineError::Tracks)?;
         let owner = Owner {
             world: World::new(),
+            fusion: Fusion::default(),
+            tracks_writer,
             engine: CommandEngine::new(),
             encoders: links
                 .iter()
@@ -347,6 +362,8 @@ impl Drop for Pipeline {
 /// The world thread's state.
 struct Owner {
     world: World,
+    fusion: Fusion,
+    tracks_writer: Option<TracksWriter>,
     engine: CommandEngine,
     links: Vec<LinkHandle>,
     encoders: Vec<FrameEncoder>,
@@ -407,6 +424,9 @@ impl Owner {
             if wall >= next_tick {
                 let now = self.now();
                 self.world.tick(now);
+                if self.fusion.tick(now).is_some() {
+                    self.write_tracks();
+                }
                 self.engine.tick(now, &mut out);
                 next_tick = wall + TICK_PERIOD;
                 dirty = true;
@@ -421,13 +441,23 @@ impl Owner {
                 dirty = false;
             }
         }
+        if let Some(writer) = &mut self.tracks_writer {
+            let _ = writer.flush();
+        }
         self.publish();
     }
 
     fn handle(&mut self, item: Inbound, out: &mut Vec<Outgoing>) {
         match item {
             Inbound::Frame(envelope) => {
+                let detections_before = self.world.detections.total();
                 self.world.apply(&envelope);
+                if self.world.detections.total() > detections_before {
+                    let detection = self.world.detections.iter().next_back().cloned();
+                    if let Some(Ok(Some(_))) = detection.map(|d| self.fusion.add(&d)) {
+                        self.write_tracks();
+                    }
+                }
                 if let Some(version) = self.link_versions.get_mut(usize::from(envelope.link.0)) {
                     *version = envelope.frame.version();
                 }
@@ -443,8 +473,32 @@ impl Owner {
                     .unwrap_or_default();
                 self.world.on_link_event(&event, &address);
                 self.link_views_at = None;
+                if event.kind == crate::link::LinkEventKind::Finished
+                    && self.fusion.flush().is_some()
+                {
+                    self.write_tracks();
+                }
             }
         }
+    }
+
+    /// Writes the confirmed tracks of the scan just run, if asked to; a write error is told
+    /// to the operator once and ends the writing.
+    fn write_tracks(&mut self) {
+        let (Some(writer), Some(time)) = (&mut self.tracks_writer, self.fusion.last_scan()) else {
+            return;
+        };
+        if let Err(err) = writer.write(time, &self.fusion.confirmed) {
+            self.tracks_writer = None;
+            self.world_notice(
+                Severity::Error,
+                format!("tracks are no longer written: {err}"),
+            );
+        }
+    }
+
+    fn world_notice(&mut self, severity: Severity, text: String) {
+        self.world.notify_now(severity, Source::GroundStation, text);
     }
 
     fn queue_heartbeats(&self, out: &mut Vec<Outgoing>) {
@@ -528,6 +582,7 @@ impl Owner {
                     dropped: get(&stats.dropped),
                 }),
             session_dir: self.session_dir.clone(),
+            tracks: self.fusion.confirmed.clone(),
         };
         self.snapshot.store(Arc::new(snapshot));
     }

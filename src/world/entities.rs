@@ -255,4 +255,19 @@ pub struct Detection {
     pub count: u8,
     /// Where the sensor was when it detected (node position or drone position).
     pub sensor_position: Option<GeoPoint>,
+    /// The node's sensing radius (the zone of a presence detection), if known.
+    pub sensor_radius_m: Option<f64>,
+}
+
+impl Detection {
+    /// When the detection happened on the messages' own clock: the sensor's time when it is a
+    /// UNIX time (a node with GPS time, a drone), else when Vigil received it.
+    pub fn time(&self) -> TimeUs {
+        // 10^15 µs is 2001: smaller values are times since the node's boot.
+        if self.sensor_time_us >= 1_000_000_000_000_000 {
+            TimeUs(self.sensor_time_us)
+        } else {
+            self.received
+        }
+    }
 }

@@ -78,6 +78,11 @@ impl World {
         Arc::make_mut(&mut self.notices).push(self.time, severity, source, text);
     }
 
+    /// Adds a notice from outside the model (the pipeline, fusion) at the model's time.
+    pub fn notify_now(&mut self, severity: Severity, source: Source, text: String) {
+        self.notify(severity, source, text);
+    }
+
     /// Advances the model's clock; never goes backwards.
     fn advance(&mut self, now: TimeUs) {
         self.time = self.time.max(now);
@@ -287,30 +292,32 @@ impl World {
 
     fn on_detection(&mut self, sysid: u8, compid: u8, data: &mav::VIGIL_DETECTION_DATA) {
         let time = self.time;
-        let sensor_position = if let Some(vehicle) = self.vehicles.get_mut(&sysid) {
-            let vehicle = Arc::make_mut(vehicle);
-            vehicle.detections += 1;
-            vehicle.position.map(|p| GeoPoint {
-                lat_deg: p.lat_deg,
-                lon_deg: p.lon_deg,
-                alt_msl_m: p.alt_msl_m,
-            })
-        } else if let Some(node) = self.sensors.get_mut(&(sysid, compid)) {
-            let node = Arc::make_mut(node);
-            if let Some(last) = node.last_detection_id {
-                let gap = data.detection_id.wrapping_sub(last.wrapping_add(1));
-                if gap < u32::MAX / 2 {
-                    node.detections_missed += u64::from(gap);
+        let (sensor_position, sensor_radius_m) =
+            if let Some(vehicle) = self.vehicles.get_mut(&sysid) {
+                let vehicle = Arc::make_mut(vehicle);
+                vehicle.detections += 1;
+                let position = vehicle.position.map(|p| GeoPoint {
+                    lat_deg: p.lat_deg,
+                    lon_deg: p.lon_deg,
+                    alt_msl_m: p.alt_msl_m,
+                });
+                (position, None)
+            } else if let Some(node) = self.sensors.get_mut(&(sysid, compid)) {
+                let node = Arc::make_mut(node);
+                if let Some(last) = node.last_detection_id {
+                    let gap = data.detection_id.wrapping_sub(last.wrapping_add(1));
+                    if gap < u32::MAX / 2 {
+                        node.detections_missed += u64::from(gap);
+                    }
                 }
-            }
-            node.last_detection_id = Some(data.detection_id);
-            node.detections += 1;
-            node.last_detection = Some(time);
-            node.last_heard = time;
-            node.position
-        } else {
-            None
-        };
+                node.last_detection_id = Some(data.detection_id);
+                node.detections += 1;
+                node.last_detection = Some(time);
+                node.last_heard = time;
+                (node.position, node.sensing_radius_m)
+            } else {
+                (None, None)
+            };
         let Some(measurement) = measurement_of(data) else {
             return;
         };
@@ -326,6 +333,7 @@ impl World {
             class: class_hint(data.class_hint),
             count: data.count,
             sensor_position,
+            sensor_radius_m,
         });
     }
 

@@ -34,6 +34,7 @@ pub fn start(links: &[&str], session_dir: Option<&Path>) -> Pipeline {
             backoff_max: Duration::from_millis(400),
             ..LinkOptions::default()
         },
+        tracks_out: None,
     })
     .expect("the pipeline starts")
 }
