@@ -148,6 +148,33 @@ pub struct Vehicle {
     pub mission_current_seq: Option<u16>,
     pub mission_last_reached_seq: Option<u16>,
     pub detections: u64,
+    /// Signs of jamming, spoofing or a second sender with the same id.
+    pub integrity: super::integrity::Integrity,
+}
+
+/// A vehicle's last position is brought forward by its velocity for at most this long; older
+/// than that, extrapolating would invent a position.
+pub const EXTRAPOLATE_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
+
+impl Vehicle {
+    /// Where the vehicle is now by its last report and velocity: the link's latency and the
+    /// time since the report are made up for, up to [`EXTRAPOLATE_AT_MOST`].
+    pub fn position_at(&self, now: TimeUs) -> Option<Position> {
+        let mut position = self.position?;
+        let dt_s = now
+            .since(position.time)
+            .min(EXTRAPOLATE_AT_MOST)
+            .as_secs_f64();
+        let [north_mps, east_mps, down_mps] = position.vel_ned_mps;
+        let metres_per_deg = 111_320.0;
+        position.lat_deg += north_mps * dt_s / metres_per_deg;
+        position.lon_deg +=
+            east_mps * dt_s / (metres_per_deg * position.lat_deg.to_radians().cos());
+        position.alt_msl_m -= down_mps * dt_s;
+        position.alt_rel_home_m -= down_mps * dt_s;
+        position.time = position.time.plus(std::time::Duration::from_secs_f64(dt_s));
+        Some(position)
+    }
 }
 
 /// What a sensor node senses with.

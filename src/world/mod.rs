@@ -8,6 +8,7 @@
 //! stations and a vehicle's own gimbal or camera components are not entities of their own.
 
 pub mod entities;
+pub mod integrity;
 pub mod notices;
 
 use std::borrow::Cow;
@@ -83,6 +84,27 @@ impl World {
         self.notify(severity, source, text);
     }
 
+    /// Tells the operator what the integrity checks found about a vehicle.
+    fn report(&mut self, sysid: u8, finding: Option<integrity::Finding>) {
+        use integrity::Finding;
+        let Some(finding) = finding else { return };
+        let text = match finding {
+            Finding::GpsJump { jump_m } => {
+                format!("vehicle {sysid}: GPS JUMP of {jump_m:.0} m (jamming or spoofing?)")
+            }
+            Finding::VelocityMismatch {
+                reported_mps,
+                observed_mps,
+            } => format!(
+                "vehicle {sysid}: positions move at {observed_mps:.1} m/s but the vehicle reports {reported_mps:.1} m/s (spoofing?)"
+            ),
+            Finding::DuplicateSysid { reason } => {
+                format!("vehicle {sysid}: TWO SENDERS may be using system id {sysid}: {reason}")
+            }
+        };
+        self.notify(Severity::Critical, Source::Vehicle(sysid), text);
+    }
+
     /// Advances the model's clock; never goes backwards.
     fn advance(&mut self, now: TimeUs) {
         self.time = self.time.max(now);
@@ -93,6 +115,18 @@ impl World {
         self.advance(envelope.rx.time);
         self.frames_applied += 1;
         let (sysid, compid) = (envelope.frame.sysid(), envelope.frame.compid());
+        let time = self.time;
+        // On the vehicle's current link only: a vehicle heard over two radios repeats every
+        // frame, which is not a second sender.
+        if let Some(vehicle) = self.vehicles.get_mut(&sysid)
+            && vehicle.compid == compid
+            && vehicle.link == envelope.link
+        {
+            let finding = Arc::make_mut(vehicle)
+                .integrity
+                .check_sequence(time, envelope.frame.seq());
+            self.report(sysid, finding);
+        }
         match &envelope.message {
             MavMessage::HEARTBEAT(hb) => self.on_heartbeat(envelope, hb),
             MavMessage::VIGIL_SENSOR_STATUS(status) => self.on_sensor_status(envelope, status),
@@ -113,9 +147,9 @@ impl World {
                 );
             }
             message => {
-                let time = self.time;
                 if let Some(vehicle) = self.vehicles.get_mut(&sysid) {
-                    update_vehicle(Arc::make_mut(vehicle), message, compid, time);
+                    let finding = update_vehicle(Arc::make_mut(vehicle), message, compid, time);
+                    self.report(sysid, finding);
                 }
             }
         }
@@ -153,6 +187,11 @@ impl World {
             vehicle.system_status = system_status;
             vehicle.last_heartbeat = time;
             vehicle.health = Health::Fresh;
+            let identity =
+                vehicle
+                    .integrity
+                    .check_identity(time, hb.mavtype as u32, hb.autopilot as u32);
+            self.report(sysid, identity);
             let source = Source::Vehicle(sysid);
             if is_new {
                 self.notify(
@@ -449,6 +488,7 @@ fn new_vehicle(
         mission_current_seq: None,
         mission_last_reached_seq: None,
         detections: 0,
+        integrity: integrity::Integrity::default(),
     }
 }
 
@@ -476,9 +516,20 @@ fn new_sensor(key: (u8, u8), envelope: &Envelope, time: TimeUs) -> SensorNode {
 }
 
 /// Applies a vehicle's telemetry message. `compid` tells the autopilot from its gimbal.
-fn update_vehicle(vehicle: &mut Vehicle, message: &MavMessage, compid: u8, time: TimeUs) {
+/// Applies a vehicle's telemetry message; returns what the integrity checks found.
+fn update_vehicle(
+    vehicle: &mut Vehicle,
+    message: &MavMessage,
+    compid: u8,
+    time: TimeUs,
+) -> Option<integrity::Finding> {
     match message {
         MavMessage::GLOBAL_POSITION_INT(p) if compid == vehicle.compid => {
+            let (lat_deg, lon_deg) = (deg_from_e7(p.lat), deg_from_e7(p.lon));
+            let vel_ne_mps = [f64::from(p.vx) * 0.01, f64::from(p.vy) * 0.01];
+            let finding = vehicle
+                .integrity
+                .check_position(time, lat_deg, lon_deg, vel_ne_mps);
             vehicle.position = Some(Position {
                 lat_deg: deg_from_e7(p.lat),
                 lon_deg: deg_from_e7(p.lon),
@@ -492,6 +543,7 @@ fn update_vehicle(vehicle: &mut Vehicle, message: &MavMessage, compid: u8, time:
                 heading_rad: (p.hdg != u16::MAX).then(|| (f64::from(p.hdg) * 0.01).to_radians()),
                 time,
             });
+            return finding;
         }
         MavMessage::ATTITUDE(a) if compid == vehicle.compid => {
             vehicle.attitude = Some(Attitude {
@@ -577,6 +629,7 @@ fn update_vehicle(vehicle: &mut Vehicle, message: &MavMessage, compid: u8, time:
         MavMessage::MISSION_ITEM_REACHED(m) => vehicle.mission_last_reached_seq = Some(m.seq),
         _ => {}
     }
+    None
 }
 
 /// Roll, pitch, yaw (ZYX Tait-Bryan) of a unit quaternion.
@@ -685,5 +738,144 @@ fn airframe_of(mav_type: mav::MavType) -> Airframe {
         | MAV_TYPE_VTOL_TILTWING => Airframe::Vtol,
         MAV_TYPE_GROUND_ROVER | MAV_TYPE_SURFACE_BOAT => Airframe::Ground,
         _ => Airframe::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::pipeline::{LinkId, RxStamp};
+    use crate::protocol::{FrameEncoder, MavVersion, e7_from_deg};
+
+    fn envelope(encoder: &mut FrameEncoder, message: MavMessage, seconds: f64) -> Envelope {
+        let frame = encoder.encode(&message, MavVersion::V2).expect("encodes");
+        Envelope {
+            link: LinkId(0),
+            rx: RxStamp {
+                time: TimeUs::from_secs_f64(1.7e9 + seconds),
+                mono: Instant::now(),
+            },
+            frame,
+            message,
+        }
+    }
+
+    fn heartbeat(mavtype: mav::MavType) -> MavMessage {
+        MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
+            mavtype,
+            autopilot: mav::MavAutopilot::MAV_AUTOPILOT_ARDUPILOTMEGA,
+            mavlink_version: 3,
+            ..Default::default()
+        })
+    }
+
+    fn position(lat_deg: f64, lon_deg: f64) -> MavMessage {
+        MavMessage::GLOBAL_POSITION_INT(mav::GLOBAL_POSITION_INT_DATA {
+            lat: e7_from_deg(lat_deg),
+            lon: e7_from_deg(lon_deg),
+            hdg: u16::MAX,
+            ..Default::default()
+        })
+    }
+
+    fn critical(world: &World) -> Vec<String> {
+        world
+            .notices
+            .iter()
+            .filter(|n| n.severity == Severity::Critical)
+            .map(|n| n.text.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_gps_jump_is_raised_to_the_operator_once() {
+        let mut world = World::new();
+        let mut encoder = FrameEncoder::new(4, 1);
+        world.apply(&envelope(
+            &mut encoder,
+            heartbeat(mav::MavType::MAV_TYPE_QUADROTOR),
+            0.0,
+        ));
+        for i in 0..10 {
+            world.apply(&envelope(
+                &mut encoder,
+                position(9.0, 31.0),
+                f64::from(i) * 0.2,
+            ));
+        }
+        assert!(critical(&world).is_empty());
+        world.apply(&envelope(&mut encoder, position(9.01, 31.0), 2.2));
+        world.apply(&envelope(&mut encoder, position(9.01, 31.0), 2.4));
+        let raised = critical(&world);
+        assert_eq!(raised.len(), 1, "{raised:?}");
+        assert!(raised[0].contains("GPS JUMP of 1113 m"), "{raised:?}");
+        assert!(world.vehicles[&4].integrity.flags.gps_jump.is_some());
+    }
+
+    #[test]
+    fn two_vehicles_claiming_one_system_id_are_raised() {
+        let mut world = World::new();
+        let (mut first, mut second) = (FrameEncoder::new(6, 1), FrameEncoder::new(6, 1));
+        for _ in 0..100 {
+            second
+                .encode(
+                    &heartbeat(mav::MavType::MAV_TYPE_FIXED_WING),
+                    MavVersion::V2,
+                )
+                .expect("advance its sequence");
+        }
+        for i in 0..8 {
+            world.apply(&envelope(
+                &mut first,
+                heartbeat(mav::MavType::MAV_TYPE_QUADROTOR),
+                f64::from(i),
+            ));
+            world.apply(&envelope(
+                &mut second,
+                heartbeat(mav::MavType::MAV_TYPE_QUADROTOR),
+                f64::from(i) + 0.5,
+            ));
+        }
+        let raised = critical(&world);
+        assert_eq!(raised.len(), 1, "raised once: {raised:?}");
+        assert!(
+            raised[0].contains("TWO SENDERS may be using system id 6"),
+            "{raised:?}"
+        );
+    }
+
+    #[test]
+    fn a_position_is_brought_to_the_present_by_its_velocity() {
+        let mut world = World::new();
+        let mut encoder = FrameEncoder::new(4, 1);
+        world.apply(&envelope(
+            &mut encoder,
+            heartbeat(mav::MavType::MAV_TYPE_QUADROTOR),
+            0.0,
+        ));
+        let moving = MavMessage::GLOBAL_POSITION_INT(mav::GLOBAL_POSITION_INT_DATA {
+            lat: e7_from_deg(9.0),
+            lon: e7_from_deg(31.0),
+            vx: 1000, // 10 m/s north
+            hdg: u16::MAX,
+            ..Default::default()
+        });
+        world.apply(&envelope(&mut encoder, moving, 1.0));
+        let vehicle = &world.vehicles[&4];
+        let now = TimeUs::from_secs_f64(1.7e9 + 2.5);
+        let present = vehicle.position_at(now).expect("a position");
+        assert!(
+            ((present.lat_deg - 9.0) * 111_320.0 - 15.0).abs() < 1e-6,
+            "1.5 s at 10 m/s north"
+        );
+        let later = vehicle
+            .position_at(TimeUs::from_secs_f64(1.7e9 + 60.0))
+            .expect("a position");
+        assert!(
+            ((later.lat_deg - 9.0) * 111_320.0 - 30.0).abs() < 1e-6,
+            "extrapolated 3 s at most"
+        );
     }
 }

@@ -13,6 +13,12 @@
 # regenerated only when an XML file of the dialect folder is newer than the generated
 # module, or the pins or the XML path changed. Safe to run concurrently (flock).
 #
+# Options:
+#   --with-stonesoup    also install the STONESOUP_PINS below into the same venv, for
+#                       benches/stonesoup_tracker.py (the reference of `cargo bench --bench
+#                       tracker`). Without it nothing about Stone Soup is checked or installed,
+#                       so the default path stays as quick as before.
+#
 # Environment:
 #   VIGIL_VENV          where the venv goes (default: <repo>/target/xcheck-venv)
 #   VIGIL_DIALECT_XML   the dialect to generate (default: <repo>/hardware/dialect/vigil.xml)
@@ -24,11 +30,22 @@ set -euo pipefail
 # Pins: pymavlink and the two packages it requires (fastcrc is its compiled CRC; the
 # decode speed depends on it, so it is pinned as well).
 PINS=(pymavlink==2.4.50 fastcrc==0.5.0 lxml==6.1.3)
+# Pins of --with-stonesoup: Stone Soup (needs Python 3.10+) and the numeric packages its
+# speed depends on; its other requirements come in at whatever versions pip resolves.
+STONESOUP_PINS=(stonesoup==1.9.1 numpy==2.4.6 scipy==1.17.1)
 
 die() {
     echo "setup-venv.sh: error: $*" >&2
     exit 1
 }
+
+WITH_STONESOUP=0
+for arg in "$@"; do
+    case "$arg" in
+        --with-stonesoup) WITH_STONESOUP=1 ;;
+        *) die "unknown option '$arg' (the only option is --with-stonesoup)" ;;
+    esac
+done
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${VIGIL_VENV:-$REPO/target/xcheck-venv}"
@@ -64,7 +81,7 @@ fi
 
 # 2. The pinned packages (checked without importing them: fast).
 installed_ok() {
-    "$PY" - "${PINS[@]}" <<'EOF'
+    "$PY" - "$@" <<'EOF'
 import sys
 from importlib import metadata
 for pin in sys.argv[1:]:
@@ -76,11 +93,22 @@ for pin in sys.argv[1:]:
         sys.exit(1)
 EOF
 }
-if ! installed_ok; then
+if ! installed_ok "${PINS[@]}"; then
     echo "installing ${PINS[*]} into $VENV" >&2
     "$PY" -m pip install --disable-pip-version-check --quiet "${PINS[@]}" >&2 \
         || die "pip install ${PINS[*]} failed"
-    installed_ok || die "pip ran but the installed versions do not match ${PINS[*]}"
+    installed_ok "${PINS[@]}" || die "pip ran but the installed versions do not match ${PINS[*]}"
+fi
+
+# 2b. With --with-stonesoup, Stone Soup's pins, checked the same way.
+if [ "$WITH_STONESOUP" = 1 ]; then
+    if ! installed_ok "${STONESOUP_PINS[@]}"; then
+        echo "installing ${STONESOUP_PINS[*]} into $VENV" >&2
+        "$PY" -m pip install --disable-pip-version-check --quiet "${STONESOUP_PINS[@]}" >&2 \
+            || die "pip install ${STONESOUP_PINS[*]} failed (Stone Soup needs Python 3.10+)"
+        installed_ok "${STONESOUP_PINS[@]}" \
+            || die "pip ran but the installed versions do not match ${STONESOUP_PINS[*]}"
+    fi
 fi
 
 # 3. The dialect module.
