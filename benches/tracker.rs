@@ -220,10 +220,7 @@ impl Options {
             if arg == "--bench" {
                 continue;
             }
-            let mut value = || {
-                args.next()
-                    .with_context(|| format!("{arg} needs a value"))
-            };
+            let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
             match arg.as_str() {
                 "--scans" => options.scans = parse_count(&arg, &value()?)?,
                 "--stonesoup-scans" => {
@@ -736,8 +733,7 @@ impl Report {
         println!(
             "Vigil tracker benchmark: {} targets, {} scans at {SCAN_INTERVAL_S} s, \
              20 km x 20 km, speeds {SPEED_MIN_MPS}-{SPEED_MAX_MPS} m/s",
-            o.targets,
-            o.scans
+            o.targets, o.scans
         );
         println!(
             "  Position detections, {NOISE_STD_M} m noise, Pd {PD}, {CLUTTER_PER_SCAN} clutter \
@@ -764,13 +760,26 @@ impl Report {
         println!();
         println!(
             "  {:<36} {:>5} {:>10} {:>10} {:>13} {:>10} {:>16}",
-            "tracker", "scans", "detections", "seconds", "detections/s", "mean OSPA", "live (confirmed)"
+            "tracker",
+            "scans",
+            "detections",
+            "seconds",
+            "detections/s",
+            "mean OSPA",
+            "live (confirmed)"
         );
         println!(
             "  {:-<36} {:->5} {:->10} {:->10} {:->13} {:->10} {:->16}",
             "", "", "", "", "", "", ""
         );
-        let row = |name: &str, scans: usize, dets: usize, secs: f64, rate: f64, ospa: f64, live: usize, conf: usize| {
+        let row = |name: &str,
+                   scans: usize,
+                   dets: usize,
+                   secs: f64,
+                   rate: f64,
+                   ospa: f64,
+                   live: usize,
+                   conf: usize| {
             println!(
                 "  {name:<36} {scans:>5} {dets:>10} {secs:>10.3} {rate:>13.0} {:>8.2} m {:>16}",
                 ospa,
@@ -806,7 +815,12 @@ impl Report {
         println!(
             "  Vigil over all {} scans:      {:.0} detections/s ({:.3} s), mean OSPA {:.2} m over \
              {} scans, {:.1} ms a scan after warm-up",
-            f.scans, f.detections_per_s, f.seconds, f.mean_ospa_m, f.ospa_scans, f.ms_per_scan_after_warmup
+            f.scans,
+            f.detections_per_s,
+            f.seconds,
+            f.mean_ospa_m,
+            f.ospa_scans,
+            f.ms_per_scan_after_warmup
         );
         println!(
             "  Vigil live tracks after warm-up (all {} scans): mean {:.0}, min {}, max {}; \

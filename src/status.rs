@@ -56,7 +56,15 @@ pub fn status_line(snapshot: &Snapshot) -> String {
         .filter(|s| s.health != Health::Fresh)
         .count();
     let _ = write!(line, " | sensors {} ({stale} silent)", world.sensors.len());
-    let _ = write!(line, " | detections {}", world.detections.total());
+    let _ = write!(
+        line,
+        " | detections {} tracks {}",
+        world.detections.total(),
+        snapshot.tracks.len()
+    );
+    if let Some(p99) = snapshot.pipeline.track_latency_p99 {
+        let _ = write!(line, " (update p99 {:.2} s)", p99.as_secs_f64());
+    }
     let p = &snapshot.pipeline;
     let _ = write!(line, " | coalesced {} dropped {}", p.coalesced, p.dropped);
     if let Some(recorder) = &snapshot.recorder {

@@ -125,7 +125,7 @@ fn score(name: &str, seed: u64, seconds: u32) -> (ScoreSummary, usize) {
             if world.detections.total() > before
                 && let Some(detection) = world.detections.iter().next_back().cloned()
             {
-                let _ = fusion.add(&detection);
+                let _ = fusion.add(&detection, Instant::now());
             }
         }
         if step % 10 != 0 {

@@ -4,11 +4,12 @@
 //! goes through the [`Tracker`]; the confirmed tracks come back in latitude and longitude.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nalgebra::{Vector2, Vector3};
 
 use crate::geo::{Geodetic, LocalFrame};
+use crate::pipeline::latency::LatencyHistogram;
 use crate::time::TimeUs;
 use crate::tracking::{self, Measurement, PositionNoise, StepReport, Tracker, TrackerConfig};
 use crate::world::{ClassHint, Detection};
@@ -51,6 +52,10 @@ pub struct Fusion {
     frame: Option<LocalFrame>,
     tracker: Tracker,
     pending: Vec<tracking::Detection>,
+    /// When each pending detection arrived (monotonic), for the latency to its track update.
+    pending_arrivals: Vec<Instant>,
+    /// From a detection's arrival to the end of the scan that took it into the tracks.
+    pub latency: LatencyHistogram,
     scan_start: Option<TimeUs>,
     last_scan: Option<TimeUs>,
     /// Detection clock minus receive clock, µs, from the last detection: the detections' clock
@@ -102,6 +107,8 @@ impl Fusion {
             frame: None,
             tracker: Tracker::new(config)?,
             pending: Vec::new(),
+            pending_arrivals: Vec::new(),
+            latency: LatencyHistogram::default(),
             scan_start: None,
             last_scan: None,
             clock_offset_us: 0,
@@ -127,9 +134,13 @@ impl Fusion {
         frame.enu_from_geodetic(&point).xy()
     }
 
-    /// Takes one detection. When it starts a new scan window, the previous scan goes through
-    /// the tracker first; its report is returned.
-    pub fn add(&mut self, detection: &Detection) -> Result<Option<StepReport>, Skipped> {
+    /// Takes one detection that arrived at `arrived` (monotonic). When it starts a new scan
+    /// window, the previous scan goes through the tracker first; its report is returned.
+    pub fn add(
+        &mut self,
+        detection: &Detection,
+        arrived: Instant,
+    ) -> Result<Option<StepReport>, Skipped> {
         let time = detection.time();
         if self.last_scan.is_some_and(|last| time <= last) {
             self.skipped += 1;
@@ -143,6 +154,7 @@ impl Fusion {
         self.clock_offset_us = time.0 as i64 - detection.received.0 as i64;
         self.scan_start.get_or_insert(time);
         self.pending.push(converted);
+        self.pending_arrivals.push(arrived);
         Ok(report)
     }
 
@@ -180,6 +192,10 @@ impl Fusion {
 
     fn step(&mut self, time: TimeUs, detections: Vec<tracking::Detection>) -> Option<StepReport> {
         let report = self.tracker.step(time.as_secs_f64(), &detections).ok()?;
+        let done = Instant::now();
+        for arrived in self.pending_arrivals.drain(..) {
+            self.latency.record(done.saturating_duration_since(arrived));
+        }
         self.rejected += report.rejected.len() as u64;
         self.last_scan = Some(time);
         self.confirmed = Arc::new(self.views());

@@ -93,6 +93,9 @@ pub struct PipelineView {
     pub latency_p50: Option<Duration>,
     pub latency_p99: Option<Duration>,
     pub latency_samples: u64,
+    /// From a detection's arrival to the update of its track (scans are 1 s long).
+    pub track_latency_p50: Option<Duration>,
+    pub track_latency_p99: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -454,7 +457,9 @@ impl Owner {
                 self.world.apply(&envelope);
                 if self.world.detections.total() > detections_before {
                     let detection = self.world.detections.iter().next_back().cloned();
-                    if let Some(Ok(Some(_))) = detection.map(|d| self.fusion.add(&d)) {
+                    if let Some(Ok(Some(_))) =
+                        detection.map(|d| self.fusion.add(&d, envelope.rx.mono))
+                    {
                         self.write_tracks();
                     }
                 }
@@ -570,6 +575,8 @@ impl Owner {
                 latency_p50: self.latency.quantile(0.5),
                 latency_p99: self.latency.quantile(0.99),
                 latency_samples: self.latency.count(),
+                track_latency_p50: self.fusion.latency.quantile(0.5),
+                track_latency_p99: self.fusion.latency.quantile(0.99),
             },
             recorder: self
                 .recorder_stats
