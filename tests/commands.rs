@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Output};
 
 use common::*;
-use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
+use vigil::command::{Action, CommandOutcome};
 use vigil::mission::{self, GeoPoint, Mission, MissionItem};
 use vigil::protocol::MavVersion;
 
@@ -148,31 +148,7 @@ fn a_mission_uploaded_over_tcp_downloads_identical() {
             .map(|i| waypoint(9.0 + f64::from(i) * 1e-4, 31.0 - f64::from(i) * 2e-4))
             .collect(),
     };
-    let uploaded = station
-        .mission(3, MissionOp::Upload(plan.clone()))
-        .expect("sent")
-        .recv_timeout(TIMEOUT)
-        .expect("outcome");
-    assert_eq!(uploaded, Ok(MissionOutcome::Uploaded { items: 26 }));
-    let downloaded = station
-        .mission(3, MissionOp::Download)
-        .expect("sent")
-        .recv_timeout(TIMEOUT)
-        .expect("outcome");
-    let Ok(MissionOutcome::Downloaded(back)) = downloaded else {
-        panic!("download failed: {downloaded:?}")
-    };
-    assert_eq!(back.items.len(), plan.items.len());
-    for (sent, got) in plan.items.iter().zip(&back.items) {
-        assert_eq!(
-            (sent.frame, sent.command, sent.z),
-            (got.frame, got.command, got.z)
-        );
-        assert!(
-            (sent.x - got.x).abs() < 1e-7 && (sent.y - got.y).abs() < 1e-7,
-            "{sent:?} != {got:?}"
-        );
-    }
+    upload_and_download(&station, 3, &plan, 26);
     drop(sim);
     pipeline.shutdown();
 }

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome, ParamOp};
+use vigil::command::{Action, ParamOp};
 use vigil::mission::{GeoPoint, Mission, MissionItem};
 use vigil::pipeline::GroundStation;
 use vigil::protocol::{MavMessage, deg_from_e7};
@@ -48,16 +48,6 @@ const SPEED: f64 = 10.0;
 
 fn scenario() -> Scenario {
     Scenario::parse(SCENARIO, Path::new("survey.toml")).expect("a valid scenario")
-}
-
-fn command(station: &GroundStation, action: Action) {
-    let description = format!("{action:?}");
-    let outcome = station
-        .command(1, action)
-        .expect("sent")
-        .recv_timeout(TIMEOUT)
-        .expect("an outcome");
-    assert_eq!(outcome, CommandOutcome::Accepted, "{description}");
 }
 
 /// A lawnmower over a 120 m x 90 m block north-east of home, then return to launch.
@@ -121,9 +111,9 @@ fn fly_survey(station: &GroundStation) {
         .recv_timeout(TIMEOUT)
         .expect("outcome");
     assert!(set.is_ok(), "{set:?}");
-    command(station, Action::SetMode("GUIDED".into()));
-    command(station, Action::Arm);
-    command(station, Action::Takeoff { alt_rel_m: 25.0 });
+    accept(station, 1, Action::SetMode("GUIDED".into()));
+    accept(station, 1, Action::Arm);
+    accept(station, 1, Action::Takeoff { alt_rel_m: 25.0 });
     wait(station, "the climb", |s| {
         s.world.vehicles[&1]
             .position
@@ -136,38 +126,9 @@ fn fly_survey(station: &GroundStation) {
         alt_m: 398.0,
     };
     let plan = survey(home);
-    let uploaded = station
-        .mission(1, MissionOp::Upload(plan.clone()))
-        .expect("sent")
-        .recv_timeout(TIMEOUT)
-        .expect("outcome");
-    assert_eq!(
-        uploaded,
-        Ok(MissionOutcome::Uploaded {
-            items: plan.items.len() + 1
-        })
-    );
-    let downloaded = station
-        .mission(1, MissionOp::Download)
-        .expect("sent")
-        .recv_timeout(TIMEOUT)
-        .expect("outcome");
-    let Ok(MissionOutcome::Downloaded(back)) = downloaded else {
-        panic!("{downloaded:?}")
-    };
-    assert_eq!(back.items.len(), plan.items.len());
-    for (sent, got) in plan.items.iter().zip(&back.items) {
-        assert_eq!(
-            (sent.frame, sent.command, sent.z, sent.autocontinue),
-            (got.frame, got.command, got.z, got.autocontinue)
-        );
-        assert!(
-            (sent.x - got.x).abs() < 1e-7 && (sent.y - got.y).abs() < 1e-7,
-            "{sent:?} != {got:?}"
-        );
-    }
+    upload_and_download(station, 1, &plan, plan.items.len() + 1);
 
-    command(station, Action::SetMode("AUTO".into()));
+    accept(station, 1, Action::SetMode("AUTO".into()));
     let last_seq = plan.items.len() as u16; // item 0 is home on ArduPilot
     let snapshot = wait(
         station,
@@ -383,24 +344,26 @@ fn a_recorded_session_replays_into_tracks_that_match_the_ground_truth() {
         .recv_timeout(TIMEOUT)
         .expect("outcome");
     assert!(set.is_ok(), "{set:?}");
-    command(&station, Action::SetMode("GUIDED".into()));
-    command(&station, Action::Arm);
-    command(&station, Action::Takeoff { alt_rel_m: 150.0 });
+    accept(&station, 1, Action::SetMode("GUIDED".into()));
+    accept(&station, 1, Action::Arm);
+    accept(&station, 1, Action::Takeoff { alt_rel_m: 150.0 });
     wait(&station, "the climb", |s| {
         s.world.vehicles[&1]
             .position
             .is_some_and(|p| p.alt_rel_home_m > 140.0)
     });
-    command(
+    accept(
         &station,
+        1,
         Action::Goto {
             lat_deg: 9.0008,
             lon_deg: 31.0127,
             alt_rel_m: 150.0,
         },
     );
-    command(
+    accept(
         &station,
+        1,
         Action::PointGimbal {
             lat_deg: 9.002260,
             lon_deg: 31.012732,

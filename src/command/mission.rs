@@ -451,7 +451,9 @@ fn mission_from_wire(
     deprecated,
     reason = "firmware older than 2020 still sends MISSION_REQUEST and MISSION_ITEM; the protocol asks us to answer them"
 )]
-fn int_from_float_item(item: &mav::MISSION_ITEM_DATA) -> mav::MISSION_ITEM_INT_DATA {
+/// MISSION_ITEM (float x and y, from older firmware and ground stations) as MISSION_ITEM_INT,
+/// scaled by its frame.
+pub(crate) fn int_from_float_item(item: &mav::MISSION_ITEM_DATA) -> mav::MISSION_ITEM_INT_DATA {
     let scale = xy_scale(item.frame as u8);
     mav::MISSION_ITEM_INT_DATA {
         param1: item.param1,

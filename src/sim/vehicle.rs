@@ -180,30 +180,6 @@ fn item_addressed(item: &mav::MISSION_ITEM_DATA, sysid: u8) -> bool {
     item.target_system == 0 || item.target_system == sysid
 }
 
-/// MISSION_ITEM (float positions, from older ground stations) as MISSION_ITEM_INT.
-#[allow(
-    deprecated,
-    reason = "older ground stations still upload MISSION_ITEM and ArduPilot accepts it"
-)]
-fn int_item(item: &mav::MISSION_ITEM_DATA) -> mav::MISSION_ITEM_INT_DATA {
-    mav::MISSION_ITEM_INT_DATA {
-        param1: item.param1,
-        param2: item.param2,
-        param3: item.param3,
-        param4: item.param4,
-        x: e7_from_deg(f64::from(item.x)),
-        y: e7_from_deg(f64::from(item.y)),
-        z: item.z,
-        seq: item.seq,
-        command: item.command,
-        target_system: item.target_system,
-        target_component: item.target_component,
-        frame: item.frame,
-        current: item.current,
-        autocontinue: item.autocontinue,
-    }
-}
-
 fn ack(command: mav::MavCmd, result: mav::MavResult) -> MavMessage {
     MavMessage::COMMAND_ACK(mav::COMMAND_ACK_DATA { command, result })
 }
@@ -331,7 +307,7 @@ impl SimVehicle {
                 self.on_item(item)
             }
             MavMessage::MISSION_ITEM(item) if item_addressed(item, self.config.sysid) => {
-                self.on_item(&int_item(item))
+                self.on_item(&crate::command::mission::int_from_float_item(item))
             }
             MavMessage::MISSION_REQUEST_LIST(r) if self.addressed(r.target_system) => {
                 vec![MavMessage::MISSION_COUNT(mav::MISSION_COUNT_DATA {

@@ -11,7 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
 use vigil::link::{LinkAddress, LinkOptions};
+use vigil::mission::Mission;
 use vigil::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot};
 use vigil::protocol::MavVersion;
 use vigil::sim::{SimRunner, SimTransport, SimVehicle, SimVehicleConfig};
@@ -109,4 +111,56 @@ pub fn open_pty() -> Pty {
 /// The path of the `vigil` binary built for these tests.
 pub fn vigil_bin() -> &'static str {
     env!("CARGO_BIN_EXE_vigil")
+}
+
+/// Sends a command and asserts that the vehicle accepted it.
+pub fn accept(station: &GroundStation, sysid: u8, action: Action) {
+    let description = format!("{action:?}");
+    let outcome = station
+        .command(sysid, action)
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("an outcome");
+    assert_eq!(outcome, CommandOutcome::Accepted, "{description}");
+}
+
+/// Uploads `plan` (`wire_items` on the wire: ArduPilot adds home), downloads it back and
+/// asserts that every item came back the same, positions to the 1e-7 degree the wire carries.
+pub fn upload_and_download(
+    station: &GroundStation,
+    sysid: u8,
+    plan: &Mission,
+    wire_items: usize,
+) -> Mission {
+    let uploaded = station
+        .mission(sysid, MissionOp::Upload(plan.clone()))
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("an outcome");
+    assert_eq!(uploaded, Ok(MissionOutcome::Uploaded { items: wire_items }));
+    let downloaded = station
+        .mission(sysid, MissionOp::Download)
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("an outcome");
+    let Ok(MissionOutcome::Downloaded(back)) = downloaded else {
+        panic!("download failed: {downloaded:?}")
+    };
+    assert_eq!(back.items.len(), plan.items.len());
+    for (sent, got) in plan.items.iter().zip(&back.items) {
+        assert_eq!(
+            (sent.frame, sent.command, sent.z, sent.autocontinue),
+            (got.frame, got.command, got.z, got.autocontinue)
+        );
+        assert_eq!(
+            sent.params.map(f32::to_bits),
+            got.params.map(f32::to_bits),
+            "{sent:?} != {got:?}"
+        );
+        assert!(
+            (sent.x - got.x).abs() < 1e-7 && (sent.y - got.y).abs() < 1e-7,
+            "{sent:?} != {got:?}"
+        );
+    }
+    back
 }
