@@ -98,6 +98,7 @@ impl MissionTransfers {
                     count: items.len() as u16,
                     target_system,
                     target_component,
+                    ..Default::default()
                 });
                 (Stage::Upload(items), count)
             }
@@ -109,6 +110,7 @@ impl MissionTransfers {
                 MavMessage::MISSION_REQUEST_LIST(mav::MISSION_REQUEST_LIST_DATA {
                     target_system,
                     target_component,
+                    ..Default::default()
                 }),
             ),
             MissionOp::Clear => (
@@ -116,6 +118,7 @@ impl MissionTransfers {
                 MavMessage::MISSION_CLEAR_ALL(mav::MISSION_CLEAR_ALL_DATA {
                     target_system,
                     target_component,
+                    ..Default::default()
                 }),
             ),
         };
@@ -200,6 +203,7 @@ impl Transfer {
             target_system: self.route.sysid,
             target_component: self.route.compid,
             mavtype: kind,
+            ..Default::default()
         })
     }
 
@@ -209,6 +213,11 @@ impl Transfer {
     )]
     fn step(&mut self, message: &MavMessage) -> Step {
         let route = self.route;
+        if mission_type_of(message)
+            .is_some_and(|t| t != mav::MavMissionType::MAV_MISSION_TYPE_MISSION)
+        {
+            return Step::Wait; // a geofence or rally transfer, not this one
+        }
         match (&mut self.stage, message) {
             (
                 Stage::Upload(items),
@@ -228,6 +237,12 @@ impl Transfer {
                     Some(self.ack(mav::MavMissionResult::MAV_MISSION_INVALID_SEQUENCE)),
                 ),
             },
+            // ArduPilot answers an item out of order with this and asks again: not an ending.
+            (Stage::Upload(_), MavMessage::MISSION_ACK(ack))
+                if ack.mavtype == mav::MavMissionResult::MAV_MISSION_INVALID_SEQUENCE =>
+            {
+                Step::Wait
+            }
             (Stage::Upload(items), MavMessage::MISSION_ACK(ack)) => Step::Done(
                 match ack.mavtype {
                     mav::MavMissionResult::MAV_MISSION_ACCEPTED => {
@@ -310,8 +325,26 @@ impl Transfer {
             seq,
             target_system: self.route.sysid,
             target_component: self.route.compid,
+            ..Default::default()
         })
     }
+}
+
+/// The mission type a mission-protocol message is about (MAVLink 2 extension field).
+#[allow(
+    deprecated,
+    reason = "MISSION_REQUEST and MISSION_ITEM from older firmware are still answered"
+)]
+fn mission_type_of(message: &MavMessage) -> Option<mav::MavMissionType> {
+    Some(match message {
+        MavMessage::MISSION_REQUEST_INT(m) => m.mission_type,
+        MavMessage::MISSION_REQUEST(m) => m.mission_type,
+        MavMessage::MISSION_ACK(m) => m.mission_type,
+        MavMessage::MISSION_COUNT(m) => m.mission_type,
+        MavMessage::MISSION_ITEM_INT(m) => m.mission_type,
+        MavMessage::MISSION_ITEM(m) => m.mission_type,
+        _ => return None,
+    })
 }
 
 fn mission_result_name(result: mav::MavMissionResult) -> String {
@@ -403,6 +436,7 @@ fn wire_items(
                 frame,
                 current: u8::from(seq == 0),
                 autocontinue: u8::from(item.autocontinue),
+                ..Default::default()
             })
         })
         .collect()
@@ -470,5 +504,6 @@ pub(crate) fn int_from_float_item(item: &mav::MISSION_ITEM_DATA) -> mav::MISSION
         frame: item.frame,
         current: item.current,
         autocontinue: item.autocontinue,
+        ..Default::default()
     }
 }

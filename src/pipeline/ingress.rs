@@ -243,6 +243,7 @@ mod tests {
             MavMessage::COMMAND_ACK(mav::COMMAND_ACK_DATA {
                 command: mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
                 result,
+                ..Default::default()
             })
         };
         link.deliver(envelope(

@@ -98,6 +98,7 @@ struct Target {
 #[derive(Debug, Clone)]
 struct Upload {
     count: u16,
+    mission_type: mav::MavMissionType,
     items: Vec<mav::MISSION_ITEM_INT_DATA>,
 }
 
@@ -126,6 +127,8 @@ pub struct SimVehicle {
     modes: Modes,
     target: Option<Target>,
     mission: Vec<mav::MISSION_ITEM_INT_DATA>,
+    /// Geofence and rally lists, kept apart from the mission as ArduPilot does.
+    other_lists: BTreeMap<u8, Vec<mav::MISSION_ITEM_INT_DATA>>,
     progress: Option<MissionProgress>,
     upload: Option<Upload>,
     params: BTreeMap<String, (f32, mav::MavParamType)>,
@@ -180,8 +183,15 @@ fn item_addressed(item: &mav::MISSION_ITEM_DATA, sysid: u8) -> bool {
     item.target_system == 0 || item.target_system == sysid
 }
 
-fn ack(command: mav::MavCmd, result: mav::MavResult) -> MavMessage {
-    MavMessage::COMMAND_ACK(mav::COMMAND_ACK_DATA { command, result })
+/// COMMAND_ACK addressed to the ground station that sent the command.
+fn ack(command: mav::MavCmd, result: mav::MavResult, to: (u8, u8)) -> MavMessage {
+    MavMessage::COMMAND_ACK(mav::COMMAND_ACK_DATA {
+        command,
+        result,
+        target_system: to.0,
+        target_component: to.1,
+        ..Default::default()
+    })
 }
 
 impl SimVehicle {
@@ -214,6 +224,7 @@ impl SimVehicle {
             modes,
             target: None,
             mission: Vec::new(),
+            other_lists: BTreeMap::new(),
             progress: None,
             upload: None,
             params,
@@ -249,6 +260,7 @@ impl SimVehicle {
                 .push_back(MavMessage::STATUSTEXT(mav::STATUSTEXT_DATA {
                     severity,
                     text: text.into(),
+                    ..Default::default()
                 }));
         }
     }
@@ -292,16 +304,20 @@ impl SimVehicle {
             }
             MavMessage::MISSION_COUNT(c) if self.addressed(c.target_system) => {
                 if c.count == 0 {
-                    self.mission.clear();
-                    return vec![Self::mission_ack(
-                        mav::MavMissionResult::MAV_MISSION_ACCEPTED,
-                    )];
+                    self.list_mut(c.mission_type).clear();
+                    return vec![
+                        self.mission_ack(
+                            mav::MavMissionResult::MAV_MISSION_ACCEPTED,
+                            c.mission_type,
+                        ),
+                    ];
                 }
                 self.upload = Some(Upload {
                     count: c.count,
+                    mission_type: c.mission_type,
                     items: Vec::new(),
                 });
-                vec![Self::request_item(0)]
+                vec![self.request_item(0, c.mission_type)]
             }
             MavMessage::MISSION_ITEM_INT(item) if self.addressed(item.target_system) => {
                 self.on_item(item)
@@ -311,27 +327,37 @@ impl SimVehicle {
             }
             MavMessage::MISSION_REQUEST_LIST(r) if self.addressed(r.target_system) => {
                 vec![MavMessage::MISSION_COUNT(mav::MISSION_COUNT_DATA {
-                    count: self.mission.len() as u16,
+                    count: self.list(r.mission_type).len() as u16,
                     target_system: self.peer.0,
                     target_component: self.peer.1,
+                    mission_type: r.mission_type,
+                    ..Default::default()
                 })]
             }
             MavMessage::MISSION_REQUEST_INT(r) if self.addressed(r.target_system) => self
-                .mission
+                .list(r.mission_type)
                 .get(usize::from(r.seq))
                 .map(|item| {
                     let mut item = item.clone();
                     item.target_system = self.peer.0;
                     item.target_component = self.peer.1;
+                    item.mission_type = r.mission_type;
                     vec![MavMessage::MISSION_ITEM_INT(item)]
                 })
                 .unwrap_or_default(),
             MavMessage::MISSION_CLEAR_ALL(c) if self.addressed(c.target_system) => {
-                self.mission.clear();
-                self.progress = None;
-                vec![Self::mission_ack(
-                    mav::MavMissionResult::MAV_MISSION_ACCEPTED,
-                )]
+                if c.mission_type == mav::MavMissionType::MAV_MISSION_TYPE_ALL {
+                    self.mission.clear();
+                    self.other_lists.clear();
+                } else {
+                    self.list_mut(c.mission_type).clear();
+                }
+                if c.mission_type != mav::MavMissionType::MAV_MISSION_TYPE_FENCE
+                    && c.mission_type != mav::MavMissionType::MAV_MISSION_TYPE_RALLY
+                {
+                    self.progress = None;
+                }
+                vec![self.mission_ack(mav::MavMissionResult::MAV_MISSION_ACCEPTED, c.mission_type)]
             }
             MavMessage::PARAM_REQUEST_LIST(r) if self.addressed(r.target_system) => {
                 (0..self.params.len())
@@ -382,19 +408,51 @@ impl SimVehicle {
         }))
     }
 
-    fn request_item(seq: u16) -> MavMessage {
+    /// The list of a mission type: the mission itself, or the geofence or rally points.
+    fn list(&self, mission_type: mav::MavMissionType) -> &[mav::MISSION_ITEM_INT_DATA] {
+        if mission_type == mav::MavMissionType::MAV_MISSION_TYPE_MISSION {
+            &self.mission
+        } else {
+            self.other_lists
+                .get(&(mission_type as u8))
+                .map_or(&[], Vec::as_slice)
+        }
+    }
+
+    fn list_mut(
+        &mut self,
+        mission_type: mav::MavMissionType,
+    ) -> &mut Vec<mav::MISSION_ITEM_INT_DATA> {
+        if mission_type == mav::MavMissionType::MAV_MISSION_TYPE_MISSION {
+            self.progress = None;
+            &mut self.mission
+        } else {
+            self.other_lists.entry(mission_type as u8).or_default()
+        }
+    }
+
+    fn request_item(&self, seq: u16, mission_type: mav::MavMissionType) -> MavMessage {
+        let (target_system, target_component) = self.peer;
         MavMessage::MISSION_REQUEST_INT(mav::MISSION_REQUEST_INT_DATA {
             seq,
-            target_system: 255,
-            target_component: 190,
+            target_system,
+            target_component,
+            mission_type,
         })
     }
 
-    fn mission_ack(result: mav::MavMissionResult) -> MavMessage {
+    fn mission_ack(
+        &self,
+        result: mav::MavMissionResult,
+        mission_type: mav::MavMissionType,
+    ) -> MavMessage {
+        let (target_system, target_component) = self.peer;
         MavMessage::MISSION_ACK(mav::MISSION_ACK_DATA {
-            target_system: 255,
-            target_component: 190,
+            target_system,
+            target_component,
             mavtype: result,
+            mission_type,
+            ..Default::default()
         })
     }
 
@@ -402,20 +460,29 @@ impl SimVehicle {
         let Some(upload) = &mut self.upload else {
             return Vec::new();
         };
+        let mission_type = upload.mission_type;
+        if item.mission_type != mission_type {
+            return vec![self.mission_ack(
+                mav::MavMissionResult::MAV_MISSION_INVALID_SEQUENCE,
+                item.mission_type,
+            )];
+        }
         if usize::from(item.seq) != upload.items.len() {
-            return vec![Self::request_item(upload.items.len() as u16)];
+            // ArduPilot refuses an item out of order and waits for the one it asked for.
+            return vec![self.mission_ack(
+                mav::MavMissionResult::MAV_MISSION_INVALID_SEQUENCE,
+                mission_type,
+            )];
         }
         upload.items.push(item.clone());
         if upload.items.len() < usize::from(upload.count) {
-            return vec![Self::request_item(upload.items.len() as u16)];
+            let next = upload.items.len() as u16;
+            return vec![self.request_item(next, mission_type)];
         }
         if let Some(upload) = self.upload.take() {
-            self.mission = upload.items;
-            self.progress = None;
+            *self.list_mut(mission_type) = upload.items;
         }
-        vec![Self::mission_ack(
-            mav::MavMissionResult::MAV_MISSION_ACCEPTED,
-        )]
+        vec![self.mission_ack(mav::MavMissionResult::MAV_MISSION_ACCEPTED, mission_type)]
     }
 
     fn command(
@@ -512,7 +579,7 @@ impl SimVehicle {
             }
             _ => MAV_RESULT_UNSUPPORTED,
         };
-        ack(command, result)
+        ack(command, result, self.peer)
     }
 
     fn disarm(&mut self) {
@@ -554,6 +621,7 @@ impl SimVehicle {
         self.events
             .push_back(MavMessage::MISSION_CURRENT(mav::MISSION_CURRENT_DATA {
                 seq,
+                ..Default::default()
             }));
     }
 
@@ -878,6 +946,7 @@ impl SimVehicle {
                 cog: (self.yaw_rad.to_degrees().rem_euclid(360.0) * 100.0) as u16,
                 fix_type: mav::GpsFixType::GPS_FIX_TYPE_3D_FIX,
                 satellites_visible: 14,
+                ..Default::default()
             }),
             self.home_position(),
             MavMessage::SYSTEM_TIME(mav::SYSTEM_TIME_DATA {
@@ -888,6 +957,7 @@ impl SimVehicle {
         if let Some(progress) = self.progress {
             messages.push(MavMessage::MISSION_CURRENT(mav::MISSION_CURRENT_DATA {
                 seq: progress.seq,
+                ..Default::default()
             }));
         }
         messages

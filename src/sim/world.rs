@@ -525,6 +525,7 @@ fn gimbal_status(
         flags: mav::GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_YAW_IN_EARTH_FRAME,
         target_system: 0,
         target_component: 0,
+        ..Default::default()
     })
 }
 
@@ -550,6 +551,7 @@ fn camera_fov_status(
         q: camera_quaternion(azimuth, elevation),
         hfov: camera.hfov_deg as f32,
         vfov: camera.vfov_deg as f32,
+        ..Default::default()
     })
 }
 

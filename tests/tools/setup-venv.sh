@@ -18,6 +18,10 @@
 #                       benches/stonesoup_tracker.py (the reference of `cargo bench --bench
 #                       tracker`). Without it nothing about Stone Soup is checked or installed,
 #                       so the default path stays as quick as before.
+#   --with-mavproxy     also install the MAVPROXY_PINS below into the same venv, for
+#                       tests/tools/mavproxy_fly.py (MAVProxy, a ground station nobody here
+#                       wrote, flying `vigil sim`). Checked and installed only with this
+#                       option, like --with-stonesoup. Options combine.
 #
 # Environment:
 #   VIGIL_VENV          where the venv goes (default: <repo>/target/xcheck-venv)
@@ -33,6 +37,13 @@ PINS=(pymavlink==2.4.50 fastcrc==0.5.0 lxml==6.1.3)
 # Pins of --with-stonesoup: Stone Soup (needs Python 3.10+) and the numeric packages its
 # speed depends on; its other requirements come in at whatever versions pip resolves.
 STONESOUP_PINS=(stonesoup==1.9.1 numpy==2.4.6 scipy==1.17.1)
+# Pins of --with-mavproxy: MAVProxy, installed without its dependencies (they take in vtk,
+# opencv-python and matplotlib, hundreds of MB for the 3D map and the graphs), and the
+# requirements of its console and default modules: pyserial (mavproxy.py imports it),
+# defusedxml, numpy (the terrain module) and pynmeagps. Its pymavlink is PINS' (MAVProxy
+# wants >= 2.4.38). Only the adsb module, which wants Pillow, does not load; a flight does
+# not need it.
+MAVPROXY_PINS=(MAVProxy==1.8.75 pyserial==3.5 defusedxml==0.7.1 numpy==2.4.6 pynmeagps==1.1.8)
 
 die() {
     echo "setup-venv.sh: error: $*" >&2
@@ -40,10 +51,12 @@ die() {
 }
 
 WITH_STONESOUP=0
+WITH_MAVPROXY=0
 for arg in "$@"; do
     case "$arg" in
         --with-stonesoup) WITH_STONESOUP=1 ;;
-        *) die "unknown option '$arg' (the only option is --with-stonesoup)" ;;
+        --with-mavproxy) WITH_MAVPROXY=1 ;;
+        *) die "unknown option '$arg' (the options are --with-stonesoup and --with-mavproxy)" ;;
     esac
 done
 
@@ -109,6 +122,23 @@ if [ "$WITH_STONESOUP" = 1 ]; then
         installed_ok "${STONESOUP_PINS[@]}" \
             || die "pip ran but the installed versions do not match ${STONESOUP_PINS[*]}"
     fi
+fi
+
+# 2c. With --with-mavproxy, MAVProxy's pins, checked the same way; MAVProxy itself with
+# --no-deps (see MAVPROXY_PINS), so pip neither pulls its GUI dependencies in nor touches
+# the pymavlink of PINS.
+if [ "$WITH_MAVPROXY" = 1 ]; then
+    if ! installed_ok "${MAVPROXY_PINS[@]}"; then
+        echo "installing ${MAVPROXY_PINS[*]} into $VENV" >&2
+        "$PY" -m pip install --disable-pip-version-check --quiet "${MAVPROXY_PINS[@]:1}" >&2 \
+            || die "pip install ${MAVPROXY_PINS[*]:1} failed"
+        "$PY" -m pip install --disable-pip-version-check --quiet --no-deps \
+                "${MAVPROXY_PINS[0]}" >&2 \
+            || die "pip install --no-deps ${MAVPROXY_PINS[0]} failed"
+        installed_ok "${MAVPROXY_PINS[@]}" \
+            || die "pip ran but the installed versions do not match ${MAVPROXY_PINS[*]}"
+    fi
+    [ -x "$VENV/bin/mavproxy.py" ] || die "MAVProxy is installed but $VENV/bin/mavproxy.py is not there"
 fi
 
 # 3. The dialect module.
