@@ -3,6 +3,8 @@
 //! detections are grouped into scans of [`SCAN_PERIOD`] on the messages' own clock, and each scan
 //! goes through the [`Tracker`]; the confirmed tracks come back in latitude and longitude.
 
+pub mod footprint;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +14,7 @@ use crate::geo::{Geodetic, LocalFrame};
 use crate::pipeline::latency::LatencyHistogram;
 use crate::time::TimeUs;
 use crate::tracking::{self, Measurement, PositionNoise, StepReport, Tracker, TrackerConfig};
-use crate::world::{ClassHint, Detection};
+use crate::world::{ClassHint, Detection, Vehicle};
 
 /// Detections within this much time of a scan's first one form the scan.
 pub const SCAN_PERIOD: Duration = Duration::from_secs(1);
@@ -35,6 +37,45 @@ pub struct TrackView {
     pub std_en_m: [f64; 2],
     pub class: ClassHint,
     pub count: Option<u32>,
+}
+
+/// The ground a vehicle's camera sees now, from its reported position, attitude, gimbal and
+/// field of view, over flat ground at its home's altitude. `None` until all of those are known.
+pub fn camera_footprint(vehicle: &Vehicle, max_range_m: f64) -> Option<footprint::Footprint> {
+    let position = vehicle.position?;
+    let attitude = vehicle.attitude?;
+    let gimbal = vehicle.gimbal?;
+    let camera = vehicle.camera?;
+    // Heights only need one datum: the drone's and the ground's above mean sea level.
+    let ground_alt_m = vehicle
+        .home
+        .map_or(position.alt_msl_m - position.alt_rel_home_m, |h| {
+            h.alt_msl_m
+        });
+    let pose = footprint::CameraPose {
+        position: Geodetic::from_deg(position.lat_deg, position.lon_deg, position.alt_msl_m),
+        vehicle_attitude: footprint::VehicleAttitude {
+            roll_rad: attitude.roll_rad,
+            pitch_rad: attitude.pitch_rad,
+            yaw_rad: attitude.yaw_rad,
+        },
+        gimbal: footprint::GimbalAttitude {
+            roll_rad: gimbal.roll_rad,
+            pitch_rad: gimbal.pitch_rad,
+            yaw_rad: gimbal.yaw_rad,
+            yaw_frame: gimbal.yaw_frame,
+        },
+        hfov_rad: camera.hfov_rad,
+        vfov_rad: camera.vfov_rad,
+    };
+    footprint::footprint(
+        &pose,
+        &footprint::FlatTerrain {
+            alt_m: ground_alt_m,
+        },
+        max_range_m,
+    )
+    .ok()
 }
 
 /// Why a detection did not reach the tracker.

@@ -421,7 +421,8 @@ fn camera_pointing(vehicle: &SimVehicle, camera: &CameraSpec, frame: &FlatFrame)
 /// The four corners where the camera's view meets flat ground at home altitude: near left,
 /// near right, far right, far left. Each corner's ray is the camera's forward vector tilted by
 /// half the field of view along its right and up vectors; rays that do not reach the ground
-/// within `range_m` are cut at that range. `None` when the drone is on the ground.
+/// within `range_m` (a slant range) are cut there, the corner on the ground below the cut.
+/// `None` when the drone is on the ground.
 fn footprint(
     vehicle: &SimVehicle,
     camera: &CameraSpec,
@@ -459,7 +460,10 @@ fn footprint(
         } else {
             f64::INFINITY
         };
-        let reach_m = ground_m.min(camera.range_m);
+        // The camera's range is a slant range along the ray: cut there, the corner is on the
+        // ground below the cut point.
+        let length = (horizontal * horizontal + ray[2] * ray[2]).sqrt();
+        let reach_m = ground_m.min(camera.range_m * horizontal / length);
         if horizontal < 1e-12 {
             return origin;
         }

@@ -98,13 +98,14 @@ pub struct Gps {
 }
 
 /// Where the gimbal points (GIMBAL_DEVICE_ATTITUDE_STATUS or ArduPilot's MOUNT_STATUS).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Gimbal {
     pub roll_rad: f64,
     pub pitch_rad: f64,
     pub yaw_rad: f64,
-    /// True when `yaw_rad` is over true north, false when relative to the vehicle's nose.
-    pub yaw_is_earth_frame: bool,
+    /// What the angles are relative to: north and the horizon, the vehicle's heading, or the
+    /// airframe.
+    pub yaw_frame: crate::fusion::footprint::YawFrame,
 }
 
 /// The camera's field of view and where its centre meets the ground (CAMERA_FOV_STATUS).

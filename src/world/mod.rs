@@ -19,6 +19,7 @@ use std::time::Duration;
 pub use entities::*;
 pub use notices::{Notice, NoticeLog, Severity, Source};
 
+use crate::fusion::footprint::YawFrame;
 use crate::link::{LinkEvent, LinkEventKind};
 use crate::pipeline::Envelope;
 use crate::protocol::modes::{Firmware, mode_name};
@@ -596,24 +597,25 @@ fn update_vehicle(
             });
         }
         MavMessage::GIMBAL_DEVICE_ATTITUDE_STATUS(g) => {
-            let [w, x, y, z] = g.q.map(f64::from);
-            let (roll_rad, pitch_rad, yaw_rad) = euler_from_quaternion(w, x, y, z);
-            let earth = g
-                .flags
-                .contains(mav::GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_YAW_IN_EARTH_FRAME);
-            vehicle.gimbal = Some(Gimbal {
-                roll_rad,
-                pitch_rad,
-                yaw_rad,
-                yaw_is_earth_frame: earth,
-            });
+            // A quaternion with both frame flags set is malformed: keep the last good one.
+            if let Some(yaw_frame) = YawFrame::from_gimbal_device_flags(g.flags.bits()) {
+                let [w, x, y, z] = g.q.map(f64::from);
+                let (roll_rad, pitch_rad, yaw_rad) = euler_from_quaternion(w, x, y, z);
+                vehicle.gimbal = Some(Gimbal {
+                    roll_rad,
+                    pitch_rad,
+                    yaw_rad,
+                    yaw_frame,
+                });
+            }
         }
         MavMessage::MOUNT_STATUS(m) => {
             vehicle.gimbal = Some(Gimbal {
                 pitch_rad: (f64::from(m.pointing_a) * 0.01).to_radians(),
                 roll_rad: (f64::from(m.pointing_b) * 0.01).to_radians(),
                 yaw_rad: (f64::from(m.pointing_c) * 0.01).to_radians(),
-                yaw_is_earth_frame: false,
+                // ArduPilot's MOUNT_STATUS: stabilised pitch and roll, yaw from the nose.
+                yaw_frame: YawFrame::Vehicle,
             });
         }
         MavMessage::CAMERA_FOV_STATUS(c) => {
