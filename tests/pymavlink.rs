@@ -335,3 +335,68 @@ home = { lat_deg = 8.994213, lon_deg = 31.003092, alt_msl_m = 398.0 }
     assert_eq!(report["landed"], true);
     assert_eq!(report["mission_ack"], "ACCEPTED");
 }
+
+#[test]
+fn mavproxy_flies_the_simulator_through_a_mission() {
+    let setup = Command::new(repo().join("tests/tools/setup-venv.sh"))
+        .arg("--with-mavproxy")
+        .output()
+        .expect("setup-venv.sh runs");
+    assert!(
+        setup.status.success(),
+        "MAVProxy did not install: {}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let files = tempfile::tempdir().expect("tempdir");
+    let scenario = files.path().join("one.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nname = \"one drone\"\nstart_utc = \"2026-03-14T09:00:00Z\"\n\n[[drone]]\nsysid = 1\nkind = \"multirotor\"\nhome = { lat_deg = 8.994213, lon_deg = 31.003092, alt_msl_m = 398.0 }\n",
+    )
+    .expect("write the scenario");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut sim = Command::new(vigil_bin())
+        .args(["sim", "--scenario"])
+        .arg(&scenario)
+        .args([
+            "--link",
+            &format!("tcpin:127.0.0.1:{port}"),
+            "--speed",
+            "5",
+            "--duration",
+            "1800",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("vigil sim starts");
+    let output = Command::new(python())
+        .arg(repo().join("tests/tools/mavproxy_fly.py"))
+        .args([
+            "--connect",
+            &format!("tcp:127.0.0.1:{port}"),
+            "--timeout",
+            "150",
+        ])
+        .output()
+        .expect("the MAVProxy flight runs");
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|err| {
+            panic!(
+                "{err}: {stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    assert!(output.status.success() && report["ok"] == true, "{report}");
+    assert_eq!(
+        report["reached"],
+        serde_json::json!([1, 2, 3, 4, 5]),
+        "{report}"
+    );
+    assert_eq!(report["landed"], true);
+}

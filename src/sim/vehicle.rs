@@ -183,6 +183,49 @@ fn item_addressed(item: &mav::MISSION_ITEM_DATA, sysid: u8) -> bool {
     item.target_system == 0 || item.target_system == sysid
 }
 
+/// The onboard sensors a simulated vehicle has, all enabled and healthy (SYS_STATUS): gyro,
+/// accelerometer, compass, barometer, GPS, rate, attitude, yaw, altitude and position
+/// control, motors and RC receiver.
+fn simulated_sensors() -> mav::MavSysStatusSensor {
+    use mav::MavSysStatusSensor as S;
+    S::MAV_SYS_STATUS_SENSOR_3D_GYRO
+        | S::MAV_SYS_STATUS_SENSOR_3D_ACCEL
+        | S::MAV_SYS_STATUS_SENSOR_3D_MAG
+        | S::MAV_SYS_STATUS_SENSOR_ABSOLUTE_PRESSURE
+        | S::MAV_SYS_STATUS_SENSOR_GPS
+        | S::MAV_SYS_STATUS_SENSOR_ANGULAR_RATE_CONTROL
+        | S::MAV_SYS_STATUS_SENSOR_ATTITUDE_STABILIZATION
+        | S::MAV_SYS_STATUS_SENSOR_YAW_POSITION
+        | S::MAV_SYS_STATUS_SENSOR_Z_ALTITUDE_CONTROL
+        | S::MAV_SYS_STATUS_SENSOR_XY_POSITION_CONTROL
+        | S::MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS
+        | S::MAV_SYS_STATUS_SENSOR_RC_RECEIVER
+}
+
+/// MAVFTP opcode of a negative acknowledgement, and its "file not found" error.
+const FTP_NAK: u8 = 129;
+const FTP_ERROR_FILE_NOT_FOUND: u8 = 10;
+
+/// The simulator has no files: every MAVFTP request is refused at once, so that a ground station
+/// falls back to the parameter and mission protocols without waiting for a timeout.
+fn ftp_nak(request: &mav::FILE_TRANSFER_PROTOCOL_DATA, to: (u8, u8)) -> MavMessage {
+    let request_payload = &request.payload;
+    let seq = u16::from_le_bytes([request_payload[0], request_payload[1]]).wrapping_add(1);
+    let mut payload = [0u8; 251];
+    payload[0..2].copy_from_slice(&seq.to_le_bytes());
+    payload[2] = request_payload[2]; // session
+    payload[3] = FTP_NAK;
+    payload[4] = 1; // size of the data: the error code
+    payload[5] = request_payload[3]; // the opcode refused
+    payload[12] = FTP_ERROR_FILE_NOT_FOUND;
+    MavMessage::FILE_TRANSFER_PROTOCOL(mav::FILE_TRANSFER_PROTOCOL_DATA {
+        target_network: 0,
+        target_system: to.0,
+        target_component: to.1,
+        payload,
+    })
+}
+
 /// COMMAND_ACK addressed to the ground station that sent the command.
 fn ack(command: mav::MavCmd, result: mav::MavResult, to: (u8, u8)) -> MavMessage {
     MavMessage::COMMAND_ACK(mav::COMMAND_ACK_DATA {
@@ -358,6 +401,9 @@ impl SimVehicle {
                     self.progress = None;
                 }
                 vec![self.mission_ack(mav::MavMissionResult::MAV_MISSION_ACCEPTED, c.mission_type)]
+            }
+            MavMessage::FILE_TRANSFER_PROTOCOL(f) if self.addressed(f.target_system) => {
+                vec![ftp_nak(f, self.peer)]
             }
             MavMessage::PARAM_REQUEST_LIST(r) if self.addressed(r.target_system) => {
                 (0..self.params.len())
@@ -589,19 +635,27 @@ impl SimVehicle {
         self.armed = false;
         self.target = None;
         self.progress = None;
+        self.homing = false;
+    }
+
+    /// Flies home at RTL_ALT (climbing first, as ArduCopter does) and lands there.
+    fn go_home(&mut self) {
+        let rtl_alt_m = self.param("RTL_ALT") / 100.0;
+        let alt_rel_m = self.alt_rel_m.max(rtl_alt_m.min(120.0));
+        self.target = Some(Target {
+            lat_deg: self.config.home_lat_deg,
+            lon_deg: self.config.home_lon_deg,
+            alt_rel_m,
+        });
+        self.homing = true;
     }
 
     fn set_mode(&mut self, custom_mode: u32) {
         self.custom_mode = custom_mode;
         self.progress = None;
+        self.homing = false;
         if custom_mode == self.modes.rtl {
-            let rtl_alt_m = self.param("RTL_ALT") / 100.0;
-            let alt_rel_m = self.alt_rel_m.max(rtl_alt_m.min(120.0));
-            self.target = Some(Target {
-                lat_deg: self.config.home_lat_deg,
-                lon_deg: self.config.home_lon_deg,
-                alt_rel_m,
-            });
+            self.go_home();
         } else if custom_mode == self.modes.loiter || custom_mode == self.modes.guided {
             self.target = Some(Target {
                 lat_deg: self.lat_deg,
@@ -733,11 +787,12 @@ impl SimVehicle {
                 self.distance_m(point) < radius_m && (self.alt_rel_m - point.alt_rel_m).abs() < 1.5
             }
             MAV_CMD_NAV_RETURN_TO_LAUNCH => {
-                self.set_mode(self.modes.rtl);
-                self.events.push_back(MavMessage::MISSION_ITEM_REACHED(
-                    mav::MISSION_ITEM_REACHED_DATA { seq: progress.seq },
-                ));
-                return;
+                // ArduCopter stays in AUTO for this item and reports it reached once landed
+                // (the landing code does that).
+                if !self.homing {
+                    self.go_home();
+                }
+                false
             }
             MAV_CMD_NAV_LAND => {
                 self.target = Some(Target {
@@ -787,9 +842,9 @@ impl SimVehicle {
 
     fn fly(&mut self, dt_s: f64) {
         let landing = self.custom_mode == self.modes.land
-            || (self.custom_mode == self.modes.rtl
+            || (self.homing
                 && !self.is_plane()
-                && self.target.is_some_and(|t| self.distance_m(t) < 1.0))
+                && self.target.is_some_and(|t| self.distance_m(t) < 0.5))
             || (self.target.is_some_and(|t| t.alt_rel_m <= 0.0) && self.flying());
         let mut vel = [0.0; 3];
         if landing && self.armed {
@@ -907,6 +962,7 @@ impl SimVehicle {
     /// SYSTEM_TIME and MISSION_CURRENT, all on the simulated clock `now`.
     pub fn slow_telemetry(&self, now: TimeUs, time_boot_ms: u32) -> Vec<MavMessage> {
         let reported = self.reported_lat_lon_deg();
+        let sensors = simulated_sensors();
         let mut base_mode = mav::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED;
         if self.armed {
             base_mode |= mav::MavModeFlag::MAV_MODE_FLAG_SAFETY_ARMED;
@@ -930,6 +986,9 @@ impl SimVehicle {
                 mavlink_version: 3,
             }),
             MavMessage::SYS_STATUS(mav::SYS_STATUS_DATA {
+                onboard_control_sensors_present: sensors,
+                onboard_control_sensors_enabled: sensors,
+                onboard_control_sensors_health: sensors,
                 voltage_battery: (14_000.0 + 2_800.0 * self.battery_pct / 100.0) as u16,
                 current_battery: if self.armed { 1_250 } else { 50 },
                 battery_remaining: self.battery_pct.round() as i8,
@@ -1143,8 +1202,39 @@ mod tests {
         }
         assert_eq!(reached, vec![1, 2, 3, 4]);
         assert!(!vehicle.armed, "landed and disarmed at home");
+        assert_eq!(
+            vehicle.custom_mode, 3,
+            "the mission's RTL item flies home in AUTO, as ArduCopter"
+        );
         assert!((vehicle.lat_deg - 9.0).abs() < 2e-5 && (vehicle.lon_deg - 31.0).abs() < 2e-5);
         assert!(now.as_secs_f64() < 200.0, "took {} s", now.as_secs_f64());
+    }
+
+    #[test]
+    fn mavftp_requests_are_refused_at_once() {
+        let mut vehicle = SimVehicle::new(SimVehicleConfig::default());
+        let mut payload = [0u8; 251];
+        payload[0..2].copy_from_slice(&41u16.to_le_bytes());
+        payload[2] = 7; // session
+        payload[3] = 4; // OpenFileRO
+        let request = MavMessage::FILE_TRANSFER_PROTOCOL(mav::FILE_TRANSFER_PROTOCOL_DATA {
+            target_network: 0,
+            target_system: 1,
+            target_component: 1,
+            payload,
+        });
+        let replies = vehicle.handle(&request, (255, 230));
+        let [MavMessage::FILE_TRANSFER_PROTOCOL(nak)] = replies.as_slice() else {
+            panic!("{replies:?}")
+        };
+        assert_eq!(
+            (nak.target_system, nak.target_component),
+            (255, 230),
+            "to the sender"
+        );
+        assert_eq!(u16::from_le_bytes([nak.payload[0], nak.payload[1]]), 42);
+        assert_eq!(&nak.payload[2..6], &[7, FTP_NAK, 1, 4]);
+        assert_eq!(nak.payload[12], FTP_ERROR_FILE_NOT_FOUND);
     }
 
     #[test]
