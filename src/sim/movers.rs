@@ -4,6 +4,7 @@
 //! `spacing_m`. Their true positions are the simulator's ground truth.
 
 use super::flat::{FlatFrame, distance_m};
+use super::rng::Rng;
 use super::scenario::{MoverKind, MoverSpec};
 
 /// One mover.
@@ -26,11 +27,16 @@ pub struct Mover {
     /// Index of the waypoint last reached.
     leg: usize,
     dwell_left_s: f64,
+    /// Random detours (see `MoverSpec::wander_m`) and the one to the next waypoint.
+    wander_m: f64,
+    detour_en_m: [f64; 2],
+    rng: Rng,
 }
 
 impl Mover {
     /// The movers a specification describes (one, or a group in file).
-    pub fn from_spec(spec: &MoverSpec, frame: &FlatFrame) -> Vec<Self> {
+    /// The movers a specification describes; `rng` seeds their random detours.
+    pub fn from_spec(spec: &MoverSpec, frame: &FlatFrame, rng: &mut Rng) -> Vec<Self> {
         let route_en_m: Vec<[f64; 2]> = spec
             .route
             .iter()
@@ -57,6 +63,9 @@ impl Mover {
                 repeat: spec.repeat,
                 leg: 0,
                 dwell_left_s: dwell_s[0],
+                wander_m: spec.wander_m,
+                detour_en_m: [0.0; 2],
+                rng: rng.fork(u64::from(index)),
             })
             .collect()
     }
@@ -77,7 +86,7 @@ impl Mover {
                 continue;
             }
             let next = self.leg + 1;
-            let Some(&goal) = self
+            let Some(&waypoint) = self
                 .route_en_m
                 .get(next)
                 .or_else(|| self.repeat.then(|| &self.route_en_m[0]))
@@ -87,6 +96,10 @@ impl Mover {
                 self.gone = true;
                 return;
             };
+            let goal = [
+                waypoint[0] + self.detour_en_m[0],
+                waypoint[1] + self.detour_en_m[1],
+            ];
             let remaining_m = distance_m(self.pos_en_m, goal);
             let step_m = self.speed_mps * budget_s;
             if remaining_m > step_m {
@@ -107,6 +120,13 @@ impl Mover {
                 0
             };
             self.dwell_left_s = self.dwell_s[self.leg];
+            if self.wander_m > 0.0 {
+                // Somewhere near the next waypoint (uniform over a disc), and a wait of 50-150%.
+                let radius = self.wander_m * self.rng.uniform().sqrt();
+                let angle = self.rng.range(0.0, std::f64::consts::TAU);
+                self.detour_en_m = [radius * angle.sin(), radius * angle.cos()];
+                self.dwell_left_s *= self.rng.range(0.5, 1.5);
+            }
         }
     }
 }
@@ -126,6 +146,7 @@ mod tests {
             start_s: 10.0,
             repeat,
             armed: false,
+            wander_m: 0.0,
             route: vec![
                 Waypoint {
                     lat_deg: 0.0,
@@ -147,7 +168,7 @@ mod tests {
         let frame = FlatFrame::new(0.0, 0.0);
         let mut spec = spec(1, false);
         spec.route[1].lat_deg = frame.to_lat_lon_deg([0.0, 100.0]).0;
-        let mut mover = Mover::from_spec(&spec, &frame).remove(0);
+        let mut mover = Mover::from_spec(&spec, &frame, &mut Rng::new(1)).remove(0);
         let mut t = 0.0;
         let mut step = |mover: &mut Mover, seconds: f64| {
             for _ in 0..(seconds * 10.0).round() as u32 {
@@ -174,11 +195,51 @@ mod tests {
     }
 
     #[test]
+    fn a_wandering_mover_detours_randomly_but_reproducibly() {
+        let frame = FlatFrame::new(0.0, 0.0);
+        let mut spec = spec(1, true);
+        spec.route[1].lat_deg = frame.to_lat_lon_deg([0.0, 100.0]).0;
+        spec.wander_m = 20.0;
+        let walk = |seed: u64| {
+            let mut mover = Mover::from_spec(&spec, &frame, &mut Rng::new(seed)).remove(0);
+            let mut turning_points = Vec::new();
+            let mut last_north = 0.0;
+            for step in 1..=20_000 {
+                mover.step(f64::from(step) * 0.1, 0.1);
+                if mover.pos_en_m[1] < last_north
+                    && mover.vel_en_mps[1] < 0.0
+                    && turning_points.len() < 5
+                {
+                    turning_points.push(mover.pos_en_m);
+                }
+                last_north = if mover.vel_en_mps[1] == 0.0 {
+                    last_north
+                } else {
+                    mover.pos_en_m[1]
+                };
+            }
+            (mover.pos_en_m, turning_points)
+        };
+        let (end_a, turns_a) = walk(1);
+        let (end_b, _) = walk(1);
+        let (end_c, _) = walk(2);
+        assert_eq!(end_a, end_b, "the same seed walks the same way");
+        assert_ne!(end_a, end_c, "another seed, another walk");
+        assert!(!turns_a.is_empty());
+        for point in turns_a {
+            assert!(
+                distance_m(point, [0.0, 100.0]) <= 20.0 + 1.0,
+                "near the far waypoint: {point:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_group_walks_in_file() {
         let frame = FlatFrame::new(0.0, 0.0);
         let mut spec = spec(3, true);
         spec.route[1].lat_deg = frame.to_lat_lon_deg([0.0, 100.0]).0;
-        let mut group = Mover::from_spec(&spec, &frame);
+        let mut group = Mover::from_spec(&spec, &frame, &mut Rng::new(1));
         assert_eq!(
             group.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
             ["w-1", "w-2", "w-3"]

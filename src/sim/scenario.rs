@@ -139,6 +139,10 @@ pub struct SensorSpec {
     pub battery_pct: f64,
     #[serde(default = "default_report_period")]
     pub report_period_s: f64,
+    /// Chance per hour that the sensing element fails; a failed node reports the fault and
+    /// detects nothing more.
+    #[serde(default)]
+    pub faults_per_hour: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -175,6 +179,10 @@ pub struct MoverSpec {
     pub repeat: bool,
     #[serde(default)]
     pub armed: bool,
+    /// Random detours: each waypoint is reached at a random point within this distance, and
+    /// each wait is 50-150% of its length (0: the route exactly as written).
+    #[serde(default)]
+    pub wander_m: f64,
     pub route: Vec<Waypoint>,
 }
 
@@ -380,6 +388,8 @@ impl Scenario {
                 .or_else(|reason| fail(at("battery_pct"), reason))?;
             check_range(sensor.report_period_s, 0.1, 3600.0)
                 .or_else(|reason| fail(at("report_period_s"), reason))?;
+            check_range(sensor.faults_per_hour, 0.0, 3600.0)
+                .or_else(|reason| fail(at("faults_per_hour"), reason))?;
             if let Some(boresight) = sensor.boresight_deg {
                 check_range(boresight, 0.0, 360.0)
                     .or_else(|reason| fail(at("boresight_deg"), reason))?;
@@ -401,6 +411,8 @@ impl Scenario {
                 .or_else(|reason| fail(at("count"), reason))?;
             check_range(mover.spacing_m, 0.0, 1000.0)
                 .or_else(|reason| fail(at("spacing_m"), reason))?;
+            check_range(mover.wander_m, 0.0, 10_000.0)
+                .or_else(|reason| fail(at("wander_m"), reason))?;
             if mover.route.is_empty() {
                 return fail(at("route"), "needs at least one waypoint".into());
             }

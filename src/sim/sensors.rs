@@ -26,6 +26,8 @@ pub struct SensorNode {
     pub pos_en_m: [f64; 2],
     pub battery_pct: f64,
     pub tamper: bool,
+    /// The sensing element has failed: no more detections.
+    pub fault: bool,
     detection_id: u32,
     rng: Rng,
 }
@@ -36,6 +38,7 @@ impl SensorNode {
             pos_en_m: frame.to_en_m(spec.position.lat_deg, spec.position.lon_deg),
             battery_pct: spec.battery_pct,
             tamper: false,
+            fault: false,
             detection_id: 0,
             rng,
             spec: spec.clone(),
@@ -84,6 +87,9 @@ impl SensorNode {
 
     /// One report period: the detections of movers in range, and false alarms.
     pub fn report(&mut self, now: TimeUs, movers: &[Mover]) -> Vec<MavMessage> {
+        if self.fault {
+            return Vec::new();
+        }
         let in_view: Vec<&Mover> = movers
             .iter()
             .filter(|m| m.active && self.covers(m))
@@ -215,8 +221,16 @@ impl SensorNode {
     /// VIGIL_SENSOR_STATUS, and the battery drained over `elapsed_s`.
     pub fn status(&mut self, now: TimeUs, frame: &FlatFrame, elapsed_s: f64) -> MavMessage {
         self.battery_pct = (self.battery_pct - DRAIN_PCT_PER_HOUR * elapsed_s / 3600.0).max(0.0);
+        if self.spec.faults_per_hour > 0.0 {
+            self.fault |= self
+                .rng
+                .chance(self.spec.faults_per_hour * elapsed_s / 3600.0);
+        }
         let (lat_deg, lon_deg) = frame.to_lat_lon_deg(self.pos_en_m);
         let mut flags = mav::VigilSensorFlags::empty();
+        if self.fault {
+            flags |= mav::VigilSensorFlags::VIGIL_SENSOR_FLAGS_FAULT_SENSOR;
+        }
         if self.tamper {
             flags |= mav::VigilSensorFlags::VIGIL_SENSOR_FLAGS_TAMPER;
         }

@@ -95,6 +95,14 @@ struct Target {
     alt_rel_m: f64,
 }
 
+/// A circle around the target (MAV_CMD_DO_ORBIT).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Orbit {
+    radius_m: f64,
+    speed_mps: f64,
+    clockwise: bool,
+}
+
 #[derive(Debug, Clone)]
 struct Upload {
     count: u16,
@@ -140,6 +148,8 @@ pub struct SimVehicle {
     peer: (u8, u8),
     /// Flying home to land (RTL, or a mission's RTL item, which stays in AUTO).
     homing: bool,
+    /// Circling the target instead of holding over it.
+    orbit: Option<Orbit>,
     /// Region of interest the camera points at.
     pub roi: Option<(f64, f64)>,
     /// Test hook: when true the vehicle ignores commands (to exercise timeouts).
@@ -181,6 +191,26 @@ const DEFAULT_PARAMS: &[(&str, f32, mav::MavParamType)] = {
 )]
 fn item_addressed(item: &mav::MISSION_ITEM_DATA, sysid: u8) -> bool {
     item.target_system == 0 || item.target_system == sysid
+}
+
+/// The velocity (north, east, 0) that flies an orbit: along the circle, steering back to its
+/// radius; `north_m`, `east_m` is the offset from the vehicle to the centre.
+fn orbit_velocity(orbit: Orbit, north_m: f64, east_m: f64) -> [f64; 3] {
+    let distance_m = north_m.hypot(east_m);
+    let to_centre = east_m.atan2(north_m);
+    // Off the circle by a whole radius or more: head straight back (60 degrees at most).
+    let correction = ((distance_m - orbit.radius_m) / orbit.radius_m.max(1.0)).clamp(-1.0, 1.0)
+        * std::f64::consts::FRAC_PI_3;
+    let heading = if orbit.clockwise {
+        to_centre - std::f64::consts::FRAC_PI_2 + correction
+    } else {
+        to_centre + std::f64::consts::FRAC_PI_2 - correction
+    };
+    [
+        orbit.speed_mps * heading.cos(),
+        orbit.speed_mps * heading.sin(),
+        0.0,
+    ]
 }
 
 /// The onboard sensors a simulated vehicle has, all enabled and healthy (SYS_STATUS): gyro,
@@ -276,6 +306,7 @@ impl SimVehicle {
             rng: super::rng::Rng::new(0x6770_7300 ^ u64::from(config.sysid)),
             peer: (255, 190),
             homing: false,
+            orbit: None,
             ignore_commands: false,
             events: VecDeque::new(),
             last_gcs_heartbeat: None,
@@ -595,13 +626,36 @@ impl SimVehicle {
             }
             MAV_CMD_DO_REPOSITION | MAV_CMD_DO_ORBIT => match position {
                 Some((lat_deg, lon_deg, alt_rel_m)) if self.armed && self.flying() => {
-                    self.custom_mode = self.modes.guided;
-                    self.progress = None;
+                    self.set_mode(self.modes.guided);
+                    let alt_rel_m = if alt_rel_m.is_finite() {
+                        alt_rel_m
+                    } else {
+                        self.alt_rel_m
+                    };
                     self.target = Some(Target {
                         lat_deg,
                         lon_deg,
                         alt_rel_m,
                     });
+                    if command == MAV_CMD_DO_ORBIT {
+                        // param1: radius, its sign the direction (positive clockwise); param2:
+                        // tangential speed.
+                        let radius_m = if p[0].is_finite() && p[0] != 0.0 {
+                            f64::from(p[0])
+                        } else {
+                            50.0
+                        };
+                        let speed_mps = if p[1].is_finite() && p[1] > 0.0 {
+                            f64::from(p[1])
+                        } else {
+                            3.0
+                        };
+                        self.orbit = Some(Orbit {
+                            radius_m: radius_m.abs(),
+                            speed_mps: speed_mps.min(self.speed_mps),
+                            clockwise: radius_m > 0.0,
+                        });
+                    }
                     MAV_RESULT_ACCEPTED
                 }
                 Some(_) => MAV_RESULT_DENIED,
@@ -636,6 +690,7 @@ impl SimVehicle {
         self.target = None;
         self.progress = None;
         self.homing = false;
+        self.orbit = None;
     }
 
     /// Flies home at RTL_ALT (climbing first, as ArduCopter does) and lands there.
@@ -654,6 +709,7 @@ impl SimVehicle {
         self.custom_mode = custom_mode;
         self.progress = None;
         self.homing = false;
+        self.orbit = None;
         if custom_mode == self.modes.rtl {
             self.go_home();
         } else if custom_mode == self.modes.loiter || custom_mode == self.modes.guided {
@@ -879,6 +935,10 @@ impl SimVehicle {
             let horizontal_m = north_m.hypot(east_m);
             if self.is_plane() && self.flying() {
                 vel = self.plane_velocity(north_m, east_m, dt_s);
+            } else if let Some(orbit) = self.orbit.filter(|_| self.flying()) {
+                vel = orbit_velocity(orbit, north_m, east_m);
+                // ArduCopter's orbit keeps the nose (and camera) on the centre.
+                self.yaw_rad = east_m.atan2(north_m).rem_euclid(TAU);
             } else if horizontal_m > 0.01
                 && self.alt_rel_m > 1.0
                 && !(self.homing && self.alt_rel_m < target.alt_rel_m - 1.0)
@@ -948,6 +1008,25 @@ impl SimVehicle {
         (lat_deg, lon_deg)
     }
 
+    /// BATTERY_STATUS of the main battery (4S lithium polymer).
+    fn battery_status(&self) -> MavMessage {
+        let capacity_mah = self.param("BATT_CAPACITY");
+        let mut voltages = [u16::MAX; 10];
+        voltages[0] = (14_000.0 + 2_800.0 * self.battery_pct / 100.0) as u16;
+        MavMessage::BATTERY_STATUS(mav::BATTERY_STATUS_DATA {
+            current_consumed: (capacity_mah * (1.0 - self.battery_pct / 100.0)) as i32,
+            energy_consumed: -1,
+            temperature: i16::MAX,
+            voltages,
+            current_battery: if self.armed { 1_250 } else { 50 },
+            id: 0,
+            battery_function: mav::MavBatteryFunction::MAV_BATTERY_FUNCTION_ALL,
+            mavtype: mav::MavBatteryType::MAV_BATTERY_TYPE_LIPO,
+            battery_remaining: self.battery_pct.round() as i8,
+            ..Default::default()
+        })
+    }
+
     fn home_position(&self) -> MavMessage {
         MavMessage::HOME_POSITION(mav::HOME_POSITION_DATA {
             latitude: e7_from_deg(self.config.home_lat_deg),
@@ -1007,6 +1086,7 @@ impl SimVehicle {
                 satellites_visible: 14,
                 ..Default::default()
             }),
+            self.battery_status(),
             self.home_position(),
             MavMessage::SYSTEM_TIME(mav::SYSTEM_TIME_DATA {
                 time_unix_usec: now.0,
@@ -1208,6 +1288,58 @@ mod tests {
         );
         assert!((vehicle.lat_deg - 9.0).abs() < 2e-5 && (vehicle.lon_deg - 31.0).abs() < 2e-5);
         assert!(now.as_secs_f64() < 200.0, "took {} s", now.as_secs_f64());
+    }
+
+    #[test]
+    fn an_orbit_circles_the_centre_at_its_radius_and_speed() {
+        let mut vehicle = guided_armed();
+        vehicle.alt_rel_m = 50.0;
+        let centre = (9.001, 31.0);
+        let orbit = MavMessage::COMMAND_INT(mav::COMMAND_INT_DATA {
+            param1: -80.0, // counter-clockwise
+            param2: 5.0,
+            x: e7_from_deg(centre.0),
+            y: e7_from_deg(centre.1),
+            z: 50.0,
+            command: mav::MavCmd::MAV_CMD_DO_ORBIT,
+            target_system: 1,
+            target_component: 1,
+            frame: mav::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
+            ..Default::default()
+        });
+        assert_eq!(
+            result_of(&vehicle.handle(&orbit, GCS)),
+            mav::MavResult::MAV_RESULT_ACCEPTED
+        );
+        let mut now = TimeUs(0);
+        run(&mut vehicle, 120.0, &mut now);
+        let target = Target {
+            lat_deg: centre.0,
+            lon_deg: centre.1,
+            alt_rel_m: 50.0,
+        };
+        let mut winding = 0.0;
+        let mut last = vehicle.offset_m(target);
+        for _ in 0..600 {
+            run(&mut vehicle, 0.1, &mut now);
+            let distance = vehicle.distance_m(target);
+            assert!((distance - 80.0).abs() < 5.0, "on the circle: {distance}");
+            let now_offset = vehicle.offset_m(target);
+            let turn = (now_offset.1.atan2(now_offset.0) - last.1.atan2(last.0)
+                + std::f64::consts::PI)
+                .rem_euclid(TAU)
+                - std::f64::consts::PI;
+            winding += turn;
+            last = now_offset;
+        }
+        // 60 s at 5 m/s on an 80 m circle: 300 m, 0.6 of a turn, counter-clockwise.
+        assert!(
+            (winding.abs() / TAU - 300.0 / (TAU * 80.0)).abs() < 0.05,
+            "{}",
+            winding / TAU
+        );
+        // Counter-clockwise seen from above: bearings (clockwise from north) decrease.
+        assert!(winding < 0.0, "{winding}");
     }
 
     #[test]

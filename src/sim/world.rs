@@ -107,10 +107,11 @@ impl SimWorld {
             .iter()
             .map(|spec| SensorNode::new(spec, &frame, rng.fork(1000 + u64::from(spec.sysid))))
             .collect();
+        let mut movers_rng = rng.fork(0x4d4f_5645);
         let movers = scenario
             .movers
             .iter()
-            .flat_map(|spec| Mover::from_spec(spec, &frame))
+            .flat_map(|spec| Mover::from_spec(spec, &frame, &mut movers_rng))
             .collect();
         let start = scenario.start_time();
         Self {
@@ -669,6 +670,48 @@ route = [{ lat_deg = 9.0005, lon_deg = 31.0 }, { lat_deg = 9.0030, lon_deg = 31.
         );
         assert!(from(102).any(|m| matches!(m, MavMessage::VIGIL_SENSOR_STATUS(_))));
         assert!(truth[0].covered, "the radar holds the walker");
+    }
+
+    #[test]
+    fn a_failed_sensor_says_so_and_detects_nothing_more() {
+        let text = SCENARIO.replace(
+            "report_period_s = 1.0",
+            "report_period_s = 1.0\nfaults_per_hour = 3600.0",
+        );
+        let mut world = SimWorld::from_scenario(
+            &Scenario::parse(&text, Path::new("unit.toml")).expect("valid"),
+            1,
+        );
+        let emissions = run(&mut world, 30);
+        let radar = |e: &&Emission| e.sysid == 101;
+        let status: Vec<_> = emissions
+            .iter()
+            .filter(radar)
+            .filter_map(|e| {
+                if let MavMessage::VIGIL_SENSOR_STATUS(s) = &e.message {
+                    Some(s.flags)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert!(
+            status
+                .iter()
+                .skip(1)
+                .all(|f| f.contains(mav::VigilSensorFlags::VIGIL_SENSOR_FLAGS_FAULT_SENSOR)),
+            "{status:?}"
+        );
+        let after_fault = emissions
+            .iter()
+            .filter(radar)
+            .skip_while(|e| !matches!(e.message, MavMessage::VIGIL_SENSOR_STATUS(_)));
+        assert_eq!(
+            after_fault
+                .filter(|e| matches!(e.message, MavMessage::VIGIL_DETECTION(_)))
+                .count(),
+            0
+        );
     }
 
     #[test]
