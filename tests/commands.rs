@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use std::process::{Command, Output};
 
 use common::*;
@@ -50,6 +52,17 @@ fn a_takeoff_is_acknowledged_and_the_altitude_changes() {
     });
     let vehicle = &snapshot.world.vehicles[&1];
     assert!(vehicle.armed);
+    let latency = wait(&station, "a TIMESYNC round trip", |s| {
+        s.world.vehicles[&1].link_latency.is_some()
+    })
+    .world
+    .vehicles[&1]
+        .link_latency
+        .expect("measured");
+    assert!(
+        latency < Duration::from_millis(200),
+        "over the loopback: {latency:?}"
+    );
     assert_eq!(vehicle.mode, "GUIDED");
     assert!(
         snapshot

@@ -122,7 +122,7 @@ pub struct Outgoing {
 
 /// Where to reach a vehicle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Route {
+pub struct Route {
     pub sysid: u8,
     pub compid: u8,
     pub link: LinkId,
@@ -131,6 +131,7 @@ pub(crate) struct Route {
 }
 
 impl Route {
+    /// The route to a vehicle: the link it was last heard on, in the version it speaks.
     pub fn to(vehicle: &Vehicle) -> Self {
         Self {
             sysid: vehicle.sysid,
@@ -141,6 +142,7 @@ impl Route {
         }
     }
 
+    /// A message for the vehicle, framed as it can read it.
     pub fn send(&self, message: MavMessage) -> Outgoing {
         // MAVLink 1 cannot carry ids above 255: such messages go out as v2 regardless.
         let version = if mavlink_core::Message::message_id(&message) > 255 {

@@ -34,6 +34,8 @@ use crate::world::{Severity, Source, World};
 pub const TICK_PERIOD: Duration = Duration::from_millis(100);
 /// How often the ground station's own HEARTBEAT goes out on live links.
 pub const GCS_HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
+/// A TIMESYNC goes to each vehicle with every this many heartbeats.
+const TIMESYNC_EVERY_HEARTBEATS: u64 = 5;
 /// Inbound items handled before a snapshot is published, at most.
 const MAX_BATCH: usize = 1024;
 /// Link statistics are copied into snapshots at most this often.
@@ -312,6 +314,7 @@ impl Pipeline {
             latency: LatencyHistogram::default(),
             unpublished: Vec::with_capacity(MAX_BATCH),
             seq: 0,
+            heartbeats: 0,
             link_views: Vec::new(),
             link_views_at: None,
         };
@@ -385,6 +388,7 @@ struct Owner {
     /// Receive instants of frames applied since the last publication.
     unpublished: Vec<Instant>,
     seq: u64,
+    heartbeats: u64,
     link_views: Vec<LinkView>,
     link_views_at: Option<Instant>,
 }
@@ -506,7 +510,8 @@ impl Owner {
         self.world.notify_now(severity, Source::GroundStation, text);
     }
 
-    fn queue_heartbeats(&self, out: &mut Vec<Outgoing>) {
+    fn queue_heartbeats(&mut self, out: &mut Vec<Outgoing>) {
+        self.heartbeats += 1;
         let heartbeat = MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
             custom_mode: 0,
             mavtype: mav::MavType::MAV_TYPE_GCS,
@@ -523,6 +528,23 @@ impl Owner {
                     message: heartbeat.clone(),
                 });
             }
+        }
+        // TIMESYNC to each vehicle every few heartbeats: its answer measures the link's round
+        // trip (26 bytes a vehicle: little, but not nothing on a 57600-baud radio).
+        if !self.heartbeats.is_multiple_of(TIMESYNC_EVERY_HEARTBEATS) {
+            return;
+        }
+        let now_ns = i64::try_from(self.now().0)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000);
+        for vehicle in self.world.vehicles.values() {
+            let request = MavMessage::TIMESYNC(mav::TIMESYNC_DATA {
+                tc1: 0,
+                ts1: now_ns,
+                target_system: vehicle.sysid,
+                target_component: vehicle.compid,
+            });
+            out.push(crate::command::Route::to(vehicle).send(request));
         }
     }
 

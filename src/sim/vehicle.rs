@@ -433,6 +433,18 @@ impl SimVehicle {
                 }
                 vec![self.mission_ack(mav::MavMissionResult::MAV_MISSION_ACCEPTED, c.mission_type)]
             }
+            // Answer a ground station's time sync with our clock, echoing its time.
+            MavMessage::TIMESYNC(t) if t.tc1 == 0 => {
+                vec![MavMessage::TIMESYNC(mav::TIMESYNC_DATA {
+                    tc1: i64::try_from(self.clock.0)
+                        .unwrap_or(i64::MAX)
+                        .saturating_mul(1000)
+                        .max(1),
+                    ts1: t.ts1,
+                    target_system: from.0,
+                    target_component: from.1,
+                })]
+            }
             MavMessage::FILE_TRANSFER_PROTOCOL(f) if self.addressed(f.target_system) => {
                 vec![ftp_nak(f, self.peer)]
             }

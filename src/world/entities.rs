@@ -151,6 +151,8 @@ pub struct Vehicle {
     pub detections: u64,
     /// Signs of jamming, spoofing or a second sender with the same id.
     pub integrity: super::integrity::Integrity,
+    /// One-way delay of the link, half the TIMESYNC round trip (smoothed).
+    pub link_latency: Option<std::time::Duration>,
 }
 
 /// A vehicle's last position is brought forward by its velocity for at most this long; older
@@ -159,11 +161,12 @@ pub const EXTRAPOLATE_AT_MOST: std::time::Duration = std::time::Duration::from_s
 
 impl Vehicle {
     /// Where the vehicle is now by its last report and velocity: the link's latency and the
-    /// time since the report are made up for, up to [`EXTRAPOLATE_AT_MOST`].
+    /// time since the report are made up for, up to [`EXTRAPOLATE_AT_MOST`]. (The report is the
+    /// autopilot's own filtered estimate: filtering it again would only add lag.)
     pub fn position_at(&self, now: TimeUs) -> Option<Position> {
         let mut position = self.position?;
-        let dt_s = now
-            .since(position.time)
+        let latency = self.link_latency.unwrap_or_default();
+        let dt_s = (now.since(position.time) + latency)
             .min(EXTRAPOLATE_AT_MOST)
             .as_secs_f64();
         let [north_mps, east_mps, down_mps] = position.vel_ned_mps;

@@ -490,6 +490,7 @@ fn new_vehicle(
         mission_last_reached_seq: None,
         detections: 0,
         integrity: integrity::Integrity::default(),
+        link_latency: None,
     }
 }
 
@@ -629,6 +630,19 @@ fn update_vehicle(
         }
         MavMessage::MISSION_CURRENT(m) => vehicle.mission_current_seq = Some(m.seq),
         MavMessage::MISSION_ITEM_REACHED(m) => vehicle.mission_last_reached_seq = Some(m.seq),
+        // An answer to our TIMESYNC: ts1 is our send time in ns, so the round trip is known.
+        MavMessage::TIMESYNC(t) if t.tc1 != 0 && t.ts1 > 0 => {
+            let sent_us = u64::try_from(t.ts1 / 1000).unwrap_or(u64::MAX);
+            let round_trip = time.since(TimeUs(sent_us));
+            if round_trip < std::time::Duration::from_secs(10) {
+                let one_way = round_trip / 2;
+                vehicle.link_latency = Some(
+                    vehicle
+                        .link_latency
+                        .map_or(one_way, |old| (old * 3 + one_way) / 4),
+                );
+            }
+        }
         _ => {}
     }
     None
@@ -846,6 +860,28 @@ mod tests {
             raised[0].contains("TWO SENDERS may be using system id 6"),
             "{raised:?}"
         );
+    }
+
+    #[test]
+    fn a_timesync_answer_measures_the_links_latency() {
+        let mut world = World::new();
+        let mut encoder = FrameEncoder::new(4, 1);
+        world.apply(&envelope(
+            &mut encoder,
+            heartbeat(mav::MavType::MAV_TYPE_QUADROTOR),
+            0.0,
+        ));
+        // We sent at 1.0 s (ts1 in ns); the answer arrives at 1.08 s: 40 ms each way.
+        let sent_ns = (1.7e9 + 1.0) as i64 * 1_000_000_000;
+        let answer = MavMessage::TIMESYNC(mav::TIMESYNC_DATA {
+            tc1: 5,
+            ts1: sent_ns,
+            target_system: 255,
+            target_component: 190,
+        });
+        world.apply(&envelope(&mut encoder, answer, 1.08));
+        let latency = world.vehicles[&4].link_latency.expect("measured");
+        assert!((latency.as_secs_f64() - 0.04).abs() < 1e-4, "{latency:?}");
     }
 
     #[test]
