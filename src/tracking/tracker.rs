@@ -324,33 +324,96 @@ impl Tracker {
     }
 
     /// Associates the tracks `rows` with the detections not yet `taken`; the cost of a pair
-    /// is its negative log-likelihood, infinite outside the gate.
+    /// is its negative log-likelihood, infinite outside the gate. Tracks and detections split
+    /// into the connected components of the gating graph, each solved alone: no pair links two
+    /// components, so the whole optimum is the union of theirs, and many small assignments
+    /// cost far less than one of thousands of rows.
     fn associate(
         &self,
         rows: &[usize],
         innovations: &[Vec<Option<Innovation>>],
         taken: &[bool],
     ) -> Association {
-        let costs = DMatrix::from_fn(rows.len(), taken.len(), |r, d| {
-            match (&innovations[rows[r]][d], taken[d]) {
-                (Some(innovation), false) => innovation.negative_log_likelihood(),
-                _ => f64::INFINITY,
+        let cost = |r: usize, d: usize| match (&innovations[rows[r]][d], taken[d]) {
+            (Some(innovation), false) => innovation.negative_log_likelihood(),
+            _ => f64::INFINITY,
+        };
+        let (n_rows, n_cols) = (rows.len(), taken.len());
+        let mut components = Components::new(n_rows + n_cols);
+        for r in 0..n_rows {
+            for d in 0..n_cols {
+                if cost(r, d).is_finite() {
+                    components.join(r, n_rows + d);
+                }
             }
-        });
-        self.associator.associate(&costs)
+        }
+        let mut groups: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+        for r in 0..n_rows {
+            groups.entry(components.root(r)).or_default().0.push(r);
+        }
+        for d in 0..n_cols {
+            groups
+                .entry(components.root(n_rows + d))
+                .or_default()
+                .1
+                .push(d);
+        }
+        let mut pairs = Vec::new();
+        for (group_rows, group_cols) in groups.values() {
+            if group_rows.is_empty() || group_cols.is_empty() {
+                continue;
+            }
+            let costs = DMatrix::from_fn(group_rows.len(), group_cols.len(), |r, d| {
+                cost(group_rows[r], group_cols[d])
+            });
+            let association = self.associator.associate(&costs);
+            pairs.extend(
+                association
+                    .pairs
+                    .iter()
+                    .map(|&(r, d)| (group_rows[r], group_cols[d])),
+            );
+        }
+        pairs.sort_unstable();
+        let mut row_taken = vec![false; n_rows];
+        let mut col_taken = vec![false; n_cols];
+        for &(r, d) in &pairs {
+            row_taken[r] = true;
+            col_taken[d] = true;
+        }
+        Association {
+            pairs,
+            unassigned_tracks: (0..n_rows).filter(|&r| !row_taken[r]).collect(),
+            unassigned_detections: (0..n_cols).filter(|&d| !col_taken[d]).collect(),
+        }
     }
 
     /// For each track and detection, the innovation if the detection is inside the gate. A
     /// pair whose innovation cannot be formed (a target predicted onto an angle-measuring
     /// sensor) counts as outside.
     fn gated_innovations(&self, batch: &[Observed<'_>]) -> Vec<Vec<Option<Innovation>>> {
+        let threshold_2d = self.gate.threshold(2);
         self.tracks
             .iter()
             .map(|track| {
+                let covar = &track.state.covar;
+                let trace_pos_m2 = covar[(0, 0)] + covar[(1, 1)];
                 batch
                     .iter()
-                    .map(|o| o.observation.innovation(&track.state).ok())
-                    .map(|i| i.filter(|i| self.gate.admits(i)))
+                    .map(|o| {
+                        if surely_outside(
+                            &o.observation,
+                            &track.state.mean,
+                            trace_pos_m2,
+                            threshold_2d,
+                        ) {
+                            return None;
+                        }
+                        o.observation
+                            .innovation(&track.state)
+                            .ok()
+                            .filter(|i| self.gate.admits(i))
+                    })
                     .collect()
             })
             .collect()
@@ -421,5 +484,55 @@ impl Tracker {
                 }
                 None => true,
             });
+    }
+}
+
+/// True when a position observation is outside the gate by its residual alone, without forming
+/// the innovation: with S = P_pos + R, d² = yᵀS⁻¹y ≥ |y|²/λ_max(S) ≥ |y|²/tr(S), so
+/// |y|² > threshold·tr(S) means d² > threshold. Never true for a pair the gate admits.
+fn surely_outside(
+    observation: &Observation,
+    mean: &nalgebra::DVector<f64>,
+    trace_pos_m2: f64,
+    threshold: f64,
+) -> bool {
+    if !matches!(
+        observation.model,
+        super::measure::MeasurementModel::Position
+    ) || mean.len() < 2
+        || observation.z.len() < 2
+    {
+        return false;
+    }
+    let trace_s = trace_pos_m2 + observation.noise_covar[(0, 0)] + observation.noise_covar[(1, 1)];
+    let (dx, dy) = (observation.z[0] - mean[0], observation.z[1] - mean[1]);
+    trace_s.is_finite() && dx * dx + dy * dy > threshold * trace_s
+}
+
+/// Connected components by union-find (path halving), for splitting an assignment.
+struct Components {
+    parent: Vec<usize>,
+}
+
+impl Components {
+    fn new(len: usize) -> Self {
+        Self {
+            parent: (0..len).collect(),
+        }
+    }
+
+    fn root(&mut self, mut node: usize) -> usize {
+        while self.parent[node] != node {
+            self.parent[node] = self.parent[self.parent[node]];
+            node = self.parent[node];
+        }
+        node
+    }
+
+    fn join(&mut self, a: usize, b: usize) {
+        let (root_a, root_b) = (self.root(a), self.root(b));
+        if root_a != root_b {
+            self.parent[root_a.max(root_b)] = root_a.min(root_b);
+        }
     }
 }
