@@ -84,10 +84,14 @@ pub fn notice_line(notice: &Notice) -> String {
         Source::Link(link) => link.to_string(),
         Source::GroundStation => "vigil".to_owned(),
     };
+    // Most texts already name their source ("vehicle 1: ..."): say it once.
+    let text = notice
+        .text
+        .strip_prefix(&format!("{source}: "))
+        .unwrap_or(&notice.text);
     format!(
-        "[{}] {:<9} {source}: {}",
+        "[{}] {:<9} {source}: {text}",
         utc_string(notice.time),
-        notice.severity.label(),
-        notice.text
+        notice.severity.label()
     )
 }

@@ -199,7 +199,7 @@ impl World {
                     Severity::Notice,
                     source,
                     format!(
-                        "vehicle {sysid} found: {firmware:?}, {mode}, {}",
+                        "vehicle {sysid}: found, {firmware:?}, {mode}, {}",
                         envelope.link
                     ),
                 );
@@ -251,7 +251,7 @@ impl World {
         let news = match self.sensors.get(&key) {
             None => Some((
                 Severity::Info,
-                format!("sensor {sysid}/{compid} found on {}", envelope.link),
+                format!("sensor {sysid}/{compid}: found on {}", envelope.link),
             )),
             Some(node) if node.health != Health::Fresh => Some((
                 Severity::Notice,
