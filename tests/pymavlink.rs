@@ -270,83 +270,10 @@ fn pymavlink_reads_vigils_tlog_message_for_message() {
     );
 }
 
-#[test]
-fn a_pymavlink_ground_station_flies_the_simulator_through_a_mission() {
-    let files = tempfile::tempdir().expect("tempdir");
-    let scenario = files.path().join("one.toml");
-    std::fs::write(
-        &scenario,
-        r#"
-[scenario]
-name = "one drone"
-start_utc = "2026-03-14T09:00:00Z"
-
-[[drone]]
-sysid = 1
-kind = "multirotor"
-home = { lat_deg = 8.994213, lon_deg = 31.003092, alt_msl_m = 398.0 }
-"#,
-    )
-    .expect("write the scenario");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let mut sim = Command::new(vigil_bin())
-        .args(["sim", "--scenario"])
-        .arg(&scenario)
-        .args([
-            "--link",
-            &format!("tcpin:127.0.0.1:{port}"),
-            "--speed",
-            "8",
-            "--duration",
-            "900",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("vigil sim starts");
-    let output = Command::new(python())
-        .arg(repo().join("tests/tools/pymav_gcs.py"))
-        .args([
-            "--connect",
-            &format!("tcp:127.0.0.1:{port}"),
-            "--timeout",
-            "90",
-        ])
-        .output()
-        .expect("the pymavlink ground station runs");
-    let _ = sim.kill();
-    let _ = sim.wait();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|err| {
-            panic!(
-                "{err}: {stdout}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    assert!(output.status.success() && report["ok"] == true, "{report}");
-    assert_eq!(
-        report["reached"],
-        serde_json::json!([1, 2, 3, 4, 5]),
-        "{report}"
-    );
-    assert_eq!(report["landed"], true);
-    assert_eq!(report["mission_ack"], "ACCEPTED");
-}
-
-#[test]
-fn mavproxy_flies_the_simulator_through_a_mission() {
-    let setup = Command::new(repo().join("tests/tools/setup-venv.sh"))
-        .arg("--with-mavproxy")
-        .output()
-        .expect("setup-venv.sh runs");
-    assert!(
-        setup.status.success(),
-        "MAVProxy did not install: {}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
+/// Runs a one-drone `vigil sim` on a TCP port (as SITL's 5760) at `speed` and a ground-station
+/// script (with its arguments after `--connect`) against it; returns the script's JSON report
+/// after checking that it flew the whole mission: items 1-5 reached, landed.
+fn fly_simulator_with(script: &str, args: &[&str], speed: &str) -> serde_json::Value {
     let files = tempfile::tempdir().expect("tempdir");
     let scenario = files.path().join("one.toml");
     std::fs::write(
@@ -365,7 +292,7 @@ fn mavproxy_flies_the_simulator_through_a_mission() {
             "--link",
             &format!("tcpin:127.0.0.1:{port}"),
             "--speed",
-            "5",
+            speed,
             "--duration",
             "1800",
         ])
@@ -373,15 +300,11 @@ fn mavproxy_flies_the_simulator_through_a_mission() {
         .spawn()
         .expect("vigil sim starts");
     let output = Command::new(python())
-        .arg(repo().join("tests/tools/mavproxy_fly.py"))
-        .args([
-            "--connect",
-            &format!("tcp:127.0.0.1:{port}"),
-            "--timeout",
-            "150",
-        ])
+        .arg(repo().join("tests/tools").join(script))
+        .args(["--connect", &format!("tcp:127.0.0.1:{port}")])
+        .args(args)
         .output()
-        .expect("the MAVProxy flight runs");
+        .expect("the ground-station script runs");
     let _ = sim.kill();
     let _ = sim.wait();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -398,5 +321,26 @@ fn mavproxy_flies_the_simulator_through_a_mission() {
         serde_json::json!([1, 2, 3, 4, 5]),
         "{report}"
     );
-    assert_eq!(report["landed"], true);
+    assert_eq!(report["landed"], true, "{report}");
+    report
+}
+
+#[test]
+fn a_pymavlink_ground_station_flies_the_simulator_through_a_mission() {
+    let report = fly_simulator_with("pymav_gcs.py", &["--timeout", "90"], "8");
+    assert_eq!(report["mission_ack"], "ACCEPTED");
+}
+
+#[test]
+fn mavproxy_flies_the_simulator_through_a_mission() {
+    let setup = Command::new(repo().join("tests/tools/setup-venv.sh"))
+        .arg("--with-mavproxy")
+        .output()
+        .expect("setup-venv.sh runs");
+    assert!(
+        setup.status.success(),
+        "MAVProxy did not install: {}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    fly_simulator_with("mavproxy_fly.py", &["--timeout", "150"], "5");
 }

@@ -50,15 +50,8 @@ fn command_int(command: mav::MavCmd, lat_deg: f64, lon_deg: f64, z: f32) -> MavM
     })
 }
 
-/// Runs `scenario` for `seconds` and scores the confirmed tracks against the covered truth;
-/// also returns how many (truth, second) pairs were scored.
-fn score(name: &str, seed: u64, seconds: u32) -> (ScoreSummary, usize) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("assets/scenarios")
-        .join(name);
-    let scenario = Scenario::load(&path).expect("a valid scenario");
-    let mut sim = SimWorld::from_scenario(&scenario, seed);
-    // Drone 1 takes off, flies over the village and points its camera at it.
+/// Has drone 1 take off to `alt_m` (GUIDED, arm, takeoff), as a ground station would.
+fn take_off(sim: &mut SimWorld, alt_m: f32) {
     for message in [
         command_long(
             mav::MavCmd::MAV_CMD_DO_SET_MODE,
@@ -70,15 +63,64 @@ fn score(name: &str, seed: u64, seconds: u32) -> (ScoreSummary, usize) {
         ),
         command_long(
             mav::MavCmd::MAV_CMD_NAV_TAKEOFF,
-            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 150.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, alt_m],
         ),
     ] {
         sim.handle(&message, GCS);
     }
-    let mut world = World::new();
+}
+
+/// Vigil's world fed by the simulator as by a link: every message framed, decoded and applied.
+#[derive(Default)]
+struct Feed {
+    world: World,
+    encoders: BTreeMap<(u8, u8), FrameEncoder>,
+}
+
+impl Feed {
+    /// Steps the simulator once and applies what it sent; returns the new detections.
+    fn step(&mut self, sim: &mut SimWorld) -> Vec<vigil::world::Detection> {
+        let mut detections = Vec::new();
+        for emission in sim.step() {
+            let encoder = self
+                .encoders
+                .entry((emission.sysid, emission.compid))
+                .or_insert_with(|| FrameEncoder::new(emission.sysid, emission.compid));
+            let frame = encoder
+                .encode(&emission.message, MavVersion::V2)
+                .expect("encodes");
+            let message = frame.decode().expect("decodes");
+            let before = self.world.detections.total();
+            self.world.apply(&Envelope {
+                link: LinkId(0),
+                rx: RxStamp {
+                    time: sim.now,
+                    mono: Instant::now(),
+                },
+                frame,
+                message,
+            });
+            if self.world.detections.total() > before {
+                detections.extend(self.world.detections.iter().next_back().cloned());
+            }
+        }
+        detections
+    }
+}
+
+/// Runs `scenario` for `seconds` and scores the confirmed tracks against the covered truth;
+/// also returns how many (truth, second) pairs were scored.
+fn score(name: &str, seed: u64, seconds: u32) -> (ScoreSummary, usize) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/scenarios")
+        .join(name);
+    let scenario = Scenario::load(&path).expect("a valid scenario");
+    let mut sim = SimWorld::from_scenario(&scenario, seed);
+    // Drone 1 takes off; later it flies over the village and points its camera at it.
+    take_off(&mut sim, 150.0);
+    let mut feed = Feed::default();
     let mut fusion = Fusion::default();
     let mut scoring = TrackingScore::new(50.0, 2.0).expect("valid parameters");
-    let mut encoders: BTreeMap<(u8, u8), FrameEncoder> = BTreeMap::new();
     let mut truth_ids: BTreeMap<String, u64> = BTreeMap::new();
     let mut truth_points = 0;
     for step in 1..=seconds * 10 {
@@ -103,30 +145,8 @@ fn score(name: &str, seed: u64, seconds: u32) -> (ScoreSummary, usize) {
                 GCS,
             );
         }
-        for emission in sim.step() {
-            let encoder = encoders
-                .entry((emission.sysid, emission.compid))
-                .or_insert_with(|| FrameEncoder::new(emission.sysid, emission.compid));
-            let frame = encoder
-                .encode(&emission.message, MavVersion::V2)
-                .expect("encodes");
-            let message = frame.decode().expect("decodes");
-            let envelope = Envelope {
-                link: LinkId(0),
-                rx: RxStamp {
-                    time: sim.now,
-                    mono: Instant::now(),
-                },
-                frame,
-                message,
-            };
-            let before = world.detections.total();
-            world.apply(&envelope);
-            if world.detections.total() > before
-                && let Some(detection) = world.detections.iter().next_back().cloned()
-            {
-                let _ = fusion.add(&detection, Instant::now());
-            }
+        for detection in feed.step(&mut sim) {
+            let _ = fusion.add(&detection, Instant::now());
         }
         if step % 10 != 0 {
             continue;
@@ -227,24 +247,8 @@ fn the_crowded_scenario_is_tracked_within_bounds() {
 fn vigil_sees_the_camera_footprint_where_the_simulator_has_it() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/quiet.toml");
     let mut sim = SimWorld::from_scenario(&Scenario::load(&path).expect("quiet.toml"), 1);
-    for message in [
-        command_long(
-            mav::MavCmd::MAV_CMD_DO_SET_MODE,
-            [1.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        ),
-        command_long(
-            mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
-            [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        ),
-        command_long(
-            mav::MavCmd::MAV_CMD_NAV_TAKEOFF,
-            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 120.0],
-        ),
-    ] {
-        sim.handle(&message, GCS);
-    }
-    let mut world = World::new();
-    let mut encoders: BTreeMap<(u8, u8), FrameEncoder> = BTreeMap::new();
+    take_off(&mut sim, 120.0);
+    let mut feed = Feed::default();
     let mut compared = 0;
     for step in 1..=1200 {
         if step == 600 {
@@ -258,30 +262,13 @@ fn vigil_sees_the_camera_footprint_where_the_simulator_has_it() {
                 GCS,
             );
         }
-        for emission in sim.step() {
-            let encoder = encoders
-                .entry((emission.sysid, emission.compid))
-                .or_insert_with(|| FrameEncoder::new(emission.sysid, emission.compid));
-            let frame = encoder
-                .encode(&emission.message, MavVersion::V2)
-                .expect("encodes");
-            let message = frame.decode().expect("decodes");
-            world.apply(&Envelope {
-                link: LinkId(0),
-                rx: RxStamp {
-                    time: sim.now,
-                    mono: Instant::now(),
-                },
-                frame,
-                message,
-            });
-        }
+        feed.step(&mut sim);
         // Once a second (after the camera's status), with the drone in the air: compare.
         if step % 10 != 0 || step < 500 {
             continue;
         }
         let (Some(ours), Some(truth)) = (
-            vigil::fusion::camera_footprint(&world.vehicles[&1], 600.0),
+            vigil::fusion::camera_footprint(&feed.world.vehicles[&1], 600.0),
             sim.drones[0].footprint_en_m,
         ) else {
             continue;
@@ -290,8 +277,8 @@ fn vigil_sees_the_camera_footprint_where_the_simulator_has_it() {
             let got = sim.frame.to_en_m(corner.lat_deg(), corner.lon_deg());
             let error_m = (got[0] - expected[0]).hypot(got[1] - expected[1]);
             let distance_m = sim.frame.to_en_m(
-                world.vehicles[&1].position.expect("position").lat_deg,
-                world.vehicles[&1].position.expect("position").lon_deg,
+                feed.world.vehicles[&1].position.expect("position").lat_deg,
+                feed.world.vehicles[&1].position.expect("position").lon_deg,
             );
             let range_m = (expected[0] - distance_m[0]).hypot(expected[1] - distance_m[1]);
             // The simulated GPS wanders by a metre or so; beyond that the two must agree.
