@@ -43,6 +43,8 @@
 //! pymavlink (less pymavlink's BAD_DATA); the replay must deliver and apply every decoded
 //! message, with nothing coalesced or dropped.
 
+mod common;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -86,7 +88,11 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let repeat = repeat_from_env()?;
-    let python = venv_python(repo)?;
+    let python = common::venv_python(
+        repo,
+        &[],
+        "Python with pymavlink is needed for the recording and the reference figure",
+    )?;
     let tlog = match std::env::var_os("VIGIL_BENCH_TLOG") {
         Some(path) => PathBuf::from(path),
         None => make_tlog(repo, &python)?,
@@ -160,54 +166,9 @@ fn repeat_from_env() -> Result<usize> {
     Ok(repeat)
 }
 
-/// Sets up (or checks) the pymavlink venv and returns its python: the last line that
-/// `tests/tools/setup-venv.sh` prints.
-fn venv_python(repo: &Path) -> Result<PathBuf> {
-    let script = repo.join("tests/tools/setup-venv.sh");
-    let unavailable = "Python with pymavlink is needed for the recording and the reference figure \
-                       (CI installs it; on Debian: apt-get install python3 python3-venv)";
-    let output = Command::new("bash")
-        .arg(&script)
-        .output()
-        .with_context(|| format!("cannot run {}: {unavailable}", script.display()))?;
-    if !output.status.success() {
-        bail!(
-            "{} failed ({}): {unavailable}\n{}",
-            script.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim_end()
-        );
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let python = stdout
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| PathBuf::from(l.trim()));
-    match python {
-        Some(python) if python.exists() => Ok(python),
-        _ => bail!("{} printed no python: {unavailable}", script.display()),
-    }
-}
-
-/// Where generated recordings go: `target/bench/` (or under `CARGO_TARGET_DIR`).
-fn bench_dir(repo: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_relative() {
-                repo.join(dir)
-            } else {
-                dir
-            }
-        })
-        .unwrap_or_else(|| repo.join("target"))
-        .join("bench")
-}
-
 /// Writes the recording with pymavlink (deterministic, so regenerating it is safe and cheap).
 fn make_tlog(repo: &Path, python: &Path) -> Result<PathBuf> {
-    let dir = bench_dir(repo);
+    let dir = common::bench_dir(repo);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let out = dir.join(format!("vehicles{VEHICLES}-{SECONDS}s.tlog"));
     let status = Command::new(python)

@@ -46,6 +46,8 @@
 //! scans as Vigil was given and scored as many scans; every OSPA must be finite; Vigil must
 //! reject no detection; repeated Vigil runs must give the same tracks (same counts and OSPA).
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -102,10 +104,14 @@ fn run() -> Result<()> {
     let started = Instant::now();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let options = Options::parse()?;
-    let python = venv_python(repo)?;
+    let python = common::venv_python(
+        repo,
+        &["--with-stonesoup"],
+        "Python 3.10+ with Stone Soup from PyPI is needed for the reference figure",
+    )?;
 
     let scenario = Scenario::generate(options.targets, options.scans);
-    let (detections_csv, truth_csv) = scenario.write_csv(&bench_dir(repo))?;
+    let (detections_csv, truth_csv) = scenario.write_csv(&common::bench_dir(repo))?;
     eprintln!(
         "bench: {} targets, {} scans, {} detections -> {}, truth -> {}",
         options.targets,
@@ -276,52 +282,6 @@ fn parse_count(name: &str, text: &str) -> Result<usize> {
         .with_context(|| format!("{name} {text:?} is not a whole number"))?;
     ensure!(n >= 1, "{name} must be at least 1");
     Ok(n)
-}
-
-/// Sets up (or checks) the venv with Stone Soup and returns its python: the last line that
-/// `tests/tools/setup-venv.sh --with-stonesoup` prints.
-fn venv_python(repo: &Path) -> Result<PathBuf> {
-    let script = repo.join("tests/tools/setup-venv.sh");
-    let unavailable = "Python 3.10+ with Stone Soup from PyPI is needed for the reference figure \
-                       (on Debian: apt-get install python3 python3-venv)";
-    let output = Command::new("bash")
-        .arg(&script)
-        .arg("--with-stonesoup")
-        .output()
-        .with_context(|| format!("cannot run {}: {unavailable}", script.display()))?;
-    if !output.status.success() {
-        bail!(
-            "{} --with-stonesoup failed ({}): {unavailable}\n{}",
-            script.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim_end()
-        );
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let python = stdout
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| PathBuf::from(l.trim()));
-    match python {
-        Some(python) if python.exists() => Ok(python),
-        _ => bail!("{} printed no python: {unavailable}", script.display()),
-    }
-}
-
-/// Where generated inputs go: `target/bench/` (or under `CARGO_TARGET_DIR`).
-fn bench_dir(repo: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_relative() {
-                repo.join(dir)
-            } else {
-                dir
-            }
-        })
-        .unwrap_or_else(|| repo.join("target"))
-        .join("bench")
 }
 
 /// xorshift64* seeded through splitmix64: the same numbers on every machine, no dependency.

@@ -49,7 +49,6 @@ Standard library only: it needs MAVProxy, not pymavlink, in the python that runs
 
 import argparse
 import json
-import math
 import os
 import queue
 import re
@@ -61,8 +60,13 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_VENV = Path(os.environ.get("VIGIL_VENV") or REPO / "target" / "xcheck-venv")
+# The code the Vigil ground-station scripts share, tests/tools/vigil_pymav.py (found beside
+# this script, standard library only); imported without writing a __pycache__.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+_dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+from vigil_pymav import DEFAULT_VENV, StepFailed, contains_in_order, distance_m, offset  # noqa: E402
+
+sys.dont_write_bytecode = _dont_write_bytecode
 
 TAKEOFF_ALT_M = 20.0
 TAKEOFF_REACHED_M = 18.0
@@ -71,7 +75,6 @@ TRIANGLE = ((120.0, 30.0), (130.0, 150.0), (140.0, 270.0))
 EXPECTED_REACHED = [1, 2, 3, 4, 5]
 LANDED_ALT_M = 1.0
 HOME_TOLERANCE_M = 5.0
-EARTH_RADIUS_M = 6_378_137.0
 RETRY_S = 3.0       # re-send a command when MAVProxy shows no answer within this long
 RETRIES = 4
 UPLOAD_WAIT_S = 8.0
@@ -88,34 +91,8 @@ REQUEST_RE = re.compile(r"< (MISSION_REQUEST(?:_INT)?) \{target_system : (\d+), 
 FIELD_RE = re.compile(r"(\w+) : (-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
 
 
-class StepFailed(Exception):
-    pass
-
-
 def log(text):
     print(f"mavproxy_fly: {text}", file=sys.stderr, flush=True)
-
-
-def offset(lat_deg, lon_deg, distance_m, bearing_deg):
-    """The point distance_m from (lat, lon) towards bearing_deg (flat earth, fine at 150 m)."""
-    north = distance_m * math.cos(math.radians(bearing_deg))
-    east = distance_m * math.sin(math.radians(bearing_deg))
-    dlat = math.degrees(north / EARTH_RADIUS_M)
-    dlon = math.degrees(east / (EARTH_RADIUS_M * math.cos(math.radians(lat_deg))))
-    return lat_deg + dlat, lon_deg + dlon
-
-
-def distance_m(a, b):
-    """Haversine distance between two (lat, lon) in degrees."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def contains_in_order(seen, wanted):
-    it = iter(seen)
-    return all(any(x == w for x in it) for w in wanted)
 
 
 def fields(line):

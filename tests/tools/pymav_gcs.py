@@ -58,7 +58,6 @@ python when run by another one).
 
 import argparse
 import json
-import math
 import os
 import signal
 import sys
@@ -67,7 +66,9 @@ import time
 # The code the Vigil pymavlink tools share, tests/tools/vigil_pymav.py (found beside this
 # script); imported without writing a __pycache__ into the source tree.
 _dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-from vigil_pymav import add_dialect_dir_argument, fail, load_dialect  # noqa: E402
+from vigil_pymav import (  # noqa: E402
+    StepFailed, add_dialect_dir_argument, contains_in_order, distance_m, fail, load_dialect, offset,
+)
 
 sys.dont_write_bytecode = _dont_write_bytecode
 
@@ -85,38 +86,11 @@ RETRIES = 5
 MODE_CONFIRM_S = 5.0    # a heartbeat shows a new mode within this long
 HEARTBEAT_PERIOD_S = 1.0
 PARAM = "FS_GCS_ENABLE"
-EARTH_RADIUS_M = 6_378_137.0
 MAX_TEXTS = 50
-
-
-class StepFailed(Exception):
-    pass
 
 
 def log(text):
     print(f"pymav_gcs: {text}", file=sys.stderr, flush=True)
-
-
-def offset(lat_deg, lon_deg, distance_m, bearing_deg):
-    """The point distance_m from (lat, lon) towards bearing_deg (flat earth, fine at 150 m)."""
-    north = distance_m * math.cos(math.radians(bearing_deg))
-    east = distance_m * math.sin(math.radians(bearing_deg))
-    dlat = math.degrees(north / EARTH_RADIUS_M)
-    dlon = math.degrees(east / (EARTH_RADIUS_M * math.cos(math.radians(lat_deg))))
-    return lat_deg + dlat, lon_deg + dlon
-
-
-def distance_m(a, b):
-    """Haversine distance between two (lat, lon) in degrees."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def contains_in_order(seen, wanted):
-    it = iter(seen)
-    return all(any(x == w for x in it) for w in wanted)
 
 
 def enum_name(v, enum, value, prefix):

@@ -9,6 +9,7 @@ when it has not).
 """
 
 import importlib.util
+import math
 import os
 import sys
 from pathlib import Path
@@ -63,3 +64,35 @@ def load_dialect(dialect_dir):
     v20.vigil = vigil
     mavutil.set_dialect("vigil")
     return vigil, mavutil
+
+
+# --- Geometry and checks the ground-station scripts (pymav_gcs, mavproxy_fly) share. ---
+
+EARTH_RADIUS_M = 6_378_137.0
+
+
+class StepFailed(Exception):
+    """A step of a scripted flight did not happen as it should."""
+
+
+def offset(lat_deg, lon_deg, distance_m, bearing_deg):
+    """The point distance_m from (lat, lon) towards bearing_deg (flat earth, fine at 150 m)."""
+    north = distance_m * math.cos(math.radians(bearing_deg))
+    east = distance_m * math.sin(math.radians(bearing_deg))
+    dlat = math.degrees(north / EARTH_RADIUS_M)
+    dlon = math.degrees(east / (EARTH_RADIUS_M * math.cos(math.radians(lat_deg))))
+    return lat_deg + dlat, lon_deg + dlon
+
+
+def distance_m(a, b):
+    """Haversine distance between two (lat, lon) in degrees."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def contains_in_order(seen, wanted):
+    """True when `wanted` occurs in `seen` in order (other items may come between)."""
+    it = iter(seen)
+    return all(any(x == w for x in it) for w in wanted)
