@@ -49,6 +49,8 @@ enum Command {
         /// Stop after this many seconds.
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
+        #[command(flatten)]
+        console: ConsoleArgs,
     },
     /// Perform one action on a vehicle and exit 0 only if it was accepted.
     Cmd {
@@ -105,7 +107,47 @@ enum Command {
         /// uncertainty, class, count) after each scan.
         #[arg(long, value_name = "FILE")]
         tracks_out: Option<PathBuf>,
+        #[command(flatten)]
+        console: ConsoleArgs,
     },
+}
+
+/// How the console window starts.
+#[derive(Debug, clap::Args)]
+struct ConsoleArgs {
+    /// Map tiles: a z/x/y tile folder, or an XYZ server URL with {z}, {x} and {y} (cached on
+    /// disk for offline use). Without it, the vector basemap (and the remembered choice).
+    #[arg(long, value_name = "DIR|URL")]
+    tiles: Option<String>,
+    /// A GeoJSON basemap to draw instead of the demo area.
+    #[arg(long, value_name = "FILE")]
+    basemap: Option<PathBuf>,
+    /// No audible cues.
+    #[arg(long)]
+    no_audio: bool,
+    /// Keep the console's settings in this file instead of ~/.config/vigil/console.json.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+}
+
+impl ConsoleArgs {
+    fn options(&self, title: String) -> crate::console::ConsoleOptions {
+        use crate::console::settings::{Settings, TileChoice};
+        let tiles = self.tiles.as_ref().map(|t| {
+            if t.contains("://") {
+                TileChoice::Server(t.clone())
+            } else {
+                TileChoice::Folder(PathBuf::from(t))
+            }
+        });
+        crate::console::ConsoleOptions {
+            settings_path: self.settings.clone().or_else(Settings::default_path),
+            basemap: self.basemap.clone(),
+            tiles,
+            audio: !self.no_audio,
+            title,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,10 +240,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             session_dir,
             no_record,
             duration,
+            console,
         } => {
-            if !headless {
-                bail!("the console window is not part of this build yet; run with --headless");
-            }
             let config = PipelineConfig {
                 links,
                 record_default_session: !no_record,
@@ -209,6 +249,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 link_options: LinkOptions::default(),
                 tracks_out: None,
             };
+            if !headless {
+                let demo = config.links.is_empty();
+                let title = if demo {
+                    "demo scenario".to_owned()
+                } else {
+                    config
+                        .links
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return run_console(config, demo, console.options(title));
+            }
             if config.links.is_empty() {
                 run_demo(config, duration.map(Duration::from_secs_f64))
             } else {
@@ -257,10 +311,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             speed,
             fast,
             tracks_out,
+            console,
         } => {
-            if !headless {
-                bail!("the console window is not part of this build yet; replay with --headless");
-            }
             if !(speed.is_finite() && speed > 0.0) {
                 bail!("--speed must be a positive number, not {speed}");
             }
@@ -270,7 +322,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ReplayPace::Speed(speed)
             };
             let config = PipelineConfig {
-                links: vec![LinkAddress::File { path: file }],
+                links: vec![LinkAddress::File { path: file.clone() }],
                 link_options: LinkOptions {
                     replay: pace,
                     ..LinkOptions::default()
@@ -278,20 +330,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 tracks_out,
                 ..PipelineConfig::default()
             };
+            if !headless {
+                let title = format!("replay of {}", file.display());
+                return run_console(config, false, console.options(title));
+            }
             run_headless(config, None).map(|(code, _)| code)
         }
     }
 }
 
-/// Runs the ground station on the built-in demo: the simulator on a loopback UDP link.
-fn run_demo(mut config: PipelineConfig, duration: Option<Duration>) -> Result<ExitCode> {
+/// The demo's link: a loopback UDP port the in-process simulator sends to.
+fn demo_link() -> Result<LinkAddress> {
+    Ok("udpin:127.0.0.1:0".parse()?)
+}
+
+/// Starts the built-in demo scenario's simulator, sending to the station's first (demo) link.
+pub fn start_demo_sim(station: &GroundStation) -> Result<crate::sim::SimRunner> {
     use crate::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
     let scenario = Scenario::demo();
     println!(
         "no link given: running the demo scenario {:?} in-process",
         scenario.scenario.name
     );
-    config.links = vec!["udpin:127.0.0.1:0".parse()?];
     let seed = scenario.scenario.seed;
     let world = SimWorld::from_scenario(&scenario, seed);
     let options = RunOptions {
@@ -299,33 +359,67 @@ fn run_demo(mut config: PipelineConfig, duration: Option<Duration>) -> Result<Ex
         radio_seed: seed,
         ..RunOptions::default()
     };
-    let mut sim: Option<SimRunner> = None;
+    let vigil = station
+        .wait_for(Duration::from_secs(5), |s| {
+            s.links
+                .first()
+                .is_some_and(|l| l.stats.local_addr.is_some())
+        })
+        .and_then(|s| s.links.first().and_then(|l| l.stats.local_addr))
+        .ok_or_else(|| anyhow!("the demo link did not open"))?;
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    Ok(SimRunner::start_world(
+        world,
+        SimTransport::Udp {
+            socket,
+            peer: Some(vigil),
+            learn: false,
+        },
+        options,
+        None,
+    )?)
+}
+
+/// Runs the ground station on the built-in demo: the simulator on a loopback UDP link.
+fn run_demo(mut config: PipelineConfig, duration: Option<Duration>) -> Result<ExitCode> {
+    config.links = vec![demo_link()?];
+    let mut sim = None;
     let started = run_headless_with(config, duration, |station| {
-        let vigil = station
-            .wait_for(Duration::from_secs(5), |s| {
-                s.links
-                    .first()
-                    .is_some_and(|l| l.stats.local_addr.is_some())
-            })
-            .and_then(|s| s.links.first().and_then(|l| l.stats.local_addr))
-            .ok_or_else(|| anyhow!("the demo link did not open"))?;
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
-        sim = Some(SimRunner::start_world(
-            world,
-            SimTransport::Udp {
-                socket,
-                peer: Some(vigil),
-                learn: false,
-            },
-            options,
-            None,
-        )?);
+        sim = Some(start_demo_sim(station)?);
         Ok(())
     });
     if let Some(sim) = sim {
         sim.stop();
     }
     started.map(|(code, _)| code)
+}
+
+/// Runs the console window on the pipeline (and the demo's simulator when `demo`).
+fn run_console(
+    mut config: PipelineConfig,
+    demo: bool,
+    options: crate::console::ConsoleOptions,
+) -> Result<ExitCode> {
+    if demo {
+        config.links = vec![demo_link()?];
+    }
+    let pipeline = Pipeline::start(config)?;
+    let station = pipeline.station();
+    let sim = if demo {
+        Some(start_demo_sim(&station)?)
+    } else {
+        None
+    };
+    if let Some(dir) = &station.snapshot().session_dir {
+        println!("recording to {}", dir.display());
+    }
+    let result = crate::console::run(station, options);
+    if let Some(sim) = sim {
+        sim.stop();
+    }
+    pipeline.shutdown();
+    result?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Installs the Ctrl-C / SIGTERM handler; the flag turns true on either.

@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod command;
+pub mod console;
 pub mod dialect;
 pub mod fusion;
 pub mod geo;

@@ -335,6 +335,44 @@ pub fn to_plan_string(mission: &Mission) -> String {
     format!("{plan:#}\n")
 }
 
+/// Writes a plan whose geofence is one inclusion polygon of `(lat_deg, lon_deg)` vertices, as
+/// QGroundControl writes it (`geoFence.polygons[].polygon`).
+pub fn to_plan_string_with_fence(mission: &Mission, fence_deg: &[(f64, f64)]) -> String {
+    let text = to_plan_string(mission);
+    let Ok(mut plan) = serde_json::from_str::<Value>(&text) else {
+        return text;
+    };
+    let polygon: Vec<Value> = fence_deg
+        .iter()
+        .map(|&(lat, lon)| json!([lat, lon]))
+        .collect();
+    plan["geoFence"]["polygons"] = json!([{ "inclusion": true, "polygon": polygon, "version": 1 }]);
+    format!("{plan:#}\n")
+}
+
+/// The geofence polygons of a plan, each as `(lat_deg, lon_deg)` vertices; none if the file has
+/// none or is not a plan (the mission reader reports what is wrong with a bad file).
+pub fn fence_polygons(text: &str) -> Vec<Vec<(f64, f64)>> {
+    let Ok(plan) = serde_json::from_str::<Value>(strip_bom(text)) else {
+        return Vec::new();
+    };
+    plan["geoFence"]["polygons"]
+        .as_array()
+        .map(|polys| {
+            polys
+                .iter()
+                .filter_map(|p| p["polygon"].as_array())
+                .map(|pts| {
+                    pts.iter()
+                        .filter_map(|v| Some((v.get(0)?.as_f64()?, v.get(1)?.as_f64()?)))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|pts| pts.len() >= 3)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// One `SimpleItem`. Items with a global position also get the altitude
 /// fields QGroundControl writes for them.
 fn item_json(do_jump_id: usize, item: &MissionItem) -> Value {
@@ -375,6 +413,15 @@ fn f32_json(value: f32) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_geofence_polygon_is_written_and_read_back() {
+        let fence = [(47.39, 8.54), (47.39, 8.55), (47.40, 8.55)];
+        let text = super::to_plan_string_with_fence(&super::Mission::default(), &fence);
+        assert_eq!(super::fence_polygons(&text), vec![fence.to_vec()]);
+        assert!(super::parse_plan(&text, "f.plan").is_ok());
+        assert_eq!(super::fence_polygons(QGC_PLAN), vec![fence.to_vec()]);
+    }
+
     use super::*;
 
     /// A plan as QGroundControl 4.x saves it for ArduCopter: takeoff, two

@@ -1,0 +1,325 @@
+//! Commands from the console: what the operator asked for, the confirmation of anything that
+//! moves or arms a drone, and each drone's answer (accepted, rejected, timed out) shown until the
+//! operator has seen it. Outcomes arrive on channels from the world thread and are polled with
+//! `try_recv`, so a drone that never answers never holds up a frame.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use eframe::egui;
+
+use super::Pos;
+use super::panels::MessageFilter;
+use super::planner::Planner;
+use crate::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
+use crate::pipeline::{GroundStation, Snapshot};
+
+/// How many finished commands the log keeps.
+const LOG_LENGTH: usize = 40;
+/// After this long without an answer from the world thread the console stops waiting (the
+/// engine's own timeout is far shorter; this only guards against a stopped pipeline).
+const GIVE_UP_AFTER: Duration = Duration::from_secs(120);
+
+/// What a command is waiting on.
+enum Waiting {
+    Command(Receiver<CommandOutcome>),
+    Mission(Receiver<Result<MissionOutcome, String>>),
+}
+
+/// One command to one drone, from request to outcome.
+pub struct Tracked {
+    pub label: String,
+    pub target: u8,
+    /// A mission transfer (shown in the planner too).
+    pub mission: bool,
+    sent: Instant,
+    waiting: Option<Waiting>,
+    /// `Ok(text)` accepted, `Err(text)` refused, timed out or failed.
+    pub outcome: Option<Result<String, String>>,
+}
+
+impl Tracked {
+    /// The line shown in the log.
+    pub fn line(&self) -> String {
+        match &self.outcome {
+            None => format!(
+                "{}, drone {}: waiting ({:.0} s)",
+                self.label,
+                self.target,
+                self.sent.elapsed().as_secs_f64()
+            ),
+            Some(Ok(text)) => format!("{}, drone {}: {text}", self.label, self.target),
+            Some(Err(text)) => format!("{}, drone {}: {text}", self.label, self.target),
+        }
+    }
+}
+
+/// An action waiting for the operator's confirmation.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub action: Action,
+    pub targets: Vec<u8>,
+}
+
+/// The console's commands: confirmations, in flight, and done.
+pub struct ActionCenter {
+    pub confirm: Option<Confirm>,
+    pub log: VecDeque<Tracked>,
+    pub takeoff_alt_m: f64,
+    pub orbit_radius_m: f64,
+    pub orbit_speed_mps: f64,
+    pub goto_alt_m: f64,
+    /// Mode typed or picked in the mode box.
+    pub mode: String,
+}
+
+impl Default for ActionCenter {
+    fn default() -> Self {
+        Self {
+            confirm: None,
+            log: VecDeque::new(),
+            takeoff_alt_m: 30.0,
+            orbit_radius_m: 120.0,
+            orbit_speed_mps: 6.0,
+            goto_alt_m: 60.0,
+            mode: "LOITER".into(),
+        }
+    }
+}
+
+pub fn takeoff(alt_rel_m: f64) -> Action {
+    Action::Takeoff { alt_rel_m }
+}
+
+pub fn point_camera(at: Pos) -> Action {
+    Action::PointGimbal {
+        lat_deg: at.0,
+        lon_deg: at.1,
+        // Ground level is not known here: 0 m MSL; the demo's and most areas' error is small
+        // against the slant range, and the vehicle uses terrain when it has it.
+        alt_msl_m: 0.0,
+    }
+}
+
+/// The words for an action, as buttons and the log show it.
+pub fn describe(action: &Action) -> String {
+    match action {
+        Action::Arm => "Arm".into(),
+        Action::Disarm { force: false } => "Disarm".into(),
+        Action::Disarm { force: true } => "Force disarm".into(),
+        Action::SetMode(mode) => format!("Mode {mode}"),
+        Action::Takeoff { alt_rel_m } => format!("Takeoff to {alt_rel_m:.0} m"),
+        Action::Land => "Land".into(),
+        Action::ReturnToLaunch => "Return to launch".into(),
+        Action::Goto {
+            lat_deg,
+            lon_deg,
+            alt_rel_m,
+        } => format!("Go to {lat_deg:.5}, {lon_deg:.5} at {alt_rel_m:.0} m"),
+        Action::Orbit {
+            lat_deg,
+            lon_deg,
+            radius_m,
+            ..
+        } => format!("Orbit {lat_deg:.5}, {lon_deg:.5} r {radius_m:.0} m"),
+        Action::PointGimbal {
+            lat_deg, lon_deg, ..
+        } => format!("Point camera at {lat_deg:.5}, {lon_deg:.5}"),
+    }
+}
+
+/// Whether an action needs the operator to confirm it: anything that arms, disarms or moves.
+pub fn is_dangerous(action: &Action) -> bool {
+    !matches!(action, Action::PointGimbal { .. })
+}
+
+impl ActionCenter {
+    pub fn goto(&self, at: Pos) -> Action {
+        Action::Goto {
+            lat_deg: at.0,
+            lon_deg: at.1,
+            alt_rel_m: self.goto_alt_m,
+        }
+    }
+
+    pub fn orbit(&self, at: Pos) -> Action {
+        Action::Orbit {
+            lat_deg: at.0,
+            lon_deg: at.1,
+            alt_rel_m: self.goto_alt_m,
+            radius_m: self.orbit_radius_m,
+            speed_mps: self.orbit_speed_mps,
+        }
+    }
+
+    /// Asks for an action on drones: dangerous ones wait for confirmation, others go at once
+    /// (on the next [`Self::dialogs`], which holds the station).
+    pub fn request(&mut self, action: Action, targets: Vec<u8>) {
+        if targets.is_empty() {
+            return;
+        }
+        self.confirm = Some(Confirm { action, targets });
+    }
+
+    /// Sends an action to each target now.
+    pub fn send(&mut self, station: &GroundStation, action: &Action, targets: &[u8]) {
+        for &target in targets {
+            let label = describe(action);
+            let (waiting, outcome) = match station.command(target, action.clone()) {
+                Ok(rx) => (Some(Waiting::Command(rx)), None),
+                Err(err) => (None, Some(Err(format!("not sent: {err}")))),
+            };
+            self.push(Tracked {
+                label,
+                target,
+                mission: false,
+                sent: Instant::now(),
+                waiting,
+                outcome,
+            });
+        }
+    }
+
+    /// Starts a mission operation; a download's mission goes to the planner when it arrives.
+    pub fn mission(&mut self, station: &GroundStation, target: u8, op: MissionOp) {
+        let label = match &op {
+            MissionOp::Upload(m) => format!("Upload mission ({} items)", m.items.len()),
+            MissionOp::Download => "Download mission".into(),
+            MissionOp::Clear => "Clear mission".into(),
+        };
+        let (waiting, outcome) = match station.mission(target, op) {
+            Ok(rx) => (Some(Waiting::Mission(rx)), None),
+            Err(err) => (None, Some(Err(format!("not sent: {err}")))),
+        };
+        self.push(Tracked {
+            label,
+            target,
+            mission: true,
+            sent: Instant::now(),
+            waiting,
+            outcome,
+        });
+    }
+
+    fn push(&mut self, tracked: Tracked) {
+        self.log.push_front(tracked);
+        while self.log.len() > LOG_LENGTH {
+            // Drop the oldest finished entry; never one still waiting.
+            match self.log.iter().rposition(|t| t.outcome.is_some()) {
+                Some(i) => {
+                    self.log.remove(i);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Collects outcomes that have arrived. Never blocks.
+    pub fn poll(&mut self, planner: &mut Planner, messages: &mut MessageFilter) {
+        for tracked in &mut self.log {
+            let Some(waiting) = &tracked.waiting else {
+                continue;
+            };
+            let result = match waiting {
+                Waiting::Command(rx) => match rx.try_recv() {
+                    Ok(outcome) => Some(command_text(&outcome)),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => {
+                        Some(Err("the ground station stopped".into()))
+                    }
+                },
+                Waiting::Mission(rx) => match rx.try_recv() {
+                    Ok(Ok(outcome)) => Some(Ok(match outcome {
+                        MissionOutcome::Uploaded { items } => format!("{items} items uploaded"),
+                        MissionOutcome::Downloaded(m) => {
+                            let text = format!("{} items downloaded", m.items.len());
+                            planner.downloaded(tracked.target, m);
+                            text
+                        }
+                        MissionOutcome::Cleared => "cleared".into(),
+                    })),
+                    Ok(Err(reason)) => Some(Err(reason)),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => {
+                        Some(Err("the ground station stopped".into()))
+                    }
+                },
+            };
+            let result = result.or_else(|| {
+                (tracked.sent.elapsed() > GIVE_UP_AFTER)
+                    .then(|| Err("no answer from the ground station".into()))
+            });
+            if let Some(result) = result {
+                if let Err(reason) = &result {
+                    messages.local(format!(
+                        "{}, drone {}: {reason}",
+                        tracked.label, tracked.target
+                    ));
+                }
+                tracked.outcome = Some(result);
+                tracked.waiting = None;
+            }
+        }
+    }
+
+    /// The confirmation dialog.
+    pub fn dialogs(
+        &mut self,
+        ui: &mut egui::Ui,
+        station: &GroundStation,
+        snapshot: &Arc<Snapshot>,
+    ) {
+        let Some(confirm) = self.confirm.clone() else {
+            return;
+        };
+        if !is_dangerous(&confirm.action) {
+            self.confirm = None;
+            self.send(station, &confirm.action, &confirm.targets);
+            return;
+        }
+        let mut decided = None;
+        egui::Modal::new(egui::Id::unique("vigil-confirm")).show(ui.ctx(), |ui| {
+            ui.heading(describe(&confirm.action));
+            let names: Vec<String> = confirm
+                .targets
+                .iter()
+                .map(|t| match snapshot.world.vehicles.get(t) {
+                    Some(v) => format!(
+                        "{t} ({:?} {}{})",
+                        v.airframe,
+                        v.mode,
+                        if v.armed { ", armed" } else { "" }
+                    ),
+                    None => format!("{t} (not heard)"),
+                })
+                .collect();
+            ui.label(format!("Drones: {}", names.join(", ")));
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Confirm").clicked() {
+                    decided = Some(true);
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    decided = Some(false);
+                }
+            });
+        });
+        match decided {
+            Some(true) => {
+                self.confirm = None;
+                self.send(station, &confirm.action, &confirm.targets);
+            }
+            Some(false) => self.confirm = None,
+            None => {}
+        }
+    }
+}
+
+fn command_text(outcome: &CommandOutcome) -> Result<String, String> {
+    match outcome {
+        CommandOutcome::Accepted => Ok("accepted".into()),
+        other => Err(format!("{other}")),
+    }
+}

@@ -1,0 +1,530 @@
+//! What is under everything else on the map. The vector basemap (roads, rivers, villages, fields
+//! from a GeoJSON file: the demo area's is built in) works with no network and nothing installed;
+//! raster tiles come from a local `z/x/y` folder (read by a background thread, never the UI
+//! thread) or from an XYZ server through walkers, which caches them on disk for the next offline
+//! shift.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use eframe::egui;
+use walkers::sources::Attribution;
+use walkers::{HttpOptions, HttpTiles, Tile, TileId, TilePiece, Tiles};
+
+use super::ConsoleError;
+
+/// The built-in basemap of the fictional demo area.
+pub const DEMO_AREA_GEOJSON: &str = include_str!("../../assets/demo/area.geojson");
+
+/// What a basemap feature is, from its `layer` property; decides how it is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureKind {
+    Road,
+    Track,
+    River,
+    Water,
+    Settlement,
+    Field,
+    Forest,
+    Landmark,
+    Other,
+}
+
+impl FeatureKind {
+    fn from_layer(layer: &str) -> Self {
+        match layer {
+            "road" | "main_road" | "highway" => Self::Road,
+            "track" | "path" | "footpath" => Self::Track,
+            "river" | "stream" => Self::River,
+            "lake" | "water" | "water_body" => Self::Water,
+            "village" | "camp" | "town" | "settlement" | "built_up" => Self::Settlement,
+            "field" | "farmland" | "cropland" => Self::Field,
+            "forest" | "bush" | "wood" => Self::Forest,
+            "market" | "clinic" | "school" | "water_point" | "well" | "landmark" => Self::Landmark,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One basemap feature in degrees: a point, a line or a polygon ring.
+#[derive(Debug, Clone)]
+pub struct BaseFeature {
+    pub kind: FeatureKind,
+    pub name: Option<String>,
+    /// `(lat_deg, lon_deg)` vertices; one for a point.
+    pub points_deg: Vec<(f64, f64)>,
+    pub closed: bool,
+}
+
+/// The vector basemap: features and their bounding box.
+#[derive(Debug, Clone, Default)]
+pub struct VectorBasemap {
+    pub features: Vec<BaseFeature>,
+    /// `(min_lat, min_lon, max_lat, max_lon)` in degrees.
+    pub bounds_deg: Option<(f64, f64, f64, f64)>,
+}
+
+impl VectorBasemap {
+    pub fn demo() -> Self {
+        // The built-in file is part of the build and checked by a test below.
+        Self::parse(DEMO_AREA_GEOJSON, "assets/demo/area.geojson").unwrap_or_default()
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConsoleError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConsoleError::Io {
+            path: path.to_owned(),
+            error,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads a GeoJSON FeatureCollection of Points, LineStrings, Polygons and their Multi forms.
+    /// A feature Vigil cannot draw is an error naming the feature, not a silent gap.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConsoleError> {
+        let bad = |at: String, problem: &str| ConsoleError::Basemap {
+            origin: origin.to_owned(),
+            at,
+            problem: problem.to_owned(),
+        };
+        let doc: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| bad(format!("line {}", e.line()), &e.to_string()))?;
+        let features = doc
+            .get("features")
+            .and_then(|f| f.as_array())
+            .ok_or_else(|| bad("top level".into(), "no \"features\" array"))?;
+        let mut out = Self::default();
+        for (index, feature) in features.iter().enumerate() {
+            let props = feature.get("properties");
+            let prop = |key: &str| props.and_then(|p| p.get(key)).and_then(|v| v.as_str());
+            let at = match prop("name") {
+                Some(name) => format!("feature {index} ({name})"),
+                None => format!("feature {index}"),
+            };
+            let kind = FeatureKind::from_layer(prop("layer").unwrap_or(""));
+            let name = prop("name").map(str::to_owned);
+            let geometry = feature
+                .get("geometry")
+                .ok_or_else(|| bad(at.clone(), "no geometry"))?;
+            let gtype = geometry
+                .get("type")
+                .and_then(|t| t.as_str())
+                .ok_or_else(|| bad(at.clone(), "geometry without a type"))?;
+            let coords = geometry
+                .get("coordinates")
+                .ok_or_else(|| bad(at.clone(), "geometry without coordinates"))?;
+            let mut push = |points_deg: Vec<(f64, f64)>, closed: bool| {
+                out.features.push(BaseFeature {
+                    kind,
+                    name: name.clone(),
+                    points_deg,
+                    closed,
+                });
+            };
+            let position = |v: &serde_json::Value| -> Result<(f64, f64), ConsoleError> {
+                let pair = v.as_array().filter(|a| a.len() >= 2);
+                let lon = pair.and_then(|a| a[0].as_f64());
+                let lat = pair.and_then(|a| a[1].as_f64());
+                match (lat, lon) {
+                    (Some(lat), Some(lon))
+                        if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+                    {
+                        Ok((lat, lon))
+                    }
+                    _ => Err(bad(
+                        at.clone(),
+                        "a position must be [longitude, latitude] in degrees",
+                    )),
+                }
+            };
+            let line = |v: &serde_json::Value| -> Result<Vec<(f64, f64)>, ConsoleError> {
+                v.as_array()
+                    .ok_or_else(|| bad(at.clone(), "expected an array of positions"))?
+                    .iter()
+                    .map(position)
+                    .collect()
+            };
+            let array = |v: &serde_json::Value| -> Result<Vec<serde_json::Value>, ConsoleError> {
+                v.as_array()
+                    .cloned()
+                    .ok_or_else(|| bad(at.clone(), "expected an array"))
+            };
+            match gtype {
+                "Point" => push(vec![position(coords)?], false),
+                "MultiPoint" => {
+                    for p in array(coords)? {
+                        push(vec![position(&p)?], false);
+                    }
+                }
+                "LineString" => push(line(coords)?, false),
+                "MultiLineString" => {
+                    for l in array(coords)? {
+                        push(line(&l)?, false);
+                    }
+                }
+                "Polygon" => {
+                    for ring in array(coords)? {
+                        push(line(&ring)?, true);
+                    }
+                }
+                "MultiPolygon" => {
+                    for polygon in array(coords)? {
+                        for ring in array(&polygon)? {
+                            push(line(&ring)?, true);
+                        }
+                    }
+                }
+                other => return Err(bad(at, &format!("unsupported geometry type {other}"))),
+            }
+        }
+        out.bounds_deg = bounds(out.features.iter().flat_map(|f| f.points_deg.iter()));
+        Ok(out)
+    }
+
+    pub fn centre_deg(&self) -> Option<(f64, f64)> {
+        self.bounds_deg
+            .map(|(a, b, c, d)| ((a + c) / 2.0, (b + d) / 2.0))
+    }
+}
+
+fn bounds<'a>(points: impl Iterator<Item = &'a (f64, f64)>) -> Option<(f64, f64, f64, f64)> {
+    points.fold(None, |acc, &(lat, lon)| {
+        Some(match acc {
+            None => (lat, lon, lat, lon),
+            Some((a, b, c, d)) => (a.min(lat), b.min(lon), c.max(lat), d.max(lon)),
+        })
+    })
+}
+
+/// Requests in flight to the tile loader; when full, the frame asks again later.
+const TILE_REQUEST_CAPACITY: usize = 64;
+/// Decoded tiles waiting for the UI thread to upload them as textures.
+const TILE_RESULT_CAPACITY: usize = 64;
+
+/// Tiles from a local `z/x/y.png|jpg` folder. Files are read and decoded by `vigil-tiles`; the UI
+/// thread only uploads finished images. Missing zoom levels are drawn from the nearest lower
+/// zoom level that exists (over-zoomed).
+pub struct FolderTiles {
+    cache: HashMap<TileId, Option<Tile>>,
+    requests: Sender<TileId>,
+    results: Receiver<(TileId, Option<egui::ColorImage>)>,
+    ctx: egui::Context,
+    max_zoom: u8,
+    thread: Option<JoinHandle<()>>,
+    pub load_errors: u64,
+}
+
+impl FolderTiles {
+    pub fn open(root: &Path, ctx: egui::Context) -> Result<Self, ConsoleError> {
+        let levels: Vec<u8> = std::fs::read_dir(root)
+            .map_err(|error| ConsoleError::Io {
+                path: root.to_owned(),
+                error,
+            })?
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        let max_zoom = levels
+            .iter()
+            .copied()
+            .max()
+            .ok_or_else(|| ConsoleError::Basemap {
+                origin: root.display().to_string(),
+                at: "top folder".into(),
+                problem: "no zoom-level folders (0, 1, …) found: expected z/x/y.png".into(),
+            })?;
+        let (requests, request_rx) = bounded::<TileId>(TILE_REQUEST_CAPACITY);
+        let (result_tx, results) = bounded(TILE_RESULT_CAPACITY);
+        let root: PathBuf = root.to_owned();
+        let repaint = ctx.clone();
+        let thread = std::thread::Builder::new()
+            .name("vigil-tiles".into())
+            .spawn(move || {
+                for id in request_rx {
+                    let image = load_tile(&root, id);
+                    if result_tx.send((id, image)).is_err() {
+                        break;
+                    }
+                    repaint.request_repaint();
+                }
+            })
+            .map_err(|error| ConsoleError::Io {
+                path: PathBuf::from("vigil-tiles thread"),
+                error,
+            })?;
+        Ok(Self {
+            cache: HashMap::new(),
+            requests,
+            results,
+            ctx,
+            max_zoom,
+            thread: Some(thread),
+            load_errors: 0,
+        })
+    }
+
+    fn drain(&mut self) {
+        while let Ok((id, image)) = self.results.try_recv() {
+            let tile = image.map(|image| {
+                Tile::Raster(self.ctx.load_texture(
+                    format!("tile-{}-{}-{}", id.zoom, id.x, id.y),
+                    image,
+                    { egui::TextureOptions::LINEAR },
+                ))
+            });
+            if tile.is_none() {
+                self.load_errors += 1;
+            }
+            self.cache.insert(id, tile);
+        }
+    }
+
+    fn get(&mut self, id: TileId) -> Option<Option<Tile>> {
+        match self.cache.get(&id) {
+            Some(tile) => Some(tile.clone()),
+            None => {
+                match self.requests.try_send(id) {
+                    // Marked as pending: `None` inside until the loader answers.
+                    Ok(()) => {
+                        self.cache.insert(id, None);
+                    }
+                    Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {}
+                }
+                None
+            }
+        }
+    }
+}
+
+impl Drop for FolderTiles {
+    fn drop(&mut self) {
+        // Closing the request channel ends the loader.
+        let (dead, _) = bounded(1);
+        self.requests = dead;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn load_tile(root: &Path, id: TileId) -> Option<egui::ColorImage> {
+    let base = root
+        .join(id.zoom.to_string())
+        .join(id.x.to_string())
+        .join(id.y.to_string());
+    let bytes = ["png", "jpg", "jpeg", "webp"]
+        .iter()
+        .find_map(|ext| std::fs::read(base.with_extension(ext)).ok())?;
+    let image = image::load_from_memory(&bytes).ok()?.to_rgba8();
+    let size = [image.width() as usize, image.height() as usize];
+    Some(egui::ColorImage::from_rgba_unmultiplied(
+        size,
+        image.as_flat_samples().as_slice(),
+    ))
+}
+
+impl Tiles for FolderTiles {
+    fn at(&mut self, tile_id: TileId) -> Option<TilePiece> {
+        self.drain();
+        // From the requested zoom down: the first tile that exists, cut to the right quarter.
+        let mut zoom = tile_id.zoom.min(self.max_zoom);
+        loop {
+            let shift = tile_id.zoom - zoom;
+            let id = TileId {
+                x: tile_id.x >> shift,
+                y: tile_id.y >> shift,
+                zoom,
+            };
+            if let Some(Some(tile)) = self.get(id) {
+                let n = (1u32 << shift) as f32;
+                let (dx, dy) = (
+                    (tile_id.x - (id.x << shift)) as f32,
+                    (tile_id.y - (id.y << shift)) as f32,
+                );
+                let uv = egui::Rect::from_min_max(
+                    egui::pos2(dx / n, dy / n),
+                    egui::pos2((dx + 1.0) / n, (dy + 1.0) / n),
+                );
+                return Some(TilePiece::new(tile, uv));
+            }
+            if zoom == 0 || shift >= 6 {
+                return None;
+            }
+            zoom -= 1;
+        }
+    }
+
+    fn attribution(&self) -> Attribution {
+        Attribution {
+            text: "Local tiles",
+            url: "",
+            logo_light: None,
+            logo_dark: None,
+        }
+    }
+
+    fn tile_size(&self) -> u32 {
+        256
+    }
+}
+
+/// An XYZ server given by a URL template.
+struct XyzSource {
+    template: String,
+}
+
+impl walkers::sources::TileSource for XyzSource {
+    fn tile_url(&self, id: TileId) -> String {
+        self.template
+            .replace("{z}", &id.zoom.to_string())
+            .replace("{x}", &id.x.to_string())
+            .replace("{y}", &id.y.to_string())
+    }
+
+    fn attribution(&self) -> Attribution {
+        Attribution {
+            text: "Tile server (see its terms of use)",
+            url: "",
+            logo_light: None,
+            logo_dark: None,
+        }
+    }
+}
+
+/// The default folder for the tile cache: `$XDG_CACHE_HOME/vigil/tiles` or `~/.cache/vigil/tiles`.
+pub fn tile_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|p| p.join("vigil").join("tiles"))
+}
+
+/// Tiles from an XYZ server, cached on disk so an area viewed once is there offline.
+pub fn server_tiles(template: &str, ctx: egui::Context) -> Result<HttpTiles, ConsoleError> {
+    if !(template.contains("{z}") && template.contains("{x}") && template.contains("{y}")) {
+        return Err(ConsoleError::Basemap {
+            origin: template.to_owned(),
+            at: "URL".into(),
+            problem: "a tile URL needs {z}, {x} and {y}".into(),
+        });
+    }
+    // reqwest is built without a crypto provider; ring is ours. Installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let options = HttpOptions {
+        cache: tile_cache_dir().map(|d| d.join(cache_folder_name(template))),
+        ..HttpOptions::default()
+    };
+    Ok(HttpTiles::with_options(
+        XyzSource {
+            template: template.to_owned(),
+        },
+        options,
+        ctx,
+    ))
+}
+
+/// One cache folder per server, named from its host so two servers never mix tiles.
+fn cache_folder_name(template: &str) -> String {
+    let host = template
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or(template);
+    host.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_basemap_parses_with_every_feature() {
+        let map = VectorBasemap::parse(DEMO_AREA_GEOJSON, "area").unwrap();
+        assert!(map.features.len() >= 39, "{}", map.features.len());
+        let (a, b, c, d) = map.bounds_deg.unwrap();
+        assert!(a < c && b < d);
+        assert!(map.features.iter().any(|f| f.kind == FeatureKind::Road));
+        assert!(
+            map.features
+                .iter()
+                .any(|f| f.kind == FeatureKind::Settlement)
+        );
+    }
+
+    #[test]
+    fn a_bad_feature_is_named() {
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"ok"},"geometry":{"type":"Point","coordinates":[30,10]}},
+            {"type":"Feature","properties":{"name":"Bridge"},"geometry":{"type":"LineString","coordinates":[[30,10],[30,"x"]]}}]}"#;
+        let err = VectorBasemap::parse(text, "area.geojson")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("area.geojson") && err.contains("feature 1 (Bridge)"),
+            "{err}"
+        );
+        let err = VectorBasemap::parse("{\"features\": [", "f.geojson")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f.geojson") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn server_urls_need_placeholders_and_get_their_own_cache() {
+        assert!(
+            server_tiles(
+                "https://tiles.example/{z}/{x}.png",
+                egui::Context::default()
+            )
+            .is_err()
+        );
+        assert_eq!(
+            cache_folder_name("https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+            "tile.openstreetmap.org"
+        );
+    }
+
+    #[test]
+    fn folder_tiles_load_in_the_background_and_overzoom() {
+        let dir = tempfile::tempdir().unwrap();
+        let tile_dir = dir.path().join("3/4");
+        std::fs::create_dir_all(&tile_dir).unwrap();
+        let img = image::RgbaImage::from_pixel(256, 256, image::Rgba([10, 200, 30, 255]));
+        img.save(tile_dir.join("2.png")).unwrap();
+        let ctx = egui::Context::default();
+        let mut tiles = FolderTiles::open(dir.path(), ctx).unwrap();
+        let want = TileId {
+            x: 9,
+            y: 5,
+            zoom: 4,
+        }; // inside 3/4/2
+        let mut piece = None;
+        for _ in 0..200 {
+            piece = tiles.at(want);
+            if piece.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let piece = piece.expect("the tile arrives");
+        assert_eq!(piece.uv.min, egui::pos2(0.5, 0.5));
+        assert!(
+            tiles
+                .at(TileId {
+                    x: 0,
+                    y: 0,
+                    zoom: 3
+                })
+                .is_none()
+        );
+        assert!(FolderTiles::open(&dir.path().join("nothing"), egui::Context::default()).is_err());
+    }
+}

@@ -1,0 +1,866 @@
+//! The mission console: the operator's window onto the ground station, built with egui.
+//!
+//! The console is a client of the pipeline like any other: each frame it takes the latest
+//! `Arc<Snapshot>` (a lock-free load, never a wait) and draws it; commands go out through
+//! [`GroundStation`]'s bounded request queue and their outcomes come back on channels polled with
+//! `try_recv`. Nothing here reads a socket or a file on the UI thread: map tiles are read by their
+//! own thread, sounds are played by theirs, and settings are written only when the window closes
+//! or once a minute.
+//!
+//! [`ConsoleApp::show`] draws everything into a `Ui`, so the GUI tests drive it with egui_kittest
+//! and the frame benchmark measures it without a window; [`run`] puts it in an eframe window.
+
+pub mod actions;
+pub mod audio;
+pub mod basemap;
+pub mod instruments;
+pub mod map;
+pub mod panels;
+pub mod planner;
+pub mod settings;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use crate::pipeline::{GroundStation, Snapshot};
+use actions::ActionCenter;
+use audio::{Audio, Cue};
+use basemap::VectorBasemap;
+use map::{Pick, Trails};
+use planner::Planner;
+use settings::{Settings, Theme, TileChoice};
+
+/// Why the console could not do something. Each names the file or thing involved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("{}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{}: line {line}: {message}", path.display())]
+    Settings {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{origin}: {at}: {problem}")]
+    Basemap {
+        origin: String,
+        at: String,
+        problem: String,
+    },
+    #[error("the console window failed: {0}")]
+    Window(String),
+}
+
+/// How the console starts.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleOptions {
+    /// Where settings are remembered; `None` keeps them in memory only (tests).
+    pub settings_path: Option<PathBuf>,
+    /// A GeoJSON basemap instead of the built-in demo area.
+    pub basemap: Option<PathBuf>,
+    /// Overrides the remembered tile source.
+    pub tiles: Option<TileChoice>,
+    /// Play audible cues (also needs `aplay` or `paplay`).
+    pub audio: bool,
+    /// Window title suffix, e.g. "demo" or the link.
+    pub title: String,
+}
+
+/// How often the window redraws without input: the snapshot changes continuously.
+const REPAINT_EVERY: Duration = Duration::from_millis(100);
+/// How often settings are written while running.
+const SAVE_EVERY: Duration = Duration::from_secs(60);
+/// Battery level that sounds a cue, percent.
+const LOW_BATTERY_PCT: f64 = 25.0;
+
+/// Tabs of the right-hand panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SideTab {
+    Details,
+    Plan,
+}
+
+/// Tabs of the bottom panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BottomTab {
+    Messages,
+    Links,
+    Plots,
+}
+
+/// What a left click on the map does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapTool {
+    Select,
+    Measure,
+}
+
+/// The console's state between frames.
+pub struct ConsoleApp {
+    pub(crate) station: GroundStation,
+    pub(crate) snapshot: Arc<Snapshot>,
+    pub(crate) settings: Settings,
+    settings_path: Option<PathBuf>,
+    last_saved: Instant,
+    pub(crate) basemap: VectorBasemap,
+    tiles: Option<Box<dyn walkers::Tiles>>,
+    tile_status: String,
+    map_memory: walkers::MapMemory,
+    home_deg: (f64, f64),
+    pub(crate) trails: Trails,
+    footprints: (u64, Vec<(u8, Vec<(f64, f64)>)>),
+    pub(crate) selected_vehicles: BTreeSet<u8>,
+    pub(crate) selection: Option<Pick>,
+    pub actions: ActionCenter,
+    pub planner: Planner,
+    pub(crate) plots: panels::PlotState,
+    pub(crate) messages: panels::MessageFilter,
+    pub(crate) side_tab: SideTab,
+    pub(crate) bottom_tab: BottomTab,
+    tool: MapTool,
+    measure: Option<((f64, f64), Option<(f64, f64)>)>,
+    cursor_deg: Option<(f64, f64)>,
+    context_deg: Option<(f64, f64)>,
+    audio: Audio,
+    cue_state: CueState,
+    show_help: bool,
+    tile_input: String,
+    applied_scale: f32,
+    applied_theme: Option<Theme>,
+    frame_times: panels::FrameTimes,
+}
+
+/// What has already been sounded, so each event gives one cue.
+#[derive(Debug, Default)]
+struct CueState {
+    lost: BTreeSet<u8>,
+    low_battery: BTreeSet<u8>,
+    notice_seq: u64,
+}
+
+impl ConsoleApp {
+    pub fn new(station: GroundStation, options: ConsoleOptions, ctx: &egui::Context) -> Self {
+        let mut settings = match &options.settings_path {
+            Some(path) => Settings::load(path).unwrap_or_else(|err| {
+                eprintln!("vigil: {err}; starting with default settings");
+                Settings::default()
+            }),
+            None => Settings::default(),
+        };
+        if let Some(tiles) = options.tiles {
+            settings.tiles = tiles;
+        }
+        let mut basemap_status = String::new();
+        let basemap = match &options.basemap {
+            Some(path) => VectorBasemap::load(path).unwrap_or_else(|err| {
+                basemap_status = format!("basemap not loaded: {err}");
+                VectorBasemap::demo()
+            }),
+            None => VectorBasemap::demo(),
+        };
+        let home_deg = basemap.centre_deg().unwrap_or((0.0, 0.0));
+        let mut map_memory = walkers::MapMemory::default();
+        match settings.map_view {
+            Some((lat, lon, zoom)) => {
+                map_memory.center_at(walkers::lat_lon(lat, lon));
+                let _ = map_memory.set_zoom(zoom);
+            }
+            None => {
+                let _ = map_memory.set_zoom(14.0);
+            }
+        }
+        let snapshot = station.snapshot();
+        let mut app = Self {
+            station,
+            snapshot,
+            tile_input: match &settings.tiles {
+                TileChoice::Folder(p) => p.display().to_string(),
+                TileChoice::Server(url) => url.clone(),
+                TileChoice::None => String::new(),
+            },
+            settings,
+            settings_path: options.settings_path,
+            last_saved: Instant::now(),
+            basemap,
+            tiles: None,
+            tile_status: basemap_status,
+            map_memory,
+            home_deg,
+            trails: Trails::default(),
+            footprints: (u64::MAX, Vec::new()),
+            selected_vehicles: BTreeSet::new(),
+            selection: None,
+            actions: ActionCenter::default(),
+            planner: Planner::default(),
+            plots: panels::PlotState::default(),
+            messages: panels::MessageFilter::default(),
+            side_tab: SideTab::Details,
+            bottom_tab: BottomTab::Messages,
+            tool: MapTool::Select,
+            measure: None,
+            cursor_deg: None,
+            context_deg: None,
+            audio: Audio::new(options.audio),
+            cue_state: CueState::default(),
+            show_help: false,
+            applied_scale: 0.0,
+            applied_theme: None,
+            frame_times: panels::FrameTimes::default(),
+        };
+        app.open_tiles(ctx);
+        app
+    }
+
+    /// The latest snapshot the console drew.
+    pub fn snapshot(&self) -> &Arc<Snapshot> {
+        &self.snapshot
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The drones actions go to.
+    pub fn selected_vehicles(&self) -> &BTreeSet<u8> {
+        &self.selected_vehicles
+    }
+
+    fn open_tiles(&mut self, ctx: &egui::Context) {
+        self.tiles = None;
+        let result: Result<Option<Box<dyn walkers::Tiles>>, ConsoleError> =
+            match &self.settings.tiles {
+                TileChoice::None => Ok(None),
+                TileChoice::Folder(path) => basemap::FolderTiles::open(path, ctx.clone())
+                    .map(|t| Some(Box::new(t) as Box<dyn walkers::Tiles>)),
+                TileChoice::Server(url) => basemap::server_tiles(url, ctx.clone())
+                    .map(|t| Some(Box::new(t) as Box<dyn walkers::Tiles>)),
+            };
+        match result {
+            Ok(tiles) => {
+                self.tile_status = match &self.settings.tiles {
+                    TileChoice::None => "vector basemap (offline)".into(),
+                    TileChoice::Folder(p) => format!("tiles from {}", p.display()),
+                    TileChoice::Server(url) => format!("tiles from {url} (cached)"),
+                };
+                self.tiles = tiles;
+            }
+            Err(err) => {
+                self.tile_status = format!("tiles not loaded: {err}");
+                self.settings.tiles = TileChoice::None;
+            }
+        }
+    }
+
+    /// Takes the latest snapshot and updates what the console derives from it.
+    fn refresh(&mut self) {
+        let snapshot = self.station.snapshot();
+        if snapshot.seq != self.snapshot.seq {
+            self.trails.update(&snapshot, self.settings.trail_s);
+            self.plots.record(&snapshot);
+        }
+        self.snapshot = snapshot;
+        if self.footprints.0 != self.snapshot.seq {
+            let footprints = self
+                .snapshot
+                .world
+                .vehicles
+                .iter()
+                .filter_map(|(sysid, v)| {
+                    let fp = crate::fusion::camera_footprint(v, 1500.0)?;
+                    let pts = fp
+                        .outline()
+                        .iter()
+                        .map(|g| (g.lat_rad.to_degrees(), g.lon_rad.to_degrees()))
+                        .collect();
+                    Some((*sysid, pts))
+                })
+                .collect();
+            self.footprints = (self.snapshot.seq, footprints);
+        }
+        self.actions.poll(&mut self.planner, &mut self.messages);
+        self.sound_cues();
+    }
+
+    /// One cue per event: a drone's link lost, a battery going low, a warning or worse notice.
+    fn sound_cues(&mut self) {
+        let world = &self.snapshot.world;
+        for (sysid, v) in &world.vehicles {
+            if v.health == crate::world::Health::Lost {
+                if self.cue_state.lost.insert(*sysid) {
+                    self.audio.play(Cue::LinkLost);
+                }
+            } else {
+                self.cue_state.lost.remove(sysid);
+            }
+            let low = v.battery.remaining_pct.is_some_and(|p| p < LOW_BATTERY_PCT);
+            if low {
+                if self.cue_state.low_battery.insert(*sysid) {
+                    self.audio.play(Cue::LowBattery);
+                }
+            } else {
+                self.cue_state.low_battery.remove(sysid);
+            }
+        }
+        let mut worst = None;
+        for notice in world.notices.since(self.cue_state.notice_seq) {
+            if notice.severity <= crate::world::Severity::Warning {
+                worst = Some(worst.map_or(notice.severity, |w: crate::world::Severity| {
+                    w.min(notice.severity)
+                }));
+            }
+        }
+        self.cue_state.notice_seq = world.notices.next_seq();
+        match worst {
+            Some(s) if s <= crate::world::Severity::Critical => self.audio.play(Cue::Critical),
+            Some(_) => self.audio.play(Cue::Warning),
+            None => {}
+        }
+    }
+
+    fn apply_look(&mut self, ctx: &egui::Context) {
+        if self.applied_theme != Some(self.settings.theme) {
+            ctx.set_visuals(match self.settings.theme {
+                Theme::Night => night_visuals(),
+                Theme::Day => egui::Visuals::light(),
+            });
+            self.applied_theme = Some(self.settings.theme);
+        }
+        // Ctrl +/- (egui's own shortcut) changes the zoom factor: keep the setting in step.
+        let current = ctx.zoom_factor();
+        if (current - self.applied_scale).abs() > 1e-3 && self.applied_scale != 0.0 {
+            self.settings.ui_scale = current;
+        }
+        if (self.settings.ui_scale - current).abs() > 1e-3 {
+            ctx.set_zoom_factor(self.settings.ui_scale);
+        }
+        self.applied_scale = self.settings.ui_scale;
+    }
+
+    /// Draws the whole console into `ui`. Called once per frame.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let started = Instant::now();
+        let ctx = ui.ctx().clone();
+        self.apply_look(&ctx);
+        self.refresh();
+        self.shortcuts(&ctx);
+
+        egui::Panel::top("vigil-top").show(ui, |ui| self.top_bar(ui));
+        if self.settings.panels.vehicles {
+            egui::Panel::left("vigil-vehicles")
+                .resizable(true)
+                .default_size(230.0)
+                .show(ui, |ui| panels::vehicle_list(self, ui));
+        }
+        if self.settings.panels.details {
+            egui::Panel::right("vigil-side")
+                .resizable(true)
+                .default_size(340.0)
+                .show(ui, |ui| self.side_panel(ui));
+        }
+        if self.settings.panels.messages || self.settings.panels.links || self.settings.panels.plots
+        {
+            egui::Panel::bottom("vigil-bottom")
+                .resizable(true)
+                .default_size(180.0)
+                .show(ui, |ui| self.bottom_panel(ui));
+        }
+        egui::CentralPanel::default_margins()
+            .frame(egui::Frame::NONE)
+            .show(ui, |ui| self.map_panel(ui));
+
+        self.actions.dialogs(ui, &self.station, &self.snapshot);
+        if self.show_help {
+            egui::Window::new("Keyboard shortcuts")
+                .open(&mut self.show_help)
+                .collapsible(false)
+                .show(&ctx, |ui| {
+                    egui::Grid::new("help").striped(true).show(ui, |ui| {
+                        for (key, what) in SHORTCUTS {
+                            ui.monospace(*key);
+                            ui.label(*what);
+                            ui.end_row();
+                        }
+                    });
+                });
+        }
+
+        if self.last_saved.elapsed() >= SAVE_EVERY {
+            self.save_settings();
+        }
+        self.frame_times.push(started.elapsed());
+        ctx.request_repaint_after(REPAINT_EVERY);
+    }
+
+    /// Writes the settings (also called when the window closes).
+    pub fn save_settings(&mut self) {
+        self.last_saved = Instant::now();
+        let centre = self
+            .map_memory
+            .detached()
+            .map(|p| (p.y(), p.x()))
+            .unwrap_or(self.home_deg);
+        self.settings.map_view = Some((centre.0, centre.1, self.map_memory.zoom()));
+        if let Some(path) = &self.settings_path
+            && let Err(err) = self.settings.save(path)
+        {
+            self.messages.local(format!("settings not saved: {err}"));
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let pressed = |key| ctx.input(|i| i.key_pressed(key) && !i.modifiers.command);
+        if pressed(egui::Key::Escape) {
+            self.tool = MapTool::Select;
+            self.measure = None;
+            self.selection = None;
+            self.planner.stop_drawing();
+        }
+        if pressed(egui::Key::M) {
+            self.tool = MapTool::Measure;
+            self.measure = None;
+        }
+        if pressed(egui::Key::F1) {
+            self.show_help = !self.show_help;
+        }
+        if pressed(egui::Key::N) {
+            self.settings.theme = match self.settings.theme {
+                Theme::Night => Theme::Day,
+                Theme::Day => Theme::Night,
+            };
+        }
+        if pressed(egui::Key::P) {
+            self.side_tab = SideTab::Plan;
+            self.settings.panels.details = true;
+        }
+        if pressed(egui::Key::C) {
+            self.centre_on_selection();
+        }
+        if pressed(egui::Key::A) && ctx.input(|i| i.modifiers.shift) {
+            self.selected_vehicles = self.snapshot.world.vehicles.keys().copied().collect();
+        }
+        let targets: Vec<u8> = self.selected_vehicles.iter().copied().collect();
+        if !targets.is_empty() {
+            if pressed(egui::Key::T) {
+                self.actions.request(
+                    actions::takeoff(self.actions.takeoff_alt_m),
+                    targets.clone(),
+                );
+            }
+            if pressed(egui::Key::R) {
+                self.actions
+                    .request(crate::command::Action::ReturnToLaunch, targets.clone());
+            }
+            if pressed(egui::Key::L) {
+                self.actions.request(crate::command::Action::Land, targets);
+            }
+        }
+        if pressed(egui::Key::Delete) {
+            self.planner.delete_selected();
+        }
+    }
+
+    fn centre_on_selection(&mut self) {
+        let world = &self.snapshot.world;
+        let target = self
+            .selected_vehicles
+            .iter()
+            .next()
+            .and_then(|s| world.vehicles.get(s))
+            .and_then(|v| v.position)
+            .map(|p| (p.lat_deg, p.lon_deg));
+        if let Some((lat, lon)) = target {
+            self.map_memory.center_at(walkers::lat_lon(lat, lon));
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            let stay_open = egui::containers::menu::MenuConfig::default()
+                .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+            egui::containers::menu::MenuButton::new("View")
+                .config(stay_open.clone())
+                .ui(ui, |ui| {
+                    ui.label("Theme");
+                    ui.radio_value(&mut self.settings.theme, Theme::Night, "Night");
+                    ui.radio_value(&mut self.settings.theme, Theme::Day, "Day");
+                    ui.separator();
+                    ui.add(
+                        egui::Slider::new(&mut self.settings.ui_scale, 0.6..=2.5)
+                            .text("Interface scale"),
+                    );
+                    ui.separator();
+                    ui.checkbox(&mut self.settings.panels.vehicles, "Vehicle list");
+                    ui.checkbox(&mut self.settings.panels.details, "Side panel");
+                    ui.checkbox(&mut self.settings.panels.messages, "Messages");
+                    ui.checkbox(&mut self.settings.panels.links, "Link statistics");
+                    ui.checkbox(&mut self.settings.panels.plots, "Plots");
+                    ui.checkbox(&mut self.settings.audio, "Audible cues");
+                    ui.add(
+                        egui::Slider::new(&mut self.settings.trail_s, 0.0..=1800.0)
+                            .text("Trail (s)"),
+                    );
+                    ui.horizontal(|ui| {
+                        ui.label("Operator");
+                        ui.text_edit_singleline(&mut self.settings.operator);
+                    });
+                });
+            egui::containers::menu::MenuButton::new("Layers")
+                .config(stay_open)
+                .ui(ui, |ui| {
+                    for (label, on) in self.settings.layers.entries() {
+                        ui.checkbox(on, label);
+                    }
+                });
+            ui.menu_button("Map", |ui| self.map_menu(ui));
+            if ui
+                .selectable_label(self.tool == MapTool::Measure, "Measure")
+                .on_hover_text("Click two points on the map (M; Esc ends)")
+                .clicked()
+            {
+                self.tool = match self.tool {
+                    MapTool::Measure => MapTool::Select,
+                    MapTool::Select => MapTool::Measure,
+                };
+                self.measure = None;
+            }
+            if ui.button("Help").clicked() {
+                self.show_help = !self.show_help;
+            }
+            ui.separator();
+            panels::status_strip(self, ui);
+        });
+        self.audio.set_enabled(self.settings.audio);
+    }
+
+    fn map_menu(&mut self, ui: &mut egui::Ui) {
+        ui.label(&self.tile_status);
+        ui.label("Tiles: a z/x/y folder or an XYZ URL with {z}/{x}/{y}");
+        ui.text_edit_singleline(&mut self.tile_input);
+        ui.horizontal(|ui| {
+            if ui.button("Use folder").clicked() {
+                self.settings.tiles = TileChoice::Folder(PathBuf::from(self.tile_input.trim()));
+                self.open_tiles(ui.ctx());
+            }
+            if ui.button("Use server").clicked() {
+                self.settings.tiles = TileChoice::Server(self.tile_input.trim().to_owned());
+                self.open_tiles(ui.ctx());
+            }
+            if ui.button("Vector only").clicked() {
+                self.settings.tiles = TileChoice::None;
+                self.open_tiles(ui.ctx());
+            }
+        });
+        if ui.button("Centre on the area").clicked() {
+            self.map_memory.follow_my_position();
+        }
+    }
+
+    fn side_panel(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.side_tab, SideTab::Details, "Details");
+            ui.selectable_value(&mut self.side_tab, SideTab::Plan, "Plan");
+        });
+        ui.separator();
+        egui::ScrollArea::vertical().show(ui, |ui| match self.side_tab {
+            SideTab::Details => panels::details(self, ui),
+            SideTab::Plan => planner::panel(self, ui),
+        });
+    }
+
+    fn bottom_panel(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.bottom_tab, BottomTab::Messages, "Messages");
+            ui.selectable_value(&mut self.bottom_tab, BottomTab::Links, "Links");
+            ui.selectable_value(&mut self.bottom_tab, BottomTab::Plots, "Plots");
+        });
+        ui.separator();
+        match self.bottom_tab {
+            BottomTab::Messages => panels::messages(self, ui),
+            BottomTab::Links => panels::links(self, ui),
+            BottomTab::Plots => panels::plots(self, ui),
+        }
+    }
+
+    fn map_panel(&mut self, ui: &mut egui::Ui) {
+        let palette = map::Palette::of(self.settings.theme);
+        ui.painter()
+            .rect_filled(ui.max_rect(), 0.0, palette.background);
+        let measure = self
+            .measure
+            .and_then(|(a, b)| b.or(self.cursor_deg).map(|b| (a, b)));
+        let plan_outline = self.planner.outline();
+        let fences = self.planner.fences();
+        let missions = self.planner.vehicle_missions();
+        let (sites, alerts, coverage, incidents) = panels::protection_marks(&self.snapshot);
+        let tiles: Option<&mut dyn walkers::Tiles> = if self.settings.layers.tiles {
+            self.tiles
+                .as_deref_mut()
+                .map(|t| t as &mut dyn walkers::Tiles)
+        } else {
+            None
+        };
+        let home = walkers::lat_lon(self.home_deg.0, self.home_deg.1);
+        let input = map::OverlayInput {
+            snapshot: &self.snapshot,
+            basemap: &self.basemap,
+            layers: &self.settings.layers,
+            palette: &palette,
+            trails: &self.trails,
+            footprints: &self.footprints.1,
+            selected_vehicles: &self.selected_vehicles,
+            selection: self.selection.as_ref(),
+            missions: &missions,
+            plan: plan_outline.as_ref(),
+            fences: &fences,
+            sites: &sites,
+            alerts: &alerts,
+            coverage: &coverage,
+            incidents: &incidents,
+            measure,
+        };
+        let mut clicked: Option<(Pos, bool)> = None;
+        let mut context: Option<Pos> = None;
+        let mut hover: Option<Pos> = None;
+        let mut picked: Option<Pick> = None;
+        walkers::Map::new(tiles, &mut self.map_memory, home)
+            .double_click_to_zoom(true)
+            .show(ui, |ui, response, projector, _memory| {
+                let painter = ui.painter().with_clip_rect(response.rect);
+                map::paint_overlays(&painter, projector, &input);
+                let scale = map::MapProjection::px_per_m(projector, self.home_deg.0);
+                map::paint_scale_bar(&painter, response.rect, scale, palette.label);
+                map::paint_north_arrow(&painter, response.rect, palette.label);
+                if let Some(at) = response.hover_pos() {
+                    hover = Some(map::MapProjection::to_geo(projector, at));
+                }
+                if response.clicked()
+                    && let Some(at) = response.interact_pointer_pos()
+                {
+                    let shift = ui.input(|i| i.modifiers.shift || i.modifiers.command);
+                    clicked = Some((map::MapProjection::to_geo(projector, at), shift));
+                    picked = map::pick(projector, at, 14.0, &input);
+                }
+                if response.secondary_clicked()
+                    && let Some(at) = response.interact_pointer_pos()
+                {
+                    context = Some(map::MapProjection::to_geo(projector, at));
+                }
+                response.context_menu(|ui| {
+                    if let Some(at) = self.context_deg {
+                        map_context_menu(
+                            ui,
+                            at,
+                            &self.selected_vehicles,
+                            &mut self.actions,
+                            &mut self.planner,
+                            &mut self.measure,
+                            &mut self.tool,
+                        );
+                    }
+                });
+            });
+        self.cursor_deg = hover.or(self.cursor_deg.filter(|_| false));
+        if context.is_some() {
+            self.context_deg = context;
+        }
+        if let Some((at, additive)) = clicked {
+            self.on_map_click(at, additive, picked);
+        }
+        // The strip under the map: cursor position in lat/lon and MGRS.
+        let strip = egui::Rect::from_min_max(
+            ui.max_rect().left_bottom() - egui::vec2(0.0, 22.0),
+            ui.max_rect().right_bottom(),
+        );
+        let text = match self.cursor_deg {
+            Some((lat, lon)) => map::position_text(lat, lon),
+            None => "move the pointer over the map".into(),
+        };
+        ui.painter()
+            .rect_filled(strip, 0.0, palette.background.gamma_multiply(0.85));
+        ui.painter().text(
+            strip.left_center() + egui::vec2(170.0, 0.0),
+            egui::Align2::LEFT_CENTER,
+            format!(
+                "{text}   ·   {}{}",
+                self.tile_status,
+                if self.tool == MapTool::Measure {
+                    "   ·   measuring: click two points"
+                } else {
+                    ""
+                }
+            ),
+            egui::FontId::monospace(12.0),
+            palette.label,
+        );
+    }
+
+    fn on_map_click(&mut self, at: Pos, additive: bool, picked: Option<Pick>) {
+        if self.tool == MapTool::Measure {
+            self.measure = match self.measure {
+                Some((a, None)) => Some((a, Some(at))),
+                _ => Some((at, None)),
+            };
+            return;
+        }
+        if self.planner.on_map_click(at, picked.as_ref()) {
+            return;
+        }
+        match picked {
+            Some(Pick::Vehicle(sysid)) => {
+                if !additive {
+                    self.selected_vehicles.clear();
+                }
+                if !self.selected_vehicles.insert(sysid) {
+                    self.selected_vehicles.remove(&sysid);
+                }
+                self.selection = Some(Pick::Vehicle(sysid));
+                self.side_tab = SideTab::Details;
+            }
+            Some(pick) => {
+                self.selection = Some(pick);
+                self.side_tab = SideTab::Details;
+            }
+            None => self.selection = None,
+        }
+    }
+}
+
+/// A map position as `(lat_deg, lon_deg)`.
+pub type Pos = (f64, f64);
+
+fn map_context_menu(
+    ui: &mut egui::Ui,
+    at: Pos,
+    selected: &BTreeSet<u8>,
+    actions: &mut ActionCenter,
+    planner: &mut Planner,
+    measure: &mut Option<(Pos, Option<Pos>)>,
+    tool: &mut MapTool,
+) {
+    ui.label(map::position_text(at.0, at.1));
+    ui.separator();
+    let targets: Vec<u8> = selected.iter().copied().collect();
+    let any = !targets.is_empty();
+    let who = if any {
+        format!(
+            " ({})",
+            targets
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        " (select a drone first)".into()
+    };
+    if ui
+        .add_enabled(any, egui::Button::new(format!("Go here{who}")))
+        .clicked()
+    {
+        actions.request(actions.goto(at), targets.clone());
+        ui.close();
+    }
+    if ui
+        .add_enabled(any, egui::Button::new(format!("Orbit here{who}")))
+        .clicked()
+    {
+        actions.request(actions.orbit(at), targets.clone());
+        ui.close();
+    }
+    if ui
+        .add_enabled(any, egui::Button::new(format!("Point camera here{who}")))
+        .clicked()
+    {
+        actions.request(actions::point_camera(at), targets);
+        ui.close();
+    }
+    ui.separator();
+    if ui.button("Add waypoint here").clicked() {
+        planner.add_waypoint(at);
+        ui.close();
+    }
+    if ui.button("Measure from here").clicked() {
+        *tool = MapTool::Measure;
+        *measure = Some((at, None));
+        ui.close();
+    }
+}
+
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("F1", "this help"),
+    ("Esc", "end the tool, clear the selection, stop drawing"),
+    ("M", "measure distance and bearing (two clicks)"),
+    ("C", "centre the map on the selected drone"),
+    ("Shift+A", "select every drone"),
+    ("T", "take off the selected drones (asks to confirm)"),
+    ("L", "land the selected drones (asks to confirm)"),
+    (
+        "R",
+        "return the selected drones to launch (asks to confirm)",
+    ),
+    ("P", "open the mission planner"),
+    ("Del", "delete the selected waypoint"),
+    ("N", "switch night / day theme"),
+    ("Ctrl + / Ctrl -", "interface scale"),
+    (
+        "Right click",
+        "map actions: go here, orbit, point camera, waypoint",
+    ),
+    ("Shift+click", "add a drone to the selection"),
+];
+
+/// A dark theme with warm, dim accents for night work.
+fn night_visuals() -> egui::Visuals {
+    let mut v = egui::Visuals::dark();
+    v.panel_fill = egui::Color32::from_rgb(16, 18, 22);
+    v.window_fill = egui::Color32::from_rgb(20, 22, 27);
+    v.extreme_bg_color = egui::Color32::from_rgb(8, 9, 12);
+    v.override_text_color = Some(egui::Color32::from_rgb(196, 192, 180));
+    v.selection.bg_fill = egui::Color32::from_rgb(90, 60, 30);
+    v.hyperlink_color = egui::Color32::from_rgb(200, 150, 90);
+    v
+}
+
+impl eframe::App for ConsoleApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.save_settings();
+    }
+}
+
+/// Opens the console window on a running ground station and returns when it is closed.
+pub fn run(station: GroundStation, options: ConsoleOptions) -> Result<(), ConsoleError> {
+    let title = if options.title.is_empty() {
+        "Vigil".to_owned()
+    } else {
+        format!("Vigil — {}", options.title)
+    };
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(&title)
+            .with_app_id("vigil")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 500.0]),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        &title,
+        native,
+        Box::new(move |cc| Ok(Box::new(ConsoleApp::new(station, options, &cc.egui_ctx)))),
+    )
+    .map_err(|e| ConsoleError::Window(e.to_string()))
+}

@@ -1,0 +1,892 @@
+//! The console's panels around the map: the status strip, the drone and sensor list, the details
+//! of what is selected (instruments and actions for a drone), messages, link statistics and live
+//! plots. Each reads the frame's snapshot; none waits on anything.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::map::{self, AlertMark, CoverageCell, IncidentMark, Palette, Pick, SiteShape};
+use super::{ConsoleApp, Pos, actions, instruments};
+use crate::command::Action;
+use crate::pipeline::Snapshot;
+use crate::protocol::modes::mode_names;
+use crate::session::utc_string;
+use crate::world::{Health, Severity, Source, Vehicle};
+
+/// Messages from the console itself (command failures, files not saved) kept on screen.
+const LOCAL_MESSAGES: usize = 50;
+
+/// The message list's filter and the console's own messages.
+#[derive(Debug)]
+pub struct MessageFilter {
+    pub min: Severity,
+    pub local: VecDeque<(Instant, String)>,
+}
+
+impl Default for MessageFilter {
+    fn default() -> Self {
+        Self {
+            min: Severity::Info,
+            local: VecDeque::new(),
+        }
+    }
+}
+
+impl MessageFilter {
+    pub fn local(&mut self, text: String) {
+        self.local.push_front((Instant::now(), text));
+        self.local.truncate(LOCAL_MESSAGES);
+    }
+}
+
+/// The UI thread's own time per frame, for the status strip.
+#[derive(Debug, Default)]
+pub struct FrameTimes {
+    recent: VecDeque<Duration>,
+}
+
+impl FrameTimes {
+    pub fn push(&mut self, d: Duration) {
+        self.recent.push_back(d);
+        if self.recent.len() > 240 {
+            self.recent.pop_front();
+        }
+    }
+
+    pub fn percentile(&self, p: f64) -> Option<Duration> {
+        let mut v: Vec<Duration> = self.recent.iter().copied().collect();
+        v.sort();
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v.get(i).copied()
+    }
+}
+
+/// Telemetry values that can be plotted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    AltRel,
+    AltMsl,
+    Groundspeed,
+    Airspeed,
+    Climb,
+    Roll,
+    Pitch,
+    Heading,
+    Battery,
+    Voltage,
+    Current,
+    Satellites,
+    Hdop,
+    LinkLatency,
+}
+
+impl Field {
+    pub const ALL: [Field; 14] = [
+        Field::AltRel,
+        Field::AltMsl,
+        Field::Groundspeed,
+        Field::Airspeed,
+        Field::Climb,
+        Field::Roll,
+        Field::Pitch,
+        Field::Heading,
+        Field::Battery,
+        Field::Voltage,
+        Field::Current,
+        Field::Satellites,
+        Field::Hdop,
+        Field::LinkLatency,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::AltRel => "altitude (rel, m)",
+            Field::AltMsl => "altitude (MSL, m)",
+            Field::Groundspeed => "ground speed (m/s)",
+            Field::Airspeed => "airspeed (m/s)",
+            Field::Climb => "climb (m/s)",
+            Field::Roll => "roll (°)",
+            Field::Pitch => "pitch (°)",
+            Field::Heading => "heading (°)",
+            Field::Battery => "battery (%)",
+            Field::Voltage => "voltage (V)",
+            Field::Current => "current (A)",
+            Field::Satellites => "satellites",
+            Field::Hdop => "HDOP",
+            Field::LinkLatency => "link latency (ms)",
+        }
+    }
+
+    pub fn value(self, v: &Vehicle) -> Option<f64> {
+        match self {
+            Field::AltRel => v.position.map(|p| p.alt_rel_home_m),
+            Field::AltMsl => v.position.map(|p| p.alt_msl_m),
+            Field::Groundspeed => v.hud.map(|h| h.groundspeed_mps),
+            Field::Airspeed => v.hud.map(|h| h.airspeed_mps),
+            Field::Climb => v.hud.map(|h| h.climb_mps),
+            Field::Roll => v.attitude.map(|a| a.roll_rad.to_degrees()),
+            Field::Pitch => v.attitude.map(|a| a.pitch_rad.to_degrees()),
+            Field::Heading => v
+                .position
+                .and_then(|p| p.heading_rad)
+                .map(|h| h.to_degrees().rem_euclid(360.0)),
+            Field::Battery => v.battery.remaining_pct,
+            Field::Voltage => v.battery.voltage_v,
+            Field::Current => v.battery.current_a,
+            Field::Satellites => v.gps.satellites.map(f64::from),
+            Field::Hdop => v.gps.hdop,
+            Field::LinkLatency => v.link_latency.map(|d| d.as_secs_f64() * 1000.0),
+        }
+    }
+}
+
+/// Samples kept per plotted series (at 10 snapshots a second: about ten minutes).
+const PLOT_HISTORY: usize = 6000;
+
+/// Plot history for every drone's every field, recorded from each new snapshot.
+#[derive(Debug)]
+pub struct PlotState {
+    history: BTreeMap<(u8, Field), VecDeque<[f64; 2]>>,
+    pub vehicle: Option<u8>,
+    pub shown: Vec<Field>,
+    last_time_s: f64,
+}
+
+impl Default for PlotState {
+    fn default() -> Self {
+        Self {
+            history: BTreeMap::new(),
+            vehicle: None,
+            shown: vec![Field::AltRel, Field::Groundspeed],
+            last_time_s: 0.0,
+        }
+    }
+}
+
+impl PlotState {
+    /// Records one sample per field per drone, on the messages' clock (at most 10 per second).
+    pub fn record(&mut self, snapshot: &Snapshot) {
+        let t = snapshot.world.time.0 as f64 / 1e6;
+        if t - self.last_time_s < 0.1 {
+            return;
+        }
+        self.last_time_s = t;
+        for (sysid, v) in &snapshot.world.vehicles {
+            for field in Field::ALL {
+                if let Some(value) = field.value(v) {
+                    let series = self.history.entry((*sysid, field)).or_default();
+                    series.push_back([t, value]);
+                    if series.len() > PLOT_HISTORY {
+                        series.pop_front();
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn series(&self, sysid: u8, field: Field) -> Option<&VecDeque<[f64; 2]>> {
+        self.history.get(&(sysid, field))
+    }
+}
+
+/// The strip in the top bar: clock, links, drones, sensors, tracks, recording, frame time.
+pub fn status_strip(app: &ConsoleApp, ui: &mut egui::Ui) {
+    let s = &app.snapshot;
+    let palette = Palette::of(app.settings.theme);
+    ui.label(RichText::new(utc_string(s.world.time)).monospace());
+    let up = s
+        .links
+        .iter()
+        .filter(|l| l.stats.state == crate::link::LinkState::Up)
+        .count();
+    let link_colour = if s.links.is_empty() || up == s.links.len() {
+        palette.ok
+    } else if up == 0 {
+        palette.lost
+    } else {
+        palette.stale
+    };
+    ui.label(RichText::new(format!("links {up}/{}", s.links.len())).color(link_colour));
+    let lost = s
+        .world
+        .vehicles
+        .values()
+        .filter(|v| v.health != Health::Fresh)
+        .count();
+    let drones = format!("drones {}", s.world.vehicles.len());
+    if lost > 0 {
+        ui.label(RichText::new(format!("{drones} ({lost} silent)")).color(palette.lost));
+    } else {
+        ui.label(drones);
+    }
+    ui.label(format!("sensors {}", s.world.sensors.len()));
+    ui.label(format!("tracks {}", s.tracks.len()));
+    match &s.recorder {
+        Some(r) if r.write_errors > 0 => {
+            ui.label(
+                RichText::new(format!("rec: {} write errors", r.write_errors)).color(palette.lost),
+            );
+        }
+        Some(r) => {
+            ui.label(format!("rec {} frames", r.records))
+                .on_hover_text(r.path.display().to_string());
+        }
+        None => {
+            ui.label("not recording");
+        }
+    }
+    if s.pipeline.dropped > 0 {
+        ui.label(RichText::new(format!("dropped {}", s.pipeline.dropped)).color(palette.stale))
+            .on_hover_text("telemetry frames dropped by the full-queue policy (see Links)");
+    }
+    if let Some(p50) = app.frame_times.percentile(0.5) {
+        ui.label(RichText::new(format!("ui {:.1} ms", p50.as_secs_f64() * 1000.0)).weak())
+            .on_hover_text("the UI thread's work per frame (median)");
+    }
+}
+
+fn health_colour(palette: &Palette, health: Health) -> Color32 {
+    palette.health(health)
+}
+
+/// The drone list (click to select, Ctrl/Shift-click for several) and the sensor nodes.
+pub fn vehicle_list(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let palette = Palette::of(app.settings.theme);
+    let snapshot = app.snapshot.clone();
+    ui.horizontal(|ui| {
+        ui.heading(format!("Drones ({})", snapshot.world.vehicles.len()));
+    });
+    ui.horizontal(|ui| {
+        if ui.small_button("All").clicked() {
+            app.selected_vehicles = snapshot.world.vehicles.keys().copied().collect();
+        }
+        if ui.small_button("None").clicked() {
+            app.selected_vehicles.clear();
+        }
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("drone-list")
+        .max_height(ui.available_height() * 0.55)
+        .show(ui, |ui| {
+            for (sysid, v) in &snapshot.world.vehicles {
+                let selected = app.selected_vehicles.contains(sysid);
+                let battery = v
+                    .battery
+                    .remaining_pct
+                    .map_or(String::new(), |b| format!(" {b:.0}%"));
+                let alt = v
+                    .position
+                    .map_or(String::new(), |p| format!(" {:.0} m", p.alt_rel_home_m));
+                let text = format!(
+                    "Drone {sysid} · {}{}{alt}{battery}{}",
+                    v.mode,
+                    if v.health == Health::Fresh {
+                        String::new()
+                    } else {
+                        format!(" {}", v.health.label())
+                    },
+                    if v.armed { " · ARMED" } else { "" },
+                );
+                let label = RichText::new(text).color(health_colour(&palette, v.health));
+                let response = ui.selectable_label(selected, label);
+                if response.clicked() {
+                    let additive = ui.input(|i| i.modifiers.command || i.modifiers.shift);
+                    if !additive {
+                        app.selected_vehicles.clear();
+                        app.selected_vehicles.insert(*sysid);
+                    } else if !app.selected_vehicles.insert(*sysid) {
+                        app.selected_vehicles.remove(sysid);
+                    }
+                    app.selection = Some(Pick::Vehicle(*sysid));
+                    app.side_tab = super::SideTab::Details;
+                }
+            }
+        });
+    ui.separator();
+    egui::CollapsingHeader::new(format!("Sensor nodes ({})", snapshot.world.sensors.len()))
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("sensor-list")
+                .show(ui, |ui| {
+                    for ((sysid, compid), node) in &snapshot.world.sensors {
+                        let mut text = format!("{sysid}/{compid} {}", node.kind.label());
+                        if let Some(b) = node.battery_pct {
+                            text.push_str(&format!(" {b:.0}%"));
+                        }
+                        if node.flags.tamper {
+                            text.push_str(" TAMPER");
+                        }
+                        if node.health != Health::Fresh {
+                            text.push_str(&format!(" {}", node.health.label()));
+                        }
+                        let colour = if node.flags.tamper {
+                            palette.lost
+                        } else {
+                            health_colour(&palette, node.health)
+                        };
+                        let selected = app.selection == Some(Pick::Sensor(*sysid, *compid));
+                        if ui
+                            .selectable_label(selected, RichText::new(text).color(colour))
+                            .clicked()
+                        {
+                            app.selection = Some(Pick::Sensor(*sysid, *compid));
+                            app.side_tab = super::SideTab::Details;
+                        }
+                    }
+                });
+        });
+}
+
+/// The details of the selection; for drones, their instruments and the actions.
+pub fn details(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    // Actions first: what is below them grows and shrinks with the telemetry, and a button must
+    // not move under the operator's pointer between two frames.
+    action_buttons(app, ui);
+    ui.separator();
+    let snapshot = app.snapshot.clone();
+    let palette = Palette::of(app.settings.theme);
+    let shown_vehicle = match &app.selection {
+        Some(Pick::Vehicle(s)) => Some(*s),
+        None => app.selected_vehicles.iter().next().copied(),
+        _ => None,
+    };
+    match (&app.selection, shown_vehicle) {
+        (Some(Pick::Sensor(s, c)), _) => {
+            if let Some(node) = snapshot.world.sensors.get(&(*s, *c)) {
+                ui.heading(format!("Sensor node {s}/{c}"));
+                egui::Grid::new("sensor").striped(true).show(ui, |ui| {
+                    row(ui, "Kind", node.kind.label().to_owned());
+                    row(ui, "Link", node.health.label().to_owned());
+                    row(
+                        ui,
+                        "Last heard",
+                        format!(
+                            "{:.0} s ago",
+                            snapshot.world.time.since(node.last_heard).as_secs_f64()
+                        ),
+                    );
+                    if let Some(p) = node.position {
+                        row(ui, "Position", map::position_text(p.lat_deg, p.lon_deg));
+                    }
+                    if let Some(r) = node.sensing_radius_m {
+                        row(ui, "Range", format!("{r:.0} m"));
+                    }
+                    if let Some(b) = node.battery_pct {
+                        row(ui, "Battery", format!("{b:.0} %"));
+                    }
+                    row(
+                        ui,
+                        "Detections",
+                        format!("{} ({} missed)", node.detections, node.detections_missed),
+                    );
+                    let f = node.flags;
+                    let flags: Vec<&str> = [
+                        (f.tamper, "TAMPER"),
+                        (f.sensor_fault, "sensor fault"),
+                        (f.gps_fault, "GPS fault"),
+                        (f.low_battery, "low battery"),
+                        (f.radio_fault, "radio fault"),
+                    ]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, t)| *t)
+                    .collect();
+                    row(
+                        ui,
+                        "Flags",
+                        if flags.is_empty() {
+                            "none".into()
+                        } else {
+                            flags.join(", ")
+                        },
+                    );
+                });
+            }
+        }
+        (Some(Pick::Track(id)), _) => {
+            if let Some(t) = snapshot.tracks.iter().find(|t| t.id == *id) {
+                ui.heading(format!("Track {id}"));
+                egui::Grid::new("track").striped(true).show(ui, |ui| {
+                    row(ui, "Class", format!("{:?}", t.class));
+                    if let Some(n) = t.count {
+                        row(ui, "Count", n.to_string());
+                    }
+                    row(ui, "Position", map::position_text(t.lat_deg, t.lon_deg));
+                    let speed = t.vel_en_mps[0].hypot(t.vel_en_mps[1]);
+                    let course = t.vel_en_mps[0]
+                        .atan2(t.vel_en_mps[1])
+                        .to_degrees()
+                        .rem_euclid(360.0);
+                    row(
+                        ui,
+                        "Speed",
+                        format!("{speed:.1} m/s towards {course:03.0}°"),
+                    );
+                    row(
+                        ui,
+                        "Uncertainty (1σ)",
+                        format!("{:.0} m E, {:.0} m N", t.std_en_m[0], t.std_en_m[1]),
+                    );
+                    row(
+                        ui,
+                        "Updated",
+                        format!(
+                            "{:.0} s ago",
+                            snapshot.world.time.since(t.updated).as_secs_f64()
+                        ),
+                    );
+                });
+                if !app.selected_vehicles.is_empty() {
+                    let at = (t.lat_deg, t.lon_deg);
+                    let targets: Vec<u8> = app.selected_vehicles.iter().copied().collect();
+                    ui.horizontal(|ui| {
+                        if ui.button("Orbit this track").clicked() {
+                            app.actions.request(app.actions.orbit(at), targets.clone());
+                        }
+                        if ui.button("Point camera at it").clicked() {
+                            app.actions.request(actions::point_camera(at), targets);
+                        }
+                    });
+                }
+            }
+        }
+        (Some(pick @ (Pick::Site(_) | Pick::Alert(_))), _) => {
+            let pick = pick.clone();
+            super::panels::protection_details(app, ui, &pick);
+        }
+        (_, Some(sysid)) => {
+            if let Some(v) = snapshot.world.vehicles.get(&sysid) {
+                vehicle_details(app, ui, sysid, v, &snapshot, &palette);
+            }
+        }
+        _ => {
+            ui.label("Select a drone, sensor, track or site on the map or in the list.");
+        }
+    }
+}
+
+fn row(ui: &mut egui::Ui, name: &str, value: String) {
+    ui.label(name);
+    ui.label(value);
+    ui.end_row();
+}
+
+fn vehicle_details(
+    app: &mut ConsoleApp,
+    ui: &mut egui::Ui,
+    sysid: u8,
+    v: &Vehicle,
+    snapshot: &Snapshot,
+    palette: &Palette,
+) {
+    ui.heading(format!("Drone {sysid} — {:?} {:?}", v.firmware, v.airframe));
+    ui.horizontal(|ui| {
+        let armed = if v.armed {
+            RichText::new("ARMED").color(palette.lost).strong()
+        } else {
+            RichText::new("disarmed").color(palette.ok)
+        };
+        ui.label(armed);
+        ui.label(RichText::new(v.mode.to_string()).strong());
+        ui.label(
+            RichText::new(format!("link {}", v.health.label())).color(palette.health(v.health)),
+        );
+        ui.label(v.system_status.to_string());
+    });
+    ui.horizontal(|ui| {
+        let (roll, pitch, yaw) = v
+            .attitude
+            .map_or((0.0, 0.0, 0.0), |a| (a.roll_rad, a.pitch_rad, a.yaw_rad));
+        instruments::attitude(ui, roll, pitch, 140.0);
+        let heading = v.position.and_then(|p| p.heading_rad).unwrap_or(yaw);
+        instruments::heading(ui, heading, 140.0, palette.label);
+    });
+    egui::Grid::new("vehicle").striped(true).show(ui, |ui| {
+        if let Some(p) = v.position {
+            row(
+                ui,
+                "Altitude",
+                format!("{:.1} m rel · {:.1} m MSL", p.alt_rel_home_m, p.alt_msl_m),
+            );
+            row(ui, "Position", map::position_text(p.lat_deg, p.lon_deg));
+        }
+        if let Some(h) = v.hud {
+            row(
+                ui,
+                "Speed",
+                format!(
+                    "{:.1} m/s ground · {:.1} m/s air · {:+.1} m/s climb",
+                    h.groundspeed_mps, h.airspeed_mps, h.climb_mps
+                ),
+            );
+        }
+        ui.label("Battery");
+        let pct = v.battery.remaining_pct;
+        let colour = match pct {
+            Some(p) if p < 25.0 => palette.lost,
+            Some(p) if p < 40.0 => palette.stale,
+            _ => palette.ok,
+        };
+        instruments::bar(
+            ui,
+            pct.map_or(0.0, |p| (p / 100.0) as f32),
+            colour,
+            format!(
+                "{} · {} · {}",
+                pct.map_or("—".into(), |p| format!("{p:.0}%")),
+                v.battery
+                    .voltage_v
+                    .map_or("—".into(), |x| format!("{x:.1} V")),
+                v.battery
+                    .current_a
+                    .map_or("—".into(), |x| format!("{x:.1} A")),
+            ),
+        );
+        ui.end_row();
+        row(
+            ui,
+            "GPS",
+            format!(
+                "fix {} · {} sats · HDOP {}",
+                v.gps.fix_type,
+                v.gps.satellites.map_or("—".into(), |s| s.to_string()),
+                v.gps.hdop.map_or("—".into(), |h| format!("{h:.1}"))
+            ),
+        );
+        row(
+            ui,
+            "Last heard",
+            format!(
+                "{:.1} s ago",
+                snapshot.world.time.since(v.last_heartbeat).as_secs_f64()
+            ),
+        );
+        if let Some(l) = v.link_latency {
+            row(
+                ui,
+                "Link latency",
+                format!("{:.0} ms", l.as_secs_f64() * 1000.0),
+            );
+        }
+        if v.unhealthy_sensors != 0 {
+            row(
+                ui,
+                "Unhealthy sensors",
+                format!("{:#x}", v.unhealthy_sensors),
+            );
+        }
+        let f = v.integrity.flags;
+        if f.gps_jump.is_some() || f.velocity_mismatch.is_some() || f.duplicate_sysid.is_some() {
+            row(
+                ui,
+                "Integrity",
+                [
+                    (f.gps_jump.is_some(), "GPS jump"),
+                    (f.velocity_mismatch.is_some(), "velocity mismatch"),
+                    (f.duplicate_sysid.is_some(), "two senders on this id"),
+                ]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, t)| *t)
+                .collect::<Vec<_>>()
+                .join(", "),
+            );
+        }
+        if let Some(seq) = v.mission_current_seq {
+            row(ui, "Mission item", seq.to_string());
+        }
+    });
+    // The drone's own messages: arming checks, failsafes, status text.
+    let own: Vec<_> = snapshot
+        .world
+        .notices
+        .iter()
+        .rev()
+        .filter(|n| n.source == Source::Vehicle(sysid))
+        .take(6)
+        .collect();
+    if !own.is_empty() {
+        ui.label(RichText::new("Messages").strong());
+        for n in own {
+            ui.label(
+                RichText::new(format!("{} {}", n.severity.label(), n.text))
+                    .color(severity_colour(palette, n.severity)),
+            );
+        }
+    }
+    if app.plots.vehicle.is_none() {
+        app.plots.vehicle = Some(sysid);
+    }
+}
+
+/// The buttons that command the selected drones, and the log of their answers.
+fn action_buttons(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let targets: Vec<u8> = app.selected_vehicles.iter().copied().collect();
+    let any = !targets.is_empty();
+    ui.label(
+        RichText::new(match targets.len() {
+            0 => "Actions (select drones first)".to_owned(),
+            1 => format!("Actions for drone {}", targets[0]),
+            n => format!("Actions for {n} drones"),
+        })
+        .strong(),
+    );
+    let firmware = targets
+        .first()
+        .and_then(|t| app.snapshot.world.vehicles.get(t))
+        .map(|v| v.firmware);
+    ui.horizontal_wrapped(|ui| {
+        let mut ask = |ui: &mut egui::Ui, label: &str, action: Action| {
+            if ui.add_enabled(any, egui::Button::new(label)).clicked() {
+                app.actions.request(action, targets.clone());
+            }
+        };
+        ask(ui, "Arm", Action::Arm);
+        ask(ui, "Disarm", Action::Disarm { force: false });
+        ask(ui, "Land", Action::Land);
+        ask(ui, "RTL", Action::ReturnToLaunch);
+    });
+    ui.horizontal(|ui| {
+        if ui.add_enabled(any, egui::Button::new("Takeoff")).clicked() {
+            app.actions
+                .request(actions::takeoff(app.actions.takeoff_alt_m), targets.clone());
+        }
+        ui.label("to");
+        ui.add(
+            egui::DragValue::new(&mut app.actions.takeoff_alt_m)
+                .range(2.0..=500.0)
+                .suffix(" m"),
+        );
+    });
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("mode")
+            .selected_text(app.actions.mode.clone())
+            .show_ui(ui, |ui| {
+                if let Some(fw) = firmware {
+                    for name in mode_names(fw) {
+                        ui.selectable_value(&mut app.actions.mode, name.to_owned(), name);
+                    }
+                }
+            });
+        if ui.add_enabled(any, egui::Button::new("Set mode")).clicked() {
+            app.actions
+                .request(Action::SetMode(app.actions.mode.clone()), targets.clone());
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Go/orbit altitude");
+        ui.add(
+            egui::DragValue::new(&mut app.actions.goto_alt_m)
+                .range(5.0..=500.0)
+                .suffix(" m"),
+        );
+        ui.label("radius");
+        ui.add(
+            egui::DragValue::new(&mut app.actions.orbit_radius_m)
+                .range(10.0..=2000.0)
+                .suffix(" m"),
+        );
+    });
+    ui.label(RichText::new("Right-click the map: go here, orbit here, point camera here.").weak());
+    if !app.actions.log.is_empty() {
+        ui.separator();
+        for t in app.actions.log.iter().take(6) {
+            let colour = match &t.outcome {
+                None => ui.visuals().text_color(),
+                Some(Ok(_)) => Palette::of(app.settings.theme).ok,
+                Some(Err(_)) => Palette::of(app.settings.theme).lost,
+            };
+            ui.label(RichText::new(t.line()).color(colour));
+        }
+    }
+}
+
+pub fn severity_colour(palette: &Palette, s: Severity) -> Color32 {
+    match s {
+        Severity::Emergency | Severity::Alert | Severity::Critical | Severity::Error => {
+            palette.lost
+        }
+        Severity::Warning => palette.stale,
+        _ => palette.label,
+    }
+}
+
+/// Notices from the world (drones, sensors, links, the ground station) and the console's own.
+pub fn messages(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let palette = Palette::of(app.settings.theme);
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("and more severe")
+            .selected_text(app.messages.min.label())
+            .show_ui(ui, |ui| {
+                for s in [
+                    Severity::Critical,
+                    Severity::Error,
+                    Severity::Warning,
+                    Severity::Notice,
+                    Severity::Info,
+                    Severity::Debug,
+                ] {
+                    ui.selectable_value(&mut app.messages.min, s, s.label());
+                }
+            });
+    });
+    let snapshot = app.snapshot.clone();
+    egui::ScrollArea::vertical()
+        .id_salt("messages")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for (at, text) in app.messages.local.iter().take(5) {
+                if at.elapsed() < Duration::from_secs(120) {
+                    ui.label(RichText::new(format!("console: {text}")).color(palette.stale));
+                }
+            }
+            for n in snapshot.world.notices.iter().rev() {
+                if n.severity > app.messages.min {
+                    continue;
+                }
+                // Notices name their source in their text.
+                ui.label(
+                    RichText::new(format!(
+                        "{} {:<9} {}",
+                        &utc_string(n.time).get(11..19).unwrap_or(""),
+                        n.severity.label(),
+                        n.text
+                    ))
+                    .monospace()
+                    .color(severity_colour(&palette, n.severity)),
+                );
+            }
+        });
+}
+
+/// Link statistics, the pipeline's queues and the recorder.
+pub fn links(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let s = app.snapshot.clone();
+    egui::ScrollArea::vertical().id_salt("links").show(ui, |ui| {
+        egui::Grid::new("links").striped(true).show(ui, |ui| {
+            for h in ["link", "state", "frames rx/tx", "bytes rx/tx", "CRC err", "parse err", "loss", "tx dropped", "last heard", "senders"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for l in &s.links {
+                let st = &l.stats;
+                ui.label(l.address.to_string());
+                ui.label(st.state.label());
+                ui.label(format!("{}/{}", st.frames_rx, st.frames_tx));
+                ui.label(format!("{}/{}", st.bytes_rx, st.bytes_tx));
+                ui.label(st.crc_errors.to_string());
+                ui.label(st.parse_errors.to_string());
+                ui.label(format!("{:.1} %", st.loss_ratio() * 100.0));
+                ui.label(st.tx_dropped.to_string());
+                ui.label(st.last_heard.map_or("never".into(), |t| {
+                    format!("{:.1} s ago", s.world.time.since(t).as_secs_f64())
+                }));
+                ui.label(st.senders.len().to_string());
+                ui.end_row();
+            }
+        });
+        ui.separator();
+        let p = &s.pipeline;
+        ui.label(format!(
+            "pipeline: {} queued · {} coalesced · {} dropped · latency p50 {} p99 {} · track latency p50 {}",
+            p.queued,
+            p.coalesced,
+            p.dropped,
+            ms(p.latency_p50),
+            ms(p.latency_p99),
+            ms(p.track_latency_p50),
+        ));
+        if let Some(r) = &s.recorder {
+            ui.label(format!(
+                "recorder: {} frames · {} bytes · {} write errors · {} dropped · {}",
+                r.records,
+                r.bytes,
+                r.write_errors,
+                r.dropped,
+                r.path.display()
+            ));
+        }
+    });
+}
+
+fn ms(d: Option<Duration>) -> String {
+    d.map_or("—".into(), |d| {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    })
+}
+
+/// Live plots of the chosen fields of one drone.
+pub fn plots(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let vehicles: Vec<u8> = app.snapshot.world.vehicles.keys().copied().collect();
+    if app.plots.vehicle.is_none() {
+        app.plots.vehicle = vehicles.first().copied();
+    }
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("plotted")
+            .selected_text(
+                app.plots
+                    .vehicle
+                    .map_or("—".into(), |v| format!("Drone {v}")),
+            )
+            .show_ui(ui, |ui| {
+                for v in &vehicles {
+                    ui.selectable_value(&mut app.plots.vehicle, Some(*v), format!("Drone {v}"));
+                }
+            });
+        ui.menu_button("Fields", |ui| {
+            for f in Field::ALL {
+                let mut on = app.plots.shown.contains(&f);
+                if ui.checkbox(&mut on, f.label()).changed() {
+                    if on {
+                        app.plots.shown.push(f);
+                    } else {
+                        app.plots.shown.retain(|x| *x != f);
+                    }
+                }
+            }
+        });
+    });
+    let Some(sysid) = app.plots.vehicle else {
+        ui.label("No drone yet.");
+        return;
+    };
+    let now_s = app.snapshot.world.time.0 as f64 / 1e6;
+    Plot::new("telemetry")
+        .legend(Legend::default())
+        .x_axis_label("seconds before now")
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            for f in &app.plots.shown {
+                if let Some(series) = app.plots.series(sysid, *f) {
+                    let pts: PlotPoints = series.iter().map(|[t, v]| [t - now_s, *v]).collect();
+                    plot.line(Line::new(f.label(), pts));
+                }
+            }
+        });
+}
+
+/// The protection layer's sites, alerts, coverage and incidents for the map.
+pub fn protection_marks(
+    _snapshot: &Snapshot,
+) -> (
+    Vec<SiteShape>,
+    Vec<AlertMark>,
+    Vec<CoverageCell>,
+    Vec<IncidentMark>,
+) {
+    (Vec::new(), Vec::new(), Vec::new(), Vec::new())
+}
+
+/// The centre of protected site `i`.
+pub fn site_centre(_snapshot: &Snapshot, _i: usize) -> Option<Pos> {
+    None
+}
+
+/// Details of a protected site or an alert, with the alert workflow.
+pub fn protection_details(_app: &mut ConsoleApp, ui: &mut egui::Ui, _pick: &Pick) {
+    ui.label("The protection layer is not loaded.");
+}

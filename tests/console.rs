@@ -1,0 +1,241 @@
+//! GUI tests of the console, driven through egui_kittest by the labels an operator reads: the
+//! console runs on a real pipeline with a simulated drone over UDP, and every check is on what
+//! the drone did or what the console shows.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use vigil::command::MissionOp;
+use vigil::console::{ConsoleApp, ConsoleOptions};
+use vigil::pipeline::{GroundStation, Pipeline};
+use vigil::protocol::MavVersion;
+use vigil::sim::SimRunner;
+
+struct Rig {
+    pipeline: Pipeline,
+    _sim: SimRunner,
+}
+
+fn rig() -> (Rig, GroundStation) {
+    let pipeline = common::start(&["udpin:127.0.0.1:0"], None);
+    let station = pipeline.station();
+    let sim = common::sim_udp(
+        common::vehicle_config(1),
+        common::bound_addr(&station, 0),
+        MavVersion::V2,
+    );
+    common::wait(&station, "drone 1 with a position", |s| {
+        s.world
+            .vehicles
+            .get(&1)
+            .is_some_and(|v| v.position.is_some())
+    });
+    (
+        Rig {
+            pipeline,
+            _sim: sim,
+        },
+        station,
+    )
+}
+
+fn console(station: &GroundStation) -> Harness<'static, ConsoleApp> {
+    let app = ConsoleApp::new(
+        station.clone(),
+        ConsoleOptions::default(),
+        &egui::Context::default(),
+    );
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
+}
+
+/// Steps frames in real time until `done` holds; panics with `what` after the timeout.
+fn step_until(
+    h: &mut Harness<'static, ConsoleApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, ConsoleApp>) -> bool,
+) {
+    let deadline = Instant::now() + common::TIMEOUT;
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        if Instant::now() >= deadline {
+            let log: Vec<String> = h.state().actions.log.iter().map(|t| t.line()).collect();
+            panic!(
+                "timed out waiting for {what}; the console's command log: {log:#?}; planner: {}",
+                h.state().planner.status
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn has_label(h: &Harness<'static, ConsoleApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+/// Clicks a button and confirms in the dialog, then waits for the drone's acknowledgement.
+fn confirm_action(h: &mut Harness<'static, ConsoleApp>, button: &str, ack: &str) {
+    h.get_by_label(button).click();
+    step_until(h, "the confirmation dialog", |h| has_label(h, "Confirm"));
+    h.get_by_label("Confirm").click();
+    step_until(h, ack, |h| has_label(h, ack));
+}
+
+fn click_at(h: &mut Harness<'static, ConsoleApp>, pos: egui::Pos2) {
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+}
+
+fn select_drone_1(h: &mut Harness<'static, ConsoleApp>) {
+    step_until(h, "drone 1 in the list", |h| has_label(h, "Drone 1 ·"));
+    h.get_by_label_contains("Drone 1 ·").click();
+    step_until(h, "drone 1 selected", |h| {
+        h.state().selected_vehicles().contains(&1)
+    });
+}
+
+#[test]
+fn select_a_drone_and_take_off_with_confirmation() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    select_drone_1(&mut h);
+    // The instruments of the selected drone.
+    step_until(&mut h, "the drone's details", |h| {
+        has_label(h, "Drone 1 — ArduCopter")
+    });
+
+    // Cancel sends nothing.
+    h.get_by_label("Land").click();
+    step_until(&mut h, "the dialog", |h| has_label(h, "Cancel"));
+    h.get_by_label("Cancel").click();
+    h.step();
+    assert!(
+        h.state().actions.log.is_empty(),
+        "a cancelled action was sent"
+    );
+
+    // GUIDED from the mode box, then arm, then take off: each acknowledged.
+    h.get_by_label("mode").click();
+    step_until(&mut h, "the mode list", |h| has_label(h, "GUIDED"));
+    h.get_by_label("GUIDED").click();
+    h.step();
+    confirm_action(&mut h, "Set mode", "Mode GUIDED, drone 1: accepted");
+    confirm_action(&mut h, "Arm", "Arm, drone 1: accepted");
+    confirm_action(&mut h, "Takeoff", "Takeoff to 30 m, drone 1: accepted");
+
+    // The altitude climbs, in the world and in the drone list.
+    step_until(&mut h, "the climb past 20 m", |h| {
+        h.state().snapshot().world.vehicles[&1]
+            .position
+            .is_some_and(|p| p.alt_rel_home_m > 20.0)
+    });
+    let alt = h.state().snapshot().world.vehicles[&1]
+        .position
+        .map(|p| p.alt_rel_home_m)
+        .unwrap_or_default();
+    assert!(alt > 20.0);
+    step_until(&mut h, "the list to show ARMED", |h| has_label(h, "ARMED"));
+    rig.pipeline.shutdown();
+}
+
+#[test]
+fn plan_by_clicking_and_upload_a_mission() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    select_drone_1(&mut h);
+    h.get_by_label("Plan").click();
+    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
+    h.get_by_label("Add waypoints").click();
+    h.step();
+    // Three clicks on the map: three waypoints.
+    for pos in [
+        egui::pos2(520.0, 260.0),
+        egui::pos2(620.0, 300.0),
+        egui::pos2(560.0, 380.0),
+    ] {
+        click_at(&mut h, pos);
+    }
+    assert_eq!(h.state().planner.items.len(), 3);
+    h.get_by_label("Stop").click();
+    h.step();
+    h.get_by_label("Upload").click();
+    step_until(&mut h, "the upload's acknowledgement", |h| {
+        has_label(h, "items uploaded")
+    });
+    // What the drone holds is what was planned.
+    let planned = h.state().planner.to_mission(None);
+    let downloaded = station
+        .mission(1, MissionOp::Download)
+        .unwrap()
+        .recv_timeout(common::TIMEOUT)
+        .unwrap()
+        .unwrap();
+    let vigil::command::MissionOutcome::Downloaded(mission) = downloaded else {
+        panic!("not a download: {downloaded:?}");
+    };
+    // Takeoff + 3 waypoints + return to launch.
+    assert_eq!(mission.items.len(), 5);
+    for (a, b) in mission.items.iter().zip(&planned.items) {
+        assert_eq!(a.command, b.command);
+        assert!((a.x - b.x).abs() < 1e-6 && (a.y - b.y).abs() < 1e-6);
+    }
+    rig.pipeline.shutdown();
+}
+
+#[test]
+fn layers_switch_off_and_on_from_the_menu() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    h.step();
+    assert!(h.state().settings().layers.tracks);
+    h.get_by_label("Layers").click();
+    step_until(&mut h, "the layer menu", |h| {
+        has_label(h, "Track uncertainty")
+    });
+    h.get_by_label("Tracks").click();
+    h.step();
+    assert!(!h.state().settings().layers.tracks);
+    h.get_by_label("Camera footprints").click();
+    h.step();
+    assert!(!h.state().settings().layers.footprints);
+    h.get_by_label("Tracks").click();
+    h.step();
+    assert!(h.state().settings().layers.tracks);
+    rig.pipeline.shutdown();
+}
+
+#[test]
+fn the_night_and_day_themes_switch_with_a_key() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    h.step();
+    assert_eq!(
+        h.state().settings().theme,
+        vigil::console::settings::Theme::Night
+    );
+    assert!(h.ctx.global_style().visuals.dark_mode);
+    h.key_press(egui::Key::N);
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().settings().theme,
+        vigil::console::settings::Theme::Day
+    );
+    assert!(!h.ctx.global_style().visuals.dark_mode);
+    rig.pipeline.shutdown();
+}
