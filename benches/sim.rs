@@ -3,63 +3,18 @@
 //! reported as simulated seconds per wall second (the real-time factor) and as frames per
 //! second. Run with `cargo bench --bench sim`; it prints figures and never fails on speed.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::scenario;
 use vigil::protocol::{FrameEncoder, MavVersion};
 use vigil::sim::{Scenario, SimWorld};
 
 /// Simulated time per measurement.
 const SIMULATED: Duration = Duration::from_secs(120);
-
-/// A scenario text with `drones` drones, `sensors` radar/seismic nodes and `movers` people
-/// walking loops, spread over a 6 km square.
-fn scenario(drones: u32, sensors: u32, movers: u32) -> String {
-    let mut text =
-        String::from("[scenario]\nname = \"bench\"\nstart_utc = \"2026-03-14T12:00:00Z\"\n");
-    let at = |i: u32, n: u32, salt: u32| {
-        let k = (i * 7919 + salt * 104_729) % (n.max(1) * 97);
-        (
-            9.0 + f64::from(k % 97) * 5.5e-4,
-            31.0 + f64::from(k / 97 % 97) * 5.5e-4,
-        )
-    };
-    for i in 0..drones {
-        let (lat, lon) = at(i, drones, 1);
-        let _ = write!(
-            text,
-            "[[drone]]\nsysid = {}\nkind = \"{}\"\nhome = {{ lat_deg = {lat}, lon_deg = {lon}, alt_msl_m = 400.0 }}\ncamera = {{ hfov_deg = 60.0, vfov_deg = 45.0, pitch_deg = -60.0, range_m = 600.0 }}\n",
-            i + 1,
-            if i % 2 == 0 {
-                "multirotor"
-            } else {
-                "fixed_wing"
-            }
-        );
-    }
-    for i in 0..sensors {
-        let (lat, lon) = at(i, sensors, 2);
-        let kind = ["radar", "seismic", "pir"][i as usize % 3];
-        let _ = write!(
-            text,
-            "[[sensor]]\nsysid = {}\ncompid = {}\nkind = \"{kind}\"\nposition = {{ lat_deg = {lat}, lon_deg = {lon} }}\nradius_m = 300.0\npd = 0.9\nfalse_alarms_per_hour = 1.0\n",
-            100 + i % 150,
-            1 + i / 150
-        );
-    }
-    for i in 0..movers {
-        let (lat, lon) = at(i, movers, 3);
-        let _ = write!(
-            text,
-            "[[mover]]\nid = \"m{i}\"\nkind = \"person\"\nspeed_mps = 1.3\nloop = true\nroute = [{{ lat_deg = {lat}, lon_deg = {lon} }}, {{ lat_deg = {}, lon_deg = {} }}]\n",
-            lat + 0.004,
-            lon + 0.003
-        );
-    }
-    text
-}
 
 struct Figures {
     realtime_factor: f64,

@@ -1,6 +1,9 @@
-//! What the benchmarks share: the Python venv of the reference tools, and where generated
-//! inputs go.
+//! What the benchmarks share: the Python venv of the reference tools, where generated inputs
+//! go, and generated scenarios of any size.
 
+#![allow(dead_code, reason = "each bench uses a different part")]
+
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -51,4 +54,51 @@ pub fn bench_dir(repo: &Path) -> PathBuf {
         })
         .unwrap_or_else(|| repo.join("target"))
         .join("bench")
+}
+
+/// A scenario text with `drones` drones, `sensors` radar/seismic nodes and `movers` people
+/// walking loops, spread over a 6 km square.
+pub fn scenario(drones: u32, sensors: u32, movers: u32) -> String {
+    let mut text =
+        String::from("[scenario]\nname = \"bench\"\nstart_utc = \"2026-03-14T12:00:00Z\"\n");
+    let at = |i: u32, n: u32, salt: u32| {
+        let k = (i * 7919 + salt * 104_729) % (n.max(1) * 97);
+        (
+            9.0 + f64::from(k % 97) * 5.5e-4,
+            31.0 + f64::from(k / 97 % 97) * 5.5e-4,
+        )
+    };
+    for i in 0..drones {
+        let (lat, lon) = at(i, drones, 1);
+        let _ = write!(
+            text,
+            "[[drone]]\nsysid = {}\nkind = \"{}\"\nhome = {{ lat_deg = {lat}, lon_deg = {lon}, alt_msl_m = 400.0 }}\ncamera = {{ hfov_deg = 60.0, vfov_deg = 45.0, pitch_deg = -60.0, range_m = 600.0 }}\n",
+            i + 1,
+            if i % 2 == 0 {
+                "multirotor"
+            } else {
+                "fixed_wing"
+            }
+        );
+    }
+    for i in 0..sensors {
+        let (lat, lon) = at(i, sensors, 2);
+        let kind = ["radar", "seismic", "pir"][i as usize % 3];
+        let _ = write!(
+            text,
+            "[[sensor]]\nsysid = {}\ncompid = {}\nkind = \"{kind}\"\nposition = {{ lat_deg = {lat}, lon_deg = {lon} }}\nradius_m = 300.0\npd = 0.9\nfalse_alarms_per_hour = 1.0\n",
+            100 + i % 150,
+            1 + i / 150
+        );
+    }
+    for i in 0..movers {
+        let (lat, lon) = at(i, movers, 3);
+        let _ = write!(
+            text,
+            "[[mover]]\nid = \"m{i}\"\nkind = \"person\"\nspeed_mps = 1.3\nloop = true\nroute = [{{ lat_deg = {lat}, lon_deg = {lon} }}, {{ lat_deg = {}, lon_deg = {} }}]\n",
+            lat + 0.004,
+            lon + 0.003
+        );
+    }
+    text
 }

@@ -269,7 +269,7 @@ impl FolderTiles {
                 Tile::Raster(self.ctx.load_texture(
                     format!("tile-{}-{}-{}", id.zoom, id.x, id.y),
                     image,
-                    { egui::TextureOptions::LINEAR },
+                    egui::TextureOptions::LINEAR,
                 ))
             });
             if tile.is_none() {

@@ -301,6 +301,92 @@ pub struct OverlayInput<'a> {
     pub measure: Option<((f64, f64), (f64, f64))>,
 }
 
+/// Many small marks (sensor rings and diamonds, tracks, their ellipses and vectors) gathered into
+/// one mesh of plain triangles: epaint's feathered strokes cost ~200 triangles a circle, which at
+/// 500 sensors and 2,000 tracks made tessellation the largest part of a frame.
+pub struct Batch {
+    mesh: egui::Mesh,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Self {
+            mesh: egui::Mesh::default(),
+        }
+    }
+}
+
+impl Batch {
+    fn quad(&mut self, a: Pos2, b: Pos2, c: Pos2, d: Pos2, colour: Color32) {
+        let i = self.mesh.vertices.len() as u32;
+        for p in [a, b, c, d] {
+            self.mesh.colored_vertex(p, colour);
+        }
+        self.mesh.add_triangle(i, i + 1, i + 2);
+        self.mesh.add_triangle(i, i + 2, i + 3);
+    }
+
+    /// A straight segment `width` wide.
+    pub fn line(&mut self, a: Pos2, b: Pos2, width: f32, colour: Color32) {
+        let d = b - a;
+        let len = d.length();
+        if len < 1e-3 {
+            return;
+        }
+        let n = d.rot90() / len * (width / 2.0);
+        self.quad(a + n, b + n, b - n, a - n, colour);
+    }
+
+    pub fn rect(&mut self, r: egui::Rect, colour: Color32) {
+        self.quad(
+            r.left_top(),
+            r.right_top(),
+            r.right_bottom(),
+            r.left_bottom(),
+            colour,
+        );
+    }
+
+    pub fn convex(&mut self, pts: &[Pos2], colour: Color32) {
+        let i = self.mesh.vertices.len() as u32;
+        for p in pts {
+            self.mesh.colored_vertex(*p, colour);
+        }
+        for k in 1..pts.len().saturating_sub(1) as u32 {
+            self.mesh.add_triangle(i, i + k, i + k + 1);
+        }
+    }
+
+    /// An ellipse outline with radii `rx`, `ry`; fewer segments when it is small on screen.
+    pub fn ellipse(&mut self, c: Pos2, rx: f32, ry: f32, width: f32, colour: Color32) {
+        let segments = ((rx.max(ry) / 2.0) as usize).clamp(8, 48);
+        let point = |k: usize| {
+            let a = k as f32 / segments as f32 * std::f32::consts::TAU;
+            c + vec2(rx * a.cos(), ry * a.sin())
+        };
+        let mut prev = point(0);
+        for k in 1..=segments {
+            let next = point(k);
+            self.line(prev, next, width, colour);
+            prev = next;
+        }
+    }
+
+    pub fn arrow(&mut self, from: Pos2, v: Vec2, width: f32, colour: Color32) {
+        let tip = from + v;
+        self.line(from, tip, width, colour);
+        let back = -v.normalized() * 5.0;
+        self.line(tip, tip + back + back.rot90() * 0.6, width, colour);
+        self.line(tip, tip + back - back.rot90() * 0.6, width, colour);
+    }
+
+    pub fn finish(self, painter: &egui::Painter) {
+        if !self.mesh.is_empty() {
+            painter.add(Shape::mesh(self.mesh));
+        }
+    }
+}
+
 /// How long a sensor node flashes after a detection.
 const FLASH_S: f64 = 1.5;
 
@@ -410,6 +496,7 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
     }
 
     if layers.sensors {
+        let mut batch = Batch::default();
         for ((sysid, compid), node) in &input.snapshot.world.sensors {
             let Some(pos) = node.position else { continue };
             let c = proj.to_screen(pos.lat_deg, pos.lon_deg);
@@ -428,7 +515,7 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
             {
                 let r_px = r as f32 * proj.px_per_m(pos.lat_deg);
                 if r_px > 3.0 {
-                    painter.circle_stroke(c, r_px, Stroke::new(0.7, colour.gamma_multiply(0.45)));
+                    batch.ellipse(c, r_px, r_px, 1.0, colour.gamma_multiply(0.45));
                 }
             }
             let flashing = node
@@ -438,27 +525,29 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
                 painter.circle_filled(c, 9.0, p.flash.gamma_multiply(0.6));
             }
             let selected = input.selection == Some(&Pick::Sensor(*sysid, *compid));
-            let half = if selected { 6.0 } else { 4.5 };
-            painter.add(Shape::convex_polygon(
-                vec![
+            let diamond = |half: f32| {
+                [
                     c + vec2(0.0, -half),
                     c + vec2(half, 0.0),
                     c + vec2(0.0, half),
                     c + vec2(-half, 0.0),
-                ],
-                colour,
-                Stroke::new(
-                    if selected { 2.0 } else { 1.0 },
-                    if selected { p.selected } else { p.background },
-                ),
-            ));
+                ]
+            };
+            if selected {
+                batch.convex(&diamond(8.0), p.selected);
+            }
+            batch.convex(&diamond(5.5), p.background);
+            batch.convex(&diamond(4.5), colour);
         }
+        batch.finish(painter);
     }
 
     if layers.tracks {
+        let mut batch = Batch::default();
         for track in input.snapshot.tracks.iter() {
-            paint_track(painter, proj, track, input, clip);
+            paint_track(painter, &mut batch, proj, track, input, clip);
         }
+        batch.finish(painter);
     }
 
     if layers.incidents {
@@ -652,6 +741,7 @@ fn paint_path(
 
 fn paint_track(
     painter: &egui::Painter,
+    batch: &mut Batch,
     proj: &dyn MapProjection,
     track: &TrackView,
     input: &OverlayInput,
@@ -671,38 +761,26 @@ fn paint_track(
             (2.0 * track.std_en_m[1]) as f32 * px_per_m,
         );
         if rx > 2.0 || ry > 2.0 {
-            let pts: Vec<Pos2> = (0..20)
-                .map(|i| {
-                    let a = i as f32 / 20.0 * std::f32::consts::TAU;
-                    c + vec2(rx * a.cos(), ry * a.sin())
-                })
-                .collect();
-            painter.add(Shape::closed_line(
-                pts,
-                Stroke::new(0.8, colour.gamma_multiply(0.6)),
-            ));
+            batch.ellipse(c, rx, ry, 1.0, colour.gamma_multiply(0.6));
         }
     }
     // Velocity vector: where it will be in 30 s.
     let v = vec2(track.vel_en_mps[0] as f32, -(track.vel_en_mps[1] as f32)) * 30.0 * px_per_m;
     if v.length() > 2.0 {
-        painter.arrow(c, v, Stroke::new(1.5, colour));
+        batch.arrow(c, v, 1.5, colour);
     }
     let selected = input.selection == Some(&Pick::Track(track.id));
     let half = if selected { 6.0 } else { 4.0 };
-    painter.rect_filled(
-        egui::Rect::from_center_size(c, Vec2::splat(half * 2.0)),
-        1.0,
-        colour,
-    );
     if selected {
-        painter.rect_stroke(
-            egui::Rect::from_center_size(c, Vec2::splat(half * 2.0 + 4.0)),
-            1.0,
-            Stroke::new(2.0, p.selected),
-            egui::StrokeKind::Outside,
+        batch.rect(
+            egui::Rect::from_center_size(c, Vec2::splat(half * 2.0 + 6.0)),
+            p.selected,
         );
     }
+    batch.rect(
+        egui::Rect::from_center_size(c, Vec2::splat(half * 2.0)),
+        colour,
+    );
     if let Some(n) = track.count.filter(|n| *n > 1) {
         painter.text(
             c + vec2(half + 2.0, -half),

@@ -227,6 +227,18 @@ impl ConsoleApp {
         &self.settings
     }
 
+    /// Every layer and panel on and the first drone selected: the heaviest frame (benchmarks).
+    pub fn show_everything(&mut self) {
+        for (_, on) in self.settings.layers.entries() {
+            *on = true;
+        }
+        let p = &mut self.settings.panels;
+        (p.vehicles, p.details, p.messages) = (true, true, true);
+        if let Some(first) = self.snapshot.world.vehicles.keys().next() {
+            self.selected_vehicles.insert(*first);
+        }
+    }
+
     /// The drones actions go to.
     pub fn selected_vehicles(&self) -> &BTreeSet<u8> {
         &self.selected_vehicles

@@ -146,6 +146,16 @@ pub struct GroundStation {
 }
 
 impl GroundStation {
+    /// A station that always shows `snapshot` and refuses every request: for drawing a fixed
+    /// picture in benchmarks and tests of the console, with no pipeline behind it.
+    pub fn fixed(snapshot: Snapshot) -> Self {
+        let (requests, _) = bounded(1);
+        Self {
+            snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
+            requests,
+        }
+    }
+
     /// The latest snapshot; never blocks.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
