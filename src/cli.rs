@@ -49,6 +49,41 @@ enum Command {
         /// Stop after this many seconds.
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
+        /// Send drones and tracks as Cursor-on-Target to TAK: udp:HOST:PORT (`udp:` alone:
+        /// the multicast group 239.2.3.1:6969), TTL 1, once a second.
+        #[arg(long, value_name = "ADDR")]
+        cot: Option<String>,
+    },
+    /// Export a session (its journal) for GIS tools, Google Earth, a spreadsheet or TAK.
+    Export {
+        /// The session folder.
+        session: PathBuf,
+        /// geojson, kml, gpx, csv (a folder of LAYER.csv), gpkg or cot.
+        #[arg(long)]
+        format: crate::export::Format,
+        /// The output file (a folder for csv); default: export.* in the session folder.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// From this time: RFC 3339 UTC (2026-03-14T09:30:00Z) or seconds from the start.
+        #[arg(long, value_name = "TIME")]
+        from: Option<crate::export::TimeSpec>,
+        /// Up to this time (same forms as --from).
+        #[arg(long, value_name = "TIME")]
+        to: Option<crate::export::TimeSpec>,
+        /// Layers: paths,footprints,detections,tracks,alerts,incidents,reports,notes (default all).
+        #[arg(long, value_name = "LIST")]
+        layers: Option<String>,
+        /// none, public (names of operators and reporters removed) or strict (also places
+        /// of civilians, incidents and reports moved to a 1 km grid).
+        #[arg(long, value_name = "LEVEL", default_value = "none")]
+        redact: crate::export::RedactLevel,
+    },
+    /// Check that a session's tlog and journal are as Vigil wrote and sealed them; exit 0 only
+    /// when intact and sealed (1: something changed, removed or added; 2: intact but not
+    /// sealed, as after a crash).
+    Verify {
+        /// The session folder.
+        session: PathBuf,
     },
     /// Perform one action on a vehicle and exit 0 only if it was accepted.
     Cmd {
@@ -198,7 +233,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             session_dir,
             no_record,
             duration,
+            cot,
         } => {
+            let cot_addr = cot
+                .as_deref()
+                .map(crate::export::cot_live::parsecot_addr)
+                .transpose()?;
+            COT_ADDR.with(|c| c.set(cot_addr));
             if !headless {
                 bail!("the console window is not part of this build yet; run with --headless");
             }
@@ -251,6 +292,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             truth.as_deref(),
             mavlink1,
         ),
+        Command::Export {
+            session,
+            format,
+            out,
+            from,
+            to,
+            layers,
+            redact,
+        } => {
+            let options = crate::export::ExportOptions {
+                format,
+                out,
+                from,
+                to,
+                layers: layers
+                    .as_deref()
+                    .map(crate::export::Layer::parse_list)
+                    .transpose()
+                    .map_err(|e| anyhow!(e))?
+                    .unwrap_or_default(),
+                redact,
+            };
+            run_export(&session, &options)
+        }
+        Command::Verify { session } => run_verify(&session),
         Command::Replay {
             file,
             headless,
@@ -351,6 +417,16 @@ fn run_headless_with(
     let pipeline = Pipeline::start(config)?;
     let station = pipeline.station();
     started(&station)?;
+    let _cot = match COT_ADDR.with(std::cell::Cell::get) {
+        Some(addr) => {
+            println!("sending Cursor-on-Target to {addr}");
+            Some(crate::export::cot_live::CotFeed::start(
+                station.clone(),
+                addr,
+            )?)
+        }
+        None => None,
+    };
     if let Some(dir) = &station.snapshot().session_dir {
         println!("recording to {}", dir.display());
     }
@@ -639,4 +715,51 @@ fn run_sim(
     }
     drop(pty);
     Ok(ExitCode::SUCCESS)
+}
+
+thread_local! {
+    /// The `--cot` address of `vigil run`, for the headless loop.
+    static COT_ADDR: std::cell::Cell<Option<std::net::SocketAddr>> = const { std::cell::Cell::new(None) };
+}
+
+fn run_export(session: &Path, options: &crate::export::ExportOptions) -> Result<ExitCode> {
+    let started = Instant::now();
+    let summary = crate::export::export_session(session, options, &mut |_| {})
+        .with_context(|| format!("cannot export {}", session.display()))?;
+    for (layer, count) in &summary.counts {
+        println!("{:>11}: {count}", layer.name());
+    }
+    println!(
+        "wrote {} in {:.2} s (journal head {}, tlog sha256 {}{})",
+        summary.out.display(),
+        started.elapsed().as_secs_f64(),
+        summary.provenance.journal_head_sha256,
+        summary.provenance.tlog_sha256,
+        if summary.provenance.sealed {
+            ", sealed"
+        } else {
+            ", NOT sealed"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_verify(session: &Path) -> Result<ExitCode> {
+    use crate::provenance::Verdict;
+    if !session.is_dir() {
+        bail!("{}: not a session folder", session.display());
+    }
+    let report = crate::provenance::verify_session(session);
+    for note in &report.notes {
+        println!("{note}");
+    }
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    println!("{}", report.summary());
+    Ok(match report.verdict {
+        Verdict::Intact => ExitCode::SUCCESS,
+        Verdict::Changed => ExitCode::from(1),
+        Verdict::IntactUnsealed => ExitCode::from(2),
+    })
 }

@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod command;
 pub mod dialect;
+pub mod export;
 pub mod fusion;
 pub mod geo;
 pub mod journal;
@@ -18,6 +19,7 @@ pub mod mission;
 pub mod pipeline;
 pub mod protocol;
 pub mod provenance;
+pub mod replay;
 pub mod session;
 pub mod sim;
 pub mod status;

@@ -289,7 +289,7 @@ impl Pipeline {
                 address.clone(),
                 &ingress,
                 clock,
-                config.link_options,
+                config.link_options.clone(),
             )
             .map_err(|source| PipelineError::Link {
                 address: address.to_string(),
