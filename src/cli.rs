@@ -237,7 +237,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let cot_addr = cot
                 .as_deref()
-                .map(crate::export::cot_live::parsecot_addr)
+                .map(crate::export::cot_live::parse_cot_addr)
                 .transpose()?;
             COT_ADDR.with(|c| c.set(cot_addr));
             if !headless {
