@@ -120,13 +120,27 @@ pub fn read_tlog_chain(path: &Path) -> Result<(Vec<ChainEntry>, bool), ChainErro
     }
 }
 
+/// A chain line covers the writes of at most this long (a crash leaves at most this much of
+/// the tlog's tail outside the chain; one line per write would make the chain as big as the tlog).
+pub const CHAIN_PERIOD: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Appends the chain of a tlog as the recorder writes it.
-#[derive(Debug)]
 pub struct TlogChainWriter {
     file: File,
     previous: [u8; 32],
     /// Where the next batch starts in the tlog.
     end: u64,
+    /// The batch being hashed: its offset, length and hasher (already fed `previous`).
+    pending: Option<(u64, u64, Sha256)>,
+    opened: std::time::Instant,
+}
+
+impl std::fmt::Debug for TlogChainWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlogChainWriter")
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TlogChainWriter {
@@ -146,6 +160,8 @@ impl TlogChainWriter {
             file,
             previous,
             end: tlog_len,
+            pending: None,
+            opened: std::time::Instant::now(),
         })
     }
 
@@ -157,21 +173,51 @@ impl TlogChainWriter {
     /// Chains `bytes`, appended to the tlog at `offset` (after a failed write the file's end
     /// may have moved).
     pub fn append_at(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
-        let hash = link(&self.previous, bytes);
-        let line = format!("{offset} {} {}\n", bytes.len(), hex(&hash));
-        self.file.write_all(line.as_bytes())?;
-        self.previous = hash;
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|(start, len, _)| start + len != offset)
+        {
+            self.flush()?;
+        }
+        let previous = self.previous;
+        let (_, len, hasher) = self.pending.get_or_insert_with(|| {
+            let mut hasher = Sha256::new();
+            hasher.update(previous);
+            (offset, 0, hasher)
+        });
+        hasher.update(bytes);
+        *len += bytes.len() as u64;
         self.end = offset + bytes.len() as u64;
+        if self.opened.elapsed() >= CHAIN_PERIOD {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the line of the batch being hashed.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        let Some((offset, len, hasher)) = self.pending.take() else {
+            return Ok(());
+        };
+        let hash: [u8; 32] = hasher.finalize().into();
+        self.file
+            .write_all(format!("{offset} {len} {}\n", hex(&hash)).as_bytes())?;
+        self.previous = hash;
+        self.opened = std::time::Instant::now();
         Ok(())
     }
 
     /// After a failed write: the next batch starts at the file's end `end` (the bytes in
     /// between show up in `vigil verify` as not covered by the chain).
     pub fn skip_to(&mut self, end: u64) {
+        let _ = self.flush();
         self.end = end;
     }
 
-    pub fn sync(&self) -> std::io::Result<()> {
+    /// Writes the pending line and syncs the chain file.
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.flush()?;
         self.file.sync_data()
     }
 }
@@ -193,10 +239,13 @@ mod tests {
         let tlog = dir.path().join("t.tlog");
         let mut writer = TlogChainWriter::open(&tlog, 0).expect("opens");
         writer.append(b"abc").expect("appends");
+        writer.flush().expect("flushes");
         writer.append(b"defg").expect("appends");
+        writer.sync().expect("syncs");
         drop(writer);
         let mut writer = TlogChainWriter::open(&tlog, 7).expect("reopens");
         writer.append(b"h").expect("appends");
+        writer.sync().expect("syncs");
         let (entries, partial) = read_tlog_chain(&tlog_chain_path(&tlog)).expect("reads");
         assert!(!partial);
         let offsets: Vec<(u64, u64)> = entries.iter().map(|e| (e.offset, e.len)).collect();
