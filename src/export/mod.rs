@@ -437,7 +437,7 @@ pub fn export_session(
     let mut written = 0u64;
     let mut step = |n: u64| {
         written += n;
-        if written % 256 == 0 || written == total {
+        if written.is_multiple_of(256) || written == total {
             progress(Progress {
                 stage: "writing",
                 done: written,
