@@ -436,6 +436,36 @@ fn a_session_killed_mid_flight_is_readable_and_verifiable_up_to_the_kill() {
         .filter(Result::is_ok)
         .count();
     assert!(tlog_records > 100, "{tlog_records}");
+    // pymavlink reads the same records.
+    let output = Command::new(python())
+        .arg(repo().join("tests/tools/tlog_dump.py"))
+        .arg("--summary")
+        .arg(dir.join(TLOG_FILE))
+        .output()
+        .expect("tlog_dump.py runs");
+    assert!(output.status.success(), "{}", text(&output));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("a JSON summary");
+    let bad = summary["by_name"]["BAD_DATA"].as_u64().unwrap_or(0);
+    assert_eq!(
+        summary["total"].as_u64().map(|t| t - bad),
+        Some(tlog_records as u64),
+        "{summary}"
+    );
+}
+
+/// The venv's python, set up by `tests/tools/setup-venv.sh` (quick when already there).
+fn python() -> PathBuf {
+    let output = Command::new(repo().join("tests/tools/setup-venv.sh"))
+        .output()
+        .expect("run setup-venv.sh");
+    assert!(
+        output.status.success(),
+        "setup-venv.sh failed (it needs python3 and PyPI):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    PathBuf::from(stdout.lines().last().expect("the python path").trim())
 }
 
 /// A session with one of every record kind, written through the journal writer.
