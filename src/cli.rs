@@ -1,6 +1,7 @@
 //! The command line: `vigil run`, `vigil cmd`, `vigil replay`. Arguments become a validated
 //! configuration here; the work is done by the pipeline.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -51,6 +52,41 @@ enum Command {
         duration: Option<f64>,
         #[command(flatten)]
         console: ConsoleArgs,
+        /// Send drones and tracks as Cursor-on-Target to TAK: udp:HOST:PORT (`udp:` alone:
+        /// the multicast group 239.2.3.1:6969), TTL 1, once a second.
+        #[arg(long, value_name = "ADDR")]
+        cot: Option<String>,
+    },
+    /// Export a session (its journal) for GIS tools, Google Earth, a spreadsheet or TAK.
+    Export {
+        /// The session folder.
+        session: PathBuf,
+        /// geojson, kml, gpx, csv (a folder of LAYER.csv), gpkg or cot.
+        #[arg(long)]
+        format: crate::export::Format,
+        /// The output file (a folder for csv); default: export.* in the session folder.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// From this time: RFC 3339 UTC (2026-03-14T09:30:00Z) or seconds from the start.
+        #[arg(long, value_name = "TIME")]
+        from: Option<crate::export::TimeSpec>,
+        /// Up to this time (same forms as --from).
+        #[arg(long, value_name = "TIME")]
+        to: Option<crate::export::TimeSpec>,
+        /// Layers: paths,footprints,detections,tracks,alerts,incidents,reports,notes (default all).
+        #[arg(long, value_name = "LIST")]
+        layers: Option<String>,
+        /// none, public (names of operators and reporters removed) or strict (also places
+        /// of civilians, incidents and reports moved to a 1 km grid).
+        #[arg(long, value_name = "LEVEL", default_value = "none")]
+        redact: crate::export::RedactLevel,
+    },
+    /// Check that a session's tlog and journal are as Vigil wrote and sealed them; exit 0 only
+    /// when intact and sealed (1: something changed, removed or added; 2: intact but not
+    /// sealed, as after a crash).
+    Verify {
+        /// The session folder.
+        session: PathBuf,
     },
     /// Perform one action on a vehicle and exit 0 only if it was accepted.
     Cmd {
@@ -241,7 +277,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             no_record,
             duration,
             console,
+            cot,
         } => {
+            let cot = cot
+                .as_deref()
+                .map(crate::export::cot_live::parse_cot_addr)
+                .transpose()?;
             let config = PipelineConfig {
                 links,
                 record_default_session: !no_record,
@@ -261,12 +302,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
-                return run_console(config, demo, console.options(title));
+                return run_console(config, demo, cot, console.options(title));
             }
             if config.links.is_empty() {
-                run_demo(config, duration.map(Duration::from_secs_f64))
+                run_demo(config, duration.map(Duration::from_secs_f64), cot)
             } else {
-                run_headless(config, duration.map(Duration::from_secs_f64)).map(|(code, _)| code)
+                run_headless(config, duration.map(Duration::from_secs_f64), cot)
+                    .map(|(code, _)| code)
             }
         }
         Command::Cmd {
@@ -305,6 +347,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             truth.as_deref(),
             mavlink1,
         ),
+        Command::Export {
+            session,
+            format,
+            out,
+            from,
+            to,
+            layers,
+            redact,
+        } => {
+            let options = crate::export::ExportOptions {
+                format,
+                out,
+                from,
+                to,
+                layers: layers
+                    .as_deref()
+                    .map(crate::export::Layer::parse_list)
+                    .transpose()
+                    .map_err(|e| anyhow!(e))?
+                    .unwrap_or_default(),
+                redact,
+            };
+            run_export(&session, &options)
+        }
+        Command::Verify { session } => run_verify(&session),
         Command::Replay {
             file,
             headless,
@@ -332,9 +399,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             if !headless {
                 let title = format!("replay of {}", file.display());
-                return run_console(config, false, console.options(title));
+                return run_console(config, false, None, console.options(title));
             }
-            run_headless(config, None).map(|(code, _)| code)
+            run_headless(config, None, None).map(|(code, _)| code)
         }
     }
 }
@@ -381,10 +448,14 @@ pub fn start_demo_sim(station: &GroundStation) -> Result<crate::sim::SimRunner> 
 }
 
 /// Runs the ground station on the built-in demo: the simulator on a loopback UDP link.
-fn run_demo(mut config: PipelineConfig, duration: Option<Duration>) -> Result<ExitCode> {
+fn run_demo(
+    mut config: PipelineConfig,
+    duration: Option<Duration>,
+    cot: Option<SocketAddr>,
+) -> Result<ExitCode> {
     config.links = vec![demo_link()?];
     let mut sim = None;
-    let started = run_headless_with(config, duration, |station| {
+    let started = run_headless_with(config, duration, cot, |station| {
         sim = Some(start_demo_sim(station)?);
         Ok(())
     });
@@ -398,6 +469,7 @@ fn run_demo(mut config: PipelineConfig, duration: Option<Duration>) -> Result<Ex
 fn run_console(
     mut config: PipelineConfig,
     demo: bool,
+    cot: Option<SocketAddr>,
     options: crate::console::ConsoleOptions,
 ) -> Result<ExitCode> {
     if demo {
@@ -410,6 +482,7 @@ fn run_console(
     } else {
         None
     };
+    let _cot = cot_feed(&station, cot)?;
     if let Some(dir) = &station.snapshot().session_dir {
         println!("recording to {}", dir.display());
     }
@@ -431,20 +504,43 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-fn run_headless(config: PipelineConfig, duration: Option<Duration>) -> Result<(ExitCode, ())> {
-    run_headless_with(config, duration, |_| Ok(()))
+/// Starts the live Cursor-on-Target feed when asked for; it stops when dropped.
+fn cot_feed(
+    station: &GroundStation,
+    cot: Option<SocketAddr>,
+) -> Result<Option<crate::export::cot_live::CotFeed>> {
+    Ok(match cot {
+        Some(addr) => {
+            println!("sending Cursor-on-Target to {addr}");
+            Some(crate::export::cot_live::CotFeed::start(
+                station.clone(),
+                addr,
+            )?)
+        }
+        None => None,
+    })
+}
+
+fn run_headless(
+    config: PipelineConfig,
+    duration: Option<Duration>,
+    cot: Option<SocketAddr>,
+) -> Result<(ExitCode, ())> {
+    run_headless_with(config, duration, cot, |_| Ok(()))
 }
 
 /// Runs the headless ground station; `started` runs once the pipeline is up.
 fn run_headless_with(
     config: PipelineConfig,
     duration: Option<Duration>,
+    cot: Option<SocketAddr>,
     started: impl FnOnce(&GroundStation) -> Result<()>,
 ) -> Result<(ExitCode, ())> {
     let stop = stop_flag()?;
     let pipeline = Pipeline::start(config)?;
     let station = pipeline.station();
     started(&station)?;
+    let _cot = cot_feed(&station, cot)?;
     if let Some(dir) = &station.snapshot().session_dir {
         println!("recording to {}", dir.display());
     }
@@ -733,4 +829,46 @@ fn run_sim(
     }
     drop(pty);
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_export(session: &Path, options: &crate::export::ExportOptions) -> Result<ExitCode> {
+    let started = Instant::now();
+    let summary = crate::export::export_session(session, options, &mut |_| {})
+        .with_context(|| format!("cannot export {}", session.display()))?;
+    for (layer, count) in &summary.counts {
+        println!("{:>11}: {count}", layer.name());
+    }
+    println!(
+        "wrote {} in {:.2} s (journal head {}, tlog sha256 {}{})",
+        summary.out.display(),
+        started.elapsed().as_secs_f64(),
+        summary.provenance.journal_head_sha256,
+        summary.provenance.tlog_sha256,
+        if summary.provenance.sealed {
+            ", sealed"
+        } else {
+            ", NOT sealed"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_verify(session: &Path) -> Result<ExitCode> {
+    use crate::provenance::Verdict;
+    if !session.is_dir() {
+        bail!("{}: not a session folder", session.display());
+    }
+    let report = crate::provenance::verify_session(session);
+    for note in &report.notes {
+        println!("{note}");
+    }
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    println!("{}", report.summary());
+    Ok(match report.verdict {
+        Verdict::Intact => ExitCode::SUCCESS,
+        Verdict::Changed => ExitCode::from(1),
+        Verdict::IntactUnsealed => ExitCode::from(2),
+    })
 }

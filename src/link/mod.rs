@@ -4,6 +4,7 @@
 //! statistics, records each frame, and hands decoded frames to the pipeline's ingress.
 
 pub mod address;
+pub mod replay_control;
 pub mod stats;
 mod transport;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub use address::{AddressError, DEFAULT_BAUD, LinkAddress};
+pub use replay_control::ReplayControl;
 pub use stats::{LinkState, LinkStats, LinkStatsSnapshot, SenderStats};
 pub use transport::spawn_link;
 
@@ -21,16 +23,18 @@ use crate::protocol::Frame;
 use crate::time::TimeUs;
 
 /// How a `file:` link replays its log.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ReplayPace {
     /// At the recorded pace times `speed` (1.0 = as it happened).
     Speed(f64),
     /// As fast as the pipeline takes it, losing nothing.
     Fast,
+    /// Paused, paced and fast-forwarded by a [`ReplayControl`] (the console's replay).
+    Controlled(ReplayControl),
 }
 
 /// Tunables of a link.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LinkOptions {
     pub replay: ReplayPace,
     /// First wait before reopening a device or redialling a peer.

@@ -459,6 +459,11 @@ fn replay(mut ctx: LinkCtx, path: &Path, pace: ReplayPace) {
                 continue;
             }
         };
+        if let ReplayPace::Controlled(control) = &pace
+            && !control.wait_for(record.time)
+        {
+            return;
+        }
         if let ReplayPace::Speed(speed) = pace {
             let origin = *first.get_or_insert(record.time);
             let due = record.time.since(origin).div_f64(speed.max(1e-6));

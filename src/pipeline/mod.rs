@@ -26,6 +26,7 @@ use crate::protocol::{Frame, MavMessage};
 use crate::time::TimeUs;
 
 pub use ingress::{Ingress, LinkIngress, PipelineCounters};
+pub use owner::JournalView;
 pub use owner::{
     GroundStation, LinkView, Pipeline, PipelineConfig, PipelineError, PipelineView, RecorderView,
     Snapshot,

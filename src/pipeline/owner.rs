@@ -23,6 +23,7 @@ use crate::command::{
     ParamOutcome, Request,
 };
 use crate::fusion::{Fusion, TrackView, TracksWriter};
+use crate::journal::{JournalFeed, JournalSender, JournalStats, JournalWriter};
 use crate::link::{LinkAddress, LinkHandle, LinkOptions, LinkStatsSnapshot, spawn_link};
 use crate::protocol::{FrameEncoder, GCS_COMPONENT_ID, GCS_SYSTEM_ID, MavMessage, MavVersion, mav};
 use crate::session::recorder::Recorder;
@@ -61,6 +62,8 @@ pub enum PipelineError {
     Closed,
     #[error("cannot write the tracks: {0}")]
     Tracks(std::io::Error),
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
 }
 
 /// What to run.
@@ -100,6 +103,16 @@ pub struct PipelineView {
     pub track_latency_p99: Option<Duration>,
 }
 
+/// What the journal has written and lost (see `journal`'s full-queue policy).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalView {
+    pub path: PathBuf,
+    pub written: u64,
+    pub lost: u64,
+    pub states_dropped: u64,
+    pub write_errors: u64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecorderView {
     pub path: PathBuf,
@@ -121,6 +134,8 @@ pub struct Snapshot {
     pub session_dir: Option<PathBuf>,
     /// Confirmed tracks from fusion.
     pub tracks: Arc<Vec<TrackView>>,
+    /// The session's journal, when recording.
+    pub journal: Option<JournalView>,
 }
 
 impl Snapshot {
@@ -229,6 +244,10 @@ pub struct Pipeline {
     runtime: Option<tokio::runtime::Runtime>,
     world_thread: Option<JoinHandle<()>>,
     recorder: Option<Recorder>,
+    journal: Option<JournalWriter>,
+    /// The session folder and the key that seals it when the pipeline stops.
+    sealing: Option<(PathBuf, ed25519_dalek::SigningKey)>,
+    clock: MonoClock,
 }
 
 impl Pipeline {
@@ -258,6 +277,7 @@ impl Pipeline {
                     links: config.links.iter().map(ToString::to_string).collect(),
                 };
                 let dir = session::create_session_dir(Some(dir), &meta)?;
+                crate::provenance::seal::unseal_for_append(&dir);
                 let (tx, rx) = bounded(RECORDER_QUEUE_CAPACITY);
                 (
                     Some(Recorder::start(&dir.join(session::TLOG_FILE), rx)?),
@@ -279,7 +299,7 @@ impl Pipeline {
                 address.clone(),
                 &ingress,
                 clock,
-                config.link_options,
+                config.link_options.clone(),
             )
             .map_err(|source| PipelineError::Link {
                 address: address.to_string(),
@@ -302,8 +322,29 @@ impl Pipeline {
             .map(TracksWriter::create)
             .transpose()
             .map_err(PipelineError::Tracks)?;
+        let journal = session_dir
+            .as_ref()
+            .map(|dir| JournalWriter::start(&dir.join(crate::journal::JOURNAL_FILE)))
+            .transpose()?;
+        let mut world = World::new();
+        let sealing = match &session_dir {
+            Some(dir) => match session_key(dir) {
+                Ok(key) => Some((dir.clone(), key)),
+                Err(err) => {
+                    world.notify_now(
+                        Severity::Warning,
+                        Source::GroundStation,
+                        format!("the session will not be sealed: {err}"),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         let owner = Owner {
-            world: World::new(),
+            journal: journal.as_ref().map(|j| JournalFeed::new(j.sender())),
+            journal_stats: journal.as_ref().map(|j| (j.path.clone(), j.stats())),
+            world,
             fusion: Fusion::default(),
             tracks_writer,
             engine: CommandEngine::new(),
@@ -340,7 +381,16 @@ impl Pipeline {
             runtime: Some(runtime),
             world_thread: Some(world_thread),
             recorder,
+            journal,
+            sealing,
+            clock,
         })
+    }
+
+    /// A handle for writing alerts, incidents, reports and notes into the session's journal
+    /// (`None` when not recording).
+    pub fn journal(&self) -> Option<JournalSender> {
+        self.journal.as_ref().map(JournalWriter::sender)
     }
 
     pub fn station(&self) -> GroundStation {
@@ -366,7 +416,23 @@ impl Pipeline {
         if let Some(recorder) = self.recorder.take() {
             recorder.join();
         }
+        let head = self.journal.take().map(JournalWriter::finish);
+        if let Some((dir, key)) = self.sealing.take() {
+            // Nothing is left to tell the operator through: the seal's absence is what
+            // `vigil verify` reports.
+            let _ = crate::provenance::seal_session(&dir, &key, head, self.clock.now());
+        }
     }
+}
+
+/// Loads (or makes) the user's signing key and writes its public half into the session.
+fn session_key(
+    dir: &std::path::Path,
+) -> Result<ed25519_dalek::SigningKey, crate::provenance::ProvenanceError> {
+    let key =
+        crate::provenance::keys::load_or_create(&crate::provenance::keys::default_key_path())?;
+    crate::provenance::seal::write_public_key(dir, &key)?;
+    Ok(key)
 }
 
 impl Drop for Pipeline {
@@ -380,6 +446,8 @@ struct Owner {
     world: World,
     fusion: Fusion,
     tracks_writer: Option<TracksWriter>,
+    journal: Option<JournalFeed>,
+    journal_stats: Option<(PathBuf, Arc<JournalStats>)>,
     engine: CommandEngine,
     links: Vec<LinkHandle>,
     encoders: Vec<FrameEncoder>,
@@ -441,8 +509,8 @@ impl Owner {
             if wall >= next_tick {
                 let now = self.now();
                 self.world.tick(now);
-                if self.fusion.tick(now).is_some() {
-                    self.write_tracks();
+                if let Some(feed) = &mut self.journal {
+                    feed.notices(&self.world);
                 }
                 self.engine.tick(now, &mut out);
                 next_tick = wall + TICK_PERIOD;
@@ -467,15 +535,27 @@ impl Owner {
     fn handle(&mut self, item: Inbound, out: &mut Vec<Outgoing>) {
         match item {
             Inbound::Frame(envelope) => {
+                // Fusion runs on the received frames' clock only (not on wall-clock ticks, not
+                // on our own frames that the tlog also holds), so that replaying the tlog
+                // rebuilds the same tracks.
+                let from_us = envelope.frame.sysid() == GCS_SYSTEM_ID
+                    && envelope.frame.compid() == GCS_COMPONENT_ID;
+                if !from_us && self.fusion.tick(envelope.rx.time).is_some() {
+                    self.write_tracks();
+                }
                 let detections_before = self.world.detections.total();
                 self.world.apply(&envelope);
                 if self.world.detections.total() > detections_before {
                     let detection = self.world.detections.iter().next_back().cloned();
-                    if let Some(Ok(Some(_))) =
-                        detection.map(|d| self.fusion.add(&d, envelope.rx.mono))
-                    {
+                    if let Some(Ok(Some(_))) = detection.map(|mut d| {
+                        d.received = envelope.rx.time;
+                        self.fusion.add(&d, envelope.rx.mono)
+                    }) {
                         self.write_tracks();
                     }
+                }
+                if let Some(feed) = &mut self.journal {
+                    feed.after_frame(&self.world, envelope.frame.sysid(), envelope.rx.time);
                 }
                 if let Some(version) = self.link_versions.get_mut(usize::from(envelope.link.0)) {
                     *version = envelope.frame.version();
@@ -504,6 +584,9 @@ impl Owner {
     /// Writes the confirmed tracks of the scan just run, if asked to; a write error is told
     /// to the operator once and ends the writing.
     fn write_tracks(&mut self) {
+        if let (Some(feed), Some(time)) = (&mut self.journal, self.fusion.last_scan()) {
+            feed.tracks(time, &self.fusion.confirmed);
+        }
         let (Some(writer), Some(time)) = (&mut self.tracks_writer, self.fusion.last_scan()) else {
             return;
         };
@@ -622,6 +705,16 @@ impl Owner {
                 }),
             session_dir: self.session_dir.clone(),
             tracks: self.fusion.confirmed.clone(),
+            journal: self
+                .journal_stats
+                .as_ref()
+                .map(|(path, stats)| JournalView {
+                    path: path.clone(),
+                    written: get(&stats.written),
+                    lost: get(&stats.lost),
+                    states_dropped: get(&stats.states_dropped),
+                    write_errors: get(&stats.write_errors),
+                }),
         };
         self.snapshot.store(Arc::new(snapshot));
     }

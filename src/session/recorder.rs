@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use super::tlog::TlogRecord;
+use crate::provenance::chain::TlogChainWriter;
 
 /// How often the log is synced to the disk.
 pub const SYNC_PERIOD: Duration = Duration::from_secs(1);
@@ -62,9 +63,16 @@ impl Recorder {
             })?;
         let stats = Arc::new(RecorderStats::default());
         let thread_stats = stats.clone();
+        let chain = file
+            .metadata()
+            .and_then(|meta| TlogChainWriter::open(path, meta.len()))
+            .map_err(|source| RecorderError {
+                path: crate::provenance::chain::tlog_chain_path(path),
+                source,
+            })?;
         let thread = std::thread::Builder::new()
             .name("vigil-recorder".into())
-            .spawn(move || run(file, &records, &thread_stats))
+            .spawn(move || run(file, chain, &records, &thread_stats))
             .map_err(|source| RecorderError {
                 path: path.to_owned(),
                 source,
@@ -84,7 +92,12 @@ impl Recorder {
     }
 }
 
-fn run(mut file: File, records: &Receiver<TlogRecord>, stats: &RecorderStats) {
+fn run(
+    mut file: File,
+    mut chain: TlogChainWriter,
+    records: &Receiver<TlogRecord>,
+    stats: &RecorderStats,
+) {
     let mut unwritten: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut last_sync = Instant::now();
     let mut dirty = false;
@@ -104,9 +117,10 @@ fn run(mut file: File, records: &Receiver<TlogRecord>, stats: &RecorderStats) {
             count += 1;
         }
         stats.records.fetch_add(count, Ordering::Relaxed);
-        dirty |= write_out(&mut file, &mut unwritten, stats);
+        dirty |= write_out(&mut file, &mut chain, &mut unwritten, stats);
         if dirty && last_sync.elapsed() >= SYNC_PERIOD {
             let _ = file.sync_data();
+            let _ = chain.sync();
             last_sync = Instant::now();
             dirty = false;
         }
@@ -115,18 +129,27 @@ fn run(mut file: File, records: &Receiver<TlogRecord>, stats: &RecorderStats) {
         record.write_to(&mut unwritten);
         stats.records.fetch_add(1, Ordering::Relaxed);
     }
-    write_out(&mut file, &mut unwritten, stats);
+    write_out(&mut file, &mut chain, &mut unwritten, stats);
     let _ = file.sync_all();
+    let _ = chain.sync();
 }
 
 /// Writes what is buffered; on failure (disk full) keeps it for the next attempt. Returns
 /// true when something was written.
-fn write_out(file: &mut File, unwritten: &mut Vec<u8>, stats: &RecorderStats) -> bool {
+fn write_out(
+    file: &mut File,
+    chain: &mut TlogChainWriter,
+    unwritten: &mut Vec<u8>,
+    stats: &RecorderStats,
+) -> bool {
     if unwritten.is_empty() {
         return false;
     }
     match file.write_all(unwritten) {
         Ok(()) => {
+            if chain.append(unwritten).is_err() {
+                stats.write_errors.fetch_add(1, Ordering::Relaxed);
+            }
             stats
                 .bytes
                 .fetch_add(unwritten.len() as u64, Ordering::Relaxed);
@@ -136,6 +159,9 @@ fn write_out(file: &mut File, unwritten: &mut Vec<u8>, stats: &RecorderStats) ->
         Err(_) => {
             // A partial write may have landed: the reader resynchronises on the next record.
             stats.write_errors.fetch_add(1, Ordering::Relaxed);
+            if let Ok(meta) = file.metadata() {
+                chain.skip_to(meta.len());
+            }
             false
         }
     }

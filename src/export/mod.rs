@@ -1,0 +1,530 @@
+//! Exports of a session for others to open: GeoJSON, KML, GPX, CSV and GeoPackage for GIS
+//! tools (QGIS, Google Earth, a spreadsheet) and Cursor-on-Target for TAK, each carrying the
+//! hashes of what it came from (the journal's chain end and the tlog's SHA-256). Built from
+//! the journal, filtered by time and layer, redacted (`redact`), then written by one module per
+//! format; [`export_session`] reports progress for the console's progress bar. `cot_live`
+//! sends tracks and drones as CoT over UDP while the ground station runs.
+//!
+//! Layers: `paths` (one line per drone), `footprints` (camera footprints once a second),
+//! `detections`, `tracks` (each confirmed track after each scan), `alerts`, `incidents`,
+//! `reports`, `notes` (points).
+//!
+//! Files: GeoJSON is one RFC 7946 FeatureCollection, each feature's `layer` property naming
+//! its layer, the provenance in the foreign member `vigil_source`; KML has a folder per layer
+//! and the provenance in the document's ExtendedData; GPX holds the drone paths (a track per
+//! drone) with the provenance in its metadata; CSV is a folder with one `LAYER.csv` per layer
+//! (a `WKT` column that GDAL reads as the geometry) and `provenance.csv` (GDAL's CSV reader
+//! takes a `#` comment line for the header, so the provenance is a table of its own); a
+//! GeoPackage has a table per layer and the provenance in `gpkg_metadata`; CoT is an
+//! `<events>` document of CoT events, each with the provenance in its detail.
+
+pub mod cot;
+pub mod cot_live;
+pub mod csv;
+pub mod features;
+pub mod geojson;
+pub mod gpkg;
+pub mod gpx;
+pub mod kml;
+pub mod redact;
+
+use std::path::{Path, PathBuf};
+
+pub use features::{Feature, FieldType, Geometry, Value};
+pub use redact::RedactLevel;
+
+use crate::journal::{JOURNAL_FILE, JournalReader};
+use crate::provenance::chain::hex;
+use crate::session::{META_FILE, TLOG_FILE};
+use crate::time::TimeUs;
+
+/// Errors of an export, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+    #[error("{path}: {source}")]
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ExportError {
+    pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Self + '_ {
+        move |source| Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// The output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    GeoJson,
+    Kml,
+    Gpx,
+    Csv,
+    Gpkg,
+    Cot,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(match text.to_ascii_lowercase().as_str() {
+            "geojson" | "json" => Self::GeoJson,
+            "kml" => Self::Kml,
+            "gpx" => Self::Gpx,
+            "csv" => Self::Csv,
+            "gpkg" | "geopackage" => Self::Gpkg,
+            "cot" | "xml" => Self::Cot,
+            other => {
+                return Err(format!(
+                    "unknown format {other:?} (geojson, kml, gpx, csv, gpkg, cot)"
+                ));
+            }
+        })
+    }
+}
+
+impl Format {
+    /// The default output name in the session folder.
+    pub fn default_name(self) -> &'static str {
+        match self {
+            Self::GeoJson => "export.geojson",
+            Self::Kml => "export.kml",
+            Self::Gpx => "export.gpx",
+            Self::Csv => "export-csv",
+            Self::Gpkg => "export.gpkg",
+            Self::Cot => "export.cot.xml",
+        }
+    }
+}
+
+/// A layer of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    Paths,
+    Footprints,
+    Detections,
+    Tracks,
+    Alerts,
+    Incidents,
+    Reports,
+    Notes,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 8] = [
+        Self::Paths,
+        Self::Footprints,
+        Self::Detections,
+        Self::Tracks,
+        Self::Alerts,
+        Self::Incidents,
+        Self::Reports,
+        Self::Notes,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Paths => "paths",
+            Self::Footprints => "footprints",
+            Self::Detections => "detections",
+            Self::Tracks => "tracks",
+            Self::Alerts => "alerts",
+            Self::Incidents => "incidents",
+            Self::Reports => "reports",
+            Self::Notes => "notes",
+        }
+    }
+
+    /// The journal record kind the layer is made from.
+    pub fn record_kind(self) -> &'static str {
+        match self {
+            Self::Paths | Self::Footprints => "vehicle_state",
+            Self::Detections => "detection",
+            Self::Tracks => "track",
+            Self::Alerts => "alert",
+            Self::Incidents => "incident",
+            Self::Reports => "report",
+            Self::Notes => "note",
+        }
+    }
+
+    /// Parses `paths,tracks,...`.
+    pub fn parse_list(text: &str) -> Result<Vec<Layer>, String> {
+        let mut layers = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let layer = Self::ALL
+                .into_iter()
+                .find(|l| l.name().eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    format!(
+                        "unknown layer {name:?} (paths, footprints, detections, tracks, alerts, incidents, reports, notes)"
+                    )
+                })?;
+            if !layers.contains(&layer) {
+                layers.push(layer);
+            }
+        }
+        layers.sort();
+        Ok(layers)
+    }
+}
+
+/// A time bound: an absolute UTC time or seconds from the session's start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimeSpec {
+    Utc(TimeUs),
+    FromStart(f64),
+}
+
+impl std::str::FromStr for TimeSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Ok(secs) = text.trim().parse::<f64>() {
+            if secs.is_finite() && secs >= 0.0 {
+                return Ok(Self::FromStart(secs));
+            }
+            return Err(format!(
+                "{text:?}: seconds from the start must be 0 or more"
+            ));
+        }
+        parse_rfc3339(text.trim())
+            .map(Self::Utc)
+            .ok_or_else(|| format!("{text:?} is neither seconds from the session's start nor an RFC 3339 UTC time (2026-03-14T09:30:00Z)"))
+    }
+}
+
+impl TimeSpec {
+    pub fn resolve(self, start: TimeUs) -> TimeUs {
+        match self {
+            Self::Utc(time) => time,
+            Self::FromStart(secs) => start.plus(std::time::Duration::from_secs_f64(secs)),
+        }
+    }
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or `+00:00`).
+pub fn parse_rfc3339(text: &str) -> Option<TimeUs> {
+    let text = text
+        .strip_suffix('Z')
+        .or_else(|| text.strip_suffix('z'))
+        .or_else(|| text.strip_suffix("+00:00"))?;
+    let (date, time) = text.split_once(['T', 't', ' '])?;
+    let mut d = date.split('-');
+    let year: i64 = d.next()?.parse().ok()?;
+    let month: u32 = d.next()?.parse().ok()?;
+    let day: u32 = d.next()?.parse().ok()?;
+    let mut t = time.split(':');
+    let hour: u64 = t.next()?.parse().ok()?;
+    let minute: u64 = t.next()?.parse().ok()?;
+    let seconds: f64 = t.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if !(0.0..61.0).contains(&seconds) || d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = u64::try_from(days).ok()? * 86_400 + hour * 3600 + minute * 60;
+    Some(TimeUs(secs * 1_000_000 + (seconds * 1e6).round() as u64))
+}
+
+/// Howard Hinnant's days-from-civil (proleptic Gregorian).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `2026-03-14T09:00:00.250Z`.
+pub fn utc_millis(time: TimeUs) -> String {
+    let base = crate::session::utc_string(time);
+    let millis = (time.0 / 1000) % 1000;
+    match base.strip_suffix('Z') {
+        Some(head) => format!("{head}.{millis:03}Z"),
+        None => base,
+    }
+}
+
+/// What an export came from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Provenance {
+    pub session: String,
+    pub journal_records: u64,
+    pub journal_head_sha256: String,
+    pub tlog_bytes: u64,
+    pub tlog_sha256: String,
+    pub tlog_chain_head: String,
+    pub sealed: bool,
+    pub redaction: String,
+    pub from_utc: Option<String>,
+    pub to_utc: Option<String>,
+}
+
+impl Provenance {
+    /// Key and value pairs, the same in every format.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("generator", format!("vigil {}", env!("CARGO_PKG_VERSION"))),
+            ("session", self.session.clone()),
+            ("journal_records", self.journal_records.to_string()),
+            ("journal_head_sha256", self.journal_head_sha256.clone()),
+            ("tlog_bytes", self.tlog_bytes.to_string()),
+            ("tlog_sha256", self.tlog_sha256.clone()),
+            ("tlog_chain_head", self.tlog_chain_head.clone()),
+            ("sealed", self.sealed.to_string()),
+            ("redaction", self.redaction.clone()),
+            ("from_utc", self.from_utc.clone().unwrap_or_default()),
+            ("to_utc", self.to_utc.clone().unwrap_or_default()),
+        ]
+    }
+}
+
+/// What to export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportOptions {
+    pub format: Format,
+    /// The output file (a folder for CSV); default: `Format::default_name` in the session.
+    pub out: Option<PathBuf>,
+    pub from: Option<TimeSpec>,
+    pub to: Option<TimeSpec>,
+    /// Empty: every layer.
+    pub layers: Vec<Layer>,
+    pub redact: RedactLevel,
+}
+
+/// Where an export is, for a progress bar: `done` of `total` steps in `stage`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub stage: &'static str,
+    pub done: u64,
+    pub total: u64,
+}
+
+impl Progress {
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            (self.done as f64 / self.total as f64).min(1.0)
+        }
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportSummary {
+    pub out: PathBuf,
+    pub counts: Vec<(Layer, usize)>,
+    pub provenance: Provenance,
+}
+
+/// The session's start: `started_unix_us` of `session.json`, else the first record's time.
+pub fn session_start(dir: &Path, first_record: Option<TimeUs>) -> TimeUs {
+    std::fs::read_to_string(dir.join(META_FILE))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| {
+            json.get("started_unix_us")
+                .and_then(serde_json::Value::as_u64)
+        })
+        .map(TimeUs)
+        .or(first_record)
+        .unwrap_or_default()
+}
+
+/// The provenance of a session's files as they are now: the journal's chain end (walked and
+/// checked) and the tlog's SHA-256 and chain end.
+pub fn provenance_of(dir: &Path) -> Provenance {
+    let report = crate::provenance::verify_session(dir);
+    let tlog_sha256 = crate::provenance::file_sha256(&dir.join(TLOG_FILE))
+        .map(|h| hex(&h))
+        .unwrap_or_default();
+    Provenance {
+        session: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        journal_records: report.journal_head.as_ref().map_or(0, |h| h.0),
+        journal_head_sha256: report.journal_head.map(|h| h.1).unwrap_or_default(),
+        tlog_bytes: std::fs::metadata(dir.join(TLOG_FILE)).map_or(0, |m| m.len()),
+        tlog_sha256,
+        tlog_chain_head: report.tlog_head.map(|h| h.1).unwrap_or_default(),
+        sealed: report.sealed && report.problems.is_empty(),
+        redaction: String::new(),
+        from_utc: None,
+        to_utc: None,
+    }
+}
+
+/// Exports a session folder; `progress` is called as the work goes (reading, building,
+/// writing), at most a few hundred times.
+pub fn export_session(
+    dir: &Path,
+    options: &ExportOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ExportSummary, ExportError> {
+    progress(Progress {
+        stage: "checking",
+        done: 0,
+        total: 1,
+    });
+    let mut provenance = provenance_of(dir);
+    let reader = JournalReader::open(&dir.join(JOURNAL_FILE))?;
+    let layers = if options.layers.is_empty() {
+        Layer::ALL.to_vec()
+    } else {
+        options.layers.clone()
+    };
+    let first = reader
+        .records(None, None, &[])?
+        .first()
+        .map(|(_, r)| r.time());
+    let start = session_start(dir, first);
+    let from = options.from.map(|t| t.resolve(start));
+    let to = options.to.map(|t| t.resolve(start));
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(ExportError::Invalid(
+            "--to is before --from: nothing to export".into(),
+        ));
+    }
+    provenance.redaction = options.redact.name().to_owned();
+    provenance.from_utc = from.map(utc_millis);
+    provenance.to_utc = to.map(utc_millis);
+    let mut kinds: Vec<&str> = layers.iter().map(|l| l.record_kind()).collect();
+    kinds.dedup();
+    progress(Progress {
+        stage: "reading",
+        done: 0,
+        total: 1,
+    });
+    let mut records = reader.records(from.map(|t| t.0), to.map(|t| t.0), &kinds)?;
+    for (_, record) in &mut records {
+        redact::redact(record, options.redact);
+    }
+    let features = features::build(&records, &layers, &mut |done, total| {
+        progress(Progress {
+            stage: "building",
+            done,
+            total,
+        })
+    });
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| dir.join(options.format.default_name()));
+    let total = features.len() as u64;
+    let mut written = 0u64;
+    let mut step = |n: u64| {
+        written += n;
+        if written.is_multiple_of(256) || written == total {
+            progress(Progress {
+                stage: "writing",
+                done: written,
+                total,
+            });
+        }
+    };
+    match options.format {
+        Format::GeoJson => geojson::write(&out, &features, &provenance, &mut step)?,
+        Format::Kml => kml::write(&out, &features, &layers, &provenance, &mut step)?,
+        Format::Gpx => gpx::write(&out, &features, &provenance, &mut step)?,
+        Format::Csv => csv::write(&out, &features, &layers, &provenance, &mut step)?,
+        Format::Gpkg => gpkg::write(&out, &features, &layers, &provenance, start, &mut step)?,
+        Format::Cot => cot::write(&out, &features, &provenance, &mut step)?,
+    }
+    let counts = layers
+        .iter()
+        .map(|layer| {
+            (
+                *layer,
+                features.iter().filter(|f| f.layer == *layer).count(),
+            )
+        })
+        .collect();
+    progress(Progress {
+        stage: "done",
+        done: total,
+        total,
+    });
+    Ok(ExportSummary {
+        out,
+        counts,
+        provenance,
+    })
+}
+
+/// Escapes text for XML attributes and content.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_rfc3339_or_seconds_from_the_start() {
+        assert_eq!(
+            parse_rfc3339("2023-11-14T22:13:20Z"),
+            Some(TimeUs(1_700_000_000_000_000))
+        );
+        assert_eq!(
+            parse_rfc3339("2023-11-14T22:13:20.25+00:00"),
+            Some(TimeUs(1_700_000_000_250_000))
+        );
+        assert_eq!(parse_rfc3339("2023-13-14T22:13:20Z"), None);
+        let start = TimeUs(1_700_000_000_000_000);
+        assert_eq!(
+            "90".parse::<TimeSpec>().map(|t| t.resolve(start)),
+            Ok(TimeUs(1_700_000_090_000_000))
+        );
+        assert!("yesterday".parse::<TimeSpec>().is_err());
+        assert_eq!(
+            utc_millis(TimeUs(1_700_000_000_250_000)),
+            "2023-11-14T22:13:20.250Z"
+        );
+    }
+
+    #[test]
+    fn layer_lists_parse_and_unknown_layers_are_named() {
+        assert_eq!(
+            Layer::parse_list("tracks, paths,tracks"),
+            Ok(vec![Layer::Paths, Layer::Tracks])
+        );
+        let err = Layer::parse_list("paths,villages").expect_err("refused");
+        assert!(err.contains("villages"), "{err}");
+    }
+}
