@@ -304,16 +304,9 @@ pub struct OverlayInput<'a> {
 /// Many small marks (sensor rings and diamonds, tracks, their ellipses and vectors) gathered into
 /// one mesh of plain triangles: epaint's feathered strokes cost ~200 triangles a circle, which at
 /// 500 sensors and 2,000 tracks made tessellation the largest part of a frame.
+#[derive(Default)]
 pub struct Batch {
     mesh: egui::Mesh,
-}
-
-impl Default for Batch {
-    fn default() -> Self {
-        Self {
-            mesh: egui::Mesh::default(),
-        }
-    }
 }
 
 impl Batch {
@@ -1062,6 +1055,7 @@ pub fn pick(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eframe::egui::pos2;
 
     #[test]
     fn fixed_projection_round_trips() {

@@ -115,7 +115,8 @@ pub struct ConsoleApp {
     map_memory: walkers::MapMemory,
     home_deg: (f64, f64),
     pub(crate) trails: Trails,
-    footprints: (u64, Vec<(u8, Vec<(f64, f64)>)>),
+    /// Camera footprints of the snapshot with this sequence number.
+    footprints: (u64, Vec<Footprint>),
     pub(crate) selected_vehicles: BTreeSet<u8>,
     pub(crate) selection: Option<Pick>,
     pub actions: ActionCenter,
@@ -125,7 +126,7 @@ pub struct ConsoleApp {
     pub(crate) side_tab: SideTab,
     pub(crate) bottom_tab: BottomTab,
     tool: MapTool,
-    measure: Option<((f64, f64), Option<(f64, f64)>)>,
+    measure: Option<Measure>,
     cursor_deg: Option<(f64, f64)>,
     context_deg: Option<(f64, f64)>,
     audio: Audio,
@@ -750,13 +751,19 @@ impl ConsoleApp {
 /// A map position as `(lat_deg, lon_deg)`.
 pub type Pos = (f64, f64);
 
+/// A drone's camera footprint outline, `(lat_deg, lon_deg)` vertices.
+pub type Footprint = (u8, Vec<Pos>);
+
+/// A measurement: its start, and its end once clicked.
+pub type Measure = (Pos, Option<Pos>);
+
 fn map_context_menu(
     ui: &mut egui::Ui,
     at: Pos,
     selected: &BTreeSet<u8>,
     actions: &mut ActionCenter,
     planner: &mut Planner,
-    measure: &mut Option<(Pos, Option<Pos>)>,
+    measure: &mut Option<Measure>,
     tool: &mut MapTool,
 ) {
     ui.label(map::position_text(at.0, at.1));

@@ -403,7 +403,7 @@ pub fn ring(centre: Pos, radius_m: f64, n: usize) -> Vec<Pos> {
 /// A lawnmower over a polygon: parallel lines `spacing_m` apart at `angle_deg` (clockwise from
 /// north), each cut to the polygon, flown in alternate directions. Returns the turn points.
 pub fn lawnmower(polygon: &[Pos], spacing_m: f64, angle_deg: f64) -> Vec<Pos> {
-    if polygon.len() < 3 || !(spacing_m > 0.0) {
+    if polygon.len() < 3 || spacing_m.is_nan() || spacing_m <= 0.0 {
         return Vec::new();
     }
     let origin = polygon[0];
