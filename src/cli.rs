@@ -49,6 +49,12 @@ enum Command {
         /// Stop after this many seconds.
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
+        /// Protected places (GeoJSON); the demo uses the demo area's.
+        #[arg(long, value_name = "FILE")]
+        sites: Option<PathBuf>,
+        /// Alert rules (TOML, see assets/rules/README.md); default: the built-in rules.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
     },
     /// Perform one action on a vehicle and exit 0 only if it was accepted.
     Cmd {
@@ -198,6 +204,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             session_dir,
             no_record,
             duration,
+            sites,
+            rules,
         } => {
             if !headless {
                 bail!("the console window is not part of this build yet; run with --headless");
@@ -208,6 +216,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 session_dir,
                 link_options: LinkOptions::default(),
                 tracks_out: None,
+                sites,
+                rules,
+                ..PipelineConfig::default()
             };
             if config.links.is_empty() {
                 run_demo(config, duration.map(Duration::from_secs_f64))
@@ -292,6 +303,7 @@ fn run_demo(mut config: PipelineConfig, duration: Option<Duration>) -> Result<Ex
         scenario.scenario.name
     );
     config.links = vec!["udpin:127.0.0.1:0".parse()?];
+    config.demo_sites = true;
     let seed = scenario.scenario.seed;
     let world = SimWorld::from_scenario(&scenario, seed);
     let options = RunOptions {

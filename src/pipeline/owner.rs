@@ -24,6 +24,7 @@ use crate::command::{
 };
 use crate::fusion::{Fusion, TrackView, TracksWriter};
 use crate::link::{LinkAddress, LinkHandle, LinkOptions, LinkStatsSnapshot, spawn_link};
+use crate::protection::Protection;
 use crate::protocol::{FrameEncoder, GCS_COMPONENT_ID, GCS_SYSTEM_ID, MavMessage, MavVersion, mav};
 use crate::session::recorder::Recorder;
 use crate::session::{self, SessionMeta};
@@ -61,6 +62,8 @@ pub enum PipelineError {
     Closed,
     #[error("cannot write the tracks: {0}")]
     Tracks(std::io::Error),
+    #[error(transparent)]
+    Protection(#[from] crate::protection::ProtectionError),
 }
 
 /// What to run.
@@ -74,6 +77,12 @@ pub struct PipelineConfig {
     pub link_options: LinkOptions,
     /// Write the confirmed tracks after each scan to this CSV file.
     pub tracks_out: Option<PathBuf>,
+    /// Protected places (GeoJSON, see `protection::sites`); none if not given.
+    pub sites: Option<PathBuf>,
+    /// Alert rules (TOML, see `assets/rules/README.md`); the built-in rules if not given.
+    pub rules: Option<PathBuf>,
+    /// Use the built-in demo area's sites when `sites` is not given.
+    pub demo_sites: bool,
 }
 
 /// A link as the snapshot shows it.
@@ -121,6 +130,8 @@ pub struct Snapshot {
     pub session_dir: Option<PathBuf>,
     /// Confirmed tracks from fusion.
     pub tracks: Arc<Vec<TrackView>>,
+    /// Protected places, alerts, coverage, incidents and reports (shared until they change).
+    pub protection: Arc<crate::protection::ProtectionView>,
 }
 
 impl Snapshot {
@@ -171,7 +182,7 @@ impl GroundStation {
         }
     }
 
-    fn send(&self, request: Request) -> Result<(), PipelineError> {
+    pub(crate) fn send(&self, request: Request) -> Result<(), PipelineError> {
         self.requests
             .try_send(request)
             .map_err(|_| PipelineError::Closed)
@@ -292,7 +303,9 @@ impl Pipeline {
             .map(TracksWriter::create)
             .transpose()
             .map_err(PipelineError::Tracks)?;
+        let protection = load_protection(&config)?;
         let owner = Owner {
+            protection,
             world: World::new(),
             fusion: Fusion::default(),
             tracks_writer,
@@ -365,8 +378,24 @@ impl Drop for Pipeline {
     }
 }
 
+/// The protection state a configuration asks for.
+fn load_protection(config: &PipelineConfig) -> Result<Protection, PipelineError> {
+    use crate::protection::{RulesConfig, SiteSet};
+    let rules = match &config.rules {
+        Some(path) => RulesConfig::load(path)?,
+        None => RulesConfig::builtin(),
+    };
+    let sites = match &config.sites {
+        Some(path) => SiteSet::load(path)?,
+        None if config.demo_sites => SiteSet::demo(),
+        None => SiteSet::default(),
+    };
+    Ok(Protection::new(sites, rules))
+}
+
 /// The world thread's state.
 struct Owner {
+    protection: Protection,
     world: World,
     fusion: Fusion,
     tracks_writer: Option<TracksWriter>,
@@ -416,6 +445,7 @@ impl Owner {
                 },
                 recv(self.requests) -> request => match request {
                     Ok(Request::Shutdown) | Err(_) => break,
+                    Ok(Request::Protection(request)) => { let now = self.now(); self.protection.request(request, &self.world, now); dirty = true; }
                     Ok(request) => { let now = self.now(); self.engine.request(request, &self.world, now, &mut out); }
                 },
                 default(timeout) => {}
@@ -435,6 +465,7 @@ impl Owner {
                     self.write_tracks();
                 }
                 self.engine.tick(now, &mut out);
+                self.protect(now, &mut out);
                 next_tick = wall + TICK_PERIOD;
                 dirty = true;
             }
@@ -503,6 +534,31 @@ impl Owner {
                 Severity::Error,
                 format!("tracks are no longer written: {err}"),
             );
+        }
+    }
+
+    /// Runs the alert rules and coverage (once a second on the messages' clock), tells the
+    /// operator of new alerts, and moves "send a drone" tasks on.
+    fn protect(&mut self, now: TimeUs, out: &mut Vec<Outgoing>) {
+        let message_now = self.fusion.message_time(now);
+        let raised = self
+            .protection
+            .tick(&self.world, &self.fusion.confirmed, message_now);
+        if !raised.is_empty() {
+            let view = self.protection.view();
+            for alert in view.alerts.iter().filter(|a| raised.contains(&a.id)) {
+                let severity = match alert.severity {
+                    crate::protection::AlertSeverity::Critical => Severity::Critical,
+                    crate::protection::AlertSeverity::Warning => Severity::Warning,
+                    crate::protection::AlertSeverity::Info => Severity::Notice,
+                };
+                let text = crate::protection::alert_line(alert, &view.sites);
+                self.world_notice(severity, text);
+            }
+            self.protection.locate_tripwires(&self.world);
+        }
+        for request in self.protection.pump(&self.world, now) {
+            self.engine.request(request, &self.world, now, out);
         }
     }
 
@@ -612,6 +668,7 @@ impl Owner {
                 }),
             session_dir: self.session_dir.clone(),
             tracks: self.fusion.confirmed.clone(),
+            protection: self.protection.view(),
         };
         self.snapshot.store(Arc::new(snapshot));
     }
