@@ -464,6 +464,7 @@ impl Protection {
             self.started = Some(now);
             self.make_grid(now);
             self.previous.clear();
+            self.last_step = None;
         }
         if self.last_step.is_some_and(|last| now < last) {
             return Vec::new();
