@@ -555,7 +555,6 @@ impl Owner {
                 let text = crate::protection::alert_line(alert, &view.sites);
                 self.world_notice(severity, text);
             }
-            self.protection.locate_tripwires(&self.world);
         }
         for request in self.protection.pump(&self.world, now) {
             self.engine.request(request, &self.world, now, out);

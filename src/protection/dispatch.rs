@@ -203,7 +203,8 @@ impl Dispatcher {
             .collect()
     }
 
-    /// Starts a dispatch to `target`; what the requester hears goes to `reply`.
+    /// Starts a dispatch to `target`; what the requester hears goes to `reply`. Returns the
+    /// drone chosen, if any.
     #[allow(
         clippy::too_many_arguments,
         reason = "one call site, in the protection state; a struct would only rename them"
@@ -218,12 +219,12 @@ impl Dispatcher {
         by: &str,
         now: TimeUs,
         reply: Sender<DispatchUpdate>,
-    ) {
+    ) -> Option<u8> {
         let choice = match choose_drone(world, target, config, &self.busy()) {
             Ok(choice) => choice,
             Err(reason) => {
                 let _ = reply.try_send(DispatchUpdate::Done(Err(reason)));
-                return;
+                return None;
             }
         };
         let _ = reply.try_send(DispatchUpdate::Chosen {
@@ -288,6 +289,7 @@ impl Dispatcher {
             climb_since: None,
             reply,
         });
+        Some(choice.drone)
     }
 
     /// Advances the dispatches; returns the commands to hand to the command engine and

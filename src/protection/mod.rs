@@ -270,6 +270,8 @@ pub struct Protection {
     next_incident: u64,
     next_report: u64,
     dispatcher: dispatch::Dispatcher,
+    /// Each tripwire's ends as the sensor nodes last reported them.
+    tripwire_ends: Vec<Option<(LatLon, LatLon)>>,
     view: Arc<ProtectionView>,
     changed: bool,
 }
@@ -311,6 +313,7 @@ impl Protection {
             next_incident: 0,
             next_report: 0,
             dispatcher: dispatch::Dispatcher::default(),
+            tripwire_ends: Vec::new(),
             view: Arc::new(ProtectionView::default()),
             changed: true,
         };
@@ -515,6 +518,13 @@ impl Protection {
             RuleKind::Restricted => rules.restricted.hysteresis(),
         });
         self.previous = plane_tracks.iter().map(|t| (t.id, t.pos_en_m)).collect();
+        self.tripwire_ends = self
+            .rules
+            .tripwire
+            .lines
+            .iter()
+            .map(|line| engine::tripwire_ends(world, line.from_sensor, line.to_sensor))
+            .collect();
         self.changed = true;
         raised
     }
@@ -653,7 +663,7 @@ impl Protection {
                         return;
                     }
                 };
-                self.dispatcher.start(
+                let drone = self.dispatcher.start(
                     world,
                     &self.rules.dispatch,
                     position,
@@ -663,10 +673,8 @@ impl Protection {
                     now,
                     reply,
                 );
-                if let Some(id) = alert
-                    && let Some(record) = self.dispatcher.records.last()
-                {
-                    let text = format!("drone {} sent to orbit the alert's position", record.drone);
+                if let (Some(id), Some(drone)) = (alert, drone) {
+                    let text = format!("drone {drone} sent to orbit the alert's position");
                     let _ = self.book.annotate(id, &by, &text, now);
                 }
             }
@@ -778,11 +786,12 @@ impl Protection {
             .tripwire
             .lines
             .iter()
-            .map(|line| TripwireView {
+            .enumerate()
+            .map(|(index, line)| TripwireView {
                 name: line.name.clone(),
                 from_sensor: line.from_sensor,
                 to_sensor: line.to_sensor,
-                ends: None,
+                ends: self.tripwire_ends.get(index).copied().flatten(),
             })
             .collect();
         self.view = Arc::new(ProtectionView {
@@ -804,22 +813,6 @@ impl Protection {
             reports: Arc::new(self.reports.clone()),
             dispatches: Arc::new(self.dispatcher.records.clone()),
         });
-    }
-
-    /// Fills in the tripwires' ends from the sensor nodes' positions (for the view).
-    pub fn locate_tripwires(&mut self, world: &World) {
-        let view = Arc::make_mut(&mut self.view);
-        let tripwires: Vec<TripwireView> = view
-            .tripwires
-            .iter()
-            .map(|t| TripwireView {
-                ends: engine::tripwire_ends(world, t.from_sensor, t.to_sensor),
-                ..t.clone()
-            })
-            .collect();
-        if tripwires != *view.tripwires {
-            view.tripwires = Arc::new(tripwires);
-        }
     }
 }
 

@@ -328,6 +328,10 @@ fn a_track_crossing_a_tripwire_is_alerted_and_one_walking_beside_it_is_not() {
     assert_eq!(wires.len(), 1, "{wires:#?}");
     assert_eq!(wires[0].cause.tracks, vec![1]);
     assert!(wires[0].text.contains("East line"), "{}", wires[0].text);
+    let view = p.view();
+    let (a, b) = view.tripwires[0].ends.expect("both ends heard");
+    assert!((a.lat_deg - at(1500.0, -300.0).lat_deg).abs() < 1e-9);
+    assert!((b.lat_deg - at(1500.0, 300.0).lat_deg).abs() < 1e-9);
     // At x = 1500 on step 100 (touching) or 1499 on step 101 (rounding through degrees).
     assert!(matches!(crossed_at, Some(100 | 101)), "{crossed_at:?}");
 }
@@ -770,4 +774,70 @@ fn the_coverage_ranks_sites_by_time_unobserved() {
     assert_eq!(view.unobserved[1].unobserved_s, 0.0);
     let cell = view.coverage.cols / 2;
     assert!(view.coverage.cols > 10 && cell > 0);
+}
+
+#[test]
+fn tracks_in_a_restricted_area_and_drones_in_a_no_fly_area_are_alerted() {
+    let square = |x: f64, y: f64, half: f64| {
+        vec![vec![
+            at(x - half, y - half),
+            at(x + half, y - half),
+            at(x + half, y + half),
+            at(x - half, y + half),
+            at(x - half, y - half),
+        ]]
+    };
+    let mut set = one_site(300.0, false);
+    set.areas = vec![
+        RestrictedArea {
+            id: 0,
+            feature_id: None,
+            name: "Depot".into(),
+            kind: AreaKind::Restricted,
+            outline: square(2000.0, 0.0, 200.0),
+        },
+        RestrictedArea {
+            id: 1,
+            feature_id: None,
+            name: "Airfield".into(),
+            kind: AreaKind::NoFly,
+            outline: square(-2000.0, 0.0, 300.0),
+        },
+    ];
+    let mut p = Protection::new(set, day_rules());
+    let mut world = World::new();
+    for s in 0..5 {
+        let now = t(f64::from(s));
+        world.time = now;
+        world
+            .vehicles
+            .insert(1, Arc::new(drone(1, -2000.0, 100.0, 90.0, now)));
+        world
+            .vehicles
+            .insert(2, Arc::new(drone(2, -1000.0, 0.0, 90.0, now)));
+        let tracks = [
+            track(1, 2050.0, 0.0, [0.0, 0.0], now),
+            track(2, 2500.0, 0.0, [0.0, 0.0], now),
+        ];
+        p.step(&world, &tracks, now);
+    }
+    let alerts = alerts_of(&p, RuleKind::Restricted);
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    let depot = alerts
+        .iter()
+        .find(|a| a.subject == Subject::Area(0))
+        .expect("depot");
+    assert_eq!(depot.cause.tracks, vec![1]);
+    assert_eq!(depot.severity, AlertSeverity::Warning);
+    let airfield = alerts
+        .iter()
+        .find(|a| a.subject == Subject::Area(1))
+        .expect("airfield");
+    assert_eq!(airfield.cause.drone, Some(1));
+    assert_eq!(airfield.severity, AlertSeverity::Critical);
+    // The areas load from GeoJSON too.
+    let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Airfield","category":"no_fly"},"geometry":{"type":"Polygon","coordinates":[[[31,9],[31.01,9],[31.01,9.01],[31,9]]]}}]}"#;
+    let set = SiteSet::parse(text, "a.geojson").expect("valid");
+    assert_eq!((set.sites.len(), set.areas.len()), (0, 1));
+    assert_eq!(set.areas[0].kind, AreaKind::NoFly);
 }
