@@ -163,7 +163,7 @@ fn main() {
             (
                 rng.uniform(-4000.0, 4000.0),
                 rng.uniform(-3000.0, 3000.0),
-                rng.uniform(0.0, 6.28),
+                rng.uniform(0.0, std::f64::consts::TAU),
             )
         })
         .collect();
@@ -179,7 +179,7 @@ fn main() {
             (
                 rng.uniform(-4000.0, 4000.0),
                 rng.uniform(-3000.0, 3000.0),
-                rng.uniform(0.0, 6.28),
+                rng.uniform(0.0, std::f64::consts::TAU),
             )
         })
         .collect();

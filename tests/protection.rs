@@ -512,3 +512,105 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
     sim.stop();
     pipeline.shutdown();
 }
+
+/// Sends one HTTP request and returns the status code and body.
+fn http(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    stream
+        .set_read_timeout(Some(common::TIMEOUT))
+        .expect("a timeout");
+    stream.write_all(request.as_bytes()).expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn post(addr: std::net::SocketAddr, body: &str) -> (u16, String) {
+    http(
+        addr,
+        &format!(
+            "POST /reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+#[test]
+fn community_reports_arrive_over_local_http_unverified_until_verified() {
+    let pipeline = vigil::pipeline::Pipeline::start(PipelineConfig {
+        demo_sites: true,
+        ..PipelineConfig::default()
+    })
+    .expect("the pipeline starts");
+    let station = pipeline.station();
+    let server = vigil::protection::http::ReportServer::start(
+        "127.0.0.1:0".parse().expect("an address"),
+        station.clone(),
+    )
+    .expect("the endpoint starts");
+    let addr = server.local_addr();
+    assert!(addr.ip().is_loopback());
+    let (status, body) = post(
+        addr,
+        r#"{"time_utc":"2026-03-14T18:30:00Z","lat_deg":9.0084,"lon_deg":31.0157,"category":"armed_men","description":"a dozen men with rifles by the well","reporter":"Amina","channel":"sms","people":12}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body, r#"{"id":1}"#);
+    let (status, body) = post(
+        addr,
+        r#"{"time_utc":"2026-03-14T18:30:00Z","lat_deg":91.0,"lon_deg":31.0157,"category":"shooting"}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("lat_deg"), "{body}");
+    let (status, _) = post(addr, r#"{"time":"now"}"#);
+    assert_eq!(status, 400);
+    let big = format!(
+        r#"{{"description":"{}"}}"#,
+        "x".repeat(vigil::protection::http::MAX_BODY_BYTES)
+    );
+    assert_eq!(post(addr, &big).0, 413);
+    assert_eq!(http(addr, "GET /reports HTTP/1.1\r\n\r\n").0, 405);
+    assert_eq!(http(addr, "POST /other HTTP/1.1\r\n\r\n").0, 404);
+
+    let snapshot = common::wait(&station, "the report in the snapshot", |s| {
+        !s.protection.reports.is_empty()
+    });
+    let report = &snapshot.protection.reports[0];
+    assert_eq!(
+        report.verification,
+        vigil::protection::Verification::Unverified
+    );
+    assert_eq!(report.report.people, Some(12));
+    assert!(report.report.origin.starts_with("http:127.0.0.1:"));
+    station
+        .verify_report(report.id, "ops-1", vigil::protection::Verdict::Verified)
+        .expect("sent")
+        .recv_timeout(common::TIMEOUT)
+        .expect("an answer")
+        .expect("verified");
+    let snapshot = common::wait(&station, "the report verified", |s| {
+        matches!(
+            s.protection.reports[0].verification,
+            vigil::protection::Verification::Verified { ref by, .. } if by == "ops-1"
+        )
+    });
+    // Redacted for the public, the reporter and who verified are gone, the place kept.
+    let public = vigil::protection::redact::report(
+        &snapshot.protection.reports[0],
+        vigil::protection::RedactionLevel::Public,
+    );
+    assert_eq!(public.report.reporter, vigil::protection::redact::REDACTED);
+    assert_eq!(public.report.position, report.report.position);
+    server.stop();
+    pipeline.shutdown();
+}

@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod coverage;
 pub mod dispatch;
 pub mod engine;
+pub mod http;
 pub mod redact;
 pub mod reports;
 pub mod rules;

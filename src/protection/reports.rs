@@ -368,6 +368,45 @@ pub fn parse_reports_geojson(text: &str, file: &str) -> Result<Vec<NewReport>, P
         .collect()
 }
 
+/// One report as a JSON object with the CSV column names as members (`lat_deg` and
+/// `lon_deg` numbers or strings); `origin` names it in errors and in the report.
+pub fn parse_report_json(text: &str, origin: &str) -> Result<NewReport, ProtectionError> {
+    let bad = |field: &str, reason: String| ProtectionError::Report {
+        file: origin.into(),
+        place: "body".into(),
+        field: field.into(),
+        reason,
+    };
+    let value: Value = serde_json::from_str(text).map_err(|err| bad("", err.to_string()))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| bad("", "must be a JSON object".into()))?;
+    if let Some(unknown) = object.keys().find(|k| !COLUMNS.contains(&k.as_str())) {
+        return Err(bad(
+            unknown,
+            format!("is not one of {}", COLUMNS.join(", ")),
+        ));
+    }
+    let values: Vec<(&str, Option<String>)> = COLUMNS
+        .iter()
+        .map(|name| {
+            let text = match object.get(*name) {
+                Some(Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+                Some(Value::Null) | None => None,
+                Some(other) => Some(other.to_string()),
+            };
+            (*name, text)
+        })
+        .collect();
+    let get = |name: &str| {
+        values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.as_deref())
+    };
+    build_report(&get, origin, "body", origin.to_owned())
+}
+
 fn build_report<'a>(
     get: &dyn Fn(&str) -> Option<&'a str>,
     file: &str,
