@@ -11,7 +11,9 @@
 //! 60 m to 600 m ranges, one in three directional (90° sectors); tracks at uniform
 //! positions walking at 1.2 m/s, about a third of them inside some site's buffer. The
 //! drones, sensors and tracks move a little each step so that the grid and the rules do real
-//! work each time. Timed: `Protection::step` and then `Protection::view` (the publication).
+//! work each time. Timed: `Protection::step` and then `Protection::view` (the publication);
+//! then, apart, one camera footprint (`fusion::camera_footprint`, computed once per drone per
+//! step for the coverage grid), the largest share of a step.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -225,6 +227,16 @@ fn main() {
         times_ms.push(started.elapsed().as_secs_f64() * 1e3);
         std::hint::black_box(view);
     }
+    // What part of it is the cameras' footprints (computed once per drone per step).
+    let started = Instant::now();
+    let mut footprints = 0;
+    for _ in 0..10 {
+        for vehicle in world.vehicles.values() {
+            footprints += usize::from(vigil::fusion::camera_footprint(vehicle, 1000.0).is_some());
+        }
+    }
+    let footprint_us = started.elapsed().as_secs_f64() * 1e6 / (10 * world.vehicles.len()) as f64;
+    println!("one camera footprint: {footprint_us:.0} µs ({footprints} computed)");
     times_ms.sort_by(f64::total_cmp);
     let at = |q: f64| times_ms[((times_ms.len() - 1) as f64 * q).round() as usize];
     let view = protection.view();
