@@ -841,3 +841,113 @@ fn tracks_in_a_restricted_area_and_drones_in_a_no_fly_area_are_alerted() {
     assert_eq!((set.sites.len(), set.areas.len()), (0, 1));
     assert_eq!(set.areas[0].kind, AreaKind::NoFly);
 }
+
+#[test]
+fn incidents_and_reports_go_through_requests_and_wait_for_verification() {
+    let mut p = protection(day_rules());
+    let world = World::new();
+    p.step(&world, &[], t(0.0));
+    let incident = NewIncident {
+        time: t(-600.0),
+        position: at(100.0, 50.0),
+        category: "shooting".into(),
+        actors: "unknown armed group".into(),
+        casualties: Casualties {
+            killed: None,
+            injured: Some(2),
+        },
+        source: "patrol 2".into(),
+        confidence: Confidence::Medium,
+        description: "shots heard from the well".into(),
+        related_reports: Vec::new(),
+        related_alerts: Vec::new(),
+    };
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    p.request(
+        ProtectionRequest::RecordIncident {
+            incident: NewIncident {
+                category: " ".into(),
+                ..incident.clone()
+            },
+            by: "ops-1".into(),
+            reply,
+        },
+        &world,
+        t(0.0),
+    );
+    let err = answer
+        .try_recv()
+        .expect("answered")
+        .expect_err("no category");
+    assert_eq!(err.to_string(), "incident: category: is empty");
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    p.request(
+        ProtectionRequest::RecordIncident {
+            incident,
+            by: "ops-1".into(),
+            reply,
+        },
+        &world,
+        t(0.0),
+    );
+    assert_eq!(answer.try_recv().expect("answered").expect("recorded"), 1);
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    let reports = reports::parse_reports_csv(
+        "time_utc,lat_deg,lon_deg,category,reporter\n2026-03-14T17:40:00Z,9.001,31.001,looting,Amina\n",
+        "r.csv",
+    )
+    .expect("valid");
+    p.request(
+        ProtectionRequest::AddReports { reports, reply },
+        &world,
+        t(0.0),
+    );
+    assert_eq!(
+        answer.try_recv().expect("answered").expect("added"),
+        vec![1]
+    );
+    let view = p.view();
+    assert_eq!(view.incidents[0].recorded_by, "ops-1");
+    assert_eq!(view.incidents[0].verification, Verification::Unverified);
+    assert_eq!(view.reports[0].verification, Verification::Unverified);
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    p.request(
+        ProtectionRequest::VerifyReport {
+            report: 1,
+            by: "ops-2".into(),
+            verdict: Verdict::Rejected,
+            reply,
+        },
+        &world,
+        t(0.0),
+    );
+    answer.try_recv().expect("answered").expect("rejected");
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    p.request(
+        ProtectionRequest::VerifyIncident {
+            incident: 7,
+            by: "ops-2".into(),
+            verdict: Verdict::Verified,
+            reply,
+        },
+        &world,
+        t(0.0),
+    );
+    assert!(matches!(
+        answer.try_recv().expect("answered"),
+        Err(ProtectionError::NoSuchIncident(7))
+    ));
+    let view = p.view();
+    assert_eq!(
+        view.reports[0].verification,
+        Verification::Rejected {
+            by: "ops-2".into(),
+            at: t(0.0)
+        }
+    );
+    // Strict redaction: the incident's place is its 1 km square's centre, the source gone.
+    let strict = redact::incident(&view.incidents[0], RedactionLevel::Strict);
+    assert_eq!(strict.details.position, redact::coarsen(at(100.0, 50.0)));
+    assert_eq!(strict.details.source, redact::REDACTED);
+    assert_eq!(strict.recorded_by, redact::REDACTED);
+}
