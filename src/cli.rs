@@ -50,6 +50,12 @@ enum Command {
         /// Stop after this many seconds.
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
+        /// Protected places (GeoJSON); the demo uses the demo area's.
+        #[arg(long, value_name = "FILE")]
+        sites: Option<PathBuf>,
+        /// Alert rules (TOML, see assets/rules/README.md); default: the built-in rules.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
         #[command(flatten)]
         console: ConsoleArgs,
         /// Send drones and tracks as Cursor-on-Target to TAK: udp:HOST:PORT (`udp:` alone:
@@ -278,6 +284,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             duration,
             console,
             cot,
+            sites,
+            rules,
         } => {
             let cot = cot
                 .as_deref()
@@ -289,6 +297,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 session_dir,
                 link_options: LinkOptions::default(),
                 tracks_out: None,
+                sites,
+                rules,
+                ..PipelineConfig::default()
             };
             if !headless {
                 let demo = config.links.is_empty();
@@ -454,6 +465,7 @@ fn run_demo(
     cot: Option<SocketAddr>,
 ) -> Result<ExitCode> {
     config.links = vec![demo_link()?];
+    config.demo_sites = config.sites.is_none();
     let mut sim = None;
     let started = run_headless_with(config, duration, cot, |station| {
         sim = Some(start_demo_sim(station)?);
@@ -474,6 +486,7 @@ fn run_console(
 ) -> Result<ExitCode> {
     if demo {
         config.links = vec![demo_link()?];
+        config.demo_sites = config.sites.is_none();
     }
     let pipeline = Pipeline::start(config)?;
     let station = pipeline.station();

@@ -5,7 +5,8 @@
 //! one owner thread that updates the [`world`] model and the [`command`] engine and publishes
 //! snapshots; [`session`] records every frame. [`mission`] reads and writes the mission and
 //! parameter files of other ground stations; [`geo`] converts between WGS84, local frames,
-//! UTM and MGRS; [`tracking`] turns detections into tracks and scores them; [`sim`] is a simulated vehicle for tests and demos.
+//! UTM and MGRS; [`tracking`] turns detections into tracks and scores them; [`sim`] is a simulated vehicle for tests and demos;
+//! [`protection`] watches the places where civilians live for threats and raises alerts.
 
 pub mod cli;
 pub mod command;
@@ -18,6 +19,7 @@ pub mod journal;
 pub mod link;
 pub mod mission;
 pub mod pipeline;
+pub mod protection;
 pub mod protocol;
 pub mod provenance;
 pub mod replay;

@@ -65,6 +65,14 @@ pub fn status_line(snapshot: &Snapshot) -> String {
     if let Some(p99) = snapshot.pipeline.track_latency_p99 {
         let _ = write!(line, " (update p99 {:.2} s)", p99.as_secs_f64());
     }
+    let open = snapshot.protection.open_alerts();
+    if !open.is_empty() || !snapshot.protection.sites.is_empty() {
+        let critical = open
+            .iter()
+            .filter(|a| a.severity == crate::protection::AlertSeverity::Critical)
+            .count();
+        let _ = write!(line, " | alerts {} open ({critical} critical)", open.len());
+    }
     let p = &snapshot.pipeline;
     let _ = write!(line, " | coalesced {} dropped {}", p.coalesced, p.dropped);
     if let Some(recorder) = &snapshot.recorder {

@@ -109,6 +109,9 @@ pub enum Request {
         op: ParamOp,
         reply: Sender<Result<ParamOutcome, String>>,
     },
+    /// Alerts, "send a drone", incidents and reports: handled by the world thread's
+    /// `Protection`, never by the engine.
+    Protection(crate::protection::ProtectionRequest),
     Shutdown,
 }
 
@@ -220,7 +223,7 @@ impl CommandEngine {
                     let _ = reply.try_send(Err(format!("no vehicle with system id {target}")));
                 }
             },
-            Request::Shutdown => {}
+            Request::Protection(_) | Request::Shutdown => {}
         }
     }
 

@@ -164,6 +164,11 @@ impl Fusion {
         self.last_scan
     }
 
+    /// `now` (the world's clock) on the detections' own clock, which the tracks' times use.
+    pub fn message_time(&self, now: TimeUs) -> TimeUs {
+        TimeUs(now.0.saturating_add_signed(self.clock_offset_us))
+    }
+
     /// The local frame, once a detection has fixed its origin.
     pub fn frame(&self) -> Option<&LocalFrame> {
         self.frame.as_ref()

@@ -25,6 +25,7 @@ use crate::command::{
 use crate::fusion::{Fusion, TrackView, TracksWriter};
 use crate::journal::{JournalFeed, JournalSender, JournalStats, JournalWriter};
 use crate::link::{LinkAddress, LinkHandle, LinkOptions, LinkStatsSnapshot, spawn_link};
+use crate::protection::Protection;
 use crate::protocol::{FrameEncoder, GCS_COMPONENT_ID, GCS_SYSTEM_ID, MavMessage, MavVersion, mav};
 use crate::session::recorder::Recorder;
 use crate::session::{self, SessionMeta};
@@ -64,6 +65,8 @@ pub enum PipelineError {
     Tracks(std::io::Error),
     #[error(transparent)]
     Journal(#[from] crate::journal::JournalError),
+    #[error(transparent)]
+    Protection(#[from] crate::protection::ProtectionError),
 }
 
 /// What to run.
@@ -77,6 +80,12 @@ pub struct PipelineConfig {
     pub link_options: LinkOptions,
     /// Write the confirmed tracks after each scan to this CSV file.
     pub tracks_out: Option<PathBuf>,
+    /// Protected places (GeoJSON, see `protection::sites`); none if not given.
+    pub sites: Option<PathBuf>,
+    /// Alert rules (TOML, see `assets/rules/README.md`); the built-in rules if not given.
+    pub rules: Option<PathBuf>,
+    /// Use the built-in demo area's sites when `sites` is not given.
+    pub demo_sites: bool,
 }
 
 /// A link as the snapshot shows it.
@@ -136,6 +145,8 @@ pub struct Snapshot {
     pub tracks: Arc<Vec<TrackView>>,
     /// The session's journal, when recording.
     pub journal: Option<JournalView>,
+    /// Protected places, alerts, coverage, incidents and reports (shared until they change).
+    pub protection: Arc<crate::protection::ProtectionView>,
 }
 
 impl Snapshot {
@@ -196,7 +207,7 @@ impl GroundStation {
         }
     }
 
-    fn send(&self, request: Request) -> Result<(), PipelineError> {
+    pub(crate) fn send(&self, request: Request) -> Result<(), PipelineError> {
         self.requests
             .try_send(request)
             .map_err(|_| PipelineError::Closed)
@@ -326,6 +337,7 @@ impl Pipeline {
             .as_ref()
             .map(|dir| JournalWriter::start(&dir.join(crate::journal::JOURNAL_FILE)))
             .transpose()?;
+        let protection = load_protection(&config)?;
         let mut world = World::new();
         let sealing = match &session_dir {
             Some(dir) => match session_key(dir) {
@@ -345,6 +357,7 @@ impl Pipeline {
             journal: journal.as_ref().map(|j| JournalFeed::new(j.sender())),
             journal_stats: journal.as_ref().map(|j| (j.path.clone(), j.stats())),
             world,
+            protection,
             fusion: Fusion::default(),
             tracks_writer,
             engine: CommandEngine::new(),
@@ -441,8 +454,24 @@ impl Drop for Pipeline {
     }
 }
 
+/// The protection state a configuration asks for.
+fn load_protection(config: &PipelineConfig) -> Result<Protection, PipelineError> {
+    use crate::protection::{RulesConfig, SiteSet};
+    let rules = match &config.rules {
+        Some(path) => RulesConfig::load(path)?,
+        None => RulesConfig::builtin(),
+    };
+    let sites = match &config.sites {
+        Some(path) => SiteSet::load(path)?,
+        None if config.demo_sites => SiteSet::demo(),
+        None => SiteSet::default(),
+    };
+    Ok(Protection::new(sites, rules))
+}
+
 /// The world thread's state.
 struct Owner {
+    protection: Protection,
     world: World,
     fusion: Fusion,
     tracks_writer: Option<TracksWriter>,
@@ -494,6 +523,7 @@ impl Owner {
                 },
                 recv(self.requests) -> request => match request {
                     Ok(Request::Shutdown) | Err(_) => break,
+                    Ok(Request::Protection(request)) => { let now = self.now(); self.protection.request(request, &self.world, now); dirty = true; }
                     Ok(request) => { let now = self.now(); self.engine.request(request, &self.world, now, &mut out); }
                 },
                 default(timeout) => {}
@@ -513,6 +543,7 @@ impl Owner {
                     feed.notices(&self.world);
                 }
                 self.engine.tick(now, &mut out);
+                self.protect(now, &mut out);
                 next_tick = wall + TICK_PERIOD;
                 dirty = true;
             }
@@ -596,6 +627,30 @@ impl Owner {
                 Severity::Error,
                 format!("tracks are no longer written: {err}"),
             );
+        }
+    }
+
+    /// Runs the alert rules and coverage (once a second on the messages' clock), tells the
+    /// operator of new alerts, and moves "send a drone" tasks on.
+    fn protect(&mut self, now: TimeUs, out: &mut Vec<Outgoing>) {
+        let message_now = self.fusion.message_time(now);
+        let raised = self
+            .protection
+            .tick(&self.world, &self.fusion.confirmed, message_now);
+        if !raised.is_empty() {
+            let view = self.protection.view();
+            for alert in view.alerts.iter().filter(|a| raised.contains(&a.id)) {
+                let severity = match alert.severity {
+                    crate::protection::AlertSeverity::Critical => Severity::Critical,
+                    crate::protection::AlertSeverity::Warning => Severity::Warning,
+                    crate::protection::AlertSeverity::Info => Severity::Notice,
+                };
+                let text = crate::protection::alert_line(alert, &view.sites);
+                self.world_notice(severity, text);
+            }
+        }
+        for request in self.protection.pump(&self.world, now) {
+            self.engine.request(request, &self.world, now, out);
         }
     }
 
@@ -715,6 +770,7 @@ impl Owner {
                     states_dropped: get(&stats.states_dropped),
                     write_errors: get(&stats.write_errors),
                 }),
+            protection: self.protection.view(),
         };
         self.snapshot.store(Arc::new(snapshot));
     }

@@ -1,0 +1,552 @@
+//! Protected places and restricted areas, read from GeoJSON: what they are, how many people
+//! live or gather there, and the protection buffer around each, computed with `geo`'s
+//! [`Buffer`](::geo::Buffer) in a local metric plane (the buffer is a distance in metres, which
+//! latitude and longitude are not).
+//!
+//! # The file (RFC 7946 FeatureCollection, WGS84 longitude-latitude)
+//! Each feature's `properties`:
+//! - `name` (string, required);
+//! - `category` (string, required): `village`, `camp`, `school`, `clinic`, `market`,
+//!   `water_point`, `other` for protected places; `restricted` and `no_fly` for areas;
+//! - `population` (non-negative integer, optional): people who live or gather there;
+//! - `buffer_m` (number ≥ 0, optional; default by category, see [`default_buffer_m`]);
+//! - `sensitive` (boolean, optional, false by default): the place's position is itself
+//!   protected information ([`super::redact`] coarsens it).
+//!
+//! Geometry: `Point`, `Polygon` (its exterior ring; holes are ignored) or `MultiPolygon`.
+//! Restricted and no-fly areas must be polygons. A feature's optional `id` member names it in
+//! errors beside its index.
+
+use std::path::Path;
+
+use ::geo::{Buffer, Coord, LineString, MultiPolygon, Point, Polygon};
+use nalgebra::Vector3;
+use serde_json::Value;
+
+use super::{LatLon, ProtectionError};
+use crate::geo::{Geodetic, LocalFrame};
+
+/// What kind of place a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SiteCategory {
+    Village,
+    Camp,
+    School,
+    Clinic,
+    Market,
+    WaterPoint,
+    Other,
+}
+
+impl SiteCategory {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Village => "village",
+            Self::Camp => "camp",
+            Self::School => "school",
+            Self::Clinic => "clinic",
+            Self::Market => "market",
+            Self::WaterPoint => "water_point",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// What kind of area a restricted area is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AreaKind {
+    /// No armed movement on the ground (tracks inside are alerted).
+    Restricted,
+    /// No drone flight (our drones inside are alerted).
+    NoFly,
+}
+
+/// The buffer a category gets when its feature gives none, metres.
+pub fn default_buffer_m(category: SiteCategory) -> f64 {
+    match category {
+        SiteCategory::Village => 500.0,
+        SiteCategory::Camp => 800.0,
+        SiteCategory::Market | SiteCategory::School | SiteCategory::Clinic => 300.0,
+        SiteCategory::WaterPoint => 200.0,
+        SiteCategory::Other => 200.0,
+    }
+}
+
+/// Index of a site in [`super::ProtectionView::sites`].
+pub type SiteId = u32;
+
+/// A protected place as readers see it (positions in degrees).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub id: SiteId,
+    /// The feature's `id` member, if it had one.
+    pub feature_id: Option<String>,
+    pub name: String,
+    pub category: SiteCategory,
+    pub population: Option<u32>,
+    pub buffer_m: f64,
+    pub sensitive: bool,
+    /// The place itself: a ring per polygon (closed), or one point.
+    pub outline: Vec<Vec<LatLon>>,
+    /// The centre of the place (a point's position, a polygon's vertex mean).
+    pub centre: LatLon,
+    /// The protection buffer's exterior rings.
+    pub buffer: Vec<Vec<LatLon>>,
+}
+
+/// A restricted or no-fly area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestrictedArea {
+    pub id: u32,
+    pub feature_id: Option<String>,
+    pub name: String,
+    pub kind: AreaKind,
+    pub outline: Vec<Vec<LatLon>>,
+}
+
+/// A place's geometry in the local plane, metres east and north of the protection frame's
+/// origin: what the rules measure against.
+#[derive(Debug, Clone)]
+pub struct PlaneShape {
+    /// Polygons' exterior rings (closed), or one ring of a single point for a point.
+    pub rings: Vec<Vec<[f64; 2]>>,
+    pub is_point: bool,
+    pub centre: [f64; 2],
+}
+
+impl PlaneShape {
+    /// Distance from a point to the place, 0 inside it.
+    pub fn distance_m(&self, p: [f64; 2]) -> f64 {
+        let mut best = f64::INFINITY;
+        for ring in &self.rings {
+            if !self.is_point && point_in_ring(ring, p) {
+                return 0.0;
+            }
+            best = best.min(distance_to_ring_m(ring, p));
+        }
+        best
+    }
+
+    pub fn contains(&self, p: [f64; 2]) -> bool {
+        !self.is_point && self.rings.iter().any(|ring| point_in_ring(ring, p))
+    }
+}
+
+/// Ray casting; the ring may or may not repeat its first point.
+pub(crate) fn point_in_ring(ring: &[[f64; 2]], p: [f64; 2]) -> bool {
+    let mut inside = false;
+    let n = ring.len();
+    if n < 3 {
+        return false;
+    }
+    let mut j = n - 1;
+    for i in 0..n {
+        let (a, b) = (ring[i], ring[j]);
+        if (a[1] > p[1]) != (b[1] > p[1]) {
+            let x = a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
+            if p[0] < x {
+                inside = !inside;
+            }
+        }
+        j = i;
+    }
+    inside
+}
+
+pub(crate) fn distance_to_segment_m(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (p[0] - a[0] - t * dx).hypot(p[1] - a[1] - t * dy)
+}
+
+fn distance_to_ring_m(ring: &[[f64; 2]], p: [f64; 2]) -> f64 {
+    match ring {
+        [] => f64::INFINITY,
+        [only] => (p[0] - only[0]).hypot(p[1] - only[1]),
+        _ => ring
+            .windows(2)
+            .map(|w| distance_to_segment_m(w[0], w[1], p))
+            .fold(f64::INFINITY, f64::min),
+    }
+}
+
+/// Sites and areas as read from a file, before they are placed in a plane.
+#[derive(Debug, Clone, Default)]
+pub struct SiteSet {
+    pub sites: Vec<Site>,
+    pub areas: Vec<RestrictedArea>,
+}
+
+/// The built-in demo's protected places (`assets/demo/sites.geojson`).
+pub const DEMO_SITES: &str = include_str!("../../assets/demo/sites.geojson");
+/// The name the built-in file goes by in errors.
+pub const DEMO_SITES_NAME: &str = "assets/demo/sites.geojson";
+
+impl SiteSet {
+    /// Reads a sites file.
+    pub fn load(path: &Path) -> Result<Self, ProtectionError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProtectionError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// The built-in demo's sites.
+    pub fn demo() -> Self {
+        // Part of the build and checked by a test, so it always parses.
+        Self::parse(DEMO_SITES, DEMO_SITES_NAME)
+            .unwrap_or_else(|err| panic!("the built-in demo sites are invalid: {err}"))
+    }
+
+    /// Parses GeoJSON text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Self, ProtectionError> {
+        let root: Value = serde_json::from_str(text).map_err(|err| ProtectionError::Json {
+            file: file.to_owned(),
+            line: err.line(),
+            reason: err.to_string(),
+        })?;
+        let bad = |feature: String, field: &str, reason: String| ProtectionError::Feature {
+            file: file.to_owned(),
+            feature,
+            field: field.to_owned(),
+            reason,
+        };
+        if root.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+            return Err(bad(
+                "(root)".into(),
+                "type",
+                "must be \"FeatureCollection\"".into(),
+            ));
+        }
+        let features = root
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("(root)".into(), "features", "must be an array".into()))?;
+        let mut set = SiteSet::default();
+        for (index, feature) in features.iter().enumerate() {
+            let feature_id = feature.get("id").map(|id| match id {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            let label = match &feature_id {
+                Some(id) => format!("#{index} (id {id})"),
+                None => format!("#{index}"),
+            };
+            let props = feature
+                .get("properties")
+                .and_then(Value::as_object)
+                .ok_or_else(|| bad(label.clone(), "properties", "must be an object".into()))?;
+            let name = props
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|n| !n.trim().is_empty())
+                .ok_or_else(|| {
+                    bad(
+                        label.clone(),
+                        "properties.name",
+                        "missing or not a non-empty string".into(),
+                    )
+                })?
+                .to_owned();
+            let label = format!("{label} \"{name}\"");
+            let category = props
+                .get("category")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    bad(
+                        label.clone(),
+                        "properties.category",
+                        "missing or not a string".into(),
+                    )
+                })?;
+            let geometry = feature
+                .get("geometry")
+                .ok_or_else(|| bad(label.clone(), "geometry", "missing".into()))?;
+            let (outline, is_point) =
+                read_geometry(geometry).map_err(|reason| bad(label.clone(), "geometry", reason))?;
+            let area_kind = match category {
+                "restricted" => Some(AreaKind::Restricted),
+                "no_fly" => Some(AreaKind::NoFly),
+                _ => None,
+            };
+            if let Some(kind) = area_kind {
+                if is_point {
+                    return Err(bad(
+                        label,
+                        "geometry",
+                        format!("a {category} area must be a Polygon or MultiPolygon"),
+                    ));
+                }
+                set.areas.push(RestrictedArea {
+                    id: set.areas.len() as u32,
+                    feature_id,
+                    name,
+                    kind,
+                    outline,
+                });
+                continue;
+            }
+            let category = match category {
+                "village" => SiteCategory::Village,
+                "camp" => SiteCategory::Camp,
+                "school" => SiteCategory::School,
+                "clinic" => SiteCategory::Clinic,
+                "market" => SiteCategory::Market,
+                "water_point" => SiteCategory::WaterPoint,
+                "other" => SiteCategory::Other,
+                other => {
+                    return Err(bad(
+                        label,
+                        "properties.category",
+                        format!(
+                            "unknown category {other:?}; known: village camp school clinic market \
+                             water_point other restricted no_fly"
+                        ),
+                    ));
+                }
+            };
+            let population = match props.get("population") {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(
+                    value
+                        .as_u64()
+                        .and_then(|p| u32::try_from(p).ok())
+                        .ok_or_else(|| {
+                            bad(
+                                label.clone(),
+                                "properties.population",
+                                format!("{value} is not a non-negative whole number"),
+                            )
+                        })?,
+                ),
+            };
+            let buffer_m = match props.get("buffer_m") {
+                None | Some(Value::Null) => default_buffer_m(category),
+                Some(value) => value
+                    .as_f64()
+                    .filter(|b| b.is_finite() && (0.0..=50_000.0).contains(b))
+                    .ok_or_else(|| {
+                        bad(
+                            label.clone(),
+                            "properties.buffer_m",
+                            format!("{value} is not a distance in metres from 0 to 50000"),
+                        )
+                    })?,
+            };
+            let sensitive = match props.get("sensitive") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(value) => {
+                    return Err(bad(
+                        label,
+                        "properties.sensitive",
+                        format!("{value} is not true or false"),
+                    ));
+                }
+            };
+            let points: Vec<&LatLon> = outline.iter().flatten().collect();
+            let centre = if is_point {
+                outline[0][0]
+            } else {
+                // Vertex mean, the closing vertex of each ring left out.
+                let vertices: Vec<&LatLon> = outline
+                    .iter()
+                    .flat_map(|ring| ring.iter().take(ring.len().saturating_sub(1)))
+                    .collect();
+                let n = vertices.len().max(1) as f64;
+                LatLon {
+                    lat_deg: vertices.iter().map(|p| p.lat_deg).sum::<f64>() / n,
+                    lon_deg: vertices.iter().map(|p| p.lon_deg).sum::<f64>() / n,
+                }
+            };
+            debug_assert!(!points.is_empty());
+            set.sites.push(Site {
+                id: set.sites.len() as SiteId,
+                feature_id,
+                name,
+                category,
+                population,
+                buffer_m,
+                sensitive,
+                outline,
+                centre,
+                buffer: Vec::new(),
+            });
+        }
+        Ok(set)
+    }
+
+    /// The centre of everything, for the local plane's origin.
+    pub fn centre(&self) -> Option<LatLon> {
+        let points: Vec<LatLon> = self
+            .sites
+            .iter()
+            .flat_map(|s| s.outline.iter().flatten())
+            .chain(self.areas.iter().flat_map(|a| a.outline.iter().flatten()))
+            .copied()
+            .collect();
+        if points.is_empty() {
+            return None;
+        }
+        let (mut south, mut north, mut west, mut east) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
+        for p in &points {
+            south = south.min(p.lat_deg);
+            north = north.max(p.lat_deg);
+            west = west.min(p.lon_deg);
+            east = east.max(p.lon_deg);
+        }
+        Some(LatLon {
+            lat_deg: (south + north) / 2.0,
+            lon_deg: (west + east) / 2.0,
+        })
+    }
+}
+
+fn read_position(value: &Value) -> Result<LatLon, String> {
+    let pair = value
+        .as_array()
+        .filter(|a| a.len() >= 2)
+        .ok_or_else(|| format!("{value} is not a [longitude, latitude] position"))?;
+    let lon_deg = pair[0].as_f64().unwrap_or(f64::NAN);
+    let lat_deg = pair[1].as_f64().unwrap_or(f64::NAN);
+    if !((-90.0..=90.0).contains(&lat_deg) && (-180.0..=180.0).contains(&lon_deg)) {
+        return Err(format!(
+            "{value} is not a [longitude, latitude] position in degrees"
+        ));
+    }
+    Ok(LatLon { lat_deg, lon_deg })
+}
+
+fn read_ring(value: &Value) -> Result<Vec<LatLon>, String> {
+    let ring = value
+        .as_array()
+        .ok_or_else(|| "a polygon ring must be an array of positions".to_owned())?
+        .iter()
+        .map(read_position)
+        .collect::<Result<Vec<_>, _>>()?;
+    if ring.len() < 4 || ring.first() != ring.last() {
+        return Err(format!(
+            "a polygon ring needs at least 4 positions, the last equal to the first (has {})",
+            ring.len()
+        ));
+    }
+    Ok(ring)
+}
+
+fn read_polygon(value: &Value) -> Result<Vec<LatLon>, String> {
+    let rings = value
+        .as_array()
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| "a Polygon's coordinates must be a non-empty array of rings".to_owned())?;
+    read_ring(&rings[0])
+}
+
+/// The rings of a geometry, and whether it is a point.
+fn read_geometry(geometry: &Value) -> Result<(Vec<Vec<LatLon>>, bool), String> {
+    let kind = geometry
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "has no \"type\"".to_owned())?;
+    let coordinates = geometry
+        .get("coordinates")
+        .ok_or_else(|| "has no \"coordinates\"".to_owned())?;
+    match kind {
+        "Point" => Ok((vec![vec![read_position(coordinates)?]], true)),
+        "Polygon" => Ok((vec![read_polygon(coordinates)?], false)),
+        "MultiPolygon" => {
+            let polygons = coordinates
+                .as_array()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| "a MultiPolygon's coordinates must be a non-empty array".to_owned())?
+                .iter()
+                .map(read_polygon)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((polygons, false))
+        }
+        other => Err(format!(
+            "type {other:?} is not supported (Point, Polygon or MultiPolygon)"
+        )),
+    }
+}
+
+/// A place in the plane of `frame`.
+pub(crate) fn plane_shape(
+    frame: &LocalFrame,
+    outline: &[Vec<LatLon>],
+    is_point: bool,
+) -> PlaneShape {
+    let rings: Vec<Vec<[f64; 2]>> = outline
+        .iter()
+        .map(|ring| ring.iter().map(|p| enu_of(frame, *p)).collect())
+        .collect();
+    let all: Vec<&[f64; 2]> = rings
+        .iter()
+        .flat_map(|r| {
+            r.iter()
+                .take(r.len().saturating_sub(usize::from(!is_point)))
+        })
+        .collect();
+    let n = all.len().max(1) as f64;
+    let centre = [
+        all.iter().map(|p| p[0]).sum::<f64>() / n,
+        all.iter().map(|p| p[1]).sum::<f64>() / n,
+    ];
+    PlaneShape {
+        rings,
+        is_point,
+        centre,
+    }
+}
+
+pub(crate) fn enu_of(frame: &LocalFrame, p: LatLon) -> [f64; 2] {
+    let enu = frame.enu_from_geodetic(&Geodetic::from_deg(p.lat_deg, p.lon_deg, 0.0));
+    [enu.x, enu.y]
+}
+
+pub(crate) fn latlon_of(frame: &LocalFrame, p: [f64; 2]) -> LatLon {
+    let g = frame.geodetic_from_enu(&Vector3::new(p[0], p[1], 0.0));
+    LatLon {
+        lat_deg: g.lat_deg(),
+        lon_deg: g.lon_deg(),
+    }
+}
+
+/// The buffer of a place in the plane: every point within `buffer_m` of it.
+pub(crate) fn buffer_rings(shape: &PlaneShape, buffer_m: f64) -> Vec<Vec<[f64; 2]>> {
+    let coords = |ring: &[[f64; 2]]| -> LineString<f64> {
+        LineString::new(ring.iter().map(|p| Coord { x: p[0], y: p[1] }).collect())
+    };
+    let buffered: MultiPolygon<f64> = if shape.is_point {
+        let c = shape
+            .rings
+            .first()
+            .and_then(|r| r.first())
+            .copied()
+            .unwrap_or(shape.centre);
+        if buffer_m <= 0.0 {
+            return vec![vec![c]];
+        }
+        Point::new(c[0], c[1]).buffer(buffer_m)
+    } else {
+        let polygons: Vec<Polygon<f64>> = shape
+            .rings
+            .iter()
+            .map(|ring| Polygon::new(coords(ring), Vec::new()))
+            .collect();
+        if buffer_m <= 0.0 {
+            return shape.rings.clone();
+        }
+        MultiPolygon::new(polygons).buffer(buffer_m)
+    };
+    buffered
+        .0
+        .iter()
+        .map(|polygon| polygon.exterior().0.iter().map(|c| [c.x, c.y]).collect())
+        .collect()
+}

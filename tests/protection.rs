@@ -1,0 +1,616 @@
+//! Protection of civilians scored against the simulator's ground truth: the demo scenario
+//! ("Night approach") runs in process, every message framed, decoded and applied to a World as
+//! on a link, fusion makes tracks, and the alert rules run once a second on the messages'
+//! clock. Of the armed movers that enter a site's buffer, the share in an intrusion alert
+//! (an active alert on that site with a cause track within 100 m of the mover) and the delay
+//! from entry to that alert; and the false alerts per hour (track alerts raised where no real
+//! mover was within 150 m). Then "send a drone" through the real pipeline and the simulator
+//! over UDP: the drone takes off, orbits the site and looks at it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::UdpSocket;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use vigil::command::{CommandEngine, Outgoing};
+use vigil::fusion::Fusion;
+use vigil::geo::{Geodetic, distance_m};
+use vigil::pipeline::{Envelope, LinkId, PipelineConfig, RxStamp};
+use vigil::protection::{
+    DispatchTarget, DispatchUpdate, LatLon, Protection, ProtectionRequest, RuleKind,
+};
+use vigil::protocol::{FrameEncoder, MavVersion};
+use vigil::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
+use vigil::world::World;
+
+/// Vigil's world fed by the simulator as by a link, with the command engine answering it.
+#[derive(Default)]
+struct Feed {
+    world: World,
+    engine: CommandEngine,
+    encoders: BTreeMap<(u8, u8), FrameEncoder>,
+    out: Vec<Outgoing>,
+}
+
+/// Vigil's system and component ids, as the simulator hears them.
+const GCS: (u8, u8) = (255, 190);
+
+impl Feed {
+    /// Steps the simulator once, applies what it sent and sends it what the engine queued;
+    /// returns the new detections.
+    fn step(&mut self, sim: &mut SimWorld) -> Vec<vigil::world::Detection> {
+        let mut detections = Vec::new();
+        let emissions = sim.step();
+        self.apply(sim, emissions, &mut detections);
+        self.engine.tick(sim.now, &mut self.out);
+        while !self.out.is_empty() {
+            let outgoing: Vec<Outgoing> = self.out.drain(..).collect();
+            for message in outgoing {
+                let answers = sim.handle(&message.message, GCS);
+                self.apply(sim, answers, &mut detections);
+            }
+        }
+        detections
+    }
+
+    fn apply(
+        &mut self,
+        sim: &SimWorld,
+        emissions: Vec<vigil::sim::world::Emission>,
+        detections: &mut Vec<vigil::world::Detection>,
+    ) {
+        for emission in emissions {
+            let encoder = self
+                .encoders
+                .entry((emission.sysid, emission.compid))
+                .or_insert_with(|| FrameEncoder::new(emission.sysid, emission.compid));
+            let frame = encoder
+                .encode(&emission.message, MavVersion::V2)
+                .expect("encodes");
+            let message = frame.decode().expect("decodes");
+            let before = self.world.detections.total();
+            let envelope = Envelope {
+                link: LinkId(0),
+                rx: RxStamp {
+                    time: sim.now,
+                    mono: Instant::now(),
+                },
+                frame,
+                message,
+            };
+            self.world.apply(&envelope);
+            self.engine.on_message(&envelope, sim.now, &mut self.out);
+            if self.world.detections.total() > before {
+                detections.extend(self.world.detections.iter().next_back().cloned());
+            }
+        }
+    }
+}
+
+fn metres(a: LatLon, lat_deg: f64, lon_deg: f64) -> f64 {
+    distance_m(
+        &Geodetic::from_deg(a.lat_deg, a.lon_deg, 0.0),
+        &Geodetic::from_deg(lat_deg, lon_deg, 0.0),
+    )
+}
+
+/// Ray casting in degrees (the buffers are a few hundred metres: flat enough).
+fn inside(ring: &[LatLon], lat_deg: f64, lon_deg: f64) -> bool {
+    let mut inside = false;
+    let mut j = ring.len().saturating_sub(1);
+    for i in 0..ring.len() {
+        let (a, b) = (ring[i], ring[j]);
+        if (a.lat_deg > lat_deg) != (b.lat_deg > lat_deg) {
+            let lon = a.lon_deg
+                + (lat_deg - a.lat_deg) / (b.lat_deg - a.lat_deg) * (b.lon_deg - a.lon_deg);
+            if lon_deg < lon {
+                inside = !inside;
+            }
+        }
+        j = i;
+    }
+    inside
+}
+
+#[derive(Debug)]
+struct Figures {
+    entries: usize,
+    /// Entries during which a sensor or a camera held the mover at least once.
+    observable: usize,
+    alerted: usize,
+    delays_s: Vec<f64>,
+    track_alerts: usize,
+    false_alerts: usize,
+    hours: f64,
+    by_rule: BTreeMap<&'static str, usize>,
+}
+
+impl Figures {
+    fn share(&self) -> f64 {
+        self.alerted as f64 / self.entries.max(1) as f64
+    }
+
+    /// Of the entries that a sensor or camera could see.
+    fn observable_share(&self) -> f64 {
+        self.alerted as f64 / self.observable.max(1) as f64
+    }
+
+    fn median_delay_s(&self) -> f64 {
+        let mut d = self.delays_s.clone();
+        d.sort_by(f64::total_cmp);
+        d.get(d.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+
+    fn false_per_hour(&self) -> f64 {
+        self.false_alerts as f64 / self.hours
+    }
+}
+
+/// Runs a scenario for `seconds` and scores the alerts.
+fn score(name: &str, seed: u64, seconds: u32) -> Figures {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/scenarios")
+        .join(name);
+    let scenario = Scenario::load(&path).expect("a valid scenario");
+    let mut sim = SimWorld::from_scenario(&scenario, seed);
+    let mut feed = Feed::default();
+    let mut fusion = Fusion::default();
+    let mut protection = Protection::demo();
+    let sites = protection.view().sites.clone();
+    // (mover, site) -> entry time (s) while inside; finished entries with their delay.
+    let mut inside_since: BTreeMap<(String, usize), u32> = BTreeMap::new();
+    let mut pending: BTreeMap<(String, usize), u32> = BTreeMap::new();
+    let mut was_outside: std::collections::BTreeSet<(String, usize)> = Default::default();
+    // Entries during which a sensor or camera held the mover (before it was alerted).
+    let mut seen: std::collections::BTreeSet<(String, usize)> = Default::default();
+    let mut figures = Figures {
+        entries: 0,
+        observable: 0,
+        alerted: 0,
+        delays_s: Vec::new(),
+        track_alerts: 0,
+        false_alerts: 0,
+        hours: f64::from(seconds) / 3600.0,
+        by_rule: BTreeMap::new(),
+    };
+    let mut last_dispatch: Option<u32> = None;
+    let mut dispatch_replies = Vec::new();
+    let started = Instant::now();
+    for step in 1..=seconds * 10 {
+        for detection in feed.step(&mut sim) {
+            let _ = fusion.add(&detection, Instant::now());
+        }
+        if step % 10 != 0 {
+            continue;
+        }
+        let second = step / 10;
+        fusion.tick(sim.now);
+        let raised = protection.step(&feed.world, &fusion.confirmed, sim.now);
+        // The operator sends a drone to each new tripwire or gathering alert (civilians live
+        // in the buffers: an intrusion alone is not worth a drone), at most one every 2
+        // minutes (the dispatcher re-tasks the same drone when it is the only one that flies).
+        for id in &raised {
+            let Some(alert) = protection.book().get(*id) else {
+                continue;
+            };
+            let threat = matches!(alert.rule, RuleKind::Tripwire | RuleKind::Gathering);
+            if !threat || last_dispatch.is_some_and(|at| second < at + 120) {
+                continue;
+            }
+            last_dispatch = Some(second);
+            let (reply, updates) = crossbeam_channel::bounded(16);
+            protection.request(
+                ProtectionRequest::SendDrone {
+                    target: DispatchTarget::Alert(*id),
+                    by: "operator".into(),
+                    reply,
+                },
+                &feed.world,
+                sim.now,
+            );
+            dispatch_replies.push(updates);
+        }
+        for request in protection.pump(&feed.world, sim.now) {
+            feed.engine
+                .request(request, &feed.world, sim.now, &mut feed.out);
+        }
+        let truth = sim.truth();
+        let view = protection.view();
+        for id in &raised {
+            let Some(alert) = view.alerts.iter().find(|a| a.id == *id) else {
+                continue;
+            };
+            if alert.recurrences > 0 {
+                continue;
+            }
+            *figures.by_rule.entry(alert.rule.label()).or_default() += 1;
+            if !alert.rule.is_about_tracks() {
+                continue;
+            }
+            figures.track_alerts += 1;
+            let near_mover = truth
+                .iter()
+                .any(|row| metres(alert.position, row.lat_deg, row.lon_deg) <= 150.0);
+            if !near_mover {
+                figures.false_alerts += 1;
+                println!("false alert at {second} s: {}", alert.text);
+            }
+        }
+        // Entries of armed movers into buffers, and whether an intrusion alert holds them.
+        for row in truth.iter().filter(|r| r.armed) {
+            for (index, site) in sites.iter().enumerate() {
+                let key = (row.id.clone(), index);
+                let is_inside = site
+                    .buffer
+                    .iter()
+                    .any(|ring| inside(ring, row.lat_deg, row.lon_deg));
+                if !is_inside {
+                    inside_since.remove(&key);
+                    was_outside.insert(key);
+                    continue;
+                }
+                if !inside_since.contains_key(&key) {
+                    inside_since.insert(key.clone(), second);
+                    // Entering: outside a second ago (not a mover that appeared inside).
+                    if was_outside.contains(&key) {
+                        pending.insert(key.clone(), second);
+                        figures.entries += 1;
+                    }
+                }
+                let Some(entered) = pending.get(&key).copied() else {
+                    continue;
+                };
+                if row.covered {
+                    seen.insert(key.clone());
+                }
+                let held = view.alerts.iter().any(|a| {
+                    a.rule == RuleKind::BufferIntrusion
+                        && a.active
+                        && a.site == Some(index as u32)
+                        && a.last_seen == sim.now
+                        && a.cause.tracks.iter().any(|id| {
+                            fusion.confirmed.iter().any(|t| {
+                                t.id == *id
+                                    && metres(
+                                        LatLon {
+                                            lat_deg: t.lat_deg,
+                                            lon_deg: t.lon_deg,
+                                        },
+                                        row.lat_deg,
+                                        row.lon_deg,
+                                    ) <= 100.0
+                            })
+                        })
+                });
+                if held {
+                    pending.remove(&key);
+                    figures.alerted += 1;
+                    figures.delays_s.push(f64::from(second - entered));
+                }
+            }
+        }
+    }
+    let dispatches: Vec<DispatchUpdate> = dispatch_replies
+        .iter()
+        .flat_map(|r| r.try_iter().collect::<Vec<_>>())
+        .filter(|u| matches!(u, DispatchUpdate::Done(_)))
+        .collect();
+    println!("dispatches: {dispatches:?}");
+    for record in protection.view().dispatches.iter() {
+        println!(
+            "dispatch {} at {:.0} s: drone {} to alert {:?} at {:.6},{:.6}: {:?} {:?}",
+            record.id,
+            record.at.since(scenario.start_time()).as_secs_f64(),
+            record.drone,
+            record.alert,
+            record.target.lat_deg,
+            record.target.lon_deg,
+            record.state,
+            record.failure
+        );
+    }
+    for ((mover, site), entered) in &pending {
+        let held = seen.contains(&(mover.clone(), *site));
+        println!(
+            "not alerted: {mover} entering {} at {entered} s ({})",
+            sites[*site].name,
+            if held {
+                "held by a sensor or camera"
+            } else {
+                "never held by a sensor or camera"
+            }
+        );
+    }
+    figures.observable = figures.entries - pending.keys().filter(|k| !seen.contains(*k)).count();
+    println!(
+        "{name} seed {seed}, {seconds} s simulated in {:.1} s: {} armed entries into buffers, {} observable, {} alerted ({:.0}% of all, {:.0}% of observable), median delay {:.0} s; {} track alerts, {} false ({:.1} per hour); alerts by rule {:?}",
+        started.elapsed().as_secs_f64(),
+        figures.entries,
+        figures.observable,
+        figures.alerted,
+        figures.share() * 100.0,
+        figures.observable_share() * 100.0,
+        figures.median_delay_s(),
+        figures.track_alerts,
+        figures.false_alerts,
+        figures.false_per_hour(),
+        figures.by_rule
+    );
+    figures
+}
+
+#[test]
+fn armed_movers_entering_buffers_are_alerted_in_the_demo() {
+    // Measured (seed 7; seed 11 alike): 40 entries of armed movers into buffers, 24 of them
+    // while a camera or sensor held the mover, all 24 alerted (60% of all); delays 0-16 s
+    // into Keradu's buffer, 195-295 s into the north-east borehole's (the group walks past it
+    // in the radar's blind spot and is seen again at the gathering point), median 246 s; the
+    // south group is never seen (no sensor on its road, the drone low on battery by then);
+    // no false track alert (50 track alerts in the hour).
+    let seed = std::env::var("SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let figures = score("demo.toml", seed, 3600);
+    let mut delays = figures.delays_s.clone();
+    delays.sort_by(f64::total_cmp);
+    println!("delays (s): {delays:?}");
+    assert!(figures.entries >= 30, "{figures:?}");
+    assert!(figures.observable_share() >= 0.9, "{figures:?}");
+    assert!(figures.share() >= 0.5, "{figures:?}");
+    assert!(figures.median_delay_s() <= 360.0, "{figures:?}");
+    assert!(
+        delays.iter().filter(|d| **d <= 30.0).count() >= 10,
+        "entries alerted within 30 s: {delays:?}"
+    );
+    assert!(figures.false_per_hour() <= 2.0, "{figures:?}");
+    assert!(
+        figures.by_rule.get("tripwire").is_some_and(|n| *n >= 1),
+        "{figures:?}"
+    );
+    assert!(
+        figures.by_rule.get("gathering").is_some_and(|n| *n >= 1),
+        "{figures:?}"
+    );
+}
+
+#[test]
+fn the_quiet_morning_raises_no_false_alerts() {
+    // Measured: no armed mover, no false track alert in 900 s.
+    let figures = score("quiet.toml", 3, 900);
+    assert_eq!(figures.entries, 0, "{figures:?}");
+    assert!(figures.false_alerts <= 1, "{figures:?}");
+}
+
+#[test]
+fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
+    // A lower, tighter orbit than the default rules' (a shorter climb for the test), from a
+    // rules file as the command line would give it.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[dispatch]\nalt_rel_m = 50.0\norbit_radius_m = 100.0\n",
+    )
+    .expect("written");
+    let pipeline = vigil::pipeline::Pipeline::start(PipelineConfig {
+        links: vec![common::link("udpin:127.0.0.1:0")],
+        demo_sites: true,
+        rules: Some(rules),
+        ..PipelineConfig::default()
+    })
+    .expect("the pipeline starts");
+    let station = pipeline.station();
+    let vigil_addr = common::bound_addr(&station, 0);
+    let scenario = Scenario::demo();
+    // Four simulated seconds a second (the ground station's heartbeat, once a wall-clock
+    // second, must come within the simulated drone's 5 s failsafe), no radio effects.
+    let sim = SimRunner::start_world(
+        SimWorld::from_scenario(&scenario, 7),
+        SimTransport::Udp {
+            socket: UdpSocket::bind("127.0.0.1:0").expect("a port"),
+            peer: Some(vigil_addr),
+            learn: false,
+        },
+        RunOptions {
+            speed: 4.0,
+            ..RunOptions::default()
+        },
+        None,
+    )
+    .expect("the simulator starts");
+    let snapshot = common::wait(&station, "both drones with a battery level", |s| {
+        [1, 2].iter().all(|id| {
+            s.world
+                .vehicles
+                .get(id)
+                .is_some_and(|v| v.battery.remaining_pct.is_some() && v.position.is_some())
+        })
+    });
+    let camp = snapshot
+        .protection
+        .sites
+        .iter()
+        .find(|s| s.name == "Ambaro displacement camp")
+        .expect("the demo sites")
+        .clone();
+    let updates = station
+        .send_drone(DispatchTarget::Site(camp.id), "test operator")
+        .expect("sent");
+    let mut steps = Vec::new();
+    let asked = Instant::now();
+    let done = loop {
+        let update = updates
+            .recv_timeout(common::TIMEOUT * 3)
+            .expect("an update");
+        println!("{:.1} s: {update:?}", asked.elapsed().as_secs_f64());
+        match update {
+            DispatchUpdate::Chosen {
+                drone, takes_off, ..
+            } => {
+                // Kite 1, the copter on the helipad; Heron 2 (a plane) needs a runway take-off.
+                assert_eq!((drone, takes_off), (1, true));
+            }
+            DispatchUpdate::Step { action, outcome } => steps.push((action, outcome)),
+            DispatchUpdate::Done(result) => break result,
+        }
+    };
+    println!("steps: {steps:?}");
+    assert_eq!(done, Ok(1), "{steps:?}");
+    assert_eq!(
+        steps.len(),
+        5,
+        "mode, arm, take-off, orbit, camera: {steps:?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .all(|(_, outcome)| *outcome == vigil::command::CommandOutcome::Accepted)
+    );
+    // It flies there and circles at the orbit's radius around the camp.
+    let radius_m = 100.0;
+    let distance = |s: &vigil::pipeline::Snapshot| {
+        s.world
+            .vehicles
+            .get(&1)
+            .and_then(|v| v.position)
+            .map(|p| metres(camp.centre, p.lat_deg, p.lon_deg))
+    };
+    let started = Instant::now();
+    let mut on_circle = 0;
+    while on_circle < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "drone 1 did not settle on the orbit: {:?} m from the camp",
+            distance(&station.snapshot())
+        );
+        let d = distance(&station.snapshot()).unwrap_or(f64::INFINITY);
+        on_circle = if (d - radius_m).abs() < 40.0 {
+            on_circle + 1
+        } else {
+            0
+        };
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Its camera looks at the camp, and the coverage shows the camp observed.
+    let snapshot = common::wait(&station, "the camera on the camp", |s| {
+        s.world.vehicles.get(&1).is_some_and(|v| {
+            vigil::fusion::camera_footprint(v, 1000.0)
+                .is_some_and(|f| f.contains(camp.centre.lat_deg, camp.centre.lon_deg))
+        }) && s
+            .protection
+            .unobserved
+            .iter()
+            .any(|u| u.site == camp.id && u.unobserved_s < 5.0)
+    });
+    let record = snapshot.protection.dispatches.last().expect("a dispatch");
+    assert_eq!(record.drone, 1);
+    assert_eq!(record.state, vigil::protection::DispatchState::Orbiting);
+    assert_eq!(record.by, "test operator");
+    sim.stop();
+    pipeline.shutdown();
+}
+
+/// Sends one HTTP request and returns the status code and body.
+fn http(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    stream
+        .set_read_timeout(Some(common::TIMEOUT))
+        .expect("a timeout");
+    stream.write_all(request.as_bytes()).expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn post(addr: std::net::SocketAddr, body: &str) -> (u16, String) {
+    http(
+        addr,
+        &format!(
+            "POST /reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+#[test]
+fn community_reports_arrive_over_local_http_unverified_until_verified() {
+    let pipeline = vigil::pipeline::Pipeline::start(PipelineConfig {
+        demo_sites: true,
+        ..PipelineConfig::default()
+    })
+    .expect("the pipeline starts");
+    let station = pipeline.station();
+    let server = vigil::protection::http::ReportServer::start(
+        "127.0.0.1:0".parse().expect("an address"),
+        station.clone(),
+    )
+    .expect("the endpoint starts");
+    let addr = server.local_addr();
+    assert!(addr.ip().is_loopback());
+    let (status, body) = post(
+        addr,
+        r#"{"time_utc":"2026-03-14T18:30:00Z","lat_deg":9.0084,"lon_deg":31.0157,"category":"armed_men","description":"a dozen men with rifles by the well","reporter":"Amina","channel":"sms","people":12}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body, r#"{"id":1}"#);
+    let (status, body) = post(
+        addr,
+        r#"{"time_utc":"2026-03-14T18:30:00Z","lat_deg":91.0,"lon_deg":31.0157,"category":"shooting"}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("lat_deg"), "{body}");
+    let (status, _) = post(addr, r#"{"time":"now"}"#);
+    assert_eq!(status, 400);
+    let big = format!(
+        r#"{{"description":"{}"}}"#,
+        "x".repeat(vigil::protection::http::MAX_BODY_BYTES)
+    );
+    assert_eq!(post(addr, &big).0, 413);
+    assert_eq!(http(addr, "GET /reports HTTP/1.1\r\n\r\n").0, 405);
+    assert_eq!(http(addr, "POST /other HTTP/1.1\r\n\r\n").0, 404);
+
+    let snapshot = common::wait(&station, "the report in the snapshot", |s| {
+        !s.protection.reports.is_empty()
+    });
+    let report = &snapshot.protection.reports[0];
+    assert_eq!(
+        report.verification,
+        vigil::protection::Verification::Unverified
+    );
+    assert_eq!(report.report.people, Some(12));
+    assert!(report.report.origin.starts_with("http:127.0.0.1:"));
+    station
+        .verify_report(report.id, "ops-1", vigil::protection::Verdict::Verified)
+        .expect("sent")
+        .recv_timeout(common::TIMEOUT)
+        .expect("an answer")
+        .expect("verified");
+    let snapshot = common::wait(&station, "the report verified", |s| {
+        matches!(
+            s.protection.reports[0].verification,
+            vigil::protection::Verification::Verified { ref by, .. } if by == "ops-1"
+        )
+    });
+    // Redacted for the public, the reporter and who verified are gone, the place kept.
+    let public = vigil::protection::redact::report(
+        &snapshot.protection.reports[0],
+        vigil::protection::RedactionLevel::Public,
+    );
+    assert_eq!(public.report.reporter, vigil::protection::redact::REDACTED);
+    assert_eq!(public.report.position, report.report.position);
+    server.stop();
+    pipeline.shutdown();
+}
