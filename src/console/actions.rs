@@ -14,7 +14,8 @@ use super::Pos;
 use super::panels::MessageFilter;
 use super::planner::Planner;
 use crate::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
-use crate::pipeline::{GroundStation, Snapshot};
+use crate::pipeline::{GroundStation, PipelineError, Snapshot};
+use crate::protection::{DispatchTarget, DispatchUpdate, ProtectionError};
 
 /// How many finished commands the log keeps.
 const LOG_LENGTH: usize = 40;
@@ -26,6 +27,10 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(120);
 enum Waiting {
     Command(Receiver<CommandOutcome>),
     Mission(Receiver<Result<MissionOutcome, String>>),
+    /// An alert workflow step, an incident or a report verdict.
+    Protection(Receiver<Result<(), ProtectionError>>),
+    /// "Send a drone": the choice, each command, the end.
+    Dispatch(Receiver<DispatchUpdate>, String),
 }
 
 /// One command to one drone, from request to outcome.
@@ -34,6 +39,8 @@ pub struct Tracked {
     pub target: u8,
     /// A mission transfer (shown in the planner too).
     pub mission: bool,
+    /// An alert workflow step or a dispatch (shown with the alert too).
+    pub workflow: bool,
     sent: Instant,
     waiting: Option<Waiting>,
     /// `Ok(text)` accepted, `Err(text)` refused, timed out or failed.
@@ -43,6 +50,13 @@ pub struct Tracked {
 impl Tracked {
     /// The line shown in the log.
     pub fn line(&self) -> String {
+        if self.workflow {
+            return match &self.outcome {
+                None => format!("{}: waiting", self.label),
+                Some(Ok(text)) => format!("{}: {text}", self.label),
+                Some(Err(text)) => format!("{}: failed: {text}", self.label),
+            };
+        }
         match &self.outcome {
             None => format!(
                 "{}, drone {}: waiting ({:.0} s)",
@@ -175,6 +189,7 @@ impl ActionCenter {
                 label,
                 target,
                 mission: false,
+                workflow: false,
                 sent: Instant::now(),
                 waiting,
                 outcome,
@@ -197,6 +212,52 @@ impl ActionCenter {
             label,
             target,
             mission: true,
+            workflow: false,
+            sent: Instant::now(),
+            waiting,
+            outcome,
+        });
+    }
+
+    /// Tracks the answer to an alert workflow request (acknowledge, assign, annotate, resolve).
+    pub fn protection_reply(
+        &mut self,
+        label: String,
+        sent: Result<Receiver<Result<(), ProtectionError>>, PipelineError>,
+    ) {
+        let (waiting, outcome) = match sent {
+            Ok(rx) => (Some(Waiting::Protection(rx)), None),
+            Err(err) => (None, Some(Err(format!("not sent: {err}")))),
+        };
+        self.push(Tracked {
+            label,
+            target: 0,
+            mission: false,
+            workflow: true,
+            sent: Instant::now(),
+            waiting,
+            outcome,
+        });
+    }
+
+    /// "Send a drone": the station picks the drone; the log follows its commands.
+    pub fn dispatch(&mut self, station: &GroundStation, target: DispatchTarget, by: &str) {
+        let label = match target {
+            DispatchTarget::Alert(id) => format!("Send a drone to alert {id}"),
+            DispatchTarget::Site(id) => format!("Send a drone to site {id}"),
+            DispatchTarget::Position(p) => {
+                format!("Send a drone to {:.5}, {:.5}", p.lat_deg, p.lon_deg)
+            }
+        };
+        let (waiting, outcome) = match station.send_drone(target, by) {
+            Ok(rx) => (Some(Waiting::Dispatch(rx, String::new())), None),
+            Err(err) => (None, Some(Err(format!("not sent: {err}")))),
+        };
+        self.push(Tracked {
+            label,
+            target: 0,
+            mission: false,
+            workflow: true,
             sent: Instant::now(),
             waiting,
             outcome,
@@ -219,7 +280,7 @@ impl ActionCenter {
     /// Collects outcomes that have arrived. Never blocks.
     pub fn poll(&mut self, planner: &mut Planner, messages: &mut MessageFilter) {
         for tracked in &mut self.log {
-            let Some(waiting) = &tracked.waiting else {
+            let Some(waiting) = &mut tracked.waiting else {
                 continue;
             };
             let result = match waiting {
@@ -246,6 +307,45 @@ impl ActionCenter {
                         Some(Err("the ground station stopped".into()))
                     }
                 },
+                Waiting::Protection(rx) => match rx.try_recv() {
+                    Ok(Ok(())) => Some(Ok("done".into())),
+                    Ok(Err(reason)) => Some(Err(reason.to_string())),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => {
+                        Some(Err("the ground station stopped".into()))
+                    }
+                },
+                Waiting::Dispatch(rx, progress) => {
+                    let mut ended = None;
+                    while let Ok(update) = rx.try_recv() {
+                        match update {
+                            DispatchUpdate::Chosen {
+                                drone,
+                                distance_m,
+                                takes_off,
+                            } => {
+                                tracked.target = drone;
+                                progress.push_str(&format!(
+                                    "drone {drone} chosen ({:.0} m away{})",
+                                    distance_m,
+                                    if takes_off { ", taking off" } else { "" }
+                                ));
+                            }
+                            DispatchUpdate::Step { action, outcome } => {
+                                progress.push_str(&format!("; {}: {outcome}", describe(&action)));
+                            }
+                            DispatchUpdate::Done(result) => {
+                                ended = Some(match result {
+                                    Ok(drone) => {
+                                        Ok(format!("{progress}; drone {drone} on station"))
+                                    }
+                                    Err(reason) => Err(format!("{progress}; {reason}")),
+                                });
+                            }
+                        }
+                    }
+                    ended
+                }
             };
             let result = result.or_else(|| {
                 (tracked.sent.elapsed() > GIVE_UP_AFTER)

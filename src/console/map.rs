@@ -396,6 +396,7 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
     }
 
     if layers.coverage {
+        let mut batch = Batch::default();
         for cell in input.coverage {
             let a = proj.to_screen(cell.south_west_deg.0, cell.south_west_deg.1);
             let b = proj.to_screen(cell.north_east_deg.0, cell.north_east_deg.1);
@@ -408,12 +409,14 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
                 None => 90.0,
                 Some(s) => (s / 3600.0).clamp(0.0, 1.0) * 80.0,
             };
-            painter.rect_filled(
-                rect,
-                0.0,
-                Color32::from_rgba_unmultiplied(200, 60, 160, alpha as u8),
-            );
+            if alpha >= 4.0 {
+                batch.rect(
+                    rect,
+                    Color32::from_rgba_unmultiplied(200, 60, 160, alpha as u8),
+                );
+            }
         }
+        batch.finish(painter);
     }
 
     if layers.sites {

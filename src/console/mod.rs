@@ -90,6 +90,7 @@ pub enum SideTab {
 /// Tabs of the bottom panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BottomTab {
+    Alerts,
     Messages,
     Links,
     Plots,
@@ -136,6 +137,9 @@ pub struct ConsoleApp {
     applied_scale: f32,
     applied_theme: Option<Theme>,
     frame_times: panels::FrameTimes,
+    pub(crate) alert_form: panels::AlertForm,
+    /// The protection layer's marks for the view with this revision.
+    marks: (u64, panels::Marks),
 }
 
 /// What has already been sounded, so each event gives one cue.
@@ -203,7 +207,7 @@ impl ConsoleApp {
             plots: panels::PlotState::default(),
             messages: panels::MessageFilter::default(),
             side_tab: SideTab::Details,
-            bottom_tab: BottomTab::Messages,
+            bottom_tab: BottomTab::Alerts,
             tool: MapTool::Select,
             measure: None,
             cursor_deg: None,
@@ -214,6 +218,8 @@ impl ConsoleApp {
             applied_scale: 0.0,
             applied_theme: None,
             frame_times: panels::FrameTimes::default(),
+            alert_form: panels::AlertForm::default(),
+            marks: (u64::MAX, panels::Marks::default()),
         };
         app.open_tiles(ctx);
         app
@@ -296,6 +302,10 @@ impl ConsoleApp {
                 })
                 .collect();
             self.footprints = (self.snapshot.seq, footprints);
+        }
+        let revision = self.snapshot.protection.revision;
+        if self.marks.0 != revision {
+            self.marks = (revision, panels::protection_marks(&self.snapshot));
         }
         self.actions.poll(&mut self.planner, &mut self.messages);
         self.sound_cues();
@@ -592,12 +602,19 @@ impl ConsoleApp {
 
     fn bottom_panel(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
+            let open = self.snapshot.protection.open_alerts().len();
+            ui.selectable_value(
+                &mut self.bottom_tab,
+                BottomTab::Alerts,
+                format!("Alerts ({open})"),
+            );
             ui.selectable_value(&mut self.bottom_tab, BottomTab::Messages, "Messages");
             ui.selectable_value(&mut self.bottom_tab, BottomTab::Links, "Links");
             ui.selectable_value(&mut self.bottom_tab, BottomTab::Plots, "Plots");
         });
         ui.separator();
         match self.bottom_tab {
+            BottomTab::Alerts => panels::alerts(self, ui),
             BottomTab::Messages => panels::messages(self, ui),
             BottomTab::Links => panels::links(self, ui),
             BottomTab::Plots => panels::plots(self, ui),
@@ -614,7 +631,6 @@ impl ConsoleApp {
         let plan_outline = self.planner.outline();
         let fences = self.planner.fences();
         let missions = self.planner.vehicle_missions();
-        let (sites, alerts, coverage, incidents) = panels::protection_marks(&self.snapshot);
         let tiles: Option<&mut dyn walkers::Tiles> = if self.settings.layers.tiles {
             self.tiles
                 .as_deref_mut()
@@ -635,10 +651,10 @@ impl ConsoleApp {
             missions: &missions,
             plan: plan_outline.as_ref(),
             fences: &fences,
-            sites: &sites,
-            alerts: &alerts,
-            coverage: &coverage,
-            incidents: &incidents,
+            sites: &self.marks.1.sites,
+            alerts: &self.marks.1.alerts,
+            coverage: &self.marks.1.coverage,
+            incidents: &self.marks.1.incidents,
             measure,
         };
         let mut clicked: Option<(Pos, bool)> = None;

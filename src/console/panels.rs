@@ -12,6 +12,7 @@ use super::map::{self, AlertMark, CoverageCell, IncidentMark, Palette, Pick, Sit
 use super::{ConsoleApp, Pos, actions, instruments};
 use crate::command::Action;
 use crate::pipeline::Snapshot;
+use crate::protection::{Alert, AlertSeverity, AlertState, DispatchTarget, LatLon, Verification};
 use crate::protocol::modes::mode_names;
 use crate::session::utc_string;
 use crate::world::{Health, Severity, Source, Vehicle};
@@ -869,24 +870,362 @@ pub fn plots(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         });
 }
 
-/// The protection layer's sites, alerts, coverage and incidents for the map.
-pub fn protection_marks(
-    _snapshot: &Snapshot,
-) -> (
-    Vec<SiteShape>,
-    Vec<AlertMark>,
-    Vec<CoverageCell>,
-    Vec<IncidentMark>,
-) {
-    (Vec::new(), Vec::new(), Vec::new(), Vec::new())
+/// The protection layer as the map draws it, rebuilt when the protection view changes.
+#[derive(Debug, Default, Clone)]
+pub struct Marks {
+    pub sites: Vec<SiteShape>,
+    pub alerts: Vec<AlertMark>,
+    pub coverage: Vec<CoverageCell>,
+    pub incidents: Vec<IncidentMark>,
 }
 
-/// The centre of protected site `i`.
-pub fn site_centre(_snapshot: &Snapshot, _i: usize) -> Option<Pos> {
-    None
+fn ring(points: Option<&Vec<LatLon>>) -> Vec<Pos> {
+    points
+        .map(|r| r.iter().map(|p| (p.lat_deg, p.lon_deg)).collect())
+        .unwrap_or_default()
+}
+
+/// The protection layer's sites, alerts, coverage and incidents for the map.
+pub fn protection_marks(snapshot: &Snapshot) -> Marks {
+    let view = &snapshot.protection;
+    let unobserved: BTreeMap<u32, f64> = view
+        .unobserved
+        .iter()
+        .map(|u| (u.site, u.unobserved_s))
+        .collect();
+    let sites = view
+        .sites
+        .iter()
+        .map(|s| SiteShape {
+            name: s.name.clone(),
+            category: format!("{:?}", s.category),
+            outline: ring(s.outline.first()),
+            buffer: ring(s.buffer.first()),
+            centre_deg: (s.centre.lat_deg, s.centre.lon_deg),
+            sensitive: s.sensitive,
+            unobserved_s: unobserved.get(&s.id).copied(),
+        })
+        .collect();
+    let alerts = view
+        .alerts
+        .iter()
+        .filter(|a| a.state != AlertState::Resolved)
+        .map(|a| AlertMark {
+            id: a.id,
+            lat_deg: a.position.lat_deg,
+            lon_deg: a.position.lon_deg,
+            critical: a.severity == AlertSeverity::Critical,
+            open: a.state == AlertState::Open,
+            label: format!("{} {}", a.id, a.rule.label()),
+        })
+        .collect();
+    let c = &view.coverage;
+    let mut coverage = Vec::with_capacity(c.cols * c.rows);
+    for row in 0..c.rows {
+        for col in 0..c.cols {
+            let Some(centre) = view.cell_centre(col, row) else {
+                continue;
+            };
+            let half_lat = c.cell_m / 2.0 / 111_320.0;
+            let half_lon = half_lat / centre.lat_deg.to_radians().cos().max(0.01);
+            coverage.push(CoverageCell {
+                south_west_deg: (centre.lat_deg - half_lat, centre.lon_deg - half_lon),
+                north_east_deg: (centre.lat_deg + half_lat, centre.lon_deg + half_lon),
+                unobserved_s: c.age_s(col, row, view.time),
+            });
+        }
+    }
+    let incidents = view
+        .incidents
+        .iter()
+        .map(|i| IncidentMark {
+            lat_deg: i.details.position.lat_deg,
+            lon_deg: i.details.position.lon_deg,
+            label: format!("incident {}: {}", i.id, i.details.category),
+            verified: matches!(i.verification, Verification::Verified { .. }),
+        })
+        .chain(view.reports.iter().map(|r| IncidentMark {
+            lat_deg: r.report.position.lat_deg,
+            lon_deg: r.report.position.lon_deg,
+            label: format!(
+                "report {}: {} ({})",
+                r.id,
+                r.report.category,
+                r.verification.label()
+            ),
+            verified: matches!(r.verification, Verification::Verified { .. }),
+        }))
+        .collect();
+    Marks {
+        sites,
+        alerts,
+        coverage,
+        incidents,
+    }
+}
+
+/// The centre of protected site number `i` (in the view's order).
+pub fn site_centre(snapshot: &Snapshot, i: usize) -> Option<Pos> {
+    snapshot
+        .protection
+        .sites
+        .get(i)
+        .map(|s| (s.centre.lat_deg, s.centre.lon_deg))
 }
 
 /// Details of a protected site or an alert, with the alert workflow.
-pub fn protection_details(_app: &mut ConsoleApp, ui: &mut egui::Ui, _pick: &Pick) {
-    ui.label("The protection layer is not loaded.");
+pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) {
+    let snapshot = app.snapshot.clone();
+    let view = &snapshot.protection;
+    let palette = Palette::of(app.settings.theme);
+    let by = app.settings.operator.clone();
+    match pick {
+        Pick::Site(i) => {
+            let Some(site) = view.sites.get(*i) else {
+                return;
+            };
+            ui.heading(&site.name);
+            egui::Grid::new("site").striped(true).show(ui, |ui| {
+                row(ui, "Category", format!("{:?}", site.category));
+                row(
+                    ui,
+                    "Population",
+                    site.population.map_or("unknown".into(), |p| p.to_string()),
+                );
+                row(ui, "Buffer", format!("{:.0} m", site.buffer_m));
+                row(
+                    ui,
+                    "Sensitive",
+                    if site.sensitive {
+                        "yes: coarsened in exports"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                );
+                if let Some(u) = view.unobserved.iter().find(|u| u.site == site.id) {
+                    row(
+                        ui,
+                        "Unobserved for",
+                        format!("{:.0} min", u.unobserved_s / 60.0),
+                    );
+                }
+                row(
+                    ui,
+                    "Centre",
+                    map::position_text(site.centre.lat_deg, site.centre.lon_deg),
+                );
+            });
+            let open: Vec<_> = view
+                .alerts
+                .iter()
+                .filter(|a| a.site == Some(site.id) && a.state != AlertState::Resolved)
+                .collect();
+            ui.label(RichText::new(format!("{} open alerts", open.len())).strong());
+            for a in open {
+                if ui.selectable_label(false, alert_line(a)).clicked() {
+                    app.selection = Some(Pick::Alert(a.id));
+                }
+            }
+            if ui.button("Send a drone").clicked() {
+                app.actions
+                    .dispatch(&app.station, DispatchTarget::Site(site.id), &by);
+            }
+            workflow_log(app, ui);
+        }
+        Pick::Alert(id) => {
+            let Some(alert) = view.alerts.iter().find(|a| a.id == *id) else {
+                return;
+            };
+            let colour = match alert.severity {
+                AlertSeverity::Critical => palette.critical,
+                AlertSeverity::Warning => palette.warning,
+                AlertSeverity::Info => palette.label,
+            };
+            ui.heading(
+                RichText::new(format!("Alert {} - {}", alert.id, alert.rule.label())).color(colour),
+            );
+            ui.label(&alert.text);
+            egui::Grid::new("alert").striped(true).show(ui, |ui| {
+                row(ui, "Severity", alert.severity.label().into());
+                row(ui, "State", alert.state.label().into());
+                if let Some(a) = &alert.assignee {
+                    row(ui, "Assigned to", a.clone());
+                }
+                if let Some(site) = alert
+                    .site
+                    .and_then(|s| view.sites.iter().find(|x| x.id == s))
+                {
+                    row(ui, "Site", site.name.clone());
+                }
+                row(ui, "First seen", utc_string(alert.first_seen));
+                row(ui, "Last seen", utc_string(alert.last_seen));
+                row(
+                    ui,
+                    "Condition",
+                    if alert.active { "holds" } else { "cleared" }.into(),
+                );
+                row(
+                    ui,
+                    "Position",
+                    map::position_text(alert.position.lat_deg, alert.position.lon_deg),
+                );
+            });
+            for t in &alert.history {
+                ui.label(
+                    RichText::new(format!(
+                        "{} {} by {} {}",
+                        utc_string(t.at),
+                        t.state.label(),
+                        t.by,
+                        t.detail.as_deref().unwrap_or("")
+                    ))
+                    .weak(),
+                );
+            }
+            for a in &alert.annotations {
+                ui.label(format!("{} {}: {}", utc_string(a.at), a.author, a.text));
+            }
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(
+                        alert.state == AlertState::Open,
+                        egui::Button::new("Acknowledge"),
+                    )
+                    .clicked()
+                {
+                    app.actions.protection_reply(
+                        format!("Acknowledge alert {id}"),
+                        app.station.acknowledge_alert(*id, &by),
+                    );
+                }
+                if ui.button("Send a drone").clicked() {
+                    app.actions
+                        .dispatch(&app.station, DispatchTarget::Alert(*id), &by);
+                }
+            });
+            let form = &mut app.alert_form;
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.assignee)
+                        .hint_text("who")
+                        .desired_width(120.0),
+                );
+                if ui.button("Assign").clicked() && !form.assignee.trim().is_empty() {
+                    app.actions.protection_reply(
+                        format!("Assign alert {id}"),
+                        app.station.assign_alert(*id, &by, form.assignee.trim()),
+                    );
+                }
+            });
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.note)
+                        .hint_text("note")
+                        .desired_width(160.0),
+                );
+                if ui.button("Annotate").clicked() && !form.note.trim().is_empty() {
+                    app.actions.protection_reply(
+                        format!("Annotate alert {id}"),
+                        app.station.annotate_alert(*id, &by, form.note.trim()),
+                    );
+                    form.note.clear();
+                }
+            });
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.resolution)
+                        .hint_text("resolution")
+                        .desired_width(160.0),
+                );
+                if ui
+                    .add_enabled(
+                        alert.state != AlertState::Resolved,
+                        egui::Button::new("Resolve"),
+                    )
+                    .clicked()
+                {
+                    let text = if form.resolution.trim().is_empty() {
+                        "resolved".to_owned()
+                    } else {
+                        form.resolution.trim().to_owned()
+                    };
+                    app.actions.protection_reply(
+                        format!("Resolve alert {id}"),
+                        app.station.resolve_alert(*id, &by, &text),
+                    );
+                    form.resolution.clear();
+                }
+            });
+            workflow_log(app, ui);
+        }
+        _ => {}
+    }
+}
+
+/// The latest workflow requests and dispatches with their answers.
+fn workflow_log(app: &ConsoleApp, ui: &mut egui::Ui) {
+    for t in app.actions.log.iter().filter(|t| t.workflow).take(5) {
+        ui.label(t.line());
+    }
+}
+
+/// One line for an alert in lists.
+pub fn alert_line(a: &Alert) -> String {
+    format!(
+        "{} {} {} [{}] {}",
+        a.id,
+        a.severity.label(),
+        a.rule.label(),
+        a.state.label(),
+        a.text
+    )
+}
+
+/// The operator's typing in the alert workflow.
+#[derive(Debug, Default)]
+pub struct AlertForm {
+    pub assignee: String,
+    pub note: String,
+    pub resolution: String,
+}
+
+/// Alerts not yet resolved, most severe first; click one to open it.
+pub fn alerts(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    let snapshot = app.snapshot.clone();
+    let palette = Palette::of(app.settings.theme);
+    let open = snapshot.protection.open_alerts();
+    ui.label(format!(
+        "{} open alerts · sites longest unobserved: {}",
+        open.len(),
+        snapshot
+            .protection
+            .unobserved
+            .iter()
+            .take(3)
+            .map(|u| format!("{} ({:.0} min)", u.name, u.unobserved_s / 60.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    egui::ScrollArea::vertical()
+        .id_salt("alerts")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for a in open {
+                let colour = match a.severity {
+                    AlertSeverity::Critical => palette.critical,
+                    AlertSeverity::Warning => palette.warning,
+                    AlertSeverity::Info => palette.label,
+                };
+                let selected = app.selection == Some(Pick::Alert(a.id));
+                if ui
+                    .selectable_label(selected, RichText::new(alert_line(a)).color(colour))
+                    .clicked()
+                {
+                    app.selection = Some(Pick::Alert(a.id));
+                    app.side_tab = super::SideTab::Details;
+                    app.settings.panels.details = true;
+                }
+            }
+        });
 }

@@ -843,13 +843,14 @@ mod tests {
         for pt in square(600.0) {
             p.on_map_click(pt, None);
         }
-        assert_eq!(p.generate_survey().unwrap(), 12);
-        assert_eq!(p.items.len(), 13);
+        // Spacing 48.5 m (69.3 m wide at 60 m, 30 % overlap): 12 lines of two turn points.
+        assert_eq!(p.generate_survey().unwrap(), 24);
+        assert_eq!(p.items.len(), 25);
         p.drawing = Drawing::None;
         assert!(p.on_map_click((0.0, 0.0), Some(&Pick::Waypoint(0))));
         assert_eq!(p.selected, Some(0));
         p.delete_selected();
-        assert_eq!(p.items.len(), 12);
+        assert_eq!(p.items.len(), 24);
         assert!(!p.on_map_click((0.0, 0.0), None));
     }
 }
