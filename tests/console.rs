@@ -60,7 +60,16 @@ fn step_until(
     what: &str,
     done: impl Fn(&Harness<'static, ConsoleApp>) -> bool,
 ) {
-    let deadline = Instant::now() + common::TIMEOUT;
+    step_until_for(h, what, common::TIMEOUT, done);
+}
+
+fn step_until_for(
+    h: &mut Harness<'static, ConsoleApp>,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&Harness<'static, ConsoleApp>) -> bool,
+) {
+    let deadline = Instant::now() + timeout;
     loop {
         h.step();
         if done(h) {
@@ -238,4 +247,162 @@ fn the_night_and_day_themes_switch_with_a_key() {
     );
     assert!(!h.ctx.global_style().visuals.dark_mode);
     rig.pipeline.shutdown();
+}
+
+/// The demo world at four times real time, with a rule that raises "unobserved" alerts after
+/// 20 simulated seconds, so that the workflow has alerts to work on within seconds.
+fn demo_rig() -> (Pipeline, SimRunner, GroundStation, tempfile::TempDir) {
+    use vigil::sim::{RunOptions, Scenario, SimTransport, SimWorld};
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[unobserved]\nmax_unobserved_s = 20.0\n[dispatch]\nalt_rel_m = 50.0\norbit_radius_m = 100.0\n",
+    )
+    .expect("written");
+    let pipeline = Pipeline::start(vigil::pipeline::PipelineConfig {
+        links: vec![common::link("udpin:127.0.0.1:0")],
+        demo_sites: true,
+        rules: Some(rules),
+        ..vigil::pipeline::PipelineConfig::default()
+    })
+    .expect("the pipeline starts");
+    let station = pipeline.station();
+    let sim = SimRunner::start_world(
+        SimWorld::from_scenario(&Scenario::demo(), 7),
+        SimTransport::Udp {
+            socket: std::net::UdpSocket::bind("127.0.0.1:0").expect("a port"),
+            peer: Some(common::bound_addr(&station, 0)),
+            learn: false,
+        },
+        RunOptions {
+            speed: 4.0,
+            ..RunOptions::default()
+        },
+        None,
+    )
+    .expect("the simulator starts");
+    (pipeline, sim, station, dir)
+}
+
+/// Opens the first open alert from the alerts tab; returns its id.
+fn open_first_alert(h: &mut Harness<'static, ConsoleApp>) -> u64 {
+    // The rule needs 20 simulated seconds (5 s here); generous for a loaded machine.
+    step_until_for(h, "an open alert", common::TIMEOUT * 3, |h| {
+        !h.state().snapshot().protection.open_alerts().is_empty()
+    });
+    let alert = h.state().snapshot().protection.open_alerts()[0].clone();
+    h.get_by_label_contains("Alerts (").click();
+    h.step();
+    let line = vigil::console::panels::alert_line(&alert);
+    step_until(h, "the alert in the list", |h| has_label(h, &line));
+    h.get_by_label(&line).click();
+    step_until(h, "the alert's details", |h| {
+        has_label(h, &format!("Alert {} -", alert.id))
+    });
+    alert.id
+}
+
+fn alert_state(h: &Harness<'static, ConsoleApp>, id: u64) -> vigil::protection::AlertState {
+    h.state()
+        .snapshot()
+        .protection
+        .alerts
+        .iter()
+        .find(|a| a.id == id)
+        .expect("the alert is kept")
+        .state
+}
+
+#[test]
+fn acknowledge_and_resolve_an_alert() {
+    use vigil::protection::AlertState;
+    let (pipeline, _sim, station, _dir) = demo_rig();
+    let mut h = console(&station);
+    let id = open_first_alert(&mut h);
+    h.get_by_label("Acknowledge").click();
+    step_until(&mut h, "the acknowledgement", |h| {
+        alert_state(h, id) == AlertState::Acknowledged
+    });
+    let by = h.state().settings().operator.clone();
+    let alert = h
+        .state()
+        .snapshot()
+        .protection
+        .alerts
+        .iter()
+        .find(|a| a.id == id)
+        .cloned();
+    let acked = alert.expect("kept").history;
+    assert!(
+        acked
+            .iter()
+            .any(|t| t.state == AlertState::Acknowledged && t.by == by),
+        "who acknowledged is recorded: {acked:?}"
+    );
+    h.get_by_label("Resolution").focus();
+    h.step();
+    h.get_by_label("Resolution").type_text("checked by patrol");
+    h.step();
+    h.get_by_label("Resolve").click();
+    step_until(&mut h, "the resolution", |h| {
+        alert_state(h, id) == AlertState::Resolved
+    });
+    let alert = h
+        .state()
+        .snapshot()
+        .protection
+        .alerts
+        .iter()
+        .find(|a| a.id == id)
+        .cloned();
+    let history = alert.expect("kept").history;
+    assert!(
+        history
+            .iter()
+            .any(|t| t.state == AlertState::Resolved
+                && t.detail.as_deref() == Some("checked by patrol")),
+        "the resolution is recorded: {history:?}"
+    );
+    pipeline.shutdown();
+}
+
+#[test]
+fn task_a_drone_from_an_alert() {
+    let (pipeline, _sim, station, _dir) = demo_rig();
+    let mut h = console(&station);
+    step_until(&mut h, "both drones with a battery level", |h| {
+        [1, 2].iter().all(|id| {
+            h.state()
+                .snapshot()
+                .world
+                .vehicles
+                .get(id)
+                .is_some_and(|v| v.battery.remaining_pct.is_some() && v.position.is_some())
+        })
+    });
+    let id = open_first_alert(&mut h);
+    h.get_by_label("Send a drone").click();
+    let label = format!("Send a drone to alert {id}");
+    step_until(&mut h, "a drone chosen", |h| has_label(h, "chosen"));
+    // The tasked drone takes off and flies: it leaves the ground.
+    let drone = h
+        .state()
+        .actions
+        .log
+        .iter()
+        .find(|t| t.label == label)
+        .map(|t| t.target)
+        .expect("the dispatch is in the log");
+    step_until_for(
+        &mut h,
+        "the tasked drone in the air",
+        common::TIMEOUT * 3,
+        |h| {
+            h.state().snapshot().world.vehicles[&drone]
+                .position
+                .is_some_and(|p| p.alt_rel_home_m > 10.0)
+        },
+    );
+    pipeline.shutdown();
 }

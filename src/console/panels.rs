@@ -1106,11 +1106,13 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
             });
             let form = &mut app.alert_form;
             ui.horizontal(|ui| {
+                let name = ui.label("Assign to");
                 ui.add(
                     egui::TextEdit::singleline(&mut form.assignee)
                         .hint_text("who")
                         .desired_width(120.0),
-                );
+                )
+                .labelled_by(name.id);
                 if ui.button("Assign").clicked() && !form.assignee.trim().is_empty() {
                     app.actions.protection_reply(
                         format!("Assign alert {id}"),
@@ -1119,11 +1121,13 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                 }
             });
             ui.horizontal(|ui| {
+                let name = ui.label("Note");
                 ui.add(
                     egui::TextEdit::singleline(&mut form.note)
                         .hint_text("note")
                         .desired_width(160.0),
-                );
+                )
+                .labelled_by(name.id);
                 if ui.button("Annotate").clicked() && !form.note.trim().is_empty() {
                     app.actions.protection_reply(
                         format!("Annotate alert {id}"),
@@ -1133,11 +1137,13 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                 }
             });
             ui.horizontal(|ui| {
+                let name = ui.label("Resolution");
                 ui.add(
                     egui::TextEdit::singleline(&mut form.resolution)
                         .hint_text("resolution")
                         .desired_width(160.0),
-                );
+                )
+                .labelled_by(name.id);
                 if ui
                     .add_enabled(
                         alert.state != AlertState::Resolved,
