@@ -392,7 +392,9 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
     let now = input.snapshot.world.time;
 
     if layers.basemap {
-        paint_basemap(painter, proj, input.basemap, p, clip);
+        // Protected sites carry their own names: the basemap's would print them twice.
+        let names = !(layers.sites && !input.sites.is_empty());
+        paint_basemap(painter, proj, input.basemap, p, clip, names);
     }
 
     if layers.coverage {
@@ -645,6 +647,7 @@ fn paint_basemap(
     map: &VectorBasemap,
     p: &Palette,
     clip: egui::Rect,
+    names: bool,
 ) {
     // Areas first, then lines, then points and names, so roads are never hidden by fields.
     for pass in 0..3 {
@@ -686,7 +689,10 @@ fn paint_basemap(
                     }
                     let show_name =
                         f.closed && matches!(f.kind, FeatureKind::Settlement) || pts.len() == 1;
-                    if show_name && let Some(name) = &f.name {
+                    if show_name
+                        && names
+                        && let Some(name) = &f.name
+                    {
                         let anchor = if pts.len() == 1 {
                             pts[0] + vec2(5.0, 0.0)
                         } else {
