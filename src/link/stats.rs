@@ -83,6 +83,16 @@ pub struct LinkStats {
     pub tx_dropped: AtomicU64,
     /// Times the link was (re)opened.
     pub connects: AtomicU64,
+    /// Frames with a valid, fresh MAVLink 2 signature.
+    pub signed_ok: AtomicU64,
+    /// Signed frames whose signature does not match the link's key (dropped).
+    pub forged: AtomicU64,
+    /// Signed frames whose timestamp was not newer than their stream's (dropped).
+    pub replayed: AtomicU64,
+    /// Unsigned frames dropped by the link's policy.
+    pub unsigned_rejected: AtomicU64,
+    /// Unsigned frames accepted on a link with a key (policy `flag` or `accept`).
+    pub unsigned_accepted: AtomicU64,
     last_heard_us: AtomicU64,
     state: Mutex<LinkState>,
     local_addr: Mutex<Option<std::net::SocketAddr>>,
@@ -100,6 +110,11 @@ pub struct LinkStatsSnapshot {
     pub parse_errors: u64,
     pub tx_dropped: u64,
     pub connects: u64,
+    pub signed_ok: u64,
+    pub forged: u64,
+    pub replayed: u64,
+    pub unsigned_rejected: u64,
+    pub unsigned_accepted: u64,
     pub last_heard: Option<TimeUs>,
     pub state: LinkState,
     /// The address a `udpin:` or `tcpin:` link is bound to (useful with port 0).
@@ -152,6 +167,21 @@ impl LinkStats {
         }
     }
 
+    /// Counts what the signature check decided about a received frame.
+    pub fn observe_verdict(&self, verdict: crate::protocol::Verdict) {
+        use crate::protocol::Verdict;
+        use crate::protocol::signing::Rejection;
+        let counter = match verdict {
+            Verdict::Unchecked => return,
+            Verdict::Signed => &self.signed_ok,
+            Verdict::Unsigned { .. } => &self.unsigned_accepted,
+            Verdict::Rejected(Rejection::Forged) => &self.forged,
+            Verdict::Rejected(Rejection::Replayed) => &self.replayed,
+            Verdict::Rejected(Rejection::Unsigned) => &self.unsigned_rejected,
+        };
+        Self::add(counter, 1);
+    }
+
     pub fn snapshot(&self) -> LinkStatsSnapshot {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let last_heard = get(&self.last_heard_us);
@@ -164,6 +194,11 @@ impl LinkStats {
             parse_errors: get(&self.parse_errors),
             tx_dropped: get(&self.tx_dropped),
             connects: get(&self.connects),
+            signed_ok: get(&self.signed_ok),
+            forged: get(&self.forged),
+            replayed: get(&self.replayed),
+            unsigned_rejected: get(&self.unsigned_rejected),
+            unsigned_accepted: get(&self.unsigned_accepted),
             last_heard: (last_heard > 0).then_some(TimeUs(last_heard)),
             state: self.state(),
             local_addr: self.local_addr.lock().ok().and_then(|a| *a),

@@ -17,7 +17,8 @@ use super::{
 };
 use crate::pipeline::ingress::Closed;
 use crate::pipeline::{Envelope, Ingress, LINK_SEND_QUEUE_CAPACITY, LinkId, LinkIngress, RxStamp};
-use crate::protocol::{Frame, FrameError, FrameParser};
+use crate::protocol::signing::carries_key;
+use crate::protocol::{Frame, FrameError, FrameParser, Verdict, Verifier};
 use crate::session::tlog::{TlogReader, TlogRecord};
 use crate::time::{MonoClock, TimeUs};
 
@@ -37,9 +38,11 @@ pub fn spawn_link(
 ) -> std::io::Result<LinkHandle> {
     let (outgoing, outgoing_rx) = mpsc::channel(LINK_SEND_QUEUE_CAPACITY);
     let stats = Arc::new(LinkStats::default());
+    let signing = Arc::new(std::sync::Mutex::new(Verifier::new(None, options.unsigned)));
     let ctx = LinkCtx {
         id,
         stats: stats.clone(),
+        signing: signing.clone(),
         ingress: ingress.for_link(address.is_replay()),
         parser: FrameParser::new(),
         clock,
@@ -60,6 +63,7 @@ pub fn spawn_link(
         id,
         address,
         stats,
+        signing,
         outgoing,
     })
 }
@@ -68,6 +72,7 @@ pub fn spawn_link(
 struct LinkCtx {
     id: LinkId,
     stats: Arc<LinkStats>,
+    signing: Arc<std::sync::Mutex<Verifier>>,
     ingress: LinkIngress,
     parser: FrameParser,
     clock: MonoClock,
@@ -127,6 +132,18 @@ impl LinkCtx {
 
     /// Counts, records and delivers one valid frame.
     fn on_frame(&mut self, frame: Frame, rx: RxStamp, record: bool) -> Result<(), Closed> {
+        // A frame carrying a signing key is neither recorded nor shown to anyone.
+        if carries_key(&frame) {
+            return Ok(());
+        }
+        let verdict = match self.signing.lock() {
+            Ok(mut verifier) => verifier.check(&frame, rx.time),
+            Err(_) => Verdict::Unchecked,
+        };
+        self.stats.observe_verdict(verdict);
+        if !verdict.accepted() {
+            return Ok(());
+        }
         self.stats
             .observe_frame((frame.sysid(), frame.compid()), frame.seq(), rx.time);
         if record {
@@ -153,6 +170,9 @@ impl LinkCtx {
     fn on_sent(&mut self, frame: Frame) -> Result<(), Closed> {
         LinkStats::add(&self.stats.frames_tx, 1);
         LinkStats::add(&self.stats.bytes_tx, frame.raw().len() as u64);
+        if carries_key(&frame) {
+            return Ok(());
+        }
         self.ingress.record(TlogRecord {
             time: self.clock.now(),
             frame,

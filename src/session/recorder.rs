@@ -2,12 +2,17 @@
 //! session's `telemetry.tlog`. Each batch is handed to the operating system as soon as it is
 //! taken off the queue, so a crash or `kill -9` of Vigil loses at most the frames still in the
 //! queue; the file is synced to disk every [`SYNC_PERIOD`] against power loss.
+//!
+//! When the disk refuses a write (full), the recorder keeps what it could not write in memory
+//! (up to [`MAX_UNWRITTEN_BYTES`]), says so in its stats (`failing`, read by the world thread,
+//! which tells the operator), retries at least every second, and writes the backlog as soon as
+//! the disk takes it again. It writes through [`LogSink`], so tests can inject a failing disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -21,7 +26,38 @@ pub const SYNC_PERIOD: Duration = Duration::from_secs(1);
 const MAX_BATCH: usize = 512;
 /// Bytes kept in memory while the disk refuses writes; beyond this records are dropped and
 /// counted (the operator is already warned by `write_errors`).
-const MAX_UNWRITTEN_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_UNWRITTEN_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where the recorder writes: the tlog file, or in tests a disk that fills up.
+pub trait LogSink: Write + Send + 'static {
+    /// Makes what was written durable (`fsync`).
+    fn sync(&mut self) -> std::io::Result<()>;
+}
+
+impl LogSink for Box<dyn LogSink> {
+    fn sync(&mut self) -> std::io::Result<()> {
+        (**self).sync()
+    }
+}
+
+/// Opens the recorder's sink in place of the tlog file (tests inject a disk that fills up).
+pub type SinkOpener = dyn Fn(&Path) -> std::io::Result<Box<dyn LogSink>> + Send + Sync;
+
+/// A [`SinkOpener`] that a configuration can carry.
+#[derive(Clone)]
+pub struct SinkFactory(pub Arc<SinkOpener>);
+
+impl std::fmt::Debug for SinkFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SinkFactory")
+    }
+}
+
+impl LogSink for File {
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.sync_data()
+    }
+}
 
 /// What the recorder has done, for the status line and the console.
 #[derive(Debug, Default)]
@@ -30,6 +66,19 @@ pub struct RecorderStats {
     pub bytes: AtomicU64,
     pub write_errors: AtomicU64,
     pub dropped: AtomicU64,
+    /// The last write failed and records wait in memory.
+    pub failing: AtomicBool,
+    last_error: Mutex<String>,
+}
+
+impl RecorderStats {
+    /// Why the last failed write failed.
+    pub fn last_error(&self) -> String {
+        self.last_error
+            .lock()
+            .map(|e| e.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Errors opening the log.
@@ -60,11 +109,20 @@ impl Recorder {
                 path: path.to_owned(),
                 source,
             })?;
+        Self::start_with(path, file, records)
+    }
+
+    /// Starts the thread writing to `sink` (`path` names it for the operator).
+    pub fn start_with(
+        path: &Path,
+        sink: impl LogSink,
+        records: Receiver<TlogRecord>,
+    ) -> Result<Self, RecorderError> {
         let stats = Arc::new(RecorderStats::default());
         let thread_stats = stats.clone();
         let thread = std::thread::Builder::new()
             .name("vigil-recorder".into())
-            .spawn(move || run(file, &records, &thread_stats))
+            .spawn(move || run(sink, &records, &thread_stats))
             .map_err(|source| RecorderError {
                 path: path.to_owned(),
                 source,
@@ -84,7 +142,7 @@ impl Recorder {
     }
 }
 
-fn run(mut file: File, records: &Receiver<TlogRecord>, stats: &RecorderStats) {
+fn run(mut file: impl LogSink, records: &Receiver<TlogRecord>, stats: &RecorderStats) {
     let mut unwritten: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut last_sync = Instant::now();
     let mut dirty = false;
@@ -106,7 +164,7 @@ fn run(mut file: File, records: &Receiver<TlogRecord>, stats: &RecorderStats) {
         stats.records.fetch_add(count, Ordering::Relaxed);
         dirty |= write_out(&mut file, &mut unwritten, stats);
         if dirty && last_sync.elapsed() >= SYNC_PERIOD {
-            let _ = file.sync_data();
+            let _ = file.sync();
             last_sync = Instant::now();
             dirty = false;
         }
@@ -116,27 +174,39 @@ fn run(mut file: File, records: &Receiver<TlogRecord>, stats: &RecorderStats) {
         stats.records.fetch_add(1, Ordering::Relaxed);
     }
     write_out(&mut file, &mut unwritten, stats);
-    let _ = file.sync_all();
+    let _ = file.sync();
 }
 
-/// Writes what is buffered; on failure (disk full) keeps it for the next attempt. Returns
-/// true when something was written.
-fn write_out(file: &mut File, unwritten: &mut Vec<u8>, stats: &RecorderStats) -> bool {
-    if unwritten.is_empty() {
-        return false;
-    }
-    match file.write_all(unwritten) {
-        Ok(()) => {
-            stats
-                .bytes
-                .fetch_add(unwritten.len() as u64, Ordering::Relaxed);
-            unwritten.clear();
-            true
+/// Writes what is buffered; on failure (disk full) keeps what was not written for the next
+/// attempt, so no record is lost or written twice. Returns true when something was written.
+fn write_out(file: &mut impl LogSink, unwritten: &mut Vec<u8>, stats: &RecorderStats) -> bool {
+    let mut written = 0;
+    let mut error = None;
+    while written < unwritten.len() {
+        match file.write(&unwritten[written..]) {
+            Ok(0) => {
+                error = Some(std::io::Error::from(std::io::ErrorKind::WriteZero));
+                break;
+            }
+            Ok(n) => written += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => {
+                error = Some(err);
+                break;
+            }
         }
-        Err(_) => {
-            // A partial write may have landed: the reader resynchronises on the next record.
+    }
+    unwritten.drain(..written);
+    stats.bytes.fetch_add(written as u64, Ordering::Relaxed);
+    match error {
+        None => stats.failing.store(false, Ordering::Relaxed),
+        Some(err) => {
             stats.write_errors.fetch_add(1, Ordering::Relaxed);
-            false
+            if let Ok(mut last) = stats.last_error.lock() {
+                *last = err.to_string();
+            }
+            stats.failing.store(true, Ordering::Relaxed);
         }
     }
+    written > 0
 }
