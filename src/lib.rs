@@ -11,6 +11,7 @@ pub mod cli;
 pub mod command;
 pub mod dialect;
 pub mod fusion;
+pub mod fuzzing;
 pub mod geo;
 pub mod link;
 pub mod mission;

@@ -211,6 +211,12 @@ impl FrameParser {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Bytes received and not yet consumed (the head of a frame, or a false start marker
+    /// waiting for the length it claims).
+    pub fn pending(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
     /// For datagram links, where a frame never spans two datagrams: bytes left at the end of a
     /// datagram are a false start marker, not the head of a frame. Skips one byte so that
     /// parsing resumes at the next marker; false when nothing is left to skip.

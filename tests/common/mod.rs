@@ -37,6 +37,7 @@ pub fn start(links: &[&str], session_dir: Option<&Path>) -> Pipeline {
             ..LinkOptions::default()
         },
         tracks_out: None,
+        ..PipelineConfig::default()
     })
     .expect("the pipeline starts")
 }
