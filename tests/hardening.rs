@@ -282,7 +282,7 @@ fn udp_loss_duplication_and_reordering_are_counted_exactly() {
     let dropped = frames.len() - order.len();
     let mut index = 0;
     while index + 1 < order.len() {
-        if order[index] % 13 == 0 {
+        if order[index].is_multiple_of(13) {
             order.swap(index, index + 1);
             index += 2;
         } else {
@@ -292,7 +292,7 @@ fn udp_loss_duplication_and_reordering_are_counted_exactly() {
     let mut duplicates = 0;
     for &i in &order {
         socket.send(frames[i].raw()).expect("send");
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             socket.send(frames[i].raw()).expect("send");
             duplicates += 1;
         }
