@@ -698,6 +698,9 @@ fn signing_set_up_with_the_simulator_flies_signed_and_refuses_forgeries_and_repl
         s.links[0].stats.unsigned_rejected > before.unsigned_rejected
     });
     assert_ne!(snapshot.world.vehicles[&1].mode, "LAND");
+    wait(&station, "the refusals raised", |s| {
+        notice_with(s, "REFUSED")
+    });
 
     pipeline.shutdown();
 }

@@ -360,6 +360,7 @@ impl Pipeline {
                 links.len(),
             ),
             recorder_failing: false,
+            refusals: super::signing::RefusalWatch::default(),
             links,
             inbound: inbound_rx,
             requests: requests_rx,
@@ -436,6 +437,7 @@ struct Owner {
     signing: LinkSigning,
     /// The recorder could not write at the last look (the operator was told).
     recorder_failing: bool,
+    refusals: super::signing::RefusalWatch,
     inbound: Receiver<Inbound>,
     requests: Receiver<Request>,
     counters: Arc<PipelineCounters>,
@@ -732,6 +734,11 @@ impl Owner {
                 })
                 .collect();
             self.link_views_at = Some(published);
+            let now = self.world.time;
+            for (link, text) in self.refusals.check(&self.link_views, now) {
+                self.world
+                    .notify_now(Severity::Warning, Source::Link(link), text);
+            }
         }
         let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
         self.seq += 1;

@@ -14,6 +14,45 @@ use crate::protocol::{Frame, FrameEncoder, MavMessage, MavVersion, SecretKey, Si
 use crate::time::TimeUs;
 use crate::world::World;
 
+/// Refused frames on a link are told to the operator at most this often.
+pub const REFUSAL_NOTICE_PERIOD: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Watches the links' refusal counters (forged, replayed, unsigned refused) and says when they
+/// grow, at most once per [`REFUSAL_NOTICE_PERIOD`] a link.
+#[derive(Debug, Default)]
+pub struct RefusalWatch {
+    /// Per link: the counts last told, and when.
+    told: BTreeMap<LinkId, ([u64; 3], TimeUs)>,
+}
+
+impl RefusalWatch {
+    /// Notices for links whose refusals grew since they were last told.
+    pub fn check(&mut self, views: &[super::LinkView], now: TimeUs) -> Vec<(LinkId, String)> {
+        let mut notices = Vec::new();
+        for view in views {
+            let counts = [
+                view.stats.forged,
+                view.stats.replayed,
+                view.stats.unsigned_rejected,
+            ];
+            let (told, at) = self.told.get(&view.id).copied().unwrap_or_default();
+            if counts == told || (at != TimeUs(0) && now.since(at) < REFUSAL_NOTICE_PERIOD) {
+                continue;
+            }
+            let [forged, replayed, unsigned] = [0, 1, 2].map(|i| counts[i] - told[i]);
+            notices.push((
+                view.id,
+                format!(
+                    "{}: REFUSED {forged} forged, {replayed} replayed and {unsigned} unsigned frames (someone without the key is sending?)",
+                    view.address
+                ),
+            ));
+            self.told.insert(view.id, (counts, now));
+        }
+        notices
+    }
+}
+
 /// What happened that the operator should know.
 pub type SigningNotice = String;
 

@@ -311,17 +311,16 @@ impl Verifier {
             };
         }
         let raw = frame.raw();
-        let Some(split) = raw.len().checked_sub(6) else {
+        let Some(block_at) = raw.len().checked_sub(SIGNATURE_BLOCK_LEN) else {
             return Verdict::Rejected(Rejection::Forged);
         };
-        let (signed_part, wire_sig) = raw.split_at(split);
+        let (signed_part, wire_sig) = raw.split_at(block_at + 7);
         if signature(key, signed_part) != wire_sig {
             return Verdict::Rejected(Rejection::Forged);
         }
-        let block = &signed_part[signed_part.len() - 7..];
-        let link_id = block[0];
+        let link_id = raw[block_at];
         let mut ts_bytes = [0u8; 8];
-        ts_bytes[..6].copy_from_slice(&block[1..7]);
+        ts_bytes[..6].copy_from_slice(&raw[block_at + 1..block_at + 7]);
         let timestamp = u64::from_le_bytes(ts_bytes);
         let stream = (frame.sysid(), frame.compid(), link_id);
         self.timestamp = self.timestamp.max(timestamp_at(now));
@@ -388,7 +387,12 @@ mod tests {
     #[test]
     fn debug_never_shows_the_key() {
         let key = key(0xAB);
-        let text = format!("{:?} {:?}", key, Signer::new(key.clone(), 1));
+        let text = format!(
+            "{:?} {:?} {:?}",
+            key,
+            Signer::new(key.clone(), 1),
+            Verifier::new(Some(key.clone()), UnsignedPolicy::Reject)
+        );
         assert!(!text.to_lowercase().contains("abab"), "{text}");
         assert!(text.contains(&key.fingerprint()));
     }
