@@ -951,3 +951,45 @@ fn signing_interoperates_with_pymavlink_both_ways() {
         vigil::protocol::Verdict::Rejected(vigil::protocol::signing::Rejection::Replayed)
     );
 }
+
+#[test]
+fn vigil_cmd_signing_setup_stores_a_private_key_and_the_vehicle_signs() {
+    use std::os::unix::fs::PermissionsExt;
+    use vigil::sim::{SimRunner, SimTransport, SimVehicle};
+    let data = tempfile::tempdir().expect("tempdir");
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    let sim = SimRunner::start(
+        SimVehicle::new(vehicle_config(4)),
+        SimTransport::Udp {
+            socket,
+            peer: None,
+            learn: true,
+        },
+        MavVersion::V2,
+    )
+    .expect("sim");
+    let output = std::process::Command::new(vigil_bin())
+        .args(["cmd", "--link", &format!("udpout:127.0.0.1:{port}")])
+        .args(["--target", "4", "signing-setup"])
+        .env("XDG_DATA_HOME", data.path())
+        .output()
+        .expect("vigil cmd runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let store = KeyStore::new(data.path().join("vigil/keys"));
+    let key = store.load(4).expect("readable").expect("stored");
+    let mode = std::fs::metadata(store.path_for(4))
+        .expect("the key file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(stdout.contains(&key.fingerprint()), "{stdout}");
+    assert!(!stdout.contains(&key.to_hex()));
+    assert!(stdout.contains("the vehicle signs its frames"), "{stdout}");
+    drop(sim);
+}

@@ -210,3 +210,62 @@ fn write_out(file: &mut impl LogSink, unwritten: &mut Vec<u8>, stats: &RecorderS
     }
     written > 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes `room` bytes, then refuses with ENOSPC until given more room.
+    struct Disk {
+        bytes: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Disk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.room - self.bytes.len());
+            if n == 0 {
+                return Err(std::io::Error::from_raw_os_error(28));
+            }
+            self.bytes.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl LogSink for Disk {
+        fn sync(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_disk_keeps_the_rest_and_writes_it_once_space_returns() {
+        let stats = RecorderStats::default();
+        let mut disk = Disk {
+            bytes: Vec::new(),
+            room: 5,
+        };
+        let mut unwritten = b"0123456789".to_vec();
+        assert!(write_out(&mut disk, &mut unwritten, &stats));
+        assert_eq!(unwritten, b"56789");
+        assert!(stats.failing.load(Ordering::Relaxed));
+        assert_eq!(stats.write_errors.load(Ordering::Relaxed), 1);
+        assert!(
+            stats.last_error().contains("No space left"),
+            "{}",
+            stats.last_error()
+        );
+        disk.room = 100;
+        assert!(write_out(&mut disk, &mut unwritten, &stats));
+        assert!(unwritten.is_empty());
+        assert!(!stats.failing.load(Ordering::Relaxed));
+        assert_eq!(
+            disk.bytes, b"0123456789",
+            "nothing lost, nothing written twice"
+        );
+        assert_eq!(stats.bytes.load(Ordering::Relaxed), 10);
+    }
+}

@@ -83,3 +83,65 @@ impl SimSigning {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{FrameParser, Verdict};
+
+    fn setup_frame(key: [u8; 32], signer: Option<&mut Signer>) -> (Frame, mav::SETUP_SIGNING_DATA) {
+        let data = mav::SETUP_SIGNING_DATA {
+            initial_timestamp: 1_000,
+            target_system: 1,
+            target_component: 1,
+            secret_key: key,
+        };
+        let message = MavMessage::SETUP_SIGNING(data.clone());
+        let mut encoder = FrameEncoder::new(255, 190);
+        let frame = match signer {
+            Some(signer) => encoder.encode_signed(&message, signer, TimeUs(0)),
+            None => encoder.encode(&message, MavVersion::V2),
+        }
+        .expect("encodes");
+        let mut parser = FrameParser::new();
+        parser.push(frame.raw());
+        (parser.next_frame().expect("a frame").expect("valid"), data)
+    }
+
+    #[test]
+    fn a_signing_drone_takes_a_new_key_only_signed_with_its_current_one() {
+        let mut signing = SimSigning::default();
+        let (frame, data) = setup_frame([7; 32], None);
+        signing.setup(&frame, &data, &[1, 2]);
+        assert!(signing.is_signing(1));
+        assert!(!signing.is_signing(2), "the setup targets drone 1 only");
+        // An unsigned attempt to change the key is refused.
+        let (frame, data) = setup_frame([8; 32], None);
+        signing.setup(&frame, &data, &[1]);
+        assert_eq!(signing.refused, 1);
+        // Signed with the current key, the change is taken; the all-zero key turns it off.
+        let current = SecretKey::from_bytes([7; 32]).expect("non-zero");
+        let mut signer = Signer::new(current, 0).with_initial_timestamp(5_000);
+        let (frame, data) = setup_frame([0; 32], Some(&mut signer));
+        signing.setup(&frame, &data, &[1]);
+        assert!(!signing.is_signing(1));
+    }
+
+    #[test]
+    fn a_signing_drone_refuses_unsigned_frames_and_signs_its_own() {
+        let mut signing = SimSigning::default();
+        let (frame, data) = setup_frame([7; 32], None);
+        signing.setup(&frame, &data, &[1]);
+        let mut gcs = FrameEncoder::new(255, 190);
+        let heartbeat = MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA::default());
+        let plain = gcs.encode(&heartbeat, MavVersion::V2).expect("encodes");
+        assert_eq!(signing.admits(&plain).get(&1), Some(&false));
+        let mut drone = FrameEncoder::new(1, 1);
+        let own = signing
+            .encode(&mut drone, 1, &heartbeat, MavVersion::V1, TimeUs(0))
+            .expect("encodes");
+        let key = SecretKey::from_bytes([7; 32]).expect("non-zero");
+        let mut verifier = Verifier::new(Some(key), UnsignedPolicy::Reject);
+        assert_eq!(verifier.check(&own, TimeUs(0)), Verdict::Signed);
+    }
+}
