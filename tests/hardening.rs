@@ -173,12 +173,18 @@ fn a_flood_at_ten_times_the_telemetry_rate_is_counted_to_the_frame_and_recorded_
     let link = &snapshot.links[0];
     assert_eq!(link.stats.crc_errors, 0);
     assert_eq!(snapshot.world.vehicles.len(), usize::from(DRONES));
-    // The world published all along: far more snapshots than the 20 ms samples could miss.
-    let distinct = seqs.windows(2).filter(|w| w[1] > w[0]).count();
+    // The world published all along: the longest run of samples (20 ms apart) that saw the
+    // same snapshot is short (the world ticks every 100 ms even with nothing new).
+    let mut stall = 0;
+    let mut longest_stall = 0;
+    for pair in seqs.windows(2) {
+        stall = if pair[1] == pair[0] { stall + 1 } else { 0 };
+        longest_stall = longest_stall.max(stall);
+    }
+    assert!(seqs.len() > 10, "the watcher ran: {} samples", seqs.len());
     assert!(
-        distinct * 2 >= seqs.len().saturating_sub(2),
-        "snapshots stalled during the flood: {distinct} changes in {} samples",
-        seqs.len()
+        longest_stall < 50,
+        "snapshots stalled for {longest_stall} samples during the flood"
     );
     assert!(max_queued <= WORLD_QUEUE_CAPACITY, "{max_queued}");
     assert!(max_notices <= NOTICE_LOG_CAPACITY, "{max_notices}");

@@ -32,17 +32,6 @@ use crate::session::{self, SessionMeta};
 use crate::time::{MonoClock, TimeUs};
 use crate::world::{Severity, Source, World};
 
-/// A link's health from when it last heard a valid frame, with the vehicles' thresholds.
-fn link_health(now: TimeUs, last_heard: Option<TimeUs>) -> crate::world::Health {
-    use crate::world::{Health, LOST_AFTER, STALE_AFTER};
-    match last_heard.map(|last| now.since(last)) {
-        None => Health::Lost,
-        Some(silent) if silent >= LOST_AFTER => Health::Lost,
-        Some(silent) if silent >= STALE_AFTER => Health::Stale,
-        Some(_) => Health::Fresh,
-    }
-}
-
 /// How often the world thread ages health and retries commands.
 pub const TICK_PERIOD: Duration = Duration::from_millis(100);
 /// How often the ground station's own HEARTBEAT goes out on live links.
@@ -772,5 +761,16 @@ impl Owner {
             tracks: self.fusion.confirmed.clone(),
         };
         self.snapshot.store(Arc::new(snapshot));
+    }
+}
+
+/// A link's health from when it last heard a valid frame, with the vehicles' thresholds.
+fn link_health(now: TimeUs, last_heard: Option<TimeUs>) -> crate::world::Health {
+    use crate::world::{Health, LOST_AFTER, STALE_AFTER};
+    match last_heard.map(|last| now.since(last)) {
+        None => Health::Lost,
+        Some(silent) if silent >= LOST_AFTER => Health::Lost,
+        Some(silent) if silent >= STALE_AFTER => Health::Stale,
+        Some(_) => Health::Fresh,
     }
 }
