@@ -260,6 +260,10 @@ enum CmdAction {
         name: String,
         value: Option<f64>,
     },
+    /// Give the vehicle a new MAVLink 2 signing key (SETUP_SIGNING, over this link: use a
+    /// trusted one, such as USB) and wait for its first signed frame. The key is stored in
+    /// ~/.local/share/vigil/keys/system-SYSID.key (0600); links sign with it from then on.
+    SigningSetup,
 }
 
 /// Runs the command line; errors are printed with their causes.
@@ -655,8 +659,34 @@ fn param_op(station: &GroundStation, sysid: u8, op: ParamOp) -> Result<ParamOutc
         .map_err(|reason| anyhow!(reason))
 }
 
+/// Sets up signing with a vehicle and waits until a frame it signed with the new key arrives.
+fn signing_setup(station: &GroundStation, sysid: u8) -> Result<String> {
+    let text = station
+        .setup_signing(sysid)?
+        .recv_timeout(TRANSACTION_LIMIT)
+        .map_err(|_| anyhow!("no answer to the signing setup"))?
+        .map_err(|reason| anyhow!(reason))?;
+    let link = station
+        .snapshot()
+        .world
+        .vehicles
+        .get(&sysid)
+        .map(|v| v.link)
+        .ok_or_else(|| anyhow!("vehicle {sysid} vanished"))?;
+    let signed = |s: &crate::pipeline::Snapshot| {
+        s.links
+            .iter()
+            .any(|l| l.id == link && l.stats.signed_ok > 0)
+    };
+    station
+        .wait_for(Duration::from_secs(5), signed)
+        .ok_or_else(|| anyhow!("{text}; but no signed frame came back within 5 s"))?;
+    Ok(format!("{text}; the vehicle signs its frames"))
+}
+
 fn perform(station: &GroundStation, sysid: u8, action: CmdAction) -> Result<String> {
     match action {
+        CmdAction::SigningSetup => signing_setup(station, sysid),
         CmdAction::Arm => command(station, sysid, Action::Arm),
         CmdAction::Disarm { force } => command(station, sysid, Action::Disarm { force }),
         CmdAction::Mode { name } => command(station, sysid, Action::SetMode(name)),

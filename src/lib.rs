@@ -14,6 +14,7 @@ pub mod console;
 pub mod dialect;
 pub mod export;
 pub mod fusion;
+pub mod fuzzing;
 pub mod geo;
 pub mod journal;
 pub mod link;

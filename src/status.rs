@@ -27,6 +27,23 @@ pub fn status_line(snapshot: &Snapshot) -> String {
             link.stats.crc_errors,
             link.stats.loss_ratio() * 100.0
         );
+        match &link.auth {
+            crate::link::LinkAuth::Unsigned => {}
+            crate::link::LinkAuth::Signed { fingerprint, .. } => {
+                let _ = write!(line, " [signed {fingerprint}");
+            }
+            crate::link::LinkAuth::Mixed {
+                fingerprint,
+                unsigned_accepted,
+                ..
+            } => {
+                let _ = write!(line, " [MIXED {fingerprint}, {unsigned_accepted} unsigned");
+            }
+        }
+        if link.auth != crate::link::LinkAuth::Unsigned {
+            let refused = link.stats.forged + link.stats.replayed + link.stats.unsigned_rejected;
+            let _ = write!(line, ", {refused} refused]");
+        }
     }
     let _ = write!(line, " | vehicles {}", world.vehicles.len());
     for vehicle in world.vehicles.values() {

@@ -112,6 +112,17 @@ pub enum Request {
     /// Alerts, "send a drone", incidents and reports: handled by the world thread's
     /// `Protection`, never by the engine.
     Protection(crate::protection::ProtectionRequest),
+    /// Give a vehicle a new signing key over its link (handled by the world thread's
+    /// `pipeline::signing`); the answer names the key's fingerprint.
+    SetupSigning {
+        target: u8,
+        reply: Sender<Result<String, String>>,
+    },
+    /// What a link with a key does with unsigned frames.
+    SetUnsignedPolicy {
+        link: LinkId,
+        policy: crate::protocol::UnsignedPolicy,
+    },
     Shutdown,
 }
 
@@ -177,11 +188,37 @@ pub struct CommandEngine {
     commands: Vec<PendingCommand>,
     missions: mission::MissionTransfers,
     params: params::ParamTransfers,
+    /// Commands that ended lately (vehicle, command, until when): their late or repeated
+    /// acknowledgements are expected, not suspicious.
+    recent: Vec<(u8, mav::MavCmd, TimeUs)>,
+    /// What the operator should be told (unsolicited acknowledgements); taken by the world
+    /// thread after each message.
+    notices: Vec<String>,
 }
+
+/// How long after a command ends its late or repeated acknowledgements are still expected
+/// (each retry may be acknowledged).
+pub const LATE_ACK_WINDOW: Duration = Duration::from_secs(10);
+/// Ended commands remembered for [`LATE_ACK_WINDOW`], at most.
+const MAX_RECENT_COMMANDS: usize = 64;
 
 impl CommandEngine {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// What the operator should be told since the last call.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    fn remember(&mut self, sysid: u8, command: mav::MavCmd, now: TimeUs) {
+        self.recent.retain(|(_, _, until)| *until > now);
+        if self.recent.len() >= MAX_RECENT_COMMANDS {
+            self.recent.remove(0);
+        }
+        self.recent
+            .push((sysid, command, now.plus(LATE_ACK_WINDOW)));
     }
 
     /// True while anything waits for a vehicle (the world thread then ticks often).
@@ -223,7 +260,10 @@ impl CommandEngine {
                     let _ = reply.try_send(Err(format!("no vehicle with system id {target}")));
                 }
             },
-            Request::Protection(_) | Request::Shutdown => {}
+            Request::Protection(_)
+            | Request::SetupSigning { .. }
+            | Request::SetUnsignedPolicy { .. }
+            | Request::Shutdown => {}
         }
     }
 
@@ -295,6 +335,22 @@ impl CommandEngine {
             .iter()
             .position(|p| p.route.sysid == sysid && p.command == ack.command)
         else {
+            // Not for a command in flight. An acknowledgement addressed to another ground
+            // station (MAVLink 2 names it) is none of our business; one for us (or for no one
+            // in particular) that answers nothing we sent lately is raised: a confused
+            // vehicle, another console commanding it, or someone forging answers.
+            let for_us = matches!(ack.target_system, 0 | crate::protocol::GCS_SYSTEM_ID);
+            let expected = self
+                .recent
+                .iter()
+                .any(|(s, c, until)| *s == sysid && *c == ack.command && *until > now);
+            if for_us && !expected {
+                self.notices.push(format!(
+                    "system {sysid}: UNSOLICITED acknowledgement of {:?} ({}): this console did not send it",
+                    ack.command,
+                    result_name(ack.result)
+                ));
+            }
             return;
         };
         let outcome = match ack.result {
@@ -306,6 +362,7 @@ impl CommandEngine {
             other => CommandOutcome::Rejected(result_name(other)),
         };
         let pending = self.commands.swap_remove(index);
+        self.remember(sysid, pending.command, now);
         let _ = pending.reply.try_send(outcome);
     }
 
@@ -320,6 +377,7 @@ impl CommandEngine {
             }
             if pending.tries >= COMMAND_MAX_TRIES {
                 let pending = self.commands.swap_remove(index);
+                self.remember(pending.route.sysid, pending.command, now);
                 let _ = pending.reply.try_send(CommandOutcome::TimedOut {
                     tries: pending.tries,
                 });

@@ -391,3 +391,31 @@ fn a_lost_parameter_burst_is_requested_again() {
     };
     assert_eq!(all.len(), 16);
 }
+
+#[test]
+fn a_late_or_repeated_acknowledgement_is_expected_but_an_unsolicited_one_is_raised() {
+    let mut bench = Bench::new();
+    let arm_ack = |result| {
+        MavMessage::COMMAND_ACK(mav::COMMAND_ACK_DATA {
+            command: mav::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
+            result,
+            target_system: 255,
+            target_component: 190,
+            ..Default::default()
+        })
+    };
+    // The first ack is lost; the retry is acknowledged; then the first one turns up late.
+    bench.lose_next = 1;
+    let outcome = bench.command(Action::Arm);
+    bench.advance(COMMAND_ACK_TIMEOUT);
+    assert_eq!(outcome.try_recv(), Ok(CommandOutcome::Accepted));
+    bench.receive(vec![arm_ack(mav::MavResult::MAV_RESULT_ACCEPTED)]);
+    assert!(bench.engine.take_notices().is_empty());
+    // Long after, the same acknowledgement answers nothing this console sent.
+    bench.now = bench.now.plus(LATE_ACK_WINDOW);
+    bench.receive(vec![arm_ack(mav::MavResult::MAV_RESULT_ACCEPTED)]);
+    let notices = bench.engine.take_notices();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].contains("UNSOLICITED"), "{notices:?}");
+    assert!(bench.engine.take_notices().is_empty(), "taken once");
+}

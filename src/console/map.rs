@@ -393,7 +393,7 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
 
     if layers.basemap {
         // Protected sites carry their own names: the basemap's would print them twice.
-        let names = !(layers.sites && !input.sites.is_empty());
+        let names = !layers.sites || input.sites.is_empty();
         paint_basemap(painter, proj, input.basemap, p, clip, names);
     }
 

@@ -4,11 +4,12 @@
 //! statistics, records each frame, and hands decoded frames to the pipeline's ingress.
 
 pub mod address;
+pub mod keys;
 pub mod replay_control;
 pub mod stats;
 mod transport;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -20,6 +21,7 @@ pub use transport::spawn_link;
 
 use crate::pipeline::LinkId;
 use crate::protocol::Frame;
+use crate::protocol::signing::{SecretKey, UnsignedPolicy, Verifier};
 use crate::time::TimeUs;
 
 /// How a `file:` link replays its log.
@@ -41,6 +43,8 @@ pub struct LinkOptions {
     pub backoff_min: Duration,
     /// The wait doubles after each failure up to this.
     pub backoff_max: Duration,
+    /// What a link with a signing key does with unsigned frames (each link can change it).
+    pub unsigned: UnsignedPolicy,
 }
 
 impl Default for LinkOptions {
@@ -49,6 +53,7 @@ impl Default for LinkOptions {
             replay: ReplayPace::Speed(1.0),
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(5),
+            unsigned: UnsignedPolicy::default(),
         }
     }
 }
@@ -81,6 +86,8 @@ pub struct LinkHandle {
     pub id: LinkId,
     pub address: LinkAddress,
     pub stats: Arc<LinkStats>,
+    /// The signature check of received frames, shared with the link's task.
+    pub signing: Arc<Mutex<Verifier>>,
     outgoing: mpsc::Sender<Frame>,
 }
 
@@ -93,5 +100,74 @@ impl LinkHandle {
             LinkStats::add(&self.stats.tx_dropped, 1);
         }
         sent
+    }
+
+    /// Sets or removes the key that received frames are checked against.
+    pub fn set_key(&self, key: Option<SecretKey>) {
+        if let Ok(mut verifier) = self.signing.lock() {
+            verifier.set_key(key);
+        }
+    }
+
+    pub fn set_unsigned_policy(&self, policy: UnsignedPolicy) {
+        if let Ok(mut verifier) = self.signing.lock() {
+            verifier.set_policy(policy);
+        }
+    }
+
+    /// Whether the link is authenticated, from its key and what its frames carried.
+    pub fn auth(&self) -> LinkAuth {
+        let Ok(verifier) = self.signing.lock() else {
+            return LinkAuth::Unsigned;
+        };
+        let Some(key) = verifier.key() else {
+            return LinkAuth::Unsigned;
+        };
+        let get = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        let unsigned_accepted = get(&self.stats.unsigned_accepted);
+        let fingerprint = key.fingerprint();
+        let policy = verifier.policy();
+        if unsigned_accepted > 0 {
+            LinkAuth::Mixed {
+                fingerprint,
+                policy,
+                unsigned_accepted,
+            }
+        } else {
+            LinkAuth::Signed {
+                fingerprint,
+                policy,
+            }
+        }
+    }
+}
+
+/// Whether what a link carries is authenticated (MAVLink 2 signing), for the console.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LinkAuth {
+    /// No key: frames are taken as they come, signed or not, without checking.
+    #[default]
+    Unsigned,
+    /// A key (shown by its fingerprint): every frame taken was signed with it (forged,
+    /// replayed and, by policy, unsigned frames are dropped and counted in the stats).
+    Signed {
+        fingerprint: String,
+        policy: UnsignedPolicy,
+    },
+    /// A key, but unsigned frames were taken too (policy `flag` or `accept`).
+    Mixed {
+        fingerprint: String,
+        policy: UnsignedPolicy,
+        unsigned_accepted: u64,
+    },
+}
+
+impl LinkAuth {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Unsigned => "unsigned",
+            Self::Signed { .. } => "signed",
+            Self::Mixed { .. } => "mixed",
+        }
     }
 }

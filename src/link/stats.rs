@@ -35,13 +35,22 @@ impl LinkState {
     }
 }
 
+/// Sequence numbers remembered behind the newest, to recognise a late frame (reordered) or a
+/// repeated one (duplicated) from its sender.
+const SEQ_WINDOW: u8 = 64;
+
 /// Sequence tracking for one sender (system and component id) on one link.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SenderStats {
     pub received: u64,
-    /// Frames missing from the sequence numbers (a gap of n means n frames lost).
+    /// Frames missing from the sequence numbers (a gap of n means n frames lost; a frame that
+    /// arrives late, within 64 of the newest, is taken back off).
     pub lost: u64,
+    /// Frames received again (the same sequence number within the window): not loss, not new.
+    pub duplicates: u64,
     pub last_seq: u8,
+    /// Bit i set: sequence number `last_seq - i` was received.
+    seen: u64,
 }
 
 impl SenderStats {
@@ -56,16 +65,36 @@ impl SenderStats {
     }
 
     fn observe(&mut self, seq: u8) {
-        if self.received > 0 {
-            let gap = seq.wrapping_sub(self.last_seq.wrapping_add(1));
-            // A gap of more than half the sequence space is a reordered or duplicated frame
-            // (or a sender reboot), not 200 frames lost: do not count it as loss.
-            if gap < 128 {
-                self.lost += u64::from(gap);
-            }
+        if self.received + self.duplicates == 0 {
+            self.received = 1;
+            self.last_seq = seq;
+            self.seen = 1;
+            return;
         }
-        self.received += 1;
-        self.last_seq = seq;
+        let ahead = seq.wrapping_sub(self.last_seq);
+        let behind = self.last_seq.wrapping_sub(seq);
+        if ahead != 0 && ahead < 128 {
+            // New frames: the ones skipped over are lost until they turn up.
+            self.lost += u64::from(ahead - 1);
+            self.seen = if ahead >= 64 { 0 } else { self.seen << ahead } | 1;
+            self.last_seq = seq;
+            self.received += 1;
+        } else if behind < SEQ_WINDOW {
+            let bit = 1u64 << behind;
+            if self.seen & bit != 0 {
+                self.duplicates += 1;
+            } else {
+                // Late: it was counted lost when the frames after it came.
+                self.seen |= bit;
+                self.lost = self.lost.saturating_sub(1);
+                self.received += 1;
+            }
+        } else {
+            // Far behind: a sender that restarted its count. Start afresh from here.
+            self.received += 1;
+            self.last_seq = seq;
+            self.seen = 1;
+        }
     }
 }
 
@@ -83,6 +112,18 @@ pub struct LinkStats {
     pub tx_dropped: AtomicU64,
     /// Times the link was (re)opened.
     pub connects: AtomicU64,
+    /// Frames with a valid, fresh MAVLink 2 signature.
+    pub signed_ok: AtomicU64,
+    /// Signed frames whose signature does not match the link's key (dropped).
+    pub forged: AtomicU64,
+    /// Signed frames whose timestamp was not newer than their stream's (dropped).
+    pub replayed: AtomicU64,
+    /// Unsigned frames dropped by the link's policy.
+    pub unsigned_rejected: AtomicU64,
+    /// Unsigned frames accepted on a link with a key (policy `flag` or `accept`).
+    pub unsigned_accepted: AtomicU64,
+    /// Received bytes that were part of no valid frame (noise, corrupted frames).
+    pub bytes_skipped: AtomicU64,
     last_heard_us: AtomicU64,
     state: Mutex<LinkState>,
     local_addr: Mutex<Option<std::net::SocketAddr>>,
@@ -100,6 +141,12 @@ pub struct LinkStatsSnapshot {
     pub parse_errors: u64,
     pub tx_dropped: u64,
     pub connects: u64,
+    pub signed_ok: u64,
+    pub forged: u64,
+    pub replayed: u64,
+    pub unsigned_rejected: u64,
+    pub unsigned_accepted: u64,
+    pub bytes_skipped: u64,
     pub last_heard: Option<TimeUs>,
     pub state: LinkState,
     /// The address a `udpin:` or `tcpin:` link is bound to (useful with port 0).
@@ -152,6 +199,21 @@ impl LinkStats {
         }
     }
 
+    /// Counts what the signature check decided about a received frame.
+    pub fn observe_verdict(&self, verdict: crate::protocol::Verdict) {
+        use crate::protocol::Verdict;
+        use crate::protocol::signing::Rejection;
+        let counter = match verdict {
+            Verdict::Unchecked => return,
+            Verdict::Signed => &self.signed_ok,
+            Verdict::Unsigned { .. } => &self.unsigned_accepted,
+            Verdict::Rejected(Rejection::Forged) => &self.forged,
+            Verdict::Rejected(Rejection::Replayed) => &self.replayed,
+            Verdict::Rejected(Rejection::Unsigned) => &self.unsigned_rejected,
+        };
+        Self::add(counter, 1);
+    }
+
     pub fn snapshot(&self) -> LinkStatsSnapshot {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let last_heard = get(&self.last_heard_us);
@@ -164,6 +226,12 @@ impl LinkStats {
             parse_errors: get(&self.parse_errors),
             tx_dropped: get(&self.tx_dropped),
             connects: get(&self.connects),
+            signed_ok: get(&self.signed_ok),
+            forged: get(&self.forged),
+            replayed: get(&self.replayed),
+            unsigned_rejected: get(&self.unsigned_rejected),
+            unsigned_accepted: get(&self.unsigned_accepted),
+            bytes_skipped: get(&self.bytes_skipped),
             last_heard: (last_heard > 0).then_some(TimeUs(last_heard)),
             state: self.state(),
             local_addr: self.local_addr.lock().ok().and_then(|a| *a),
@@ -191,10 +259,25 @@ mod tests {
     #[test]
     fn duplicates_and_reordering_are_not_counted_as_loss() {
         let mut sender = SenderStats::default();
-        for seq in [10u8, 11, 11, 13, 12] {
+        for seq in [10u8, 11, 11, 13, 12, 13, 14] {
             sender.observe(seq);
         }
-        // 11 repeated (gap 255: ignored), 12 missing when 13 came (1 lost), 12 late (ignored).
+        // 11 and 13 repeated; 12 missing when 13 came, then late: nothing lost.
+        assert_eq!(sender.lost, 0);
+        assert_eq!(sender.duplicates, 2);
+        assert_eq!(sender.received, 5);
+    }
+
+    #[test]
+    fn late_frames_across_wraparound_are_taken_off_the_loss() {
+        let mut sender = SenderStats::default();
+        for seq in [253u8, 255, 1, 0, 254] {
+            sender.observe(seq);
+        }
+        assert_eq!(sender.lost, 0);
+        assert_eq!(sender.received, 5);
+        // 2 never comes: lost once 3 does.
+        sender.observe(3);
         assert_eq!(sender.lost, 1);
     }
 }

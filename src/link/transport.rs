@@ -17,7 +17,8 @@ use super::{
 };
 use crate::pipeline::ingress::Closed;
 use crate::pipeline::{Envelope, Ingress, LINK_SEND_QUEUE_CAPACITY, LinkId, LinkIngress, RxStamp};
-use crate::protocol::{Frame, FrameError, FrameParser};
+use crate::protocol::signing::carries_key;
+use crate::protocol::{Frame, FrameError, FrameParser, Verdict, Verifier};
 use crate::session::tlog::{TlogReader, TlogRecord};
 use crate::time::{MonoClock, TimeUs};
 
@@ -25,6 +26,10 @@ use crate::time::{MonoClock, TimeUs};
 const MAX_UDP_PEERS: usize = 8;
 /// How often coalesced telemetry is retried while the world queue is full.
 const FLUSH_PERIOD: Duration = Duration::from_millis(5);
+/// On a byte stream, a partial frame with no byte after it for this long is a false start
+/// marker in noise, not a frame on its way: it is skipped so that it cannot hold back the valid
+/// frame behind it until more bytes come (a 280-byte frame takes 49 ms at 57600 baud).
+const STREAM_RESYNC_IDLE: Duration = Duration::from_millis(500);
 
 /// Starts a link. Live links run on `runtime`; replays get a thread of their own.
 pub fn spawn_link(
@@ -37,9 +42,11 @@ pub fn spawn_link(
 ) -> std::io::Result<LinkHandle> {
     let (outgoing, outgoing_rx) = mpsc::channel(LINK_SEND_QUEUE_CAPACITY);
     let stats = Arc::new(LinkStats::default());
+    let signing = Arc::new(std::sync::Mutex::new(Verifier::new(None, options.unsigned)));
     let ctx = LinkCtx {
         id,
         stats: stats.clone(),
+        signing: signing.clone(),
         ingress: ingress.for_link(address.is_replay()),
         parser: FrameParser::new(),
         clock,
@@ -60,6 +67,7 @@ pub fn spawn_link(
         id,
         address,
         stats,
+        signing,
         outgoing,
     })
 }
@@ -68,6 +76,7 @@ pub fn spawn_link(
 struct LinkCtx {
     id: LinkId,
     stats: Arc<LinkStats>,
+    signing: Arc<std::sync::Mutex<Verifier>>,
     ingress: LinkIngress,
     parser: FrameParser,
     clock: MonoClock,
@@ -102,6 +111,7 @@ impl LinkCtx {
     /// Handles bytes read from a live link.
     fn on_bytes(&mut self, bytes: &[u8]) -> Result<(), Closed> {
         LinkStats::add(&self.stats.bytes_rx, bytes.len() as u64);
+        let skipped_before = self.parser.counters().skipped_bytes;
         self.parser.push(bytes);
         let mono = Instant::now();
         let time = self.clock.at(mono);
@@ -112,6 +122,8 @@ impl LinkCtx {
                 Err(_) => LinkStats::add(&self.stats.parse_errors, 1),
             }
         }
+        let skipped = self.parser.counters().skipped_bytes - skipped_before;
+        LinkStats::add(&self.stats.bytes_skipped, skipped);
         Ok(())
     }
 
@@ -120,6 +132,7 @@ impl LinkCtx {
     fn on_datagram(&mut self, datagram: &[u8]) -> Result<(), Closed> {
         self.on_bytes(datagram)?;
         while self.parser.skip_partial() {
+            LinkStats::add(&self.stats.bytes_skipped, 1);
             self.on_bytes(&[])?;
         }
         Ok(())
@@ -127,6 +140,18 @@ impl LinkCtx {
 
     /// Counts, records and delivers one valid frame.
     fn on_frame(&mut self, frame: Frame, rx: RxStamp, record: bool) -> Result<(), Closed> {
+        // A frame carrying a signing key is neither recorded nor shown to anyone.
+        if carries_key(&frame) {
+            return Ok(());
+        }
+        let verdict = match self.signing.lock() {
+            Ok(mut verifier) => verifier.check(&frame, rx.time),
+            Err(_) => Verdict::Unchecked,
+        };
+        self.stats.observe_verdict(verdict);
+        if !verdict.accepted() {
+            return Ok(());
+        }
         self.stats
             .observe_frame((frame.sysid(), frame.compid()), frame.seq(), rx.time);
         if record {
@@ -153,6 +178,9 @@ impl LinkCtx {
     fn on_sent(&mut self, frame: Frame) -> Result<(), Closed> {
         LinkStats::add(&self.stats.frames_tx, 1);
         LinkStats::add(&self.stats.bytes_tx, frame.raw().len() as u64);
+        if carries_key(&frame) {
+            return Ok(());
+        }
         self.ingress.record(TlogRecord {
             time: self.clock.now(),
             frame,
@@ -229,13 +257,22 @@ async fn pump<S: AsyncRead + AsyncWrite>(
     let (mut reader, mut writer) = tokio::io::split(stream);
     let mut buf = vec![0u8; 4096];
     let mut flush = tokio::time::interval(FLUSH_PERIOD);
+    let mut last_read = tokio::time::Instant::now();
     loop {
         let pending = ctx.ingress.has_pending();
+        let partial = ctx.parser.pending() > 0;
         tokio::select! {
             read = reader.read(&mut buf) => match read {
                 Ok(0) => return Ended::Lost("closed by the peer".into()),
-                Ok(n) => if let Err(closed) = ctx.on_bytes(&buf[..n]) { return closed.into() },
+                Ok(n) => {
+                    last_read = tokio::time::Instant::now();
+                    if let Err(closed) = ctx.on_bytes(&buf[..n]) { return closed.into() }
+                }
                 Err(err) => return Ended::Lost(err.to_string()),
+            },
+            _ = tokio::time::sleep_until(last_read + STREAM_RESYNC_IDLE), if partial => {
+                if let Err(closed) = ctx.on_datagram(&[]) { return closed.into() }
+                last_read = tokio::time::Instant::now();
             },
             frame = outgoing.recv() => {
                 let Some(frame) = frame else { return Ended::Shutdown };

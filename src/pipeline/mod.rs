@@ -18,6 +18,7 @@
 pub mod ingress;
 pub mod latency;
 pub mod owner;
+pub mod signing;
 
 use std::time::Instant;
 

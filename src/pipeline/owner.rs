@@ -14,6 +14,7 @@ use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, Sender, bounded, select};
 
 use super::latency::LatencyHistogram;
+use super::signing::LinkSigning;
 use super::{
     Inbound, Ingress, LinkId, PipelineCounters, RECORDER_QUEUE_CAPACITY, REQUEST_QUEUE_CAPACITY,
     WORLD_QUEUE_CAPACITY,
@@ -24,6 +25,7 @@ use crate::command::{
 };
 use crate::fusion::{Fusion, TrackView, TracksWriter};
 use crate::journal::{JournalFeed, JournalSender, JournalStats, JournalWriter};
+use crate::link::keys::{KeyStore, default_keys_dir};
 use crate::link::{LinkAddress, LinkHandle, LinkOptions, LinkStatsSnapshot, spawn_link};
 use crate::protection::Protection;
 use crate::protocol::{FrameEncoder, GCS_COMPONENT_ID, GCS_SYSTEM_ID, MavMessage, MavVersion, mav};
@@ -86,6 +88,10 @@ pub struct PipelineConfig {
     pub rules: Option<PathBuf>,
     /// Use the built-in demo area's sites when `sites` is not given.
     pub demo_sites: bool,
+    /// Where signing keys are kept (`None`: the user's data folder, `link::keys`).
+    pub keys_dir: Option<PathBuf>,
+    /// Writes the tlog through this instead of the file (tests: a disk that fills up).
+    pub recorder_sink: Option<session::recorder::SinkFactory>,
 }
 
 /// A link as the snapshot shows it.
@@ -94,6 +100,10 @@ pub struct LinkView {
     pub id: LinkId,
     pub address: LinkAddress,
     pub stats: LinkStatsSnapshot,
+    /// Whether the link is authenticated (MAVLink 2 signing); counters are in `stats`.
+    pub auth: crate::link::LinkAuth,
+    /// How recently anything valid was heard on the link (stale at 3 s, lost at 10 s).
+    pub health: crate::world::Health,
 }
 
 /// What the pipeline had to do to keep up.
@@ -247,6 +257,28 @@ impl GroundStation {
         self.send(Request::Params { target, op, reply })?;
         Ok(outcome)
     }
+
+    /// Gives a vehicle a new signing key over its current link (which should be trusted: the
+    /// key travels in clear unless the link is already signed). The key is stored under the
+    /// user's data folder and the link is signed from then on; the answer names the key's
+    /// fingerprint.
+    pub fn setup_signing(
+        &self,
+        target: u8,
+    ) -> Result<Receiver<Result<String, String>>, PipelineError> {
+        let (reply, outcome) = bounded(1);
+        self.send(Request::SetupSigning { target, reply })?;
+        Ok(outcome)
+    }
+
+    /// Sets what a link with a key does with unsigned frames.
+    pub fn set_unsigned_policy(
+        &self,
+        link: LinkId,
+        policy: crate::protocol::UnsignedPolicy,
+    ) -> Result<(), PipelineError> {
+        self.send(Request::SetUnsignedPolicy { link, policy })
+    }
 }
 
 /// The running pipeline. Dropping it without [`Pipeline::shutdown`] still stops everything.
@@ -290,10 +322,20 @@ impl Pipeline {
                 let dir = session::create_session_dir(Some(dir), &meta)?;
                 crate::provenance::seal::unseal_for_append(&dir);
                 let (tx, rx) = bounded(RECORDER_QUEUE_CAPACITY);
-                (
-                    Some(Recorder::start(&dir.join(session::TLOG_FILE), rx)?),
-                    Some(tx),
-                )
+                let path = dir.join(session::TLOG_FILE);
+                let recorder = match &config.recorder_sink {
+                    Some(factory) => {
+                        let sink = (factory.0)(&path).map_err(|source| {
+                            session::recorder::RecorderError {
+                                path: path.clone(),
+                                source,
+                            }
+                        })?;
+                        Recorder::start_with(&path, sink, rx)?
+                    }
+                    None => Recorder::start(&path, rx)?,
+                };
+                (Some(recorder), Some(tx))
             }
             None => (None, None),
         };
@@ -366,6 +408,12 @@ impl Pipeline {
                 .map(|_| FrameEncoder::new(GCS_SYSTEM_ID, GCS_COMPONENT_ID))
                 .collect(),
             link_versions: vec![MavVersion::V2; links.len()],
+            signing: LinkSigning::new(
+                KeyStore::new(config.keys_dir.clone().unwrap_or_else(default_keys_dir)),
+                links.len(),
+            ),
+            recorder_failing: false,
+            refusals: super::signing::RefusalWatch::default(),
             links,
             inbound: inbound_rx,
             requests: requests_rx,
@@ -482,6 +530,10 @@ struct Owner {
     encoders: Vec<FrameEncoder>,
     /// The MAVLink version last heard on each link, used for the GCS heartbeat.
     link_versions: Vec<MavVersion>,
+    signing: LinkSigning,
+    /// The recorder could not write at the last look (the operator was told).
+    recorder_failing: bool,
+    refusals: super::signing::RefusalWatch,
     inbound: Receiver<Inbound>,
     requests: Receiver<Request>,
     counters: Arc<PipelineCounters>,
@@ -524,6 +576,10 @@ impl Owner {
                 recv(self.requests) -> request => match request {
                     Ok(Request::Shutdown) | Err(_) => break,
                     Ok(Request::Protection(request)) => { let now = self.now(); self.protection.request(request, &self.world, now); dirty = true; }
+                    Ok(request @ (Request::SetupSigning { .. } | Request::SetUnsignedPolicy { .. })) => {
+                        self.signing_request(request);
+                        dirty = true;
+                    }
                     Ok(request) => { let now = self.now(); self.engine.request(request, &self.world, now, &mut out); }
                 },
                 default(timeout) => {}
@@ -539,6 +595,7 @@ impl Owner {
             if wall >= next_tick {
                 let now = self.now();
                 self.world.tick(now);
+                self.watch_recorder();
                 if let Some(feed) = &mut self.journal {
                     feed.notices(&self.world);
                 }
@@ -593,6 +650,17 @@ impl Owner {
                 }
                 let now = self.now();
                 self.engine.on_message(&envelope, now, out);
+                for text in self.engine.take_notices() {
+                    self.world
+                        .notify_now(Severity::Warning, Source::Link(envelope.link), text);
+                }
+                if let Some(text) =
+                    self.signing
+                        .on_frame(&self.links, envelope.link, envelope.frame.sysid())
+                {
+                    self.world
+                        .notify_now(Severity::Notice, Source::Link(envelope.link), text);
+                }
                 self.unpublished.push(envelope.rx.mono);
             }
             Inbound::Link(event) => {
@@ -654,6 +722,70 @@ impl Owner {
         }
     }
 
+    /// Handles the signing requests (the command engine knows nothing of keys).
+    fn signing_request(&mut self, request: Request) {
+        let now = self.now();
+        match request {
+            Request::SetupSigning { target, reply } => {
+                let link = self
+                    .world
+                    .vehicles
+                    .get(&target)
+                    .map(|v| usize::from(v.link.0));
+                let result = match link.and_then(|index| self.encoders.get_mut(index)) {
+                    Some(encoder) => {
+                        self.signing
+                            .setup(&self.world, &self.links, encoder, target, now)
+                    }
+                    None => Err(format!("no vehicle with system id {target}")),
+                };
+                match &result {
+                    Ok(text) => self.world_notice(Severity::Notice, text.clone()),
+                    Err(text) => self.world_notice(
+                        Severity::Error,
+                        format!("signing setup for vehicle {target} failed: {text}"),
+                    ),
+                }
+                let _ = reply.try_send(result);
+            }
+            Request::SetUnsignedPolicy { link, policy } => {
+                if let Some(handle) = self.links.get(usize::from(link.0)) {
+                    handle.set_unsigned_policy(policy);
+                    self.link_views_at = None;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Tells the operator when the recorder starts failing to write (a full disk) and when it
+    /// writes again.
+    fn watch_recorder(&mut self) {
+        let Some((path, stats)) = &self.recorder_stats else {
+            return;
+        };
+        let failing = stats.failing.load(Ordering::Relaxed);
+        if failing == self.recorder_failing {
+            return;
+        }
+        self.recorder_failing = failing;
+        let text = if failing {
+            format!(
+                "RECORDING FAILED: {}: {}; frames are held in memory and written when the disk takes them again",
+                path.display(),
+                stats.last_error()
+            )
+        } else {
+            format!("recording resumed: {}", path.display())
+        };
+        let severity = if failing {
+            Severity::Critical
+        } else {
+            Severity::Notice
+        };
+        self.world_notice(severity, text);
+    }
+
     fn world_notice(&mut self, severity: Severity, text: String) {
         self.world.notify_now(severity, Source::GroundStation, text);
     }
@@ -704,7 +836,12 @@ impl Owner {
                 continue;
             };
             // Encoding only fails for a v2-only message on a v1 route, which Route avoids.
-            if let Ok(frame) = encoder.encode(&outgoing.message, outgoing.version) {
+            let now = if self.replay_only {
+                self.world.time
+            } else {
+                self.clock.now()
+            };
+            if let Ok(frame) = self.signing.encode(encoder, &outgoing, now) {
                 link.send(frame);
             }
         }
@@ -722,13 +859,23 @@ impl Owner {
             self.link_views = self
                 .links
                 .iter()
-                .map(|l| LinkView {
-                    id: l.id,
-                    address: l.address.clone(),
-                    stats: l.stats.snapshot(),
+                .map(|l| {
+                    let stats = l.stats.snapshot();
+                    LinkView {
+                        id: l.id,
+                        address: l.address.clone(),
+                        auth: l.auth(),
+                        health: link_health(self.world.time, stats.last_heard),
+                        stats,
+                    }
                 })
                 .collect();
             self.link_views_at = Some(published);
+            let now = self.world.time;
+            for (link, text) in self.refusals.check(&self.link_views, now) {
+                self.world
+                    .notify_now(Severity::Warning, Source::Link(link), text);
+            }
         }
         let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
         self.seq += 1;
@@ -773,5 +920,16 @@ impl Owner {
             protection: self.protection.view(),
         };
         self.snapshot.store(Arc::new(snapshot));
+    }
+}
+
+/// A link's health from when it last heard a valid frame, with the vehicles' thresholds.
+fn link_health(now: TimeUs, last_heard: Option<TimeUs>) -> crate::world::Health {
+    use crate::world::{Health, LOST_AFTER, STALE_AFTER};
+    match last_heard.map(|last| now.since(last)) {
+        None => Health::Lost,
+        Some(silent) if silent >= LOST_AFTER => Health::Lost,
+        Some(silent) if silent >= STALE_AFTER => Health::Stale,
+        Some(_) => Health::Fresh,
     }
 }

@@ -9,6 +9,8 @@
 use mavlink_core::{MavlinkVersion, Message};
 
 use super::MavMessage;
+use super::signing::Signer;
+use crate::time::TimeUs;
 
 const STX_V1: u8 = 0xFE;
 const STX_V2: u8 = 0xFD;
@@ -209,6 +211,12 @@ impl FrameParser {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Bytes received and not yet consumed (the head of a frame, or a false start marker
+    /// waiting for the length it claims).
+    pub fn pending(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
     /// For datagram links, where a frame never spans two datagrams: bytes left at the end of a
     /// datagram are a false start marker, not the head of a frame. Skips one byte so that
     /// parsing resumes at the next marker; false when nothing is left to skip.
@@ -389,11 +397,36 @@ impl FrameEncoder {
         message: &MavMessage,
         version: MavVersion,
     ) -> Result<Frame, EncodeError> {
+        self.encode_with(message, version, None)
+    }
+
+    /// Frames a message as a signed MAVLink 2 frame (the only version that can be signed).
+    pub fn encode_signed(
+        &mut self,
+        message: &MavMessage,
+        signer: &mut Signer,
+        now: TimeUs,
+    ) -> Result<Frame, EncodeError> {
+        self.encode_with(message, MavVersion::V2, Some((signer, now)))
+    }
+
+    fn encode_with(
+        &mut self,
+        message: &MavMessage,
+        version: MavVersion,
+        signing: Option<(&mut Signer, TimeUs)>,
+    ) -> Result<Frame, EncodeError> {
         let msgid = message.message_id();
         let mut payload = [0u8; 255];
-        let payload_len = message.ser(version.into(), &mut payload);
+        let mut payload_len = message.ser(version.into(), &mut payload);
+        if version == MavVersion::V2 {
+            // MAVLink 2 drops trailing zero bytes of the payload (at least one byte stays),
+            // as pymavlink and the C library do.
+            let used = payload[..payload_len].iter().rposition(|&b| b != 0);
+            payload_len = used.map_or(1, |last| last + 1).min(payload_len);
+        }
         let seq = self.seq;
-        let mut raw = Vec::with_capacity(V2_HEADER_LEN + payload_len + CRC_LEN);
+        let mut raw = Vec::with_capacity(MAX_FRAME_LEN);
         match version {
             MavVersion::V1 => {
                 let id = u8::try_from(msgid).map_err(|_| EncodeError { msgid })?;
@@ -408,10 +441,11 @@ impl FrameEncoder {
             }
             MavVersion::V2 => {
                 let [id0, id1, id2, _] = msgid.to_le_bytes();
+                let incompat = if signing.is_some() { IFLAG_SIGNED } else { 0 };
                 raw.extend_from_slice(&[
                     STX_V2,
                     payload_len as u8,
-                    0,
+                    incompat,
                     0,
                     seq,
                     self.sysid,
@@ -425,6 +459,9 @@ impl FrameEncoder {
         raw.extend_from_slice(&payload[..payload_len]);
         let crc = crc_x25(&raw[1..], MavMessage::extra_crc(msgid));
         raw.extend_from_slice(&crc.to_le_bytes());
+        if let Some((signer, now)) = signing {
+            signer.sign(&mut raw, now);
+        }
         self.seq = self.seq.wrapping_add(1);
         Ok(Frame::from_checked(&raw, version))
     }

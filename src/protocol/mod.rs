@@ -6,9 +6,11 @@
 
 pub mod frame;
 pub mod modes;
+pub mod signing;
 
 pub use crate::dialect::vigil as mav;
 pub use frame::{Frame, FrameEncoder, FrameError, FrameParser, MavVersion};
+pub use signing::{SecretKey, Signer, UnsignedPolicy, Verdict, Verifier};
 
 /// The dialect's message enum: every message of common.xml, ardupilotmega.xml and vigil.xml.
 pub type MavMessage = mav::MavMessage;

@@ -10,6 +10,7 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod sensors;
+pub mod signing;
 pub mod truth;
 pub mod vehicle;
 pub mod world;

@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 use super::SimVehicle;
 use super::rng::Rng;
 use super::scenario::RadioSpec;
+use super::signing::SimSigning;
 use super::truth::TruthWriter;
 use super::world::{Emission, STEP, SimWorld};
-use crate::protocol::{FrameEncoder, FrameParser, MavVersion};
+use crate::protocol::{FrameEncoder, FrameParser, MavMessage, MavVersion};
 use crate::time::MonoClock;
 
 /// The longest the loop sleeps while ahead of schedule, so that answers to the ground station
@@ -391,6 +392,7 @@ fn serve(
     let lock = || world.lock().unwrap_or_else(PoisonError::into_inner);
     let speed = options.speed.max(1e-3);
     let mut encoders: BTreeMap<(u8, u8), FrameEncoder> = BTreeMap::new();
+    let mut signing = SimSigning::default();
     let mut radio = options
         .radio
         .map(|spec| Radio::new(spec, options.radio_seed));
@@ -399,18 +401,25 @@ fn serve(
     let started = Instant::now();
     let mut steps: u64 = 0;
     let step_wall = STEP.div_f64(speed);
-    let mut send = |transport: &mut SimTransport,
-                    radio: &mut Option<Radio>,
-                    emissions: Vec<Emission>|
+    let send = |transport: &mut SimTransport,
+                radio: &mut Option<Radio>,
+                signing: &mut SimSigning,
+                encoders: &mut BTreeMap<(u8, u8), FrameEncoder>,
+                emissions: Vec<Emission>,
+                sim_now: crate::time::TimeUs|
      -> io::Result<()> {
         let now = Instant::now();
         for emission in emissions {
             let encoder = encoders
                 .entry((emission.sysid, emission.compid))
                 .or_insert_with(|| FrameEncoder::new(emission.sysid, emission.compid));
-            let frame = encoder
-                .encode(&emission.message, options.version)
-                .or_else(|_| encoder.encode(&emission.message, MavVersion::V2));
+            let frame = signing.encode(
+                encoder,
+                emission.sysid,
+                &emission.message,
+                options.version,
+                sim_now,
+            );
             let Ok(frame) = frame else { continue };
             match radio {
                 Some(radio) => radio.push(now, frame.raw().to_vec(), speed),
@@ -446,8 +455,32 @@ fn serve(
                         if radio.as_mut().is_some_and(Radio::loses_incoming) {
                             continue;
                         }
-                        let answers = lock().handle(&message, (frame.sysid(), frame.compid()));
-                        send(transport, &mut radio, answers)?;
+                        let from = (frame.sysid(), frame.compid());
+                        if let MavMessage::SETUP_SIGNING(data) = &message {
+                            let sysids: Vec<u8> = lock()
+                                .drones
+                                .iter()
+                                .map(|d| d.vehicle.config.sysid)
+                                .collect();
+                            signing.setup(&frame, data, &sysids);
+                            continue;
+                        }
+                        let admits = signing.admits(&frame);
+                        let (answers, sim_now) = {
+                            let mut world = lock();
+                            let answers = world.handle_for(&message, from, |sysid| {
+                                admits.get(&sysid).copied().unwrap_or(true)
+                            });
+                            (answers, world.now)
+                        };
+                        send(
+                            transport,
+                            &mut radio,
+                            &mut signing,
+                            &mut encoders,
+                            answers,
+                            sim_now,
+                        )?;
                     }
                     continue; // more may be waiting
                 }
@@ -459,13 +492,20 @@ fn serve(
             }
             std::thread::sleep(POLL.min(due - now));
         }
-        let (emissions, rows) = {
+        let (emissions, rows, sim_now) = {
             let mut world = lock();
             let emissions = world.step();
             let rows = (world.now.0 % 1_000_000 == 0 && truth.is_some()).then(|| world.truth());
-            (emissions, rows)
+            (emissions, rows, world.now)
         };
-        send(transport, &mut radio, emissions)?;
+        send(
+            transport,
+            &mut radio,
+            &mut signing,
+            &mut encoders,
+            emissions,
+            sim_now,
+        )?;
         if let (Some(writer), Some(rows)) = (&mut truth, rows) {
             writer.write(&rows)?;
         }

@@ -174,9 +174,23 @@ impl SimWorld {
     /// Gives the world a message from a ground station (system `from.0`, component `from.1`);
     /// returns the answers.
     pub fn handle(&mut self, message: &MavMessage, from: (u8, u8)) -> Vec<Emission> {
+        self.handle_for(message, from, |_| true)
+    }
+
+    /// As [`Self::handle`], for the drones whose system id `admit` accepts (the others do not
+    /// hear the message: they refused its signature).
+    pub fn handle_for(
+        &mut self,
+        message: &MavMessage,
+        from: (u8, u8),
+        admit: impl Fn(u8) -> bool,
+    ) -> Vec<Emission> {
         let mut out = Vec::new();
         for drone in &mut self.drones {
             let (sysid, compid) = (drone.vehicle.config.sysid, drone.vehicle.config.compid);
+            if !admit(sysid) {
+                continue;
+            }
             out.extend(
                 drone
                     .vehicle
