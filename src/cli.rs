@@ -172,6 +172,7 @@ struct ConsoleArgs {
     settings: Option<PathBuf>,
 }
 
+#[cfg(feature = "console")]
 impl ConsoleArgs {
     fn options(&self, title: String) -> crate::console::ConsoleOptions {
         use crate::console::settings::{Settings, TileChoice};
@@ -317,7 +318,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
-                return run_console(config, demo, cot, console.options(title));
+                return run_console(config, demo, cot, &console, title);
             }
             if config.links.is_empty() {
                 run_demo(config, duration.map(Duration::from_secs_f64), cot)
@@ -414,7 +415,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             if !headless {
                 let title = format!("replay of {}", file.display());
-                return run_console(config, false, None, console.options(title));
+                return run_console(config, false, None, &console, title);
             }
             run_headless(config, None, None).map(|(code, _)| code)
         }
@@ -481,13 +482,28 @@ fn run_demo(
     started.map(|(code, _)| code)
 }
 
+/// A build without the console can only say so.
+#[cfg(not(feature = "console"))]
+fn run_console(
+    _config: PipelineConfig,
+    _demo: bool,
+    _cot: Option<SocketAddr>,
+    _args: &ConsoleArgs,
+    _title: String,
+) -> Result<ExitCode> {
+    bail!("this build has no console (the `console` feature is off): run with --headless")
+}
+
 /// Runs the console window on the pipeline (and the demo's simulator when `demo`).
+#[cfg(feature = "console")]
 fn run_console(
     mut config: PipelineConfig,
     demo: bool,
     cot: Option<SocketAddr>,
-    options: crate::console::ConsoleOptions,
+    args: &ConsoleArgs,
+    title: String,
 ) -> Result<ExitCode> {
+    let options = args.options(title);
     if demo {
         config.links = vec![demo_link()?];
         config.demo_sites = config.sites.is_none();

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod command;
+#[cfg(feature = "console")]
 pub mod console;
 pub mod dialect;
 pub mod export;

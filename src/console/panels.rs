@@ -769,7 +769,21 @@ pub fn links(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     let s = app.snapshot.clone();
     egui::ScrollArea::vertical().id_salt("links").show(ui, |ui| {
         egui::Grid::new("links").striped(true).show(ui, |ui| {
-            for h in ["link", "state", "frames rx/tx", "bytes rx/tx", "CRC err", "parse err", "loss", "tx dropped", "last heard", "senders"] {
+            for h in [
+                "link",
+                "state",
+                "health",
+                "signing",
+                "frames rx/tx",
+                "bytes rx/tx",
+                "CRC err",
+                "parse err",
+                "loss",
+                "tx dropped",
+                "refused (forged/replayed/unsigned)",
+                "last heard",
+                "senders",
+            ] {
                 ui.label(RichText::new(h).strong());
             }
             ui.end_row();
@@ -777,12 +791,31 @@ pub fn links(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 let st = &l.stats;
                 ui.label(l.address.to_string());
                 ui.label(st.state.label());
+                ui.label(
+                    RichText::new(l.health.label()).color(Palette::of(app.settings.theme).health(l.health)),
+                );
+                let auth = match &l.auth {
+                    crate::link::LinkAuth::Unsigned => "unsigned".to_owned(),
+                    crate::link::LinkAuth::Signed { fingerprint, .. } => {
+                        format!("signed ({fingerprint})")
+                    }
+                    crate::link::LinkAuth::Mixed {
+                        fingerprint,
+                        unsigned_accepted,
+                        ..
+                    } => format!("MIXED ({fingerprint}, {unsigned_accepted} unsigned taken)"),
+                };
+                ui.label(auth);
                 ui.label(format!("{}/{}", st.frames_rx, st.frames_tx));
                 ui.label(format!("{}/{}", st.bytes_rx, st.bytes_tx));
                 ui.label(st.crc_errors.to_string());
                 ui.label(st.parse_errors.to_string());
                 ui.label(format!("{:.1} %", st.loss_ratio() * 100.0));
                 ui.label(st.tx_dropped.to_string());
+                ui.label(format!(
+                    "{}/{}/{}",
+                    st.forged, st.replayed, st.unsigned_rejected
+                ));
                 ui.label(st.last_heard.map_or("never".into(), |t| {
                     format!("{:.1} s ago", s.world.time.since(t).as_secs_f64())
                 }));
