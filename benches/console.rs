@@ -18,6 +18,7 @@ use eframe::egui;
 use vigil::console::{ConsoleApp, ConsoleOptions};
 use vigil::fusion::TrackView;
 use vigil::pipeline::{Envelope, GroundStation, LinkId, RxStamp, Snapshot};
+use vigil::protection::{LatLon, ProtectionView, Site, SiteCategory};
 use vigil::protocol::{FrameEncoder, MavVersion};
 use vigil::sim::{Scenario, SimWorld};
 use vigil::world::{ClassHint, World};
@@ -86,6 +87,54 @@ fn tracks(world: &World) -> Vec<TrackView> {
         .collect()
 }
 
+/// `SITES` protected places (octagons with a buffer ring) spread over the same area.
+fn sites() -> ProtectionView {
+    let ring = |lat: f64, lon: f64, r_m: f64| -> Vec<LatLon> {
+        (0..=8)
+            .map(|k| {
+                let a = f64::from(k) / 8.0 * std::f64::consts::TAU;
+                LatLon {
+                    lat_deg: lat + r_m * a.cos() / 111_320.0,
+                    lon_deg: lon + r_m * a.sin() / (111_320.0 * lat.to_radians().cos()),
+                }
+            })
+            .collect()
+    };
+    let sites = (0..SITES)
+        .map(|i| {
+            let k = (i * 104_729) % 9409;
+            let (lat, lon) = (
+                9.0 + (k % 97) as f64 * 5.5e-4,
+                31.0 + (k / 97) as f64 * 5.5e-4,
+            );
+            Site {
+                id: i as u32,
+                feature_id: None,
+                name: format!("Site {i}"),
+                category: [
+                    SiteCategory::Village,
+                    SiteCategory::School,
+                    SiteCategory::WaterPoint,
+                ][i % 3],
+                population: Some(100 + i as u32),
+                buffer_m: 300.0,
+                sensitive: i % 10 == 0,
+                outline: vec![ring(lat, lon, 80.0)],
+                centre: LatLon {
+                    lat_deg: lat,
+                    lon_deg: lon,
+                },
+                buffer: vec![ring(lat, lon, 380.0)],
+            }
+        })
+        .collect();
+    ProtectionView {
+        revision: 1,
+        sites: Arc::new(sites),
+        ..ProtectionView::default()
+    }
+}
+
 struct Figures {
     build: Vec<Duration>,
     tessellate: Vec<Duration>,
@@ -143,6 +192,7 @@ fn main() {
     let mut busy = Snapshot {
         seq: 1,
         tracks: Arc::new(tracks),
+        protection: Arc::new(sites()),
         ..Snapshot::default()
     };
     println!(
@@ -150,7 +200,7 @@ fn main() {
         world.vehicles.len(),
         world.sensors.len(),
         busy.tracks.len(),
-        SITES
+        busy.protection.sites.len()
     );
     busy.world = world;
     let empty = measure(Snapshot::default());

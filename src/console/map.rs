@@ -365,6 +365,14 @@ impl Batch {
         }
     }
 
+    /// A closed outline through `pts`.
+    pub fn polyline(&mut self, pts: &[Pos2], width: f32, colour: Color32) {
+        for (i, a) in pts.iter().enumerate() {
+            let b = pts[(i + 1) % pts.len()];
+            self.line(*a, b, width, colour);
+        }
+    }
+
     pub fn arrow(&mut self, from: Pos2, v: Vec2, width: f32, colour: Color32) {
         let tip = from + v;
         self.line(from, tip, width, colour);
@@ -422,18 +430,19 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
     }
 
     if layers.sites {
+        let mut batch = Batch::default();
         for site in input.sites {
             if layers.site_buffers && site.buffer.len() > 2 {
                 let pts = screen_points(proj, &site.buffer);
-                painter.add(Shape::convex_polygon(
-                    pts.clone(),
-                    p.buffer,
-                    Stroke::new(1.0, p.site.gamma_multiply(0.5)),
-                ));
+                if clip.intersects(egui::Rect::from_points(&pts)) {
+                    // Buffers are rounded, convex rings: a fan fills them.
+                    batch.convex(&pts, p.buffer);
+                    batch.polyline(&pts, 1.0, p.site.gamma_multiply(0.5));
+                }
             }
             let pts = screen_points(proj, &site.outline);
-            if pts.len() > 2 {
-                painter.add(Shape::closed_line(pts, Stroke::new(2.0, p.site)));
+            if pts.len() > 2 && clip.intersects(egui::Rect::from_points(&pts)) {
+                batch.polyline(&pts, 2.0, p.site);
             }
             let c = proj.to_screen(site.centre_deg.0, site.centre_deg.1);
             if clip.contains(c) {
@@ -447,6 +456,7 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
                 painter.text(c, Align2::CENTER_CENTER, text, font.clone(), p.site);
             }
         }
+        batch.finish(painter);
     }
 
     if layers.geofence {

@@ -695,7 +695,8 @@ fn action_buttons(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     ui.label(RichText::new("Right-click the map: go here, orbit here, point camera here.").weak());
     if !app.actions.log.is_empty() {
         ui.separator();
-        for t in app.actions.log.iter().take(6) {
+        // Workflow steps and dispatches are shown with their alert or site.
+        for t in app.actions.log.iter().filter(|t| !t.workflow).take(6) {
             let colour = match &t.outcome {
                 None => ui.visuals().text_color(),
                 Some(Ok(_)) => Palette::of(app.settings.theme).ok,
