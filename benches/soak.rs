@@ -6,13 +6,14 @@
 //! through; at the end, the growth over the last hours, which must level off. Run with
 //! `cargo bench --bench soak` (add `-- --hours 2` for a short run); it never fails on figures.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::net::UdpSocket;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+mod common;
 
 use vigil::link::LinkAddress;
 use vigil::pipeline::{Pipeline, PipelineConfig, Snapshot};
@@ -42,47 +43,6 @@ impl LogSink for CountingSink {
     fn sync(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// The world of the soak: drones in the air over a 6 km square, sensors and walkers.
-fn scenario() -> String {
-    let mut text =
-        String::from("[scenario]\nname = \"soak\"\nstart_utc = \"2026-03-14T12:00:00Z\"\n");
-    let at = |i: u32, n: u32, salt: u32| {
-        let k = (i * 7919 + salt * 104_729) % (n.max(1) * 97);
-        (
-            9.0 + f64::from(k % 97) * 5.5e-4,
-            31.0 + f64::from(k / 97 % 97) * 5.5e-4,
-        )
-    };
-    for i in 0..DRONES {
-        let (lat, lon) = at(i, DRONES, 1);
-        let _ = write!(
-            text,
-            "[[drone]]\nsysid = {}\nkind = \"multirotor\"\nhome = {{ lat_deg = {lat}, lon_deg = {lon}, alt_msl_m = 400.0 }}\ncamera = {{ hfov_deg = 60.0, vfov_deg = 45.0, pitch_deg = -60.0, range_m = 600.0 }}\n",
-            i + 1
-        );
-    }
-    for i in 0..SENSORS {
-        let (lat, lon) = at(i, SENSORS, 2);
-        let kind = ["radar", "seismic", "pir"][i as usize % 3];
-        let _ = write!(
-            text,
-            "[[sensor]]\nsysid = {}\ncompid = {}\nkind = \"{kind}\"\nposition = {{ lat_deg = {lat}, lon_deg = {lon} }}\nradius_m = 300.0\npd = 0.9\nfalse_alarms_per_hour = 1.0\n",
-            100 + i % 150,
-            1 + i / 150
-        );
-    }
-    for i in 0..MOVERS {
-        let (lat, lon) = at(i, MOVERS, 3);
-        let _ = write!(
-            text,
-            "[[mover]]\nid = \"m{i}\"\nkind = \"person\"\nspeed_mps = 1.3\nloop = true\nroute = [{{ lat_deg = {lat}, lon_deg = {lon} }}, {{ lat_deg = {}, lon_deg = {} }}]\n",
-            lat + 0.004,
-            lon + 0.003
-        );
-    }
-    text
 }
 
 fn resident_mib() -> f64 {
@@ -138,7 +98,8 @@ fn row(hour: u64, wall_s: f64, snapshot: &Snapshot) -> Row {
 
 fn main() {
     let hours = hours();
-    let text = scenario();
+    // The world of the soak: drones in the air over a 6 km square, sensors and walkers.
+    let text = common::scenario_with("soak", DRONES, SENSORS, MOVERS, &["multirotor"]);
     let scenario = Scenario::parse(&text, Path::new("soak.toml")).expect("a valid scenario");
     let mut world = SimWorld::from_scenario(&scenario, 7);
     for drone in &mut world.drones {

@@ -303,6 +303,18 @@ fn open_first_alert(h: &mut Harness<'static, ConsoleApp>) -> u64 {
     alert.id
 }
 
+fn alert_history(h: &Harness<'static, ConsoleApp>, id: u64) -> Vec<vigil::protection::Transition> {
+    h.state()
+        .snapshot()
+        .protection
+        .alerts
+        .iter()
+        .find(|a| a.id == id)
+        .expect("the alert is kept")
+        .history
+        .clone()
+}
+
 fn alert_state(h: &Harness<'static, ConsoleApp>, id: u64) -> vigil::protection::AlertState {
     h.state()
         .snapshot()
@@ -325,15 +337,7 @@ fn acknowledge_and_resolve_an_alert() {
         alert_state(h, id) == AlertState::Acknowledged
     });
     let by = h.state().settings().operator.clone();
-    let alert = h
-        .state()
-        .snapshot()
-        .protection
-        .alerts
-        .iter()
-        .find(|a| a.id == id)
-        .cloned();
-    let acked = alert.expect("kept").history;
+    let acked = alert_history(&h, id);
     assert!(
         acked
             .iter()
@@ -348,15 +352,7 @@ fn acknowledge_and_resolve_an_alert() {
     step_until(&mut h, "the resolution", |h| {
         alert_state(h, id) == AlertState::Resolved
     });
-    let alert = h
-        .state()
-        .snapshot()
-        .protection
-        .alerts
-        .iter()
-        .find(|a| a.id == id)
-        .cloned();
-    let history = alert.expect("kept").history;
+    let history = alert_history(&h, id);
     assert!(
         history
             .iter()

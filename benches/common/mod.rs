@@ -56,11 +56,21 @@ pub fn bench_dir(repo: &Path) -> PathBuf {
         .join("bench")
 }
 
-/// A scenario text with `drones` drones, `sensors` radar/seismic nodes and `movers` people
-/// walking loops, spread over a 6 km square.
+/// A scenario text with `drones` drones (alternately multirotor and fixed-wing), `sensors`
+/// radar/seismic/PIR nodes and `movers` people walking loops, spread over a 6 km square.
 pub fn scenario(drones: u32, sensors: u32, movers: u32) -> String {
-    let mut text =
-        String::from("[scenario]\nname = \"bench\"\nstart_utc = \"2026-03-14T12:00:00Z\"\n");
+    scenario_with(
+        "bench",
+        drones,
+        sensors,
+        movers,
+        &["multirotor", "fixed_wing"],
+    )
+}
+
+/// [`scenario`] with a name and the drones' kinds, taken in turn.
+pub fn scenario_with(name: &str, drones: u32, sensors: u32, movers: u32, kinds: &[&str]) -> String {
+    let mut text = format!("[scenario]\nname = \"{name}\"\nstart_utc = \"2026-03-14T12:00:00Z\"\n");
     let at = |i: u32, n: u32, salt: u32| {
         let k = (i * 7919 + salt * 104_729) % (n.max(1) * 97);
         (
@@ -74,11 +84,9 @@ pub fn scenario(drones: u32, sensors: u32, movers: u32) -> String {
             text,
             "[[drone]]\nsysid = {}\nkind = \"{}\"\nhome = {{ lat_deg = {lat}, lon_deg = {lon}, alt_msl_m = 400.0 }}\ncamera = {{ hfov_deg = 60.0, vfov_deg = 45.0, pitch_deg = -60.0, range_m = 600.0 }}\n",
             i + 1,
-            if i % 2 == 0 {
-                "multirotor"
-            } else {
-                "fixed_wing"
-            }
+            kinds
+                .get(i as usize % kinds.len().max(1))
+                .unwrap_or(&"multirotor")
         );
     }
     for i in 0..sensors {

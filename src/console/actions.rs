@@ -225,19 +225,7 @@ impl ActionCenter {
         label: String,
         sent: Result<Receiver<Result<(), ProtectionError>>, PipelineError>,
     ) {
-        let (waiting, outcome) = match sent {
-            Ok(rx) => (Some(Waiting::Protection(rx)), None),
-            Err(err) => (None, Some(Err(format!("not sent: {err}")))),
-        };
-        self.push(Tracked {
-            label,
-            target: 0,
-            mission: false,
-            workflow: true,
-            sent: Instant::now(),
-            waiting,
-            outcome,
-        });
+        self.push_workflow(label, sent.map(Waiting::Protection));
     }
 
     /// "Send a drone": the station picks the drone; the log follows its commands.
@@ -249,8 +237,16 @@ impl ActionCenter {
                 format!("Send a drone to {:.5}, {:.5}", p.lat_deg, p.lon_deg)
             }
         };
-        let (waiting, outcome) = match station.send_drone(target, by) {
-            Ok(rx) => (Some(Waiting::Dispatch(rx, String::new())), None),
+        let sent = station
+            .send_drone(target, by)
+            .map(|rx| Waiting::Dispatch(rx, String::new()));
+        self.push_workflow(label, sent);
+    }
+
+    /// Logs a workflow request: waiting for its answer, or failed if it could not be sent.
+    fn push_workflow(&mut self, label: String, sent: Result<Waiting, PipelineError>) {
+        let (waiting, outcome) = match sent {
+            Ok(waiting) => (Some(waiting), None),
             Err(err) => (None, Some(Err(format!("not sent: {err}")))),
         };
         self.push(Tracked {
