@@ -414,8 +414,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ..PipelineConfig::default()
             };
             if !headless {
-                let title = format!("replay of {}", file.display());
-                return run_console(config, false, None, &console, title);
+                return run_replay_console(&file, speed, &console);
             }
             run_headless(config, None, None).map(|(code, _)| code)
         }
@@ -480,6 +479,23 @@ fn run_demo(
         sim.stop();
     }
     started.map(|(code, _)| code)
+}
+
+/// Opens a recording in the console with the replay bar (play, pause, speed, seek).
+#[cfg(feature = "console")]
+fn run_replay_console(file: &Path, speed: f64, args: &ConsoleArgs) -> Result<ExitCode> {
+    let replay = crate::replay::ReplayController::open(file, false)?;
+    replay.set_speed(speed);
+    crate::console::run_replay(
+        replay,
+        args.options(format!("replay of {}", file.display())),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "console"))]
+fn run_replay_console(_file: &Path, _speed: f64, _args: &ConsoleArgs) -> Result<ExitCode> {
+    bail!("this build has no console (the `console` feature is off): replay with --headless")
 }
 
 /// A build without the console can only say so.

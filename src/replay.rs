@@ -82,6 +82,11 @@ impl ReplayController {
         self.pipeline.as_ref().map(Pipeline::station)
     }
 
+    /// The recording replayed.
+    pub fn tlog(&self) -> &Path {
+        &self.tlog
+    }
+
     /// Increases each time the pipeline is restarted.
     pub fn generation(&self) -> u64 {
         self.generation

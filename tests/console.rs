@@ -402,3 +402,74 @@ fn task_a_drone_from_an_alert() {
     );
     pipeline.shutdown();
 }
+
+#[test]
+fn replay_a_recorded_session_and_export_it_with_progress() {
+    // Record a few seconds of a drone over UDP.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let session = dir.path().join("session");
+    {
+        let pipeline = common::start(&["udpin:127.0.0.1:0"], Some(&session));
+        let station = pipeline.station();
+        let _sim = common::sim_udp(
+            common::vehicle_config(1),
+            common::bound_addr(&station, 0),
+            MavVersion::V2,
+        );
+        common::wait(&station, "a few hundred recorded frames", |s| {
+            s.recorder.as_ref().is_some_and(|r| r.records > 300)
+        });
+        pipeline.shutdown();
+    }
+    let tlog = session.join("telemetry.tlog");
+    let replay = vigil::replay::ReplayController::open(&tlog, false).expect("the replay opens");
+    let station = replay.station().expect("a station");
+    let app = ConsoleApp::new(
+        station,
+        ConsoleOptions::default(),
+        &egui::Context::default(),
+    )
+    .with_replay(replay);
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
+    step_until(&mut h, "the replayed drone", |h| {
+        h.state().snapshot().world.vehicles.contains_key(&1)
+    });
+    h.get_by_label("Pause").click();
+    step_until(&mut h, "the replay paused", |h| {
+        h.state().replay().is_some_and(|r| r.is_paused())
+    });
+    h.get_by_label("speed").click();
+    step_until(&mut h, "the speeds", |h| has_label(h, "10x"));
+    h.get_by_label("10x").click();
+    step_until(&mut h, "ten times the pace", |h| {
+        h.state().replay().is_some_and(|r| r.speed() == 10.0)
+    });
+    h.get_by_label("Play").click();
+    step_until(&mut h, "the replay playing", |h| {
+        h.state().replay().is_some_and(|r| !r.is_paused())
+    });
+
+    // Export the recorded session from the console (its journal), with the progress shown.
+    let out = dir.path().join("out.geojson");
+    h.state_mut().exporter.out = out.display().to_string();
+    h.get_by_label("Session").click();
+    step_until(&mut h, "the session menu", |h| has_label(h, "Export..."));
+    h.get_by_label("Export...").click();
+    step_until(&mut h, "the export window", |h| {
+        has_label(h, "Export the session")
+    });
+    h.get_by_label("Export").click();
+    step_until(&mut h, "the export", |h| {
+        h.state().exporter.status.starts_with("export") && !h.state().exporter.is_running()
+    });
+    let status = h.state().exporter.status.clone();
+    assert!(status.starts_with("exported to"), "{status}");
+    let text = std::fs::read_to_string(&out).expect("the export is written");
+    assert!(
+        text.contains("\"FeatureCollection\""),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+}

@@ -17,6 +17,7 @@ pub mod instruments;
 pub mod map;
 pub mod panels;
 pub mod planner;
+pub mod session;
 pub mod settings;
 
 use std::collections::BTreeSet;
@@ -140,6 +141,10 @@ pub struct ConsoleApp {
     pub(crate) alert_form: panels::AlertForm,
     /// The protection layer's marks for the view with this revision.
     marks: (u64, panels::Marks),
+    /// The recording being replayed, when the console was opened on one.
+    replay: Option<crate::replay::ReplayController>,
+    replay_slider_s: f64,
+    pub exporter: session::Exporter,
 }
 
 /// What has already been sounded, so each event gives one cue.
@@ -220,9 +225,36 @@ impl ConsoleApp {
             frame_times: panels::FrameTimes::default(),
             alert_form: panels::AlertForm::default(),
             marks: (u64::MAX, panels::Marks::default()),
+            replay: None,
+            replay_slider_s: 0.0,
+            exporter: session::Exporter::default(),
         };
         app.open_tiles(ctx);
         app
+    }
+
+    /// Puts the replay bar on the console; the station follows the replay's pipeline.
+    pub fn with_replay(mut self, replay: crate::replay::ReplayController) -> Self {
+        self.replay = Some(replay);
+        self
+    }
+
+    /// After a seek backward the replay runs a new pipeline: take its station and forget what
+    /// was derived from the old one.
+    fn follow_replay(&mut self) {
+        if let Some(station) = self.replay.as_ref().and_then(|r| r.station()) {
+            self.station = station;
+        }
+        self.trails = Trails::default();
+        self.plots = panels::PlotState::default();
+        self.footprints = (u64::MAX, Vec::new());
+        self.marks = (u64::MAX, panels::Marks::default());
+        self.snapshot = self.station.snapshot();
+    }
+
+    /// The recording being replayed, if any.
+    pub fn replay(&self) -> Option<&crate::replay::ReplayController> {
+        self.replay.as_ref()
     }
 
     /// The latest snapshot the console drew.
@@ -375,6 +407,15 @@ impl ConsoleApp {
         self.shortcuts(&ctx);
 
         egui::Panel::top("vigil-top").show(ui, |ui| self.top_bar(ui));
+        if let Some(replay) = &mut self.replay {
+            let mut restarted = false;
+            egui::Panel::top("vigil-replay").show(ui, |ui| {
+                restarted = session::replay_bar(ui, replay, &mut self.replay_slider_s);
+            });
+            if restarted {
+                self.follow_replay();
+            }
+        }
         if self.settings.panels.vehicles {
             egui::Panel::left("vigil-vehicles")
                 .resizable(true)
@@ -399,6 +440,15 @@ impl ConsoleApp {
             .show(ui, |ui| self.map_panel(ui));
 
         self.actions.dialogs(ui, &self.station, &self.snapshot);
+        if self.exporter.open || self.exporter.is_running() {
+            // A live session's folder, or the folder of the recording being replayed.
+            let session = self.snapshot.session_dir.clone().or_else(|| {
+                self.replay
+                    .as_ref()
+                    .and_then(|r| r.tlog().parent().map(std::path::Path::to_owned))
+            });
+            session::export_window(&ctx, &mut self.exporter, session.as_deref());
+        }
         if self.show_help {
             egui::Window::new("Keyboard shortcuts")
                 .open(&mut self.show_help)
@@ -545,6 +595,16 @@ impl ConsoleApp {
                     }
                 });
             ui.menu_button("Map", |ui| self.map_menu(ui));
+            ui.menu_button("Session", |ui| {
+                match &self.snapshot.session_dir {
+                    Some(dir) => ui.label(format!("Recording to {}", dir.display())),
+                    None => ui.label("Not recording"),
+                };
+                if ui.button("Export...").clicked() {
+                    self.exporter.open = true;
+                    ui.close();
+                }
+            });
             if ui
                 .selectable_label(self.tool == MapTool::Measure, "Measure")
                 .on_hover_text("Click two points on the map (M; Esc ends)")
@@ -876,8 +936,27 @@ impl eframe::App for ConsoleApp {
     }
 }
 
+/// Opens the console on a recording, with the replay bar; returns when the window is closed.
+pub fn run_replay(
+    replay: crate::replay::ReplayController,
+    options: ConsoleOptions,
+) -> Result<(), ConsoleError> {
+    let station = replay
+        .station()
+        .ok_or_else(|| ConsoleError::Window("the replay did not start".into()))?;
+    run_with(station, options, Some(replay))
+}
+
 /// Opens the console window on a running ground station and returns when it is closed.
 pub fn run(station: GroundStation, options: ConsoleOptions) -> Result<(), ConsoleError> {
+    run_with(station, options, None)
+}
+
+fn run_with(
+    station: GroundStation,
+    options: ConsoleOptions,
+    replay: Option<crate::replay::ReplayController>,
+) -> Result<(), ConsoleError> {
     let title = if options.title.is_empty() {
         "Vigil".to_owned()
     } else {
@@ -895,7 +974,13 @@ pub fn run(station: GroundStation, options: ConsoleOptions) -> Result<(), Consol
     eframe::run_native(
         &title,
         native,
-        Box::new(move |cc| Ok(Box::new(ConsoleApp::new(station, options, &cc.egui_ctx)))),
+        Box::new(move |cc| {
+            let app = ConsoleApp::new(station, options, &cc.egui_ctx);
+            Ok(Box::new(match replay {
+                Some(replay) => app.with_replay(replay),
+                None => app,
+            }))
+        }),
     )
     .map_err(|e| ConsoleError::Window(e.to_string()))
 }
