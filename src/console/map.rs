@@ -49,7 +49,8 @@ pub struct FixedProjection {
     pub rect: egui::Rect,
 }
 
-const M_PER_DEG: f64 = 111_320.0;
+/// Metres per degree of latitude (and of longitude at the equator), for local plane sums.
+pub(crate) const M_PER_DEG: f64 = 111_320.0;
 
 impl MapProjection for FixedProjection {
     fn to_screen(&self, lat_deg: f64, lon_deg: f64) -> Pos2 {
@@ -287,7 +288,7 @@ pub struct OverlayInput<'a> {
     pub layers: &'a Layers,
     pub palette: &'a Palette,
     pub trails: &'a Trails,
-    pub footprints: &'a [(u8, Vec<(f64, f64)>)],
+    pub footprints: &'a [crate::fusion::FootprintView],
     pub selected_vehicles: &'a BTreeSet<u8>,
     pub selection: Option<&'a Pick>,
     /// Mission paths to draw: per vehicle (downloaded or uploaded) and the plan being edited.
@@ -490,7 +491,8 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
     }
 
     if layers.footprints {
-        for (sysid, outline) in input.footprints {
+        for footprint in input.footprints {
+            let (sysid, outline) = (&footprint.sysid, &footprint.outline_deg);
             let pts = screen_points(proj, outline);
             if pts.len() > 2 {
                 let selected = input.selected_vehicles.contains(sysid);

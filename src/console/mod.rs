@@ -117,8 +117,6 @@ pub struct ConsoleApp {
     map_memory: walkers::MapMemory,
     home_deg: (f64, f64),
     pub(crate) trails: Trails,
-    /// Camera footprints of the snapshot with this sequence number.
-    footprints: (u64, Vec<Footprint>),
     pub(crate) selected_vehicles: BTreeSet<u8>,
     pub(crate) selection: Option<Pick>,
     pub actions: ActionCenter,
@@ -139,12 +137,17 @@ pub struct ConsoleApp {
     applied_theme: Option<Theme>,
     frame_times: panels::FrameTimes,
     pub(crate) alert_form: panels::AlertForm,
-    /// The protection layer's marks for the view with this revision.
-    marks: (u64, panels::Marks),
+    /// The protection layer's marks for this view revision, with or without coverage cells.
+    marks: ((u64, bool), panels::Marks),
     /// The recording being replayed, when the console was opened on one.
     replay: Option<crate::replay::ReplayController>,
     replay_slider_s: f64,
     pub exporter: session::Exporter,
+    /// Failures of background settings saves (bounded 1: one is enough to show).
+    settings_errors: (
+        crossbeam_channel::Sender<String>,
+        crossbeam_channel::Receiver<String>,
+    ),
 }
 
 /// What has already been sounded, so each event gives one cue.
@@ -204,7 +207,6 @@ impl ConsoleApp {
             map_memory,
             home_deg,
             trails: Trails::default(),
-            footprints: (u64::MAX, Vec::new()),
             selected_vehicles: BTreeSet::new(),
             selection: None,
             actions: ActionCenter::default(),
@@ -224,10 +226,11 @@ impl ConsoleApp {
             applied_theme: None,
             frame_times: panels::FrameTimes::default(),
             alert_form: panels::AlertForm::default(),
-            marks: (u64::MAX, panels::Marks::default()),
+            marks: ((u64::MAX, false), panels::Marks::default()),
             replay: None,
             replay_slider_s: 0.0,
             exporter: session::Exporter::default(),
+            settings_errors: crossbeam_channel::bounded(1),
         };
         app.open_tiles(ctx);
         app
@@ -247,8 +250,7 @@ impl ConsoleApp {
         }
         self.trails = Trails::default();
         self.plots = panels::PlotState::default();
-        self.footprints = (u64::MAX, Vec::new());
-        self.marks = (u64::MAX, panels::Marks::default());
+        self.marks = ((u64::MAX, false), panels::Marks::default());
         self.snapshot = self.station.snapshot();
     }
 
@@ -317,27 +319,13 @@ impl ConsoleApp {
             self.plots.record(&snapshot);
         }
         self.snapshot = snapshot;
-        if self.footprints.0 != self.snapshot.seq {
-            let footprints = self
-                .snapshot
-                .world
-                .vehicles
-                .iter()
-                .filter_map(|(sysid, v)| {
-                    let fp = crate::fusion::camera_footprint(v, 1500.0)?;
-                    let pts = fp
-                        .outline()
-                        .iter()
-                        .map(|g| (g.lat_rad.to_degrees(), g.lon_rad.to_degrees()))
-                        .collect();
-                    Some((*sysid, pts))
-                })
-                .collect();
-            self.footprints = (self.snapshot.seq, footprints);
-        }
-        let revision = self.snapshot.protection.revision;
-        if self.marks.0 != revision {
-            self.marks = (revision, panels::protection_marks(&self.snapshot));
+        // The coverage cells (thousands of conversions) are only made while they are shown.
+        let key = (
+            self.snapshot.protection.revision,
+            self.settings.layers.coverage,
+        );
+        if self.marks.0 != key {
+            self.marks = (key, panels::protection_marks(&self.snapshot, key.1));
         }
         self.actions.poll(&mut self.planner, &mut self.messages);
         self.sound_cues();
@@ -465,26 +453,53 @@ impl ConsoleApp {
         }
 
         if self.last_saved.elapsed() >= SAVE_EVERY {
-            self.save_settings();
+            self.save_settings_in_background();
         }
         self.frame_times.push(started.elapsed());
         ctx.request_repaint_after(REPAINT_EVERY);
     }
 
-    /// Writes the settings (also called when the window closes).
+    /// Writes the settings now (when the window closes).
     pub fn save_settings(&mut self) {
         self.last_saved = Instant::now();
+        self.remember_map_view();
+        if let Some(path) = &self.settings_path
+            && let Err(err) = self.settings.save(path)
+        {
+            self.messages.local(format!("settings not saved: {err}"));
+        }
+    }
+
+    /// The periodic save: the file is written on a short-lived `vigil-settings` thread so the
+    /// frame never waits on the disk; a failure comes back through `settings_errors`.
+    fn save_settings_in_background(&mut self) {
+        self.last_saved = Instant::now();
+        while let Ok(err) = self.settings_errors.1.try_recv() {
+            self.messages.local(format!("settings not saved: {err}"));
+        }
+        let Some(path) = self.settings_path.clone() else {
+            return;
+        };
+        self.remember_map_view();
+        let settings = self.settings.clone();
+        let errors = self.settings_errors.0.clone();
+        let _ = std::thread::Builder::new()
+            .name("vigil-settings".into())
+            .spawn(move || {
+                if let Err(err) = settings.save(&path) {
+                    // Full: an earlier failure is still waiting to be shown.
+                    let _ = errors.try_send(err.to_string());
+                }
+            });
+    }
+
+    fn remember_map_view(&mut self) {
         let centre = self
             .map_memory
             .detached()
             .map(|p| (p.y(), p.x()))
             .unwrap_or(self.home_deg);
         self.settings.map_view = Some((centre.0, centre.1, self.map_memory.zoom()));
-        if let Some(path) = &self.settings_path
-            && let Err(err) = self.settings.save(path)
-        {
-            self.messages.local(format!("settings not saved: {err}"));
-        }
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -705,7 +720,7 @@ impl ConsoleApp {
             layers: &self.settings.layers,
             palette: &palette,
             trails: &self.trails,
-            footprints: &self.footprints.1,
+            footprints: &self.snapshot.footprints,
             selected_vehicles: &self.selected_vehicles,
             selection: self.selection.as_ref(),
             missions: &missions,
@@ -758,7 +773,7 @@ impl ConsoleApp {
                     }
                 });
             });
-        self.cursor_deg = hover.or(self.cursor_deg.filter(|_| false));
+        self.cursor_deg = hover;
         if context.is_some() {
             self.context_deg = context;
         }
@@ -826,9 +841,6 @@ impl ConsoleApp {
 
 /// A map position as `(lat_deg, lon_deg)`.
 pub type Pos = (f64, f64);
-
-/// A drone's camera footprint outline, `(lat_deg, lon_deg)` vertices.
-pub type Footprint = (u8, Vec<Pos>);
 
 /// A measurement: its start, and its end once clicked.
 pub type Measure = (Pos, Option<Pos>);

@@ -919,8 +919,9 @@ fn ring(points: Option<&Vec<LatLon>>) -> Vec<Pos> {
         .unwrap_or_default()
 }
 
-/// The protection layer's sites, alerts, coverage and incidents for the map.
-pub fn protection_marks(snapshot: &Snapshot) -> Marks {
+/// The protection layer's sites, alerts, coverage (when `with_coverage`) and incidents for
+/// the map.
+pub fn protection_marks(snapshot: &Snapshot, with_coverage: bool) -> Marks {
     let view = &snapshot.protection;
     let unobserved: BTreeMap<u32, f64> = view
         .unobserved
@@ -954,8 +955,9 @@ pub fn protection_marks(snapshot: &Snapshot) -> Marks {
         })
         .collect();
     let c = &view.coverage;
-    let mut coverage = Vec::with_capacity(c.cols * c.rows);
-    for row in 0..c.rows {
+    let rows = if with_coverage { c.rows } else { 0 };
+    let mut coverage = Vec::with_capacity(c.cols * rows);
+    for row in 0..rows {
         for col in 0..c.cols {
             let Some(centre) = view.cell_centre(col, row) else {
                 continue;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use super::map::{Outline, Pick};
+use super::map::{M_PER_DEG, Outline, Pick};
 use super::{ConsoleApp, Pos};
 use crate::command::MissionOp;
 use crate::mission::{self, GeoPoint, Mission, MissionItem};
@@ -19,7 +19,6 @@ const MAV_CMD_NAV_WAYPOINT: u16 = 16;
 const MAV_CMD_NAV_RETURN_TO_LAUNCH: u16 = 20;
 const MAV_CMD_NAV_TAKEOFF: u16 = 22;
 const MAV_CMD_DO_CHANGE_SPEED: u16 = 178;
-const M_PER_DEG: f64 = 111_320.0;
 
 /// One item of the plan being edited.
 #[derive(Debug, Clone, PartialEq)]
@@ -543,41 +542,17 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     ui.collapsing("Observation pattern (lawnmower)", |ui| {
         let s = &mut p.survey;
         egui::Grid::new("survey").show(ui, |ui| {
-            ui.label("Altitude");
-            ui.add(
-                egui::DragValue::new(&mut s.alt_rel_m)
-                    .range(5.0..=500.0)
-                    .suffix(" m"),
+            number_row(ui, "Altitude", &mut s.alt_rel_m, 5.0..=500.0, " m");
+            number_row(
+                ui,
+                "Camera across-track FOV",
+                &mut s.hfov_deg,
+                5.0..=150.0,
+                "°",
             );
-            ui.end_row();
-            ui.label("Camera across-track FOV");
-            ui.add(
-                egui::DragValue::new(&mut s.hfov_deg)
-                    .range(5.0..=150.0)
-                    .suffix("°"),
-            );
-            ui.end_row();
-            ui.label("Side overlap");
-            ui.add(
-                egui::DragValue::new(&mut s.overlap_pct)
-                    .range(0.0..=90.0)
-                    .suffix(" %"),
-            );
-            ui.end_row();
-            ui.label("Line direction");
-            ui.add(
-                egui::DragValue::new(&mut s.angle_deg)
-                    .range(0.0..=179.0)
-                    .suffix("°"),
-            );
-            ui.end_row();
-            ui.label("Speed");
-            ui.add(
-                egui::DragValue::new(&mut s.speed_mps)
-                    .range(1.0..=30.0)
-                    .suffix(" m/s"),
-            );
-            ui.end_row();
+            number_row(ui, "Side overlap", &mut s.overlap_pct, 0.0..=90.0, " %");
+            number_row(ui, "Line direction", &mut s.angle_deg, 0.0..=179.0, "°");
+            number_row(ui, "Speed", &mut s.speed_mps, 1.0..=30.0, " m/s");
         });
         ui.label(format!(
             "Line spacing {:.0} m; area: {} points",
@@ -722,6 +697,19 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     if !p.status.is_empty() {
         ui.label(&p.status);
     }
+}
+
+/// A grid row: a label and a number dragged within `range`.
+fn number_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut f64,
+    range: std::ops::RangeInclusive<f64>,
+    suffix: &str,
+) {
+    ui.label(label);
+    ui.add(egui::DragValue::new(value).range(range).suffix(suffix));
+    ui.end_row();
 }
 
 /// Saves a mission; a `.plan` also carries the geofence polygon.

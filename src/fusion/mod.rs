@@ -39,6 +39,37 @@ pub struct TrackView {
     pub count: Option<u32>,
 }
 
+/// A drone's camera footprint as the snapshot carries it: the outline in degrees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FootprintView {
+    pub sysid: u8,
+    /// `(lat_deg, lon_deg)` vertices of the outline, not closed.
+    pub outline_deg: Vec<(f64, f64)>,
+}
+
+/// How far a footprint shown to the operator reaches along a ray (a camera at the horizon
+/// would otherwise see to infinity).
+pub const SHOWN_FOOTPRINT_RANGE_M: f64 = 1500.0;
+
+/// Every vehicle's footprint, for the snapshot.
+pub fn footprints_of(world: &crate::world::World) -> Vec<FootprintView> {
+    world
+        .vehicles
+        .iter()
+        .filter_map(|(sysid, v)| {
+            let fp = camera_footprint(v, SHOWN_FOOTPRINT_RANGE_M)?;
+            Some(FootprintView {
+                sysid: *sysid,
+                outline_deg: fp
+                    .outline()
+                    .iter()
+                    .map(|g| (g.lat_rad.to_degrees(), g.lon_rad.to_degrees()))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
 /// The ground a vehicle's camera sees now, from its reported position, attitude, gimbal and
 /// field of view, over flat ground at its home's altitude. `None` until all of those are known.
 pub fn camera_footprint(vehicle: &Vehicle, max_range_m: f64) -> Option<footprint::Footprint> {

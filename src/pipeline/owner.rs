@@ -71,6 +71,9 @@ pub enum PipelineError {
     Protection(#[from] crate::protection::ProtectionError),
 }
 
+/// How often the published camera footprints are recomputed (about 0.15 ms a drone).
+pub const FOOTPRINT_PERIOD: Duration = Duration::from_millis(250);
+
 /// What to run.
 #[derive(Debug, Clone, Default)]
 pub struct PipelineConfig {
@@ -153,6 +156,8 @@ pub struct Snapshot {
     pub session_dir: Option<PathBuf>,
     /// Confirmed tracks from fusion.
     pub tracks: Arc<Vec<TrackView>>,
+    /// The drones' camera footprints, recomputed at most every [`FOOTPRINT_PERIOD`].
+    pub footprints: Arc<Vec<crate::fusion::FootprintView>>,
     /// The session's journal, when recording.
     pub journal: Option<JournalView>,
     /// Protected places, alerts, coverage, incidents and reports (shared until they change).
@@ -401,6 +406,8 @@ impl Pipeline {
             world,
             protection,
             fusion: Fusion::default(),
+            footprints: Arc::default(),
+            footprints_at: None,
             tracks_writer,
             engine: CommandEngine::new(),
             encoders: links
@@ -522,6 +529,9 @@ struct Owner {
     protection: Protection,
     world: World,
     fusion: Fusion,
+    /// Published camera footprints and when they were computed.
+    footprints: Arc<Vec<crate::fusion::FootprintView>>,
+    footprints_at: Option<Instant>,
     tracks_writer: Option<TracksWriter>,
     journal: Option<JournalFeed>,
     journal_stats: Option<(PathBuf, Arc<JournalStats>)>,
@@ -610,6 +620,15 @@ impl Owner {
             }
             self.send_all(&mut out);
             if dirty {
+                // Dozens of ray casts a drone: done a few times a second here, once for every
+                // client, rather than for each snapshot by each.
+                if self
+                    .footprints_at
+                    .is_none_or(|at| wall.duration_since(at) >= FOOTPRINT_PERIOD)
+                {
+                    self.footprints = Arc::new(crate::fusion::footprints_of(&self.world));
+                    self.footprints_at = Some(wall);
+                }
                 self.publish();
                 dirty = false;
             }
@@ -907,6 +926,7 @@ impl Owner {
                 }),
             session_dir: self.session_dir.clone(),
             tracks: self.fusion.confirmed.clone(),
+            footprints: self.footprints.clone(),
             journal: self
                 .journal_stats
                 .as_ref()
