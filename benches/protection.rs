@@ -113,6 +113,7 @@ fn drone(sysid: u8, x_m: f64, y_m: f64, yaw_rad: f64, time: TimeUs) -> Vehicle {
         detections: 0,
         integrity: Default::default(),
         link_latency: None,
+        prearm_ok: None,
     }
 }
 

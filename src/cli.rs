@@ -62,6 +62,8 @@ enum Command {
         /// the multicast group 239.2.3.1:6969), TTL 1, once a second.
         #[arg(long, value_name = "ADDR")]
         cot: Option<String>,
+        #[command(flatten)]
+        signing: SigningArgs,
     },
     /// Export a session (its journal) for GIS tools, Google Earth, a spreadsheet or TAK.
     Export {
@@ -107,6 +109,8 @@ enum Command {
         /// Record the exchange in this session folder.
         #[arg(long, value_name = "DIR")]
         session_dir: Option<PathBuf>,
+        #[command(flatten)]
+        signing: SigningArgs,
         #[command(subcommand)]
         action: CmdAction,
     },
@@ -193,6 +197,46 @@ impl ConsoleArgs {
     }
 }
 
+/// MAVLink 2 signing on `run` and `cmd`.
+#[derive(Debug, clap::Args)]
+struct SigningArgs {
+    /// What a link with a signing key does with unsigned frames from systems that never
+    /// signed: reject, flag (the default: take and count them) or accept. `--signing POLICY`
+    /// sets every link, `--signing N=POLICY` the N-th --link (from 1), `--signing
+    /// ADDR=POLICY` the --link ADDR; repeatable, later ones win. Whatever the policy, once a
+    /// system has signed, its unsigned and MAVLink 1 frames are refused (RADIO_STATUS from
+    /// the radio excepted).
+    #[arg(long = "signing", value_name = "[LINK=]POLICY")]
+    policies: Vec<String>,
+    /// A signing key file (64 hexadecimal digits, mode 0600, as `vigil cmd signing-setup`
+    /// writes it): `--key FILE` for every system without a key of its own, `--key
+    /// SYSID=FILE` for one system (before its file in the keys folder); repeatable.
+    #[arg(long = "key", value_name = "[SYSID=]FILE")]
+    keys: Vec<String>,
+    /// The keys folder: system-SYSID.key files and the signing timestamp (default:
+    /// $XDG_DATA_HOME/vigil/keys or ~/.local/share/vigil/keys).
+    #[arg(long, value_name = "DIR")]
+    keys_dir: Option<PathBuf>,
+}
+
+impl SigningArgs {
+    fn apply(&self, config: &mut PipelineConfig) -> Result<()> {
+        for arg in &self.policies {
+            config
+                .signing
+                .apply_policy_arg(arg, &config.links, &mut config.link_options.unsigned)
+                .map_err(|e| anyhow!(e))?;
+        }
+        for arg in &self.keys {
+            config.signing.apply_key_arg(arg).map_err(|e| anyhow!(e))?;
+        }
+        if self.keys_dir.is_some() {
+            config.keys_dir.clone_from(&self.keys_dir);
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum CmdAction {
     Arm,
@@ -211,6 +255,8 @@ enum CmdAction {
     },
     Land,
     Rtl,
+    /// Start the uploaded mission (from the ground: armed in GUIDED, as ArduCopter needs).
+    StartMission,
     /// Fly to a position (altitude above home) and hold.
     Goto {
         #[arg(allow_hyphen_values = true)]
@@ -219,7 +265,8 @@ enum CmdAction {
         lon: f64,
         alt_m: f64,
     },
-    /// Orbit a position.
+    /// Observe a position: circle it with the camera on it, as the firmware can (ArduCopter:
+    /// CIRCLE mode; ArduPlane: a GUIDED loiter; PX4: DO_ORBIT).
     Orbit {
         #[arg(allow_hyphen_values = true)]
         lat: f64,
@@ -263,7 +310,8 @@ enum CmdAction {
     },
     /// Give the vehicle a new MAVLink 2 signing key (SETUP_SIGNING, over this link: use a
     /// trusted one, such as USB) and wait for its first signed frame. The key is stored in
-    /// ~/.local/share/vigil/keys/system-SYSID.key (0600); links sign with it from then on.
+    /// ~/.local/share/vigil/keys/system-SYSID.key (0600; or under --keys-dir); links sign with
+    /// it from then on.
     SigningSetup,
 }
 
@@ -291,12 +339,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             cot,
             sites,
             rules,
+            signing,
         } => {
             let cot = cot
                 .as_deref()
                 .map(crate::export::cot_live::parse_cot_addr)
                 .transpose()?;
-            let config = PipelineConfig {
+            let mut config = PipelineConfig {
                 links,
                 record_default_session: !no_record,
                 session_dir,
@@ -306,6 +355,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 rules,
                 ..PipelineConfig::default()
             };
+            signing.apply(&mut config)?;
             if !headless {
                 let demo = config.links.is_empty();
                 let title = if demo {
@@ -332,13 +382,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             target,
             wait,
             session_dir,
+            signing,
             action,
         } => {
-            let config = PipelineConfig {
+            let mut config = PipelineConfig {
                 links,
                 session_dir,
                 ..PipelineConfig::default()
             };
+            signing.apply(&mut config)?;
             run_cmd(
                 config,
                 target,
@@ -616,6 +668,24 @@ fn run_headless_with(
         std::thread::sleep(Duration::from_millis(50));
     }
     pipeline.shutdown();
+    // A replay that could not be read did not do what was asked: say which and fail.
+    let failed: Vec<String> = station
+        .snapshot()
+        .links
+        .iter()
+        .filter_map(|l| match &l.stats.state {
+            crate::link::LinkState::Failed(reason) if l.address.is_replay() => {
+                Some(format!("{}: {reason}", l.address))
+            }
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() {
+        for failure in &failed {
+            eprintln!("vigil: {failure}");
+        }
+        return Ok((ExitCode::from(1), ()));
+    }
     Ok((ExitCode::SUCCESS, ()))
 }
 
@@ -664,14 +734,14 @@ fn run_cmd(
 }
 
 fn command(station: &GroundStation, sysid: u8, action: Action) -> Result<String> {
-    let description = format!("{action:?}");
+    let description = action.to_string();
     let outcome = station
         .command(sysid, action)?
         .recv_timeout(TRANSACTION_LIMIT)
         .map_err(|_| anyhow!("no outcome for {description}"))?;
     match outcome {
-        CommandOutcome::Accepted => Ok(format!("vehicle {sysid}: {description} accepted")),
-        other => Err(anyhow!("vehicle {sysid}: {description} {other}")),
+        CommandOutcome::Accepted => Ok(format!("vehicle {sysid}: {description}: accepted")),
+        other => Err(anyhow!("vehicle {sysid}: {description}: {other}")),
     }
 }
 
@@ -681,6 +751,21 @@ fn mission_op(station: &GroundStation, sysid: u8, op: MissionOp) -> Result<Missi
         .recv_timeout(TRANSACTION_LIMIT)
         .map_err(|_| anyhow!("no outcome for the mission transfer"))?
         .map_err(|reason| anyhow!(reason))
+}
+
+/// A plan's three lists in words: "4 mission items, a fence of 2 polygons (9 vertices) and
+/// 2 rally points" (home is not a mission item).
+fn plan_contents(mission_items: usize, fence: &mission::Fence, rally_points: usize) -> String {
+    let items = if mission_items == 1 { "item" } else { "items" };
+    let rally = match rally_points {
+        0 => "no rally points".to_string(),
+        1 => "1 rally point".to_string(),
+        n => format!("{n} rally points"),
+    };
+    format!(
+        "{mission_items} mission {items}, {} and {rally}",
+        fence.describe()
+    )
 }
 
 fn param_op(station: &GroundStation, sysid: u8, op: ParamOp) -> Result<ParamOutcome> {
@@ -727,6 +812,7 @@ fn perform(station: &GroundStation, sysid: u8, action: CmdAction) -> Result<Stri
         }
         CmdAction::Land => command(station, sysid, Action::Land),
         CmdAction::Rtl => command(station, sysid, Action::ReturnToLaunch),
+        CmdAction::StartMission => command(station, sysid, Action::StartMission),
         CmdAction::Goto { lat, lon, alt_m } => command(
             station,
             sysid,
@@ -768,11 +854,21 @@ fn perform(station: &GroundStation, sysid: u8, action: CmdAction) -> Result<Stri
         ),
         CmdAction::Upload { file } => {
             let plan = mission::load_mission(&file)?;
+            let (fence, rally) = (plan.fence.clone(), plan.rally.len());
             match mission_op(station, sysid, MissionOp::Upload(plan))? {
-                MissionOutcome::Uploaded { items } => Ok(format!(
-                    "vehicle {sysid}: uploaded {items} mission items from {}",
-                    file.display()
-                )),
+                MissionOutcome::Uploaded { items } => {
+                    let cleared = match (fence.is_empty(), rally == 0) {
+                        (true, true) => " (the vehicle's fence and rally points were cleared)",
+                        (true, false) => " (the vehicle's fence was cleared)",
+                        (false, true) => " (the vehicle's rally points were cleared)",
+                        (false, false) => "",
+                    };
+                    Ok(format!(
+                        "vehicle {sysid}: uploaded {} from {}{cleared}",
+                        plan_contents(items.mission, &fence, items.rally),
+                        file.display()
+                    ))
+                }
                 other => Err(anyhow!("unexpected outcome {other:?}")),
             }
         }
@@ -780,15 +876,15 @@ fn perform(station: &GroundStation, sysid: u8, action: CmdAction) -> Result<Stri
             MissionOutcome::Downloaded(plan) => {
                 mission::save_mission(&file, &plan)?;
                 Ok(format!(
-                    "vehicle {sysid}: downloaded {} mission items into {}",
-                    plan.items.len(),
+                    "vehicle {sysid}: downloaded {} into {}",
+                    plan_contents(plan.items.len(), &plan.fence, plan.rally.len()),
                     file.display()
                 ))
             }
             other => Err(anyhow!("unexpected outcome {other:?}")),
         },
         CmdAction::Clear => mission_op(station, sysid, MissionOp::Clear)
-            .map(|_| format!("vehicle {sysid}: mission cleared")),
+            .map(|_| format!("vehicle {sysid}: mission, fence and rally points cleared")),
         CmdAction::Params { file } => match param_op(station, sysid, ParamOp::FetchAll)? {
             ParamOutcome::All(params) => {
                 let pairs: Vec<(String, f32)> = params

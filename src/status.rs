@@ -10,7 +10,12 @@ use crate::world::{Health, Notice, Source};
 pub fn status_line(snapshot: &Snapshot) -> String {
     let mut line = String::with_capacity(256);
     let world = &snapshot.world;
-    let _ = write!(line, "[{}]", utc_string(world.time));
+    if world.time == crate::time::TimeUs(0) {
+        // A replay before its first record: no time to show yet.
+        line.push_str("[no time yet]");
+    } else {
+        let _ = write!(line, "[{}]", utc_string(world.time));
+    }
     let up = snapshot
         .links
         .iter()
@@ -49,21 +54,46 @@ pub fn status_line(snapshot: &Snapshot) -> String {
     for vehicle in world.vehicles.values() {
         let _ = write!(
             line,
-            " #{} {:?} {}{}",
+            " #{} {} {}{}",
             vehicle.sysid,
-            vehicle.firmware,
+            vehicle.firmware.label(),
             vehicle.mode,
             if vehicle.armed { " ARMED" } else { "" }
         );
-        if let Some(p) = vehicle.position {
-            let _ = write!(
-                line,
-                " {:.6},{:.6} {:.1}m",
-                p.lat_deg, p.lon_deg, p.alt_rel_home_m
-            );
+        let now = world.time;
+        match (vehicle.fresh_position(now), vehicle.position) {
+            (Some(p), _) => {
+                let _ = write!(
+                    line,
+                    " {:.6},{:.6} {:.1}m",
+                    p.lat_deg, p.lon_deg, p.alt_rel_home_m
+                );
+            }
+            (None, Some(p)) => {
+                let _ = write!(
+                    line,
+                    " position {:.0} s old",
+                    now.since(p.time).as_secs_f64()
+                );
+            }
+            (None, None) => line.push_str(" no position"),
         }
-        if let Some(pct) = vehicle.battery.remaining_pct {
-            let _ = write!(line, " {pct:.0}%");
+        match vehicle.fresh_battery(now).and_then(|b| b.remaining_pct) {
+            Some(pct) => {
+                let _ = write!(line, " {pct:.0}%");
+            }
+            None => line.push_str(" battery ?"),
+        }
+        if let Some(gps) = vehicle.fresh_gps(now) {
+            let _ = write!(line, " gps {}", gps_fix_label(gps.fix_type));
+            if let Some(satellites) = gps.satellites {
+                let _ = write!(line, "/{satellites}");
+            }
+        } else {
+            line.push_str(" gps ?");
+        }
+        if vehicle.fresh_attitude(now).is_none() {
+            line.push_str(" attitude ?");
         }
         let _ = write!(line, " {}", vehicle.health.label());
     }
@@ -82,6 +112,16 @@ pub fn status_line(snapshot: &Snapshot) -> String {
     if let Some(p99) = snapshot.pipeline.track_latency_p99 {
         let _ = write!(line, " (update p99 {:.2} s)", p99.as_secs_f64());
     }
+    let (clock, errors) = (
+        snapshot.pipeline.clock_rejected,
+        snapshot.pipeline.tracker_errors,
+    );
+    if clock > 0 || errors > 0 {
+        let _ = write!(
+            line,
+            " [{clock} bad times set aside, {errors} tracker errors]"
+        );
+    }
     let open = snapshot.protection.open_alerts();
     if !open.is_empty() || !snapshot.protection.sites.is_empty() {
         let critical = open
@@ -99,6 +139,19 @@ pub fn status_line(snapshot: &Snapshot) -> String {
         }
     }
     line
+}
+
+/// GPS_FIX_TYPE in words.
+pub fn gps_fix_label(fix_type: u8) -> &'static str {
+    match fix_type {
+        0 | 1 => "no fix",
+        2 => "2D",
+        3 => "3D",
+        4 => "DGPS",
+        5 => "RTK float",
+        6 => "RTK fixed",
+        _ => "fix ?",
+    }
 }
 
 /// A notice as a log line.

@@ -107,14 +107,18 @@ fn rejected_and_unanswered_commands_are_reported_as_such() {
             .command(2, Action::Takeoff { alt_rel_m: 10.0 })
             .expect("sent"),
     );
-    assert_eq!(rejected, CommandOutcome::Rejected("FAILED".into()));
+    assert!(
+        matches!(&rejected, CommandOutcome::Rejected { result, .. } if result == "FAILED"),
+        "{rejected:?}"
+    );
     sim.world().drones[0].vehicle.ignore_commands = true;
     let before = station.snapshot().links[0].stats.frames_tx;
     let timed_out = outcome(station.command(2, Action::Arm).expect("sent"));
     assert_eq!(
         timed_out,
         CommandOutcome::TimedOut {
-            tries: vigil::command::COMMAND_MAX_TRIES
+            tries: vigil::command::COMMAND_MAX_TRIES,
+            hint: None
         }
     );
     let sent = station.snapshot().links[0].stats.frames_tx - before;
@@ -160,8 +164,9 @@ fn a_mission_uploaded_over_tcp_downloads_identical() {
         items: (0..25)
             .map(|i| waypoint(9.0 + f64::from(i) * 1e-4, 31.0 - f64::from(i) * 2e-4))
             .collect(),
+        ..Default::default()
     };
-    upload_and_download(&station, 3, &plan, 26);
+    upload_and_download(&station, 3, &plan);
     drop(sim);
     pipeline.shutdown();
 }
@@ -201,7 +206,7 @@ fn vigil_cmd_exits_zero_only_when_the_vehicle_accepts() {
     let refused = vigil_cmd(port, &["takeoff", "10"]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(
-        text(&refused).contains("rejected: FAILED"),
+        text(&refused).contains("refused (failed)"),
         "{}",
         text(&refused)
     );
@@ -249,13 +254,29 @@ fn vigil_cmd_exits_zero_only_when_the_vehicle_accepts() {
                 z: 0.0,
             },
         ],
+        ..Default::default()
     };
     mission::save_mission(&plan_path, &plan).expect("write the plan");
     let upload = vigil_cmd(port, &["upload", plan_path.to_str().expect("utf-8")]);
     assert!(upload.status.success(), "{}", text(&upload));
+    assert!(
+        text(&upload).contains(&format!(
+            "vehicle 4: uploaded 3 mission items, no fence and no rally points from {} \
+             (the vehicle's fence and rally points were cleared)",
+            plan_path.display()
+        )),
+        "home is not counted: {}",
+        text(&upload)
+    );
     let back_path = files.path().join("back.waypoints");
     let download = vigil_cmd(port, &["download", back_path.to_str().expect("utf-8")]);
     assert!(download.status.success(), "{}", text(&download));
+    assert!(
+        text(&download)
+            .contains("vehicle 4: downloaded 3 mission items, no fence and no rally points into"),
+        "{}",
+        text(&download)
+    );
     let back = mission::load_mission(&back_path).expect("a readable .waypoints");
     assert_eq!(back.items.len(), 3);
     assert_eq!(back.items[1].command, 16);
@@ -266,7 +287,7 @@ fn vigil_cmd_exits_zero_only_when_the_vehicle_accepts() {
     let saved = vigil_cmd(port, &["params", params_path.to_str().expect("utf-8")]);
     assert!(saved.status.success(), "{}", text(&saved));
     let params = mission::load_params(&params_path).expect("a readable parameter file");
-    assert_eq!(params.len(), 16);
+    assert_eq!(params.len(), 36, "the simulated copter's parameters");
     assert!(
         params
             .iter()

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use vigil::command::MissionOp;
 use vigil::console::{ConsoleApp, ConsoleOptions};
 use vigil::pipeline::{GroundStation, Pipeline};
@@ -44,13 +44,29 @@ fn rig() -> (Rig, GroundStation) {
 }
 
 fn console(station: &GroundStation) -> Harness<'static, ConsoleApp> {
-    let app = ConsoleApp::new(
+    harness(console_app(station))
+}
+
+fn console_app(station: &GroundStation) -> ConsoleApp {
+    ConsoleApp::new(
         station.clone(),
         ConsoleOptions::default(),
         &egui::Context::default(),
-    );
+    )
+}
+
+fn harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
     Harness::builder()
         .with_size([1280.0, 800.0])
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
+}
+
+/// A harness whose frames are 20 ms apart: kittest runs one frame per input event, and two
+/// clicks make a double click only within egui's 0.3 s.
+fn quick_harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .with_step_dt(0.02)
         .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
 }
 
@@ -145,7 +161,7 @@ fn select_a_drone_and_take_off_with_confirmation() {
     h.step();
     confirm_action(&mut h, "Set mode", "Mode GUIDED, drone 1: accepted");
     confirm_action(&mut h, "Arm", "Arm, drone 1: accepted");
-    confirm_action(&mut h, "Takeoff", "Takeoff to 30 m, drone 1: accepted");
+    confirm_action(&mut h, "Takeoff", "Take off to 30 m, drone 1: accepted");
 
     // The altitude climbs, in the world and in the drone list.
     step_until(&mut h, "the climb past 20 m", |h| {
@@ -472,4 +488,153 @@ fn replay_a_recorded_session_and_export_it_with_progress() {
         "{}",
         &text[..text.len().min(200)]
     );
+}
+
+/// A vehicle that sends heartbeats and nothing else (as ArduPilot does before anyone asks for
+/// its streams), from sysid 9 over UDP, until the returned flag is cleared.
+fn heartbeat_only_peer(
+    vigil: std::net::SocketAddr,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use vigil::protocol::{FrameEncoder, MavMessage, mav};
+    let running = std::sync::Arc::new(AtomicBool::new(true));
+    let flag = running.clone();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a port");
+    socket.connect(vigil).expect("connect");
+    let thread = std::thread::Builder::new()
+        .name("heartbeat-peer".into())
+        .spawn(move || {
+            let mut encoder = FrameEncoder::new(9, 1);
+            while flag.load(Ordering::Relaxed) {
+                let heartbeat = MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
+                    custom_mode: 0,
+                    mavtype: mav::MavType::MAV_TYPE_QUADROTOR,
+                    autopilot: mav::MavAutopilot::MAV_AUTOPILOT_ARDUPILOTMEGA,
+                    base_mode: mav::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
+                    system_status: mav::MavState::MAV_STATE_STANDBY,
+                    mavlink_version: 3,
+                });
+                let frame = encoder.encode(&heartbeat, MavVersion::V2).expect("encodes");
+                let _ = socket.send(frame.raw());
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        })
+        .expect("the peer thread starts");
+    (running, thread)
+}
+
+#[test]
+fn a_vehicle_without_telemetry_shows_no_data_never_a_reading() {
+    let pipeline = common::start(&["udpin:127.0.0.1:0"], None);
+    let station = pipeline.station();
+    let (running, peer) = heartbeat_only_peer(common::bound_addr(&station, 0));
+    common::wait(&station, "drone 9 heard", |s| {
+        s.world.vehicles.contains_key(&9)
+    });
+    let mut h = console(&station);
+    // Listed, with no position (so not on the map) and no battery level.
+    step_until(&mut h, "drone 9 in the list", |h| has_label(h, "Drone 9 ·"));
+    let line = h
+        .query_all_by_label_contains("Drone 9 ·")
+        .next()
+        .and_then(|n| n.accesskit_node().label())
+        .unwrap_or_default();
+    assert!(line.contains("no position"), "{line}");
+    assert!(line.contains("battery: no data"), "{line}");
+    assert!(!line.contains('%'), "{line}");
+    h.get_by_label_contains("Drone 9 ·").click();
+    step_until(&mut h, "drone 9's details", |h| {
+        has_label(h, "Drone 9 — ArduCopter")
+    });
+    // The instruments say they have nothing rather than a level horizon and 000°.
+    assert!(has_label(&h, "attitude: no data"));
+    assert!(has_label(&h, "heading: no data"));
+    assert!(!has_label(&h, "attitude: roll"));
+    assert!(!has_label(&h, "heading 0"));
+    // Altitude, position, speed, battery and GPS: each "no data", none a value.
+    let missing = h.query_all_by_label("no data").count();
+    assert!(missing >= 5, "{missing} values say \"no data\"");
+    assert!(!has_label(&h, "HDOP"), "a GPS reading is shown");
+    assert!(!has_label(&h, "%"), "a battery level is shown");
+    assert!(has_label(&h, "pre-arm: not reported"));
+    // Nothing to draw on the map: no position was ever received.
+    assert!(h.state().snapshot().world.vehicles[&9].position.is_none());
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    peer.join().expect("the peer stops");
+    pipeline.shutdown();
+}
+
+/// Great-circle-free closeness in degrees: enough to tell Australia from Africa.
+fn near(a: (f64, f64), b: (f64, f64), tolerance_deg: f64) -> bool {
+    (a.0 - b.0).abs() < tolerance_deg && (a.1 - b.1).abs() < tolerance_deg
+}
+
+#[test]
+fn the_map_goes_to_far_away_drones_and_centres_on_a_double_clicked_one() {
+    // Two drones near Sydney, 30 km apart, while the console opens on the demo area in Africa.
+    let pipeline = common::start(&["udpin:127.0.0.1:0"], None);
+    let station = pipeline.station();
+    let vigil = common::bound_addr(&station, 0);
+    let homes = [(1u8, -33.86, 151.20), (2u8, -34.05, 151.45)];
+    let _sims: Vec<SimRunner> = homes
+        .iter()
+        .map(|&(sysid, lat, lon)| {
+            common::sim_udp(
+                vigil::sim::SimVehicleConfig {
+                    home_lat_deg: lat,
+                    home_lon_deg: lon,
+                    ..common::vehicle_config(sysid)
+                },
+                vigil,
+                MavVersion::V2,
+            )
+        })
+        .collect();
+    common::wait(&station, "both drones with a position", |s| {
+        [1, 2].iter().all(|id| {
+            s.world
+                .vehicles
+                .get(id)
+                .is_some_and(|v| v.position.is_some())
+        })
+    });
+    let app = console_app(&station);
+    let (start, _) = app.map_view();
+    assert!(
+        !near(start, (-33.9, 151.3), 5.0),
+        "the console opens on the demo area: {start:?}"
+    );
+    let mut h = quick_harness(app);
+    // The map moves to show them, both in one view.
+    step_until(&mut h, "the map over the drones", |h| {
+        near(h.state().map_view().0, (-33.955, 151.325), 0.05)
+    });
+    let (_, zoom) = h.state().map_view();
+    assert!((8.0..=13.0).contains(&zoom), "zoom {zoom}");
+
+    // A double click on drone 2 in the list selects it and centres the map on it.
+    step_until(&mut h, "drone 2 in the list", |h| has_label(h, "Drone 2 ·"));
+    let node = h.get_by_label_contains("Drone 2 ·");
+    node.click();
+    node.click();
+    h.step();
+    h.step();
+    let at = h.state().snapshot().world.vehicles[&2]
+        .position
+        .map(|p| (p.lat_deg, p.lon_deg))
+        .expect("a position");
+    assert!(
+        near(h.state().map_view().0, at, 1e-3),
+        "centre {:?}, drone 2 at {at:?}",
+        h.state().map_view().0
+    );
+    assert!(h.state().selected_vehicles().contains(&2));
+    assert!(!h.state().selected_vehicles().contains(&1));
+    // Once the operator has moved the map, the console leaves it where it is.
+    h.step();
+    assert!(near(h.state().map_view().0, at, 1e-3));
+    pipeline.shutdown();
 }

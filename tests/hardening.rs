@@ -344,7 +344,10 @@ fn a_tcp_peer_that_hangs_goes_stale_then_lost_without_freezing_anything() {
     // The command engine went on: the unanswered command ended by itself.
     assert_eq!(
         command.recv_timeout(TIMEOUT).expect("an outcome"),
-        CommandOutcome::TimedOut { tries: 4 }
+        CommandOutcome::TimedOut {
+            tries: 4,
+            hint: None
+        }
     );
     // And the world still publishes.
     let seq = station.snapshot().seq;
@@ -486,7 +489,16 @@ fn a_vehicle_that_vanishes_mid_mission_is_raised_and_its_mission_state_kept() {
         .expect("sent")
         .recv_timeout(TIMEOUT)
         .expect("outcome");
-    assert_eq!(uploaded, Ok(MissionOutcome::Uploaded { items: 4 }));
+    assert_eq!(
+        uploaded,
+        Ok(MissionOutcome::Uploaded {
+            items: vigil::command::UploadCounts {
+                mission: 3,
+                fence: 0,
+                rally: 0
+            }
+        })
+    );
     accept(&station, 1, Action::SetMode("GUIDED".into()));
     accept(&station, 1, Action::Arm);
     accept(&station, 1, Action::Takeoff { alt_rel_m: 10.0 });
@@ -777,7 +789,8 @@ fn a_stored_key_is_adopted_when_its_vehicle_is_heard_again() {
     let mut encoder = FrameEncoder::new(2, 1);
     let now = MonoClock::new().now();
     let mut signer = Signer::new(key.clone(), 0).with_initial_timestamp(timestamp_at(now));
-    // Its first frame is heard unchecked (no key yet on the link), then the key is adopted.
+    // Its key is looked up the first time it is heard on the link: even its first frame is
+    // checked, and what goes to it is signed from then on.
     for _ in 0..20 {
         let frame = encoder
             .encode_signed(&heartbeat(), &mut signer, TimeUs(0))

@@ -26,12 +26,23 @@ use vigil::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
 use vigil::world::World;
 
 /// Vigil's world fed by the simulator as by a link, with the command engine answering it.
-#[derive(Default)]
 struct Feed {
     world: World,
     engine: CommandEngine,
     encoders: BTreeMap<(u8, u8), FrameEncoder>,
     out: Vec<Outgoing>,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Self {
+            world: World::default(),
+            // As a live station: it asks each drone for its telemetry.
+            engine: CommandEngine::with_links(vec![vigil::command::streams::LinkClass::Fast], true),
+            encoders: BTreeMap::new(),
+            out: Vec::new(),
+        }
+    }
 }
 
 /// Vigil's system and component ids, as the simulator hears them.
@@ -44,7 +55,7 @@ impl Feed {
         let mut detections = Vec::new();
         let emissions = sim.step();
         self.apply(sim, emissions, &mut detections);
-        self.engine.tick(sim.now, &mut self.out);
+        self.engine.tick(&self.world, sim.now, &mut self.out);
         while !self.out.is_empty() {
             let outgoing: Vec<Outgoing> = self.out.drain(..).collect();
             for message in outgoing {
@@ -421,12 +432,15 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
         None,
     )
     .expect("the simulator starts");
-    let snapshot = common::wait(&station, "both drones with a battery level", |s| {
+    // As an operator would, wait until both drones are ready to fly (their pre-arm checks
+    // pass: the simulated EKF and GPS take a few seconds after boot, as ArduPilot's do).
+    let snapshot = common::wait(&station, "both drones ready, with a battery level", |s| {
         [1, 2].iter().all(|id| {
-            s.world
-                .vehicles
-                .get(id)
-                .is_some_and(|v| v.battery.remaining_pct.is_some() && v.position.is_some())
+            s.world.vehicles.get(id).is_some_and(|v| {
+                v.battery.remaining_pct.is_some()
+                    && v.position.is_some()
+                    && v.prearm_ok == Some(true)
+            })
         })
     });
     let camp = snapshot

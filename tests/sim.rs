@@ -2,6 +2,10 @@
 //! UDP and over a pseudo-terminal — parameters, GUIDED, arm, takeoff, a survey mission uploaded,
 //! downloaded back identical, flown to the end, return and landing — and the recorded tlog agrees
 //! with the simulator's ground truth. The same seed gives byte-identical ground truth.
+//!
+//! The simulated drone behaves as ArduPilot does: no telemetry until the station asks for it,
+//! and arming refused until its EKF and GPS are ready, so these tests wait, as an operator
+//! does, for the station's position and for the pre-arm checks to pass before arming.
 
 mod common;
 
@@ -93,7 +97,19 @@ fn survey(home: GeoPoint) -> Mission {
     Mission {
         home: Some(home),
         items,
+        ..Mission::default()
     }
+}
+
+/// Waits until the vehicle's SYS_STATUS says its pre-arm checks pass (the simulated EKF and GPS
+/// are ready), as a ground station does before arming.
+fn wait_ready_to_arm(station: &GroundStation, sysid: u8) {
+    wait(station, "the pre-arm checks to pass", |s| {
+        s.world
+            .vehicles
+            .get(&sysid)
+            .is_some_and(|v| v.prearm_ok == Some(true))
+    });
 }
 
 /// Flies the survey through `station` and checks the vehicle's reports on the way.
@@ -112,6 +128,7 @@ fn fly_survey(station: &GroundStation) {
         .expect("outcome");
     assert!(set.is_ok(), "{set:?}");
     accept(station, 1, Action::SetMode("GUIDED".into()));
+    wait_ready_to_arm(station, 1);
     accept(station, 1, Action::Arm);
     accept(station, 1, Action::Takeoff { alt_rel_m: 25.0 });
     wait(station, "the climb", |s| {
@@ -126,7 +143,7 @@ fn fly_survey(station: &GroundStation) {
         alt_m: 398.0,
     };
     let plan = survey(home);
-    upload_and_download(station, 1, &plan, plan.items.len() + 1);
+    upload_and_download(station, 1, &plan);
 
     accept(station, 1, Action::SetMode("AUTO".into()));
     let last_seq = plan.items.len() as u16; // item 0 is home on ArduPilot
@@ -345,6 +362,7 @@ fn a_recorded_session_replays_into_tracks_that_match_the_ground_truth() {
         .expect("outcome");
     assert!(set.is_ok(), "{set:?}");
     accept(&station, 1, Action::SetMode("GUIDED".into()));
+    wait_ready_to_arm(&station, 1);
     accept(&station, 1, Action::Arm);
     accept(&station, 1, Action::Takeoff { alt_rel_m: 150.0 });
     wait(&station, "the climb", |s| {

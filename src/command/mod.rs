@@ -6,7 +6,10 @@
 
 pub mod mission;
 pub mod params;
+mod procedure;
+pub mod streams;
 
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
@@ -17,7 +20,7 @@ use crate::protocol::{MavMessage, MavVersion, e7_from_deg, mav};
 use crate::time::TimeUs;
 use crate::world::{Vehicle, World};
 
-pub use mission::{MissionOp, MissionOutcome};
+pub use mission::{MissionOp, MissionOutcome, UploadCounts};
 pub use params::{ParamOp, ParamOutcome, ParamValue};
 
 /// Wait for an acknowledgement before sending a command again.
@@ -42,6 +45,9 @@ pub enum Action {
     },
     Land,
     ReturnToLaunch,
+    /// Start the mission on the vehicle (MAV_CMD_MISSION_START: ArduCopter takes off on it
+    /// when armed on the ground in GUIDED; switching to AUTO on the ground does not).
+    StartMission,
     /// Fly to a point and hold there (guided reposition).
     Goto {
         lat_deg: f64,
@@ -64,29 +70,87 @@ pub enum Action {
     },
 }
 
+impl std::fmt::Display for Action {
+    /// The action in the operator's words: "arm", "take off to 20 m", "go to 12.34567, ...".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Arm => write!(f, "arm"),
+            Self::Disarm { force: false } => write!(f, "disarm"),
+            Self::Disarm { force: true } => write!(f, "force disarm"),
+            Self::SetMode(name) => write!(f, "mode {name}"),
+            Self::Takeoff { alt_rel_m } => write!(f, "take off to {alt_rel_m:.0} m"),
+            Self::Land => write!(f, "land"),
+            Self::ReturnToLaunch => write!(f, "return to launch"),
+            Self::StartMission => write!(f, "start the mission"),
+            Self::Goto {
+                lat_deg,
+                lon_deg,
+                alt_rel_m,
+            } => write!(
+                f,
+                "go to {lat_deg:.6}, {lon_deg:.6} at {alt_rel_m:.0} m above home"
+            ),
+            Self::Orbit {
+                lat_deg,
+                lon_deg,
+                alt_rel_m,
+                radius_m,
+                ..
+            } => write!(
+                f,
+                "circle {lat_deg:.6}, {lon_deg:.6} at {radius_m:.0} m radius and {alt_rel_m:.0} m above home"
+            ),
+            Self::PointGimbal {
+                lat_deg, lon_deg, ..
+            } => write!(f, "point the camera at {lat_deg:.6}, {lon_deg:.6}"),
+        }
+    }
+}
+
 /// How a command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandOutcome {
     Accepted,
-    /// The vehicle answered with this MAV_RESULT (e.g. `DENIED`, `TEMPORARILY_REJECTED`).
-    Rejected(String),
-    /// No acknowledgement after this many sends.
+    /// The vehicle answered with this MAV_RESULT (e.g. `DENIED`, `TEMPORARILY_REJECTED`), and
+    /// what it said about it in a status text at the same moment, if anything.
+    Rejected {
+        result: String,
+        reason: Option<String>,
+    },
+    /// No acknowledgement after this many sends; `hint` says why when Vigil can tell (a
+    /// vehicle that signs its frames and for which this station has no key).
     TimedOut {
         tries: u32,
+        hint: Option<String>,
     },
     /// The command was not sent: unknown vehicle, unknown mode, already in progress...
     NotSent(String),
+    /// The vehicle accepted each step but did not do what was asked (an action of several
+    /// steps: it never reached the circle, never entered the mode...).
+    Failed(String),
 }
 
 impl std::fmt::Display for CommandOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Accepted => write!(f, "accepted"),
-            Self::Rejected(result) => write!(f, "rejected: {result}"),
-            Self::TimedOut { tries } => {
-                write!(f, "timed out: no acknowledgement after {tries} tries")
+            Self::Rejected {
+                result,
+                reason: Some(reason),
+            } => write!(f, "refused ({}): {reason}", plain_result(result)),
+            Self::Rejected {
+                result,
+                reason: None,
+            } => write!(f, "refused ({})", plain_result(result)),
+            Self::TimedOut { tries, hint } => {
+                write!(f, "timed out: no answer after {tries} tries")?;
+                match hint {
+                    Some(hint) => write!(f, " ({hint})"),
+                    None => Ok(()),
+                }
             }
             Self::NotSent(reason) => write!(f, "not sent: {reason}"),
+            Self::Failed(reason) => write!(f, "failed: {reason}"),
         }
     }
 }
@@ -188,13 +252,45 @@ pub struct CommandEngine {
     commands: Vec<PendingCommand>,
     missions: mission::MissionTransfers,
     params: params::ParamTransfers,
+    /// Actions that take several steps on the vehicle's firmware.
+    procedures: Vec<procedure::Procedure>,
+    /// Telemetry requested from each vehicle.
+    streams: streams::StreamRequests,
     /// Commands that ended lately (vehicle, command, until when): their late or repeated
     /// acknowledgements are expected, not suspicious.
     recent: Vec<(u8, mav::MavCmd, TimeUs)>,
+    /// Each vehicle's latest warnings and errors (when, text), to explain a refusal.
+    texts: BTreeMap<u8, VecDeque<(TimeUs, String)>>,
+    /// Refusals waiting a moment for the status text that explains them.
+    explaining: Vec<Explaining>,
+    /// Vehicles that sign their frames on a link where this station cannot sign.
+    unkeyed_signers: BTreeSet<u8>,
     /// What the operator should be told (unsolicited acknowledgements); taken by the world
     /// thread after each message.
     notices: Vec<String>,
 }
+
+/// A refusal held until the vehicle says why (or [`REASON_WAIT`] passes).
+#[derive(Debug)]
+struct Explaining {
+    sysid: u8,
+    result: String,
+    /// What the vehicle said since.
+    texts: Vec<String>,
+    until: TimeUs,
+    reply: Sender<CommandOutcome>,
+}
+
+/// A vehicle's status text within this long before a refusal explains it (ArduPilot sends
+/// "PreArm: ..." just before its COMMAND_ACK).
+pub const REASON_BEFORE: Duration = Duration::from_millis(1000);
+/// A refusal waits this long for a status text that explains it (ArduPilot's "Arm: ..."
+/// texts follow its COMMAND_ACK within milliseconds).
+pub const REASON_WAIT: Duration = Duration::from_millis(500);
+/// After the first explaining text, the texts that follow within this long are added.
+pub const REASON_GATHER: Duration = Duration::from_millis(150);
+/// Status texts kept per vehicle for explaining refusals.
+const MAX_TEXTS: usize = 8;
 
 /// How long after a command ends its late or repeated acknowledgements are still expected
 /// (each retry may be acknowledged).
@@ -203,8 +299,41 @@ pub const LATE_ACK_WINDOW: Duration = Duration::from_secs(10);
 const MAX_RECENT_COMMANDS: usize = 64;
 
 impl CommandEngine {
+    /// An engine that asks for no telemetry (tests, tools that only command).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An engine for a station with these links (their classes set the telemetry rates
+    /// asked); `live` false for a replay, where nothing is asked.
+    pub fn with_links(links: Vec<streams::LinkClass>, live: bool) -> Self {
+        Self {
+            streams: streams::StreamRequests::new(links, live),
+            ..Self::default()
+        }
+    }
+
+    /// Telemetry requested from each vehicle and whether it flows.
+    pub fn streams(&self) -> &BTreeMap<u8, streams::StreamState> {
+        self.streams.states()
+    }
+
+    /// Tells the engine whether a vehicle signs its frames on a link where this station
+    /// cannot sign (it has no key): its commands will be ignored, and a timeout says so.
+    pub fn note_signing(&mut self, sysid: u8, unkeyed: bool) {
+        if unkeyed {
+            self.unkeyed_signers.insert(sysid);
+        } else {
+            self.unkeyed_signers.remove(&sysid);
+        }
+    }
+
+    fn timeout_hint(&self, sysid: u8) -> Option<String> {
+        self.unkeyed_signers.contains(&sysid).then(|| {
+            format!(
+                "vehicle {sysid} signs its frames and this station has no key for it, so it ignores our commands: set up signing over a trusted link (vigil cmd signing-setup) or install its key"
+            )
+        })
     }
 
     /// What the operator should be told since the last call.
@@ -223,7 +352,11 @@ impl CommandEngine {
 
     /// True while anything waits for a vehicle (the world thread then ticks often).
     pub fn is_busy(&self) -> bool {
-        !self.commands.is_empty() || self.missions.is_busy() || self.params.is_busy()
+        !self.commands.is_empty()
+            || !self.procedures.is_empty()
+            || !self.explaining.is_empty()
+            || self.missions.is_busy()
+            || self.params.is_busy()
     }
 
     /// Starts a request; what to send is appended to `out`.
@@ -240,8 +373,8 @@ impl CommandEngine {
                 target,
                 action,
                 reply,
-            } => match route(target) {
-                Some(route) => self.start_command(route, &action, reply, now, out),
+            } => match world.vehicles.get(&target) {
+                Some(vehicle) => self.start_action(vehicle, &action, reply, world, now, out),
                 None => {
                     let _ = reply.try_send(CommandOutcome::NotSent(format!(
                         "no vehicle with system id {target}"
@@ -267,25 +400,56 @@ impl CommandEngine {
         }
     }
 
+    /// Starts an action as the vehicle's firmware implements it: one command, or a
+    /// procedure of several steps.
+    fn start_action(
+        &mut self,
+        vehicle: &Vehicle,
+        action: &Action,
+        reply: Sender<CommandOutcome>,
+        world: &World,
+        now: TimeUs,
+        out: &mut Vec<Outgoing>,
+    ) {
+        let route = Route::to(vehicle);
+        match plan_action(vehicle, action, now) {
+            Err(reason) => {
+                let _ = reply.try_send(CommandOutcome::NotSent(reason));
+            }
+            Ok(Plan::Single(message)) => self.start_command(route, *message, reply, now, out),
+            Ok(Plan::Steps(steps)) => {
+                if self.procedures.iter().any(|p| p.route.sysid == route.sysid) {
+                    let _ = reply.try_send(CommandOutcome::NotSent(format!(
+                        "vehicle {} is still doing a previous action of several steps",
+                        route.sysid
+                    )));
+                    return;
+                }
+                self.procedures
+                    .push(procedure::Procedure::new(route, steps, reply));
+                self.advance_procedures(world, now, out);
+            }
+        }
+    }
+
     fn start_command(
         &mut self,
         route: Route,
-        action: &Action,
+        message: MavMessage,
         reply: Sender<CommandOutcome>,
         now: TimeUs,
         out: &mut Vec<Outgoing>,
     ) {
-        let message = match encode_action(&route, action) {
-            Ok(message) => message,
-            Err(reason) => {
-                let _ = reply.try_send(CommandOutcome::NotSent(reason));
-                return;
-            }
-        };
         let command = match &message {
             MavMessage::COMMAND_LONG(c) => c.command,
             MavMessage::COMMAND_INT(c) => c.command,
-            _ => unreachable!("actions encode to commands"),
+            other => {
+                let _ = reply.try_send(CommandOutcome::NotSent(format!(
+                    "{} is not a command",
+                    mavlink_core::Message::message_name(other)
+                )));
+                return;
+            }
         };
         if self
             .commands
@@ -293,7 +457,8 @@ impl CommandEngine {
             .any(|p| p.route.sysid == route.sysid && p.command == command)
         {
             let _ = reply.try_send(CommandOutcome::NotSent(format!(
-                "{command:?} is already waiting for vehicle {}",
+                "{} is already waiting for vehicle {}",
+                command_name(command),
                 route.sysid
             )));
             return;
@@ -309,6 +474,34 @@ impl CommandEngine {
         });
     }
 
+    /// Moves every procedure on, starting the commands and parameter sets its steps need.
+    fn advance_procedures(&mut self, world: &World, now: TimeUs, out: &mut Vec<Outgoing>) {
+        let mut procedures = std::mem::take(&mut self.procedures);
+        procedures.retain_mut(|procedure| {
+            loop {
+                let (start, ended) = procedure.advance(world, now);
+                match start {
+                    Some(procedure::Start::Command(message, reply)) => {
+                        self.start_command(procedure.route, *message, reply, now, out);
+                    }
+                    Some(procedure::Start::SetParam(name, value, reply)) => {
+                        self.params.start(
+                            procedure.route,
+                            ParamOp::Set(name.to_owned(), value),
+                            reply,
+                            now,
+                            out,
+                        );
+                    }
+                    None => return !ended,
+                }
+                // A step that could not even start has already answered: look again.
+            }
+        });
+        procedures.append(&mut self.procedures);
+        self.procedures = procedures;
+    }
+
     /// Feeds a received message to the transactions it may answer.
     #[allow(
         deprecated,
@@ -316,8 +509,21 @@ impl CommandEngine {
     )]
     pub fn on_message(&mut self, envelope: &Envelope, now: TimeUs, out: &mut Vec<Outgoing>) {
         let sysid = envelope.frame.sysid();
+        self.streams
+            .on_message(sysid, envelope.frame.compid(), &envelope.message, now);
         match &envelope.message {
-            MavMessage::COMMAND_ACK(ack) => self.on_command_ack(sysid, ack, now),
+            MavMessage::COMMAND_ACK(ack) if !self.streams.on_ack(sysid, ack, now) => {
+                self.on_command_ack(sysid, ack, now);
+            }
+            MavMessage::STATUSTEXT(text)
+                if text.severity as u8 <= mav::MavSeverity::MAV_SEVERITY_WARNING as u8 =>
+            {
+                self.on_status_text(
+                    sysid,
+                    crate::protocol::text_from_chars(text.text.as_slice()),
+                    now,
+                );
+            }
             message @ (MavMessage::MISSION_REQUEST_INT(_)
             | MavMessage::MISSION_REQUEST(_)
             | MavMessage::MISSION_ACK(_)
@@ -359,15 +565,78 @@ impl CommandEngine {
                 self.commands[index].deadline = now.plus(COMMAND_IN_PROGRESS_TIMEOUT);
                 return;
             }
-            other => CommandOutcome::Rejected(result_name(other)),
+            other => {
+                let pending = self.commands.swap_remove(index);
+                self.remember(sysid, pending.command, now);
+                let result = result_name(other);
+                match self.reason_before(sysid, now) {
+                    Some(reason) => {
+                        let _ = pending.reply.try_send(CommandOutcome::Rejected {
+                            result,
+                            reason: Some(reason),
+                        });
+                    }
+                    None => self.explaining.push(Explaining {
+                        sysid,
+                        result,
+                        texts: Vec::new(),
+                        until: now.plus(REASON_WAIT),
+                        reply: pending.reply,
+                    }),
+                }
+                return;
+            }
         };
         let pending = self.commands.swap_remove(index);
         self.remember(sysid, pending.command, now);
         let _ = pending.reply.try_send(outcome);
     }
 
-    /// Retries and times out whatever waited too long.
-    pub fn tick(&mut self, now: TimeUs, out: &mut Vec<Outgoing>) {
+    /// Keeps a vehicle's warning or error, and adds it to the refusals waiting for a reason
+    /// (which then wait only [`REASON_GATHER`] more, for the texts that follow it).
+    fn on_status_text(&mut self, sysid: u8, text: String, now: TimeUs) {
+        for waiting in self.explaining.iter_mut().filter(|e| e.sysid == sysid) {
+            if waiting.texts.len() < MAX_TEXTS {
+                waiting.texts.push(text.clone());
+            }
+            waiting.until = waiting.until.min(now.plus(REASON_GATHER));
+        }
+        let texts = self.texts.entry(sysid).or_default();
+        if texts.len() >= MAX_TEXTS {
+            texts.pop_front();
+        }
+        texts.push_back((now, text));
+    }
+
+    /// The vehicle's warnings and errors just before a refusal, joined.
+    fn reason_before(&self, sysid: u8, now: TimeUs) -> Option<String> {
+        let texts: Vec<&str> = self
+            .texts
+            .get(&sysid)?
+            .iter()
+            .filter(|(at, _)| now.since(*at) <= REASON_BEFORE)
+            .map(|(_, text)| text.as_str())
+            .collect();
+        (!texts.is_empty()).then(|| texts.join("; "))
+    }
+
+    /// Retries and times out whatever waited too long, moves procedures on and asks for
+    /// telemetry.
+    pub fn tick(&mut self, world: &World, now: TimeUs, out: &mut Vec<Outgoing>) {
+        self.explaining.retain(|e| {
+            if now < e.until {
+                return true;
+            }
+            let _ = e.reply.try_send(CommandOutcome::Rejected {
+                result: e.result.clone(),
+                reason: (!e.texts.is_empty()).then(|| e.texts.join("; ")),
+            });
+            false
+        });
+        self.streams.tick(world, now, out);
+        for (_, text) in self.streams.take_notices() {
+            self.notices.push(text);
+        }
         let mut index = 0;
         while index < self.commands.len() {
             let pending = &mut self.commands[index];
@@ -380,6 +649,7 @@ impl CommandEngine {
                 self.remember(pending.route.sysid, pending.command, now);
                 let _ = pending.reply.try_send(CommandOutcome::TimedOut {
                     tries: pending.tries,
+                    hint: self.timeout_hint(pending.route.sysid),
                 });
                 continue;
             }
@@ -394,7 +664,30 @@ impl CommandEngine {
         }
         self.missions.tick(now, out);
         self.params.tick(now, out);
+        self.advance_procedures(world, now, out);
     }
+}
+
+/// A MAV_RESULT name ("DENIED") in plain words.
+fn plain_result(result: &str) -> &str {
+    match result {
+        "TEMPORARILY_REJECTED" => "not now",
+        "DENIED" => "denied",
+        "UNSUPPORTED" => "not supported by this vehicle",
+        "FAILED" => "failed",
+        "CANCELLED" => "cancelled",
+        "COMMAND_LONG_ONLY" => "only as COMMAND_LONG",
+        "COMMAND_INT_ONLY" => "only as COMMAND_INT",
+        "COMMAND_UNSUPPORTED_MAV_FRAME" => "frame not supported",
+        other => other,
+    }
+}
+
+/// "SET_MESSAGE_INTERVAL" for MAV_CMD_SET_MESSAGE_INTERVAL.
+fn command_name(command: mav::MavCmd) -> String {
+    format!("{command:?}")
+        .trim_start_matches("MAV_CMD_")
+        .to_owned()
 }
 
 /// "DENIED" for MAV_RESULT_DENIED.
@@ -458,6 +751,210 @@ fn check_position(lat_deg: f64, lon_deg: f64) -> Result<(), String> {
     }
 }
 
+/// What an action takes on a vehicle's firmware.
+enum Plan {
+    Single(Box<MavMessage>),
+    Steps(Vec<procedure::Step>),
+}
+
+/// How the vehicle's firmware does an action (see [`procedure`]).
+fn plan_action(vehicle: &Vehicle, action: &Action, now: TimeUs) -> Result<Plan, String> {
+    let route = Route::to(vehicle);
+    match (route.firmware, action) {
+        (
+            Firmware::ArduCopter,
+            Action::Orbit {
+                lat_deg,
+                lon_deg,
+                alt_rel_m,
+                radius_m,
+                speed_mps,
+            },
+        ) => copter_observe(
+            vehicle, *lat_deg, *lon_deg, *alt_rel_m, *radius_m, *speed_mps, now,
+        ),
+        (
+            Firmware::ArduPlane,
+            Action::Orbit {
+                lat_deg,
+                lon_deg,
+                alt_rel_m,
+                radius_m,
+                speed_mps,
+            },
+        ) => {
+            check_position(*lat_deg, *lon_deg)?;
+            // ArduPlane's GUIDED loiters at a DO_REPOSITION point, with the radius (and its
+            // direction, negative counter-clockwise) from param3.
+            let change_mode =
+                mav::MavDoRepositionFlags::MAV_DO_REPOSITION_FLAGS_CHANGE_MODE.bits() as f32;
+            let signed_radius = radius_m.abs() * speed_mps.signum();
+            let loiter = command_int(
+                &route,
+                mav::MavCmd::MAV_CMD_DO_REPOSITION,
+                mav::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
+                [-1.0, change_mode, signed_radius as f32, f32::NAN],
+                *lat_deg,
+                *lon_deg,
+                *alt_rel_m,
+            );
+            Ok(Plan::Steps(vec![
+                procedure::Step::Command {
+                    what: format!("loiter at the place, {:.0} m radius", radius_m.abs()),
+                    message: loiter,
+                },
+                roi_step(&route, vehicle, *lat_deg, *lon_deg),
+            ]))
+        }
+        (Firmware::ArduPlane, Action::Takeoff { alt_rel_m }) => {
+            if !(alt_rel_m.is_finite() && *alt_rel_m > 0.0) {
+                return Err(format!("takeoff altitude {alt_rel_m} m must be above zero"));
+            }
+            // A plane takes off in TAKEOFF mode, to TKOFF_ALT.
+            let mode = encode_action(&route, &Action::SetMode("TAKEOFF".into()))?;
+            Ok(Plan::Steps(vec![
+                procedure::Step::SetParam {
+                    name: "TKOFF_ALT",
+                    value: *alt_rel_m,
+                },
+                procedure::Step::Command {
+                    what: "mode TAKEOFF".into(),
+                    message: mode,
+                },
+            ]))
+        }
+        (Firmware::ArduPlane, Action::Land) => {
+            // A plane lands by its mission's landing sequence (DO_LAND_START).
+            Ok(Plan::Single(Box::new(command_long(
+                &route,
+                mav::MavCmd::MAV_CMD_DO_LAND_START,
+                [0.0; 7],
+            ))))
+        }
+        _ => encode_action(&route, action).map(|message| Plan::Single(Box::new(message))),
+    }
+}
+
+/// ArduCopter's CIRCLE_RADIUS is in centimetres (4.7: default 1000, a 10 m circle).
+const COPTER_CIRCLE_RADIUS_UNIT_M: f64 = 0.01;
+/// After entering CIRCLE the altitude is watched this long.
+const CIRCLE_ALTITUDE_WATCH: Duration = Duration::from_secs(3);
+/// ArduCopter's CIRCLE_RATE limit, deg/s.
+const COPTER_CIRCLE_RATE_MAX_DEG_S: f64 = 90.0;
+
+/// Observing a place with ArduCopter: CIRCLE mode entered facing the place from the circle.
+fn copter_observe(
+    vehicle: &Vehicle,
+    lat_deg: f64,
+    lon_deg: f64,
+    alt_rel_m: f64,
+    radius_m: f64,
+    speed_mps: f64,
+    now: TimeUs,
+) -> Result<Plan, String> {
+    use crate::geo::{Geodetic, destination, distance_m, initial_bearing_rad};
+    check_position(lat_deg, lon_deg)?;
+    let sysid = vehicle.sysid;
+    let radius_m = radius_m.abs();
+    if !(radius_m.is_finite() && radius_m >= 1.0) {
+        return Err(format!("circle radius {radius_m} m must be at least 1 m"));
+    }
+    if !(alt_rel_m.is_finite() && alt_rel_m > 0.0) {
+        return Err(format!("altitude {alt_rel_m} m must be above home"));
+    }
+    if !vehicle.armed {
+        return Err(format!("vehicle {sysid} is not armed: take off first"));
+    }
+    let position = vehicle
+        .fresh_position(now)
+        .ok_or_else(|| format!("vehicle {sysid} reports no position: cannot plan the circle"))?;
+    let place = Geodetic::from_deg(lat_deg, lon_deg, 0.0);
+    let here = Geodetic::from_deg(position.lat_deg, position.lon_deg, 0.0);
+    let from_place_rad = if distance_m(&place, &here) < 1.0 {
+        0.0
+    } else {
+        initial_bearing_rad(&place, &here)
+    };
+    let entry = destination(&place, from_place_rad, radius_m);
+    let facing_rad = initial_bearing_rad(&entry, &place).rem_euclid(std::f64::consts::TAU);
+    let route = Route::to(vehicle);
+    let rate_deg_s = (speed_mps / radius_m)
+        .to_degrees()
+        .clamp(-COPTER_CIRCLE_RATE_MAX_DEG_S, COPTER_CIRCLE_RATE_MAX_DEG_S);
+    let change_mode = mav::MavDoRepositionFlags::MAV_DO_REPOSITION_FLAGS_CHANGE_MODE.bits() as f32;
+    let (entry_lat_deg, entry_lon_deg) = (entry.lat_deg(), entry.lon_deg());
+    let circle_mode = encode_action(&route, &Action::SetMode("CIRCLE".into()))?;
+    Ok(Plan::Steps(vec![
+        procedure::Step::SetParam {
+            name: "CIRCLE_RADIUS",
+            value: radius_m / COPTER_CIRCLE_RADIUS_UNIT_M,
+        },
+        procedure::Step::SetParam {
+            name: "CIRCLE_RATE",
+            value: rate_deg_s,
+        },
+        procedure::Step::Command {
+            what: "fly to the circle".into(),
+            message: command_int(
+                &route,
+                mav::MavCmd::MAV_CMD_DO_REPOSITION,
+                mav::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
+                [-1.0, change_mode, 0.0, f32::NAN],
+                entry_lat_deg,
+                entry_lon_deg,
+                alt_rel_m,
+            ),
+        },
+        procedure::Step::Arrive {
+            lat_deg: entry_lat_deg,
+            lon_deg: entry_lon_deg,
+            timeout: procedure::transit_timeout(distance_m(&here, &entry)),
+        },
+        procedure::Step::Command {
+            what: "turn to the place".into(),
+            message: command_long(
+                &route,
+                mav::MavCmd::MAV_CMD_CONDITION_YAW,
+                [facing_rad.to_degrees() as f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ),
+        },
+        procedure::Step::Heading {
+            heading_rad: facing_rad,
+        },
+        procedure::Step::Command {
+            what: "mode CIRCLE".into(),
+            message: circle_mode,
+        },
+        procedure::Step::Mode { name: "CIRCLE" },
+        procedure::Step::HoldsAltitude {
+            watch: CIRCLE_ALTITUDE_WATCH,
+            rescue: encode_action(&route, &Action::SetMode("GUIDED".into()))?,
+        },
+        roi_step(&route, vehicle, lat_deg, lon_deg),
+    ]))
+}
+
+/// Points the camera at a place on the ground (about the vehicle's home altitude).
+fn roi_step(route: &Route, vehicle: &Vehicle, lat_deg: f64, lon_deg: f64) -> procedure::Step {
+    let ground_alt_msl_m = vehicle
+        .home
+        .map(|h| h.alt_msl_m)
+        .or_else(|| vehicle.position.map(|p| p.alt_msl_m - p.alt_rel_home_m))
+        .unwrap_or(0.0);
+    procedure::Step::Command {
+        what: "point the camera at the place".into(),
+        message: command_int(
+            route,
+            mav::MavCmd::MAV_CMD_DO_SET_ROI_LOCATION,
+            mav::MavFrame::MAV_FRAME_GLOBAL,
+            [0.0; 4],
+            lat_deg,
+            lon_deg,
+            ground_alt_msl_m,
+        ),
+    }
+}
+
 /// The MAVLink command for an action, as the vehicle's firmware expects it.
 fn encode_action(route: &Route, action: &Action) -> Result<MavMessage, String> {
     use mav::MavCmd::*;
@@ -518,6 +1015,7 @@ fn encode_action(route: &Route, action: &Action) -> Result<MavMessage, String> {
         }
         Action::Land => command_long(route, MAV_CMD_NAV_LAND, [0.0, 0.0, 0.0, NAN, NAN, NAN, NAN]),
         Action::ReturnToLaunch => command_long(route, MAV_CMD_NAV_RETURN_TO_LAUNCH, [0.0; 7]),
+        Action::StartMission => command_long(route, MAV_CMD_MISSION_START, [0.0; 7]),
         Action::Goto {
             lat_deg,
             lon_deg,

@@ -11,6 +11,9 @@ use crate::pipeline::RxStamp;
 use crate::protocol::FrameEncoder;
 use crate::sim::{SimVehicle, SimVehicleConfig};
 
+/// Parameters of the simulated copter.
+const COPTER_PARAMS: usize = 36;
+
 /// A world, an engine and a simulated vehicle wired together without sockets.
 struct Bench {
     world: World,
@@ -28,7 +31,11 @@ struct Bench {
 
 impl Bench {
     fn new() -> Self {
-        let vehicle = SimVehicle::new(SimVehicleConfig::default());
+        // A vehicle that has finished booting: its pre-arm checks pass.
+        let vehicle = SimVehicle::new(SimVehicleConfig {
+            prearm_delay_s: 0.0,
+            ..SimVehicleConfig::default()
+        });
         let mut bench = Self {
             world: World::new(),
             engine: CommandEngine::new(),
@@ -94,7 +101,7 @@ impl Bench {
     fn advance(&mut self, duration: Duration) {
         self.now = self.now.plus(duration);
         let mut out = Vec::new();
-        self.engine.tick(self.now, &mut out);
+        self.engine.tick(&self.world, self.now, &mut out);
         self.exchange(out);
     }
 
@@ -133,9 +140,15 @@ impl Bench {
 fn commands_are_accepted_or_rejected_with_the_vehicles_result() {
     let mut bench = Bench::new();
     let takeoff = Action::Takeoff { alt_rel_m: 20.0 };
+    let refused = bench.command(takeoff.clone());
+    assert!(refused.try_recv().is_err(), "waits a moment for the reason");
+    bench.advance(REASON_WAIT);
     assert_eq!(
-        bench.command(takeoff.clone()).try_recv(),
-        Ok(CommandOutcome::Rejected("FAILED".into()))
+        refused.try_recv(),
+        Ok(CommandOutcome::Rejected {
+            result: "FAILED".into(),
+            reason: None
+        })
     );
     assert_eq!(
         bench.command(Action::SetMode("guided".into())).try_recv(),
@@ -169,7 +182,8 @@ fn an_unanswered_command_is_retried_then_times_out() {
     assert_eq!(
         outcome.try_recv(),
         Ok(CommandOutcome::TimedOut {
-            tries: COMMAND_MAX_TRIES
+            tries: COMMAND_MAX_TRIES,
+            hint: None
         })
     );
     assert_eq!(
@@ -260,6 +274,7 @@ fn sample_mission() -> Mission {
                 z: 0.0,
             },
         ],
+        ..Default::default()
     }
 }
 
@@ -282,10 +297,16 @@ fn a_mission_uploads_and_downloads_identical() {
     let mut bench = Bench::new();
     let mission = sample_mission();
     let uploaded = bench.mission(MissionOp::Upload(mission.clone()));
-    // ArduPilot: home is item 0, so one more item on the wire than in the plan.
+    // ArduPilot: home is item 0 on the wire; the count leaves it out, as a download does.
     assert_eq!(
         uploaded.try_recv(),
-        Ok(Ok(MissionOutcome::Uploaded { items: 6 }))
+        Ok(Ok(MissionOutcome::Uploaded {
+            items: mission::UploadCounts {
+                mission: 5,
+                fence: 0,
+                rally: 0
+            }
+        }))
     );
     let downloaded = bench.mission(MissionOp::Download);
     let Ok(Ok(MissionOutcome::Downloaded(back))) = downloaded.try_recv() else {
@@ -314,7 +335,13 @@ fn a_mission_transfer_recovers_from_a_lost_request_and_fails_after_silence() {
     bench.advance(mission::MISSION_TIMEOUT);
     assert_eq!(
         outcome.try_recv(),
-        Ok(Ok(MissionOutcome::Uploaded { items: 6 }))
+        Ok(Ok(MissionOutcome::Uploaded {
+            items: mission::UploadCounts {
+                mission: 5,
+                fence: 0,
+                rally: 0
+            }
+        }))
     );
 
     bench.answers_arrive = false;
@@ -334,7 +361,7 @@ fn parameters_are_fetched_read_and_set() {
     let Ok(Ok(ParamOutcome::All(all))) = bench.params(ParamOp::FetchAll).try_recv() else {
         panic!("fetch failed")
     };
-    assert_eq!(all.len(), 16);
+    assert_eq!(all.len(), COPTER_PARAMS);
     assert!(all.windows(2).all(|w| w[0].name < w[1].name));
     let rtl = all.iter().find(|p| p.name == "RTL_ALT").expect("RTL_ALT");
     assert_eq!(rtl.value, 1500.0);
@@ -366,7 +393,7 @@ fn parameters_lost_from_the_burst_are_requested_one_by_one() {
     let mut bench = Bench::new();
     bench.lose_next = 5;
     let outcome = bench.params(ParamOp::FetchAll);
-    assert!(outcome.try_recv().is_err(), "5 of 16 missing");
+    assert!(outcome.try_recv().is_err(), "5 missing");
     bench.sent.clear();
     bench.advance(params::PARAM_GAP_TIMEOUT);
     assert_eq!(
@@ -376,7 +403,7 @@ fn parameters_lost_from_the_burst_are_requested_one_by_one() {
     let Ok(Ok(ParamOutcome::All(all))) = outcome.try_recv() else {
         panic!("fetch failed")
     };
-    assert_eq!(all.len(), 16);
+    assert_eq!(all.len(), COPTER_PARAMS);
 }
 
 #[test]
@@ -389,7 +416,7 @@ fn a_lost_parameter_burst_is_requested_again() {
     let Ok(Ok(ParamOutcome::All(all))) = outcome.try_recv() else {
         panic!("fetch failed")
     };
-    assert_eq!(all.len(), 16);
+    assert_eq!(all.len(), COPTER_PARAMS);
 }
 
 #[test]
@@ -418,4 +445,73 @@ fn a_late_or_repeated_acknowledgement_is_expected_but_an_unsolicited_one_is_rais
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert!(notices[0].contains("UNSOLICITED"), "{notices:?}");
     assert!(bench.engine.take_notices().is_empty(), "taken once");
+}
+
+#[test]
+fn a_refusal_carries_the_status_texts_the_vehicle_sent_with_it() {
+    let mut bench = Bench::new();
+    let text = |t: &str| {
+        MavMessage::STATUSTEXT(mav::STATUSTEXT_DATA {
+            severity: mav::MavSeverity::MAV_SEVERITY_CRITICAL,
+            text: t.into(),
+            ..Default::default()
+        })
+    };
+    // ArduPilot answers first, then says why in the same few milliseconds.
+    let refused = bench.command(Action::Takeoff { alt_rel_m: 20.0 });
+    bench.receive(vec![text("Arm: Accels inconsistent")]);
+    bench.receive(vec![text("Arm: EKF attitude is bad")]);
+    bench.advance(REASON_GATHER);
+    assert_eq!(
+        refused.try_recv(),
+        Ok(CommandOutcome::Rejected {
+            result: "FAILED".into(),
+            reason: Some("Arm: Accels inconsistent; Arm: EKF attitude is bad".into())
+        })
+    );
+    // A text just before the answer explains it at once.
+    bench.advance(Duration::from_secs(5));
+    bench.receive(vec![text("PreArm: Need Position Estimate")]);
+    let refused = bench
+        .command(Action::Takeoff { alt_rel_m: 20.0 })
+        .try_recv()
+        .expect("answered at once");
+    assert_eq!(
+        refused.to_string(),
+        "refused (failed): PreArm: Need Position Estimate"
+    );
+}
+
+#[test]
+fn a_timeout_from_a_vehicle_that_signs_says_so() {
+    let mut bench = Bench::new();
+    bench.vehicle.ignore_commands = true;
+    bench.engine.note_signing(1, true);
+    let outcome = bench.command(Action::Arm);
+    for _ in 0..COMMAND_MAX_TRIES {
+        bench.advance(COMMAND_ACK_TIMEOUT);
+    }
+    match outcome.try_recv() {
+        Ok(CommandOutcome::TimedOut {
+            hint: Some(hint), ..
+        }) => assert!(hint.contains("signs its frames"), "{hint}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn actions_and_outcomes_read_as_plain_words() {
+    assert_eq!(Action::SetMode("GUIDED".into()).to_string(), "mode GUIDED");
+    assert_eq!(
+        Action::Takeoff { alt_rel_m: 20.0 }.to_string(),
+        "take off to 20 m"
+    );
+    assert_eq!(
+        CommandOutcome::TimedOut {
+            tries: 4,
+            hint: None
+        }
+        .to_string(),
+        "timed out: no answer after 4 tries"
+    );
 }

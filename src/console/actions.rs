@@ -52,7 +52,13 @@ impl Tracked {
     pub fn line(&self) -> String {
         if self.workflow {
             return match &self.outcome {
-                None => format!("{}: waiting", self.label),
+                // A dispatch shows its progress (drone chosen, each command's answer) as it goes.
+                None => match &self.waiting {
+                    Some(Waiting::Dispatch(_, progress)) if !progress.is_empty() => {
+                        format!("{}: {progress}; under way", self.label)
+                    }
+                    _ => format!("{}: waiting", self.label),
+                },
                 Some(Ok(text)) => format!("{}: {text}", self.label),
                 Some(Err(text)) => format!("{}: failed: {text}", self.label),
             };
@@ -117,30 +123,14 @@ pub fn point_camera(at: Pos) -> Action {
     }
 }
 
-/// The words for an action, as buttons and the log show it.
+/// The words for an action, as the confirmation and the log show it: the command's own plain
+/// words ("Take off to 20 m", "Mode GUIDED"), capitalised to start a line.
 pub fn describe(action: &Action) -> String {
-    match action {
-        Action::Arm => "Arm".into(),
-        Action::Disarm { force: false } => "Disarm".into(),
-        Action::Disarm { force: true } => "Force disarm".into(),
-        Action::SetMode(mode) => format!("Mode {mode}"),
-        Action::Takeoff { alt_rel_m } => format!("Takeoff to {alt_rel_m:.0} m"),
-        Action::Land => "Land".into(),
-        Action::ReturnToLaunch => "Return to launch".into(),
-        Action::Goto {
-            lat_deg,
-            lon_deg,
-            alt_rel_m,
-        } => format!("Go to {lat_deg:.5}, {lon_deg:.5} at {alt_rel_m:.0} m"),
-        Action::Orbit {
-            lat_deg,
-            lon_deg,
-            radius_m,
-            ..
-        } => format!("Orbit {lat_deg:.5}, {lon_deg:.5} r {radius_m:.0} m"),
-        Action::PointGimbal {
-            lat_deg, lon_deg, ..
-        } => format!("Point camera at {lat_deg:.5}, {lon_deg:.5}"),
+    let text = action.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
     }
 }
 
@@ -383,8 +373,8 @@ impl ActionCenter {
                 .iter()
                 .map(|t| match snapshot.world.vehicles.get(t) {
                     Some(v) => format!(
-                        "{t} ({:?} {}{})",
-                        v.airframe,
+                        "{t} ({} {}{})",
+                        super::telemetry::airframe_text(v.airframe),
                         v.mode,
                         if v.armed { ", armed" } else { "" }
                     ),
@@ -413,9 +403,36 @@ impl ActionCenter {
     }
 }
 
+/// A command's outcome in the operator's words, with the vehicle's reason for a refusal
+/// ("refused (failed): PreArm: Need Position Estimate") and the hint for a timeout.
 fn command_text(outcome: &CommandOutcome) -> Result<String, String> {
     match outcome {
-        CommandOutcome::Accepted => Ok("accepted".into()),
-        other => Err(format!("{other}")),
+        CommandOutcome::Accepted => Ok(outcome.to_string()),
+        other => Err(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_and_outcomes_read_in_plain_words() {
+        assert_eq!(describe(&Action::SetMode("GUIDED".into())), "Mode GUIDED");
+        assert_eq!(
+            describe(&Action::Takeoff { alt_rel_m: 20.0 }),
+            "Take off to 20 m"
+        );
+        let refused = CommandOutcome::Rejected {
+            result: "FAILED".into(),
+            reason: Some("PreArm: Need Position Estimate".into()),
+        };
+        let text = command_text(&refused).unwrap_err();
+        assert!(text.contains("PreArm: Need Position Estimate"), "{text}");
+        assert!(!text.contains("Rejected {"), "{text}");
+        assert_eq!(
+            command_text(&CommandOutcome::Accepted),
+            Ok("accepted".into())
+        );
     }
 }

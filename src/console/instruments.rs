@@ -4,9 +4,22 @@
 
 use eframe::egui::{self, Align2, Color32, FontId, Rect, Shape, Stroke, pos2, vec2};
 
+/// Gives a painted instrument the words a screen reader (and a GUI test) finds it by.
+fn describe(response: &egui::Response, text: String) {
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &text));
+}
+
 /// Paints an attitude indicator of `size` points.
 pub fn attitude(ui: &mut egui::Ui, roll_rad: f64, pitch_rad: f64, size: f32) {
-    let (rect, _) = ui.allocate_exact_size(vec2(size, size), egui::Sense::hover());
+    let (rect, response) = ui.allocate_exact_size(vec2(size, size), egui::Sense::hover());
+    describe(
+        &response,
+        format!(
+            "attitude: roll {:.0}°, pitch {:.0}°",
+            roll_rad.to_degrees(),
+            pitch_rad.to_degrees()
+        ),
+    );
     let painter = ui.painter().with_clip_rect(rect);
     let c = rect.center();
     let r = size / 2.0;
@@ -88,7 +101,14 @@ pub fn attitude(ui: &mut egui::Ui, roll_rad: f64, pitch_rad: f64, size: f32) {
 
 /// Paints a heading dial of `size` points: a compass card with the heading up.
 pub fn heading(ui: &mut egui::Ui, heading_rad: f64, size: f32, text: Color32) {
-    let (rect, _) = ui.allocate_exact_size(vec2(size, size), egui::Sense::hover());
+    let (rect, response) = ui.allocate_exact_size(vec2(size, size), egui::Sense::hover());
+    describe(
+        &response,
+        format!(
+            "heading {:03.0}°",
+            heading_rad.to_degrees().rem_euclid(360.0)
+        ),
+    );
     let painter = ui.painter().with_clip_rect(rect.expand(2.0));
     let c = rect.center();
     let r = size / 2.0 - 2.0;
@@ -158,4 +178,57 @@ pub fn bar(ui: &mut egui::Ui, fraction: f32, colour: Color32, label: String) {
         FontId::proportional(11.0),
         Color32::WHITE,
     );
+}
+
+/// Paints an instrument's place when it has nothing to show: a grey, hatched disc that reads
+/// "no data" (and the age of the last report), so it cannot pass for a reading.
+pub fn no_data(ui: &mut egui::Ui, size: f32, what: &str, detail: &str, text: Color32) {
+    let (rect, response) = ui.allocate_exact_size(vec2(size, size), egui::Sense::hover());
+    let spoken = if detail.is_empty() {
+        format!("{what}: {}", super::telemetry::NO_DATA)
+    } else {
+        format!("{what}: {} ({detail})", super::telemetry::NO_DATA)
+    };
+    describe(&response, spoken);
+    let painter = ui.painter().with_clip_rect(rect.expand(2.0));
+    let c = rect.center();
+    let r = size / 2.0 - 2.0;
+    let grey = Color32::from_gray(70);
+    painter.circle_filled(c, r, Color32::from_gray(28));
+    // Diagonal hatching: the look of "nothing here" rather than of a dial at zero.
+    let step = 12.0;
+    let mut k = -r;
+    while k < r {
+        let half = (r * r - k * k).max(0.0).sqrt() * 0.92;
+        let d = vec2(1.0, -1.0).normalized();
+        let n = vec2(1.0, 1.0).normalized() * k;
+        painter.line_segment([c + n - d * half, c + n + d * half], Stroke::new(1.0, grey));
+        k += step;
+    }
+    painter.circle_stroke(c, r, Stroke::new(1.5, grey));
+    let label_bg = Rect::from_center_size(c, vec2(size * 0.8, 46.0));
+    painter.rect_filled(label_bg, 4.0, Color32::from_gray(28));
+    painter.text(
+        c - vec2(0.0, 13.0),
+        Align2::CENTER_CENTER,
+        what,
+        FontId::proportional(11.0),
+        text.gamma_multiply(0.7),
+    );
+    painter.text(
+        c,
+        Align2::CENTER_CENTER,
+        super::telemetry::NO_DATA,
+        FontId::proportional(14.0),
+        text,
+    );
+    if !detail.is_empty() {
+        painter.text(
+            c + vec2(0.0, 14.0),
+            Align2::CENTER_CENTER,
+            detail,
+            FontId::proportional(10.0),
+            text.gamma_multiply(0.7),
+        );
+    }
 }

@@ -9,6 +9,7 @@ use eframe::egui::{self, Align2, Color32, FontId, Pos2, Shape, Stroke, Vec2, vec
 
 use super::basemap::{FeatureKind, VectorBasemap};
 use super::settings::{Layers, Theme};
+use super::telemetry::{self, Reading};
 use crate::fusion::TrackView;
 use crate::geo::{Geodetic, distance_m, initial_bearing_rad, mgrs_from_geodetic};
 use crate::pipeline::Snapshot;
@@ -816,7 +817,16 @@ fn paint_vehicle(
     font: &FontId,
 ) {
     let p = input.palette;
-    let Some(pos) = vehicle.position else { return };
+    // Never a position: not on the map (the list says "no position"). A stale one: drawn
+    // hollow and grey where it was last, with its age, never as where the drone is.
+    let (pos, stale_age) = match telemetry::position(vehicle, now) {
+        Reading::Fresh(pos) => (*pos, None),
+        Reading::Stale(age) => match vehicle.position {
+            Some(pos) => (pos, Some(age)),
+            None => return,
+        },
+        Reading::Never => return,
+    };
     if input.layers.trails {
         let trail: Vec<Pos2> = input
             .trails
@@ -842,13 +852,46 @@ fn paint_vehicle(
         );
     }
     let c = proj.to_screen(pos.lat_deg, pos.lon_deg);
-    let heading = pos
-        .heading_rad
-        .or(vehicle.attitude.map(|a| a.yaw_rad))
-        .unwrap_or(0.0) as f32;
+    // No fresh heading: a round mark rather than an arrow pointing north.
+    let heading = telemetry::heading_rad(vehicle, now)
+        .fresh()
+        .map(|h| h as f32);
     let selected =
         input.selected_vehicles.contains(&sysid) || input.selection == Some(&Pick::Vehicle(sysid));
     let health = p.health(vehicle.health);
+    let size = if selected { 14.0 } else { 11.0 };
+    let outline = if selected { p.selected } else { health };
+    if let Some(age) = stale_age {
+        let grey = p.label.gamma_multiply(0.8);
+        painter.add(Shape::dashed_line(
+            &closed(circle_points(c, size)),
+            Stroke::new(1.5, grey),
+            3.0,
+            3.0,
+        ));
+        painter.text(
+            c,
+            Align2::CENTER_CENTER,
+            "?",
+            FontId::proportional(12.0),
+            grey,
+        );
+        if selected {
+            painter.circle_stroke(c, 16.0, Stroke::new(2.0, p.selected));
+        }
+        painter.text(
+            c + vec2(18.0, -4.0),
+            Align2::LEFT_BOTTOM,
+            format!(
+                "{sysid} {} · position {}",
+                vehicle.mode,
+                telemetry::age_text(age)
+            ),
+            font.clone(),
+            grey,
+        );
+        return;
+    }
     // While the link is silent: a hollow "ghost" where the drone should be by now.
     if vehicle.health != Health::Fresh
         && let Some(ghost) = vehicle.position_at(now)
@@ -862,33 +905,41 @@ fn paint_vehicle(
                 3.0,
             ));
         }
-        painter.add(Shape::closed_line(
-            icon(vehicle.airframe, g, heading, 11.0),
-            Stroke::new(1.2, health),
-        ));
+        let ghost_shape = match heading {
+            Some(h) => icon(vehicle.airframe, g, h, 11.0),
+            None => circle_points(g, 11.0 * 0.7),
+        };
+        painter.add(Shape::closed_line(ghost_shape, Stroke::new(1.2, health)));
     }
-    let shape = icon(
-        vehicle.airframe,
-        c,
-        heading,
-        if selected { 14.0 } else { 11.0 },
-    );
-    painter.add(Shape::convex_polygon(
-        shape,
-        if vehicle.health == Health::Lost {
-            p.background
-        } else {
-            p.drone
-        },
-        Stroke::new(2.0, if selected { p.selected } else { health }),
-    ));
+    let fill = if vehicle.health == Health::Lost {
+        p.background
+    } else {
+        p.drone
+    };
+    match heading {
+        Some(h) => {
+            painter.add(Shape::convex_polygon(
+                icon(vehicle.airframe, c, h, size),
+                fill,
+                Stroke::new(2.0, outline),
+            ));
+        }
+        None => {
+            painter.circle(c, size * 0.7, fill, Stroke::new(2.0, outline));
+        }
+    }
     // Link health ring.
     painter.circle_stroke(c, 16.0, Stroke::new(2.0, health));
     let label = format!(
-        "{} {} {:.0} m{}",
+        "{} {} {:.0} m{}{}",
         sysid,
         vehicle.mode,
         pos.alt_rel_home_m,
+        if heading.is_none() {
+            " · heading: no data"
+        } else {
+            ""
+        },
         if vehicle.health == Health::Fresh {
             String::new()
         } else {
@@ -902,6 +953,16 @@ fn paint_vehicle(
         font.clone(),
         if selected { p.selected } else { p.label },
     );
+}
+
+/// A polygon close to a circle of radius `r` around `c`.
+fn circle_points(c: Pos2, r: f32) -> Vec<Pos2> {
+    (0..16)
+        .map(|k| {
+            let a = k as f32 / 16.0 * std::f32::consts::TAU;
+            c + vec2(a.cos(), a.sin()) * r
+        })
+        .collect()
 }
 
 /// An icon around `c` pointing along `heading_rad` (clockwise from north, screen up).

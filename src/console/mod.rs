@@ -19,6 +19,7 @@ pub mod panels;
 pub mod planner;
 pub mod session;
 pub mod settings;
+pub mod telemetry;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -116,6 +117,13 @@ pub struct ConsoleApp {
     tile_status: String,
     map_memory: walkers::MapMemory,
     home_deg: (f64, f64),
+    /// The operator panned, zoomed or centred the map in this session: the console no longer
+    /// moves it by itself.
+    view_touched: bool,
+    /// The one look at the first known positions is done (fitted, or they were in view).
+    view_settled: bool,
+    /// The operator asked to see everything known (Map menu).
+    fit_request: bool,
     pub(crate) trails: Trails,
     pub(crate) selected_vehicles: BTreeSet<u8>,
     pub(crate) selection: Option<Pick>,
@@ -206,6 +214,9 @@ impl ConsoleApp {
             tile_status: basemap_status,
             map_memory,
             home_deg,
+            view_touched: false,
+            view_settled: false,
+            fit_request: false,
             trails: Trails::default(),
             selected_vehicles: BTreeSet::new(),
             selection: None,
@@ -285,6 +296,38 @@ impl ConsoleApp {
         &self.selected_vehicles
     }
 
+    /// The map's centre `(lat_deg, lon_deg)` and zoom level, as drawn last.
+    pub fn map_view(&self) -> (Pos, f64) {
+        let centre = self
+            .map_memory
+            .detached()
+            .map_or(self.home_deg, |p| (p.y(), p.x()));
+        (centre, self.map_memory.zoom())
+    }
+
+    /// Centres the map on `at` (the operator asked: the console stops moving the map itself).
+    pub(crate) fn centre_on(&mut self, at: Pos) {
+        self.map_memory.center_at(walkers::lat_lon(at.0, at.1));
+        self.view_touched = true;
+    }
+
+    /// Where everything known is: the vehicles' last positions and the sensor nodes.
+    fn known_positions(&self) -> Vec<Pos> {
+        let world = &self.snapshot.world;
+        world
+            .vehicles
+            .values()
+            .filter_map(|v| v.position.map(|p| (p.lat_deg, p.lon_deg)))
+            .chain(
+                world
+                    .sensors
+                    .values()
+                    .filter_map(|n| n.position.map(|p| (p.lat_deg, p.lon_deg))),
+            )
+            .filter(|(lat, lon)| lat.is_finite() && lon.is_finite())
+            .collect()
+    }
+
     fn open_tiles(&mut self, ctx: &egui::Context) {
         self.tiles = None;
         let result: Result<Option<Box<dyn walkers::Tiles>>, ConsoleError> =
@@ -342,7 +385,7 @@ impl ConsoleApp {
             } else {
                 self.cue_state.lost.remove(sysid);
             }
-            let low = v.battery.remaining_pct.is_some_and(|p| p < LOW_BATTERY_PCT);
+            let low = telemetry::battery_pct(v, world.time).is_some_and(|p| p < LOW_BATTERY_PCT);
             if low {
                 if self.cue_state.low_battery.insert(*sysid) {
                     self.audio.play(Cue::LowBattery);
@@ -566,8 +609,8 @@ impl ConsoleApp {
             .and_then(|s| world.vehicles.get(s))
             .and_then(|v| v.position)
             .map(|p| (p.lat_deg, p.lon_deg));
-        if let Some((lat, lon)) = target {
-            self.map_memory.center_at(walkers::lat_lon(lat, lon));
+        if let Some(at) = target {
+            self.centre_on(at);
         }
     }
 
@@ -660,6 +703,11 @@ impl ConsoleApp {
         });
         if ui.button("Centre on the area").clicked() {
             self.map_memory.follow_my_position();
+            self.view_touched = true;
+        }
+        if ui.button("Show all drones and sensors").clicked() {
+            self.fit_request = true;
+            ui.close();
         }
     }
 
@@ -703,6 +751,12 @@ impl ConsoleApp {
         let measure = self
             .measure
             .and_then(|(a, b)| b.or(self.cursor_deg).map(|b| (a, b)));
+        // Until the view is settled (or when asked), where the known positions are against it.
+        let known = if (!self.view_settled && !self.view_touched) || self.fit_request {
+            self.known_positions()
+        } else {
+            Vec::new()
+        };
         let plan_outline = self.planner.outline();
         let fences = self.planner.fences();
         let missions = self.planner.vehicle_missions();
@@ -736,9 +790,18 @@ impl ConsoleApp {
         let mut context: Option<Pos> = None;
         let mut hover: Option<Pos> = None;
         let mut picked: Option<Pick> = None;
-        walkers::Map::new(tiles, &mut self.map_memory, home)
+        let mut refit: Option<(Pos, f64)> = None;
+        let mut in_view = false;
+        let map_response = walkers::Map::new(tiles, &mut self.map_memory, home)
             .double_click_to_zoom(true)
-            .show(ui, |ui, response, projector, _memory| {
+            .show(ui, |ui, response, projector, memory| {
+                if !known.is_empty() {
+                    let view = response.rect;
+                    in_view = known.iter().any(|&(lat, lon)| {
+                        view.contains(map::MapProjection::to_screen(projector, lat, lon))
+                    });
+                    refit = fit_view(projector, view, memory.zoom(), &known);
+                }
                 let painter = ui.painter().with_clip_rect(response.rect);
                 map::paint_overlays(&painter, projector, &input);
                 let scale = map::MapProjection::px_per_m(projector, self.home_deg.0);
@@ -773,6 +836,19 @@ impl ConsoleApp {
                     }
                 });
             });
+        if map_response.response.changed() {
+            // A drag, a wheel, a pinch or a double click: the operator has the map now.
+            self.view_touched = true;
+        }
+        if !known.is_empty() {
+            let fit = std::mem::take(&mut self.fit_request) || !(in_view || self.view_touched);
+            if fit && let Some((centre, zoom)) = refit {
+                self.map_memory
+                    .center_at(walkers::lat_lon(centre.0, centre.1));
+                let _ = self.map_memory.set_zoom(zoom);
+            }
+            self.view_settled = true;
+        }
         self.cursor_deg = hover;
         if context.is_some() {
             self.context_deg = context;
@@ -837,6 +913,35 @@ impl ConsoleApp {
             None => self.selection = None,
         }
     }
+}
+
+/// The smallest zoom the console fits to (the whole world is zoom 0), and the largest (a
+/// single drone is shown at this zoom rather than at the tiles' limit).
+const FIT_ZOOM: (f64, f64) = (2.0, 16.0);
+
+/// The centre and zoom that show every one of `points` inside `view` with a margin, worked
+/// out with the current projection: at zoom `z + dz` distances on screen are `2^dz` times
+/// those at `z`.
+fn fit_view(
+    projector: &walkers::Projector,
+    view: egui::Rect,
+    zoom: f64,
+    points: &[Pos],
+) -> Option<(Pos, f64)> {
+    let screen: Vec<egui::Pos2> = points
+        .iter()
+        .map(|&(lat, lon)| map::MapProjection::to_screen(projector, lat, lon))
+        .collect();
+    let bounds = egui::Rect::from_points(&screen);
+    if !bounds.is_finite() {
+        return None;
+    }
+    let centre = map::MapProjection::to_geo(projector, bounds.center());
+    let usable = view.size() * 0.7;
+    let scale = (f64::from(usable.x) / f64::from(bounds.width().max(1e-3)))
+        .min(f64::from(usable.y) / f64::from(bounds.height().max(1e-3)));
+    let target = (zoom + scale.log2()).clamp(FIT_ZOOM.0, FIT_ZOOM.1);
+    Some((centre, target))
 }
 
 /// A map position as `(lat_deg, lon_deg)`.
@@ -924,6 +1029,10 @@ const SHORTCUTS: &[(&str, &str)] = &[
         "map actions: go here, orbit, point camera, waypoint",
     ),
     ("Shift+click", "add a drone to the selection"),
+    (
+        "Double click in a list",
+        "select the drone or sensor and centre the map on it",
+    ),
 ];
 
 /// A dark theme with warm, dim accents for night work.

@@ -9,12 +9,14 @@ use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::map::{self, AlertMark, CoverageCell, IncidentMark, Palette, Pick, SiteShape};
+use super::telemetry::{self, Reading};
 use super::{ConsoleApp, Pos, actions, instruments};
 use crate::command::Action;
 use crate::pipeline::Snapshot;
 use crate::protection::{Alert, AlertSeverity, AlertState, DispatchTarget, LatLon, Verification};
 use crate::protocol::modes::mode_names;
 use crate::session::utc_string;
+use crate::time::TimeUs;
 use crate::world::{Health, Severity, Source, Vehicle};
 
 /// Messages from the console itself (command failures, files not saved) kept on screen.
@@ -121,24 +123,29 @@ impl Field {
         }
     }
 
-    pub fn value(self, v: &Vehicle) -> Option<f64> {
+    /// The value at `now`: only a fresh one (a stale value is a gap in the plot, not a point).
+    pub fn value(self, v: &Vehicle, now: TimeUs) -> Option<f64> {
+        let position = v.fresh_position(now);
+        let hud = v.fresh_hud(now);
+        let attitude = v.fresh_attitude(now);
+        let battery = v.fresh_battery(now);
+        let gps = v.fresh_gps(now);
         match self {
-            Field::AltRel => v.position.map(|p| p.alt_rel_home_m),
-            Field::AltMsl => v.position.map(|p| p.alt_msl_m),
-            Field::Groundspeed => v.hud.map(|h| h.groundspeed_mps),
-            Field::Airspeed => v.hud.map(|h| h.airspeed_mps),
-            Field::Climb => v.hud.map(|h| h.climb_mps),
-            Field::Roll => v.attitude.map(|a| a.roll_rad.to_degrees()),
-            Field::Pitch => v.attitude.map(|a| a.pitch_rad.to_degrees()),
-            Field::Heading => v
-                .position
-                .and_then(|p| p.heading_rad)
+            Field::AltRel => position.map(|p| p.alt_rel_home_m),
+            Field::AltMsl => position.map(|p| p.alt_msl_m),
+            Field::Groundspeed => hud.map(|h| h.groundspeed_mps),
+            Field::Airspeed => hud.map(|h| h.airspeed_mps),
+            Field::Climb => hud.map(|h| h.climb_mps),
+            Field::Roll => attitude.map(|a| a.roll_rad.to_degrees()),
+            Field::Pitch => attitude.map(|a| a.pitch_rad.to_degrees()),
+            Field::Heading => telemetry::heading_rad(v, now)
+                .fresh()
                 .map(|h| h.to_degrees().rem_euclid(360.0)),
-            Field::Battery => v.battery.remaining_pct,
-            Field::Voltage => v.battery.voltage_v,
-            Field::Current => v.battery.current_a,
-            Field::Satellites => v.gps.satellites.map(f64::from),
-            Field::Hdop => v.gps.hdop,
+            Field::Battery => battery.and_then(|b| b.remaining_pct),
+            Field::Voltage => battery.and_then(|b| b.voltage_v),
+            Field::Current => battery.and_then(|b| b.current_a),
+            Field::Satellites => gps.and_then(|g| g.satellites.map(f64::from)),
+            Field::Hdop => gps.and_then(|g| g.hdop),
             Field::LinkLatency => v.link_latency.map(|d| d.as_secs_f64() * 1000.0),
         }
     }
@@ -177,7 +184,7 @@ impl PlotState {
         self.last_time_s = t;
         for (sysid, v) in &snapshot.world.vehicles {
             for field in Field::ALL {
-                if let Some(value) = field.value(v) {
+                if let Some(value) = field.value(v, snapshot.world.time) {
                     let series = self.history.entry((*sysid, field)).or_default();
                     series.push_back([t, value]);
                     if series.len() > PLOT_HISTORY {
@@ -253,6 +260,32 @@ fn health_colour(palette: &Palette, health: Health) -> Color32 {
     palette.health(health)
 }
 
+/// A drone's line in the list: mode, altitude and battery when they are readings, "no position"
+/// when it has sent none (it is then not on the map), the age of a stale position. Each part
+/// says whether it is a missing value (drawn greyed).
+pub fn vehicle_line_parts(sysid: u8, v: &Vehicle, now: TimeUs) -> Vec<(String, bool)> {
+    let mut parts = vec![(format!("Drone {sysid} · {}", v.mode), false)];
+    match telemetry::position(v, now) {
+        Reading::Fresh(p) => parts.push((format!(" · {:.0} m", p.alt_rel_home_m), false)),
+        Reading::Stale(age) => {
+            parts.push((format!(" · position {}", telemetry::age_text(age)), true));
+        }
+        Reading::Never => parts.push((" · no position".into(), true)),
+    }
+    match telemetry::battery(v, now).map(|b| b.remaining_pct) {
+        Reading::Fresh(Some(pct)) => parts.push((format!(" · {pct:.0}%"), false)),
+        Reading::Fresh(None) => {}
+        _ => parts.push((" · battery: no data".into(), true)),
+    }
+    if v.health != Health::Fresh {
+        parts.push((format!(" · link {}", v.health.label()), false));
+    }
+    if v.armed {
+        parts.push((" · ARMED".into(), false));
+    }
+    parts
+}
+
 /// The drone list (click to select, Ctrl/Shift-click for several) and the sensor nodes.
 pub fn vehicle_list(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     let palette = Palette::of(app.settings.theme);
@@ -272,30 +305,30 @@ pub fn vehicle_list(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .id_salt("drone-list")
         .max_height(ui.available_height() * 0.55)
         .show(ui, |ui| {
+            let now = snapshot.world.time;
             for (sysid, v) in &snapshot.world.vehicles {
                 let selected = app.selected_vehicles.contains(sysid);
-                let battery = v
-                    .battery
-                    .remaining_pct
-                    .map_or(String::new(), |b| format!(" {b:.0}%"));
-                let alt = v
-                    .position
-                    .map_or(String::new(), |p| format!(" {:.0} m", p.alt_rel_home_m));
-                let text = format!(
-                    "Drone {sysid} · {}{}{alt}{battery}{}",
-                    v.mode,
-                    if v.health == Health::Fresh {
-                        String::new()
+                let mut job = egui::text::LayoutJob::default();
+                let style = ui.style().clone();
+                for (text, missing) in vehicle_line_parts(*sysid, v, now) {
+                    let part = if missing {
+                        RichText::new(text).color(Color32::GRAY).italics()
                     } else {
-                        format!(" {}", v.health.label())
-                    },
-                    if v.armed { " · ARMED" } else { "" },
-                );
-                let label = RichText::new(text).color(health_colour(&palette, v.health));
-                let response = ui.selectable_label(selected, label);
-                if response.clicked() {
+                        RichText::new(text).color(health_colour(&palette, v.health))
+                    };
+                    part.append_to(
+                        &mut job,
+                        &style,
+                        egui::FontSelection::Default,
+                        egui::Align::Center,
+                    );
+                }
+                let response = ui
+                    .selectable_label(selected, job)
+                    .on_hover_text("double click: centre the map on it");
+                if response.clicked() || response.double_clicked() {
                     let additive = ui.input(|i| i.modifiers.command || i.modifiers.shift);
-                    if !additive {
+                    if !additive || response.double_clicked() {
                         app.selected_vehicles.clear();
                         app.selected_vehicles.insert(*sysid);
                     } else if !app.selected_vehicles.insert(*sysid) {
@@ -303,6 +336,15 @@ pub fn vehicle_list(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     }
                     app.selection = Some(Pick::Vehicle(*sysid));
                     app.side_tab = super::SideTab::Details;
+                }
+                if response.double_clicked() {
+                    // The last known position (stale or not): where to look for it.
+                    match v.position {
+                        Some(p) => app.centre_on((p.lat_deg, p.lon_deg)),
+                        None => app
+                            .messages
+                            .local(format!("drone {sysid} has sent no position yet")),
+                    }
                 }
             }
         });
@@ -329,13 +371,21 @@ pub fn vehicle_list(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                         } else {
                             health_colour(&palette, node.health)
                         };
+                        if node.position.is_none() {
+                            text.push_str(" · no position");
+                        }
                         let selected = app.selection == Some(Pick::Sensor(*sysid, *compid));
-                        if ui
+                        let response = ui
                             .selectable_label(selected, RichText::new(text).color(colour))
-                            .clicked()
-                        {
+                            .on_hover_text("double click: centre the map on it");
+                        if response.clicked() || response.double_clicked() {
                             app.selection = Some(Pick::Sensor(*sysid, *compid));
                             app.side_tab = super::SideTab::Details;
+                        }
+                        if response.double_clicked()
+                            && let Some(p) = node.position
+                        {
+                            app.centre_on((p.lat_deg, p.lon_deg));
                         }
                     }
                 });
@@ -412,7 +462,7 @@ pub fn details(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             if let Some(t) = snapshot.tracks.iter().find(|t| t.id == *id) {
                 ui.heading(format!("Track {id}"));
                 egui::Grid::new("track").striped(true).show(ui, |ui| {
-                    row(ui, "Class", format!("{:?}", t.class));
+                    row(ui, "Class", class_text(t.class).to_owned());
                     if let Some(n) = t.count {
                         row(ui, "Count", n.to_string());
                     }
@@ -476,6 +526,17 @@ fn row(ui: &mut egui::Ui, name: &str, value: String) {
     ui.end_row();
 }
 
+/// A row whose value is missing: greyed and italic, so it never reads as a value.
+fn no_data_row(ui: &mut egui::Ui, name: &str, text: String) {
+    ui.label(name);
+    no_data_label(ui, text);
+    ui.end_row();
+}
+
+fn no_data_label(ui: &mut egui::Ui, text: String) {
+    ui.label(RichText::new(text).weak().italics());
+}
+
 fn vehicle_details(
     app: &mut ConsoleApp,
     ui: &mut egui::Ui,
@@ -484,8 +545,13 @@ fn vehicle_details(
     snapshot: &Snapshot,
     palette: &Palette,
 ) {
-    ui.heading(format!("Drone {sysid} — {:?} {:?}", v.firmware, v.airframe));
-    ui.horizontal(|ui| {
+    let now = snapshot.world.time;
+    ui.heading(format!(
+        "Drone {sysid} — {} {}",
+        v.firmware.label(),
+        telemetry::airframe_text(v.airframe)
+    ));
+    ui.horizontal_wrapped(|ui| {
         let armed = if v.armed {
             RichText::new("ARMED").color(palette.lost).strong()
         } else {
@@ -497,67 +563,111 @@ fn vehicle_details(
             RichText::new(format!("link {}", v.health.label())).color(palette.health(v.health)),
         );
         ui.label(v.system_status.to_string());
+        if !v.armed {
+            let prearm = telemetry::prearm_text(v.prearm_ok);
+            ui.label(match v.prearm_ok {
+                Some(true) => RichText::new(prearm).color(palette.ok),
+                Some(false) => RichText::new(prearm).color(palette.stale),
+                None => RichText::new(format!("pre-arm: {prearm}")).weak(),
+            });
+        }
     });
     ui.horizontal(|ui| {
-        let (roll, pitch, yaw) = v
-            .attitude
-            .map_or((0.0, 0.0, 0.0), |a| (a.roll_rad, a.pitch_rad, a.yaw_rad));
-        instruments::attitude(ui, roll, pitch, 140.0);
-        let heading = v.position.and_then(|p| p.heading_rad).unwrap_or(yaw);
-        instruments::heading(ui, heading, 140.0, palette.label);
+        let missing = |reading: Reading<()>| match reading {
+            Reading::Stale(age) => format!("last {}", telemetry::age_text(age)),
+            _ => "never received".to_owned(),
+        };
+        match telemetry::attitude(v, now) {
+            Reading::Fresh(a) => instruments::attitude(ui, a.roll_rad, a.pitch_rad, 140.0),
+            other => instruments::no_data(
+                ui,
+                140.0,
+                "attitude",
+                &missing(other.map(|_| ())),
+                palette.label,
+            ),
+        }
+        match telemetry::heading_rad(v, now) {
+            Reading::Fresh(h) => instruments::heading(ui, h, 140.0, palette.label),
+            other => instruments::no_data(
+                ui,
+                140.0,
+                "heading",
+                &missing(other.map(|_| ())),
+                palette.label,
+            ),
+        }
     });
     egui::Grid::new("vehicle").striped(true).show(ui, |ui| {
-        if let Some(p) = v.position {
-            row(
-                ui,
-                "Altitude",
-                format!("{:.1} m rel · {:.1} m MSL", p.alt_rel_home_m, p.alt_msl_m),
-            );
-            row(ui, "Position", map::position_text(p.lat_deg, p.lon_deg));
+        match telemetry::position(v, now) {
+            Reading::Fresh(p) => {
+                row(
+                    ui,
+                    "Altitude",
+                    format!("{:.1} m rel · {:.1} m MSL", p.alt_rel_home_m, p.alt_msl_m),
+                );
+                row(ui, "Position", map::position_text(p.lat_deg, p.lon_deg));
+            }
+            reading => {
+                let text = reading.missing_text().unwrap_or_default();
+                no_data_row(ui, "Altitude", text.clone());
+                no_data_row(ui, "Position", text);
+                if let Some(p) = v.position {
+                    no_data_row(ui, "Last known", map::position_text(p.lat_deg, p.lon_deg));
+                }
+            }
         }
-        if let Some(h) = v.hud {
-            row(
+        match telemetry::hud(v, now) {
+            Reading::Fresh(h) => row(
                 ui,
                 "Speed",
                 format!(
                     "{:.1} m/s ground · {:.1} m/s air · {:+.1} m/s climb",
                     h.groundspeed_mps, h.airspeed_mps, h.climb_mps
                 ),
-            );
+            ),
+            reading => no_data_row(ui, "Speed", reading.missing_text().unwrap_or_default()),
         }
         ui.label("Battery");
-        let pct = v.battery.remaining_pct;
-        let colour = match pct {
-            Some(p) if p < 25.0 => palette.lost,
-            Some(p) if p < 40.0 => palette.stale,
-            _ => palette.ok,
-        };
-        instruments::bar(
-            ui,
-            pct.map_or(0.0, |p| (p / 100.0) as f32),
-            colour,
-            format!(
-                "{} · {} · {}",
-                pct.map_or("—".into(), |p| format!("{p:.0}%")),
-                v.battery
-                    .voltage_v
-                    .map_or("—".into(), |x| format!("{x:.1} V")),
-                v.battery
-                    .current_a
-                    .map_or("—".into(), |x| format!("{x:.1} A")),
-            ),
-        );
+        match telemetry::battery(v, now) {
+            Reading::Fresh(b) => {
+                let pct = b.remaining_pct;
+                let colour = match pct {
+                    Some(p) if p < 25.0 => palette.lost,
+                    Some(p) if p < 40.0 => palette.stale,
+                    Some(_) => palette.ok,
+                    None => Color32::GRAY,
+                };
+                instruments::bar(
+                    ui,
+                    pct.map_or(0.0, |p| (p / 100.0) as f32),
+                    colour,
+                    format!(
+                        "{} · {} · {}",
+                        pct.map_or("level unknown".into(), |p| format!("{p:.0}%")),
+                        b.voltage_v.map_or("—".into(), |x| format!("{x:.1} V")),
+                        b.current_a.map_or("—".into(), |x| format!("{x:.1} A")),
+                    ),
+                );
+            }
+            reading => {
+                no_data_label(ui, reading.missing_text().unwrap_or_default());
+            }
+        }
         ui.end_row();
-        row(
-            ui,
-            "GPS",
-            format!(
-                "fix {} · {} sats · HDOP {}",
-                v.gps.fix_type,
-                v.gps.satellites.map_or("—".into(), |s| s.to_string()),
-                v.gps.hdop.map_or("—".into(), |h| format!("{h:.1}"))
+        match telemetry::gps(v, now) {
+            Reading::Fresh(g) => row(
+                ui,
+                "GPS",
+                format!(
+                    "{} · {} sats · HDOP {}",
+                    telemetry::fix_text(g.fix_type),
+                    g.satellites.map_or("—".into(), |s| s.to_string()),
+                    g.hdop.map_or("—".into(), |h| format!("{h:.1}"))
+                ),
             ),
-        );
+            reading => no_data_row(ui, "GPS", reading.missing_text().unwrap_or_default()),
+        }
         row(
             ui,
             "Last heard",
@@ -889,7 +999,25 @@ pub fn plots(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ui.label("No drone yet.");
         return;
     };
-    let now_s = app.snapshot.world.time.0 as f64 / 1e6;
+    let now = app.snapshot.world.time;
+    let now_s = now.0 as f64 / 1e6;
+    // Fields with no reading now are named: a line that stops is not a value that holds.
+    if let Some(v) = app.snapshot.world.vehicles.get(&sysid) {
+        let missing: Vec<&str> = app
+            .plots
+            .shown
+            .iter()
+            .filter(|f| f.value(v, now).is_none())
+            .map(|f| f.label())
+            .collect();
+        if !missing.is_empty() {
+            ui.label(
+                RichText::new(format!("no data now: {}", missing.join(", ")))
+                    .weak()
+                    .italics(),
+            );
+        }
+    }
     Plot::new("telemetry")
         .legend(Legend::default())
         .x_axis_label("seconds before now")
@@ -897,11 +1025,33 @@ pub fn plots(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .show(ui, |plot| {
             for f in &app.plots.shown {
                 if let Some(series) = app.plots.series(sysid, *f) {
-                    let pts: PlotPoints = series.iter().map(|[t, v]| [t - now_s, *v]).collect();
-                    plot.line(Line::new(f.label(), pts));
+                    // One line per stretch without a gap: a gap is drawn as one.
+                    for run in runs(series) {
+                        let pts: PlotPoints = run.iter().map(|[t, v]| [t - now_s, *v]).collect();
+                        plot.line(Line::new(f.label(), pts));
+                    }
                 }
             }
         });
+}
+
+/// A gap longer than this between two samples breaks a plotted line.
+const PLOT_GAP_S: f64 = 2.0;
+
+/// The stretches of a series without a gap longer than [`PLOT_GAP_S`].
+fn runs(series: &VecDeque<[f64; 2]>) -> Vec<Vec<[f64; 2]>> {
+    let mut runs: Vec<Vec<[f64; 2]>> = Vec::new();
+    let mut last_t = f64::NEG_INFINITY;
+    for &[t, v] in series {
+        if t - last_t > PLOT_GAP_S || runs.is_empty() {
+            runs.push(Vec::new());
+        }
+        if let Some(run) = runs.last_mut() {
+            run.push([t, v]);
+        }
+        last_t = t;
+    }
+    runs
 }
 
 /// The protection layer as the map draws it, rebuilt when the protection view changes.
@@ -933,7 +1083,7 @@ pub fn protection_marks(snapshot: &Snapshot, with_coverage: bool) -> Marks {
         .iter()
         .map(|s| SiteShape {
             name: s.name.clone(),
-            category: format!("{:?}", s.category),
+            category: category_text(s.category),
             outline: ring(s.outline.first()),
             buffer: ring(s.buffer.first()),
             centre_deg: (s.centre.lat_deg, s.centre.lon_deg),
@@ -1022,7 +1172,7 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
             };
             ui.heading(&site.name);
             egui::Grid::new("site").striped(true).show(ui, |ui| {
-                row(ui, "Category", format!("{:?}", site.category));
+                row(ui, "Category", category_text(site.category));
                 row(
                     ui,
                     "Population",
@@ -1210,6 +1360,22 @@ fn workflow_log(app: &ConsoleApp, ui: &mut egui::Ui) {
     for t in app.actions.log.iter().filter(|t| t.workflow).take(5) {
         ui.label(t.line());
     }
+}
+
+/// What a track is thought to be, in words.
+pub fn class_text(class: crate::world::ClassHint) -> &'static str {
+    use crate::world::ClassHint;
+    match class {
+        ClassHint::Person => "person",
+        ClassHint::Vehicle => "vehicle",
+        ClassHint::Animal => "animal",
+        ClassHint::Unknown => "unknown",
+    }
+}
+
+/// A protected site's category in words ("water point", not `WaterPoint`).
+pub fn category_text(category: crate::protection::SiteCategory) -> String {
+    category.label().replace('_', " ")
 }
 
 /// One line for an alert in lists.

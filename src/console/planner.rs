@@ -295,7 +295,12 @@ impl Planner {
         if self.rtl_at_end {
             items.push(nav_item(MAV_CMD_NAV_RETURN_TO_LAUNCH, 0.0, 0.0, 0.0));
         }
-        Mission { home, items }
+        Mission {
+            home,
+            items,
+            fence: fence_of(&self.fence),
+            ..Default::default()
+        }
     }
 
     /// Loads a mission into the editor: the reverse of [`Self::to_mission`].
@@ -679,7 +684,7 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             p.status = match mission::load_mission(&path) {
                 Ok(m) => {
                     p.load(&m);
-                    p.fence = load_fence(&path);
+                    p.fence = first_inclusion_polygon(&m.fence);
                     format!("opened {} ({} items)", path.display(), m.items.len())
                 }
                 Err(e) => format!("not opened: {e}"),
@@ -688,7 +693,7 @@ pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         if ui.button("Save").clicked() {
             let path = PathBuf::from(p.file.trim());
             let m = p.to_mission(None);
-            p.status = match save(&path, &m, &p.fence) {
+            p.status = match mission::save_mission(&path, &m) {
                 Ok(()) => format!("saved {}", path.display()),
                 Err(e) => format!("not saved: {e}"),
             };
@@ -712,23 +717,25 @@ fn number_row(
     ui.end_row();
 }
 
-/// Saves a mission; a `.plan` also carries the geofence polygon.
-fn save(path: &std::path::Path, m: &Mission, fence: &[Pos]) -> Result<(), String> {
-    let is_plan = path.extension().is_some_and(|e| e == "plan");
-    if is_plan && fence.len() >= 3 {
-        let text = mission::plan::to_plan_string_with_fence(m, fence);
-        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
-    } else {
-        mission::save_mission(path, m).map_err(|e| e.to_string())
+/// The drawn geofence polygon as the mission's fence (none until it has three vertices).
+fn fence_of(polygon: &[Pos]) -> mission::Fence {
+    let mut fence = mission::Fence::default();
+    if polygon.len() >= 3 {
+        fence.polygons.push(mission::FencePolygon {
+            inclusion: true,
+            vertices: polygon.to_vec(),
+        });
     }
+    fence
 }
 
-/// The first inclusion polygon of a `.plan`'s geofence, if any.
-fn load_fence(path: &std::path::Path) -> Vec<Pos> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|text| mission::plan::fence_polygons(&text))
-        .and_then(|mut polys| (!polys.is_empty()).then(|| polys.swap_remove(0)))
+/// The first inclusion polygon of a fence, if any.
+fn first_inclusion_polygon(fence: &mission::Fence) -> Vec<Pos> {
+    fence
+        .polygons
+        .iter()
+        .find(|p| p.inclusion)
+        .map(|p| p.vertices.clone())
         .unwrap_or_default()
 }
 

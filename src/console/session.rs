@@ -122,6 +122,27 @@ fn run_export(dir: &Path, options: &ExportOptions, tx: &Sender<ExportEvent>) {
     let _ = tx.send(ExportEvent::Done(text));
 }
 
+/// An export format as the operator knows it.
+pub fn format_label(format: Format) -> &'static str {
+    match format {
+        Format::GeoJson => "GeoJSON",
+        Format::Kml => "KML (Google Earth)",
+        Format::Gpx => "GPX",
+        Format::Csv => "CSV (spreadsheets)",
+        Format::Gpkg => "GeoPackage (QGIS)",
+        Format::Cot => "Cursor-on-Target (ATAK)",
+    }
+}
+
+/// A redaction level and what it hides.
+pub fn redact_label(level: RedactLevel) -> &'static str {
+    match level {
+        RedactLevel::None => "none: everything kept",
+        RedactLevel::Public => "public: no people's names",
+        RedactLevel::Strict => "strict: no names, places coarsened to 1 km",
+    }
+}
+
 /// The export window: format, redaction, where, and the progress of a running export.
 pub fn export_window(ctx: &egui::Context, exporter: &mut Exporter, session: Option<&Path>) {
     exporter.poll();
@@ -136,7 +157,7 @@ pub fn export_window(ctx: &egui::Context, exporter: &mut Exporter, session: Opti
             };
             ui.label(format!("Session {}", session.display()));
             egui::ComboBox::from_label("format")
-                .selected_text(format!("{:?}", exporter.format))
+                .selected_text(format_label(exporter.format))
                 .show_ui(ui, |ui| {
                     for f in [
                         Format::GeoJson,
@@ -146,14 +167,14 @@ pub fn export_window(ctx: &egui::Context, exporter: &mut Exporter, session: Opti
                         Format::Gpkg,
                         Format::Cot,
                     ] {
-                        ui.selectable_value(&mut exporter.format, f, format!("{f:?}"));
+                        ui.selectable_value(&mut exporter.format, f, format_label(f));
                     }
                 });
             egui::ComboBox::from_label("redaction")
-                .selected_text(format!("{:?}", exporter.redact))
+                .selected_text(redact_label(exporter.redact))
                 .show_ui(ui, |ui| {
                     for r in [RedactLevel::None, RedactLevel::Public, RedactLevel::Strict] {
-                        ui.selectable_value(&mut exporter.redact, r, format!("{r:?}"));
+                        ui.selectable_value(&mut exporter.redact, r, redact_label(r));
                     }
                 });
             ui.horizontal(|ui| {

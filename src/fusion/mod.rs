@@ -1,8 +1,20 @@
 //! Fusion: the world's detections, from drones' cameras and ground sensors, turned into tracks.
-//! Each detection is brought into a local East-North-Up plane (origin: the first sensor heard),
-//! detections are grouped into scans of [`SCAN_PERIOD`] on the messages' own clock, and each scan
-//! goes through the [`Tracker`]; the confirmed tracks come back in latitude and longitude.
+//! Each detection's time is checked against its sender's clock first ([`clock`]: a stamp far
+//! from what the sender's recent readings, or the other senders, predict is set aside, counted
+//! and told once per sender); then it is brought into a local East-North-Up plane (origin: the
+//! deployment's, [`Fusion::set_origin`], else the first detection), detections are grouped into
+//! scans of [`SCAN_PERIOD`] on the messages' own clock (at most [`MAX_PENDING`] a scan), and each
+//! scan goes through the [`Tracker`]; the confirmed tracks come back in latitude and longitude.
+//!
+//! The plane is kept while tracks live in it: the tracker's states are in its metres. Up to
+//! [`FAR_FROM_ORIGIN_M`] from the origin a tangent plane is as good as the sensors (ground
+//! distances shrink by d²/2R², 3·10⁻⁵ at 50 km; a bearing measured from true north at the sensor
+//! differs from the plane's north by the meridian convergence, Δlon·sin(lat): 0.07° at 50 km at
+//! 9° N, 0.8° at 60° N — well inside a bearing sensor's 3°); positions are converted back
+//! exactly. Beyond it the operator is told once, and the plane is re-centred on the picture as
+//! soon as no track lives in the old one (nothing to convert then).
 
+pub mod clock;
 pub mod footprint;
 
 use std::sync::Arc;
@@ -18,6 +30,12 @@ use crate::world::{ClassHint, Detection, Vehicle};
 
 /// Detections within this much time of a scan's first one form the scan.
 pub const SCAN_PERIOD: Duration = Duration::from_secs(1);
+/// Detections a scan holds at most; a full scan is run at once (a flood within one second
+/// cannot grow memory without bound).
+pub const MAX_PENDING: usize = 4096;
+/// Beyond this distance from the local plane's origin the operator is told, and the plane is
+/// re-centred once no track lives in it, m.
+pub const FAR_FROM_ORIGIN_M: f64 = 50_000.0;
 /// Standard deviations assumed when a sensor reports none.
 const DEFAULT_POSITION_STD_M: f64 = 10.0;
 const DEFAULT_RANGE_STD_M: f64 = 10.0;
@@ -116,6 +134,16 @@ pub enum Skipped {
     NoSensorPosition,
     /// It is older than the last scan (late over the radio).
     Late,
+    /// Its time does not fit its sender's clock (see [`clock`]); set aside.
+    Clock,
+}
+
+/// Something the operator should hear about fusion; the world thread makes it a notice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FusionNotice {
+    /// The sender it is about, if one.
+    pub source: Option<(u8, u8)>,
+    pub text: String,
 }
 
 /// The fusion stage; owned by the world thread.
@@ -130,13 +158,19 @@ pub struct Fusion {
     pub latency: LatencyHistogram,
     scan_start: Option<TimeUs>,
     last_scan: Option<TimeUs>,
-    /// Detection clock minus receive clock, µs, from the last detection: the detections' clock
-    /// (a sensor's GPS time, the simulator's clock) may differ from the world's.
-    clock_offset_us: i64,
     /// Confirmed tracks after the last scan.
     pub confirmed: Arc<Vec<TrackView>>,
     pub skipped: u64,
     pub rejected: u64,
+    /// The senders' clocks; `clocks.rejected` counts the times set aside.
+    pub clocks: clock::Clocks,
+    /// Scans the tracker refused, and detections it rejected (both counted here).
+    pub tracker_errors: u64,
+    /// Kinds of tracker error already told to the operator.
+    told_errors: std::collections::BTreeSet<&'static str>,
+    /// The operator was told the picture is far from the plane's origin.
+    told_far: bool,
+    notices: Vec<FusionNotice>,
 }
 
 impl Default for Fusion {
@@ -183,10 +217,14 @@ impl Fusion {
             latency: LatencyHistogram::default(),
             scan_start: None,
             last_scan: None,
-            clock_offset_us: 0,
             confirmed: Arc::new(Vec::new()),
             skipped: 0,
             rejected: 0,
+            clocks: clock::Clocks::default(),
+            tracker_errors: 0,
+            told_errors: std::collections::BTreeSet::new(),
+            told_far: false,
+            notices: Vec::new(),
         })
     }
 
@@ -195,20 +233,117 @@ impl Fusion {
         self.last_scan
     }
 
-    /// `now` (the world's clock) on the detections' own clock, which the tracks' times use.
+    /// `now` (the world's receive clock) on the detections' own clock, which the tracks'
+    /// times use: the senders' clocks' robust estimate (see [`clock`]), `now` before any.
     pub fn message_time(&self, now: TimeUs) -> TimeUs {
-        TimeUs(now.0.saturating_add_signed(self.clock_offset_us))
+        self.clocks.message_time(now)
     }
 
-    /// The local frame, once a detection has fixed its origin.
+    /// The local frame, once the deployment or a detection has fixed its origin.
     pub fn frame(&self) -> Option<&LocalFrame> {
         self.frame.as_ref()
+    }
+
+    /// Fixes the local plane's origin (the deployment's area, the first vehicle's home). Moves
+    /// an existing plane only while no track lives in it; returns whether the origin is now
+    /// there.
+    pub fn set_origin(&mut self, lat_deg: f64, lon_deg: f64) -> bool {
+        if !(lat_deg.is_finite() && lon_deg.is_finite()) {
+            return false;
+        }
+        if self.frame.is_some() && !self.tracker.tracks().is_empty() {
+            return false;
+        }
+        self.frame = Some(LocalFrame::new(Geodetic::from_deg(lat_deg, lon_deg, 0.0)));
+        self.told_far = false;
+        true
+    }
+
+    /// The notices for the operator since the last call.
+    pub fn take_notices(&mut self) -> Vec<FusionNotice> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Checks the time a sender stamped on anything else than a detection (a sensor node's
+    /// status) against its clock, which it then helps to estimate. `time_usec` below 2001 is
+    /// a boot clock and says nothing.
+    pub fn observe_time(&mut self, sysid: u8, compid: u8, time_usec: u64, received: TimeUs) {
+        if time_usec < crate::world::UNIX_TIME_MIN_US {
+            return;
+        }
+        if let Err((rejection, first)) =
+            self.clocks
+                .check((sysid, compid), TimeUs(time_usec), true, received)
+        {
+            self.tell_clock((sysid, compid), "status", rejection, first);
+        }
+    }
+
+    fn tell_clock(
+        &mut self,
+        source: clock::SourceId,
+        what: &str,
+        rejection: clock::Rejection,
+        first: bool,
+    ) {
+        if first {
+            self.notices.push(FusionNotice {
+                source: Some(source),
+                text: format!(
+                    "sender {}/{}: {what} time {rejection}; set aside, not tracked (further ones counted)",
+                    source.0, source.1
+                ),
+            });
+        }
     }
 
     fn enu(&mut self, lat_deg: f64, lon_deg: f64) -> Vector2<f64> {
         let point = Geodetic::from_deg(lat_deg, lon_deg, 0.0);
         let frame = self.frame.get_or_insert_with(|| LocalFrame::new(point));
         frame.enu_from_geodetic(&point).xy()
+    }
+
+    /// Re-centres the plane on a detection far from its origin when no track lives in it, or
+    /// tells the operator once that it stays.
+    fn follow_picture(&mut self, detection: &Detection) {
+        use crate::world::Measurement as M;
+        let (lat_deg, lon_deg) = match (detection.measurement, detection.sensor_position) {
+            (
+                M::Position {
+                    lat_deg, lon_deg, ..
+                },
+                _,
+            ) => (lat_deg, lon_deg),
+            (_, Some(p)) => (p.lat_deg, p.lon_deg),
+            _ => return,
+        };
+        let Some(frame) = &self.frame else { return };
+        let distance_m = frame
+            .enu_from_geodetic(&Geodetic::from_deg(lat_deg, lon_deg, 0.0))
+            .xy()
+            .norm();
+        // NaN (a bad position) counts as near: nothing to re-centre on.
+        if distance_m.is_nan() || distance_m <= FAR_FROM_ORIGIN_M {
+            return;
+        }
+        if self.set_origin(lat_deg, lon_deg) {
+            self.notices.push(FusionNotice {
+                source: None,
+                text: format!(
+                    "tracking plane re-centred on {lat_deg:.4},{lon_deg:.4} ({:.0} km from the last origin)",
+                    distance_m / 1000.0
+                ),
+            });
+        } else if !self.told_far {
+            self.told_far = true;
+            self.notices.push(FusionNotice {
+                source: Some((detection.sysid, detection.compid)),
+                text: format!(
+                    "detections {:.0} km from the tracking plane's origin: tracks there are less accurate until the tracks in the old plane end",
+                    distance_m / 1000.0
+                ),
+            });
+        }
     }
 
     /// Takes one detection that arrived at `arrived` (monotonic). When it starts a new scan
@@ -219,6 +354,14 @@ impl Fusion {
         arrived: Instant,
     ) -> Result<Option<StepReport>, Skipped> {
         let time = detection.time();
+        let source = (detection.sysid, detection.compid);
+        if let Err((rejection, first)) =
+            self.clocks
+                .check(source, time, detection.has_unix_time(), detection.received)
+        {
+            self.tell_clock(source, "detection", rejection, first);
+            return Err(Skipped::Clock);
+        }
         if self.last_scan.is_some_and(|last| time <= last) {
             self.skipped += 1;
             return Err(Skipped::Late);
@@ -227,18 +370,21 @@ impl Fusion {
             Some(start) if time.since(start) >= SCAN_PERIOD => self.run_scan(),
             _ => None,
         };
+        self.follow_picture(detection);
         let converted = self.convert(detection).inspect_err(|_| self.skipped += 1)?;
-        self.clock_offset_us = time.0 as i64 - detection.received.0 as i64;
         self.scan_start.get_or_insert(time);
         self.pending.push(converted);
         self.pending_arrivals.push(arrived);
+        if self.pending.len() >= MAX_PENDING {
+            return Ok(self.run_scan().or(report));
+        }
         Ok(report)
     }
 
     /// Runs the scan in progress if its window has passed at `now`, the world's time (so that
     /// tracks coast and are deleted when nothing is detected).
     pub fn tick(&mut self, now: TimeUs) -> Option<StepReport> {
-        let now = TimeUs(now.0.saturating_add_signed(self.clock_offset_us));
+        let now = self.message_time(now);
         match self.scan_start {
             Some(start) if now.since(start) >= SCAN_PERIOD => self.run_scan(),
             None if self
@@ -268,15 +414,39 @@ impl Fusion {
     }
 
     fn step(&mut self, time: TimeUs, detections: Vec<tracking::Detection>) -> Option<StepReport> {
-        let report = self.tracker.step(time.as_secs_f64(), &detections).ok()?;
+        let report = match self.tracker.step(time.as_secs_f64(), &detections) {
+            Ok(report) => report,
+            Err(err) => {
+                // The scan is lost (the tracker changed nothing); its detections with it.
+                self.pending_arrivals.clear();
+                self.tracker_error("a scan", &err);
+                return None;
+            }
+        };
         let done = Instant::now();
         for arrived in self.pending_arrivals.drain(..) {
             self.latency.record(done.saturating_duration_since(arrived));
         }
         self.rejected += report.rejected.len() as u64;
+        for (_, err) in &report.rejected {
+            self.tracker_error("a detection", err);
+        }
         self.last_scan = Some(time);
         self.confirmed = Arc::new(self.views());
         Some(report)
+    }
+
+    /// Counts a tracker error; the first of its kind is told to the operator.
+    fn tracker_error(&mut self, what: &str, err: &tracking::TrackingError) {
+        self.tracker_errors += 1;
+        if self.told_errors.insert(err.kind()) {
+            self.notices.push(FusionNotice {
+                source: None,
+                text: format!(
+                    "the tracker refused {what}: {err} (further errors of this kind counted, not told)"
+                ),
+            });
+        }
     }
 
     fn views(&self) -> Vec<TrackView> {
@@ -360,6 +530,62 @@ impl Fusion {
     }
 }
 
+/// The deployment's centre from its protected sites: the mean of their centres (a mission's
+/// sites lie within tens of kilometres, far from the antimeridian).
+pub fn origin_of_sites(sites: &[crate::protection::Site]) -> Option<(f64, f64)> {
+    let valid: Vec<_> = sites
+        .iter()
+        .map(|s| s.centre)
+        .filter(|c| c.lat_deg.is_finite() && c.lon_deg.is_finite())
+        .collect();
+    if valid.is_empty() {
+        return None;
+    }
+    let n = valid.len() as f64;
+    Some((
+        valid.iter().map(|c| c.lat_deg).sum::<f64>() / n,
+        valid.iter().map(|c| c.lon_deg).sum::<f64>() / n,
+    ))
+}
+
+/// Without sites: the first vehicle's home, else the first sensor node's position.
+pub fn origin_of_world(world: &crate::world::World) -> Option<(f64, f64)> {
+    world
+        .vehicles
+        .values()
+        .find_map(|v| v.home.map(|h| (h.lat_deg, h.lon_deg)))
+        .or_else(|| {
+            world
+                .sensors
+                .values()
+                .find_map(|s| s.position.map(|p| (p.lat_deg, p.lon_deg)))
+        })
+}
+
+impl Fusion {
+    /// Fixes the plane's origin from the world (see [`origin_of_world`]) if nothing has yet.
+    pub fn origin_from(&mut self, world: &crate::world::World) {
+        if self.frame.is_none()
+            && let Some((lat_deg, lon_deg)) = origin_of_world(world)
+        {
+            self.set_origin(lat_deg, lon_deg);
+        }
+    }
+
+    /// Hands the notices to the world as warnings (from the sender when there is one).
+    pub fn notify(&mut self, world: &mut crate::world::World) {
+        use crate::world::{Severity, Source};
+        for notice in self.take_notices() {
+            let source = notice
+                .source
+                .map_or(Source::GroundStation, |(sysid, compid)| {
+                    Source::Sensor(sysid, compid)
+                });
+            world.notify_now(Severity::Warning, source, notice.text);
+        }
+    }
+}
+
 /// Header of the tracks CSV (`vigil replay --tracks-out`).
 pub const TRACKS_HEADER: &str =
     "time_s,track_id,lat_deg,lon_deg,vel_e_mps,vel_n_mps,std_e_m,std_n_m,class,count";
@@ -408,5 +634,185 @@ impl TracksWriter {
     pub fn flush(&mut self) -> std::io::Result<()> {
         use std::io::Write;
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::{GeoPoint, Measurement as M, SensorKind};
+
+    const T0_US: u64 = 1_750_000_000_000_000;
+    const DAY_US: u64 = 86_400_000_000;
+    const ORIGIN: (f64, f64) = (9.0, 31.0);
+
+    /// A target walking east at 1 m/s from the origin, seen by a sensor every 0.5 s; the
+    /// sensor's clock runs 0.3 s behind the receive clock.
+    fn seen(sysid: u8, step: u64) -> Detection {
+        let t_us = T0_US + step * 500_000;
+        Detection {
+            sysid,
+            compid: 1,
+            received: TimeUs(t_us + 300_000),
+            sensor_time_us: t_us,
+            detection_id: step as u32,
+            sensor_kind: SensorKind::Camera,
+            measurement: M::Position {
+                lat_deg: ORIGIN.0,
+                lon_deg: ORIGIN.1 + step as f64 * 0.5 / 110_000.0,
+                horiz_std_m: 3.0,
+            },
+            confidence: 0.9,
+            class: ClassHint::Person,
+            count: 1,
+            sensor_position: Some(GeoPoint {
+                lat_deg: ORIGIN.0,
+                lon_deg: ORIGIN.1,
+                alt_msl_m: 0.0,
+            }),
+            sensor_radius_m: None,
+        }
+    }
+
+    /// Runs 60 s of two sensors, with `inject` called after step 40; returns the tracks.
+    fn run(inject: impl Fn(&mut Fusion, &Detection)) -> (Fusion, Vec<TrackView>) {
+        let mut fusion = Fusion::default();
+        for step in 0..120 {
+            for sysid in [1, 2] {
+                let detection = seen(sysid, step);
+                fusion.tick(detection.received);
+                assert!(fusion.add(&detection, Instant::now()).is_ok(), "{step}");
+                if step == 40 && sysid == 2 {
+                    inject(&mut fusion, &detection);
+                }
+            }
+        }
+        fusion.flush();
+        let tracks = fusion.confirmed.to_vec();
+        (fusion, tracks)
+    }
+
+    #[test]
+    fn far_future_and_far_past_detections_change_nothing() {
+        let (_, clean) = run(|_, _| {});
+        assert!(!clean.is_empty());
+        let (fusion, injected) = run(|fusion, good| {
+            for (sysid, sensor_time_us) in [
+                (1, good.sensor_time_us + DAY_US),
+                (1, good.sensor_time_us + 3650 * DAY_US),
+                (2, good.sensor_time_us - DAY_US),
+                // 1970: a boot-clock stamp from a sender whose clock was UNIX time.
+                (2, 5_000_000),
+                // A new sender's first detection a day ahead of everyone.
+                (77, good.sensor_time_us + DAY_US),
+            ] {
+                let bad = Detection {
+                    sysid,
+                    sensor_time_us,
+                    ..good.clone()
+                };
+                assert_eq!(
+                    fusion.add(&bad, Instant::now()),
+                    Err(Skipped::Clock),
+                    "{sysid} {sensor_time_us}"
+                );
+            }
+        });
+        assert_eq!(injected, clean);
+        assert_eq!(fusion.clocks.rejected, 5);
+        assert_eq!(fusion.skipped, 0);
+    }
+
+    #[test]
+    fn each_sender_with_a_bad_clock_is_told_once() {
+        let mut fusion = Fusion::default();
+        for step in 0..10 {
+            fusion.add(&seen(1, step), Instant::now()).ok();
+        }
+        assert!(fusion.take_notices().is_empty());
+        for step in 10..13 {
+            let mut bad = seen(1, step);
+            bad.sensor_time_us += DAY_US;
+            assert_eq!(fusion.add(&bad, Instant::now()), Err(Skipped::Clock));
+        }
+        let notices = fusion.take_notices();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert_eq!(notices[0].source, Some((1, 1)));
+        assert!(
+            notices[0].text.contains("ahead of its own clock"),
+            "{}",
+            notices[0].text
+        );
+        assert_eq!(fusion.clocks.rejected_from((1, 1)), 3);
+        // The message clock stays with the sender's good readings.
+        let rx = seen(1, 13).received;
+        let message = fusion.message_time(rx);
+        assert!(rx.since(message) < Duration::from_secs(1), "{message:?}");
+    }
+
+    #[test]
+    fn the_pending_scan_is_bounded() {
+        let mut fusion = Fusion::default();
+        let mut reports = 0;
+        for i in 0..MAX_PENDING + 10 {
+            let mut detection = seen(1, 0);
+            detection.detection_id = i as u32;
+            reports += usize::from(matches!(
+                fusion.add(&detection, Instant::now()),
+                Ok(Some(_))
+            ));
+            assert!(fusion.pending.len() < MAX_PENDING);
+        }
+        assert_eq!(reports, 1);
+    }
+
+    #[test]
+    fn tracker_errors_are_counted_and_told_once_per_kind() {
+        let mut fusion = Fusion::default();
+        for step in 0..6 {
+            let mut detection = seen(1, step);
+            detection.confidence = 2.0;
+            fusion.add(&detection, Instant::now()).ok();
+        }
+        fusion.flush();
+        assert!(fusion.tracker_errors >= 2, "{}", fusion.tracker_errors);
+        let notices = fusion.take_notices();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(
+            notices[0].text.contains("confidence"),
+            "{}",
+            notices[0].text
+        );
+    }
+
+    #[test]
+    fn the_plane_is_the_deployments_and_moves_only_without_tracks() {
+        let mut fusion = Fusion::default();
+        assert!(fusion.set_origin(9.1, 31.1));
+        fusion.add(&seen(1, 0), Instant::now()).ok();
+        let origin = fusion.frame().map(|f| f.origin()).expect("a plane");
+        assert!((origin.lat_deg() - 9.1).abs() < 1e-9);
+        // Tracks live in it: it stays, and a detection 100 km away is told once.
+        for step in 1..20 {
+            fusion.add(&seen(1, step), Instant::now()).ok();
+        }
+        assert!(!fusion.tracker.tracks().is_empty());
+        assert!(!fusion.set_origin(10.0, 31.0));
+        let mut far = seen(1, 20);
+        far.measurement = M::Position {
+            lat_deg: 10.0,
+            lon_deg: 31.0,
+            horiz_std_m: 3.0,
+        };
+        fusion.add(&far, Instant::now()).ok();
+        let notices = fusion.take_notices();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].text.contains("km from the tracking plane"));
+        // With no track left, the next far detection re-centres it.
+        let mut empty = Fusion::default();
+        empty.set_origin(9.1, 31.1);
+        empty.add(&far, Instant::now()).ok();
+        let origin = empty.frame().map(|f| f.origin()).expect("a plane");
+        assert!((origin.lat_deg() - 10.0).abs() < 1e-9);
     }
 }

@@ -36,7 +36,17 @@ pub struct AddressError {
     pub reason: String,
 }
 
+/// Serial links at or below this baud rate are taken for telemetry radios (SiK radios run at
+/// 57600 or 115200); faster ones for a cable to the flight controller.
+pub const RADIO_MAX_BAUD: u32 = 115_200;
+
 impl LinkAddress {
+    /// True for a serial link slow enough to be a telemetry radio: what goes over it must
+    /// be budgeted.
+    pub fn is_radio(&self) -> bool {
+        matches!(self, Self::Serial { baud, .. } if *baud <= RADIO_MAX_BAUD)
+    }
+
     /// True for links that replay a file rather than talk to a live peer.
     pub fn is_replay(&self) -> bool {
         matches!(self, Self::File { .. })

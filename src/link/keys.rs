@@ -1,14 +1,21 @@
 //! Where MAVLink signing keys live on disk: one file per vehicle (system id) under the user's
-//! data folder, readable by the user alone (folder 0700, files 0600), holding the key as 64
-//! hexadecimal digits. Keys are read and written here and nowhere else; no error or log line
-//! ever contains one.
+//! data folder (or `--keys-dir`), readable by the user alone (folder 0700, files 0600),
+//! holding the key as 64 hexadecimal digits. Keys are read and written here and nowhere else;
+//! no error or log line ever contains one.
+//!
+//! Beside the keys, `signing-timestamp` keeps the station's signing timestamp across restarts
+//! (see [`TimestampFile`]), and [`KeyRing`] is what every link's verifier asks for the key of a
+//! system it hears for the first time: keys given on the command line, then the key files.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::protocol::SecretKey;
-use crate::protocol::signing::KeyError;
+use crate::protocol::signing::{KeyError, KeySource};
 
 /// Errors reading or writing a key file; they name the file, never the key.
 #[derive(Debug, thiserror::Error)]
@@ -63,22 +70,18 @@ impl KeyStore {
     /// The key of a vehicle, `None` when it has none. A file others can read is refused.
     pub fn load(&self, sysid: u8) -> Result<Option<SecretKey>, KeyStoreError> {
         let path = self.path_for(sysid);
-        let metadata = match std::fs::metadata(&path) {
-            Ok(metadata) => metadata,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(KeyStoreError::Read { path, source }),
-        };
-        let mode = metadata.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(KeyStoreError::Exposed { path, mode });
+        match std::fs::metadata(&path) {
+            Ok(_) => read_key_file(&path).map(Some),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(KeyStoreError::Read { path, source }),
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| KeyStoreError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        SecretKey::from_hex(&text)
-            .map(Some)
-            .map_err(|source| KeyStoreError::Invalid { path, source })
+    }
+
+    /// The file keeping the station's signing timestamp.
+    pub fn timestamp_file(&self) -> TimestampFile {
+        TimestampFile {
+            path: self.dir.join(TIMESTAMP_FILE),
+        }
     }
 
     /// Stores a vehicle's key (replacing any), created 0600 in a 0700 folder and renamed into
@@ -105,6 +108,166 @@ impl KeyStore {
             .map_err(write_error)?;
         std::fs::rename(&temporary, &path).map_err(write_error)?;
         Ok(path)
+    }
+}
+
+/// Reads a key file as `vigil cmd signing-setup` writes it (64 hexadecimal digits); a file
+/// others can read is refused.
+pub fn read_key_file(path: &Path) -> Result<SecretKey, KeyStoreError> {
+    let path = path.to_owned();
+    let metadata = std::fs::metadata(&path).map_err(|source| KeyStoreError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(KeyStoreError::Exposed { path, mode });
+    }
+    let text = std::fs::read_to_string(&path).map_err(|source| KeyStoreError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    SecretKey::from_hex(&text).map_err(|source| KeyStoreError::Invalid { path, source })
+}
+
+/// The name of the timestamp file in the keys folder.
+pub const TIMESTAMP_FILE: &str = "signing-timestamp";
+
+/// The station's signing timestamp on disk (decimal, 10 µs units since 2015), so that a
+/// restart never signs with a timestamp it already used: a vehicle would take such frames as
+/// replays, and anyone who recorded them could replay them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimestampFile {
+    path: PathBuf,
+}
+
+impl TimestampFile {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The timestamp stored (`None`: no file yet). A file that does not hold a number is an
+    /// error, not zero.
+    pub fn load(&self) -> Result<Option<u64>, String> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => text.trim().parse().map(Some).map_err(|_| {
+                format!(
+                    "signing timestamp {} does not hold a number",
+                    self.path.display()
+                )
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(format!(
+                "cannot read signing timestamp {}: {err}",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// Stores `timestamp`, renamed into place so that a crash leaves the old or the new one.
+    pub fn store(&self, timestamp: u64) -> Result<(), String> {
+        let fail = |err: std::io::Error| {
+            format!(
+                "cannot write signing timestamp {}: {err}",
+                self.path.display()
+            )
+        };
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+        }
+        let mut temporary = self.path.clone().into_os_string();
+        temporary.push(".new");
+        let temporary = PathBuf::from(temporary);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temporary)
+            .map_err(fail)?;
+        file.write_all(format!("{timestamp}\n").as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(fail)?;
+        std::fs::rename(&temporary, &self.path).map_err(fail)
+    }
+}
+
+/// Where the links' verifiers and the station's signer find keys, and what they know together
+/// (which systems sign). A system's key is, in this order: the one given for it alone (`--key
+/// SYSID=FILE`, or set up during the session), its key file in the store, the key given for
+/// every system (`--key FILE`).
+#[derive(Debug)]
+pub struct KeyRing {
+    store: KeyStore,
+    /// `--key FILE`: the key of every system without one of its own.
+    default: Option<SecretKey>,
+    /// `--key SYSID=FILE`, and keys set up during the session.
+    given: Mutex<BTreeMap<u8, SecretKey>>,
+    /// Systems that sent a validly signed frame on some link (a bit per system id).
+    signing: [AtomicU64; 4],
+}
+
+impl KeyRing {
+    pub fn new(
+        store: KeyStore,
+        default: Option<SecretKey>,
+        given: BTreeMap<u8, SecretKey>,
+    ) -> Self {
+        Self {
+            store,
+            default,
+            given: Mutex::new(given),
+            signing: Default::default(),
+        }
+    }
+
+    pub fn store(&self) -> &KeyStore {
+        &self.store
+    }
+
+    /// Stores a new key for `sysid` (as `signing-setup` does) and uses it from now on.
+    pub fn install(&self, sysid: u8, key: &SecretKey) -> Result<PathBuf, KeyStoreError> {
+        let path = self.store.store(sysid, key)?;
+        let mut given = self
+            .given
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        given.insert(sysid, key.clone());
+        Ok(path)
+    }
+}
+
+impl KeySource for KeyRing {
+    fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, String> {
+        let given = match self.given.lock() {
+            Ok(given) => given.get(&sysid).cloned(),
+            Err(_) => return Err("the key ring's lock is broken".into()),
+        };
+        if given.is_some() {
+            return Ok(given);
+        }
+        match self.store.load(sysid) {
+            Ok(Some(key)) => Ok(Some(key)),
+            Ok(None) => Ok(self.default.clone()),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    fn mark_signing(&self, sysid: u8) {
+        let (word, bit) = (usize::from(sysid / 64), sysid % 64);
+        self.signing[word].fetch_or(1 << bit, Ordering::Relaxed);
+    }
+
+    fn is_signing(&self, sysid: u8) -> bool {
+        let (word, bit) = (usize::from(sysid / 64), sysid % 64);
+        self.signing[word].load(Ordering::Relaxed) & (1 << bit) != 0
     }
 }
 
@@ -145,5 +308,59 @@ mod tests {
         std::fs::write(&path, "5c5c5c").expect("write");
         let err = store.load(3).expect_err("short");
         assert!(!format!("{err} {err:?}").contains("5c5c"), "{err}");
+    }
+
+    #[test]
+    fn the_ring_prefers_a_given_key_then_the_store_then_the_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = KeyStore::new(dir.path());
+        let stored = SecretKey::from_bytes([1; 32]).expect("non-zero");
+        let given = SecretKey::from_bytes([2; 32]).expect("non-zero");
+        let default = SecretKey::from_bytes([3; 32]).expect("non-zero");
+        store.store(1, &stored).expect("stored");
+        store.store(2, &stored).expect("stored");
+        let ring = KeyRing::new(
+            store,
+            Some(default.clone()),
+            BTreeMap::from([(2, given.clone())]),
+        );
+        assert_eq!(ring.lookup(1), Ok(Some(stored)));
+        assert_eq!(ring.lookup(2), Ok(Some(given)));
+        assert_eq!(ring.lookup(3), Ok(Some(default)));
+        let fresh = SecretKey::from_bytes([4; 32]).expect("non-zero");
+        ring.install(3, &fresh).expect("installed");
+        assert_eq!(ring.lookup(3), Ok(Some(fresh)));
+        assert!(!ring.is_signing(200));
+        ring.mark_signing(200);
+        assert!(ring.is_signing(200) && !ring.is_signing(199) && !ring.is_signing(8));
+    }
+
+    #[test]
+    fn an_exposed_key_file_is_a_lookup_error_naming_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = KeyStore::new(dir.path());
+        let path = store
+            .store(5, &SecretKey::from_bytes([5; 32]).expect("non-zero"))
+            .expect("stored");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let ring = KeyRing::new(store, None, BTreeMap::new());
+        let err = ring.lookup(5).expect_err("exposed");
+        assert!(err.contains("system-5.key"), "{err}");
+    }
+
+    #[test]
+    fn the_timestamp_file_round_trips_and_refuses_garbage() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = KeyStore::new(dir.path().join("keys")).timestamp_file();
+        assert_eq!(file.load(), Ok(None));
+        file.store(123_456_789).expect("stored");
+        assert_eq!(file.load(), Ok(Some(123_456_789)));
+        let mode = std::fs::metadata(file.path())
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        std::fs::write(file.path(), "soon").expect("write");
+        assert!(file.load().is_err());
     }
 }

@@ -21,7 +21,7 @@ pub use transport::spawn_link;
 
 use crate::pipeline::LinkId;
 use crate::protocol::Frame;
-use crate::protocol::signing::{SecretKey, UnsignedPolicy, Verifier};
+use crate::protocol::signing::{SecretKey, SystemSigning, UnsignedPolicy, Verifier};
 use crate::time::TimeUs;
 
 /// How a `file:` link replays its log.
@@ -43,8 +43,13 @@ pub struct LinkOptions {
     pub backoff_min: Duration,
     /// The wait doubles after each failure up to this.
     pub backoff_max: Duration,
-    /// What a link with a signing key does with unsigned frames (each link can change it).
+    /// What a link with a signing key does with unsigned frames from systems that never
+    /// signed (each link can change it; a system that signs never has its unsigned frames
+    /// taken).
     pub unsigned: UnsignedPolicy,
+    /// Where a live link finds the key of each system it hears (`None`: no keys, nothing is
+    /// checked). Replays never check.
+    pub keys: Option<Arc<keys::KeyRing>>,
 }
 
 impl Default for LinkOptions {
@@ -54,6 +59,7 @@ impl Default for LinkOptions {
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(5),
             unsigned: UnsignedPolicy::default(),
+            keys: None,
         }
     }
 }
@@ -102,11 +108,26 @@ impl LinkHandle {
         sent
     }
 
-    /// Sets or removes the key that received frames are checked against.
-    pub fn set_key(&self, key: Option<SecretKey>) {
+    /// Sets or removes the key that frames from system `sysid` are checked against.
+    pub fn set_key(&self, sysid: u8, key: Option<SecretKey>) {
         if let Ok(mut verifier) = self.signing.lock() {
-            verifier.set_key(key);
+            verifier.set_system_key(sysid, key);
         }
+    }
+
+    /// The key frames from `sysid` are checked against on this link, once it was heard here.
+    pub fn key_for(&self, sysid: u8) -> Option<SecretKey> {
+        self.signing
+            .lock()
+            .ok()
+            .and_then(|v| v.key_for(sysid).cloned())
+    }
+
+    /// Each system heard on this link: its key's fingerprint, whether it signs, and what was
+    /// refused (empty when the check's lock is broken: the link then refuses everything, and
+    /// counts it in `stats.unverifiable`).
+    pub fn systems(&self) -> Vec<SystemSigning> {
+        self.signing.lock().map(|v| v.systems()).unwrap_or_default()
     }
 
     pub fn set_unsigned_policy(&self, policy: UnsignedPolicy) {
@@ -115,17 +136,23 @@ impl LinkHandle {
         }
     }
 
-    /// Whether the link is authenticated, from its key and what its frames carried.
+    /// Whether the link is authenticated, from its keys and what its frames carried. With
+    /// several keys (several signed vehicles), `fingerprint` lists them, comma-separated.
     pub fn auth(&self) -> LinkAuth {
         let Ok(verifier) = self.signing.lock() else {
             return LinkAuth::Unsigned;
         };
-        let Some(key) = verifier.key() else {
+        let keys = verifier.keys();
+        if keys.is_empty() {
             return LinkAuth::Unsigned;
-        };
+        }
         let get = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
         let unsigned_accepted = get(&self.stats.unsigned_accepted);
-        let fingerprint = key.fingerprint();
+        let fingerprint = keys
+            .iter()
+            .map(|k| k.fingerprint())
+            .collect::<Vec<_>>()
+            .join(", ");
         let policy = verifier.policy();
         if unsigned_accepted > 0 {
             LinkAuth::Mixed {

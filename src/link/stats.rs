@@ -122,6 +122,9 @@ pub struct LinkStats {
     pub unsigned_rejected: AtomicU64,
     /// Unsigned frames accepted on a link with a key (policy `flag` or `accept`).
     pub unsigned_accepted: AtomicU64,
+    /// Frames refused because they could not be checked (an unreadable key file, or the
+    /// check's lock broken by a panic): the check fails closed.
+    pub unverifiable: AtomicU64,
     /// Received bytes that were part of no valid frame (noise, corrupted frames).
     pub bytes_skipped: AtomicU64,
     last_heard_us: AtomicU64,
@@ -146,6 +149,7 @@ pub struct LinkStatsSnapshot {
     pub replayed: u64,
     pub unsigned_rejected: u64,
     pub unsigned_accepted: u64,
+    pub unverifiable: u64,
     pub bytes_skipped: u64,
     pub last_heard: Option<TimeUs>,
     pub state: LinkState,
@@ -210,6 +214,7 @@ impl LinkStats {
             Verdict::Rejected(Rejection::Forged) => &self.forged,
             Verdict::Rejected(Rejection::Replayed) => &self.replayed,
             Verdict::Rejected(Rejection::Unsigned) => &self.unsigned_rejected,
+            Verdict::Rejected(Rejection::Unverifiable) => &self.unverifiable,
         };
         Self::add(counter, 1);
     }
@@ -231,6 +236,7 @@ impl LinkStats {
             replayed: get(&self.replayed),
             unsigned_rejected: get(&self.unsigned_rejected),
             unsigned_accepted: get(&self.unsigned_accepted),
+            unverifiable: get(&self.unverifiable),
             bytes_skipped: get(&self.bytes_skipped),
             last_heard: (last_heard > 0).then_some(TimeUs(last_heard)),
             state: self.state(),

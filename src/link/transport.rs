@@ -17,7 +17,7 @@ use super::{
 };
 use crate::pipeline::ingress::Closed;
 use crate::pipeline::{Envelope, Ingress, LINK_SEND_QUEUE_CAPACITY, LinkId, LinkIngress, RxStamp};
-use crate::protocol::signing::carries_key;
+use crate::protocol::signing::{Rejection, carries_key};
 use crate::protocol::{Frame, FrameError, FrameParser, Verdict, Verifier};
 use crate::session::tlog::{TlogReader, TlogRecord};
 use crate::time::{MonoClock, TimeUs};
@@ -42,7 +42,11 @@ pub fn spawn_link(
 ) -> std::io::Result<LinkHandle> {
     let (outgoing, outgoing_rx) = mpsc::channel(LINK_SEND_QUEUE_CAPACITY);
     let stats = Arc::new(LinkStats::default());
-    let signing = Arc::new(std::sync::Mutex::new(Verifier::new(None, options.unsigned)));
+    let verifier = match (&options.keys, address.is_replay()) {
+        (Some(keys), false) => Verifier::with_source(keys.clone(), options.unsigned),
+        _ => Verifier::new(None, options.unsigned),
+    };
+    let signing = Arc::new(std::sync::Mutex::new(verifier));
     let ctx = LinkCtx {
         id,
         stats: stats.clone(),
@@ -144,11 +148,18 @@ impl LinkCtx {
         if carries_key(&frame) {
             return Ok(());
         }
-        let verdict = match self.signing.lock() {
-            Ok(mut verifier) => verifier.check(&frame, rx.time),
-            Err(_) => Verdict::Unchecked,
+        // A lock broken by a panic fails closed: the frame is refused and counted.
+        let (verdict, notices) = match self.signing.lock() {
+            Ok(mut verifier) => {
+                let verdict = verifier.check(&frame, rx.time);
+                (verdict, verifier.take_notices())
+            }
+            Err(_) => (Verdict::Rejected(Rejection::Unverifiable), Vec::new()),
         };
         self.stats.observe_verdict(verdict);
+        for text in notices {
+            self.event(LinkEventKind::Warning(text))?;
+        }
         if !verdict.accepted() {
             return Ok(());
         }
@@ -519,4 +530,67 @@ fn replay(mut ctx: LinkCtx, path: &Path, pace: ReplayPace) {
         }
     }
     let _ = ctx.event(LinkEventKind::Finished);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Inbound, PipelineCounters};
+    use crate::protocol::{FrameEncoder, MavMessage, MavVersion, SecretKey, UnsignedPolicy, mav};
+
+    fn ctx(verifier: Verifier) -> (LinkCtx, crossbeam_channel::Receiver<Inbound>) {
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        let ingress = Ingress::new(tx, None, Arc::new(PipelineCounters::default()));
+        let ctx = LinkCtx {
+            id: LinkId(0),
+            stats: Arc::new(LinkStats::default()),
+            signing: Arc::new(std::sync::Mutex::new(verifier)),
+            ingress: ingress.for_link(false),
+            parser: FrameParser::new(),
+            clock: MonoClock::new(),
+            replay_time: None,
+        };
+        (ctx, rx)
+    }
+
+    fn heartbeat_bytes() -> Vec<u8> {
+        let message = MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA::default());
+        let frame = FrameEncoder::new(1, 1)
+            .encode(&message, MavVersion::V2)
+            .expect("encodes");
+        frame.raw().to_vec()
+    }
+
+    #[test]
+    fn a_broken_signing_lock_refuses_and_counts_rather_than_taking_frames_unchecked() {
+        let key = SecretKey::from_bytes([3; 32]).expect("non-zero");
+        let (mut ctx, rx) = ctx(Verifier::new(Some(key), UnsignedPolicy::Accept));
+        ctx.on_datagram(&heartbeat_bytes()).expect("open");
+        assert_eq!(
+            ctx.stats
+                .frames_rx
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        // A panic while the lock is held poisons it.
+        let signing = ctx.signing.clone();
+        let _ = std::thread::Builder::new()
+            .name("poisoner".into())
+            .spawn(move || {
+                let _held = signing.lock();
+                panic!("poisoning the signing lock");
+            })
+            .expect("thread")
+            .join();
+        assert!(ctx.signing.is_poisoned());
+        ctx.on_datagram(&heartbeat_bytes()).expect("open");
+        let get = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(get(&ctx.stats.frames_rx), 1, "not taken");
+        assert_eq!(get(&ctx.stats.unverifiable), 1, "counted");
+        let delivered = rx
+            .try_iter()
+            .filter(|i| matches!(i, Inbound::Frame(_)))
+            .count();
+        assert!(delivered <= 1, "only the frame before the panic");
+    }
 }

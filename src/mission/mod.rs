@@ -37,17 +37,113 @@ pub struct MissionItem {
     pub z: f32,
 }
 
-/// A mission: the planned home (launch) position and the items that follow it.
-/// Home is kept apart because ArduPilot stores it as item 0 and PX4 does not.
+/// A plan as QGroundControl holds it: the planned home (launch) position, the mission items
+/// that follow it, the geofence and the rally points. Home is kept apart because ArduPilot
+/// stores it as item 0 and PX4 does not. The three lists travel to a vehicle as three
+/// transfers of the mission protocol (mission types MISSION, FENCE and RALLY).
 ///
 /// Files have no way to say "no home": both formats write 0°, 0° instead, and
-/// a home at exactly 0°, 0° reads back as `None`.
+/// a home at exactly 0°, 0° reads back as `None`. Only `.plan` files hold a fence and rally
+/// points; saving a mission that has either as `.waypoints` is an error.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Mission {
     /// Planned home (launch) position, if the file has one.
     pub home: Option<GeoPoint>,
     /// The mission items after home, in flight order.
     pub items: Vec<MissionItem>,
+    /// The geofence; empty when the plan has none.
+    pub fence: Fence,
+    /// Rally points (safe places to return to instead of home); altitude in metres above
+    /// home, as QGroundControl plans them. ArduPilot stores whole metres.
+    pub rally: Vec<GeoPoint>,
+}
+
+/// A geofence as QGroundControl plans it and the mission protocol's FENCE list carries it:
+/// polygons and circles, each either keeping the vehicle inside (inclusion) or out
+/// (exclusion), and an optional breach return point (used by ArduPlane).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fence {
+    /// Polygons, each of at least three vertices.
+    pub polygons: Vec<FencePolygon>,
+    /// Circles.
+    pub circles: Vec<FenceCircle>,
+    /// Where to fly on a breach; altitude in metres above home.
+    pub breach_return: Option<GeoPoint>,
+}
+
+/// A fence polygon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FencePolygon {
+    /// True: the vehicle must stay inside; false: it must stay out.
+    pub inclusion: bool,
+    /// Vertices as (latitude, longitude) in degrees, in order.
+    pub vertices: Vec<(f64, f64)>,
+}
+
+/// A fence circle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FenceCircle {
+    /// True: the vehicle must stay inside; false: it must stay out.
+    pub inclusion: bool,
+    /// Centre as (latitude, longitude) in degrees.
+    pub center: (f64, f64),
+    /// Radius in metres.
+    pub radius_m: f64,
+}
+
+impl Fence {
+    /// Whether the fence has no polygon, no circle and no return point.
+    pub fn is_empty(&self) -> bool {
+        self.polygons.is_empty() && self.circles.is_empty() && self.breach_return.is_none()
+    }
+
+    /// Items the fence takes in the mission protocol: one per vertex, one per circle and one
+    /// for the return point.
+    pub fn item_count(&self) -> usize {
+        self.vertex_count() + self.circles.len() + usize::from(self.breach_return.is_some())
+    }
+
+    /// Vertices of all polygons.
+    pub fn vertex_count(&self) -> usize {
+        self.polygons.iter().map(|p| p.vertices.len()).sum()
+    }
+
+    /// The fence in words, e.g. "a fence of 2 polygons (9 vertices) and 1 circle", or
+    /// "no fence".
+    pub fn describe(&self) -> String {
+        if self.is_empty() {
+            return "no fence".to_string();
+        }
+        let mut parts = Vec::new();
+        if !self.polygons.is_empty() {
+            parts.push(format!(
+                "{} ({})",
+                count(self.polygons.len(), "polygon", "polygons"),
+                count(self.vertex_count(), "vertex", "vertices")
+            ));
+        }
+        if !self.circles.is_empty() {
+            parts.push(count(self.circles.len(), "circle", "circles"));
+        }
+        if self.breach_return.is_some() {
+            parts.push("a breach return point".to_string());
+        }
+        format!("a fence of {}", join_words(&parts))
+    }
+}
+
+/// "1 polygon", "2 polygons".
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "a", "a and b", "a, b and c".
+pub(crate) fn join_words(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// A position on the globe.
@@ -136,6 +232,15 @@ pub enum MissionFileError {
         /// What the JSON parser said.
         message: String,
     },
+    /// The file's format cannot hold part of the mission (a `.waypoints` file has no
+    /// geofence or rally points).
+    #[error("{path}: {reason}")]
+    CannotHold {
+        /// The file.
+        path: String,
+        /// What the format cannot hold, and what to do instead.
+        reason: String,
+    },
     /// A .plan file is well-formed JSON but not a plan Vigil can read.
     #[error("{origin}: {at}: {problem}")]
     Plan {
@@ -198,10 +303,19 @@ pub fn load_mission(path: &Path) -> Result<Mission, MissionFileError> {
 
 /// Writes a mission in the format the extension names (`.plan`, or
 /// `.waypoints`/`.txt`).
+///
+/// A `.waypoints` file holds the mission items only. Mission Planner and QGroundControl keep
+/// a geofence and rally points elsewhere (a `.plan`, or Mission Planner's separate fence and
+/// rally files), so a mission with either is refused for `.waypoints` with an error naming
+/// the file, rather than written without them: nothing is written, and the message says to
+/// save as `.plan`.
 pub fn save_mission(path: &Path, mission: &Mission) -> Result<(), MissionFileError> {
     let text = match format_by_extension(path) {
         Some(Format::Plan) => to_plan_string(mission),
-        Some(Format::Waypoints) => to_waypoints_string(mission),
+        Some(Format::Waypoints) => {
+            check_waypoints_can_hold(path, mission)?;
+            to_waypoints_string(mission)
+        }
         None => {
             return Err(MissionFileError::UnknownFormat {
                 path: path.display().to_string(),
@@ -212,6 +326,28 @@ pub fn save_mission(path: &Path, mission: &Mission) -> Result<(), MissionFileErr
         }
     };
     write_text(path, &text)
+}
+
+/// An error unless the mission has neither fence nor rally points.
+fn check_waypoints_can_hold(path: &Path, mission: &Mission) -> Result<(), MissionFileError> {
+    let mut extra = Vec::new();
+    if !mission.fence.is_empty() {
+        extra.push(mission.fence.describe());
+    }
+    if !mission.rally.is_empty() {
+        extra.push(count(mission.rally.len(), "rally point", "rally points"));
+    }
+    if extra.is_empty() {
+        return Ok(());
+    }
+    Err(MissionFileError::CannotHold {
+        path: path.display().to_string(),
+        reason: format!(
+            "a .waypoints file holds mission items only, and this mission also has {}; \
+             nothing was written: save it as .plan (QGroundControl's format) to keep them",
+            join_words(&extra)
+        ),
+    })
 }
 
 /// The whole file as text; bytes that are not UTF-8 become U+FFFD, which the
@@ -275,6 +411,7 @@ mod tests {
                 y: 8.546,
                 z: 30.0,
             }],
+            ..Default::default()
         }
     }
 
@@ -356,5 +493,42 @@ mod tests {
         assert_eq!(clip("abc"), "abc");
         let long = "é".repeat(50);
         assert_eq!(clip(&long), format!("{}...", "é".repeat(40)));
+    }
+
+    #[test]
+    fn a_fence_or_rally_points_cannot_be_saved_as_waypoints() {
+        let dir = scratch_dir("fence");
+        let mut m = sample();
+        m.fence.polygons.push(FencePolygon {
+            inclusion: true,
+            vertices: vec![(47.39, 8.54), (47.39, 8.55), (47.40, 8.55)],
+        });
+        m.fence.circles.push(FenceCircle {
+            inclusion: false,
+            center: (47.395, 8.545),
+            radius_m: 20.0,
+        });
+        m.rally.push(GeoPoint {
+            lat_deg: 47.4,
+            lon_deg: 8.5,
+            alt_m: 30.0,
+        });
+        let path = dir.join("m.waypoints");
+        let err = save_mission(&path, &m).unwrap_err();
+        assert!(matches!(err, MissionFileError::CannotHold { .. }));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: a .waypoints file holds mission items only, and this mission also has a \
+                 fence of 1 polygon (3 vertices) and 1 circle and 1 rally point; nothing was \
+                 written: save it as .plan (QGroundControl's format) to keep them",
+                path.display()
+            )
+        );
+        assert!(!path.exists(), "nothing written");
+        let plan = dir.join("m.plan");
+        save_mission(&plan, &m).unwrap();
+        assert_eq!(load_mission(&plan).unwrap(), m);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -4,12 +4,19 @@
 //! and it saves plans as JSON whose mission part holds `SimpleItem`s and
 //! survey-like `ComplexItem`s. Vigil reads the mission out of such a plan,
 //! flattening each scan into the simple items QGroundControl generated for it,
-//! and writes plans QGroundControl opens again. Geofence and rally points are
-//! not part of [`Mission`], so they are skipped on reading and written empty.
+//! and writes plans QGroundControl opens again, with the geofence
+//! (`geoFence`, version 2: `polygons`, `circles`, optional `breachReturn`) and
+//! the rally points (`rallyPoints`, version 2: `points`) as QGroundControl lays
+//! them out. A plan without those sections has no fence and no rally points.
+//! QGroundControl silently ignores a version-1 geofence; Vigil refuses it rather
+//! than drop a fence without a word.
 
 use serde_json::{Map, Value, json};
 
-use super::{GeoPoint, Mission, MissionFileError, MissionItem, clip, strip_bom};
+use super::{
+    Fence, FenceCircle, FencePolygon, GeoPoint, Mission, MissionFileError, MissionItem, clip,
+    strip_bom,
+};
 
 /// Complex items that keep their generated items in `TransectStyleComplexItem.Items`.
 const FLATTENED_COMPLEX_ITEMS: [&str; 3] = ["survey", "CorridorScan", "StructureScan"];
@@ -156,7 +163,163 @@ pub fn parse_plan(text: &str, origin: &str) -> Result<Mission, MissionFileError>
     let top = as_object(&doc, &root)?;
     check_header(top, &root)?;
     let at = root.member("mission");
-    mission(as_object(required(top, &root, "mission")?, &at)?, &at)
+    let mut plan = mission(as_object(required(top, &root, "mission")?, &at)?, &at)?;
+    if let Some(value) = top.get("geoFence") {
+        let at = root.member("geoFence");
+        plan.fence = geofence(as_object(value, &at)?, &at)?;
+    }
+    if let Some(value) = top.get("rallyPoints") {
+        let at = root.member("rallyPoints");
+        plan.rally = rally_points(as_object(value, &at)?, &at)?;
+    }
+    Ok(plan)
+}
+
+/// The `version` member must be `expected`.
+fn check_version(
+    obj: &Map<String, Value>,
+    at: &At,
+    expected: u64,
+    why: &str,
+) -> Result<(), MissionFileError> {
+    let version = required(obj, at, "version")?;
+    if int_value(version, u64::MAX) != Some(expected) {
+        return Err(at.field_error("version", &format!("must be {expected}{why}"), version));
+    }
+    Ok(())
+}
+
+/// The `geoFence` object, version 2.
+fn geofence(obj: &Map<String, Value>, at: &At) -> Result<Fence, MissionFileError> {
+    check_version(
+        obj,
+        at,
+        2,
+        " (an older geofence, which QGroundControl ignores, is not read either; draw it again)",
+    )?;
+    let mut fence = Fence::default();
+    let polygons_at = at.member("polygons");
+    for (i, value) in array_field(obj, at, "polygons")?.iter().enumerate() {
+        let at = polygons_at.element(i);
+        let polygon = as_object(value, &at)?;
+        fence.polygons.push(FencePolygon {
+            inclusion: bool_field(polygon, &at, "inclusion")?,
+            vertices: polygon_vertices(polygon, &at)?,
+        });
+    }
+    let circles_at = at.member("circles");
+    for (i, value) in array_field(obj, at, "circles")?.iter().enumerate() {
+        let at = circles_at.element(i);
+        let circle = as_object(value, &at)?;
+        let inclusion = bool_field(circle, &at, "inclusion")?;
+        let shape_at = at.member("circle");
+        let shape = as_object(required(circle, &at, "circle")?, &shape_at)?;
+        let center_at = shape_at.member("center");
+        let (lat, lon, _) = coordinate(required(shape, &shape_at, "center")?, &center_at, false)?;
+        let radius = required(shape, &shape_at, "radius")?;
+        let radius_m = radius
+            .as_f64()
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .ok_or_else(|| {
+                shape_at.field_error("radius", "must be a positive number of metres", radius)
+            })?;
+        fence.circles.push(FenceCircle {
+            inclusion,
+            center: (lat, lon),
+            radius_m,
+        });
+    }
+    if let Some(value) = obj.get("breachReturn") {
+        let (lat_deg, lon_deg, alt_m) = coordinate(value, &at.member("breachReturn"), true)?;
+        fence.breach_return = Some(GeoPoint {
+            lat_deg,
+            lon_deg,
+            alt_m,
+        });
+    }
+    Ok(fence)
+}
+
+/// A fence polygon's `polygon` member: at least three `[lat, lon]` vertices.
+fn polygon_vertices(
+    polygon: &Map<String, Value>,
+    at: &At,
+) -> Result<Vec<(f64, f64)>, MissionFileError> {
+    let vertices_at = at.member("polygon");
+    let vertices = array_field(polygon, at, "polygon")?
+        .iter()
+        .enumerate()
+        .map(|(i, v)| coordinate(v, &vertices_at.element(i), false).map(|(lat, lon, _)| (lat, lon)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if vertices.len() < 3 {
+        return Err(at.error(format!(
+            "field \"polygon\" must have at least 3 vertices, found {}",
+            vertices.len()
+        )));
+    }
+    Ok(vertices)
+}
+
+/// The `rallyPoints` object, version 2: `points` of `[lat, lon, alt]`.
+fn rally_points(obj: &Map<String, Value>, at: &At) -> Result<Vec<GeoPoint>, MissionFileError> {
+    check_version(obj, at, 2, "")?;
+    let points_at = at.member("points");
+    array_field(obj, at, "points")?
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let (lat_deg, lon_deg, alt_m) = coordinate(value, &points_at.element(i), true)?;
+            Ok(GeoPoint {
+                lat_deg,
+                lon_deg,
+                alt_m,
+            })
+        })
+        .collect()
+}
+
+/// A coordinate as QGroundControl writes one: `[lat, lon]` or `[lat, lon, alt]`, the
+/// altitude required when `with_altitude` (0 when absent and not required). Latitude and
+/// longitude must be finite numbers within range.
+fn coordinate(
+    value: &Value,
+    at: &At,
+    with_altitude: bool,
+) -> Result<(f64, f64, f64), MissionFileError> {
+    let shape = if with_altitude {
+        "[latitude, longitude, altitude]"
+    } else {
+        "[latitude, longitude]"
+    };
+    let entries = value.as_array().map(Vec::as_slice);
+    let (lat, lon, alt) = match entries {
+        Some([lat, lon, alt]) => (lat, lon, Some(alt)),
+        Some([lat, lon]) if !with_altitude => (lat, lon, None),
+        _ => {
+            let found = describe(value);
+            return Err(at.error(format!("must be {shape}, found {found}")));
+        }
+    };
+    let degrees = |value: &Value, index: usize, limit: f64| {
+        value.as_f64().filter(|d| d.abs() <= limit).ok_or_else(|| {
+            at.element(index).error(format!(
+                "must be a number of degrees in -{limit}..={limit}, found {}",
+                describe(value)
+            ))
+        })
+    };
+    let alt_m = match alt {
+        Some(alt) => number_or_null(alt, &at.element(2))?,
+        None => 0.0,
+    };
+    Ok((degrees(lat, 0, 90.0)?, degrees(lon, 1, 180.0)?, alt_m))
+}
+
+fn bool_field(obj: &Map<String, Value>, at: &At, key: &str) -> Result<bool, MissionFileError> {
+    let value = required(obj, at, key)?;
+    value
+        .as_bool()
+        .ok_or_else(|| at.field_error(key, "must be true or false", value))
 }
 
 /// The `mission` object: version 2, planned home and items.
@@ -180,7 +343,11 @@ fn mission(mission: &Map<String, Value>, at: &At) -> Result<Mission, MissionFile
     for (i, item) in array_field(mission, at, "items")?.iter().enumerate() {
         visual_item(item, &items_at.element(i), &mut items)?;
     }
-    Ok(Mission { home, items })
+    Ok(Mission {
+        home,
+        items,
+        ..Default::default()
+    })
 }
 
 /// A JSON syntax error, placed by line and column.
@@ -302,8 +469,8 @@ fn simple_item(obj: &Map<String, Value>, at: &At) -> Result<MissionItem, Mission
     })
 }
 
-/// Writes a mission as a QGroundControl plan (ArduPilot multirotor, empty
-/// geofence and rally points).
+/// Writes a mission as a QGroundControl plan (ArduPilot multirotor), with its geofence and
+/// rally points.
 pub fn to_plan_string(mission: &Mission) -> String {
     let home = mission.home.unwrap_or(GeoPoint {
         lat_deg: 0.0,
@@ -318,7 +485,7 @@ pub fn to_plan_string(mission: &Mission) -> String {
         .collect();
     let plan = json!({
         "fileType": "Plan",
-        "geoFence": { "circles": [], "polygons": [], "version": 2 },
+        "geoFence": geofence_json(&mission.fence),
         "groundStation": "Vigil",
         "mission": {
             "cruiseSpeed": 15,
@@ -329,48 +496,48 @@ pub fn to_plan_string(mission: &Mission) -> String {
             "vehicleType": 2,
             "version": 2
         },
-        "rallyPoints": { "points": [], "version": 2 },
+        "rallyPoints": {
+            "points": mission.rally.iter().map(|p| json!([p.lat_deg, p.lon_deg, p.alt_m])).collect::<Vec<_>>(),
+            "version": 2
+        },
         "version": 1
     });
     format!("{plan:#}\n")
 }
 
-/// Writes a plan whose geofence is one inclusion polygon of `(lat_deg, lon_deg)` vertices, as
-/// QGroundControl writes it (`geoFence.polygons[].polygon`).
-pub fn to_plan_string_with_fence(mission: &Mission, fence_deg: &[(f64, f64)]) -> String {
-    let text = to_plan_string(mission);
-    let Ok(mut plan) = serde_json::from_str::<Value>(&text) else {
-        return text;
-    };
-    let polygon: Vec<Value> = fence_deg
+/// The `geoFence` object as QGroundControl writes it.
+fn geofence_json(fence: &Fence) -> Value {
+    let polygons: Vec<Value> = fence
+        .polygons
         .iter()
-        .map(|&(lat, lon)| json!([lat, lon]))
-        .collect();
-    plan["geoFence"]["polygons"] = json!([{ "inclusion": true, "polygon": polygon, "version": 1 }]);
-    format!("{plan:#}\n")
-}
-
-/// The geofence polygons of a plan, each as `(lat_deg, lon_deg)` vertices; none if the file has
-/// none or is not a plan (the mission reader reports what is wrong with a bad file).
-pub fn fence_polygons(text: &str) -> Vec<Vec<(f64, f64)>> {
-    let Ok(plan) = serde_json::from_str::<Value>(strip_bom(text)) else {
-        return Vec::new();
-    };
-    plan["geoFence"]["polygons"]
-        .as_array()
-        .map(|polys| {
-            polys
+        .map(|p| {
+            let vertices: Vec<Value> = p
+                .vertices
                 .iter()
-                .filter_map(|p| p["polygon"].as_array())
-                .map(|pts| {
-                    pts.iter()
-                        .filter_map(|v| Some((v.get(0)?.as_f64()?, v.get(1)?.as_f64()?)))
-                        .collect::<Vec<_>>()
-                })
-                .filter(|pts| pts.len() >= 3)
-                .collect()
+                .map(|&(lat, lon)| json!([lat, lon]))
+                .collect();
+            json!({ "inclusion": p.inclusion, "polygon": vertices, "version": 1 })
         })
-        .unwrap_or_default()
+        .collect();
+    let circles: Vec<Value> = fence
+        .circles
+        .iter()
+        .map(|c| {
+            json!({
+                "circle": { "center": [c.center.0, c.center.1], "radius": c.radius_m },
+                "inclusion": c.inclusion,
+                "version": 1
+            })
+        })
+        .collect();
+    let mut obj = json!({ "circles": circles, "polygons": polygons, "version": 2 });
+    if let (Some(p), Some(fields)) = (fence.breach_return, obj.as_object_mut()) {
+        fields.insert(
+            "breachReturn".into(),
+            json!([p.lat_deg, p.lon_deg, p.alt_m]),
+        );
+    }
+    obj
 }
 
 /// One `SimpleItem`. Items with a global position also get the altitude
@@ -413,24 +580,22 @@ fn f32_json(value: f32) -> Value {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_geofence_polygon_is_written_and_read_back() {
-        let fence = [(47.39, 8.54), (47.39, 8.55), (47.40, 8.55)];
-        let text = super::to_plan_string_with_fence(&super::Mission::default(), &fence);
-        assert_eq!(super::fence_polygons(&text), vec![fence.to_vec()]);
-        assert!(super::parse_plan(&text, "f.plan").is_ok());
-        assert_eq!(super::fence_polygons(QGC_PLAN), vec![fence.to_vec()]);
-    }
-
     use super::*;
 
     /// A plan as QGroundControl 4.x saves it for ArduCopter: takeoff, two
     /// waypoints, a speed change, a survey with two generated transect items,
-    /// and RTL; with geofence and rally points to be skipped.
+    /// and RTL; a geofence of an inclusion polygon and an exclusion circle, and a
+    /// rally point.
     const QGC_PLAN: &str = r#"{
     "fileType": "Plan",
     "geoFence": {
-        "circles": [],
+        "circles": [
+            {
+                "circle": { "center": [47.3975, 8.5452], "radius": 25.5 },
+                "inclusion": false,
+                "version": 1
+            }
+        ],
         "polygons": [
             { "inclusion": true, "polygon": [[47.39, 8.54], [47.39, 8.55], [47.40, 8.55]], "version": 1 }
         ],
@@ -626,6 +791,7 @@ mod tests {
                 item(11, [0.0; 4], -0.0, 5e-324, 123.456),
                 item(255, [2.5; 4], 1e300, -1e-300, -0.0),
             ],
+            ..Default::default()
         };
         same(
             &parse_plan(&to_plan_string(&original), "x").unwrap(),
@@ -660,6 +826,7 @@ mod tests {
                 alt_m: next(),
             }),
             items,
+            ..Default::default()
         };
         same(
             &parse_plan(&to_plan_string(&original), "x").unwrap(),
@@ -689,9 +856,30 @@ mod tests {
         assert_eq!(doc["version"], 1);
         assert_eq!(
             doc["geoFence"],
+            json!({
+                "circles": [{
+                    "circle": { "center": [47.3975, 8.5452], "radius": 25.5 },
+                    "inclusion": false,
+                    "version": 1
+                }],
+                "polygons": [{
+                    "inclusion": true,
+                    "polygon": [[47.39, 8.54], [47.39, 8.55], [47.40, 8.55]],
+                    "version": 1
+                }],
+                "version": 2
+            })
+        );
+        assert_eq!(
+            doc["rallyPoints"],
+            json!({ "points": [[47.3979, 8.5458, 30.0]], "version": 2 })
+        );
+        let empty: Value = serde_json::from_str(&to_plan_string(&Mission::default())).unwrap();
+        assert_eq!(
+            empty["geoFence"],
             json!({ "circles": [], "polygons": [], "version": 2 })
         );
-        assert_eq!(doc["rallyPoints"], json!({ "points": [], "version": 2 }));
+        assert_eq!(empty["rallyPoints"], json!({ "points": [], "version": 2 }));
         let mission = &doc["mission"];
         assert_eq!(
             (
@@ -766,6 +954,7 @@ mod tests {
                 y: 0.0,
                 z: 0.3,
             }],
+            ..Default::default()
         };
         let text = to_plan_string(&m);
         assert!(text.contains("0.1,") && text.contains("0.3\n"), "{text}");
@@ -935,5 +1124,202 @@ mod tests {
             parse_plan(&huge, "x").unwrap().items[0].params[0],
             f32::INFINITY
         );
+    }
+
+    #[test]
+    fn reads_the_geofence_and_rally_points() {
+        let m = parse_plan(QGC_PLAN, "survey.plan").unwrap();
+        assert_eq!(
+            m.fence,
+            Fence {
+                polygons: vec![FencePolygon {
+                    inclusion: true,
+                    vertices: vec![(47.39, 8.54), (47.39, 8.55), (47.40, 8.55)],
+                }],
+                circles: vec![FenceCircle {
+                    inclusion: false,
+                    center: (47.3975, 8.5452),
+                    radius_m: 25.5,
+                }],
+                breach_return: None,
+            }
+        );
+        assert_eq!(
+            m.rally,
+            vec![GeoPoint {
+                lat_deg: 47.3979,
+                lon_deg: 8.5458,
+                alt_m: 30.0
+            }]
+        );
+        assert_eq!(
+            m.fence.describe(),
+            "a fence of 1 polygon (3 vertices) and 1 circle"
+        );
+        assert_eq!(m.fence.item_count(), 4);
+    }
+
+    #[test]
+    fn a_plan_without_fence_or_rally_sections_has_none() {
+        let m = parse_plan(&with_items("[]"), "x").unwrap();
+        assert_eq!((m.fence.is_empty(), m.rally.len()), (true, 0));
+        assert_eq!(Fence::default().describe(), "no fence");
+    }
+
+    #[test]
+    fn fence_and_rally_round_trip_bit_for_bit() {
+        let original = Mission {
+            home: None,
+            items: Vec::new(),
+            fence: Fence {
+                polygons: vec![
+                    FencePolygon {
+                        inclusion: true,
+                        vertices: vec![
+                            (-35.3620001, 149.1640003),
+                            (-35.3620001, 149.16700071234567),
+                            (-35.36500089, 149.1670007),
+                            (1.0 / 3.0, -179.99999999999),
+                        ],
+                    },
+                    FencePolygon {
+                        inclusion: false,
+                        vertices: vec![(0.0, 0.0), (-0.0, 1e-9), (90.0, -180.0)],
+                    },
+                ],
+                circles: vec![
+                    FenceCircle {
+                        inclusion: false,
+                        center: (-35.3631, 149.1655),
+                        radius_m: 25.5,
+                    },
+                    FenceCircle {
+                        inclusion: true,
+                        center: (47.123456789, 8.987654321),
+                        radius_m: 1.0 / 7.0,
+                    },
+                ],
+                breach_return: Some(GeoPoint {
+                    lat_deg: -35.36,
+                    lon_deg: 149.16,
+                    alt_m: 40.25,
+                }),
+            },
+            rally: vec![
+                GeoPoint {
+                    lat_deg: -35.3610123,
+                    lon_deg: 149.1660456,
+                    alt_m: 30.0,
+                },
+                GeoPoint {
+                    lat_deg: -35.3645678,
+                    lon_deg: 149.1630987,
+                    alt_m: f64::NAN,
+                },
+            ],
+        };
+        let text = to_plan_string(&original);
+        let back = parse_plan(&text, "fence.plan").unwrap();
+        same(&back, &original);
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            doc["geoFence"]["breachReturn"],
+            json!([-35.36, 149.16, 40.25])
+        );
+        assert_eq!(
+            doc["rallyPoints"]["points"][1],
+            json!([-35.3645678, 149.1630987, null])
+        );
+        // The same again through QGroundControl's own fixture.
+        let qgc = parse_plan(QGC_PLAN, "survey.plan").unwrap();
+        same(&parse_plan(&to_plan_string(&qgc), "x").unwrap(), &qgc);
+    }
+
+    /// A plan with this `geoFence` (and `rallyPoints`, if given).
+    fn with_fence(fence: &str, rally: &str) -> String {
+        format!(
+            r#"{{"fileType":"Plan","version":1,"mission":{{"version":2,"items":[]}},"geoFence":{fence}{rally}}}"#
+        )
+    }
+
+    #[test]
+    fn bad_fences_and_rally_points_name_file_and_field() {
+        let cases = [
+            (
+                with_fence(r#"{"version":1,"polygon":[]}"#, ""),
+                "plan.plan: geoFence: field \"version\" must be 2 (an older geofence, which \
+                 QGroundControl ignores, is not read either; draw it again), found 1",
+            ),
+            (
+                with_fence(r#"{"version":2,"circles":[]}"#, ""),
+                "plan.plan: geoFence: field \"polygons\" is missing",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"circles":[],"polygons":[{"inclusion":true,"polygon":[[1,2],[3,4]],"version":1}]}"#,
+                    "",
+                ),
+                "plan.plan: geoFence.polygons[0]: field \"polygon\" must have at least 3 vertices, found 2",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"circles":[],"polygons":[{"polygon":[[1,2],[3,4],[5,6]],"version":1}]}"#,
+                    "",
+                ),
+                "plan.plan: geoFence.polygons[0]: field \"inclusion\" is missing",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"circles":[],"polygons":[{"inclusion":"yes","polygon":[],"version":1}]}"#,
+                    "",
+                ),
+                "plan.plan: geoFence.polygons[0]: field \"inclusion\" must be true or false, found \"yes\"",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"circles":[],"polygons":[{"inclusion":true,"polygon":[[1,2],[3,4],[95,6]],"version":1}]}"#,
+                    "",
+                ),
+                "plan.plan: geoFence.polygons[0].polygon[2][0]: must be a number of degrees in -90..=90, found 95",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"polygons":[],"circles":[{"inclusion":false,"circle":{"center":[1,2]},"version":1}]}"#,
+                    "",
+                ),
+                "plan.plan: geoFence.circles[0].circle: field \"radius\" is missing",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"polygons":[],"circles":[{"inclusion":false,"circle":{"center":[1,2],"radius":-5},"version":1}]}"#,
+                    "",
+                ),
+                "plan.plan: geoFence.circles[0].circle: field \"radius\" must be a positive number of metres, found -5",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"polygons":[],"circles":[{"inclusion":false,"circle":{"center":"here","radius":5},"version":1}]}"#,
+                    "",
+                ),
+                "plan.plan: geoFence.circles[0].circle.center: must be [latitude, longitude], found \"here\"",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"polygons":[],"circles":[]}"#,
+                    r#","rallyPoints":{"version":2,"points":[[1,2,3],[4,5]]}"#,
+                ),
+                "plan.plan: rallyPoints.points[1]: must be [latitude, longitude, altitude], found an array",
+            ),
+            (
+                with_fence(
+                    r#"{"version":2,"polygons":[],"circles":[]}"#,
+                    r#","rallyPoints":{"version":1,"points":[]}"#,
+                ),
+                "plan.plan: rallyPoints: field \"version\" must be 2, found 1",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(err_text(&text), expected);
+        }
     }
 }

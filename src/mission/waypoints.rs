@@ -319,7 +319,11 @@ mod tests {
             lon_deg: 149.16523701,
             alt_m: 584.0900268554688,
         });
-        let original = Mission { home, items };
+        let original = Mission {
+            home,
+            items,
+            ..Default::default()
+        };
         let back = parse_waypoints(&to_waypoints_string(&original), "x").unwrap();
         assert_eq!(
             format!("{back:?}"),
@@ -334,12 +338,14 @@ mod tests {
         let m = Mission {
             home: None,
             items: vec![item(3, 16, [0.0; 4], lat, lon, 50.0)],
+            ..Default::default()
         };
         let back = parse_waypoints(&to_waypoints_string(&m), "x").unwrap();
         assert!((back.items[0].x - lat).abs() <= 5e-9 && (back.items[0].y - lon).abs() <= 5e-9);
         let exact = Mission {
             home: None,
             items: vec![item(6, 16, [0.0; 4], 47.1234567, -122.9876543, 50.0)],
+            ..Default::default()
         };
         assert_eq!(
             parse_waypoints(&to_waypoints_string(&exact), "x").unwrap(),
@@ -359,6 +365,7 @@ mod tests {
                 0.0,
                 0.0,
             )],
+            ..Default::default()
         };
         let text = to_waypoints_string(&m);
         let back = parse_waypoints(&text, "x").unwrap();

@@ -25,7 +25,7 @@ use crate::command::{
 };
 use crate::fusion::{Fusion, TrackView, TracksWriter};
 use crate::journal::{JournalFeed, JournalSender, JournalStats, JournalWriter};
-use crate::link::keys::{KeyStore, default_keys_dir};
+use crate::link::keys::default_keys_dir;
 use crate::link::{LinkAddress, LinkHandle, LinkOptions, LinkStatsSnapshot, spawn_link};
 use crate::protection::Protection;
 use crate::protocol::{FrameEncoder, GCS_COMPONENT_ID, GCS_SYSTEM_ID, MavMessage, MavVersion, mav};
@@ -93,6 +93,8 @@ pub struct PipelineConfig {
     pub demo_sites: bool,
     /// Where signing keys are kept (`None`: the user's data folder, `link::keys`).
     pub keys_dir: Option<PathBuf>,
+    /// Per-link unsigned policies and command-line keys (`--signing`, `--key`).
+    pub signing: super::signing::SigningConfig,
     /// Writes the tlog through this instead of the file (tests: a disk that fills up).
     pub recorder_sink: Option<session::recorder::SinkFactory>,
 }
@@ -107,6 +109,12 @@ pub struct LinkView {
     pub auth: crate::link::LinkAuth,
     /// How recently anything valid was heard on the link (stale at 3 s, lost at 10 s).
     pub health: crate::world::Health,
+    /// The link has ended (a replay reached its end, or a link failed for good) and the world
+    /// thread has applied everything it delivered before.
+    pub ended: bool,
+    /// Each system heard on the link: whether it signs, with which key (fingerprint), and how
+    /// many of its frames were refused (see `pipeline::signing::vehicle_signing`).
+    pub signing: Vec<crate::protocol::signing::SystemSigning>,
 }
 
 /// What the pipeline had to do to keep up.
@@ -123,6 +131,10 @@ pub struct PipelineView {
     /// From a detection's arrival to the update of its track (scans are 1 s long).
     pub track_latency_p50: Option<Duration>,
     pub track_latency_p99: Option<Duration>,
+    /// Detection and status times set aside by fusion (far from their sender's clock).
+    pub clock_rejected: u64,
+    /// Scans and detections the tracker refused.
+    pub tracker_errors: u64,
 }
 
 /// What the journal has written and lost (see `journal`'s full-queue policy).
@@ -165,17 +177,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// True when every link is a replay that has reached its end (all frames are applied:
-    /// the end-of-file event travels behind the last frame).
+    /// True when every link is a replay that has reached its end and every frame it read has
+    /// been applied (the end-of-file event travels behind the last frame, and a link counts
+    /// as ended only once the world thread has applied that event).
     pub fn replays_finished(&self) -> bool {
-        !self.links.is_empty()
-            && self.links.iter().all(|l| {
-                l.address.is_replay()
-                    && matches!(
-                        l.stats.state,
-                        crate::link::LinkState::Finished | crate::link::LinkState::Failed(_)
-                    )
-            })
+        !self.links.is_empty() && self.links.iter().all(|l| l.address.is_replay() && l.ended)
     }
 }
 
@@ -348,6 +354,10 @@ impl Pipeline {
         let (inbound_tx, inbound_rx) = bounded(WORLD_QUEUE_CAPACITY);
         let counters = Arc::new(PipelineCounters::default());
         let ingress = Ingress::new(inbound_tx, recorder_tx, counters.clone());
+        let key_ring = super::signing::key_ring(
+            config.keys_dir.clone().unwrap_or_else(default_keys_dir),
+            &config.signing,
+        );
         let mut links = Vec::with_capacity(config.links.len());
         for (index, address) in config.links.iter().enumerate() {
             let id = LinkId(u16::try_from(index).unwrap_or(u16::MAX));
@@ -357,7 +367,12 @@ impl Pipeline {
                 address.clone(),
                 &ingress,
                 clock,
-                config.link_options.clone(),
+                super::signing::link_options(
+                    &config.link_options,
+                    &config.signing,
+                    index,
+                    &key_ring,
+                ),
             )
             .map_err(|source| PipelineError::Link {
                 address: address.to_string(),
@@ -367,8 +382,14 @@ impl Pipeline {
         }
         drop(ingress);
 
+        let mut first_world = World::new();
+        if !config.links.iter().all(LinkAddress::is_replay) || config.links.is_empty() {
+            // Live: the picture's clock is the wall clock from the first snapshot on.
+            first_world.tick(clock.now());
+        }
         let snapshot = Arc::new(ArcSwap::from_pointee(Snapshot {
             session_dir: session_dir.clone(),
+            world: first_world,
             ..Snapshot::default()
         }));
         let (requests_tx, requests_rx) = bounded(REQUEST_QUEUE_CAPACITY);
@@ -384,7 +405,11 @@ impl Pipeline {
             .as_ref()
             .map(|dir| JournalWriter::start(&dir.join(crate::journal::JOURNAL_FILE)))
             .transpose()?;
-        let protection = load_protection(&config)?;
+        let mut protection = load_protection(&config)?;
+        let mut fusion = Fusion::default();
+        if let Some((lat_deg, lon_deg)) = crate::fusion::origin_of_sites(&protection.view().sites) {
+            fusion.set_origin(lat_deg, lon_deg);
+        }
         let mut world = World::new();
         let sealing = match &session_dir {
             Some(dir) => match session_key(dir) {
@@ -405,20 +430,30 @@ impl Pipeline {
             journal_stats: journal.as_ref().map(|j| (j.path.clone(), j.stats())),
             world,
             protection,
-            fusion: Fusion::default(),
+            fusion,
             footprints: Arc::default(),
             footprints_at: None,
             tracks_writer,
-            engine: CommandEngine::new(),
+            engine: CommandEngine::with_links(
+                config
+                    .links
+                    .iter()
+                    .map(|address| {
+                        if address.is_radio() {
+                            crate::command::streams::LinkClass::Radio
+                        } else {
+                            crate::command::streams::LinkClass::Fast
+                        }
+                    })
+                    .collect(),
+                !replay_only,
+            ),
             encoders: links
                 .iter()
                 .map(|_| FrameEncoder::new(GCS_SYSTEM_ID, GCS_COMPONENT_ID))
                 .collect(),
             link_versions: vec![MavVersion::V2; links.len()],
-            signing: LinkSigning::new(
-                KeyStore::new(config.keys_dir.clone().unwrap_or_else(default_keys_dir)),
-                links.len(),
-            ),
+            signing: LinkSigning::new(key_ring, !replay_only),
             recorder_failing: false,
             refusals: super::signing::RefusalWatch::default(),
             links,
@@ -436,6 +471,7 @@ impl Pipeline {
             heartbeats: 0,
             link_views: Vec::new(),
             link_views_at: None,
+            links_ended: vec![false; config.links.len()],
         };
         let world_thread = std::thread::Builder::new()
             .name("vigil-world".into())
@@ -560,6 +596,8 @@ struct Owner {
     heartbeats: u64,
     link_views: Vec<LinkView>,
     link_views_at: Option<Instant>,
+    /// Per link: its end (finished or failed) has been applied.
+    links_ended: Vec<bool>,
 }
 
 impl Owner {
@@ -576,6 +614,12 @@ impl Owner {
         let mut next_tick = Instant::now();
         let mut next_heartbeat = Instant::now();
         let mut dirty = true;
+        if !self.replay_only {
+            // Live: the model's clock is the wall clock from the start, so that the first
+            // status says when it is rather than 1970.
+            let now = self.now();
+            self.world.tick(now);
+        }
         loop {
             let timeout = next_tick.saturating_duration_since(Instant::now());
             select! {
@@ -609,7 +653,10 @@ impl Owner {
                 if let Some(feed) = &mut self.journal {
                     feed.notices(&self.world);
                 }
-                self.engine.tick(now, &mut out);
+                self.engine.tick(&self.world, now, &mut out);
+                for text in self.engine.take_notices() {
+                    self.world_notice(Severity::Notice, text);
+                }
                 self.protect(now, &mut out);
                 next_tick = wall + TICK_PERIOD;
                 dirty = true;
@@ -652,7 +699,14 @@ impl Owner {
                 }
                 let detections_before = self.world.detections.total();
                 self.world.apply(&envelope);
+                if let MavMessage::VIGIL_SENSOR_STATUS(status) = &envelope.message {
+                    let (sysid, compid) = (envelope.frame.sysid(), envelope.frame.compid());
+                    let rx = envelope.rx.time;
+                    self.fusion
+                        .observe_time(sysid, compid, status.time_usec, rx);
+                }
                 if self.world.detections.total() > detections_before {
+                    self.fusion.origin_from(&self.world);
                     let detection = self.world.detections.iter().next_back().cloned();
                     if let Some(Ok(Some(_))) = detection.map(|mut d| {
                         d.received = envelope.rx.time;
@@ -661,6 +715,7 @@ impl Owner {
                         self.write_tracks();
                     }
                 }
+                self.fusion.notify(&mut self.world);
                 if let Some(feed) = &mut self.journal {
                     feed.after_frame(&self.world, envelope.frame.sysid(), envelope.rx.time);
                 }
@@ -673,6 +728,9 @@ impl Owner {
                     self.world
                         .notify_now(Severity::Warning, Source::Link(envelope.link), text);
                 }
+                let unkeyed = envelope.frame.is_signed()
+                    && !self.signing.signs_to(envelope.link, envelope.frame.sysid());
+                self.engine.note_signing(envelope.frame.sysid(), unkeyed);
                 if let Some(text) =
                     self.signing
                         .on_frame(&self.links, envelope.link, envelope.frame.sysid())
@@ -690,6 +748,13 @@ impl Owner {
                     .unwrap_or_default();
                 self.world.on_link_event(&event, &address);
                 self.link_views_at = None;
+                if let Some(ended) = self.links_ended.get_mut(usize::from(event.link.0)) {
+                    *ended = matches!(
+                        event.kind,
+                        crate::link::LinkEventKind::Finished
+                            | crate::link::LinkEventKind::Failed(_)
+                    );
+                }
                 if event.kind == crate::link::LinkEventKind::Finished
                     && self.fusion.flush().is_some()
                 {
@@ -860,7 +925,11 @@ impl Owner {
             } else {
                 self.clock.now()
             };
-            if let Ok(frame) = self.signing.encode(encoder, &outgoing, now) {
+            for frame in self
+                .signing
+                .encode(encoder, &outgoing, now)
+                .unwrap_or_default()
+            {
                 link.send(frame);
             }
         }
@@ -878,13 +947,16 @@ impl Owner {
             self.link_views = self
                 .links
                 .iter()
-                .map(|l| {
+                .zip(&self.links_ended)
+                .map(|(l, &ended)| {
                     let stats = l.stats.snapshot();
                     LinkView {
                         id: l.id,
                         address: l.address.clone(),
                         auth: l.auth(),
+                        signing: l.systems(),
                         health: link_health(self.world.time, stats.last_heard),
+                        ended,
                         stats,
                     }
                 })
@@ -913,6 +985,8 @@ impl Owner {
                 latency_samples: self.latency.count(),
                 track_latency_p50: self.fusion.latency.quantile(0.5),
                 track_latency_p99: self.fusion.latency.quantile(0.99),
+                clock_rejected: self.fusion.clocks.rejected,
+                tracker_errors: self.fusion.tracker_errors,
             },
             recorder: self
                 .recorder_stats

@@ -351,7 +351,7 @@ fn advance(
                 stepped = Some((action, CommandOutcome::Accepted));
             }
             Ok(other) => {
-                let reason = format!("drone {drone}: {action:?} {other}");
+                let reason = format!("drone {drone}: {action}: {other}");
                 return (Some(Err(reason)), Some((action, other)));
             }
             Err(crossbeam_channel::TryRecvError::Empty) => {
@@ -360,7 +360,7 @@ fn advance(
             }
             Err(crossbeam_channel::TryRecvError::Disconnected) => {
                 return (
-                    Some(Err(format!("drone {drone}: {action:?} got no outcome"))),
+                    Some(Err(format!("drone {drone}: {action}: got no outcome"))),
                     None,
                 );
             }

@@ -175,6 +175,7 @@ fn drone(sysid: u8, east_m: f64, north_m: f64, pct: f64, time: TimeUs) -> Vehicl
         detections: 0,
         integrity: Default::default(),
         link_latency: None,
+        prearm_ok: None,
     }
 }
 

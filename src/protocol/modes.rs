@@ -39,6 +39,17 @@ impl Firmware {
         }
     }
 
+    /// The firmware's name as its makers write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ArduCopter => "ArduCopter",
+            Self::ArduPlane => "ArduPlane",
+            Self::ArduRover => "ArduRover",
+            Self::Px4 => "PX4",
+            Self::Other => "other autopilot",
+        }
+    }
+
     pub fn is_ardupilot(self) -> bool {
         matches!(self, Self::ArduCopter | Self::ArduPlane | Self::ArduRover)
     }

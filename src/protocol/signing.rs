@@ -28,7 +28,7 @@ pub const NEW_STREAM_WINDOW: u64 = 6_000_000;
 /// stalest is forgotten. Only senders holding the key create streams.
 pub const MAX_STREAMS: usize = 256;
 /// RADIO_STATUS: telemetry radios insert it unsigned, and the specification allows it.
-const RADIO_STATUS_ID: u32 = 109;
+pub const RADIO_STATUS_ID: u32 = 109;
 const TIMESTAMP_MAX: u64 = (1 << 48) - 1;
 
 /// A 32-byte signing key. Never printed: `Debug` shows its fingerprint; zeroed on drop.
@@ -158,6 +158,16 @@ impl Signer {
         self
     }
 
+    /// Raises the least timestamp the next frame may carry (never lowers it).
+    pub fn raise_timestamp(&mut self, timestamp: u64) {
+        self.next_timestamp = self.next_timestamp.max(timestamp.min(TIMESTAMP_MAX));
+    }
+
+    /// The least timestamp the next frame may carry, whatever the clock says.
+    pub fn next_timestamp(&self) -> u64 {
+        self.next_timestamp
+    }
+
     pub fn key(&self) -> &SecretKey {
         &self.key
     }
@@ -184,7 +194,10 @@ impl Signer {
     }
 }
 
-/// What to do with a frame that carries no signature on a link that has a key.
+/// What to do with a frame that carries no signature, on a link that has a key, from a system
+/// that has never signed. A system that has signed (on any link) never has its unsigned
+/// frames taken, whatever the policy: MAVLink 1 cannot be signed, and taking it would let
+/// anyone downgrade a signed vehicle (CVE-2020-10283).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UnsignedPolicy {
     /// Take it as if it were signed.
@@ -228,14 +241,18 @@ pub enum Rejection {
     /// The timestamp is not newer than the last one of its stream, or a new stream starts too
     /// far in the past: a replay.
     Replayed,
-    /// No signature, and the link's policy rejects unsigned frames.
+    /// No signature (MAVLink 1, or MAVLink 2 unsigned), from a system that signs or by the
+    /// link's policy.
     Unsigned,
+    /// The frame could not be checked (the system's key file is unreadable, or the check's
+    /// state is broken): refused rather than taken unchecked.
+    Unverifiable,
 }
 
 /// What the verifier decided about one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// No key on this link: nothing was checked.
+    /// No key for this frame: nothing was checked.
     Unchecked,
     /// A valid, fresh signature.
     Signed,
@@ -252,35 +269,247 @@ impl Verdict {
     }
 }
 
-/// Checks received frames against a link's key, with the specification's replay protection:
-/// per (system, component, link id) stream the timestamps strictly increase, and a new stream
-/// must not start more than [`NEW_STREAM_WINDOW`] behind the newest timestamp we know.
-#[derive(Debug, Clone, Default)]
+/// Where a [`Verifier`] finds the key of a system it hears for the first time, and what all
+/// the verifiers of a station know together. Implemented by `link::keys::KeyRing`.
+pub trait KeySource: Send + Sync + std::fmt::Debug {
+    /// The key of system `sysid` (`Ok(None)`: it has none); looked up anew on each call. The
+    /// error names the file, never the key.
+    fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, String>;
+    /// Records that `sysid` sent a validly signed frame (on any link).
+    fn mark_signing(&self, _sysid: u8) {}
+    /// Whether `sysid` has sent a validly signed frame on any link.
+    fn is_signing(&self, _sysid: u8) -> bool {
+        false
+    }
+}
+
+/// What the key lookup of a system found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLookup {
+    Key(SecretKey),
+    /// No key: its frames are not checked (unsigned ones follow the link's policy when the
+    /// link has keys for others).
+    NoKey,
+    /// The key could not be read (the text names the file): its frames are refused.
+    Failed(String),
+}
+
+/// Frames of one system on one link, by what the verifier decided.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SystemCounts {
+    pub signed: u64,
+    pub forged: u64,
+    pub replayed: u64,
+    /// Unsigned frames refused (the system signs, or the policy rejects them).
+    pub unsigned_refused: u64,
+    /// Unsigned frames taken on a link with a key (policy `flag` or `accept`).
+    pub unsigned_accepted: u64,
+    /// Refused because its key could not be read.
+    pub unverifiable: u64,
+    /// Taken without a check (no key for it).
+    pub unchecked: u64,
+}
+
+impl SystemCounts {
+    /// Frames refused, for whatever reason.
+    pub fn refused(&self) -> u64 {
+        self.forged + self.replayed + self.unsigned_refused + self.unverifiable
+    }
+
+    fn count(&mut self, verdict: Verdict) {
+        let counter = match verdict {
+            Verdict::Unchecked => &mut self.unchecked,
+            Verdict::Signed => &mut self.signed,
+            Verdict::Unsigned { .. } => &mut self.unsigned_accepted,
+            Verdict::Rejected(Rejection::Forged) => &mut self.forged,
+            Verdict::Rejected(Rejection::Replayed) => &mut self.replayed,
+            Verdict::Rejected(Rejection::Unsigned) => &mut self.unsigned_refused,
+            Verdict::Rejected(Rejection::Unverifiable) => &mut self.unverifiable,
+        };
+        *counter += 1;
+    }
+}
+
+/// The signing of one system as heard on one link, for the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemSigning {
+    pub sysid: u8,
+    /// Fingerprint of the key its frames are checked against (`None`: no key, unchecked).
+    pub fingerprint: Option<String>,
+    /// Its key could not be read (names the file); its frames are refused.
+    pub key_error: Option<String>,
+    /// It has sent a validly signed frame here: its unsigned frames here are refused.
+    pub signing: bool,
+    pub counts: SystemCounts,
+}
+
+impl SystemSigning {
+    /// "signed", "unsigned" (no key), "mixed" (key, unsigned taken), "refused" (key
+    /// unreadable) or "expected" (a key, but nothing signed yet).
+    pub fn label(&self) -> &'static str {
+        match (&self.fingerprint, &self.key_error) {
+            (_, Some(_)) => "refused",
+            (None, None) => "unsigned",
+            (Some(_), None) if self.counts.unsigned_accepted > 0 => "mixed",
+            (Some(_), None) if self.signing => "signed",
+            (Some(_), None) => "expected",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SystemState {
+    key: KeyLookup,
+    /// A validly signed frame from it was heard on this link.
+    signed_here: bool,
+    counts: SystemCounts,
+}
+
+/// Checks received frames with the specification's replay protection: per (system,
+/// component, link id) stream the timestamps strictly increase, and a new stream must not
+/// start more than [`NEW_STREAM_WINDOW`] behind the newest timestamp we know.
+///
+/// Each system is checked against its own key: looked up from the [`KeySource`] the first
+/// time the system is heard (so that several signed vehicles share a link, and a vehicle
+/// heard on a second link is checked there too), else the verifier's default key. Once a
+/// system has signed (here or, through the source, on any link), its unsigned frames are
+/// refused whatever the policy; RADIO_STATUS (message 109), which radios insert unsigned, is
+/// the one exception.
+#[derive(Clone, Default)]
 pub struct Verifier {
-    key: Option<SecretKey>,
+    /// The key of every system without a key of its own (the simulator's drone: its key).
+    default_key: Option<SecretKey>,
+    source: Option<std::sync::Arc<dyn KeySource>>,
     policy: UnsignedPolicy,
+    systems: BTreeMap<u8, SystemState>,
     streams: BTreeMap<(u8, u8, u8), u64>,
     /// The newest timestamp known: our clock's or an accepted frame's.
     timestamp: u64,
+    /// Key lookups that failed since the last [`Verifier::take_notices`].
+    notices: Vec<String>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("default_key", &self.default_key)
+            .field("source", &self.source)
+            .field("policy", &self.policy)
+            .field("systems", &self.systems)
+            .field("streams", &self.streams.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Verifier {
+    /// A verifier with one key for every system (`None`: no key, nothing is checked).
     pub fn new(key: Option<SecretKey>, policy: UnsignedPolicy) -> Self {
         Self {
-            key,
+            default_key: key,
             policy,
             ..Self::default()
         }
     }
 
-    pub fn key(&self) -> Option<&SecretKey> {
-        self.key.as_ref()
+    /// A verifier that looks each system's key up in `source`.
+    pub fn with_source(source: std::sync::Arc<dyn KeySource>, policy: UnsignedPolicy) -> Self {
+        Self {
+            source: Some(source),
+            policy,
+            ..Self::default()
+        }
     }
 
-    /// Sets (or removes) the key; the streams start afresh.
+    /// The key of every system without one of its own.
+    pub fn key(&self) -> Option<&SecretKey> {
+        self.default_key.as_ref()
+    }
+
+    /// Sets (or removes) the key of every system without one of its own; the streams start
+    /// afresh.
     pub fn set_key(&mut self, key: Option<SecretKey>) {
-        self.key = key;
+        self.default_key = key;
         self.streams.clear();
+        self.systems
+            .retain(|_, s| !matches!(s.key, KeyLookup::NoKey));
+    }
+
+    /// Sets (or removes) the key of one system; its streams start afresh.
+    pub fn set_system_key(&mut self, sysid: u8, key: Option<SecretKey>) {
+        self.streams.retain(|(s, _, _), _| *s != sysid);
+        let lookup = match key {
+            Some(key) => KeyLookup::Key(key),
+            None => KeyLookup::NoKey,
+        };
+        let state = self.systems.entry(sysid).or_insert(SystemState {
+            key: KeyLookup::NoKey,
+            signed_here: false,
+            counts: SystemCounts::default(),
+        });
+        if lookup == KeyLookup::NoKey {
+            state.signed_here = false;
+        }
+        state.key = lookup;
+    }
+
+    /// The key system `sysid`'s frames are checked against, if it was heard (or given one).
+    pub fn key_for(&self, sysid: u8) -> Option<&SecretKey> {
+        match self.systems.get(&sysid).map(|s| &s.key) {
+            Some(KeyLookup::Key(key)) => Some(key),
+            Some(KeyLookup::Failed(_)) => None,
+            Some(KeyLookup::NoKey) | None => self.default_key.as_ref(),
+        }
+    }
+
+    /// Whether any frame here is checked: a default key, or a system with a key.
+    pub fn has_keys(&self) -> bool {
+        self.default_key.is_some()
+            || self
+                .systems
+                .values()
+                .any(|s| matches!(s.key, KeyLookup::Key(_)))
+    }
+
+    /// The distinct keys of the systems heard here (and the default key), for signing what
+    /// goes to all of them.
+    pub fn keys(&self) -> Vec<&SecretKey> {
+        let mut keys: Vec<&SecretKey> = Vec::new();
+        let own = self.systems.values().filter_map(|s| match &s.key {
+            KeyLookup::Key(key) => Some(key),
+            _ => None,
+        });
+        for key in self.default_key.iter().chain(own) {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+
+    /// Each system heard here: its key's fingerprint, whether it signs, what was refused.
+    pub fn systems(&self) -> Vec<SystemSigning> {
+        self.systems
+            .iter()
+            .map(|(&sysid, state)| SystemSigning {
+                sysid,
+                fingerprint: match &state.key {
+                    KeyLookup::Key(key) => Some(key.fingerprint()),
+                    KeyLookup::Failed(_) => None,
+                    KeyLookup::NoKey => self.default_key.as_ref().map(SecretKey::fingerprint),
+                },
+                key_error: match &state.key {
+                    KeyLookup::Failed(text) => Some(text.clone()),
+                    _ => None,
+                },
+                signing: state.signed_here,
+                counts: state.counts,
+            })
+            .collect()
+    }
+
+    /// Key lookups that failed since the last call (each names the file).
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
     }
 
     pub fn policy(&self) -> UnsignedPolicy {
@@ -296,33 +525,95 @@ impl Verifier {
         self.timestamp = self.timestamp.max(timestamp);
     }
 
+    /// The state of a system, looked up the first time it is heard.
+    fn system(&mut self, sysid: u8) -> &mut SystemState {
+        let source = self.source.clone();
+        let notices = &mut self.notices;
+        self.systems.entry(sysid).or_insert_with(|| {
+            let key = match source.map(|s| s.lookup(sysid)) {
+                Some(Ok(Some(key))) => KeyLookup::Key(key),
+                Some(Ok(None)) | None => KeyLookup::NoKey,
+                Some(Err(text)) => {
+                    notices.push(format!("frames from system {sysid} are refused: {text}"));
+                    KeyLookup::Failed(text)
+                }
+            };
+            SystemState {
+                key,
+                signed_here: false,
+                counts: SystemCounts::default(),
+            }
+        })
+    }
+
     /// Decides about one received frame at `now` (pass `TimeUs(0)` to rely on the
     /// timestamps seen only, as a system without a clock does).
     pub fn check(&mut self, frame: &Frame, now: TimeUs) -> Verdict {
-        let Some(key) = &self.key else {
+        let sysid = frame.sysid();
+        // A system that is never heard by anyone with a key needs no state.
+        if self.source.is_none() && self.default_key.is_none() && self.systems.is_empty() {
             return Verdict::Unchecked;
+        }
+        let verdict = self.decide(frame, now);
+        let state = self.system(sysid);
+        state.counts.count(verdict);
+        if verdict == Verdict::Signed {
+            state.signed_here = true;
+            if let Some(source) = &self.source {
+                source.mark_signing(sysid);
+            }
+        }
+        verdict
+    }
+
+    fn decide(&mut self, frame: &Frame, now: TimeUs) -> Verdict {
+        let sysid = frame.sysid();
+        let link_has_keys = self.has_keys();
+        let signs_elsewhere = self.source.as_ref().is_some_and(|s| s.is_signing(sysid));
+        let default_key = self.default_key.clone();
+        let state = self.system(sysid);
+        let key = match &state.key {
+            KeyLookup::Key(key) => Some(key.clone()),
+            KeyLookup::NoKey => default_key,
+            KeyLookup::Failed(_) => return Verdict::Rejected(Rejection::Unverifiable),
         };
+        let signs = state.signed_here || signs_elsewhere;
+        let link_has_keys = link_has_keys || key.is_some();
         if !frame.is_signed() {
+            if frame.msgid() == RADIO_STATUS_ID {
+                // Radios insert it unsigned; the specification allows it. Not counted as an
+                // unsigned frame taken: the link is not "mixed" for it.
+                return Verdict::Unchecked;
+            }
+            if signs {
+                return Verdict::Rejected(Rejection::Unsigned);
+            }
+            if !link_has_keys {
+                return Verdict::Unchecked;
+            }
             return match self.policy {
-                _ if frame.msgid() == RADIO_STATUS_ID => Verdict::Unsigned { flagged: false },
                 UnsignedPolicy::Accept => Verdict::Unsigned { flagged: false },
                 UnsignedPolicy::Flag => Verdict::Unsigned { flagged: true },
                 UnsignedPolicy::Reject => Verdict::Rejected(Rejection::Unsigned),
             };
         }
+        let Some(key) = key else {
+            // Signed with a key we do not have: nothing to check it against.
+            return Verdict::Unchecked;
+        };
         let raw = frame.raw();
         let Some(block_at) = raw.len().checked_sub(SIGNATURE_BLOCK_LEN) else {
             return Verdict::Rejected(Rejection::Forged);
         };
         let (signed_part, wire_sig) = raw.split_at(block_at + 7);
-        if signature(key, signed_part) != wire_sig {
+        if signature(&key, signed_part) != wire_sig {
             return Verdict::Rejected(Rejection::Forged);
         }
         let link_id = raw[block_at];
         let mut ts_bytes = [0u8; 8];
         ts_bytes[..6].copy_from_slice(&raw[block_at + 1..block_at + 7]);
         let timestamp = u64::from_le_bytes(ts_bytes);
-        let stream = (frame.sysid(), frame.compid(), link_id);
+        let stream = (sysid, frame.compid(), link_id);
         self.timestamp = self.timestamp.max(timestamp_at(now));
         match self.streams.get(&stream) {
             Some(&last) if timestamp <= last => return Verdict::Rejected(Rejection::Replayed),
@@ -523,10 +814,199 @@ mod tests {
             verifier.check(&plain, NOW),
             Verdict::Rejected(Rejection::Unsigned)
         );
+        assert_eq!(verifier.check(&radio, NOW), Verdict::Unchecked);
+    }
+
+    /// Keys by system, counting lookups, sharing who signs.
+    #[derive(Debug, Default)]
+    struct Book {
+        keys: BTreeMap<u8, Result<SecretKey, String>>,
+        lookups: std::sync::Mutex<Vec<u8>>,
+        signing: std::sync::Mutex<std::collections::BTreeSet<u8>>,
+    }
+
+    impl KeySource for Book {
+        fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, String> {
+            self.lookups.lock().expect("lock").push(sysid);
+            self.keys.get(&sysid).cloned().transpose()
+        }
+        fn mark_signing(&self, sysid: u8) {
+            self.signing.lock().expect("lock").insert(sysid);
+        }
+        fn is_signing(&self, sysid: u8) -> bool {
+            self.signing.lock().expect("lock").contains(&sysid)
+        }
+    }
+
+    fn book(keys: &[(u8, Result<SecretKey, String>)]) -> std::sync::Arc<Book> {
+        std::sync::Arc::new(Book {
+            keys: keys.iter().cloned().collect(),
+            ..Book::default()
+        })
+    }
+
+    fn signed_by(sysid: u8, key: SecretKey, at: TimeUs) -> Frame {
+        let mut encoder = FrameEncoder::new(sysid, 1);
+        let mut signer = Signer::new(key, 0).with_initial_timestamp(timestamp_at(at));
+        signed(&mut encoder, &mut signer, at)
+    }
+
+    fn plain(sysid: u8, version: MavVersion) -> Frame {
+        let mut encoder = FrameEncoder::new(sysid, 1);
+        parse(
+            encoder
+                .encode(&heartbeat(), version)
+                .expect("encodes")
+                .raw(),
+        )
+    }
+
+    #[test]
+    fn two_systems_on_one_link_are_each_checked_with_their_own_key() {
+        let source = book(&[(1, Ok(key(1))), (2, Ok(key(2)))]);
+        let mut verifier = Verifier::with_source(source.clone(), UnsignedPolicy::Reject);
         assert_eq!(
-            verifier.check(&radio, NOW),
-            Verdict::Unsigned { flagged: false }
+            verifier.check(&signed_by(1, key(1), NOW), NOW),
+            Verdict::Signed
         );
+        assert_eq!(
+            verifier.check(&signed_by(2, key(2), NOW), NOW),
+            Verdict::Signed
+        );
+        // System 1's identity with system 2's key: forged.
+        let later = NOW.plus(std::time::Duration::from_millis(5));
+        assert_eq!(
+            verifier.check(&signed_by(1, key(2), later), later),
+            Verdict::Rejected(Rejection::Forged)
+        );
+        assert_eq!(*source.lookups.lock().expect("lock"), vec![1, 2]);
+        let systems = verifier.systems();
+        assert_eq!(systems.len(), 2);
+        assert_eq!(systems[0].fingerprint, Some(key(1).fingerprint()));
+        assert_eq!(systems[0].counts.signed, 1);
+        assert_eq!(systems[0].counts.forged, 1);
+        assert_eq!(systems[0].counts.refused(), 1);
+        assert_eq!(systems[1].fingerprint, Some(key(2).fingerprint()));
+        assert!(systems[1].signing);
+        assert_eq!(systems[1].label(), "signed");
+        assert_eq!(verifier.keys().len(), 2);
+    }
+
+    #[test]
+    fn a_system_heard_on_a_second_link_is_looked_up_and_checked_there() {
+        let source = book(&[(1, Ok(key(1)))]);
+        let mut first = Verifier::with_source(source.clone(), UnsignedPolicy::Flag);
+        assert_eq!(
+            first.check(&signed_by(1, key(1), NOW), NOW),
+            Verdict::Signed
+        );
+        let mut second = Verifier::with_source(source.clone(), UnsignedPolicy::Flag);
+        assert_eq!(
+            second.check(&signed_by(1, key(9), NOW), NOW),
+            Verdict::Rejected(Rejection::Forged)
+        );
+        // It signs on the first link: its unsigned frames are refused on the second too,
+        // although that link's policy would flag them.
+        assert_eq!(
+            second.check(&plain(1, MavVersion::V2), NOW),
+            Verdict::Rejected(Rejection::Unsigned)
+        );
+        assert_eq!(*source.lookups.lock().expect("lock"), vec![1, 1]);
+    }
+
+    #[test]
+    fn once_a_system_signs_its_unsigned_and_mavlink_1_frames_are_refused_whatever_the_policy() {
+        for policy in [
+            UnsignedPolicy::Accept,
+            UnsignedPolicy::Flag,
+            UnsignedPolicy::Reject,
+        ] {
+            let source = book(&[(1, Ok(key(1)))]);
+            let mut verifier = Verifier::with_source(source, policy);
+            // Before it signs, the policy decides.
+            let before = verifier.check(&plain(1, MavVersion::V1), NOW);
+            assert_eq!(
+                before.accepted(),
+                policy != UnsignedPolicy::Reject,
+                "{policy:?}"
+            );
+            assert_eq!(
+                verifier.check(&signed_by(1, key(1), NOW), NOW),
+                Verdict::Signed
+            );
+            for version in [MavVersion::V1, MavVersion::V2] {
+                assert_eq!(
+                    verifier.check(&plain(1, version), NOW),
+                    Verdict::Rejected(Rejection::Unsigned),
+                    "{policy:?} {version:?}"
+                );
+            }
+            // The radio's RADIO_STATUS still passes, v1 and unsigned, from the radio's ids.
+            let mut radio = FrameEncoder::new(51, 68);
+            let status = radio
+                .encode(
+                    &MavMessage::RADIO_STATUS(mav::RADIO_STATUS_DATA::default()),
+                    MavVersion::V1,
+                )
+                .expect("encodes");
+            assert!(verifier.check(&parse(status.raw()), NOW).accepted());
+            // A system without a key and that never signed follows the policy.
+            let other = verifier.check(&plain(7, MavVersion::V2), NOW);
+            assert_eq!(other.accepted(), policy != UnsignedPolicy::Reject);
+            let systems = verifier.systems();
+            let one = systems.iter().find(|s| s.sysid == 1).expect("system 1");
+            let before = u64::from(policy == UnsignedPolicy::Reject);
+            assert_eq!(one.counts.unsigned_refused, 2 + before);
+        }
+    }
+
+    #[test]
+    fn an_unreadable_key_refuses_its_system_and_says_so() {
+        let source = book(&[(
+            3,
+            Err("signing key /k/system-3.key can be read by others".into()),
+        )]);
+        let mut verifier = Verifier::with_source(source, UnsignedPolicy::Accept);
+        assert_eq!(
+            verifier.check(&plain(3, MavVersion::V2), NOW),
+            Verdict::Rejected(Rejection::Unverifiable)
+        );
+        assert_eq!(
+            verifier.check(&signed_by(3, key(3), NOW), NOW),
+            Verdict::Rejected(Rejection::Unverifiable)
+        );
+        let notices = verifier.take_notices();
+        assert_eq!(notices.len(), 1, "told once: {notices:?}");
+        assert!(notices[0].contains("system-3.key"));
+        assert_eq!(verifier.systems()[0].label(), "refused");
+        // No key at all for others: nothing to check.
+        assert_eq!(
+            verifier.check(&plain(4, MavVersion::V2), NOW),
+            Verdict::Unchecked
+        );
+    }
+
+    #[test]
+    fn a_key_set_for_one_system_leaves_the_others_alone() {
+        let mut verifier = Verifier::new(None, UnsignedPolicy::Flag);
+        assert_eq!(
+            verifier.check(&plain(1, MavVersion::V2), NOW),
+            Verdict::Unchecked
+        );
+        verifier.set_system_key(2, Some(key(2)));
+        assert_eq!(verifier.key_for(2), Some(&key(2)));
+        assert_eq!(verifier.key_for(1), None);
+        assert_eq!(
+            verifier.check(&signed_by(2, key(2), NOW), NOW),
+            Verdict::Signed
+        );
+        // Now that the link has a key, system 1's unsigned frames are flagged.
+        assert_eq!(
+            verifier.check(&plain(1, MavVersion::V2), NOW),
+            Verdict::Unsigned { flagged: true }
+        );
+        verifier.set_system_key(2, None);
+        assert!(!verifier.has_keys());
     }
 
     #[test]

@@ -109,6 +109,9 @@ pub struct DroneSpec {
     #[serde(default = "default_endurance")]
     pub endurance_min: f64,
     pub camera: Option<CameraSpec>,
+    /// Seconds after boot before the simulated EKF and GPS are ready to arm.
+    #[serde(default = "default_prearm_delay")]
+    pub prearm_delay_s: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -226,6 +229,9 @@ fn full_circle() -> f64 {
 }
 fn default_endurance() -> f64 {
     35.0
+}
+fn default_prearm_delay() -> f64 {
+    super::vehicle::DEFAULT_PREARM_DELAY_S
 }
 fn peripheral() -> u8 {
     158
@@ -345,6 +351,8 @@ impl Scenario {
                 .or_else(|reason| fail(at("home"), reason))?;
             check_range(drone.battery_pct, 0.0, 100.0)
                 .or_else(|reason| fail(at("battery_pct"), reason))?;
+            check_range(drone.prearm_delay_s, 0.0, 3600.0)
+                .or_else(|reason| fail(at("prearm_delay_s"), reason))?;
             check_range(drone.endurance_min, 1.0, 10_000.0)
                 .or_else(|reason| fail(at("endurance_min"), reason))?;
             if let Some(camera) = drone.camera {

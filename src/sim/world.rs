@@ -10,15 +10,13 @@ use super::movers::Mover;
 use super::rng::Rng;
 use super::scenario::{CameraSpec, MoverKind, Night, Scenario};
 use super::sensors::SensorNode;
-use super::vehicle::{SimVehicle, SimVehicleConfig};
+use super::vehicle::{SimVehicle, SimVehicleConfig, msg};
 use crate::protocol::{MavMessage, e7_from_deg, mav};
 use crate::time::TimeUs;
 
 /// The simulation's time step.
 pub const STEP: Duration = Duration::from_millis(100);
 const STEPS_PER_SECOND: u64 = 10;
-/// Steps between fast telemetry messages (5 Hz).
-const FAST_EVERY: u64 = 2;
 /// Steps between sensor status reports (5 s).
 const STATUS_EVERY: u64 = 50;
 /// MAV_COMP_ID_CAMERA: drones' detections come from their camera component.
@@ -95,6 +93,7 @@ impl SimWorld {
                     battery_pct: spec.battery_pct,
                     endurance_min: spec.endurance_min,
                     wind_ne_mps: wind_ne_mps(&scenario.wind),
+                    prearm_delay_s: spec.prearm_delay_s,
                 }),
                 camera: spec.camera,
                 footprint_en_m: None,
@@ -230,31 +229,43 @@ impl SimWorld {
                 }));
             };
             send(compid, drone.vehicle.take_events());
-            if steps % FAST_EVERY == 0 {
-                send(compid, drone.vehicle.fast_telemetry(time_boot_ms));
-            }
+            // As ArduPilot: a heartbeat a second, and telemetry only as a ground station asked
+            // (SET_MESSAGE_INTERVAL, REQUEST_DATA_STREAM, REQUEST_MESSAGE).
             if every_second {
-                send(compid, drone.vehicle.slow_telemetry(now, time_boot_ms));
+                send(compid, vec![drone.vehicle.heartbeat()]);
             }
+            let due = drone.vehicle.due_messages(now);
+            let own = due
+                .iter()
+                .filter_map(|id| drone.vehicle.message(*id, now, time_boot_ms))
+                .collect();
+            send(compid, own);
             drone.footprint_en_m = drone
                 .camera
                 .and_then(|camera| footprint(&drone.vehicle, &camera, &self.frame));
-            if every_second && let Some(camera) = drone.camera {
-                let detections = drone.look(&camera, &self.movers, &self.frame, now, night);
-                send(CAMERA_COMPID, detections);
-                send(
-                    CAMERA_COMPID,
-                    vec![camera_fov_status(drone, &camera, &self.frame, time_boot_ms)],
-                );
-                send(
-                    GIMBAL_COMPID,
-                    vec![gimbal_status(
-                        &drone.vehicle,
-                        &camera,
-                        &self.frame,
-                        time_boot_ms,
-                    )],
-                );
+            if let Some(camera) = drone.camera {
+                // Vigil's camera detections are not ArduPilot's: sent unasked.
+                if every_second {
+                    let detections = drone.look(&camera, &self.movers, &self.frame, now, night);
+                    send(CAMERA_COMPID, detections);
+                }
+                if due.contains(&msg::CAMERA_FOV_STATUS) {
+                    send(
+                        CAMERA_COMPID,
+                        vec![camera_fov_status(drone, &camera, &self.frame, time_boot_ms)],
+                    );
+                }
+                if due.contains(&msg::GIMBAL_DEVICE_ATTITUDE_STATUS) {
+                    send(
+                        GIMBAL_COMPID,
+                        vec![gimbal_status(
+                            &drone.vehicle,
+                            &camera,
+                            &self.frame,
+                            time_boot_ms,
+                        )],
+                    );
+                }
             }
         }
         for node in &mut self.sensors {
@@ -612,6 +623,191 @@ speed_mps = 1.5
 route = [{ lat_deg = 9.0005, lon_deg = 31.0 }, { lat_deg = 9.0030, lon_deg = 31.0 }]
 "#;
 
+    const GCS: (u8, u8) = (255, 190);
+
+    fn set_interval(id: u32, interval_us: f32) -> MavMessage {
+        MavMessage::COMMAND_LONG(mav::COMMAND_LONG_DATA {
+            param1: id as f32,
+            param2: interval_us,
+            command: mav::MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
+            target_system: 1,
+            target_component: 1,
+            ..Default::default()
+        })
+    }
+
+    fn ack_result(answers: &[Emission]) -> mav::MavResult {
+        match answers {
+            [
+                Emission {
+                    message: MavMessage::COMMAND_ACK(ack),
+                    ..
+                },
+            ] => ack.result,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// How many of each message drone 1 sent.
+    fn census(emissions: &[Emission]) -> std::collections::BTreeMap<&'static str, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for e in emissions.iter().filter(|e| e.sysid == 1) {
+            *counts
+                .entry(mavlink_core::Message::message_name(&e.message))
+                .or_insert(0) += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn a_drone_sends_only_heartbeats_and_texts_until_asked_then_at_the_asked_rate() {
+        let mut world = world(1);
+        let quiet = census(&run(&mut world, 10));
+        let unasked: Vec<_> = quiet.keys().copied().collect();
+        assert_eq!(
+            unasked,
+            [
+                "HEARTBEAT",
+                "HOME_POSITION",
+                "STATUSTEXT",
+                "VIGIL_DETECTION"
+            ]
+            .into_iter()
+            .filter(|name| quiet.contains_key(name))
+            .collect::<Vec<_>>()
+        );
+        assert!(
+            !quiet.contains_key("GLOBAL_POSITION_INT") && !quiet.contains_key("SYS_STATUS"),
+            "{quiet:?}"
+        );
+        assert_eq!(quiet["HEARTBEAT"], 10);
+        assert_eq!(quiet["HOME_POSITION"], 1, "once, when home is set");
+
+        assert_eq!(
+            ack_result(&world.handle(&set_interval(msg::GLOBAL_POSITION_INT, 200_000.0), GCS)),
+            mav::MavResult::MAV_RESULT_ACCEPTED
+        );
+        let asked = census(&run(&mut world, 10));
+        assert_eq!(asked["GLOBAL_POSITION_INT"], 50, "5 Hz");
+        assert!(!asked.contains_key("ATTITUDE"));
+        // 0 is the default rate, which is that of its stream: zero until one is asked.
+        world.handle(&set_interval(msg::GLOBAL_POSITION_INT, 0.0), GCS);
+        assert!(!census(&run(&mut world, 3)).contains_key("GLOBAL_POSITION_INT"));
+        world.handle(&set_interval(msg::ATTITUDE, 100_000.0), GCS);
+        world.handle(&set_interval(msg::ATTITUDE, -1.0), GCS);
+        assert!(!census(&run(&mut world, 3)).contains_key("ATTITUDE"));
+        // A message the vehicle has not got: DENIED, and ArduPilot's text.
+        assert_eq!(
+            ack_result(&world.handle(&set_interval(158, 1_000_000.0), GCS)),
+            mav::MavResult::MAV_RESULT_DENIED
+        );
+        let texts: Vec<String> = run(&mut world, 1)
+            .into_iter()
+            .filter_map(|e| match e.message {
+                MavMessage::STATUSTEXT(t) => Some(t.text.to_str().unwrap_or("").to_owned()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts, ["No ap_message for mavlink id (158)"]);
+        // The gimbal's attitude is in EXTRA3 and comes from the gimbal.
+        world.handle(
+            &set_interval(msg::GIMBAL_DEVICE_ATTITUDE_STATUS, 500_000.0),
+            GCS,
+        );
+        let gimbal = run(&mut world, 2);
+        assert_eq!(
+            gimbal
+                .iter()
+                .filter(|e| e.compid == GIMBAL_COMPID
+                    && matches!(e.message, MavMessage::GIMBAL_DEVICE_ATTITUDE_STATUS(_)))
+                .count(),
+            4
+        );
+    }
+
+    #[test]
+    #[allow(deprecated, reason = "ArduPilot still takes REQUEST_DATA_STREAM")]
+    fn request_data_stream_starts_and_stops_arducopters_groups() {
+        let mut world = world(1);
+        let request = |stream: mav::MavDataStream, rate: u16, start: u8| {
+            MavMessage::REQUEST_DATA_STREAM(mav::REQUEST_DATA_STREAM_DATA {
+                req_message_rate: rate,
+                target_system: 1,
+                target_component: 1,
+                req_stream_id: stream,
+                start_stop: start,
+            })
+        };
+        run(&mut world, 10); // ready: GPS fixed
+        assert!(
+            world
+                .handle(
+                    &request(mav::MavDataStream::MAV_DATA_STREAM_EXTENDED_STATUS, 2, 1),
+                    GCS
+                )
+                .is_empty(),
+            "no answer but the stream"
+        );
+        let counts = census(&run(&mut world, 5));
+        assert_eq!(counts["SYS_STATUS"], 10);
+        assert_eq!(counts["GPS_RAW_INT"], 10);
+        assert!(!counts.contains_key("GLOBAL_POSITION_INT") && !counts.contains_key("VFR_HUD"));
+        assert_eq!(world.drones[0].vehicle.param("MAV1_EXT_STAT"), 2.0);
+
+        world.handle(&request(mav::MavDataStream::MAV_DATA_STREAM_ALL, 4, 1), GCS);
+        let counts = census(&run(&mut world, 5));
+        for (name, n) in [
+            ("SYS_STATUS", 20),
+            ("GLOBAL_POSITION_INT", 20),
+            ("ATTITUDE", 20),
+            ("VFR_HUD", 20),
+            ("BATTERY_STATUS", 20),
+            ("SYSTEM_TIME", 20),
+        ] {
+            assert_eq!(counts.get(name), Some(&n), "{name}: {counts:?}");
+        }
+        world.handle(&request(mav::MavDataStream::MAV_DATA_STREAM_ALL, 4, 0), GCS);
+        run(&mut world, 1);
+        let after: Vec<_> = census(&run(&mut world, 5)).into_keys().collect();
+        assert!(
+            after
+                .iter()
+                .all(|n| ["HEARTBEAT", "VIGIL_DETECTION", "STATUSTEXT"].contains(n)),
+            "{after:?}"
+        );
+    }
+
+    #[test]
+    fn request_message_sends_one_copy_or_fails_for_an_unknown_id() {
+        let mut world = world(1);
+        let request = |id: f32| {
+            MavMessage::COMMAND_LONG(mav::COMMAND_LONG_DATA {
+                param1: id,
+                command: mav::MavCmd::MAV_CMD_REQUEST_MESSAGE,
+                target_system: 1,
+                target_component: 1,
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            ack_result(&world.handle(&request(148.0), GCS)),
+            mav::MavResult::MAV_RESULT_ACCEPTED
+        );
+        let sent = run(&mut world, 2);
+        let versions: Vec<_> = sent
+            .iter()
+            .filter_map(|e| match &e.message {
+                MavMessage::AUTOPILOT_VERSION(v) => Some(v.flight_sw_version),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(versions, [0x0407_0000], "once: 4.7.0");
+        assert_eq!(
+            ack_result(&world.handle(&request(12345.0), GCS)),
+            mav::MavResult::MAV_RESULT_FAILED
+        );
+    }
+
     fn world(seed: u64) -> SimWorld {
         SimWorld::from_scenario(
             &Scenario::parse(SCENARIO, Path::new("unit.toml")).expect("valid"),
@@ -735,6 +931,8 @@ route = [{ lat_deg = 9.0005, lon_deg = 31.0 }, { lat_deg = 9.0030, lon_deg = 31.
         vehicle.armed = true;
         vehicle.alt_rel_m = 100.0;
         vehicle.lat_deg = 9.0005;
+        // CAMERA_FOV_STATUS only once a ground station asks for it.
+        world.handle(&set_interval(msg::CAMERA_FOV_STATUS, 1_000_000.0), GCS);
         let emissions = run(&mut world, 1);
         let footprint = world.drones[0].footprint_en_m.expect("in the air");
         // Straight down from 100 m with 60x45 degrees: about 115 m by 83 m.

@@ -69,6 +69,25 @@ pub enum TrackingError {
     InvalidConfig(&'static str),
 }
 
+impl TrackingError {
+    /// The error's kind, without its values (to tell the operator once per kind).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NonFinite { .. } => "non-finite",
+            Self::NonPositive { .. } => "non-positive",
+            Self::Confidence(_) => "confidence",
+            Self::NotPositiveDefinite { .. } => "not-positive-definite",
+            Self::TimeWentBackwards { .. } => "time-went-backwards",
+            Self::DetectionAfterScan { .. } => "detection-after-scan",
+            Self::InvalidTimeStep(_) => "invalid-time-step",
+            Self::DegenerateGeometry { .. } => "degenerate-geometry",
+            Self::SingularInnovation => "singular-innovation",
+            Self::DimensionMismatch { .. } => "dimension-mismatch",
+            Self::InvalidConfig(_) => "invalid-config",
+        }
+    }
+}
+
 /// Checks that `value` is finite.
 pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64, TrackingError> {
     if value.is_finite() {

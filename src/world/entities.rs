@@ -78,6 +78,8 @@ pub struct Hud {
     pub groundspeed_mps: f64,
     pub climb_mps: f64,
     pub throttle_pct: f64,
+    /// When it was received.
+    pub time: TimeUs,
 }
 
 /// The main battery, from SYS_STATUS and BATTERY_STATUS (id 0).
@@ -86,6 +88,8 @@ pub struct Battery {
     pub voltage_v: Option<f64>,
     pub current_a: Option<f64>,
     pub remaining_pct: Option<f64>,
+    /// When SYS_STATUS or BATTERY_STATUS last said anything (`None`: never).
+    pub time: Option<TimeUs>,
 }
 
 /// GPS receiver state (GPS_RAW_INT).
@@ -95,6 +99,8 @@ pub struct Gps {
     pub fix_type: u8,
     pub satellites: Option<u8>,
     pub hdop: Option<f64>,
+    /// When GPS_RAW_INT was last received (`None`: never).
+    pub time: Option<TimeUs>,
 }
 
 /// Where the gimbal points (GIMBAL_DEVICE_ATTITUDE_STATUS or ArduPilot's MOUNT_STATUS).
@@ -149,6 +155,9 @@ pub struct Vehicle {
     pub mission_current_seq: Option<u16>,
     pub mission_last_reached_seq: Option<u16>,
     pub detections: u64,
+    /// What SYS_STATUS says of the pre-arm checks (MAV_SYS_STATUS_PREARM_CHECK): `Some(true)`
+    /// when the vehicle would arm, `None` when it does not say.
+    pub prearm_ok: Option<bool>,
     /// Signs of jamming, spoofing or a second sender with the same id.
     pub integrity: super::integrity::Integrity,
     /// One-way delay of the link, half the TIMESYNC round trip (smoothed).
@@ -159,7 +168,40 @@ pub struct Vehicle {
 /// than that, extrapolating would invent a position.
 pub const EXTRAPOLATE_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// A telemetry value older than this is no longer shown as a reading: at the slowest rate
+/// Vigil asks for (1 Hz on a radio) five in a row were missed.
+pub const TELEMETRY_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn fresh(now: TimeUs, time: TimeUs) -> bool {
+    now.since(time) < TELEMETRY_STALE_AFTER
+}
+
 impl Vehicle {
+    /// The position, unless never received or older than [`TELEMETRY_STALE_AFTER`] at `now`.
+    pub fn fresh_position(&self, now: TimeUs) -> Option<&Position> {
+        self.position.as_ref().filter(|p| fresh(now, p.time))
+    }
+
+    /// The attitude, unless never received or stale.
+    pub fn fresh_attitude(&self, now: TimeUs) -> Option<&Attitude> {
+        self.attitude.as_ref().filter(|a| fresh(now, a.time))
+    }
+
+    /// Speeds and throttle, unless never received or stale.
+    pub fn fresh_hud(&self, now: TimeUs) -> Option<&Hud> {
+        self.hud.as_ref().filter(|h| fresh(now, h.time))
+    }
+
+    /// The battery, unless never reported or stale.
+    pub fn fresh_battery(&self, now: TimeUs) -> Option<&Battery> {
+        Some(&self.battery).filter(|b| b.time.is_some_and(|t| fresh(now, t)))
+    }
+
+    /// The GPS receiver's state, unless never reported or stale.
+    pub fn fresh_gps(&self, now: TimeUs) -> Option<&Gps> {
+        Some(&self.gps).filter(|g| g.time.is_some_and(|t| fresh(now, t)))
+    }
+
     /// Where the vehicle is now by its last report and velocity: the link's latency and the
     /// time since the report are made up for, up to [`EXTRAPOLATE_AT_MOST`]. (The report is the
     /// autopilot's own filtered estimate: filtering it again would only add lag.)
@@ -290,15 +332,23 @@ pub struct Detection {
     pub sensor_radius_m: Option<f64>,
 }
 
+/// Sensor times below this (10^15 µs, 2001) are times since the node's boot, not UNIX times.
+pub const UNIX_TIME_MIN_US: u64 = 1_000_000_000_000_000;
+
 impl Detection {
     /// When the detection happened on the messages' own clock: the sensor's time when it is a
-    /// UNIX time (a node with GPS time, a drone), else when Vigil received it.
+    /// UNIX time (a node with GPS time, a drone), else when Vigil received it. Fusion checks it
+    /// against the sender's clock before believing it (`fusion::clock`).
     pub fn time(&self) -> TimeUs {
-        // 10^15 µs is 2001: smaller values are times since the node's boot.
-        if self.sensor_time_us >= 1_000_000_000_000_000 {
+        if self.has_unix_time() {
             TimeUs(self.sensor_time_us)
         } else {
             self.received
         }
+    }
+
+    /// Whether the sensor stamped a UNIX time (else a time since its boot).
+    pub fn has_unix_time(&self) -> bool {
+        self.sensor_time_us >= UNIX_TIME_MIN_US
     }
 }

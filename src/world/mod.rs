@@ -199,7 +199,8 @@ impl World {
                     Severity::Notice,
                     source,
                     format!(
-                        "vehicle {sysid}: found, {firmware:?}, {mode}, {}",
+                        "vehicle {sysid}: found, {}, {mode}, {}",
+                        firmware.label(),
                         envelope.link
                     ),
                 );
@@ -489,6 +490,7 @@ fn new_vehicle(
         mission_current_seq: None,
         mission_last_reached_seq: None,
         detections: 0,
+        prearm_ok: None,
         integrity: integrity::Integrity::default(),
         link_latency: None,
     }
@@ -526,6 +528,10 @@ fn update_vehicle(
     time: TimeUs,
 ) -> Option<integrity::Finding> {
     match message {
+        // ArduPilot reports 0°, 0° until it has a position: that is no position, not a
+        // place in the Gulf of Guinea (and not a GPS jump when the real one comes).
+        MavMessage::GLOBAL_POSITION_INT(p) if p.lat == 0 && p.lon == 0 => {}
+        MavMessage::HOME_POSITION(h) if h.latitude == 0 && h.longitude == 0 => {}
         MavMessage::GLOBAL_POSITION_INT(p) if compid == vehicle.compid => {
             let (lat_deg, lon_deg) = (deg_from_e7(p.lat), deg_from_e7(p.lon));
             let vel_ne_mps = [f64::from(p.vx) * 0.01, f64::from(p.vy) * 0.01];
@@ -561,6 +567,7 @@ fn update_vehicle(
                 groundspeed_mps: f64::from(h.groundspeed),
                 climb_mps: f64::from(h.climb),
                 throttle_pct: f64::from(h.throttle),
+                time,
             });
         }
         MavMessage::SYS_STATUS(s) => {
@@ -574,6 +581,9 @@ fn update_vehicle(
             let enabled = s.onboard_control_sensors_enabled.bits();
             let healthy = s.onboard_control_sensors_health.bits();
             vehicle.unhealthy_sensors = present & enabled & !healthy;
+            vehicle.battery.time = Some(time);
+            let prearm = mav::MavSysStatusSensor::MAV_SYS_STATUS_PREARM_CHECK.bits();
+            vehicle.prearm_ok = (present & prearm != 0).then_some(healthy & prearm != 0);
         }
         MavMessage::BATTERY_STATUS(b) if b.id == 0 => {
             if b.battery_remaining >= 0 {
@@ -582,12 +592,14 @@ fn update_vehicle(
             if b.current_battery >= 0 {
                 vehicle.battery.current_a = Some(f64::from(b.current_battery) * 0.01);
             }
+            vehicle.battery.time = Some(time);
         }
         MavMessage::GPS_RAW_INT(g) => {
             vehicle.gps = Gps {
                 fix_type: g.fix_type as u8,
                 satellites: (g.satellites_visible != u8::MAX).then_some(g.satellites_visible),
                 hdop: (g.eph != u16::MAX).then(|| f64::from(g.eph) * 0.01),
+                time: Some(time),
             };
         }
         MavMessage::HOME_POSITION(h) => {

@@ -6,6 +6,8 @@
     reason = "each test binary uses a different part of the fixtures"
 )]
 
+pub mod sitl;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::sync::Arc;
@@ -37,9 +39,16 @@ pub fn start(links: &[&str], session_dir: Option<&Path>) -> Pipeline {
             ..LinkOptions::default()
         },
         tracks_out: None,
+        keys_dir: Some(test_keys_dir()),
         ..PipelineConfig::default()
     })
     .expect("the pipeline starts")
+}
+
+/// A signing-key folder of this test process's own, so that no test reads or writes the
+/// user's keys.
+pub fn test_keys_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("vigil-test-keys-{}", std::process::id()))
 }
 
 pub fn wait(
@@ -73,9 +82,12 @@ pub fn bound_addr(station: &GroundStation, index: usize) -> SocketAddr {
     snapshot.links[index].stats.local_addr.expect("bound")
 }
 
+/// A simulated vehicle that has finished booting: its pre-arm checks pass from the start
+/// (tests of the pre-arm refusal use their own configuration).
 pub fn vehicle_config(sysid: u8) -> SimVehicleConfig {
     SimVehicleConfig {
         sysid,
+        prearm_delay_s: 0.0,
         ..SimVehicleConfig::default()
     }
 }
@@ -125,20 +137,18 @@ pub fn accept(station: &GroundStation, sysid: u8, action: Action) {
     assert_eq!(outcome, CommandOutcome::Accepted, "{description}");
 }
 
-/// Uploads `plan` (`wire_items` on the wire: ArduPilot adds home), downloads it back and
-/// asserts that every item came back the same, positions to the 1e-7 degree the wire carries.
-pub fn upload_and_download(
-    station: &GroundStation,
-    sysid: u8,
-    plan: &Mission,
-    wire_items: usize,
-) -> Mission {
+/// Uploads `plan`, downloads it back and asserts that every item came back the same,
+/// positions to the 1e-7 degree the wire carries.
+pub fn upload_and_download(station: &GroundStation, sysid: u8, plan: &Mission) -> Mission {
     let uploaded = station
         .mission(sysid, MissionOp::Upload(plan.clone()))
         .expect("sent")
         .recv_timeout(TIMEOUT)
         .expect("an outcome");
-    assert_eq!(uploaded, Ok(MissionOutcome::Uploaded { items: wire_items }));
+    let Ok(MissionOutcome::Uploaded { items }) = uploaded else {
+        panic!("upload failed: {uploaded:?}")
+    };
+    assert_eq!(items.mission, plan.items.len(), "home is not counted");
     let downloaded = station
         .mission(sysid, MissionOp::Download)
         .expect("sent")

@@ -1,0 +1,268 @@
+//! A plan with a mission, a geofence (an inclusion polygon and an exclusion circle) and two
+//! rally points goes up with `vigil cmd upload FILE.plan` and comes back identical with
+//! `vigil cmd download OUT.plan`: against a real ArduCopter (ArduPilot SITL from
+//! `../shared/ardupilot/`, skipped with a message where it is absent) and against Vigil's own
+//! simulator (`vigil sim`).
+//!
+//! Positions are compared to the 1e-7 degree MISSION_ITEM_INT carries; altitudes, radii and
+//! params exactly. The rally altitudes are whole metres because ArduPilot stores them so.
+
+#[path = "common/sitl.rs"]
+#[allow(dead_code, reason = "only part of the fixture is used here")]
+mod sitl;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use vigil::mission::{self, Fence, FenceCircle, FencePolygon, GeoPoint, Mission, MissionItem};
+
+/// Metres to degrees of latitude (near enough for laying out a test plan).
+const DEG_PER_M: f64 = 1.0 / 111_320.0;
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .output()
+        .expect("vigil runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `vigil cmd` on `link`: `upload FILE`, `download FILE` or `clear`.
+fn cmd(link: &str, args: &[&str]) -> Output {
+    let mut all = vec!["cmd", "--link", link, "--target", "1", "--wait", "30"];
+    all.extend_from_slice(args);
+    vigil(&all)
+}
+
+/// A patrol around `(lat, lon)`: takeoff, two waypoints, return; a 400 m square inclusion
+/// fence, a 25.5 m exclusion circle over a spot 60 m north, and two rally points.
+fn patrol(lat: f64, lon: f64, home_alt_m: f64) -> Mission {
+    let east = DEG_PER_M / lat.to_radians().cos();
+    let at = |north_m: f64, east_m: f64| (lat + north_m * DEG_PER_M, lon + east_m * east);
+    let item = |frame: u8, command: u16, (x, y): (f64, f64), z: f32| MissionItem {
+        frame,
+        command,
+        autocontinue: true,
+        params: [0.0; 4],
+        x,
+        y,
+        z,
+    };
+    let (a, b) = (at(80.1234567, 20.7654321), at(-40.5, 90.25));
+    Mission {
+        home: Some(GeoPoint {
+            lat_deg: lat,
+            lon_deg: lon,
+            alt_m: home_alt_m,
+        }),
+        items: vec![
+            item(3, 22, (0.0, 0.0), 20.0),
+            item(3, 16, a, 30.0),
+            item(3, 16, b, 35.5),
+            item(2, 20, (0.0, 0.0), 0.0),
+        ],
+        fence: Fence {
+            polygons: vec![FencePolygon {
+                inclusion: true,
+                vertices: vec![
+                    at(200.0, -200.0),
+                    at(200.0, 200.0),
+                    at(-200.0, 200.0),
+                    at(-200.0, -200.0),
+                ],
+            }],
+            circles: vec![FenceCircle {
+                inclusion: false,
+                center: at(150.0, -120.0),
+                radius_m: 25.5,
+            }],
+            breach_return: None,
+        },
+        rally: [(at(120.0, 60.0), 30.0), (at(-90.0, -75.0), 45.0)]
+            .into_iter()
+            .map(|((lat_deg, lon_deg), alt_m)| GeoPoint {
+                lat_deg,
+                lon_deg,
+                alt_m,
+            })
+            .collect(),
+    }
+}
+
+/// The mission items, fence and rally points of `back` are those of `sent` (home is the
+/// vehicle's own and not compared).
+fn assert_same_plan(sent: &Mission, back: &Mission) {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-7;
+    assert_eq!(sent.items.len(), back.items.len(), "{back:#?}");
+    for (i, (s, b)) in sent.items.iter().zip(&back.items).enumerate() {
+        assert_eq!(
+            (s.command, s.params.map(f32::to_bits), s.z, s.autocontinue),
+            (b.command, b.params.map(f32::to_bits), b.z, b.autocontinue),
+            "mission item {}: {s:?} != {b:?}",
+            i + 1
+        );
+        if mission::is_global_frame(s.frame) && s.x != 0.0 {
+            assert_eq!(s.frame, b.frame, "mission item {}", i + 1);
+            assert!(
+                close(s.x, b.x) && close(s.y, b.y),
+                "mission item {}: {s:?} != {b:?}",
+                i + 1
+            );
+        }
+    }
+    let (sf, bf) = (&sent.fence, &back.fence);
+    assert_eq!(sf.polygons.len(), bf.polygons.len(), "{bf:#?}");
+    for (s, b) in sf.polygons.iter().zip(&bf.polygons) {
+        assert_eq!(s.inclusion, b.inclusion);
+        assert_eq!(s.vertices.len(), b.vertices.len());
+        for (v, w) in s.vertices.iter().zip(&b.vertices) {
+            assert!(close(v.0, w.0) && close(v.1, w.1), "vertex {v:?} != {w:?}");
+        }
+    }
+    assert_eq!(sf.circles.len(), bf.circles.len(), "{bf:#?}");
+    for (s, b) in sf.circles.iter().zip(&bf.circles) {
+        assert_eq!((s.inclusion, s.radius_m), (b.inclusion, b.radius_m));
+        assert!(close(s.center.0, b.center.0) && close(s.center.1, b.center.1));
+    }
+    assert_eq!(sf.breach_return, bf.breach_return);
+    assert_eq!(sent.rally.len(), back.rally.len(), "{:#?}", back.rally);
+    for (s, b) in sent.rally.iter().zip(&back.rally) {
+        assert!(close(s.lat_deg, b.lat_deg) && close(s.lon_deg, b.lon_deg));
+        assert_eq!(s.alt_m, b.alt_m, "rally point altitude");
+    }
+}
+
+/// Uploads `plan` from a `.plan` file through `link`, retrying while the vehicle is still
+/// booting (ArduPilot answers MAV_MISSION_NO_SPACE until its mission storage is ready),
+/// downloads it into another `.plan` and compares; then clears and checks all three are gone.
+fn round_trip(link: &str, dir: &Path, plan: &Mission) {
+    let file = dir.join("patrol.plan");
+    mission::save_mission(&file, plan).expect("write the plan");
+    let file_text = file.to_str().expect("utf-8");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let upload = loop {
+        let upload = cmd(link, &["upload", file_text]);
+        if upload.status.success() || Instant::now() > deadline {
+            break upload;
+        }
+        eprintln!("upload not yet accepted, retrying: {}", text(&upload));
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    assert!(upload.status.success(), "{}", text(&upload));
+    assert!(
+        text(&upload).contains(&format!(
+            "vehicle 1: uploaded 4 mission items, a fence of 1 polygon (4 vertices) and 1 \
+             circle and 2 rally points from {file_text}"
+        )),
+        "{}",
+        text(&upload)
+    );
+
+    let out = dir.join("back.plan");
+    let download = cmd(link, &["download", out.to_str().expect("utf-8")]);
+    assert!(download.status.success(), "{}", text(&download));
+    assert!(
+        text(&download).contains(
+            "vehicle 1: downloaded 4 mission items, a fence of 1 polygon (4 vertices) and 1 \
+             circle and 2 rally points into"
+        ),
+        "{}",
+        text(&download)
+    );
+    let back = mission::load_mission(&out).expect("the downloaded plan reads back");
+    assert_same_plan(plan, &back);
+
+    // A .waypoints file cannot hold the fence: the download says so and writes nothing.
+    let wpl = dir.join("back.waypoints");
+    let refused = cmd(link, &["download", wpl.to_str().expect("utf-8")]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("a .waypoints file holds mission items only"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!wpl.exists());
+
+    // A plan without fence or rally points clears the vehicle's (as QGroundControl does).
+    let bare = Mission {
+        fence: Fence::default(),
+        rally: Vec::new(),
+        ..plan.clone()
+    };
+    let bare_file = dir.join("bare.plan");
+    mission::save_mission(&bare_file, &bare).expect("write the plan");
+    let upload = cmd(link, &["upload", bare_file.to_str().expect("utf-8")]);
+    assert!(
+        text(&upload).contains("(the vehicle's fence and rally points were cleared)"),
+        "{}",
+        text(&upload)
+    );
+    let download = cmd(link, &["download", out.to_str().expect("utf-8")]);
+    assert!(download.status.success(), "{}", text(&download));
+    let back = mission::load_mission(&out).expect("the downloaded plan reads back");
+    assert!(back.fence.is_empty() && back.rally.is_empty(), "{back:#?}");
+    assert_eq!(back.items.len(), 4);
+
+    let clear = cmd(link, &["clear"]);
+    assert!(clear.status.success(), "{}", text(&clear));
+    let download = cmd(link, &["download", out.to_str().expect("utf-8")]);
+    assert!(download.status.success(), "{}", text(&download));
+    let back = mission::load_mission(&out).expect("the downloaded plan reads back");
+    assert!(back.items.is_empty() && back.fence.is_empty() && back.rally.is_empty());
+}
+
+#[test]
+fn a_plan_with_fence_and_rally_points_round_trips_through_ardupilot_sitl() {
+    let Some(sitl) = sitl::Sitl::start(1) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = patrol(sitl::HOME_LAT, sitl::HOME_LON, sitl::HOME_ALT_MSL);
+    let link = sitl.link();
+    let result = std::panic::catch_unwind(|| round_trip(&link, dir.path(), &plan));
+    if let Err(panic) = result {
+        eprintln!("{}", sitl.log_tail());
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// `vigil sim` on a TCP port of its own, killed on drop.
+struct Sim(Child);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_plan_with_fence_and_rally_points_round_trips_through_vigils_simulator() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/quiet.toml");
+    let _sim = Sim(Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["sim", "--scenario"])
+        .arg(&scenario)
+        .args(["--link", &format!("tcpin:127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vigil sim starts"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The quiet scenario's drone starts at the COB Acacia helipad.
+    let plan = patrol(8.994213, 31.003092, 398.0);
+    round_trip(&format!("tcp:127.0.0.1:{port}"), dir.path(), &plan);
+}
