@@ -32,11 +32,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sitl::{HOME_ALT_MSL, HOME_LAT, HOME_LON, Sitl, Sticks};
-use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
+use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome, ParamOp, ParamOutcome};
 use vigil::link::LinkOptions;
 use vigil::mission::{Fence, FenceCircle, FencePolygon, GeoPoint, Mission, MissionItem};
 use vigil::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot};
-use vigil::protocol::{MavMessage, MavVersion, mav};
+use vigil::protocol::MavVersion;
 use vigil::sim::{RunOptions, SimRunner, SimTransport, SimVehicle, SimVehicleConfig, SimWorld};
 use vigil::time::MonoClock;
 use vigil::world::entities::Vehicle;
@@ -96,10 +96,6 @@ const SIM_PREARM_DELAY_S: f64 = 25.0;
 
 /// Vigil's built-in simulator, one ArduCopter at SITL's home, served in process on a TCP port
 /// (as SITL serves SERIAL0) at [`SPEEDUP`]; stopped on drop.
-///
-/// Its GCS failsafe is off, as in ArduCopter 4.7 (FS_GCS_ENABLE defaults to 0 and SITL's
-/// copter.parm leaves it so); the simulator's default is on with FS_GCS_TIMEOUT 5 s, which at
-/// 5× trips between two of the station's 1 Hz heartbeats (5 simulated seconds apart).
 struct BuiltInSim {
     runner: Option<SimRunner>,
     port: u16,
@@ -109,7 +105,7 @@ impl BuiltInSim {
     fn start() -> BuiltInSim {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a TCP port");
         let port = listener.local_addr().expect("bound").port();
-        let mut vehicle = SimVehicle::new(SimVehicleConfig {
+        let vehicle = SimVehicle::new(SimVehicleConfig {
             sysid: 1,
             home_lat_deg: HOME_LAT,
             home_lon_deg: HOME_LON,
@@ -117,18 +113,6 @@ impl BuiltInSim {
             prearm_delay_s: SIM_PREARM_DELAY_S,
             ..SimVehicleConfig::default()
         });
-        let gcs_failsafe_off = MavMessage::PARAM_SET(mav::PARAM_SET_DATA {
-            param_value: 0.0,
-            target_system: 1,
-            target_component: 1,
-            param_id: "FS_GCS_ENABLE".into(),
-            param_type: mav::MavParamType::MAV_PARAM_TYPE_INT8,
-        });
-        let echo = vehicle.handle(&gcs_failsafe_off, (255, 190));
-        assert!(
-            !echo.is_empty() && vehicle.param("FS_GCS_ENABLE") == 0.0,
-            "the simulator did not take FS_GCS_ENABLE 0: {echo:?}"
-        );
         let world = SimWorld::single(vehicle, MonoClock::new().now());
         let runner = SimRunner::start_world(
             world,
@@ -1035,6 +1019,23 @@ fn upload(station: &GroundStation, peer: &dyn Peer, plan: &Mission, timeout: Dur
     }
 }
 
+/// Sets a parameter through the station and checks the vehicle's echo.
+fn set_param(station: &GroundStation, peer: &dyn Peer, name: &str, value: f64) {
+    let set = station
+        .params(1, ParamOp::Set(name.into(), value))
+        .expect("sent")
+        .recv_timeout(TIMEOUT)
+        .expect("an outcome");
+    match set {
+        Ok(ParamOutcome::One(echo)) if echo.name == name && echo.value == value => {}
+        other => panic!(
+            "{}: setting {name} to {value}: {other:?}\n{}",
+            peer.name(),
+            explain(station, peer)
+        ),
+    }
+}
+
 /// The mission items, fence and rally points of `back` are those of `sent` (home is the
 /// vehicle's own and not compared; positions to the 1e-7 degree the wire carries). The frame
 /// of an item without a position is not compared: ArduCopter returns RTL in
@@ -1125,6 +1126,9 @@ fn station_flies_a_fenced_mission_in_auto(peer: &dyn Peer) {
         )
     };
     assert_same_plan(peer, &plan, &back);
+    // The fence on: ArduCopter then checks before arming that the vehicle is inside it (and
+    // that the polygon is valid), and keeps it out of the exclusion circle in flight.
+    set_param(station, peer, "FENCE_ENABLE", 1.0);
 
     arm_in_guided(station, peer);
     // Armed with the throttle down (ArduCopter refuses to arm otherwise), then centred.
@@ -1160,6 +1164,11 @@ fn station_flies_a_fenced_mission_in_auto(peer: &dyn Peer) {
         assert!(
             closest.get() < 5.0,
             "{name}: waypoint {} reported reached {:.1} m away at the closest",
+            i + 1,
+            closest.get()
+        );
+        eprintln!(
+            "{name}: waypoint {} reached, {:.1} m from it at the closest",
             i + 1,
             closest.get()
         );

@@ -934,6 +934,7 @@ pub fn links(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 ui.end_row();
             }
         });
+        signing_by_system_ui(ui, &s);
         ui.separator();
         let p = &s.pipeline;
         ui.label(format!(
@@ -1433,6 +1434,56 @@ pub fn alerts(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                     app.selection = Some(Pick::Alert(a.id));
                     app.side_tab = super::SideTab::Details;
                     app.settings.panels.details = true;
+                }
+            }
+        });
+}
+
+/// Per vehicle (or node) and link: whether its frames are signed, with which key, and how
+/// many were refused.
+fn signing_by_system_ui(ui: &mut egui::Ui, s: &crate::pipeline::Snapshot) {
+    if s.links.iter().all(|l| l.signing.is_empty()) {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new("Signing by system").strong());
+    egui::Grid::new("signing-by-system")
+        .striped(true)
+        .show(ui, |ui| {
+            for h in [
+                "system",
+                "link",
+                "signing",
+                "key",
+                "signed",
+                "refused (forged/replayed/unsigned/unverifiable)",
+                "unsigned taken",
+            ] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for link in &s.links {
+                for system in &link.signing {
+                    let c = &system.counts;
+                    ui.label(system.sysid.to_string());
+                    ui.label(link.address.to_string());
+                    ui.label(system.label());
+                    ui.label(match (&system.key_error, &system.fingerprint) {
+                        (Some(error), _) => error.clone(),
+                        (None, Some(fingerprint)) => fingerprint.clone(),
+                        (None, None) => "no key".to_owned(),
+                    });
+                    ui.label(c.signed.to_string());
+                    ui.label(format!(
+                        "{} ({}/{}/{}/{})",
+                        c.refused(),
+                        c.forged,
+                        c.replayed,
+                        c.unsigned_refused,
+                        c.unverifiable
+                    ));
+                    ui.label(c.unsigned_accepted.to_string());
+                    ui.end_row();
                 }
             }
         });

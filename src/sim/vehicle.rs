@@ -308,7 +308,8 @@ const DEFAULT_PARAMS: &[(&str, f32, mav::MavParamType)] = {
         ("FENCE_MARGIN", 2.0, MAV_PARAM_TYPE_REAL32),
         ("FENCE_RADIUS", 150.0, MAV_PARAM_TYPE_REAL32),
         ("FENCE_TYPE", 7.0, MAV_PARAM_TYPE_INT8),
-        ("FS_GCS_ENABLE", 1.0, MAV_PARAM_TYPE_INT8),
+        // ArduCopter 4.7's default: no failsafe on losing the ground station.
+        ("FS_GCS_ENABLE", 0.0, MAV_PARAM_TYPE_INT8),
         ("FS_GCS_TIMEOUT", 5.0, MAV_PARAM_TYPE_REAL32),
         ("LAND_SPEED", 50.0, MAV_PARAM_TYPE_INT16),
         ("MAV1_ADSB", 0.0, MAV_PARAM_TYPE_INT16),
@@ -854,6 +855,19 @@ impl SimVehicle {
                 self.set_mode(self.modes.rtl);
                 MAV_RESULT_ACCEPTED
             }
+            // As ArduCopter: armed, with a mission, in GUIDED or AUTO, it switches to AUTO and
+            // flies the mission from item 1 (taking off from the ground).
+            MAV_CMD_MISSION_START => {
+                let startable =
+                    self.custom_mode == self.modes.guided || self.custom_mode == self.modes.auto;
+                if !self.armed || self.mission.len() < 2 || !startable {
+                    MAV_RESULT_FAILED
+                } else {
+                    self.custom_mode = self.modes.auto;
+                    self.start_mission();
+                    MAV_RESULT_ACCEPTED
+                }
+            }
             // Neither ArduCopter nor ArduPlane implements DO_ORBIT: CIRCLE mode, a loiter
             // turn or (plane) a loiter radius instead.
             MAV_CMD_DO_ORBIT => MAV_RESULT_UNSUPPORTED,
@@ -978,12 +992,23 @@ impl SimVehicle {
                 alt_rel_m: self.alt_rel_m,
             });
         } else if custom_mode == self.modes.auto {
-            self.progress = Some(MissionProgress {
-                seq: 1,
-                hold_left_s: None,
-            });
-            self.announce_current(1);
+            // A copter on the ground (throttle at zero) does not take off on entering AUTO, as
+            // ArduCopter: MAV_CMD_MISSION_START does that. One already climbing does fly it.
+            let taking_off = self
+                .target
+                .is_some_and(|t| t.alt_rel_m > self.alt_rel_m + 0.5);
+            if self.is_plane() || self.flying() || (self.armed && taking_off) {
+                self.start_mission();
+            }
         }
+    }
+
+    fn start_mission(&mut self) {
+        self.progress = Some(MissionProgress {
+            seq: 1,
+            hold_left_s: None,
+        });
+        self.announce_current(1);
     }
 
     /// ArduCopter's CIRCLE mode: the centre is CIRCLE_RADIUS (cm) ahead of the nose, the

@@ -47,9 +47,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crossbeam_channel::{RecvTimeoutError, Sender};
 
 /// Home of every SITL vehicle (`--home`), degrees and metres above mean sea level.
 pub const HOME_LAT: f64 = -35.363261;
@@ -305,7 +306,8 @@ impl Sticks<'_> {
     fn start(instance: u32, port: u16, channels: [u16; 8]) -> Self {
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("a UDP port for the RC");
         let datagram: Vec<u8> = channels.iter().flat_map(|c| c.to_le_bytes()).collect();
-        let (stop, stopped) = mpsc::channel::<()>();
+        // Only ever closed (dropped) to stop the thread: one slot is plenty.
+        let (stop, stopped) = crossbeam_channel::bounded::<()>(1);
         let thread = std::thread::Builder::new()
             .name(format!("sitl-rc-{instance}"))
             .spawn(move || {
