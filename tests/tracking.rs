@@ -10,13 +10,14 @@ use std::time::Instant;
 use nalgebra::Vector2;
 use vigil::fusion::Fusion;
 use vigil::geo::Geodetic;
-use vigil::pipeline::{Envelope, LinkId, RxStamp};
-use vigil::protocol::{FrameEncoder, MavMessage, MavVersion, e7_from_deg, mav};
+use vigil::protocol::{MavMessage, e7_from_deg, mav};
 use vigil::sim::{Scenario, SimWorld};
 use vigil::tracking::{GroundTruthPoint, ScoreSummary, TrackingScore};
-use vigil::world::World;
 
-const GCS: (u8, u8) = (255, 190);
+#[path = "common/feed.rs"]
+mod feed;
+
+use feed::{Feed, GCS};
 /// Keradu, the largest village of the demo area.
 const VILLAGE: (f64, f64) = (9.006329, 31.012732);
 
@@ -50,8 +51,11 @@ fn command_int(command: mav::MavCmd, lat_deg: f64, lon_deg: f64, z: f32) -> MavM
     })
 }
 
-/// Has drone 1 take off to `alt_m` (GUIDED, arm, takeoff), as a ground station would.
+/// Has drone 1 take off to `alt_m` (GUIDED, arm, takeoff), as a ground station would; the
+/// drone has finished booting (its pre-arm checks pass), which is not what these tests are
+/// about.
 fn take_off(sim: &mut SimWorld, alt_m: f32) {
+    sim.drones[0].vehicle.config.prearm_delay_s = 0.0;
     for message in [
         command_long(
             mav::MavCmd::MAV_CMD_DO_SET_MODE,
@@ -71,43 +75,6 @@ fn take_off(sim: &mut SimWorld, alt_m: f32) {
 }
 
 /// Vigil's world fed by the simulator as by a link: every message framed, decoded and applied.
-#[derive(Default)]
-struct Feed {
-    world: World,
-    encoders: BTreeMap<(u8, u8), FrameEncoder>,
-}
-
-impl Feed {
-    /// Steps the simulator once and applies what it sent; returns the new detections.
-    fn step(&mut self, sim: &mut SimWorld) -> Vec<vigil::world::Detection> {
-        let mut detections = Vec::new();
-        for emission in sim.step() {
-            let encoder = self
-                .encoders
-                .entry((emission.sysid, emission.compid))
-                .or_insert_with(|| FrameEncoder::new(emission.sysid, emission.compid));
-            let frame = encoder
-                .encode(&emission.message, MavVersion::V2)
-                .expect("encodes");
-            let message = frame.decode().expect("decodes");
-            let before = self.world.detections.total();
-            self.world.apply(&Envelope {
-                link: LinkId(0),
-                rx: RxStamp {
-                    time: sim.now,
-                    mono: Instant::now(),
-                },
-                frame,
-                message,
-            });
-            if self.world.detections.total() > before {
-                detections.extend(self.world.detections.iter().next_back().cloned());
-            }
-        }
-        detections
-    }
-}
-
 /// Runs `scenario` for `seconds` and scores the confirmed tracks against the covered truth;
 /// also returns how many (truth, second) pairs were scored.
 fn score(name: &str, seed: u64, seconds: u32) -> (ScoreSummary, usize) {

@@ -1823,6 +1823,7 @@ mod tests {
             item(3, MAV_CMD_NAV_WAYPOINT, 9.001, 31.001, 15.0),
             item(4, MAV_CMD_NAV_RETURN_TO_LAUNCH, 0.0, 0.0, 0.0),
         ];
+        // On the ground AUTO alone does not take off (ArduCopter): MISSION_START does.
         let auto = command_long(
             mav::MavCmd::MAV_CMD_DO_SET_MODE,
             [1.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0],
@@ -1832,6 +1833,13 @@ mod tests {
             mav::MavResult::MAV_RESULT_ACCEPTED
         );
         let mut now = TimeUs(0);
+        run(&mut vehicle, 2.0, &mut now);
+        assert!(!vehicle.flying(), "AUTO on the ground stays on the ground");
+        let start = command_long(mav::MavCmd::MAV_CMD_MISSION_START, [0.0; 7]);
+        assert_eq!(
+            result_of(&vehicle.handle(&start, GCS)),
+            mav::MavResult::MAV_RESULT_ACCEPTED
+        );
         let mut reached = Vec::new();
         for _ in 0..3000 {
             run(&mut vehicle, 0.1, &mut now);
@@ -2314,6 +2322,18 @@ mod tests {
     fn losing_the_ground_station_triggers_rtl() {
         let mut vehicle = guided_armed();
         let mut now = TimeUs(0);
+        // Off by default, as in ArduCopter 4.7: the operator turns it on.
+        vehicle.handle(
+            &MavMessage::PARAM_SET(mav::PARAM_SET_DATA {
+                param_value: 1.0,
+                target_system: vehicle.config.sysid,
+                target_component: vehicle.config.compid,
+                param_id: "FS_GCS_ENABLE".into(),
+                param_type: mav::MavParamType::MAV_PARAM_TYPE_INT8,
+            }),
+            GCS,
+        );
+        assert_eq!(vehicle.param("FS_GCS_ENABLE"), 1.0);
         vehicle.handle(
             &MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
                 mavtype: mav::MavType::MAV_TYPE_GCS,
