@@ -86,6 +86,7 @@ pub mod msg {
     pub const BATTERY_STATUS: u32 = 147;
     pub const AUTOPILOT_VERSION: u32 = 148;
     pub const HOME_POSITION: u32 = 242;
+    pub const EXTENDED_SYS_STATE: u32 = 245;
     /// Sent by the drone's camera component (the world builds it).
     pub const CAMERA_FOV_STATUS: u32 = 271;
     /// Sent by the drone's gimbal component (the world builds it).
@@ -104,6 +105,7 @@ const SENDABLE: &[u32] = &[
     msg::BATTERY_STATUS,
     msg::AUTOPILOT_VERSION,
     msg::HOME_POSITION,
+    msg::EXTENDED_SYS_STATE,
     msg::CAMERA_FOV_STATUS,
     msg::GIMBAL_DEVICE_ATTITUDE_STATUS,
 ];
@@ -1458,6 +1460,16 @@ impl SimVehicle {
                 time_unix_usec: now.0,
                 time_boot_ms,
             }),
+            msg::EXTENDED_SYS_STATE => {
+                MavMessage::EXTENDED_SYS_STATE(mav::EXTENDED_SYS_STATE_DATA {
+                    vtol_state: mav::MavVtolState::MAV_VTOL_STATE_UNDEFINED,
+                    landed_state: if self.flying() {
+                        mav::MavLandedState::MAV_LANDED_STATE_IN_AIR
+                    } else {
+                        mav::MavLandedState::MAV_LANDED_STATE_ON_GROUND
+                    },
+                })
+            }
             msg::MISSION_CURRENT => {
                 let progress = self.progress?;
                 MavMessage::MISSION_CURRENT(mav::MISSION_CURRENT_DATA {
