@@ -327,3 +327,69 @@ fn a_session_killed_with_sigkill_leaves_a_readable_tlog() {
     }
     assert!(records >= 40, "{records} records");
 }
+
+#[test]
+fn a_replay_sets_aside_records_whose_time_jumps_and_says_so() {
+    let session = tempfile::tempdir().expect("tempdir");
+    let pipeline = start(&["udpin:127.0.0.1:0"], Some(session.path()));
+    let station = pipeline.station();
+    let sim = sim_udp(vehicle_config(5), bound_addr(&station, 0), MavVersion::V2);
+    wait(&station, "vehicle 5", |s| s.world.vehicles.contains_key(&5));
+    wait(&station, "a few seconds of telemetry", |s| {
+        s.world.frames_applied > 60
+    });
+    drop(sim);
+    pipeline.shutdown();
+
+    // One record stamped ten years ahead and one stamped 1970, in the middle of the log.
+    let tlog = session.path().join("telemetry.tlog");
+    let mut records: Vec<_> = TlogReader::open(&tlog)
+        .expect("tlog")
+        .collect::<Result<_, _>>()
+        .expect("readable");
+    let middle = records.len() / 2;
+    let mut future = records[middle].clone();
+    future.time = vigil::time::TimeUs(future.time.0 + 10 * 365 * 86_400_000_000);
+    let mut past = records[middle + 1].clone();
+    past.time = vigil::time::TimeUs(1_000_000);
+    records.insert(middle, future);
+    records.insert(middle + 2, past);
+    let mut bytes = Vec::new();
+    for record in &records {
+        record.write_to(&mut bytes);
+    }
+    let edited = session.path().join("edited.tlog");
+    std::fs::write(&edited, bytes).expect("written");
+
+    let replay = vigil::pipeline::Pipeline::start(vigil::pipeline::PipelineConfig {
+        links: vec![link(&format!("file:{}", edited.display()))],
+        link_options: vigil::link::LinkOptions {
+            replay: vigil::link::ReplayPace::Fast,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .expect("replay starts");
+    let snapshot = wait(&replay.station(), "the replay to finish", |s| {
+        s.replays_finished()
+    });
+    assert_eq!(
+        snapshot.world.frames_applied,
+        records.len() as u64 - 2,
+        "all but the two odd records applied"
+    );
+    assert_eq!(
+        snapshot.world.time,
+        records.last().expect("records").time,
+        "the clock is the recording's, not the odd record's"
+    );
+    assert!(
+        snapshot
+            .world
+            .notices
+            .iter()
+            .any(|n| n.text.contains("records whose time jumps are set aside")),
+        "the operator is told"
+    );
+    replay.shutdown();
+}

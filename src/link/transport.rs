@@ -480,6 +480,17 @@ fn drain_stale(outgoing: &mut mpsc::Receiver<Frame>) {
     while outgoing.try_recv().is_ok() {}
 }
 
+/// A tlog record more than this far after the one before it is set aside (a recording has no
+/// gaps longer than its session's pauses; a corrupted stamp has).
+pub const MAX_TLOG_JUMP_AHEAD: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// A tlog record more than this far before the one before it is set aside (records from
+/// several links interleave within a fraction of a second).
+pub const MAX_TLOG_STEP_BACK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// This many set-aside records in a row that agree with each other become the clock (the
+/// record before them was the odd one).
+const TLOG_REANCHOR_AFTER: u32 = 8;
+
 /// Replays a tlog on the calling thread, paced or as fast as the pipeline takes it.
 fn replay(mut ctx: LinkCtx, path: &Path, pace: ReplayPace) {
     let mut reader = match TlogReader::open(path) {
@@ -497,6 +508,10 @@ fn replay(mut ctx: LinkCtx, path: &Path, pace: ReplayPace) {
     }
     let started = Instant::now();
     let mut first: Option<TimeUs> = None;
+    let mut last_time: Option<TimeUs> = None;
+    let mut out_of_order = 0u64;
+    // Consecutive set-aside records that agree with each other: the latest's time and count.
+    let mut streak: Option<(TimeUs, u32)> = None;
     while let Some(item) = reader.next_record() {
         let record = match item {
             Ok(record) => record,
@@ -507,6 +522,48 @@ fn replay(mut ctx: LinkCtx, path: &Path, pace: ReplayPace) {
                 continue;
             }
         };
+        // The record's time is the replay's clock: one far from its neighbours (a corrupted
+        // stamp, a clock that jumped while recording) would stop or scramble the picture.
+        let plausible_after = |last: TimeUs| {
+            record.time.0
+                <= last
+                    .0
+                    .saturating_add(MAX_TLOG_JUMP_AHEAD.as_micros() as u64)
+                && record
+                    .time
+                    .0
+                    .saturating_add(MAX_TLOG_STEP_BACK.as_micros() as u64)
+                    >= last.0
+        };
+        if let Some(last) = last_time
+            && !plausible_after(last)
+        {
+            // Records that agree with each other but not with the clock so far: the first
+            // record's stamp was the odd one. After a few, follow them.
+            streak = match streak {
+                Some((at, n)) if plausible_after(at) => Some((record.time, n + 1)),
+                _ => Some((record.time, 1)),
+            };
+            if streak.is_some_and(|(_, n)| n >= TLOG_REANCHOR_AFTER) {
+                last_time = Some(record.time);
+                streak = None;
+            }
+            out_of_order += 1;
+            if out_of_order == 1 {
+                let text = format!(
+                    "{}: a record stamped {} among records of {}: records whose time jumps are set aside",
+                    path.display(),
+                    crate::session::utc_string(record.time),
+                    crate::session::utc_string(last)
+                );
+                if ctx.event(LinkEventKind::Warning(text)).is_err() {
+                    return;
+                }
+            }
+            continue;
+        }
+        streak = None;
+        last_time = Some(record.time);
         if let ReplayPace::Controlled(control) = &pace
             && !control.wait_for(record.time)
         {

@@ -38,7 +38,15 @@ pub enum Finding {
     DuplicateSysid {
         reason: String,
     },
+    /// The vehicle's UNIX clock (SYSTEM_TIME, from GPS) jumped by this much against its own
+    /// boot clock.
+    ClockJump {
+        jump_s: f64,
+    },
 }
+
+/// A vehicle's UNIX clock that jumps by more than this against its boot clock is told, s.
+pub const CLOCK_JUMP_S: f64 = 60.0;
 
 /// A position report in a local plane around the vehicle (east, north metres).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +67,9 @@ pub struct Integrity {
     backward_jumps: u32,
     backward_since: Option<TimeUs>,
     identity: Option<(u32, u32)>,
+    /// The vehicle's boot epoch (UNIX time minus time since boot, µs) and boot clock (ms)
+    /// from its last SYSTEM_TIME.
+    clock: Option<(i64, u32)>,
 }
 
 const METRES_PER_DEG: f64 = 111_320.0;
@@ -70,6 +81,25 @@ impl Integrity {
             (lon_deg - lon0) * METRES_PER_DEG * lat0.to_radians().cos(),
             (lat_deg - lat0) * METRES_PER_DEG,
         ]
+    }
+
+    /// Checks the vehicle's UNIX time (SYSTEM_TIME) against its own boot clock: their
+    /// difference, when it booted, stays put unless the UNIX clock jumps (GPS time spoofed,
+    /// a clock reset). Its offset from the station's clock is not judged: a simulation or a
+    /// vehicle without GPS time may run on a clock of its own. A reboot starts afresh.
+    pub fn check_clock(&mut self, unix_us: u64, boot_ms: u32) -> Option<Finding> {
+        let epoch_us = i64::try_from(unix_us)
+            .unwrap_or(i64::MAX)
+            .saturating_sub(i64::from(boot_ms) * 1000);
+        let finding = match self.clock {
+            Some((last_epoch_us, last_boot_ms)) if boot_ms >= last_boot_ms => {
+                let jump_s = (epoch_us - last_epoch_us) as f64 / 1e6;
+                (jump_s.abs() > CLOCK_JUMP_S).then_some(Finding::ClockJump { jump_s })
+            }
+            _ => None,
+        };
+        self.clock = Some((epoch_us, boot_ms));
+        finding
     }
 
     /// Checks a position report (GLOBAL_POSITION_INT) against the previous ones.
@@ -266,5 +296,30 @@ mod tests {
             other.check_identity(at(1.0), 1, 12),
             Some(Finding::DuplicateSysid { .. })
         ));
+    }
+
+    #[test]
+    fn a_clock_that_jumps_against_the_boot_clock_is_raised_once_a_steady_offset_never() {
+        let mut integrity = Integrity::default();
+        // Nine months behind the station and running five times as fast (a simulation): its
+        // boot epoch stays put, so nothing is raised.
+        let epoch_us = 1_750_000_000_000_000u64;
+        for boot_s in 0..100u32 {
+            let found =
+                integrity.check_clock(epoch_us + u64::from(boot_s) * 1_000_000, boot_s * 1000);
+            assert_eq!(found, None);
+        }
+        // Its UNIX time jumps a day ahead (GPS time spoofed).
+        let jumped = integrity.check_clock(epoch_us + 86_400_000_000 + 100_000_000, 100_000);
+        assert!(
+            matches!(jumped, Some(Finding::ClockJump { jump_s }) if (jump_s - 86_400.0).abs() < 1.0)
+        );
+        assert_eq!(
+            integrity.check_clock(epoch_us + 86_400_000_000 + 101_000_000, 101_000),
+            None,
+            "told once"
+        );
+        // A reboot starts afresh.
+        assert_eq!(integrity.check_clock(epoch_us + 500_000_000, 1_000), None);
     }
 }

@@ -102,6 +102,15 @@ impl World {
             Finding::DuplicateSysid { reason } => {
                 format!("vehicle {sysid}: TWO SENDERS may be using system id {sysid}: {reason}")
             }
+            Finding::ClockJump { jump_s } => {
+                let text = format!(
+                    "vehicle {sysid}: its clock jumped {} by {:.0} s (GPS time spoofed, or reset?)",
+                    if jump_s > 0.0 { "ahead" } else { "back" },
+                    jump_s.abs()
+                );
+                self.notify(Severity::Warning, Source::Vehicle(sysid), text);
+                return;
+            }
         };
         self.notify(Severity::Critical, Source::Vehicle(sysid), text);
     }
@@ -535,9 +544,16 @@ fn update_vehicle(
         MavMessage::GLOBAL_POSITION_INT(p) if compid == vehicle.compid => {
             let (lat_deg, lon_deg) = (deg_from_e7(p.lat), deg_from_e7(p.lon));
             let vel_ne_mps = [f64::from(p.vx) * 0.01, f64::from(p.vy) * 0.01];
+            // The vehicle's own boot clock times its fixes: the receive time would turn a
+            // batch of queued frames (or a simulation run faster than real time) into speed.
+            let fix_time = if p.time_boot_ms > 0 {
+                TimeUs(u64::from(p.time_boot_ms) * 1000)
+            } else {
+                time
+            };
             let finding = vehicle
                 .integrity
-                .check_position(time, lat_deg, lon_deg, vel_ne_mps);
+                .check_position(fix_time, lat_deg, lon_deg, vel_ne_mps);
             vehicle.position = Some(Position {
                 lat_deg: deg_from_e7(p.lat),
                 lon_deg: deg_from_e7(p.lon),
@@ -639,6 +655,11 @@ fn update_vehicle(
                 vfov_rad: f64::from(c.vfov).to_radians(),
                 image_centre: centre,
             });
+        }
+        MavMessage::SYSTEM_TIME(t) if t.time_unix_usec > 0 => {
+            return vehicle
+                .integrity
+                .check_clock(t.time_unix_usec, t.time_boot_ms);
         }
         MavMessage::MISSION_CURRENT(m) => vehicle.mission_current_seq = Some(m.seq),
         MavMessage::MISSION_ITEM_REACHED(m) => vehicle.mission_last_reached_seq = Some(m.seq),
