@@ -896,17 +896,19 @@ fn fence_from_wire(items: &[mav::MISSION_ITEM_INT_DATA]) -> Result<Fence, String
                 | MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION),
             ) => {
                 let n = item.params[0];
-                if !(n >= 3.0 && n.fract() == 0.0) {
+                let left = items.len() - i;
+                // The count comes from the vehicle: check it against what is there before any
+                // arithmetic with it.
+                if !(n >= 3.0 && n.fract() == 0.0 && n <= left as f32) {
                     return Err(format!(
-                        "fence item {i}: a polygon vertex whose vertex count (param1) is {n}"
+                        "fence item {i}: a polygon vertex whose vertex count (param1) is {n}, with {left} items left"
                     ));
                 }
                 let n = n as usize;
-                let run = items.get(i..i + n).unwrap_or(&[]);
-                if run.len() < n
-                    || run
-                        .iter()
-                        .any(|v| v.command != c as u16 || v.params[0] != item.params[0])
+                let run = &items[i..i + n];
+                if run
+                    .iter()
+                    .any(|v| v.command != c as u16 || v.params[0] != item.params[0])
                 {
                     return Err(format!(
                         "fence items {i}..{}: a polygon of {n} vertices is cut short",
@@ -1587,12 +1589,25 @@ mod tests {
         let short = [item(v, 4.0), item(v, 4.0), item(v, 4.0)];
         assert_eq!(
             fence_from_wire(&short),
-            Err("fence items 0..3: a polygon of 4 vertices is cut short".into())
+            Err(
+                "fence item 0: a polygon vertex whose vertex count (param1) is 4, with 3 items left"
+                    .into()
+            )
+        );
+        let mixed = [item(v, 3.0), item(v, 3.0), item(v, 4.0)];
+        assert_eq!(
+            fence_from_wire(&mixed),
+            Err("fence items 0..2: a polygon of 3 vertices is cut short".into())
         );
         assert_eq!(
             fence_from_wire(&[item(v, 2.5)]),
-            Err("fence item 0: a polygon vertex whose vertex count (param1) is 2.5".into())
+            Err(
+                "fence item 0: a polygon vertex whose vertex count (param1) is 2.5, with 1 items left"
+                    .into()
+            )
         );
+        // A vehicle's absurd count is refused, not added up.
+        assert!(fence_from_wire(&[item(v, 1e30)]).is_err());
         assert_eq!(
             fence_from_wire(&[item(MAV_CMD_NAV_WAYPOINT, 0.0)]),
             Err("fence item 0: command 16 is not a fence command".into())

@@ -277,12 +277,14 @@ struct Explaining {
     result: String,
     /// What the vehicle said since.
     texts: Vec<String>,
+    /// What it said just before, if nothing comes after.
+    before: Option<String>,
     until: TimeUs,
     reply: Sender<CommandOutcome>,
 }
 
-/// A vehicle's status text within this long before a refusal explains it (ArduPilot sends
-/// "PreArm: ..." just before its COMMAND_ACK).
+/// A vehicle's status text within this long before a refusal explains it when none comes
+/// after (ArduPilot repeats its "PreArm: ..." checks every 30 s).
 pub const REASON_BEFORE: Duration = Duration::from_millis(1000);
 /// A refusal waits this long for a status text that explains it (ArduPilot's "Arm: ..."
 /// texts follow its COMMAND_ACK within milliseconds).
@@ -412,19 +414,21 @@ impl CommandEngine {
         out: &mut Vec<Outgoing>,
     ) {
         let route = Route::to(vehicle);
+        // The operator's latest word wins: a land, a return or a mode change ends an action
+        // of several steps still under way, so that it does not undo them with its next step.
+        let superseded: Vec<_> = self
+            .procedures
+            .extract_if(.., |p| p.route.sysid == route.sysid)
+            .collect();
+        for procedure in superseded {
+            procedure.end(CommandOutcome::Failed(format!("superseded by \"{action}\"")));
+        }
         match plan_action(vehicle, action, now) {
             Err(reason) => {
                 let _ = reply.try_send(CommandOutcome::NotSent(reason));
             }
             Ok(Plan::Single(message)) => self.start_command(route, *message, reply, now, out),
             Ok(Plan::Steps(steps)) => {
-                if self.procedures.iter().any(|p| p.route.sysid == route.sysid) {
-                    let _ = reply.try_send(CommandOutcome::NotSent(format!(
-                        "vehicle {} is still doing a previous action of several steps",
-                        route.sysid
-                    )));
-                    return;
-                }
                 self.procedures
                     .push(procedure::Procedure::new(route, steps, reply));
                 self.advance_procedures(world, now, out);
@@ -549,7 +553,12 @@ impl CommandEngine {
             let expected = self
                 .recent
                 .iter()
-                .any(|(s, c, until)| *s == sysid && *c == ack.command && *until > now);
+                .any(|(s, c, until)| *s == sysid && *c == ack.command && *until > now)
+                // A late answer to the telemetry requests this station makes on its own.
+                || (matches!(
+                    ack.command,
+                    mav::MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL | mav::MavCmd::MAV_CMD_REQUEST_MESSAGE
+                ) && self.streams.states().contains_key(&sysid));
             if for_us && !expected {
                 self.notices.push(format!(
                     "system {sysid}: UNSOLICITED acknowledgement of {:?} ({}): this console did not send it",
@@ -568,22 +577,16 @@ impl CommandEngine {
             other => {
                 let pending = self.commands.swap_remove(index);
                 self.remember(sysid, pending.command, now);
-                let result = result_name(other);
-                match self.reason_before(sysid, now) {
-                    Some(reason) => {
-                        let _ = pending.reply.try_send(CommandOutcome::Rejected {
-                            result,
-                            reason: Some(reason),
-                        });
-                    }
-                    None => self.explaining.push(Explaining {
-                        sysid,
-                        result,
-                        texts: Vec::new(),
-                        until: now.plus(REASON_WAIT),
-                        reply: pending.reply,
-                    }),
-                }
+                // ArduPilot says why just after its answer: wait a moment for that, and fall
+                // back on what it said just before.
+                self.explaining.push(Explaining {
+                    sysid,
+                    result: result_name(other),
+                    texts: Vec::new(),
+                    before: self.reason_before(sysid, now),
+                    until: now.plus(REASON_WAIT),
+                    reply: pending.reply,
+                });
                 return;
             }
         };
@@ -627,9 +630,14 @@ impl CommandEngine {
             if now < e.until {
                 return true;
             }
+            let reason = if e.texts.is_empty() {
+                e.before.clone()
+            } else {
+                Some(e.texts.join("; "))
+            };
             let _ = e.reply.try_send(CommandOutcome::Rejected {
                 result: e.result.clone(),
-                reason: (!e.texts.is_empty()).then(|| e.texts.join("; ")),
+                reason,
             });
             false
         });
@@ -813,9 +821,10 @@ fn plan_action(vehicle: &Vehicle, action: &Action, now: TimeUs) -> Result<Plan, 
             // A plane takes off in TAKEOFF mode, to TKOFF_ALT.
             let mode = encode_action(&route, &Action::SetMode("TAKEOFF".into()))?;
             Ok(Plan::Steps(vec![
+                // A whole number of metres (an integer parameter in ArduPlane).
                 procedure::Step::SetParam {
                     name: "TKOFF_ALT",
-                    value: *alt_rel_m,
+                    value: alt_rel_m.round(),
                 },
                 procedure::Step::Command {
                     what: "mode TAKEOFF".into(),
@@ -837,6 +846,8 @@ fn plan_action(vehicle: &Vehicle, action: &Action, now: TimeUs) -> Result<Plan, 
 
 /// ArduCopter's CIRCLE_RADIUS is in centimetres (4.7: default 1000, a 10 m circle).
 const COPTER_CIRCLE_RADIUS_UNIT_M: f64 = 0.01;
+/// ArduCopter's largest CIRCLE_RADIUS (200000 cm), m.
+const COPTER_CIRCLE_RADIUS_MAX_M: f64 = 2000.0;
 /// After entering CIRCLE the altitude is watched this long.
 const CIRCLE_ALTITUDE_WATCH: Duration = Duration::from_secs(3);
 /// ArduCopter's CIRCLE_RATE limit, deg/s.
@@ -858,6 +869,16 @@ fn copter_observe(
     let radius_m = radius_m.abs();
     if !(radius_m.is_finite() && radius_m >= 1.0) {
         return Err(format!("circle radius {radius_m} m must be at least 1 m"));
+    }
+    if radius_m > COPTER_CIRCLE_RADIUS_MAX_M {
+        return Err(format!(
+            "circle radius {radius_m} m is more than ArduCopter's {COPTER_CIRCLE_RADIUS_MAX_M} m"
+        ));
+    }
+    if !(speed_mps.is_finite() && speed_mps != 0.0) {
+        return Err(format!(
+            "circling speed {speed_mps} m/s must be a number other than zero (negative: counter-clockwise)"
+        ));
     }
     if !(alt_rel_m.is_finite() && alt_rel_m > 0.0) {
         return Err(format!("altitude {alt_rel_m} m must be above home"));
@@ -934,14 +955,15 @@ fn copter_observe(
     ]))
 }
 
-/// Points the camera at a place on the ground (about the vehicle's home altitude).
+/// Points the camera at a place on the ground (about the vehicle's home altitude); a vehicle
+/// without a mount may refuse, which does not stop it observing.
 fn roi_step(route: &Route, vehicle: &Vehicle, lat_deg: f64, lon_deg: f64) -> procedure::Step {
     let ground_alt_msl_m = vehicle
         .home
         .map(|h| h.alt_msl_m)
         .or_else(|| vehicle.position.map(|p| p.alt_msl_m - p.alt_rel_home_m))
         .unwrap_or(0.0);
-    procedure::Step::Command {
+    procedure::Step::Try {
         what: "point the camera at the place".into(),
         message: command_int(
             route,

@@ -41,6 +41,8 @@ const HEADING_WITHIN_RAD: f64 = 5.0 * std::f64::consts::PI / 180.0;
 /// A copter flies at least this fast in GUIDED by default (WPNAV_SPEED 10 m/s), m/s; used
 /// for the time allowed to arrive.
 const TRANSIT_SPEED_MPS: f64 = 5.0;
+/// Time for a heartbeat to show a mode the vehicle just took.
+const MODE_GRACE: Duration = Duration::from_secs(3);
 /// A copter that loses more than this much height right after entering CIRCLE is descending
 /// on its pilot's throttle, m.
 const MAX_CIRCLE_DESCENT_M: f64 = 3.0;
@@ -52,6 +54,9 @@ const STEP_MARGIN: Duration = Duration::from_secs(30);
 pub(crate) enum Step {
     /// A command (COMMAND_LONG or COMMAND_INT), acknowledged.
     Command { what: String, message: MavMessage },
+    /// A command that helps but is not essential (pointing a camera the vehicle may not
+    /// have): its refusal does not end the procedure.
+    Try { what: String, message: MavMessage },
     /// A parameter set, confirmed by its echo.
     SetParam { name: &'static str, value: f64 },
     /// Wait until the vehicle is near a point and nearly still.
@@ -73,7 +78,7 @@ pub(crate) enum Step {
 impl Step {
     fn describe(&self) -> String {
         match self {
-            Self::Command { what, .. } => what.clone(),
+            Self::Command { what, .. } | Self::Try { what, .. } => what.clone(),
             Self::SetParam { name, value } => format!("set {name} to {value}"),
             Self::Arrive { .. } => "reach the circle".into(),
             Self::Heading { heading_rad } => {
@@ -120,6 +125,11 @@ impl Procedure {
         }
     }
 
+    /// Ends the procedure now with `outcome` (superseded by another action).
+    pub fn end(self, outcome: CommandOutcome) {
+        let _ = self.reply.try_send(outcome);
+    }
+
     /// Moves on; returns what to start, and whether the procedure has ended (its outcome
     /// sent).
     pub fn advance(&mut self, world: &World, now: TimeUs) -> (Option<Start>, bool) {
@@ -130,7 +140,7 @@ impl Procedure {
             };
             match std::mem::replace(&mut self.waiting, Waiting::Nothing) {
                 Waiting::Nothing => match step.clone() {
-                    Step::Command { message, .. } => {
+                    Step::Command { message, .. } | Step::Try { message, .. } => {
                         let (tx, rx) = crossbeam_channel::bounded(1);
                         self.waiting = Waiting::Command(rx);
                         return (Some(Start::Command(Box::new(message), tx)), false);
@@ -156,6 +166,9 @@ impl Procedure {
                     Ok(CommandOutcome::Accepted) => {
                         self.steps.pop_front();
                     }
+                    Ok(_) if matches!(step, Step::Try { .. }) => {
+                        self.steps.pop_front();
+                    }
                     Ok(other) => return self.fail(other),
                     Err(TryRecvError::Empty) => {
                         self.waiting = Waiting::Command(rx);
@@ -179,6 +192,14 @@ impl Procedure {
                     }
                 },
                 Waiting::Condition(since, alt) => {
+                    // No position when the step began: the first one after is the baseline.
+                    let alt = alt.or_else(|| {
+                        world
+                            .vehicles
+                            .get(&self.route.sysid)
+                            .and_then(|v| v.fresh_position(now))
+                            .map(|p| p.alt_rel_home_m)
+                    });
                     match self.condition(step, world, now, since, alt) {
                         Ok(true) => {
                             self.steps.pop_front();
@@ -188,8 +209,16 @@ impl Procedure {
                             return (None, false);
                         }
                         Err(reason) => {
+                            // Rescued only from the descent in CIRCLE: a vehicle that left
+                            // CIRCLE (a failsafe, the pilot) is not overruled.
+                            let circling = world
+                                .vehicles
+                                .get(&self.route.sysid)
+                                .is_some_and(|v| v.mode == "CIRCLE");
                             let rescue = match step {
-                                Step::HoldsAltitude { rescue, .. } => Some(rescue.clone()),
+                                Step::HoldsAltitude { rescue, .. } if circling => {
+                                    Some(rescue.clone())
+                                }
                                 _ => None,
                             };
                             let (_, ended) = self.fail(CommandOutcome::Failed(reason));
@@ -239,6 +268,23 @@ impl Procedure {
             .get(&sysid)
             .ok_or_else(|| format!("vehicle {sysid} is gone"))?;
         let waited = now.since(since);
+        // The vehicle must stay in the mode the procedure put it in: a failsafe or the pilot
+        // switching away ends it (after a moment for the heartbeat to show the change).
+        let left = |mode: &str| {
+            (vehicle.mode != mode && waited > MODE_GRACE).then(|| {
+                format!(
+                    "the vehicle left {mode} (now {}): stopped here",
+                    vehicle.mode
+                )
+            })
+        };
+        if let Some(reason) = match step {
+            Step::Arrive { .. } | Step::Heading { .. } => left("GUIDED"),
+            Step::HoldsAltitude { .. } => left("CIRCLE"),
+            _ => None,
+        } {
+            return Err(reason);
+        }
         match step {
             Step::Arrive {
                 lat_deg,
@@ -288,16 +334,19 @@ impl Procedure {
             }
             Step::HoldsAltitude { watch, .. } => {
                 let alt_m = vehicle.fresh_position(now).map(|p| p.alt_rel_home_m);
+                if alt_then_m.is_none() && alt_m.is_none() && waited > *watch {
+                    return Err("no position to watch the altitude by".into());
+                }
                 if let (Some(then), Some(alt)) = (alt_then_m, alt_m)
                     && then - alt > MAX_CIRCLE_DESCENT_M
                 {
                     return Err(format!(
-                        "it descends ({then:.0} m to {alt:.0} m above home): CIRCLE takes its climb rate from the pilot's throttle, so centre the transmitter's throttle stick (or switch the transmitter off); switched back to GUIDED to hold"
+                        "it descends ({then:.0} m to {alt:.0} m above home): CIRCLE takes its climb rate from the pilot's throttle, so centre the transmitter's throttle stick (or switch the transmitter off); switching back to GUIDED, which holds"
                     ));
                 }
                 Ok(waited >= *watch)
             }
-            Step::Command { .. } | Step::SetParam { .. } => Ok(true),
+            Step::Command { .. } | Step::Try { .. } | Step::SetParam { .. } => Ok(true),
         }
     }
 }

@@ -469,13 +469,12 @@ fn a_refusal_carries_the_status_texts_the_vehicle_sent_with_it() {
             reason: Some("Arm: Accels inconsistent; Arm: EKF attitude is bad".into())
         })
     );
-    // A text just before the answer explains it at once.
+    // A text just before the answer explains it when none comes after.
     bench.advance(Duration::from_secs(5));
     bench.receive(vec![text("PreArm: Need Position Estimate")]);
-    let refused = bench
-        .command(Action::Takeoff { alt_rel_m: 20.0 })
-        .try_recv()
-        .expect("answered at once");
+    let refused = bench.command(Action::Takeoff { alt_rel_m: 20.0 });
+    bench.advance(REASON_WAIT);
+    let refused = refused.try_recv().expect("answered");
     assert_eq!(
         refused.to_string(),
         "refused (failed): PreArm: Need Position Estimate"

@@ -364,6 +364,8 @@ impl Clocks {
         if consistent && agreed && clock.candidates.len() == REANCHOR_AFTER as usize {
             let candidates = std::mem::take(&mut clock.candidates);
             clock.readings.clear();
+            // A new clock: its own bad readings will be told again.
+            clock.told = false;
             // The newest is pushed by the caller.
             for candidate in &candidates[..candidates.len() - 1] {
                 clock.push(*candidate, unix);

@@ -251,7 +251,10 @@ impl Fusion {
         if !(lat_deg.is_finite() && lon_deg.is_finite()) {
             return false;
         }
-        if self.frame.is_some() && !self.tracker.tracks().is_empty() {
+        // Tracks and the detections waiting for the scan are in the old plane: move only
+        // when there are none.
+        if self.frame.is_some() && (!self.tracker.tracks().is_empty() || !self.pending.is_empty())
+        {
             return false;
         }
         self.frame = Some(LocalFrame::new(Geodetic::from_deg(lat_deg, lon_deg, 0.0)));
@@ -530,23 +533,23 @@ impl Fusion {
     }
 }
 
-/// The deployment's centre from its protected sites: the mean of their centres (a mission's
-/// sites lie within tens of kilometres, far from the antimeridian).
-pub fn origin_of_sites(sites: &[crate::protection::Site]) -> Option<(f64, f64)> {
-    let valid: Vec<_> = sites
-        .iter()
-        .map(|s| s.centre)
-        .filter(|c| c.lat_deg.is_finite() && c.lon_deg.is_finite())
+/// The deployment's centre from its protected sites' centres `(lat_deg, lon_deg)`: their mean
+/// (a mission's sites lie within tens of kilometres, far from the antimeridian).
+pub fn origin_of_sites(centres_deg: impl IntoIterator<Item = (f64, f64)>) -> Option<(f64, f64)> {
+    let valid: Vec<_> = centres_deg
+        .into_iter()
+        .filter(|(lat, lon)| lat.is_finite() && lon.is_finite())
         .collect();
     if valid.is_empty() {
         return None;
     }
     let n = valid.len() as f64;
     Some((
-        valid.iter().map(|c| c.lat_deg).sum::<f64>() / n,
-        valid.iter().map(|c| c.lon_deg).sum::<f64>() / n,
+        valid.iter().map(|c| c.0).sum::<f64>() / n,
+        valid.iter().map(|c| c.1).sum::<f64>() / n,
     ))
 }
+
 
 /// Without sites: the first vehicle's home, else the first sensor node's position.
 pub fn origin_of_world(world: &crate::world::World) -> Option<(f64, f64)> {

@@ -37,14 +37,26 @@ pub struct AddressError {
 }
 
 /// Serial links at or below this baud rate are taken for telemetry radios (SiK radios run at
-/// 57600 or 115200); faster ones for a cable to the flight controller.
+/// 57600 or 115200); faster ones, and USB CDC devices, for a cable to the flight controller.
 pub const RADIO_MAX_BAUD: u32 = 115_200;
 
 impl LinkAddress {
     /// True for a serial link slow enough to be a telemetry radio: what goes over it must
     /// be budgeted.
     pub fn is_radio(&self) -> bool {
-        matches!(self, Self::Serial { baud, .. } if *baud <= RADIO_MAX_BAUD)
+        match self {
+            Self::Serial { path, baud } => {
+                // A flight controller on USB is a CDC device (ttyACM, macOS usbmodem) whatever
+                // baud is given; SiK radios sit behind a USB-serial chip (ttyUSB).
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let usb_cdc = name.starts_with("ttyACM") || name.contains("usbmodem");
+                *baud <= RADIO_MAX_BAUD && !usb_cdc
+            }
+            _ => false,
+        }
     }
 
     /// True for links that replay a file rather than talk to a live peer.
@@ -277,5 +289,15 @@ mod tests {
             .expect_err("unknown");
         assert!(err.to_string().contains("expected serial:"), "{err}");
         assert!("serial:/dev/ttyUSB0:0".parse::<LinkAddress>().is_err());
+    }
+
+    #[test]
+    fn radios_are_slow_serial_links_but_not_usb_flight_controllers() {
+        assert!(parse("/dev/ttyUSB0:57600").is_radio());
+        assert!(parse("serial:/dev/ttyUSB1:115200").is_radio());
+        assert!(!parse("/dev/ttyUSB0:921600").is_radio());
+        assert!(!parse("/dev/ttyACM0:115200").is_radio());
+        assert!(!parse("/dev/cu.usbmodem14101:57600").is_radio());
+        assert!(!parse("udpin:0.0.0.0:14550").is_radio());
     }
 }

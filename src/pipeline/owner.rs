@@ -407,7 +407,13 @@ impl Pipeline {
             .transpose()?;
         let mut protection = load_protection(&config)?;
         let mut fusion = Fusion::default();
-        if let Some((lat_deg, lon_deg)) = crate::fusion::origin_of_sites(&protection.view().sites) {
+        let centres = protection
+            .view()
+            .sites
+            .iter()
+            .map(|site| (site.centre.lat_deg, site.centre.lon_deg))
+            .collect::<Vec<_>>();
+        if let Some((lat_deg, lon_deg)) = crate::fusion::origin_of_sites(centres) {
             fusion.set_origin(lat_deg, lon_deg);
         }
         let mut world = World::new();
@@ -925,12 +931,22 @@ impl Owner {
             } else {
                 self.clock.now()
             };
-            for frame in self
-                .signing
-                .encode(encoder, &outgoing, now)
-                .unwrap_or_default()
-            {
-                link.send(frame);
+            match self.signing.encode(encoder, &outgoing, now) {
+                Ok(frames) => {
+                    for frame in frames {
+                        link.send(frame);
+                    }
+                }
+                Err(err) => {
+                    // Nothing goes out: say so rather than let the command time out unexplained.
+                    let text = format!(
+                        "{}: cannot send {}: {err}",
+                        link.address,
+                        mavlink_core::Message::message_name(&outgoing.message)
+                    );
+                    self.world
+                        .notify_now(Severity::Warning, Source::Link(outgoing.link), text);
+                }
             }
         }
     }

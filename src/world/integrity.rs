@@ -17,7 +17,8 @@ const DUPLICATE_BACKWARD_JUMPS: u32 = 5;
 const DUPLICATE_WINDOW_S: f64 = 10.0;
 
 /// What the checks found; each set once and kept until the operator sees the vehicle again
-/// behave (the times say when).
+/// behave (the times say when, on the clock the check ran on: the vehicle's boot clock for
+/// positions that carry it).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct IntegrityFlags {
     pub gps_jump: Option<TimeUs>,
@@ -115,6 +116,11 @@ impl Integrity {
             en_m: self.en_m(lat_deg, lon_deg),
             vel_en_mps: [vel_ne_mps[1], vel_ne_mps[0]],
         };
+        // The fixes' clock went back (the vehicle rebooted): start the checks afresh.
+        if self.last.is_some_and(|last| time < last.time) {
+            self.last = None;
+            self.window_start = None;
+        }
         let mut finding = None;
         if let Some(last) = self.last {
             let dt_s = time.since(last.time).as_secs_f64();

@@ -656,7 +656,7 @@ fn update_vehicle(
                 image_centre: centre,
             });
         }
-        MavMessage::SYSTEM_TIME(t) if t.time_unix_usec > 0 => {
+        MavMessage::SYSTEM_TIME(t) if t.time_unix_usec > 0 && compid == vehicle.compid => {
             return vehicle
                 .integrity
                 .check_clock(t.time_unix_usec, t.time_boot_ms);
