@@ -149,12 +149,27 @@ impl LinkCtx {
             return Ok(());
         }
         // A lock broken by a panic fails closed: the frame is refused and counted.
-        let (verdict, notices) = match self.signing.lock() {
-            Ok(mut verifier) => {
-                let verdict = verifier.check(&frame, rx.time);
-                (verdict, verifier.take_notices())
+        let broken = (Verdict::Rejected(Rejection::Unverifiable), Vec::new());
+        let (verdict, notices) = match self
+            .signing
+            .lock()
+            .map(|mut v| v.try_check(&frame, rx.time))
+        {
+            // No lookup was made, so no lookup failed: nothing to tell.
+            Ok(Ok(verdict)) => (verdict, Vec::new()),
+            // The system's key must be looked up (a file read): done without the lock held,
+            // so that `LinkHandle` callers on the world thread never wait for a disk.
+            Ok(Err(source)) => {
+                let found = source.lookup(frame.sysid());
+                match self.signing.lock() {
+                    Ok(mut verifier) => {
+                        verifier.provide_lookup(frame.sysid(), found, rx.time);
+                        (verifier.check(&frame, rx.time), verifier.take_notices())
+                    }
+                    Err(_) => broken,
+                }
             }
-            Err(_) => (Verdict::Rejected(Rejection::Unverifiable), Vec::new()),
+            Err(_) => broken,
         };
         self.stats.observe_verdict(verdict);
         for text in notices {
@@ -515,6 +530,11 @@ fn replay(mut ctx: LinkCtx, path: &Path, pace: ReplayPace) {
     while let Some(item) = reader.next_record() {
         let record = match item {
             Ok(record) => record,
+            // The file cannot be read (a folder, a disk error): reading again will not help.
+            Err(err @ crate::session::tlog::TlogError::Io { .. }) => {
+                let _ = ctx.event(LinkEventKind::Failed(err.to_string()));
+                return;
+            }
             Err(err) => {
                 if ctx.event(LinkEventKind::Warning(err.to_string())).is_err() {
                     return;

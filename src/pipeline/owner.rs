@@ -271,8 +271,10 @@ impl GroundStation {
 
     /// Gives a vehicle a new signing key over its current link (which should be trusted: the
     /// key travels in clear unless the link is already signed). The key is stored under the
-    /// user's data folder and the link is signed from then on; the answer names the key's
-    /// fingerprint.
+    /// user's data folder once SETUP_SIGNING is queued (sent again a few times until the
+    /// vehicle signs with it). The answer comes once a frame signed with the new key arrives
+    /// (it names the key's fingerprint; what goes to the vehicle is signed from then on), or
+    /// says why not after [`super::signing::SETUP_SENDS`] sends.
     pub fn setup_signing(
         &self,
         target: u8,
@@ -306,6 +308,9 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn start(config: PipelineConfig) -> Result<Self, PipelineError> {
+        // The operator's files first: a bad one must fail before a session is opened (which
+        // would unseal a recorded one to append to it).
+        let mut protection = load_protection(&config)?;
         let clock = MonoClock::new();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -405,7 +410,6 @@ impl Pipeline {
             .as_ref()
             .map(|dir| JournalWriter::start(&dir.join(crate::journal::JOURNAL_FILE)))
             .transpose()?;
-        let mut protection = load_protection(&config)?;
         let mut fusion = Fusion::default();
         let centres = protection
             .view()
@@ -663,6 +667,9 @@ impl Owner {
                 for text in self.engine.take_notices() {
                     self.world_notice(Severity::Notice, text);
                 }
+                for (severity, text) in self.signing.poll(&self.links, &mut self.encoders, now) {
+                    self.world_notice(severity, text);
+                }
                 self.protect(now, &mut out);
                 next_tick = wall + TICK_PERIOD;
                 dirty = true;
@@ -688,6 +695,12 @@ impl Owner {
         }
         if let Some(writer) = &mut self.tracks_writer {
             let _ = writer.flush();
+        }
+        if let Err(err) = self.signing.save() {
+            self.world_notice(
+                Severity::Error,
+                format!("{err}; after a restart, vehicles may take signed frames as replays"),
+            );
         }
         self.publish();
     }
@@ -822,25 +835,35 @@ impl Owner {
                     .vehicles
                     .get(&target)
                     .map(|v| usize::from(v.link.0));
-                let result = match link.and_then(|index| self.encoders.get_mut(index)) {
-                    Some(encoder) => {
-                        self.signing
-                            .setup(&self.world, &self.links, encoder, target, now)
-                    }
-                    None => Err(format!("no vehicle with system id {target}")),
-                };
-                match &result {
-                    Ok(text) => self.world_notice(Severity::Notice, text.clone()),
-                    Err(text) => self.world_notice(
-                        Severity::Error,
-                        format!("signing setup for vehicle {target} failed: {text}"),
+                // The answer comes from `LinkSigning::poll` once the vehicle signs with the
+                // new key (or the setup failed); only a setup that cannot start answers here.
+                let started = match link.and_then(|index| self.encoders.get_mut(index)) {
+                    Some(encoder) => self.signing.setup(
+                        &self.world,
+                        &self.links,
+                        encoder,
+                        target,
+                        now,
+                        reply.clone(),
                     ),
+                    None => Err(super::signing::SigningError::NoVehicle(target)),
+                };
+                match started {
+                    Ok(text) => self.world_notice(Severity::Notice, text),
+                    Err(err) => {
+                        self.world_notice(
+                            Severity::Error,
+                            format!("signing setup for vehicle {target} failed: {err}"),
+                        );
+                        let _ = reply.try_send(Err(err.to_string()));
+                    }
                 }
-                let _ = reply.try_send(result);
             }
             Request::SetUnsignedPolicy { link, policy } => {
                 if let Some(handle) = self.links.get(usize::from(link.0)) {
-                    handle.set_unsigned_policy(policy);
+                    if let Err(err) = handle.set_unsigned_policy(policy) {
+                        self.world_notice(Severity::Error, err.to_string());
+                    }
                     self.link_views_at = None;
                 }
             }
