@@ -321,10 +321,26 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("vigil: {err:#}");
+            eprintln!("vigil: {}", error_text(&err));
             ExitCode::from(1)
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: an error whose message already
+/// ends with its cause's ("x.toml: No such file or directory") does not repeat it.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if !text.ends_with(&format!(": {cause}")) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -344,7 +360,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cot = cot
                 .as_deref()
                 .map(crate::export::cot_live::parse_cot_addr)
-                .transpose()?;
+                .transpose()
+                .context("--cot")?;
             let mut config = PipelineConfig {
                 links,
                 record_default_session: !no_record,
@@ -356,6 +373,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ..PipelineConfig::default()
             };
             signing.apply(&mut config)?;
+            check_run_inputs(&config, &console)?;
             if !headless {
                 let demo = config.links.is_empty();
                 let title = if demo {
@@ -391,6 +409,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ..PipelineConfig::default()
             };
             signing.apply(&mut config)?;
+            if let Some(dir) = &config.session_dir {
+                check_session_dir(dir)?;
+            }
+            check_cmd_files(&action)?;
             run_cmd(
                 config,
                 target,
@@ -433,7 +455,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .as_deref()
                     .map(crate::export::Layer::parse_list)
                     .transpose()
-                    .map_err(|e| anyhow!(e))?
+                    .map_err(|e| anyhow!("--layers {e}"))?
                     .unwrap_or_default(),
                 redact,
             };
@@ -451,6 +473,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !(speed.is_finite() && speed > 0.0) {
                 bail!("--speed must be a positive number, not {speed}");
             }
+            check_tlog(&file)?;
+            console.check()?;
             let pace = if fast {
                 ReplayPace::Fast
             } else {
@@ -668,17 +692,13 @@ fn run_headless_with(
         std::thread::sleep(Duration::from_millis(50));
     }
     pipeline.shutdown();
-    // A replay that could not be read did not do what was asked: say which and fail.
+    // A replay that could not be read or held no frame, or a link that never came up, did
+    // not do what was asked: say which and fail.
     let failed: Vec<String> = station
         .snapshot()
         .links
         .iter()
-        .filter_map(|l| match &l.stats.state {
-            crate::link::LinkState::Failed(reason) if l.address.is_replay() => {
-                Some(format!("{}: {reason}", l.address))
-            }
-            _ => None,
-        })
+        .filter_map(link_failure)
         .collect();
     if !failed.is_empty() {
         for failure in &failed {
@@ -697,9 +717,16 @@ fn find_target(station: &GroundStation, target: Option<u8>, wait: Duration) -> R
     });
     let Some(snapshot) = found else {
         let what = target.map_or_else(|| "any vehicle".to_owned(), |t| format!("vehicle {t}"));
+        let links: Vec<String> = station
+            .snapshot()
+            .links
+            .iter()
+            .map(|l| format!("{} ({})", l.address, link_condition(l)))
+            .collect();
         bail!(
-            "no heartbeat from {what} within {:.1} s",
-            wait.as_secs_f64()
+            "no heartbeat from {what} within {:.1} s on {}",
+            wait.as_secs_f64(),
+            links.join(", ")
         );
     };
     target
@@ -707,8 +734,10 @@ fn find_target(station: &GroundStation, target: Option<u8>, wait: Duration) -> R
         .ok_or_else(|| anyhow!("no vehicle"))
 }
 
-/// Generous upper bound for one transaction; the engine times out on its own well before.
-const TRANSACTION_LIMIT: Duration = Duration::from_secs(120);
+/// Generous upper bound for one transaction. The engine ends every transaction on its own
+/// before: a command after its retries, an action of several steps (observing a place a few
+/// kilometres away flies there first: minutes) when a step times out.
+const TRANSACTION_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 fn run_cmd(
     config: PipelineConfig,
@@ -727,7 +756,7 @@ fn run_cmd(
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
-            eprintln!("vigil: {err:#}");
+            eprintln!("vigil: {}", error_text(&err));
             Ok(ExitCode::from(1))
         }
     }
@@ -962,7 +991,8 @@ fn run_sim(
     } else {
         link.parse()?
     };
-    let (transport, pty) = crate::sim::runner::open_transport(&address)?;
+    let (transport, pty) = crate::sim::runner::open_transport(&address)
+        .with_context(|| format!("--link {address}: cannot open"))?;
     if let Some(pty) = &pty {
         println!("serial device: {}", pty.slave_path.display());
     }
@@ -1004,7 +1034,7 @@ fn run_sim(
 
 fn run_export(session: &Path, options: &crate::export::ExportOptions) -> Result<ExitCode> {
     let started = Instant::now();
-    let summary = crate::export::export_session(session, options, &mut |_| {})
+    let summary = crate::export::export_session_with(session, options, false, &mut |_| {})
         .with_context(|| format!("cannot export {}", session.display()))?;
     for (layer, count) in &summary.counts {
         println!("{:>11}: {count}", layer.name());
@@ -1026,8 +1056,23 @@ fn run_export(session: &Path, options: &crate::export::ExportOptions) -> Result<
 
 fn run_verify(session: &Path) -> Result<ExitCode> {
     use crate::provenance::Verdict;
+    if !session.exists() {
+        bail!("{}: no such session folder", session.display());
+    }
     if !session.is_dir() {
-        bail!("{}: not a session folder", session.display());
+        bail!("{}: not a session folder (a file)", session.display());
+    }
+    let recorded = [
+        crate::session::TLOG_FILE,
+        crate::journal::JOURNAL_FILE,
+        crate::session::META_FILE,
+    ];
+    if !recorded.iter().any(|name| session.join(name).exists()) {
+        bail!(
+            "{}: not a session folder (no {})",
+            session.display(),
+            recorded.join(", ")
+        );
     }
     let report = crate::provenance::verify_session(session);
     for note in &report.notes {
@@ -1042,4 +1087,212 @@ fn run_verify(session: &Path) -> Result<ExitCode> {
         Verdict::Changed => ExitCode::from(1),
         Verdict::IntactUnsealed => ExitCode::from(2),
     })
+}
+
+/// Checks what `vigil run` was given before anything starts (a session folder opened, a link
+/// dialled): each file must be there and make sense, so a typo neither records an empty
+/// session nor touches one already recorded.
+fn check_run_inputs(config: &PipelineConfig, console: &ConsoleArgs) -> Result<()> {
+    if let Some(path) = &config.sites {
+        crate::protection::SiteSet::load(path).map_err(|e| anyhow!("--sites {e}"))?;
+    }
+    if let Some(path) = &config.rules {
+        crate::protection::RulesConfig::load(path).map_err(|e| anyhow!("--rules {e}"))?;
+    }
+    for link in &config.links {
+        if let LinkAddress::File { path } = link {
+            check_tlog(path).with_context(|| format!("--link {link}"))?;
+        }
+    }
+    if let Some(dir) = &config.session_dir {
+        check_session_dir(dir)?;
+    }
+    console.check()
+}
+
+/// A session folder must be a folder; one that already holds a recording is appended to
+/// (its tlog, journal and session.json are kept; it is sealed anew when this run closes).
+fn check_session_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "--session-dir {}: is a file, not a folder; nothing was recorded",
+            dir.display()
+        );
+    }
+    let tlog = dir.join(crate::session::TLOG_FILE);
+    if let Ok(meta) = std::fs::metadata(&tlog) {
+        println!(
+            "appending to the session in {} (its {} bytes of telemetry are kept)",
+            dir.display(),
+            meta.len()
+        );
+    }
+    Ok(())
+}
+
+/// A telemetry log to replay must be a readable file (a folder would be read forever).
+fn check_tlog(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    if meta.is_dir() {
+        bail!(
+            "{}: is a folder, not a telemetry log (.tlog); a session's log is {}/{}",
+            path.display(),
+            path.display(),
+            crate::session::TLOG_FILE
+        );
+    }
+    std::fs::File::open(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok(())
+}
+
+/// Checks the files of a `vigil cmd` before waiting for the vehicle: a mission or parameter
+/// file to send must read, and the file to save into must be writable where it is named.
+fn check_cmd_files(action: &CmdAction) -> Result<()> {
+    match action {
+        CmdAction::Upload { file } => {
+            mission::load_mission(file)?;
+        }
+        CmdAction::ParamsLoad { file } => {
+            mission::load_params(file)?;
+        }
+        CmdAction::Download { file } => {
+            check_output_file(file)?;
+            let ext = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            if !matches!(ext.as_deref(), Some("plan" | "waypoints" | "txt")) {
+                bail!(
+                    "{}: cannot tell the mission format to write; name the file .plan or .waypoints",
+                    file.display()
+                );
+            }
+        }
+        CmdAction::Params { file } => check_output_file(file)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A file Vigil will write: not a folder, and in a folder that exists.
+fn check_output_file(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        bail!("{}: is a folder; name a file", path.display());
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        bail!(
+            "{}: the folder {} does not exist",
+            path.display(),
+            parent.display()
+        );
+    }
+    Ok(())
+}
+
+impl ConsoleArgs {
+    /// Checks the console's files before the window opens (and on a headless run, which was
+    /// given them all the same): the basemap reads, the tile folder has zoom levels, a tile
+    /// URL has its placeholders, and an existing settings file is readable JSON (a damaged
+    /// one is left as it is, not replaced by the defaults).
+    fn check(&self) -> Result<()> {
+        if let Some(path) = &self.basemap {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--basemap {}", path.display()))?;
+            crate::console_files::VectorBasemap::parse(&text, &path.display().to_string())
+                .map_err(|e| anyhow!("--basemap {e}"))?;
+        }
+        if let Some(tiles) = &self.tiles {
+            if tiles.contains("://") {
+                if let Some(missing) = ["{z}", "{x}", "{y}"]
+                    .into_iter()
+                    .find(|part| !tiles.contains(part))
+                {
+                    bail!(
+                        "--tiles {tiles}: a tile server URL needs {{z}}, {{x}} and {{y}}; {missing} is missing"
+                    );
+                }
+            } else {
+                let zoom_levels = std::fs::read_dir(tiles)
+                    .with_context(|| format!("--tiles {tiles}"))?
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_dir())
+                    .filter(|e| {
+                        e.file_name()
+                            .to_str()
+                            .is_some_and(|n| n.parse::<u8>().is_ok())
+                    })
+                    .count();
+                if zoom_levels == 0 {
+                    bail!("--tiles {tiles}: no zoom-level folders (0, 1, ...): expected z/x/y.png");
+                }
+            }
+        }
+        if let Some(path) = &self.settings {
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    crate::console_files::Settings::from_json(&text).map_err(|e| {
+                        anyhow!(
+                            "--settings {}: line {}: {e}; the file is left as it is",
+                            path.display(),
+                            e.line()
+                        )
+                    })?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => bail!("--settings {}: {e}", path.display()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a link of a finished headless run failed it, if it did: it failed, it never came up,
+/// or it was a replay that held no frame.
+fn link_failure(link: &crate::pipeline::LinkView) -> Option<String> {
+    use crate::link::LinkState;
+    let address = &link.address;
+    match &link.stats.state {
+        LinkState::Failed(reason) => Some(format!("{address}: {reason}")),
+        LinkState::Finished if address.is_replay() && link.stats.frames_rx == 0 => {
+            let size = match address {
+                LinkAddress::File { path } => std::fs::metadata(path).map_or(0, |m| m.len()),
+                _ => 0,
+            };
+            Some(format!(
+                "{address}: no MAVLink frame in its {size} bytes: empty, or not a telemetry log"
+            ))
+        }
+        _ if !address.is_replay() && link.stats.connects == 0 => {
+            Some(format!("{address}: {}", link_condition(link)))
+        }
+        _ => None,
+    }
+}
+
+/// A link's condition in words, for a message saying why nothing came.
+fn link_condition(link: &crate::pipeline::LinkView) -> String {
+    use crate::link::LinkState;
+    match &link.stats.state {
+        LinkState::Failed(reason) => format!("failed: {reason}"),
+        LinkState::Retrying(reason) if link.stats.connects == 0 => {
+            // "ADDR: cannot open DEVICE: ...; retrying in 2.0 s": the address is said already.
+            let prefix = format!("{}: ", link.address);
+            let reason = reason.strip_prefix(&prefix).unwrap_or(reason);
+            let reason = reason.split("; retrying").next().unwrap_or(reason);
+            format!("never came up: {reason}")
+        }
+        _ if link.stats.connects == 0 => match &link.address {
+            LinkAddress::TcpListen { .. } => "never came up: no peer connected".to_owned(),
+            _ => "never came up".to_owned(),
+        },
+        state => format!(
+            "{}, {} frames received",
+            state.label(),
+            link.stats.frames_rx
+        ),
+    }
 }

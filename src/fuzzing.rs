@@ -1,12 +1,25 @@
 //! The entry points that fuzzing exercises, one per kind of input Vigil reads from outside:
-//! link bytes, tlogs, scenario files, mission and parameter files. Each feeds arbitrary bytes
-//! through the real parsing code and checks invariants that must hold for any input (no
-//! panic, frames no longer than the largest MAVLink frame, the same frames whatever the
-//! chunking, files that parse write back to files that parse). The cargo-fuzz targets in
-//! `fuzz/` call these, and so does the mutation test in `tests/fuzz_props.rs`, which runs on
-//! the stable toolchain in every CI run.
+//! link bytes, tlogs, scenario files, mission and parameter files, protected sites, alert
+//! rules, community reports (CSV and GeoJSON files, HTTP bodies), the console's basemap and
+//! settings, and the journal. Each feeds arbitrary bytes through the real parsing code and
+//! checks invariants that must hold for any input: no panic; an error names the file (or
+//! origin) it came from; what is accepted is within its documented ranges; frames are no
+//! longer than the largest MAVLink frame and the same whatever the chunking; files with a
+//! writer (missions, parameters, console settings, journal records) write back to text that
+//! reads back the same. The cargo-fuzz targets in `fuzz/` call these, and so does the
+//! mutation test in `tests/fuzz_props.rs`, which runs on the stable toolchain in every CI run.
+//! (SMS text has no parser yet, so no target.)
 
+use std::fmt::Display;
 use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::console_files::{Settings, VectorBasemap};
+use crate::journal::JournalRecord;
+use crate::journal::store::JournalReader;
+use crate::protection::reports::{parse_report_json, parse_reports_csv, parse_reports_geojson};
+use crate::protection::{NewReport, Protection, RulesConfig, SiteSet};
+use crate::world::World;
 
 use crate::mission::{params_file, plan, waypoints};
 use crate::protocol::frame::{FrameAt, MAX_FRAME_LEN, frame_at};
@@ -104,19 +117,32 @@ pub fn check_tlog(data: &[u8]) {
     }
 }
 
+/// An error's message names where the input came from.
+fn assert_names(err: &dyn Display, origin: &str) {
+    let message = err.to_string();
+    assert!(
+        message.contains(origin) && message.len() > origin.len() + 2,
+        "an error does not say where or why: {message:?} (origin {origin})"
+    );
+}
+
 /// A scenario file's bytes.
 pub fn check_scenario(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(scenario) = Scenario::parse(text, Path::new("fuzz.toml")) {
-        let _ = scenario.start_time();
-        let _ = scenario.origin();
+    match Scenario::parse(text, Path::new("fuzz.toml")) {
+        Ok(scenario) => {
+            let _ = scenario.start_time();
+            let _ = scenario.origin();
+        }
+        Err(err) => assert_names(&err, "fuzz.toml"),
     }
 }
 
 /// A mission or parameter file's bytes; the first byte chooses the format. What parses must
-/// write back to text that parses again.
+/// write back to text that parses again to the same text; what does not gets an error naming
+/// the file and line.
 pub fn check_mission_file(data: &[u8]) {
     let Some((&format, rest)) = data.split_first() else {
         return;
@@ -125,29 +151,240 @@ pub fn check_mission_file(data: &[u8]) {
         return;
     };
     match format % 3 {
-        0 => {
-            if let Ok(mission) = plan::parse_plan(text, "fuzz.plan") {
-                let written = plan::to_plan_string(&mission);
-                if let Err(err) = plan::parse_plan(&written, "again.plan") {
-                    panic!("a parsed .plan does not read back: {err}\n{written}");
+        0 => round_trip(text, "fuzz.plan", plan::parse_plan, plan::to_plan_string),
+        1 => round_trip(
+            text,
+            "fuzz.waypoints",
+            waypoints::parse_waypoints,
+            waypoints::to_waypoints_string,
+        ),
+        _ => round_trip(text, "fuzz.param", params_file::parse_params, |p| {
+            params_file::to_params_string(p)
+        }),
+    }
+}
+
+/// Parse, write, parse again: the second writing equals the first.
+fn round_trip<T, E: Display>(
+    text: &str,
+    origin: &str,
+    parse: impl Fn(&str, &str) -> Result<T, E>,
+    write: impl Fn(&T) -> String,
+) {
+    match parse(text, origin) {
+        Ok(value) => {
+            let written = write(&value);
+            match parse(&written, "again") {
+                Ok(again) => assert_eq!(
+                    write(&again),
+                    written,
+                    "{origin}: what was written reads back differently"
+                ),
+                Err(err) => {
+                    panic!("{origin}: what was written does not read back: {err}\n{written}")
                 }
             }
         }
-        1 => {
-            if let Ok(mission) = waypoints::parse_waypoints(text, "fuzz.waypoints") {
-                let written = waypoints::to_waypoints_string(&mission);
-                if let Err(err) = waypoints::parse_waypoints(&written, "again.waypoints") {
-                    panic!("parsed .waypoints do not read back: {err}\n{written}");
-                }
+        Err(err) => assert_names(&err, origin),
+    }
+}
+
+/// A protected-sites GeoJSON file's bytes. What is accepted is placed as loading does
+/// (local plane, buffers), and every position is a position.
+pub fn check_sites(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let set = match SiteSet::parse(text, "fuzz-sites.geojson") {
+        Ok(set) => set,
+        Err(err) => return assert_names(&err, "fuzz-sites.geojson"),
+    };
+    for site in &set.sites {
+        assert!(!site.name.trim().is_empty());
+        assert!(site.outline.iter().flatten().all(|p| p.is_valid()));
+        assert!(site.centre.is_valid(), "{:?}", site.centre);
+        assert!((0.0..=50_000.0).contains(&site.buffer_m));
+    }
+    for area in &set.areas {
+        assert!(area.outline.iter().all(|ring| ring.len() >= 4));
+    }
+    let mut protection = Protection::new(set, RulesConfig::default());
+    let view = protection.view();
+    for site in view.sites.iter() {
+        assert!(
+            site.buffer
+                .iter()
+                .flatten()
+                .all(|p| p.lat_deg.is_finite() && p.lon_deg.is_finite()),
+            "{}: a buffer vertex is not a number",
+            site.name
+        );
+    }
+}
+
+/// An alert-rules TOML file's bytes. What is accepted runs: one protection step over the
+/// demo sites (which builds the coverage grid from the rules).
+pub fn check_rules(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let rules = match RulesConfig::parse(text, "fuzz-rules.toml") {
+        Ok(rules) => rules,
+        Err(err) => return assert_names(&err, "fuzz-rules.toml"),
+    };
+    assert!(rules.coverage.cell_m.is_finite() && rules.coverage.cell_m > 0.0);
+    assert!(rules.coverage.margin_m.is_finite() && rules.coverage.margin_m >= 0.0);
+    assert!(rules.gathering.min_tracks >= 2);
+    static DEMO: OnceLock<SiteSet> = OnceLock::new();
+    let sites = DEMO.get_or_init(SiteSet::demo).clone();
+    let mut protection = Protection::new(sites, rules);
+    let world = World::new();
+    let _ = protection.tick(&world, &[], TimeUs(1_800_000_000_000_000));
+    let _ = protection.tick(&world, &[], TimeUs(1_800_000_060_000_000));
+    let _ = protection.view();
+}
+
+/// Community reports: the first byte chooses a CSV file, a GeoJSON file or an HTTP body
+/// (bytes as the HTTP server takes them, invalid UTF-8 replaced).
+pub fn check_reports(data: &[u8]) {
+    let Some((&format, rest)) = data.split_first() else {
+        return;
+    };
+    let check = |reports: &[NewReport], origin: &str| {
+        for report in reports {
+            assert!(report.position.is_valid(), "{:?}", report.position);
+            assert!(!report.category.trim().is_empty());
+            assert!(report.origin.starts_with(origin), "{}", report.origin);
+        }
+    };
+    match format % 3 {
+        0 | 1 => {
+            let Ok(text) = std::str::from_utf8(rest) else {
+                return;
+            };
+            let (origin, parsed) = if format % 3 == 0 {
+                ("fuzz.csv", parse_reports_csv(text, "fuzz.csv"))
+            } else {
+                ("fuzz.geojson", parse_reports_geojson(text, "fuzz.geojson"))
+            };
+            match parsed {
+                Ok(reports) => check(&reports, origin),
+                Err(err) => assert_names(&err, origin),
             }
         }
         _ => {
-            if let Ok(params) = params_file::parse_params(text, "fuzz.param") {
-                let written = params_file::to_params_string(&params);
-                if let Err(err) = params_file::parse_params(&written, "again.param") {
-                    panic!("a parsed parameter file does not read back: {err}\n{written}");
-                }
+            let text = String::from_utf8_lossy(rest);
+            match parse_report_json(&text, "http:fuzz") {
+                Ok(report) => check(std::slice::from_ref(&report), "http:fuzz"),
+                Err(err) => assert_names(&err, "http:fuzz"),
             }
         }
+    }
+}
+
+/// A basemap GeoJSON file's bytes: every point a position, the bounds around them all.
+pub fn check_basemap(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let map = match VectorBasemap::parse(text, "fuzz-area.geojson") {
+        Ok(map) => map,
+        Err(err) => return assert_names(&err, "fuzz-area.geojson"),
+    };
+    let points = || map.features.iter().flat_map(|f| f.points_deg.iter());
+    assert!(
+        points()
+            .all(|&(lat, lon)| (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon))
+    );
+    match map.bounds_deg {
+        None => assert!(points().next().is_none()),
+        Some((south, west, north, east)) => {
+            assert!(points().all(|&(lat, lon)| {
+                (south..=north).contains(&lat) && (west..=east).contains(&lon)
+            }));
+            let (lat, lon) = map
+                .centre_deg()
+                .unwrap_or_else(|| unreachable!("has bounds"));
+            assert!((south..=north).contains(&lat) && (west..=east).contains(&lon));
+        }
+    }
+}
+
+/// The console's settings file: errors give a line; what is read is within range and is
+/// saved as JSON that reads back the same.
+pub fn check_console_settings(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let settings = match Settings::from_json(text) {
+        Ok(settings) => settings,
+        Err(err) => {
+            assert!(err.line() >= 1, "a settings error without a line: {err}");
+            return;
+        }
+    };
+    assert!(
+        (0.5..=3.0).contains(&settings.ui_scale),
+        "{}",
+        settings.ui_scale
+    );
+    assert!(
+        (0.0..=3600.0).contains(&settings.trail_s),
+        "{}",
+        settings.trail_s
+    );
+    let saved = serde_json::to_string_pretty(&settings)
+        .unwrap_or_else(|err| panic!("settings that were read cannot be saved: {err}"));
+    match Settings::from_json(&saved) {
+        Ok(again) => assert_eq!(again, settings, "saved settings read back differently"),
+        Err(err) => panic!("saved settings do not read back: {err}\n{saved}"),
+    }
+}
+
+/// The journal: an even first byte makes the rest one row's body (a record's JSON, as the
+/// readers decode it), an odd one a whole `journal.sqlite` file, read as `vigil verify`
+/// and the exports read it. Records read write back to JSON that reads back the same.
+pub fn check_journal(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode % 2 == 0 {
+        if let Ok(record) = serde_json::from_slice::<JournalRecord>(rest) {
+            record_round_trip(&record);
+        }
+        return;
+    }
+    // A folder of this process's own, made for each input and removed after it.
+    let dir = std::env::temp_dir().join(format!("vigil-fuzz-journal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join(crate::journal::JOURNAL_FILE);
+    if std::fs::create_dir_all(&dir).is_err() || std::fs::write(&path, rest).is_err() {
+        return;
+    }
+    let report = crate::provenance::verify::verify_session(&dir);
+    let _ = report.summary();
+    match JournalReader::open(&path) {
+        Ok(reader) => {
+            let _ = reader.count();
+            match reader.records(None, None, &[]) {
+                Ok(records) => records.iter().for_each(|(_, r)| record_round_trip(r)),
+                Err(err) => assert_names(&err, &path.display().to_string()),
+            }
+        }
+        Err(err) => assert_names(&err, &path.display().to_string()),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn record_round_trip(record: &JournalRecord) {
+    let json = serde_json::to_string(record)
+        .unwrap_or_else(|err| panic!("a record read cannot be written: {err}"));
+    assert!(
+        json.starts_with(&format!("{{\"kind\":\"{}\"", record.kind())),
+        "{json}"
+    );
+    match serde_json::from_str::<JournalRecord>(&json) {
+        Ok(back) => assert_eq!(&back, record, "a record reads back differently: {json}"),
+        Err(err) => panic!("a written record does not read back: {err}\n{json}"),
     }
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod command;
 #[cfg(feature = "console")]
 pub mod console;
+pub mod console_files;
 pub mod dialect;
 pub mod export;
 pub mod fusion;

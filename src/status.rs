@@ -46,7 +46,12 @@ pub fn status_line(snapshot: &Snapshot) -> String {
             }
         }
         if link.auth != crate::link::LinkAuth::Unsigned {
-            let refused = link.stats.forged + link.stats.replayed + link.stats.unsigned_rejected;
+            // Every refusal, whatever its cause (unverifiable: a key file the station cannot
+            // read, or a broken check).
+            let refused = link.stats.forged
+                + link.stats.replayed
+                + link.stats.unsigned_rejected
+                + link.stats.unverifiable;
             let _ = write!(line, ", {refused} refused]");
         }
     }
@@ -172,4 +177,34 @@ pub fn notice_line(notice: &Notice) -> String {
         utc_string(notice.time),
         notice.severity.label()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refused_count_includes_frames_that_could_not_be_checked() {
+        let mut snapshot = Snapshot::default();
+        snapshot.links.push(crate::pipeline::LinkView {
+            id: crate::pipeline::LinkId(0),
+            address: "udpin:127.0.0.1:0".parse().expect("address"),
+            stats: crate::link::LinkStatsSnapshot {
+                forged: 1,
+                replayed: 2,
+                unsigned_rejected: 3,
+                unverifiable: 4,
+                ..Default::default()
+            },
+            auth: crate::link::LinkAuth::Signed {
+                fingerprint: "0123abcd".into(),
+                policy: crate::protocol::UnsignedPolicy::Reject,
+            },
+            health: Health::Fresh,
+            ended: false,
+            signing: Vec::new(),
+        });
+        let line = status_line(&snapshot);
+        assert!(line.contains("[signed 0123abcd, 10 refused]"), "{line}");
+    }
 }

@@ -826,6 +826,55 @@ fn a_stored_key_is_adopted_when_its_vehicle_is_heard_again() {
     pipeline.shutdown();
 }
 
+/// Anyone can append 13 bytes to a frame: on a link that checks signatures, a "signed" frame
+/// from a system the station has no key for is judged as an unsigned one, so `reject` refuses
+/// it (and counts it) as it refuses the same frame unsigned.
+#[test]
+fn a_garbage_signature_from_a_system_without_a_key_does_not_get_past_reject() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key = SecretKey::generate().expect("a key");
+    KeyStore::new(keys.path()).store(2, &key).expect("stored");
+    let pipeline = start_signed(&["udpin:127.0.0.1:0"], keys.path(), UnsignedPolicy::Reject);
+    let station = pipeline.station();
+    let socket = udp_to(bound_addr(&station, 0));
+    // System 2 signs with its key: the link checks signatures.
+    let mut signer =
+        Signer::new(key, 0).with_initial_timestamp(timestamp_at(MonoClock::new().now()));
+    let mut signed = FrameEncoder::new(2, 1);
+    let frame = signed
+        .encode_signed(&heartbeat(), &mut signer, TimeUs(0))
+        .expect("encodes");
+    socket.send(frame.raw()).expect("send");
+    wait(&station, "system 2 signed", |s| {
+        s.links[0].stats.signed_ok > 0
+    });
+    // System 9, which has no key: a valid frame with 13 random bytes for a signature.
+    let mut rogue = FrameEncoder::new(9, 1);
+    let mut other = Signer::new(SecretKey::from_bytes([0x42; 32]).expect("non-zero"), 0);
+    for _ in 0..3 {
+        let mut raw = rogue
+            .encode_signed(&heartbeat(), &mut other, MonoClock::new().now())
+            .expect("encodes")
+            .raw()
+            .to_vec();
+        let at = raw.len() - 6;
+        raw[at..].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]);
+        socket.send(&raw).expect("send");
+    }
+    let snapshot = wait(&station, "the garbage-signed frames refused", |s| {
+        s.links[0].stats.unsigned_rejected >= 3
+    });
+    assert!(!snapshot.world.vehicles.contains_key(&9), "never taken");
+    let nine = snapshot.links[0]
+        .signing
+        .iter()
+        .find(|s| s.sysid == 9)
+        .expect("system 9 counted");
+    assert_eq!(nine.counts.unsigned_refused, 3);
+    assert_eq!(nine.counts.unchecked, 0);
+    pipeline.shutdown();
+}
+
 fn repo() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
 }

@@ -14,187 +14,28 @@ use walkers::sources::Attribution;
 use walkers::{HttpOptions, HttpTiles, Tile, TileId, TilePiece, Tiles};
 
 use super::ConsoleError;
+use crate::console_files::BasemapError;
 
-/// The built-in basemap of the fictional demo area.
-pub const DEMO_AREA_GEOJSON: &str = include_str!("../../assets/demo/area.geojson");
-
-/// What a basemap feature is, from its `layer` property; decides how it is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeatureKind {
-    Road,
-    Track,
-    River,
-    Water,
-    Settlement,
-    Field,
-    Forest,
-    Landmark,
-    Other,
-}
-
-impl FeatureKind {
-    fn from_layer(layer: &str) -> Self {
-        match layer {
-            "road" | "main_road" | "highway" => Self::Road,
-            "track" | "path" | "footpath" => Self::Track,
-            "river" | "stream" => Self::River,
-            "lake" | "water" | "water_body" => Self::Water,
-            "village" | "camp" | "town" | "settlement" | "built_up" => Self::Settlement,
-            "field" | "farmland" | "cropland" => Self::Field,
-            "forest" | "bush" | "wood" => Self::Forest,
-            "market" | "clinic" | "school" | "water_point" | "well" | "landmark" => Self::Landmark,
-            _ => Self::Other,
-        }
-    }
-}
-
-/// One basemap feature in degrees: a point, a line or a polygon ring.
-#[derive(Debug, Clone)]
-pub struct BaseFeature {
-    pub kind: FeatureKind,
-    pub name: Option<String>,
-    /// `(lat_deg, lon_deg)` vertices; one for a point.
-    pub points_deg: Vec<(f64, f64)>,
-    pub closed: bool,
-}
-
-/// The vector basemap: features and their bounding box.
-#[derive(Debug, Clone, Default)]
-pub struct VectorBasemap {
-    pub features: Vec<BaseFeature>,
-    /// `(min_lat, min_lon, max_lat, max_lon)` in degrees.
-    pub bounds_deg: Option<(f64, f64, f64, f64)>,
-}
+pub use crate::console_files::{BaseFeature, DEMO_AREA_GEOJSON, FeatureKind, VectorBasemap};
 
 impl VectorBasemap {
-    pub fn demo() -> Self {
-        // The built-in file is part of the build and checked by a test below.
-        Self::parse(DEMO_AREA_GEOJSON, "assets/demo/area.geojson").unwrap_or_default()
-    }
-
     pub fn load(path: &Path) -> Result<Self, ConsoleError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConsoleError::Io {
             path: path.to_owned(),
             error,
         })?;
-        Self::parse(&text, &path.display().to_string())
-    }
-
-    /// Reads a GeoJSON FeatureCollection of Points, LineStrings, Polygons and their Multi forms.
-    /// A feature Vigil cannot draw is an error naming the feature, not a silent gap.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, ConsoleError> {
-        let bad = |at: String, problem: &str| ConsoleError::Basemap {
-            origin: origin.to_owned(),
-            at,
-            problem: problem.to_owned(),
-        };
-        let doc: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| bad(format!("line {}", e.line()), &e.to_string()))?;
-        let features = doc
-            .get("features")
-            .and_then(|f| f.as_array())
-            .ok_or_else(|| bad("top level".into(), "no \"features\" array"))?;
-        let mut out = Self::default();
-        for (index, feature) in features.iter().enumerate() {
-            let props = feature.get("properties");
-            let prop = |key: &str| props.and_then(|p| p.get(key)).and_then(|v| v.as_str());
-            let at = match prop("name") {
-                Some(name) => format!("feature {index} ({name})"),
-                None => format!("feature {index}"),
-            };
-            let kind = FeatureKind::from_layer(prop("layer").unwrap_or(""));
-            let name = prop("name").map(str::to_owned);
-            let geometry = feature
-                .get("geometry")
-                .ok_or_else(|| bad(at.clone(), "no geometry"))?;
-            let gtype = geometry
-                .get("type")
-                .and_then(|t| t.as_str())
-                .ok_or_else(|| bad(at.clone(), "geometry without a type"))?;
-            let coords = geometry
-                .get("coordinates")
-                .ok_or_else(|| bad(at.clone(), "geometry without coordinates"))?;
-            let mut push = |points_deg: Vec<(f64, f64)>, closed: bool| {
-                out.features.push(BaseFeature {
-                    kind,
-                    name: name.clone(),
-                    points_deg,
-                    closed,
-                });
-            };
-            let position = |v: &serde_json::Value| -> Result<(f64, f64), ConsoleError> {
-                let pair = v.as_array().filter(|a| a.len() >= 2);
-                let lon = pair.and_then(|a| a[0].as_f64());
-                let lat = pair.and_then(|a| a[1].as_f64());
-                match (lat, lon) {
-                    (Some(lat), Some(lon))
-                        if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
-                    {
-                        Ok((lat, lon))
-                    }
-                    _ => Err(bad(
-                        at.clone(),
-                        "a position must be [longitude, latitude] in degrees",
-                    )),
-                }
-            };
-            let line = |v: &serde_json::Value| -> Result<Vec<(f64, f64)>, ConsoleError> {
-                v.as_array()
-                    .ok_or_else(|| bad(at.clone(), "expected an array of positions"))?
-                    .iter()
-                    .map(position)
-                    .collect()
-            };
-            let array = |v: &serde_json::Value| -> Result<Vec<serde_json::Value>, ConsoleError> {
-                v.as_array()
-                    .cloned()
-                    .ok_or_else(|| bad(at.clone(), "expected an array"))
-            };
-            match gtype {
-                "Point" => push(vec![position(coords)?], false),
-                "MultiPoint" => {
-                    for p in array(coords)? {
-                        push(vec![position(&p)?], false);
-                    }
-                }
-                "LineString" => push(line(coords)?, false),
-                "MultiLineString" => {
-                    for l in array(coords)? {
-                        push(line(&l)?, false);
-                    }
-                }
-                "Polygon" => {
-                    for ring in array(coords)? {
-                        push(line(&ring)?, true);
-                    }
-                }
-                "MultiPolygon" => {
-                    for polygon in array(coords)? {
-                        for ring in array(&polygon)? {
-                            push(line(&ring)?, true);
-                        }
-                    }
-                }
-                other => return Err(bad(at, &format!("unsupported geometry type {other}"))),
-            }
-        }
-        out.bounds_deg = bounds(out.features.iter().flat_map(|f| f.points_deg.iter()));
-        Ok(out)
-    }
-
-    pub fn centre_deg(&self) -> Option<(f64, f64)> {
-        self.bounds_deg
-            .map(|(a, b, c, d)| ((a + c) / 2.0, (b + d) / 2.0))
+        Ok(Self::parse(&text, &path.display().to_string())?)
     }
 }
 
-fn bounds<'a>(points: impl Iterator<Item = &'a (f64, f64)>) -> Option<(f64, f64, f64, f64)> {
-    points.fold(None, |acc, &(lat, lon)| {
-        Some(match acc {
-            None => (lat, lon, lat, lon),
-            Some((a, b, c, d)) => (a.min(lat), b.min(lon), c.max(lat), d.max(lon)),
-        })
-    })
+impl From<BasemapError> for ConsoleError {
+    fn from(e: BasemapError) -> Self {
+        Self::Basemap {
+            origin: e.origin,
+            at: e.at,
+            problem: e.problem,
+        }
+    }
 }
 
 /// Requests in flight to the tile loader; when full, the frame asks again later.

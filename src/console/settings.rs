@@ -5,160 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use super::ConsoleError;
-
-/// Night (dark, low glare) or day (light, for sunlight).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Theme {
-    #[default]
-    Night,
-    Day,
-}
-
-/// Each map layer can be switched on and off.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Layers {
-    pub basemap: bool,
-    pub tiles: bool,
-    pub drones: bool,
-    pub trails: bool,
-    pub footprints: bool,
-    pub missions: bool,
-    pub geofence: bool,
-    pub sensors: bool,
-    pub sensor_ranges: bool,
-    pub tracks: bool,
-    pub track_uncertainty: bool,
-    pub sites: bool,
-    pub site_buffers: bool,
-    pub alerts: bool,
-    pub coverage: bool,
-    pub incidents: bool,
-    pub grid_labels: bool,
-}
-
-impl Default for Layers {
-    fn default() -> Self {
-        Self {
-            basemap: true,
-            tiles: true,
-            drones: true,
-            trails: true,
-            footprints: true,
-            missions: true,
-            geofence: true,
-            sensors: true,
-            sensor_ranges: true,
-            tracks: true,
-            track_uncertainty: true,
-            sites: true,
-            site_buffers: true,
-            alerts: true,
-            coverage: false,
-            incidents: true,
-            grid_labels: false,
-        }
-    }
-}
-
-impl Layers {
-    /// Every layer with its label, for the layer menu (and the GUI tests, which click by label).
-    pub fn entries(&mut self) -> [(&'static str, &mut bool); 17] {
-        [
-            ("Basemap", &mut self.basemap),
-            ("Map tiles", &mut self.tiles),
-            ("Drones", &mut self.drones),
-            ("Trails", &mut self.trails),
-            ("Camera footprints", &mut self.footprints),
-            ("Missions", &mut self.missions),
-            ("Geofence", &mut self.geofence),
-            ("Sensor nodes", &mut self.sensors),
-            ("Sensor ranges", &mut self.sensor_ranges),
-            ("Tracks", &mut self.tracks),
-            ("Track uncertainty", &mut self.track_uncertainty),
-            ("Protected sites", &mut self.sites),
-            ("Site buffers", &mut self.site_buffers),
-            ("Alerts", &mut self.alerts),
-            ("Coverage", &mut self.coverage),
-            ("Incidents & reports", &mut self.incidents),
-            ("MGRS grid", &mut self.grid_labels),
-        ]
-    }
-}
-
-/// Which side panels are open.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PanelsShown {
-    pub vehicles: bool,
-    pub details: bool,
-    pub messages: bool,
-    pub links: bool,
-    pub plots: bool,
-    pub planner: bool,
-}
-
-impl Default for PanelsShown {
-    fn default() -> Self {
-        Self {
-            vehicles: true,
-            details: true,
-            messages: true,
-            links: false,
-            plots: false,
-            planner: false,
-        }
-    }
-}
-
-/// Where map tiles come from, besides the vector basemap that is always there.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub enum TileChoice {
-    /// The vector basemap only: works offline with nothing installed.
-    #[default]
-    None,
-    /// A folder of `z/x/y.png` (or .jpg) tiles, as exported by QGIS, MOBAC or gdal2tiles.
-    Folder(PathBuf),
-    /// An XYZ tile server URL with `{z}`, `{x}`, `{y}`; tiles are cached on disk.
-    Server(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    pub theme: Theme,
-    /// Interface scale (egui zoom factor).
-    pub ui_scale: f32,
-    pub layers: Layers,
-    pub panels: PanelsShown,
-    pub tiles: TileChoice,
-    /// Last map view: latitude, longitude (degrees) and zoom.
-    pub map_view: Option<(f64, f64, f64)>,
-    pub audio: bool,
-    /// Trail length kept per drone, seconds.
-    pub trail_s: f64,
-    /// Operator name, written beside what they acknowledge or annotate.
-    pub operator: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            theme: Theme::Night,
-            ui_scale: 1.0,
-            layers: Layers::default(),
-            panels: PanelsShown::default(),
-            tiles: TileChoice::None,
-            map_view: None,
-            audio: true,
-            trail_s: 300.0,
-            operator: std::env::var("USER").unwrap_or_else(|_| "operator".to_owned()),
-        }
-    }
-}
+pub use crate::console_files::{Layers, PanelsShown, Settings, Theme, TileChoice};
 
 impl Settings {
     /// The default place: `$XDG_CONFIG_HOME/vigil/console.json` or `~/.config/vigil/console.json`.
@@ -182,15 +30,11 @@ impl Settings {
                 });
             }
         };
-        let mut settings: Self =
-            serde_json::from_str(&text).map_err(|e| ConsoleError::Settings {
-                path: path.to_owned(),
-                line: e.line(),
-                message: e.to_string(),
-            })?;
-        settings.ui_scale = settings.ui_scale.clamp(0.5, 3.0);
-        settings.trail_s = settings.trail_s.clamp(0.0, 3600.0);
-        Ok(settings)
+        Self::from_json(&text).map_err(|e| ConsoleError::Settings {
+            path: path.to_owned(),
+            line: e.line(),
+            message: e.to_string(),
+        })
     }
 
     /// Writes the settings atomically (a temporary file renamed over the old one).

@@ -382,6 +382,18 @@ pub fn export_session(
     options: &ExportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ExportSummary, ExportError> {
+    export_session_with(dir, options, true, progress)
+}
+
+/// As [`export_session`]; unless `allow_empty`, an export that would hold no feature (a time
+/// range outside the session, layers it never recorded) is refused before anything is
+/// written, with what the session holds, and no file is created or replaced.
+pub fn export_session_with(
+    dir: &Path,
+    options: &ExportOptions,
+    allow_empty: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ExportSummary, ExportError> {
     progress(Progress {
         stage: "checking",
         done: 0,
@@ -394,19 +406,21 @@ pub fn export_session(
     } else {
         options.layers.clone()
     };
-    let first = reader
-        .records(None, None, &[])?
-        .first()
-        .map(|(_, r)| r.time());
+    let all = reader.records(None, None, &[])?;
+    let first = all.first().map(|(_, r)| r.time());
+    let last = all.last().map(|(_, r)| r.time());
+    drop(all);
     let start = session_start(dir, first);
     let from = options.from.map(|t| t.resolve(start));
     let to = options.to.map(|t| t.resolve(start));
     if let (Some(from), Some(to)) = (from, to)
         && to < from
     {
-        return Err(ExportError::Invalid(
-            "--to is before --from: nothing to export".into(),
-        ));
+        return Err(ExportError::Invalid(format!(
+            "--to {} is before --from {}: nothing to export, nothing written",
+            utc_millis(to),
+            utc_millis(from)
+        )));
     }
     provenance.redaction = options.redact.name().to_owned();
     provenance.from_utc = from.map(utc_millis);
@@ -429,6 +443,19 @@ pub fn export_session(
             total,
         })
     });
+    if features.is_empty() && !allow_empty {
+        let names: Vec<&str> = layers.iter().map(|l| l.name()).collect();
+        let range = |t: Option<TimeUs>| t.map_or_else(|| "-".to_owned(), utc_millis);
+        return Err(ExportError::Invalid(format!(
+            "nothing to export: no {} between --from {} and --to {} (the session's records \
+             run from {} to {}); nothing written",
+            names.join(", "),
+            range(from),
+            range(to),
+            range(first),
+            range(last)
+        )));
+    }
     let out = options
         .out
         .clone()

@@ -34,6 +34,23 @@ pub enum KeyStoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot remove signing key {path}: {source}")]
+    Remove {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read signing timestamp {path}: {source}")]
+    TimestampRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("signing timestamp {path} does not hold a number")]
+    TimestampInvalid { path: PathBuf },
+    #[error("cannot write signing timestamp {path}: {source}")]
+    TimestampWrite {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The folder of key files.
@@ -152,29 +169,29 @@ impl TimestampFile {
 
     /// The timestamp stored (`None`: no file yet). A file that does not hold a number is an
     /// error, not zero.
-    pub fn load(&self) -> Result<Option<u64>, String> {
+    pub fn load(&self) -> Result<Option<u64>, KeyStoreError> {
         match std::fs::read_to_string(&self.path) {
-            Ok(text) => text.trim().parse().map(Some).map_err(|_| {
-                format!(
-                    "signing timestamp {} does not hold a number",
-                    self.path.display()
-                )
-            }),
+            Ok(text) => {
+                text.trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| KeyStoreError::TimestampInvalid {
+                        path: self.path.clone(),
+                    })
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(format!(
-                "cannot read signing timestamp {}: {err}",
-                self.path.display()
-            )),
+            Err(source) => Err(KeyStoreError::TimestampRead {
+                path: self.path.clone(),
+                source,
+            }),
         }
     }
 
     /// Stores `timestamp`, renamed into place so that a crash leaves the old or the new one.
-    pub fn store(&self, timestamp: u64) -> Result<(), String> {
-        let fail = |err: std::io::Error| {
-            format!(
-                "cannot write signing timestamp {}: {err}",
-                self.path.display()
-            )
+    pub fn store(&self, timestamp: u64) -> Result<(), KeyStoreError> {
+        let fail = |source: std::io::Error| KeyStoreError::TimestampWrite {
+            path: self.path.clone(),
+            source,
         };
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.exists()
@@ -232,31 +249,76 @@ impl KeyRing {
         &self.store
     }
 
-    /// Stores a new key for `sysid` (as `signing-setup` does) and uses it from now on.
-    pub fn install(&self, sysid: u8, key: &SecretKey) -> Result<PathBuf, KeyStoreError> {
+    /// Stores a new key for `sysid` (as `signing-setup` does) and uses it from now on. What it
+    /// replaced is returned, for [`KeyRing::restore`]. The key is used for this session even
+    /// when it cannot be stored (the vehicle may have it already): the error says so.
+    pub fn install(&self, sysid: u8, key: &SecretKey) -> Result<Installed, KeyStoreError> {
+        // An unreadable old file is replaced all the same (its system's frames were refused).
+        let previous_file = self.store.load(sysid).ok().flatten();
+        let previous_given = self.given().insert(sysid, key.clone());
         let path = self.store.store(sysid, key)?;
-        let mut given = self
-            .given
+        Ok(Installed {
+            sysid,
+            path,
+            previous_file,
+            previous_given,
+        })
+    }
+
+    /// Puts back what [`KeyRing::install`] replaced (the vehicle never took the new key).
+    pub fn restore(&self, installed: &Installed) -> Result<(), KeyStoreError> {
+        let sysid = installed.sysid;
+        match &installed.previous_given {
+            Some(key) => self.given().insert(sysid, key.clone()),
+            None => self.given().remove(&sysid),
+        };
+        match &installed.previous_file {
+            Some(key) => self.store.store(sysid, key).map(drop),
+            None => match std::fs::remove_file(&installed.path) {
+                Ok(()) => Ok(()),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(source) => Err(KeyStoreError::Remove {
+                    path: installed.path.clone(),
+                    source,
+                }),
+            },
+        }
+    }
+
+    /// The keys given or set up. A panic while the lock was held cannot leave the map
+    /// half-changed (each use is one insert, remove or get), so a poisoned lock is taken over.
+    fn given(&self) -> std::sync::MutexGuard<'_, BTreeMap<u8, SecretKey>> {
+        self.given
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        given.insert(sysid, key.clone());
-        Ok(path)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
+/// A key installed by [`KeyRing::install`], and what it replaced.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    pub sysid: u8,
+    /// The key file written.
+    pub path: PathBuf,
+    /// The key file's key before (`None`: there was no readable file).
+    previous_file: Option<SecretKey>,
+    /// The key given for the system before (`--key SYSID=FILE`, or an earlier setup).
+    previous_given: Option<SecretKey>,
+}
+
 impl KeySource for KeyRing {
-    fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, String> {
-        let given = match self.given.lock() {
-            Ok(given) => given.get(&sysid).cloned(),
-            Err(_) => return Err("the key ring's lock is broken".into()),
-        };
+    fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, KeyError> {
+        let given = self.given().get(&sysid).cloned();
         if given.is_some() {
             return Ok(given);
         }
         match self.store.load(sysid) {
             Ok(Some(key)) => Ok(Some(key)),
             Ok(None) => Ok(self.default.clone()),
-            Err(err) => Err(err.to_string()),
+            Err(err) => Err(KeyError::Unavailable {
+                sysid,
+                reason: err.to_string(),
+            }),
         }
     }
 
@@ -324,12 +386,22 @@ mod tests {
             Some(default.clone()),
             BTreeMap::from([(2, given.clone())]),
         );
-        assert_eq!(ring.lookup(1), Ok(Some(stored)));
-        assert_eq!(ring.lookup(2), Ok(Some(given)));
-        assert_eq!(ring.lookup(3), Ok(Some(default)));
+        assert_eq!(ring.lookup(1), Ok(Some(stored.clone())));
+        assert_eq!(ring.lookup(2), Ok(Some(given.clone())));
+        assert_eq!(ring.lookup(3), Ok(Some(default.clone())));
         let fresh = SecretKey::from_bytes([4; 32]).expect("non-zero");
-        ring.install(3, &fresh).expect("installed");
-        assert_eq!(ring.lookup(3), Ok(Some(fresh)));
+        let installed = ring.install(3, &fresh).expect("installed");
+        assert_eq!(ring.lookup(3), Ok(Some(fresh.clone())));
+        // Undone: back to the default, and no file left.
+        ring.restore(&installed).expect("restored");
+        assert_eq!(ring.lookup(3), Ok(Some(default.clone())));
+        assert!(!installed.path.exists());
+        // Over a stored and a given key: both come back.
+        let installed = ring.install(2, &fresh).expect("installed");
+        assert_eq!(ring.store().load(2).expect("reads"), Some(fresh.clone()));
+        ring.restore(&installed).expect("restored");
+        assert_eq!(ring.lookup(2), Ok(Some(given.clone())));
+        assert_eq!(ring.store().load(2).expect("reads"), Some(stored.clone()));
         assert!(!ring.is_signing(200));
         ring.mark_signing(200);
         assert!(ring.is_signing(200) && !ring.is_signing(199) && !ring.is_signing(8));
@@ -345,22 +417,26 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
         let ring = KeyRing::new(store, None, BTreeMap::new());
         let err = ring.lookup(5).expect_err("exposed");
-        assert!(err.contains("system-5.key"), "{err}");
+        assert!(err.to_string().contains("system-5.key"), "{err}");
     }
 
     #[test]
     fn the_timestamp_file_round_trips_and_refuses_garbage() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = KeyStore::new(dir.path().join("keys")).timestamp_file();
-        assert_eq!(file.load(), Ok(None));
+        assert_eq!(file.load().expect("no file"), None);
         file.store(123_456_789).expect("stored");
-        assert_eq!(file.load(), Ok(Some(123_456_789)));
+        assert_eq!(file.load().expect("reads"), Some(123_456_789));
         let mode = std::fs::metadata(file.path())
             .expect("exists")
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         std::fs::write(file.path(), "soon").expect("write");
-        assert!(file.load().is_err());
+        let err = file.load().expect_err("not a number");
+        assert!(
+            matches!(err, KeyStoreError::TimestampInvalid { .. }),
+            "{err}"
+        );
     }
 }

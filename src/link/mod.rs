@@ -21,7 +21,9 @@ pub use transport::spawn_link;
 
 use crate::pipeline::LinkId;
 use crate::protocol::Frame;
-use crate::protocol::signing::{SecretKey, SystemSigning, UnsignedPolicy, Verifier};
+use crate::protocol::signing::{
+    KeyChangeState, SecretKey, SystemSigning, UnsignedPolicy, Verifier,
+};
 use crate::time::TimeUs;
 
 /// How a `file:` link replays its log.
@@ -86,6 +88,18 @@ pub enum LinkEventKind {
     Warning(String),
 }
 
+/// Why a link could not do what was asked of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// A panic while checking a frame broke the lock of the link's signature check. The link
+    /// then refuses every frame (fail closed, counted as unverifiable), so changing its keys
+    /// or policy would change nothing: it is reported rather than done.
+    #[error(
+        "{address}: the signature check is broken (a panic while checking); the link refuses every frame until Vigil restarts"
+    )]
+    SigningBroken { address: LinkAddress },
+}
+
 /// The pipeline's handle on a running link: its statistics and its send queue.
 #[derive(Debug, Clone)]
 pub struct LinkHandle {
@@ -108,11 +122,45 @@ impl LinkHandle {
         sent
     }
 
+    /// The link's signature check. A poisoned lock is not taken over: the link task refuses
+    /// every frame once it is (fail closed, see `transport`), so a change made here would
+    /// report success for nothing; the error says so instead. (The verifier is plain data and
+    /// would survive `into_inner`, but a panic mid-check may have left a stream's timestamp
+    /// unraised, and recovering here and not there would be inconsistent.)
+    fn verifier(&self) -> Result<std::sync::MutexGuard<'_, Verifier>, LinkError> {
+        self.signing.lock().map_err(|_| LinkError::SigningBroken {
+            address: self.address.clone(),
+        })
+    }
+
     /// Sets or removes the key that frames from system `sysid` are checked against.
-    pub fn set_key(&self, sysid: u8, key: Option<SecretKey>) {
-        if let Ok(mut verifier) = self.signing.lock() {
-            verifier.set_system_key(sysid, key);
-        }
+    pub fn set_key(&self, sysid: u8, key: Option<SecretKey>) -> Result<(), LinkError> {
+        self.verifier()?.set_system_key(sysid, key);
+        Ok(())
+    }
+
+    /// Starts changing the key of system `sysid` (see [`Verifier::begin_key_change`]).
+    pub fn begin_key_change(
+        &self,
+        sysid: u8,
+        new: SecretKey,
+        unheard_previous: Option<SecretKey>,
+    ) -> Result<(), LinkError> {
+        self.verifier()?
+            .begin_key_change(sysid, new, unheard_previous);
+        Ok(())
+    }
+
+    /// Where the key change of `sysid` stands on this link (`None` when the check is broken).
+    pub fn key_change(&self, sysid: u8) -> KeyChangeState {
+        self.verifier()
+            .map_or(KeyChangeState::None, |v| v.key_change(sysid))
+    }
+
+    /// Ends the key change of `sysid`: kept (only the new key from now on) or undone.
+    pub fn end_key_change(&self, sysid: u8, keep: bool) -> Result<(), LinkError> {
+        self.verifier()?.end_key_change(sysid, keep);
+        Ok(())
     }
 
     /// The key frames from `sysid` are checked against on this link, once it was heard here.
@@ -130,10 +178,10 @@ impl LinkHandle {
         self.signing.lock().map(|v| v.systems()).unwrap_or_default()
     }
 
-    pub fn set_unsigned_policy(&self, policy: UnsignedPolicy) {
-        if let Ok(mut verifier) = self.signing.lock() {
-            verifier.set_policy(policy);
-        }
+    /// Sets what the link does with unsigned frames from systems that never signed.
+    pub fn set_unsigned_policy(&self, policy: UnsignedPolicy) -> Result<(), LinkError> {
+        self.verifier()?.set_policy(policy);
+        Ok(())
     }
 
     /// Whether the link is authenticated, from its keys and what its frames carried. With
@@ -196,5 +244,65 @@ impl LinkAuth {
             Self::Signed { .. } => "signed",
             Self::Mixed { .. } => "mixed",
         }
+    }
+}
+
+#[cfg(test)]
+impl LinkHandle {
+    /// A handle on no running link, for tests: what is sent waits in the returned queue.
+    pub(crate) fn detached(
+        id: LinkId,
+        address: LinkAddress,
+        verifier: Verifier,
+        capacity: usize,
+    ) -> (Self, mpsc::Receiver<Frame>) {
+        let (outgoing, queue) = mpsc::channel(capacity);
+        let handle = Self {
+            id,
+            address,
+            stats: Arc::new(LinkStats::default()),
+            signing: Arc::new(Mutex::new(verifier)),
+            outgoing,
+        };
+        (handle, queue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_signing_check_makes_key_and_policy_changes_fail_rather_than_pass_silently() {
+        let address: LinkAddress = "udpin:127.0.0.1:0".parse().expect("address");
+        let (handle, _queue) = LinkHandle::detached(
+            LinkId(0),
+            address,
+            Verifier::new(None, UnsignedPolicy::Flag),
+            1,
+        );
+        let key = SecretKey::from_bytes([1; 32]).expect("non-zero");
+        handle.set_key(1, Some(key.clone())).expect("works");
+        handle
+            .set_unsigned_policy(UnsignedPolicy::Reject)
+            .expect("works");
+        let signing = handle.signing.clone();
+        let _ = std::thread::Builder::new()
+            .name("poisoner".into())
+            .spawn(move || {
+                let _held = signing.lock();
+                panic!("poisoning the signing lock");
+            })
+            .expect("thread")
+            .join();
+        assert!(matches!(
+            handle.set_key(1, None),
+            Err(LinkError::SigningBroken { .. })
+        ));
+        let err = handle
+            .set_unsigned_policy(UnsignedPolicy::Accept)
+            .expect_err("broken");
+        assert!(err.to_string().contains("udpin:127.0.0.1:0"), "{err}");
+        assert!(handle.begin_key_change(1, key, None).is_err());
     }
 }

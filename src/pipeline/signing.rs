@@ -8,17 +8,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crossbeam_channel::Sender;
+
 use crate::command::{Outgoing, Route};
-use crate::link::keys::{KeyRing, KeyStore, TimestampFile};
-use crate::link::{LinkHandle, LinkOptions};
+use crate::link::keys::{Installed, KeyRing, KeyStore, KeyStoreError, TimestampFile};
+use crate::link::{LinkAddress, LinkError, LinkHandle, LinkOptions};
 use crate::pipeline::LinkId;
 use crate::protocol::frame::EncodeError;
-use crate::protocol::signing::{SystemSigning, timestamp_at};
+use crate::protocol::signing::{KeyChangeState, KeySource, SystemSigning, timestamp_at};
 use crate::protocol::{
     Frame, FrameEncoder, MavMessage, MavVersion, SecretKey, Signer, UnsignedPolicy, mav,
 };
 use crate::time::TimeUs;
-use crate::world::World;
+use crate::world::{Severity, World};
 
 /// Refused frames on a link are told to the operator at most this often.
 pub const REFUSAL_NOTICE_PERIOD: std::time::Duration = std::time::Duration::from_secs(10);
@@ -27,6 +29,49 @@ pub const REFUSAL_NOTICE_PERIOD: std::time::Duration = std::time::Duration::from
 /// the last one used: it is rewritten when the timestamps reach it (so at most every 10 s
 /// while signing), and a restart, even after `kill -9`, starts beyond it.
 pub const TIMESTAMP_RESERVE: u64 = 1_000_000;
+
+/// After a failed write of the signing timestamp, the next try is this much later (not on
+/// every signed frame: the write syncs the disk, on the world thread).
+pub const TIMESTAMP_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// SETUP_SIGNING is sent this many times at most, [`SETUP_RESEND_PERIOD`] apart, until a frame
+/// signed with the new key comes back (one frame lost on a radio must not lock both sides out).
+pub const SETUP_SENDS: u32 = 3;
+/// The wait between two sends of SETUP_SIGNING, and after the last one before giving up.
+pub const SETUP_RESEND_PERIOD: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Why signing could not be set up or kept.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    #[error("no vehicle with system id {0}")]
+    NoVehicle(u8),
+    #[error("vehicle {0} is on no live link")]
+    NoLink(u8),
+    #[error("a signing setup for vehicle {0} is already under way")]
+    Busy(u8),
+    #[error("cannot make a key: {0}")]
+    Generate(#[source] std::io::Error),
+    #[error("cannot frame SETUP_SIGNING: {0}")]
+    Encode(#[from] EncodeError),
+    #[error("{address}: send queue full; nothing was changed")]
+    QueueFull { address: LinkAddress },
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error(
+        "{source}; the new key is used for this session only (the vehicle may have it already): set up signing again once the keys folder is writable"
+    )]
+    NotStored { source: KeyStoreError },
+    #[error(
+        "vehicle {sysid} kept signing with its previous key (or unsigned) after {sends} SETUP_SIGNING: it did not take the new key, which was dropped"
+    )]
+    NotTaken { sysid: u8, sends: u32 },
+    #[error(
+        "vehicle {sysid}: nothing heard from it within {secs} s of {sends} SETUP_SIGNING; until it is heard, frames signed with either its previous or its new key are taken"
+    )]
+    Silent { sysid: u8, sends: u32, secs: u64 },
+    #[error("{0}")]
+    Timestamp(#[from] KeyStoreError),
+}
 
 /// Signing as the command line sets it (`--signing`, `--key`); see [`LinkOptions::unsigned`]
 /// for the policy of every link.
@@ -68,8 +113,9 @@ pub fn link_options(
     }
 }
 
-/// How vehicle `sysid` signs on each link it was heard on: (link, what its verifier knows).
-/// The console shows this per vehicle; `LinkView::signing` holds the same per link.
+/// How vehicle `sysid` signs on each link it was heard on: (link, what its verifier knows),
+/// from `LinkView::signing` (which the console's Links tab shows for every system; the vehicle
+/// details do not show signing). For tools and tests that look at one vehicle.
 pub fn vehicle_signing(
     snapshot: &super::Snapshot,
     sysid: u8,
@@ -110,14 +156,22 @@ impl RefusalWatch {
                 continue;
             }
             let [forged, replayed, unsigned, unverifiable] =
-                [0, 1, 2, 3].map(|i| counts[i] - told[i]);
-            let mut text = format!(
-                "{}: REFUSED {forged} forged, {replayed} replayed and {unsigned} unsigned frames",
-                view.address
-            );
-            if unverifiable > 0 {
-                text.push_str(&format!(", and {unverifiable} that could not be checked"));
+                [0, 1, 2, 3].map(|i| counts[i].saturating_sub(told[i]));
+            let causes: Vec<String> = [
+                (forged, "forged"),
+                (replayed, "replayed"),
+                (unsigned, "unsigned"),
+                (unverifiable, "that could not be checked"),
+            ]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+            self.told.insert(view.id, (counts, now));
+            if causes.is_empty() {
+                continue;
             }
+            let mut text = format!("{}: REFUSED frames: {}", view.address, causes.join(", "));
             let who: Vec<String> = view
                 .signing
                 .iter()
@@ -127,9 +181,17 @@ impl RefusalWatch {
             if !who.is_empty() {
                 text.push_str(&format!("; refused in all, by system: {}", who.join(", ")));
             }
-            text.push_str(" (someone without the key is sending?)");
+            // Said by cause: frames that fail their check come from someone without the key;
+            // frames that cannot be checked are the station's own doing.
+            if forged + replayed + unsigned > 0 {
+                text.push_str(" (someone without the key is sending?)");
+            }
+            if unverifiable > 0 {
+                text.push_str(
+                    " (the station cannot read a vehicle's key file, or its signature check broke: see the notice naming it)",
+                );
+            }
             notices.push((view.id, text));
-            self.told.insert(view.id, (counts, now));
         }
         notices
     }
@@ -155,13 +217,39 @@ pub struct LinkSigning {
     reserved: u64,
     /// Where the timestamp is kept (`None`: replays, which send nothing).
     timestamps: Option<TimestampFile>,
-    /// Something was signed (the timestamp is written at the end).
+    /// After a failed write, no new try before this.
+    write_retry_at: TimeUs,
+    /// Something was signed since the timestamp was last saved.
     signed_any: bool,
     /// Notices waiting to be told (a timestamp file that cannot be read or written).
     notices: Vec<SigningNotice>,
     /// A failed timestamp write was told (told once).
     write_failure_told: bool,
+    /// Key changes under way, by vehicle.
+    setups: BTreeMap<u8, Setup>,
 }
+
+/// A key change under way: SETUP_SIGNING sent, waiting for a frame signed with the new key.
+#[derive(Debug)]
+struct Setup {
+    link: LinkId,
+    compid: u8,
+    key: SecretKey,
+    /// What was stored and replaced (`None`: the key could not be stored).
+    installed: Option<Installed>,
+    /// SETUP_SIGNING sent so far, and when the next may go (or, after the last, the wait
+    /// ends).
+    sends: u32,
+    next_at: TimeUs,
+    /// Frames taken with the previous key (or unsigned), summed over the links, at the last
+    /// send: more at the end means that the vehicle is alive and did not take the key.
+    heard_previous_at_send: u64,
+    /// Who waits for the outcome (answered once).
+    reply: Option<Sender<Result<String, String>>>,
+}
+
+/// What a signing setup ended with, to tell the operator.
+pub type SetupOutcome = (Severity, String);
 
 impl LinkSigning {
     /// The signing of a pipeline. With `persist`, the signing timestamp is read from beside the
@@ -171,9 +259,9 @@ impl LinkSigning {
         let timestamps = persist.then(|| ring.store().timestamp_file());
         let stored = match timestamps.as_ref().map(TimestampFile::load) {
             Some(Ok(stored)) => stored.unwrap_or(0),
-            Some(Err(text)) => {
+            Some(Err(err)) => {
                 notices.push(format!(
-                    "{text}; signing starts from the clock, and a vehicle may take the first frames as replays"
+                    "{err}; signing starts from the clock, and a vehicle may take the first frames as replays"
                 ));
                 0
             }
@@ -187,9 +275,11 @@ impl LinkSigning {
             next: stored,
             reserved: stored,
             timestamps,
+            write_retry_at: TimeUs(0),
             signed_any: false,
             notices,
             write_failure_told: false,
+            setups: BTreeMap::new(),
         }
     }
 
@@ -213,22 +303,26 @@ impl LinkSigning {
         self.keys.contains_key(&(link, sysid))
     }
 
-    /// The timestamp the next signed frame carries at `now`, reserved on disk first.
+    /// The timestamp the next signed frame carries at `now`, reserved on disk first. A failed
+    /// write is told once and tried again [`TIMESTAMP_RETRY`] later, not on every frame.
     pub fn next_timestamp(&mut self, now: TimeUs) -> u64 {
         let timestamp = timestamp_at(now).max(self.next);
         if timestamp >= self.reserved
+            && now >= self.write_retry_at
             && let Some(file) = &self.timestamps
         {
             let reserve = timestamp + TIMESTAMP_RESERVE;
             match file.store(reserve) {
                 Ok(()) => self.reserved = reserve,
-                Err(text) if !self.write_failure_told => {
-                    self.write_failure_told = true;
-                    self.notices.push(format!(
-                        "{text}; after a restart, vehicles may take signed frames as replays"
-                    ));
+                Err(err) => {
+                    self.write_retry_at = now.plus(TIMESTAMP_RETRY);
+                    if !self.write_failure_told {
+                        self.write_failure_told = true;
+                        self.notices.push(format!(
+                            "{err}; after a restart, vehicles may take signed frames as replays"
+                        ));
+                    }
                 }
-                Err(_) => {}
             }
         }
         timestamp
@@ -247,7 +341,12 @@ impl LinkSigning {
             return Some(notice);
         }
         let handle = links.get(usize::from(link.0))?;
-        if handle.address.is_replay() || !self.seen.insert((link, sysid)) {
+        // During a key change, what goes to the vehicle stays signed as before; the key is
+        // taken once the change is confirmed.
+        if handle.address.is_replay()
+            || self.setups.contains_key(&sysid)
+            || !self.seen.insert((link, sysid))
+        {
             return None;
         }
         let key = handle.key_for(sysid)?;
@@ -293,19 +392,62 @@ impl LinkSigning {
         }
         let mut frames = Vec::with_capacity(keys.len());
         for key in keys {
-            let timestamp = self.next_timestamp(now);
-            let mut signer =
-                Signer::new(key, Self::link_id(outgoing.link)).with_initial_timestamp(timestamp);
-            frames.push(encoder.encode_signed(&outgoing.message, &mut signer, now)?);
-            self.next = self.next.max(signer.next_timestamp());
-            self.signed_any = true;
+            frames.push(self.encode_with(encoder, &outgoing.message, &key, outgoing.link, now)?);
         }
         Ok(frames)
     }
 
-    /// Gives vehicle `target` a new key: stores it, sends SETUP_SIGNING on the vehicle's link
-    /// (signed with its old key, if any) and, on every link, checks its frames and signs what
-    /// goes to it with the new key from then on. Returns the new key's fingerprint.
+    /// Frames `message` signed with `key` for `link`, on the station's one timeline.
+    fn encode_with(
+        &mut self,
+        encoder: &mut FrameEncoder,
+        message: &MavMessage,
+        key: &SecretKey,
+        link: LinkId,
+        now: TimeUs,
+    ) -> Result<Frame, EncodeError> {
+        let timestamp = self.next_timestamp(now);
+        let mut signer =
+            Signer::new(key.clone(), Self::link_id(link)).with_initial_timestamp(timestamp);
+        let frame = encoder.encode_signed(message, &mut signer, now)?;
+        self.next = self.next.max(signer.next_timestamp());
+        self.signed_any = true;
+        Ok(frame)
+    }
+
+    /// SETUP_SIGNING giving `key` to `target`, signed with the key what goes to it is signed
+    /// with now (none: unsigned, as a vehicle without a key takes it).
+    fn setup_frame(
+        &mut self,
+        encoder: &mut FrameEncoder,
+        link: LinkId,
+        target: u8,
+        compid: u8,
+        key: &SecretKey,
+        now: TimeUs,
+    ) -> Result<Frame, EncodeError> {
+        // Timestamps never go back, even across a key change.
+        let initial_timestamp = self.next_timestamp(now);
+        let message = MavMessage::SETUP_SIGNING(mav::SETUP_SIGNING_DATA {
+            initial_timestamp,
+            target_system: target,
+            target_component: compid,
+            secret_key: *key.bytes(),
+        });
+        match self.keys.get(&(link, target)).cloned() {
+            Some(old) => self.encode_with(encoder, &message, &old, link, now),
+            None => encoder.encode(&message, MavVersion::V2),
+        }
+    }
+
+    /// Starts giving vehicle `target` a new key: sends SETUP_SIGNING on the vehicle's link
+    /// (signed with its old key, if any) and, only once it is queued, stores the key and
+    /// checks the vehicle's frames on every link with the new key, still taking those that
+    /// verify with the previous one (or, if it had none, unsigned ones as before) until a
+    /// frame signed with the new key comes. [`LinkSigning::poll`] resends SETUP_SIGNING until
+    /// then and answers `reply`: the new key's fingerprint once that frame came (what goes to
+    /// the vehicle is then signed with the new key), or why not. Returns what to tell the
+    /// operator now.
     pub fn setup(
         &mut self,
         world: &World,
@@ -313,71 +455,251 @@ impl LinkSigning {
         encoder: &mut FrameEncoder,
         target: u8,
         now: TimeUs,
-    ) -> Result<String, String> {
+        reply: Sender<Result<String, String>>,
+    ) -> Result<String, SigningError> {
+        if self.setups.contains_key(&target) {
+            return Err(SigningError::Busy(target));
+        }
         let vehicle = world
             .vehicles
             .get(&target)
-            .ok_or_else(|| format!("no vehicle with system id {target}"))?;
+            .ok_or(SigningError::NoVehicle(target))?;
         let route = Route::to(vehicle);
         let handle = links
             .get(usize::from(route.link.0))
-            .ok_or_else(|| format!("vehicle {target} is on no live link"))?;
-        let key = SecretKey::generate().map_err(|err| format!("cannot make a key: {err}"))?;
-        // Timestamps never go back, even across a key change.
-        let initial_timestamp = self.next_timestamp(now);
-        let message = MavMessage::SETUP_SIGNING(mav::SETUP_SIGNING_DATA {
-            initial_timestamp,
-            target_system: route.sysid,
-            target_component: route.compid,
-            secret_key: *key.bytes(),
-        });
-        let frame = match self.keys.get(&(route.link, target)).cloned() {
-            Some(old) => {
-                let mut signer = Signer::new(old, Self::link_id(route.link))
-                    .with_initial_timestamp(initial_timestamp);
-                let frame = encoder.encode_signed(&message, &mut signer, now);
-                self.next = self.next.max(signer.next_timestamp());
-                self.signed_any = true;
-                frame
+            .filter(|l| !l.address.is_replay())
+            .ok_or(SigningError::NoLink(target))?;
+        let key = SecretKey::generate().map_err(SigningError::Generate)?;
+        // What the vehicle's frames are checked against on links it was not heard on yet.
+        let unheard_previous = self.ring.lookup(target).ok().flatten();
+        // Every link checks the new key alongside the previous one before the vehicle can
+        // have it; a link whose check is broken refuses everything anyway.
+        handle.begin_key_change(target, key.clone(), unheard_previous.clone())?;
+        for link in links
+            .iter()
+            .filter(|l| !l.address.is_replay() && l.id != route.link)
+        {
+            let _ = link.begin_key_change(target, key.clone(), unheard_previous.clone());
+        }
+        let undo = |links: &[LinkHandle]| {
+            for link in links.iter().filter(|l| !l.address.is_replay()) {
+                let _ = link.end_key_change(target, false);
             }
-            None => encoder.encode(&message, MavVersion::V2),
-        }
-        .map_err(|err| err.to_string())?;
-        let path = self
-            .ring
-            .install(target, &key)
-            .map_err(|err| err.to_string())?;
+        };
+        let frame = match self.setup_frame(encoder, route.link, target, route.compid, &key, now) {
+            Ok(frame) => frame,
+            Err(err) => {
+                undo(links);
+                return Err(err.into());
+            }
+        };
         if !handle.send(frame) {
-            return Err(format!("{}: send queue full", handle.address));
+            undo(links);
+            return Err(SigningError::QueueFull {
+                address: handle.address.clone(),
+            });
         }
+        let (installed, stored) = match self.ring.install(target, &key) {
+            Ok(installed) => {
+                let text = format!("stored in {}", installed.path.display());
+                (Some(installed), Ok(text))
+            }
+            Err(source) => (None, Err(SigningError::NotStored { source })),
+        };
+        let mut setup = Setup {
+            link: route.link,
+            compid: route.compid,
+            key,
+            installed,
+            sends: 1,
+            next_at: now.plus(SETUP_RESEND_PERIOD),
+            heard_previous_at_send: heard_previous(links, target),
+            reply: Some(reply),
+        };
+        let fingerprint = setup.key.fingerprint();
+        let text = match stored {
+            Ok(stored) => format!(
+                "vehicle {target}: SETUP_SIGNING sent on {} (key fingerprint {fingerprint}, {stored}); waiting for a frame signed with it",
+                handle.address
+            ),
+            Err(err) => {
+                // Told now; the change goes on, as the vehicle may have the key.
+                if let Some(reply) = setup.reply.take() {
+                    let _ = reply.try_send(Err(err.to_string()));
+                }
+                format!("vehicle {target}: {err}")
+            }
+        };
+        self.setups.insert(target, setup);
+        Ok(text)
+    }
+
+    /// Moves the key changes under way on: confirmed when a link heard a frame signed with the
+    /// new key (then only the new key is taken, and signs what goes to the vehicle), else
+    /// SETUP_SIGNING is sent again, and after the last send and a wait, undone if the vehicle
+    /// was heard still using its previous key, or left open (both keys taken) if it was not
+    /// heard at all. Answers the setup's `reply` and returns what to tell the operator; also
+    /// the waiting notices.
+    pub fn poll(
+        &mut self,
+        links: &[LinkHandle],
+        encoders: &mut [FrameEncoder],
+        now: TimeUs,
+    ) -> Vec<SetupOutcome> {
+        let mut told: Vec<SetupOutcome> = self
+            .notices
+            .drain(..)
+            .map(|text| (Severity::Warning, text))
+            .collect();
+        let targets: Vec<u8> = self.setups.keys().copied().collect();
+        for target in targets {
+            let confirmed = links
+                .iter()
+                .any(|l| l.key_change(target) == KeyChangeState::Confirmed);
+            if confirmed {
+                told.push(self.confirm(links, target));
+                continue;
+            }
+            let Some(setup) = self.setups.get(&target) else {
+                continue;
+            };
+            if setup.sends > SETUP_SENDS {
+                // Given up while the vehicle was silent: heard again with its previous key, the
+                // change is undone.
+                if heard_previous(links, target) > setup.heard_previous_at_send {
+                    told.push(self.give_up(links, target));
+                }
+                continue;
+            }
+            if now < setup.next_at {
+                continue;
+            }
+            let (link, compid, key) = (setup.link, setup.compid, setup.key.clone());
+            if setup.sends < SETUP_SENDS {
+                let frame = encoders
+                    .get_mut(usize::from(link.0))
+                    .and_then(|e| self.setup_frame(e, link, target, compid, &key, now).ok());
+                if let (Some(frame), Some(handle)) = (frame, links.get(usize::from(link.0))) {
+                    // A full queue: the next send may pass.
+                    handle.send(frame);
+                }
+                let heard = heard_previous(links, target);
+                if let Some(setup) = self.setups.get_mut(&target) {
+                    setup.sends += 1;
+                    setup.next_at = now.plus(SETUP_RESEND_PERIOD);
+                    setup.heard_previous_at_send = heard;
+                }
+                continue;
+            }
+            told.push(self.give_up(links, target));
+        }
+        told
+    }
+
+    /// A frame signed with the new key came: only it is taken and signs from now on.
+    fn confirm(&mut self, links: &[LinkHandle], target: u8) -> SetupOutcome {
+        let Some(mut setup) = self.setups.remove(&target) else {
+            return (Severity::Notice, String::new());
+        };
         for link in links.iter().filter(|l| !l.address.is_replay()) {
-            link.set_key(target, Some(key.clone()));
+            let _ = link.end_key_change(target, true);
             // Where the vehicle was not heard yet, its first frame takes the key from there.
-            if link.id == route.link || self.seen.contains(&(link.id, target)) {
-                self.keys.insert((link.id, target), key.clone());
+            if link.id == setup.link || self.seen.contains(&(link.id, target)) {
+                self.keys.insert((link.id, target), setup.key.clone());
                 self.seen.insert((link.id, target));
             }
         }
-        let fingerprint = key.fingerprint();
-        self.announced.insert((route.link, fingerprint.clone()));
-        Ok(format!(
-            "vehicle {target}: signing set up on {} (key fingerprint {fingerprint}, stored in {})",
-            handle.address,
-            path.display()
-        ))
+        let fingerprint = setup.key.fingerprint();
+        self.announced.insert((setup.link, fingerprint.clone()));
+        let address = links
+            .get(usize::from(setup.link.0))
+            .map(|l| l.address.to_string())
+            .unwrap_or_default();
+        let stored = match &setup.installed {
+            Some(installed) => format!("stored in {}", installed.path.display()),
+            None => "not stored: used for this session only".to_owned(),
+        };
+        let text = format!(
+            "vehicle {target}: signing set up on {address} (key fingerprint {fingerprint}, {stored}); it signs with the new key"
+        );
+        if let Some(reply) = setup.reply.take() {
+            let _ = reply.try_send(Ok(text.clone()));
+        }
+        (Severity::Notice, text)
     }
 
-    /// Writes the signing timestamp as it stands (done when the pipeline stops).
-    pub fn save(&mut self) {
-        if let (true, Some(file)) = (self.signed_any, &self.timestamps) {
-            let _ = file.store(self.next);
+    /// No frame signed with the new key after the last SETUP_SIGNING and a wait.
+    fn give_up(&mut self, links: &[LinkHandle], target: u8) -> SetupOutcome {
+        let Some(setup) = self.setups.get_mut(&target) else {
+            return (Severity::Notice, String::new());
+        };
+        let sends = SETUP_SENDS;
+        let heard_after = heard_previous(links, target) > setup.heard_previous_at_send;
+        let reply = setup.reply.take();
+        let error = if heard_after {
+            // Heard since the last send, still with the previous key: it did not take the new
+            // one. Undone everywhere, on disk too, so that a restart checks the right key.
+            let setup = self.setups.remove(&target);
+            for link in links.iter().filter(|l| !l.address.is_replay()) {
+                let _ = link.end_key_change(target, false);
+            }
+            let restored = match setup.as_ref().and_then(|s| s.installed.as_ref()) {
+                Some(installed) => self.ring.restore(installed).map_err(SigningError::from),
+                None => Ok(()),
+            };
+            let error = SigningError::NotTaken {
+                sysid: target,
+                sends,
+            };
+            match restored {
+                Ok(()) => error.to_string(),
+                Err(err) => format!("{error}; restoring its previous key failed: {err}"),
+            }
+        } else {
+            // Not heard at all: it may have the key. Both stay taken (and the first frame
+            // signed with the new key still confirms it); no more sends.
+            setup.sends = SETUP_SENDS + 1;
+            SigningError::Silent {
+                sysid: target,
+                sends,
+                secs: (SETUP_RESEND_PERIOD * SETUP_SENDS).as_secs(),
+            }
+            .to_string()
+        };
+        if let Some(reply) = reply {
+            let _ = reply.try_send(Err(error.clone()));
         }
+        (Severity::Error, format!("signing setup failed: {error}"))
     }
+
+    /// Writes the signing timestamp as it stands (done when the pipeline stops; the error
+    /// names the file).
+    pub fn save(&mut self) -> Result<(), SigningError> {
+        if let (true, Some(file)) = (self.signed_any, &self.timestamps) {
+            file.store(self.next)?;
+            self.signed_any = false;
+        }
+        Ok(())
+    }
+}
+
+/// Frames taken on the strength of `sysid`'s previous key during its key change, summed over
+/// the links.
+fn heard_previous(links: &[LinkHandle], sysid: u8) -> u64 {
+    links
+        .iter()
+        .map(|l| match l.key_change(sysid) {
+            KeyChangeState::Pending { heard_previous } => heard_previous,
+            _ => 0,
+        })
+        .sum()
 }
 
 impl Drop for LinkSigning {
     fn drop(&mut self) {
-        self.save();
+        // The pipeline saves (and tells a failure) when it stops; this is for the other ways
+        // out (a panic), where there is no one left to tell.
+        let _ = self.save();
     }
 }
 
@@ -495,6 +817,251 @@ mod tests {
         let mut bytes = [0u8; 8];
         bytes[..6].copy_from_slice(&raw[raw.len() - 12..raw.len() - 6]);
         u64::from_le_bytes(bytes)
+    }
+
+    fn link_handle(
+        ring: &Arc<KeyRing>,
+        capacity: usize,
+    ) -> (LinkHandle, tokio::sync::mpsc::Receiver<Frame>) {
+        LinkHandle::detached(
+            LinkId(0),
+            "udpin:127.0.0.1:0".parse().expect("address"),
+            Verifier::with_source(ring.clone(), UnsignedPolicy::Reject),
+            capacity,
+        )
+    }
+
+    fn heartbeat_of(sysid: u8, signer: Option<&mut Signer>, at: TimeUs) -> Frame {
+        let message = MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
+            mavtype: mav::MavType::MAV_TYPE_QUADROTOR,
+            autopilot: mav::MavAutopilot::MAV_AUTOPILOT_ARDUPILOTMEGA,
+            ..Default::default()
+        });
+        let mut encoder = FrameEncoder::new(sysid, 1);
+        let frame = match signer {
+            Some(signer) => encoder.encode_signed(&message, signer, at),
+            None => encoder.encode(&message, MavVersion::V2),
+        }
+        .expect("encodes");
+        parsed(&frame)
+    }
+
+    /// A world that heard vehicle `sysid` on link 0.
+    fn world_with(sysid: u8) -> World {
+        let mut world = World::new();
+        let frame = heartbeat_of(sysid, None, NOW);
+        let message = frame.decode().expect("decodes");
+        world.apply(&crate::pipeline::Envelope {
+            link: LinkId(0),
+            rx: crate::pipeline::RxStamp {
+                time: NOW,
+                mono: std::time::Instant::now(),
+            },
+            frame,
+            message,
+        });
+        assert!(world.vehicles.contains_key(&sysid));
+        world
+    }
+
+    fn after(secs: f64) -> TimeUs {
+        NOW.plus(std::time::Duration::from_secs_f64(secs))
+    }
+
+    #[test]
+    fn a_setup_whose_frame_cannot_be_queued_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut signing = signing(dir.path(), false);
+        let (handle, _queue) = link_handle(signing.ring(), 1);
+        // The queue is full.
+        assert!(handle.send(heartbeat_of(255, None, NOW)));
+        let links = [handle];
+        let world = world_with(1);
+        let (reply, _answer) = crossbeam_channel::bounded(1);
+        let mut encoder = FrameEncoder::new(255, 190);
+        let err = signing
+            .setup(&world, &links, &mut encoder, 1, NOW, reply)
+            .expect_err("queue full");
+        assert!(matches!(err, SigningError::QueueFull { .. }), "{err}");
+        assert!(
+            !KeyStore::new(dir.path()).path_for(1).exists(),
+            "not stored"
+        );
+        assert_eq!(signing.ring().lookup(1), Ok(None));
+        assert_eq!(links[0].key_change(1), KeyChangeState::None);
+        assert_eq!(links[0].key_for(1), None);
+    }
+
+    #[test]
+    fn a_setup_answers_once_the_vehicle_signs_with_the_new_key_and_resends_until_then() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut signing = signing(dir.path(), false);
+        let (handle, mut queue) = link_handle(signing.ring(), 16);
+        let links = [handle];
+        let world = world_with(1);
+        // Heard unsigned before (the link has no key: taken unchecked).
+        let check = |frame: &Frame, at: TimeUs| {
+            links[0]
+                .signing
+                .lock()
+                .expect("lock")
+                .check(&parsed(frame), at)
+        };
+        assert_eq!(check(&heartbeat_of(1, None, NOW), NOW), Verdict::Unchecked);
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let mut encoders = [FrameEncoder::new(255, 190)];
+        let text = signing
+            .setup(&world, &links, &mut encoders[0], 1, NOW, reply)
+            .expect("started");
+        let key = KeyStore::new(dir.path())
+            .load(1)
+            .expect("readable")
+            .expect("stored once queued");
+        assert!(text.contains(&key.fingerprint()), "{text}");
+        assert!(queue.try_recv().is_ok_and(|f| f.msgid() == 256));
+        assert!(answer.try_recv().is_err(), "no answer before it signs");
+        // Its unsigned frames are still taken meanwhile, and what goes to it is unsigned.
+        assert_eq!(check(&heartbeat_of(1, None, NOW), NOW), Verdict::Unchecked);
+        assert!(!signing.signs_to(LinkId(0), 1));
+        // No frame with the new key: sent again, spaced.
+        assert!(signing.poll(&links, &mut encoders, after(0.5)).is_empty());
+        assert!(queue.try_recv().is_err());
+        signing.poll(&links, &mut encoders, after(2.0));
+        assert!(queue.try_recv().is_ok_and(|f| f.msgid() == 256));
+        // A frame signed with the new key: confirmed, answered, and signed from now on.
+        let mut signer = Signer::new(key.clone(), 0).with_initial_timestamp(timestamp_at(NOW));
+        assert_eq!(
+            check(&heartbeat_of(1, Some(&mut signer), after(2.5)), after(2.5)),
+            Verdict::Signed
+        );
+        let told = signing.poll(&links, &mut encoders, after(2.6));
+        assert_eq!(told.len(), 1);
+        let answered = answer.try_recv().expect("answered").expect("set up");
+        assert!(answered.contains(&key.fingerprint()), "{answered}");
+        assert!(signing.signs_to(LinkId(0), 1));
+        assert_eq!(links[0].key_change(1), KeyChangeState::None);
+        // Unsigned frames from it are refused now, and nothing more is sent.
+        assert_eq!(
+            check(&heartbeat_of(1, None, after(3.0)), after(3.0)),
+            Verdict::Rejected(crate::protocol::signing::Rejection::Unsigned)
+        );
+        assert!(signing.poll(&links, &mut encoders, after(10.0)).is_empty());
+        assert!(queue.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_vehicle_that_keeps_its_previous_key_after_every_send_gets_it_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = key(1);
+        KeyStore::new(dir.path()).store(1, &old).expect("stored");
+        let mut signing = signing(dir.path(), false);
+        let (handle, mut queue) = link_handle(signing.ring(), 16);
+        let links = [handle];
+        let world = world_with(1);
+        let mut vehicle = Signer::new(old.clone(), 0).with_initial_timestamp(timestamp_at(NOW));
+        let mut hear_old = |at: TimeUs| {
+            let frame = heartbeat_of(1, Some(&mut vehicle), at);
+            links[0].signing.lock().expect("lock").check(&frame, at)
+        };
+        assert_eq!(hear_old(NOW), Verdict::Signed);
+        assert!(signing.on_frame(&links, LinkId(0), 1).is_some());
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let mut encoders = [FrameEncoder::new(255, 190)];
+        signing
+            .setup(&world, &links, &mut encoders[0], 1, NOW, reply)
+            .expect("started");
+        // SETUP_SIGNING goes signed with the key the vehicle has.
+        let setup = queue.try_recv().expect("sent");
+        assert!(verifies(&setup, &old));
+        let mut sends = 1;
+        for step in 1..=8 {
+            let at = after(f64::from(step));
+            assert_eq!(hear_old(at), Verdict::Signed, "the old key still works");
+            signing.poll(&links, &mut encoders, at);
+            while queue.try_recv().is_ok() {
+                sends += 1;
+            }
+        }
+        assert_eq!(sends, SETUP_SENDS);
+        let err = answer.try_recv().expect("answered").expect_err("not taken");
+        assert!(err.contains("did not take the new key"), "{err}");
+        // Back to the previous key: in the link's check, in the ring and on disk.
+        assert_eq!(links[0].key_for(1), Some(old.clone()));
+        assert_eq!(links[0].key_change(1), KeyChangeState::None);
+        assert_eq!(signing.ring().lookup(1), Ok(Some(old.clone())));
+        assert_eq!(KeyStore::new(dir.path()).load(1).expect("reads"), Some(old));
+    }
+
+    #[test]
+    fn a_failing_timestamp_write_is_told_once_and_retried_only_every_few_seconds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // The keys "folder" is a file: nothing can be written under it.
+        let blocked = dir.path().join("keys");
+        std::fs::write(&blocked, "not a folder").expect("write");
+        let mut signing = signing(&blocked, true);
+        signing.keys.insert((LinkId(0), 1), key(1));
+        let mut encoder = FrameEncoder::new(255, 190);
+        for i in 0..50 {
+            let at = NOW.plus(std::time::Duration::from_millis(i * 100));
+            signing
+                .encode(&mut encoder, &to(0, 1), at)
+                .expect("encodes");
+        }
+        // Told once (besides the failed read at the start).
+        let writes: Vec<&String> = signing
+            .notices
+            .iter()
+            .filter(|n| n.contains("cannot write signing timestamp"))
+            .collect();
+        assert_eq!(writes.len(), 1, "{:?}", signing.notices);
+        assert_eq!(signing.reserved, 0);
+        // The folder comes back: not tried before the backoff ends, then written.
+        std::fs::remove_file(&blocked).expect("rm");
+        signing
+            .encode(&mut encoder, &to(0, 1), after(9.0))
+            .expect("encodes");
+        assert_eq!(signing.reserved, 0);
+        signing
+            .encode(&mut encoder, &to(0, 1), after(10.0))
+            .expect("encodes");
+        assert!(signing.reserved > 0);
+        assert!(blocked.join(crate::link::keys::TIMESTAMP_FILE).exists());
+        // A failing save is an error naming the file, not silence.
+        std::fs::remove_dir_all(&blocked).expect("rm");
+        std::fs::write(&blocked, "not a folder").expect("write");
+        let err = signing.save().expect_err("cannot write");
+        assert!(err.to_string().contains("signing-timestamp"), "{err}");
+    }
+
+    #[test]
+    fn refusals_are_worded_by_their_cause() {
+        let view = |forged, unverifiable| super::super::LinkView {
+            id: LinkId(0),
+            address: "udpin:127.0.0.1:0".parse().expect("address"),
+            stats: crate::link::LinkStatsSnapshot {
+                forged,
+                unverifiable,
+                ..Default::default()
+            },
+            auth: crate::link::LinkAuth::Unsigned,
+            health: crate::world::Health::Fresh,
+            ended: false,
+            signing: Vec::new(),
+        };
+        let mut watch = RefusalWatch::default();
+        let told = watch.check(&[view(0, 3)], NOW);
+        assert_eq!(told.len(), 1);
+        assert!(
+            told[0].1.contains("3 that could not be checked"),
+            "{}",
+            told[0].1
+        );
+        assert!(!told[0].1.contains("without the key"), "{}", told[0].1);
+        assert!(told[0].1.contains("cannot read"), "{}", told[0].1);
+        let told = watch.check(&[view(2, 3)], after(11.0));
+        assert!(told[0].1.contains("2 forged"), "{}", told[0].1);
+        assert!(told[0].1.contains("without the key"), "{}", told[0].1);
+        assert!(!told[0].1.contains("could not be checked"), "{}", told[0].1);
     }
 
     #[test]

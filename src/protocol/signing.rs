@@ -30,6 +30,9 @@ pub const MAX_STREAMS: usize = 256;
 /// RADIO_STATUS: telemetry radios insert it unsigned, and the specification allows it.
 pub const RADIO_STATUS_ID: u32 = 109;
 const TIMESTAMP_MAX: u64 = (1 << 48) - 1;
+/// A key lookup that failed (an unreadable key file) is tried again after this long: the
+/// operator may fix the file's mode without restarting.
+pub const LOOKUP_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A 32-byte signing key. Never printed: `Debug` shows its fingerprint; zeroed on drop.
 #[derive(Clone, PartialEq, Eq)]
@@ -59,6 +62,10 @@ pub enum KeyError {
     NotHex,
     #[error("an all-zero key disables signing; it cannot sign")]
     Zero,
+    /// The key of a system could not be looked up (its file is unreadable, exposed or not a
+    /// key); `reason` names the file, never the key.
+    #[error("the key of system {sysid} cannot be read: {reason}")]
+    Unavailable { sysid: u8, reason: String },
 }
 
 impl SecretKey {
@@ -272,9 +279,10 @@ impl Verdict {
 /// Where a [`Verifier`] finds the key of a system it hears for the first time, and what all
 /// the verifiers of a station know together. Implemented by `link::keys::KeyRing`.
 pub trait KeySource: Send + Sync + std::fmt::Debug {
-    /// The key of system `sysid` (`Ok(None)`: it has none); looked up anew on each call. The
-    /// error names the file, never the key.
-    fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, String>;
+    /// The key of system `sysid` (`Ok(None)`: it has none); looked up anew on each call (it
+    /// may read a file: call it without holding a verifier's lock, see
+    /// [`Verifier::try_check`]). The error names the file, never the key.
+    fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, KeyError>;
     /// Records that `sysid` sent a validly signed frame (on any link).
     fn mark_signing(&self, _sysid: u8) {}
     /// Whether `sysid` has sent a validly signed frame on any link.
@@ -290,8 +298,12 @@ pub enum KeyLookup {
     /// No key: its frames are not checked (unsigned ones follow the link's policy when the
     /// link has keys for others).
     NoKey,
-    /// The key could not be read (the text names the file): its frames are refused.
-    Failed(String),
+    /// The key could not be read (the error names the file): its frames are refused, and the
+    /// lookup is tried again from `retry_at` (after [`LOOKUP_RETRY`]).
+    Failed {
+        error: KeyError,
+        retry_at: TimeUs,
+    },
 }
 
 /// Frames of one system on one link, by what the verifier decided.
@@ -363,6 +375,49 @@ struct SystemState {
     /// A validly signed frame from it was heard on this link.
     signed_here: bool,
     counts: SystemCounts,
+    /// A key change under way (SETUP_SIGNING sent, not yet confirmed by a frame signed with the
+    /// new key, which is `key`).
+    change: Option<KeyChange>,
+}
+
+impl SystemState {
+    fn new(key: KeyLookup) -> Self {
+        Self {
+            key,
+            signed_here: false,
+            counts: SystemCounts::default(),
+            change: None,
+        }
+    }
+}
+
+/// A system's key being changed on a link: until a frame signed with the new key comes, frames
+/// signed with the previous key (or, if it had none, frames judged as they were before) are
+/// still taken, so that a lost SETUP_SIGNING does not lock the station and the vehicle out of
+/// each other.
+#[derive(Debug, Clone)]
+struct KeyChange {
+    /// What the system's frames were checked against before.
+    previous: KeyLookup,
+    /// The system had been heard on this link before the change (else, undoing the change
+    /// forgets it, and its key is looked up afresh).
+    heard_before: bool,
+    /// Frames taken on the strength of `previous` since the change began.
+    heard_previous: u64,
+    /// A frame signed with the new key came: `previous` is no longer taken.
+    confirmed: bool,
+}
+
+/// Where a system's key change stands on one link (see [`Verifier::begin_key_change`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChangeState {
+    /// No change under way.
+    None,
+    /// Waiting for a frame signed with the new key; `heard_previous` frames were taken on the
+    /// strength of the previous key (or unsigned, if it had none) meanwhile.
+    Pending { heard_previous: u64 },
+    /// A frame signed with the new key came; the previous key is no longer taken.
+    Confirmed,
 }
 
 /// Checks received frames with the specification's replay protection: per (system,
@@ -434,29 +489,92 @@ impl Verifier {
             .retain(|_, s| !matches!(s.key, KeyLookup::NoKey));
     }
 
-    /// Sets (or removes) the key of one system; its streams start afresh.
+    /// Sets (or removes) the key of one system; its streams start afresh. Any key change under
+    /// way for it ends.
     pub fn set_system_key(&mut self, sysid: u8, key: Option<SecretKey>) {
         self.streams.retain(|(s, _, _), _| *s != sysid);
         let lookup = match key {
             Some(key) => KeyLookup::Key(key),
             None => KeyLookup::NoKey,
         };
-        let state = self.systems.entry(sysid).or_insert(SystemState {
-            key: KeyLookup::NoKey,
-            signed_here: false,
-            counts: SystemCounts::default(),
-        });
+        let state = self
+            .systems
+            .entry(sysid)
+            .or_insert_with(|| SystemState::new(KeyLookup::NoKey));
         if lookup == KeyLookup::NoKey {
             state.signed_here = false;
         }
         state.key = lookup;
+        state.change = None;
+    }
+
+    /// Starts changing the key of system `sysid` to `new` (SETUP_SIGNING was sent): from now on
+    /// its frames verify with `new`, and, until one does, also with the key they were checked
+    /// against before (or, if none, as they were judged before). `unheard_previous` is that
+    /// key on a link the system was not heard on yet (what the key source gives for it).
+    /// Replay protection carries on across the change: the streams are kept.
+    pub fn begin_key_change(
+        &mut self,
+        sysid: u8,
+        new: SecretKey,
+        unheard_previous: Option<SecretKey>,
+    ) {
+        let heard_before = self.systems.contains_key(&sysid);
+        let state = self.systems.entry(sysid).or_insert_with(|| {
+            SystemState::new(match unheard_previous {
+                Some(key) => KeyLookup::Key(key),
+                None => KeyLookup::NoKey,
+            })
+        });
+        // A change replacing one not yet confirmed keeps what was taken before either.
+        let previous = match state.change.take() {
+            Some(change) if !change.confirmed => change.previous,
+            _ => std::mem::replace(&mut state.key, KeyLookup::NoKey),
+        };
+        state.key = KeyLookup::Key(new);
+        state.change = Some(KeyChange {
+            previous,
+            heard_before,
+            heard_previous: 0,
+            confirmed: false,
+        });
+    }
+
+    /// Where the key change of `sysid` stands here.
+    pub fn key_change(&self, sysid: u8) -> KeyChangeState {
+        match self.systems.get(&sysid).and_then(|s| s.change.as_ref()) {
+            None => KeyChangeState::None,
+            Some(change) if change.confirmed => KeyChangeState::Confirmed,
+            Some(change) => KeyChangeState::Pending {
+                heard_previous: change.heard_previous,
+            },
+        }
+    }
+
+    /// Ends the key change of `sysid`: with `keep`, only the new key is taken from now on;
+    /// without, the change is undone (the previous key, or none, as before it began).
+    pub fn end_key_change(&mut self, sysid: u8, keep: bool) {
+        let Some(state) = self.systems.get_mut(&sysid) else {
+            return;
+        };
+        let Some(change) = state.change.take() else {
+            return;
+        };
+        if keep {
+            return;
+        }
+        if change.heard_before {
+            state.key = change.previous;
+        } else {
+            self.systems.remove(&sysid);
+        }
     }
 
     /// The key system `sysid`'s frames are checked against, if it was heard (or given one).
     pub fn key_for(&self, sysid: u8) -> Option<&SecretKey> {
         match self.systems.get(&sysid).map(|s| &s.key) {
             Some(KeyLookup::Key(key)) => Some(key),
-            Some(KeyLookup::Failed(_)) => None,
+            Some(KeyLookup::Failed { .. }) => None,
             Some(KeyLookup::NoKey) | None => self.default_key.as_ref(),
         }
     }
@@ -494,11 +612,11 @@ impl Verifier {
                 sysid,
                 fingerprint: match &state.key {
                     KeyLookup::Key(key) => Some(key.fingerprint()),
-                    KeyLookup::Failed(_) => None,
+                    KeyLookup::Failed { .. } => None,
                     KeyLookup::NoKey => self.default_key.as_ref().map(SecretKey::fingerprint),
                 },
                 key_error: match &state.key {
-                    KeyLookup::Failed(text) => Some(text.clone()),
+                    KeyLookup::Failed { error, .. } => Some(error.to_string()),
                     _ => None,
                 },
                 signing: state.signed_here,
@@ -525,37 +643,88 @@ impl Verifier {
         self.timestamp = self.timestamp.max(timestamp);
     }
 
-    /// The state of a system, looked up the first time it is heard.
-    fn system(&mut self, sysid: u8) -> &mut SystemState {
-        let source = self.source.clone();
-        let notices = &mut self.notices;
-        self.systems.entry(sysid).or_insert_with(|| {
-            let key = match source.map(|s| s.lookup(sysid)) {
-                Some(Ok(Some(key))) => KeyLookup::Key(key),
-                Some(Ok(None)) | None => KeyLookup::NoKey,
-                Some(Err(text)) => {
-                    notices.push(format!("frames from system {sysid} are refused: {text}"));
-                    KeyLookup::Failed(text)
-                }
-            };
-            SystemState {
-                key,
-                signed_here: false,
-                counts: SystemCounts::default(),
+    /// Whether the key of `sysid` has to be looked up before its frame can be checked at
+    /// `now`: it was never heard, or its last lookup failed [`LOOKUP_RETRY`] ago.
+    fn lookup_due(&self, sysid: u8, now: TimeUs) -> bool {
+        self.source.is_some()
+            && match self.systems.get(&sysid).map(|s| &s.key) {
+                None => true,
+                Some(KeyLookup::Failed { retry_at, .. }) => now >= *retry_at,
+                Some(_) => false,
             }
-        })
+    }
+
+    /// Takes the result of looking up the key of `sysid` at `now` (if it is still due): the
+    /// key, none, or a failure (told once, tried again after [`LOOKUP_RETRY`]).
+    pub fn provide_lookup(
+        &mut self,
+        sysid: u8,
+        result: Result<Option<SecretKey>, KeyError>,
+        now: TimeUs,
+    ) {
+        if !self.lookup_due(sysid, now) {
+            return;
+        }
+        let key = match result {
+            Ok(Some(key)) => KeyLookup::Key(key),
+            Ok(None) => KeyLookup::NoKey,
+            Err(error) => {
+                let told = matches!(
+                    self.systems.get(&sysid).map(|s| &s.key),
+                    Some(KeyLookup::Failed { error: before, .. }) if *before == error
+                );
+                if !told {
+                    self.notices
+                        .push(format!("frames from system {sysid} are refused: {error}"));
+                }
+                KeyLookup::Failed {
+                    error,
+                    retry_at: now.plus(LOOKUP_RETRY),
+                }
+            }
+        };
+        self.systems
+            .entry(sysid)
+            .or_insert_with(|| SystemState::new(KeyLookup::NoKey))
+            .key = key;
+    }
+
+    /// Decides about one received frame, unless the key of its system has to be looked up
+    /// first: then returns the source to ask (without holding this verifier's lock, as a key
+    /// lookup may read a file), to give the answer to [`Verifier::provide_lookup`] and then
+    /// call [`Verifier::check`].
+    pub fn try_check(
+        &mut self,
+        frame: &Frame,
+        now: TimeUs,
+    ) -> Result<Verdict, std::sync::Arc<dyn KeySource>> {
+        if self.lookup_due(frame.sysid(), now)
+            && let Some(source) = &self.source
+        {
+            return Err(source.clone());
+        }
+        Ok(self.check(frame, now))
     }
 
     /// Decides about one received frame at `now` (pass `TimeUs(0)` to rely on the
-    /// timestamps seen only, as a system without a clock does).
+    /// timestamps seen only, as a system without a clock does). Looks the key of its system
+    /// up first if due (see [`Verifier::try_check`] to do that without a lock held).
     pub fn check(&mut self, frame: &Frame, now: TimeUs) -> Verdict {
         let sysid = frame.sysid();
         // A system that is never heard by anyone with a key needs no state.
         if self.source.is_none() && self.default_key.is_none() && self.systems.is_empty() {
             return Verdict::Unchecked;
         }
+        if self.lookup_due(sysid, now)
+            && let Some(source) = self.source.clone()
+        {
+            self.provide_lookup(sysid, source.lookup(sysid), now);
+        }
         let verdict = self.decide(frame, now);
-        let state = self.system(sysid);
+        let state = self
+            .systems
+            .entry(sysid)
+            .or_insert_with(|| SystemState::new(KeyLookup::NoKey));
         state.counts.count(verdict);
         if verdict == Verdict::Signed {
             state.signed_here = true;
@@ -566,47 +735,124 @@ impl Verifier {
         verdict
     }
 
+    /// A frame that cannot be checked against a key of its system (unsigned, or signed with a
+    /// key we do not have) on a link that checks others: refused if the system signs,
+    /// otherwise the link's policy decides. `keyed`: the link checks some frames.
+    fn as_unsigned(&self, signs: bool, keyed: bool) -> Verdict {
+        if signs {
+            return Verdict::Rejected(Rejection::Unsigned);
+        }
+        if !keyed {
+            return Verdict::Unchecked;
+        }
+        match self.policy {
+            UnsignedPolicy::Accept => Verdict::Unsigned { flagged: false },
+            UnsignedPolicy::Flag => Verdict::Unsigned { flagged: true },
+            UnsignedPolicy::Reject => Verdict::Rejected(Rejection::Unsigned),
+        }
+    }
+
     fn decide(&mut self, frame: &Frame, now: TimeUs) -> Verdict {
         let sysid = frame.sysid();
-        let link_has_keys = self.has_keys();
         let signs_elsewhere = self.source.as_ref().is_some_and(|s| s.is_signing(sysid));
+        // Whether the link checks frames of systems other than this one.
+        let others_keyed = self.default_key.is_some()
+            || self
+                .systems
+                .iter()
+                .any(|(&id, s)| id != sysid && matches!(s.key, KeyLookup::Key(_)));
         let default_key = self.default_key.clone();
-        let state = self.system(sysid);
-        let key = match &state.key {
-            KeyLookup::Key(key) => Some(key.clone()),
-            KeyLookup::NoKey => default_key,
-            KeyLookup::Failed(_) => return Verdict::Rejected(Rejection::Unverifiable),
+        let (key, previous, signs) = match self.systems.get(&sysid) {
+            Some(state) => {
+                let key = match &state.key {
+                    KeyLookup::Key(key) => Some(key.clone()),
+                    KeyLookup::NoKey => default_key.clone(),
+                    KeyLookup::Failed { .. } => {
+                        return Verdict::Rejected(Rejection::Unverifiable);
+                    }
+                };
+                // During a key change: what was taken before, until the new key is heard.
+                let previous = match &state.change {
+                    Some(change) if !change.confirmed => Some(match &change.previous {
+                        KeyLookup::Key(key) => Previous::Key(key.clone()),
+                        KeyLookup::NoKey => {
+                            default_key.clone().map_or(Previous::NoKey, Previous::Key)
+                        }
+                        KeyLookup::Failed { .. } => Previous::Refused,
+                    }),
+                    _ => None,
+                };
+                (key, previous, state.signed_here || signs_elsewhere)
+            }
+            // Never heard, and no key source: only the default key applies.
+            None => (default_key, None, signs_elsewhere),
         };
-        let signs = state.signed_here || signs_elsewhere;
-        let link_has_keys = link_has_keys || key.is_some();
-        if !frame.is_signed() {
-            if frame.msgid() == RADIO_STATUS_ID {
-                // Radios insert it unsigned; the specification allows it. Not counted as an
-                // unsigned frame taken: the link is not "mixed" for it.
-                return Verdict::Unchecked;
-            }
-            if signs {
-                return Verdict::Rejected(Rejection::Unsigned);
-            }
-            if !link_has_keys {
-                return Verdict::Unchecked;
-            }
-            return match self.policy {
-                UnsignedPolicy::Accept => Verdict::Unsigned { flagged: false },
-                UnsignedPolicy::Flag => Verdict::Unsigned { flagged: true },
-                UnsignedPolicy::Reject => Verdict::Rejected(Rejection::Unsigned),
-            };
+        if !frame.is_signed() && frame.msgid() == RADIO_STATUS_ID {
+            // Radios insert it unsigned; the specification allows it. Not counted as an
+            // unsigned frame taken: the link is not "mixed" for it.
+            return Verdict::Unchecked;
         }
         let Some(key) = key else {
-            // Signed with a key we do not have: nothing to check it against.
-            return Verdict::Unchecked;
+            // Unsigned, or signed with a key we do not have: on a link that checks others, 13
+            // bytes of anything must not get a frame past the policy.
+            return self.as_unsigned(signs, others_keyed);
         };
+        let from_no_key = matches!(previous, Some(Previous::NoKey));
+        let verdict = if frame.is_signed() {
+            let previous_key = match previous {
+                Some(Previous::Key(old)) => Some(old),
+                _ => None,
+            };
+            self.decide_signed(frame, now, key, previous_key)
+        } else if from_no_key {
+            Verdict::Rejected(Rejection::Unsigned)
+        } else {
+            // Unsigned from a system with a key: the link is keyed.
+            self.as_unsigned(signs, true)
+        };
+        if from_no_key
+            && matches!(
+                verdict,
+                Verdict::Rejected(Rejection::Forged | Rejection::Unsigned)
+            )
+        {
+            // Before the change the system had no key: what the new key does not verify is
+            // judged as it was then.
+            let verdict = self.as_unsigned(signs, others_keyed);
+            self.note_previous(sysid, verdict);
+            return verdict;
+        }
+        verdict
+    }
+
+    /// Counts a frame taken on the strength of a system's previous key during a key change.
+    fn note_previous(&mut self, sysid: u8, verdict: Verdict) {
+        if verdict.accepted()
+            && let Some(change) = self.systems.get_mut(&sysid).and_then(|s| s.change.as_mut())
+        {
+            change.heard_previous += 1;
+        }
+    }
+
+    /// Checks a signed frame against `key` (then `previous`, during a key change) and its
+    /// stream's timestamps.
+    fn decide_signed(
+        &mut self,
+        frame: &Frame,
+        now: TimeUs,
+        key: SecretKey,
+        previous: Option<SecretKey>,
+    ) -> Verdict {
+        let sysid = frame.sysid();
         let raw = frame.raw();
         let Some(block_at) = raw.len().checked_sub(SIGNATURE_BLOCK_LEN) else {
             return Verdict::Rejected(Rejection::Forged);
         };
         let (signed_part, wire_sig) = raw.split_at(block_at + 7);
-        if signature(&key, signed_part) != wire_sig {
+        let with_new = signature(&key, signed_part) == wire_sig;
+        let with_previous =
+            !with_new && previous.is_some_and(|old| signature(&old, signed_part) == wire_sig);
+        if !with_new && !with_previous {
             return Verdict::Rejected(Rejection::Forged);
         }
         let link_id = raw[block_at];
@@ -635,8 +881,24 @@ impl Verifier {
         }
         self.streams.insert(stream, timestamp);
         self.timestamp = self.timestamp.max(timestamp);
+        if let Some(change) = self.systems.get_mut(&sysid).and_then(|s| s.change.as_mut()) {
+            if with_new {
+                change.confirmed = true;
+            } else {
+                change.heard_previous += 1;
+            }
+        }
         Verdict::Signed
     }
+}
+
+/// What a system's frames were checked against before a key change.
+enum Previous {
+    Key(SecretKey),
+    /// No key: its frames were judged as unsigned ones.
+    NoKey,
+    /// Its key could not be read: only the new key is taken.
+    Refused,
 }
 
 /// True for frames that must never be recorded or shown: SETUP_SIGNING carries a key.
@@ -820,15 +1082,20 @@ mod tests {
     /// Keys by system, counting lookups, sharing who signs.
     #[derive(Debug, Default)]
     struct Book {
-        keys: BTreeMap<u8, Result<SecretKey, String>>,
+        keys: std::sync::Mutex<BTreeMap<u8, Result<SecretKey, KeyError>>>,
         lookups: std::sync::Mutex<Vec<u8>>,
         signing: std::sync::Mutex<std::collections::BTreeSet<u8>>,
     }
 
     impl KeySource for Book {
-        fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, String> {
+        fn lookup(&self, sysid: u8) -> Result<Option<SecretKey>, KeyError> {
             self.lookups.lock().expect("lock").push(sysid);
-            self.keys.get(&sysid).cloned().transpose()
+            self.keys
+                .lock()
+                .expect("lock")
+                .get(&sysid)
+                .cloned()
+                .transpose()
         }
         fn mark_signing(&self, sysid: u8) {
             self.signing.lock().expect("lock").insert(sysid);
@@ -838,11 +1105,18 @@ mod tests {
         }
     }
 
-    fn book(keys: &[(u8, Result<SecretKey, String>)]) -> std::sync::Arc<Book> {
+    fn book(keys: &[(u8, Result<SecretKey, KeyError>)]) -> std::sync::Arc<Book> {
         std::sync::Arc::new(Book {
-            keys: keys.iter().cloned().collect(),
+            keys: std::sync::Mutex::new(keys.iter().cloned().collect()),
             ..Book::default()
         })
+    }
+
+    fn unreadable(sysid: u8) -> KeyError {
+        KeyError::Unavailable {
+            sysid,
+            reason: format!("signing key /k/system-{sysid}.key can be read by others"),
+        }
     }
 
     fn signed_by(sysid: u8, key: SecretKey, at: TimeUs) -> Frame {
@@ -962,10 +1236,7 @@ mod tests {
 
     #[test]
     fn an_unreadable_key_refuses_its_system_and_says_so() {
-        let source = book(&[(
-            3,
-            Err("signing key /k/system-3.key can be read by others".into()),
-        )]);
+        let source = book(&[(3, Err(unreadable(3)))]);
         let mut verifier = Verifier::with_source(source, UnsignedPolicy::Accept);
         assert_eq!(
             verifier.check(&plain(3, MavVersion::V2), NOW),
@@ -1007,6 +1278,180 @@ mod tests {
         );
         verifier.set_system_key(2, None);
         assert!(!verifier.has_keys());
+    }
+
+    /// A frame with 13 bytes of garbage for a signature.
+    fn garbage_signed(sysid: u8) -> Frame {
+        let mut raw = signed_by(sysid, key(0x77), NOW).raw().to_vec();
+        let at = raw.len() - 6;
+        for byte in &mut raw[at..] {
+            *byte ^= 0x5A;
+        }
+        parse(&raw)
+    }
+
+    #[test]
+    fn a_signed_frame_from_a_system_without_a_key_is_judged_as_an_unsigned_one() {
+        for (policy, expected) in [
+            (
+                UnsignedPolicy::Reject,
+                Verdict::Rejected(Rejection::Unsigned),
+            ),
+            (UnsignedPolicy::Flag, Verdict::Unsigned { flagged: true }),
+            (UnsignedPolicy::Accept, Verdict::Unsigned { flagged: false }),
+        ] {
+            // The link has a key for system 1; system 9 has none.
+            let source = book(&[(1, Ok(key(1)))]);
+            let mut verifier = Verifier::with_source(source, policy);
+            assert_eq!(
+                verifier.check(&signed_by(1, key(1), NOW), NOW),
+                Verdict::Signed
+            );
+            assert_eq!(
+                verifier.check(&garbage_signed(9), NOW),
+                expected,
+                "{policy:?}"
+            );
+            let systems = verifier.systems();
+            let nine = systems.iter().find(|s| s.sysid == 9).expect("system 9");
+            assert_eq!(
+                nine.counts.refused(),
+                u64::from(policy == UnsignedPolicy::Reject),
+                "counted"
+            );
+        }
+        // With a default key for every system, a signed frame is checked against it.
+        let mut verifier = Verifier::new(Some(key(1)), UnsignedPolicy::Reject);
+        assert_eq!(
+            verifier.check(&garbage_signed(9), NOW),
+            Verdict::Rejected(Rejection::Forged)
+        );
+        // A link with no key at all checks nothing.
+        let mut verifier = Verifier::with_source(book(&[]), UnsignedPolicy::Reject);
+        assert_eq!(verifier.check(&garbage_signed(9), NOW), Verdict::Unchecked);
+    }
+
+    #[test]
+    fn during_a_key_change_the_previous_key_is_taken_until_the_new_one_is_heard() {
+        let source = book(&[(1, Ok(key(1)))]);
+        let mut verifier = Verifier::with_source(source, UnsignedPolicy::Reject);
+        let mut at = NOW;
+        let mut tick = || {
+            at = at.plus(std::time::Duration::from_millis(10));
+            at
+        };
+        let t = tick();
+        assert_eq!(verifier.check(&signed_by(1, key(1), t), t), Verdict::Signed);
+        verifier.begin_key_change(1, key(2), None);
+        assert_eq!(
+            verifier.key_change(1),
+            KeyChangeState::Pending { heard_previous: 0 }
+        );
+        // The vehicle did not get SETUP_SIGNING yet: its old key still works.
+        let t = tick();
+        assert_eq!(verifier.check(&signed_by(1, key(1), t), t), Verdict::Signed);
+        assert_eq!(
+            verifier.key_change(1),
+            KeyChangeState::Pending { heard_previous: 1 }
+        );
+        // Neither key: forged. Unsigned: refused (it signs).
+        let t = tick();
+        assert_eq!(
+            verifier.check(&signed_by(1, key(3), t), t),
+            Verdict::Rejected(Rejection::Forged)
+        );
+        assert_eq!(
+            verifier.check(&plain(1, MavVersion::V2), t),
+            Verdict::Rejected(Rejection::Unsigned)
+        );
+        // The new key: confirmed, and the old one is no longer taken.
+        let t = tick();
+        assert_eq!(verifier.check(&signed_by(1, key(2), t), t), Verdict::Signed);
+        assert_eq!(verifier.key_change(1), KeyChangeState::Confirmed);
+        let t = tick();
+        assert_eq!(
+            verifier.check(&signed_by(1, key(1), t), t),
+            Verdict::Rejected(Rejection::Forged)
+        );
+        verifier.end_key_change(1, true);
+        assert_eq!(verifier.key_change(1), KeyChangeState::None);
+        assert_eq!(verifier.key_for(1), Some(&key(2)));
+        // Undone: the previous key again.
+        verifier.begin_key_change(1, key(4), None);
+        verifier.end_key_change(1, false);
+        assert_eq!(verifier.key_for(1), Some(&key(2)));
+    }
+
+    #[test]
+    fn a_key_change_from_no_key_takes_frames_as_before_until_the_new_key_is_heard() {
+        // Another system's key makes the link keyed; policy Flag takes unsigned frames.
+        let source = book(&[(2, Ok(key(2)))]);
+        let mut verifier = Verifier::with_source(source, UnsignedPolicy::Flag);
+        assert_eq!(
+            verifier.check(&signed_by(2, key(2), NOW), NOW),
+            Verdict::Signed
+        );
+        assert_eq!(
+            verifier.check(&plain(1, MavVersion::V2), NOW),
+            Verdict::Unsigned { flagged: true }
+        );
+        verifier.begin_key_change(1, key(1), None);
+        assert_eq!(
+            verifier.check(&plain(1, MavVersion::V2), NOW),
+            Verdict::Unsigned { flagged: true }
+        );
+        assert_eq!(
+            verifier.key_change(1),
+            KeyChangeState::Pending { heard_previous: 1 }
+        );
+        assert_eq!(
+            verifier.check(&signed_by(1, key(1), NOW), NOW),
+            Verdict::Signed
+        );
+        assert_eq!(verifier.key_change(1), KeyChangeState::Confirmed);
+        // Now it signs: unsigned frames are refused.
+        assert_eq!(
+            verifier.check(&plain(1, MavVersion::V2), NOW),
+            Verdict::Rejected(Rejection::Unsigned)
+        );
+        // A system unheard here before the change is forgotten when it is undone.
+        verifier.begin_key_change(5, key(5), Some(key(6)));
+        assert_eq!(verifier.key_for(5), Some(&key(5)));
+        verifier.end_key_change(5, false);
+        assert!(verifier.systems().iter().all(|s| s.sysid != 5));
+    }
+
+    #[test]
+    fn a_failed_key_lookup_is_tried_again_after_a_while_and_off_the_lock() {
+        let source = book(&[(3, Err(unreadable(3)))]);
+        let mut verifier = Verifier::with_source(source.clone(), UnsignedPolicy::Reject);
+        let frame = signed_by(3, key(3), NOW);
+        // The lookup is left to the caller, to do without the verifier's lock held.
+        let Err(asked) = verifier.try_check(&frame, NOW) else {
+            panic!("a lookup is due");
+        };
+        verifier.provide_lookup(3, asked.lookup(3), NOW);
+        assert_eq!(
+            verifier.try_check(&frame, NOW).ok(),
+            Some(Verdict::Rejected(Rejection::Unverifiable))
+        );
+        assert_eq!(verifier.take_notices().len(), 1);
+        // Not again before LOOKUP_RETRY; still failing after it: not told twice.
+        let soon = NOW.plus(std::time::Duration::from_secs(1));
+        assert!(verifier.try_check(&frame, soon).is_ok());
+        let later = NOW.plus(LOOKUP_RETRY);
+        assert_eq!(
+            verifier.check(&frame, later),
+            Verdict::Rejected(Rejection::Unverifiable)
+        );
+        assert!(verifier.take_notices().is_empty());
+        assert_eq!(*source.lookups.lock().expect("lock"), vec![3, 3]);
+        // The file is fixed: the next retry finds the key.
+        source.keys.lock().expect("lock").insert(3, Ok(key(3)));
+        let fixed = later.plus(LOOKUP_RETRY);
+        let frame = signed_by(3, key(3), fixed);
+        assert_eq!(verifier.check(&frame, fixed), Verdict::Signed);
+        assert_eq!(verifier.systems()[0].counts.unverifiable, 3);
     }
 
     #[test]

@@ -241,7 +241,7 @@ fn check_journal(path: &Path, findings: &mut Findings) -> (u64, [u8; 32], u64) {
         } else {
             broken = true;
         }
-        expected_seq = row.seq + 1;
+        expected_seq = row.seq.saturating_add(1);
         previous = row.hash.as_slice().try_into().unwrap_or(GENESIS);
         true
     });

@@ -52,7 +52,7 @@ pub fn default_sessions_root() -> PathBuf {
 }
 
 /// Creates the session folder (`dir`, or a new time-stamped folder under the default root)
-/// and writes its `session.json`. Returns the folder.
+/// and writes its `session.json` (unless it already has one). Returns the folder.
 pub fn create_session_dir(dir: Option<&Path>, meta: &SessionMeta) -> Result<PathBuf, SessionError> {
     let path = match dir {
         Some(dir) => dir.to_owned(),
@@ -63,6 +63,11 @@ pub fn create_session_dir(dir: Option<&Path>, meta: &SessionMeta) -> Result<Path
         source,
     })?;
     let meta_path = path.join(META_FILE);
+    if meta_path.exists() {
+        // A session recorded into again keeps its description: its start is what export
+        // times ("seconds from the start") count from.
+        return Ok(path);
+    }
     let text = serde_json::to_string_pretty(meta).unwrap_or_default();
     std::fs::write(&meta_path, text).map_err(|source| SessionError::Write {
         path: meta_path,
