@@ -421,7 +421,9 @@ impl CommandEngine {
             .extract_if(.., |p| p.route.sysid == route.sysid)
             .collect();
         for procedure in superseded {
-            procedure.end(CommandOutcome::Failed(format!("superseded by \"{action}\"")));
+            procedure.end(CommandOutcome::Failed(format!(
+                "superseded by \"{action}\""
+            )));
         }
         match plan_action(vehicle, action, now) {
             Err(reason) => {

@@ -222,7 +222,11 @@ impl StreamRequests {
         self.vehicles
             .retain(|sysid, _| world.vehicles.contains_key(sysid));
         let mut per_link: BTreeMap<LinkId, u32> = BTreeMap::new();
-        for vehicle in world.vehicles.values().filter(|v| v.health == Health::Fresh) {
+        for vehicle in world
+            .vehicles
+            .values()
+            .filter(|v| v.health == Health::Fresh)
+        {
             *per_link.entry(vehicle.link).or_default() += 1;
         }
         for vehicle in world.vehicles.values() {

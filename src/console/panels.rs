@@ -891,7 +891,7 @@ pub fn links(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 "parse err",
                 "loss",
                 "tx dropped",
-                "refused (forged/replayed/unsigned)",
+                "refused (forged/replayed/unsigned/unverifiable)",
                 "last heard",
                 "senders",
             ] {
@@ -924,8 +924,8 @@ pub fn links(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 ui.label(format!("{:.1} %", st.loss_ratio() * 100.0));
                 ui.label(st.tx_dropped.to_string());
                 ui.label(format!(
-                    "{}/{}/{}",
-                    st.forged, st.replayed, st.unsigned_rejected
+                    "{}/{}/{}/{}",
+                    st.forged, st.replayed, st.unsigned_rejected, st.unverifiable
                 ));
                 ui.label(st.last_heard.map_or("never".into(), |t| {
                     format!("{:.1} s ago", s.world.time.since(t).as_secs_f64())

@@ -253,8 +253,7 @@ impl Fusion {
         }
         // Tracks and the detections waiting for the scan are in the old plane: move only
         // when there are none.
-        if self.frame.is_some() && (!self.tracker.tracks().is_empty() || !self.pending.is_empty())
-        {
+        if self.frame.is_some() && (!self.tracker.tracks().is_empty() || !self.pending.is_empty()) {
             return false;
         }
         self.frame = Some(LocalFrame::new(Geodetic::from_deg(lat_deg, lon_deg, 0.0)));
@@ -549,7 +548,6 @@ pub fn origin_of_sites(centres_deg: impl IntoIterator<Item = (f64, f64)>) -> Opt
         valid.iter().map(|c| c.1).sum::<f64>() / n,
     ))
 }
-
 
 /// Without sites: the first vehicle's home, else the first sensor node's position.
 pub fn origin_of_world(world: &crate::world::World) -> Option<(f64, f64)> {
