@@ -254,18 +254,7 @@ fn a_replay_rebuilds_the_recorded_world_losing_nothing() {
         .expect("tlog")
         .collect::<Result<_, _>>()
         .expect("readable");
-    let replay = vigil::pipeline::Pipeline::start(vigil::pipeline::PipelineConfig {
-        links: vec![link(&format!("file:{}", tlog.display()))],
-        link_options: vigil::link::LinkOptions {
-            replay: vigil::link::ReplayPace::Fast,
-            ..Default::default()
-        },
-        ..Default::default()
-    })
-    .expect("replay starts");
-    let snapshot = wait(&replay.station(), "the replay to finish", |s| {
-        s.replays_finished()
-    });
+    let (replay, snapshot) = replay_to_the_end(&tlog);
     assert_eq!(
         snapshot.world.frames_applied,
         recorded.len() as u64,
@@ -361,18 +350,7 @@ fn a_replay_sets_aside_records_whose_time_jumps_and_says_so() {
     let edited = session.path().join("edited.tlog");
     std::fs::write(&edited, bytes).expect("written");
 
-    let replay = vigil::pipeline::Pipeline::start(vigil::pipeline::PipelineConfig {
-        links: vec![link(&format!("file:{}", edited.display()))],
-        link_options: vigil::link::LinkOptions {
-            replay: vigil::link::ReplayPace::Fast,
-            ..Default::default()
-        },
-        ..Default::default()
-    })
-    .expect("replay starts");
-    let snapshot = wait(&replay.station(), "the replay to finish", |s| {
-        s.replays_finished()
-    });
+    let (replay, snapshot) = replay_to_the_end(&edited);
     assert_eq!(
         snapshot.world.frames_applied,
         records.len() as u64 - 2,
@@ -392,4 +370,27 @@ fn a_replay_sets_aside_records_whose_time_jumps_and_says_so() {
         "the operator is told"
     );
     replay.shutdown();
+}
+
+/// Replays `tlog` as fast as the pipeline takes it; returns the pipeline and its snapshot once
+/// every frame of the file has been applied.
+fn replay_to_the_end(
+    tlog: &std::path::Path,
+) -> (
+    vigil::pipeline::Pipeline,
+    std::sync::Arc<vigil::pipeline::Snapshot>,
+) {
+    let replay = vigil::pipeline::Pipeline::start(vigil::pipeline::PipelineConfig {
+        links: vec![link(&format!("file:{}", tlog.display()))],
+        link_options: vigil::link::LinkOptions {
+            replay: vigil::link::ReplayPace::Fast,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .expect("replay starts");
+    let snapshot = wait(&replay.station(), "the replay to finish", |s| {
+        s.replays_finished()
+    });
+    (replay, snapshot)
 }
