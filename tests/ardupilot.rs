@@ -20,6 +20,8 @@
 
 // Only the SITL fixture of `common` (not the whole of it: this binary then does not depend
 // on the fixtures of the built-in simulator; it starts the simulator itself).
+#[path = "common/plans.rs"]
+mod plans;
 #[path = "common/sitl.rs"]
 #[allow(dead_code, reason = "not every accessor is used here")]
 mod sitl;
@@ -31,10 +33,11 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use plans::{assert_same_plan, item};
 use sitl::{HOME_ALT_MSL, HOME_LAT, HOME_LON, Sitl, Sticks};
 use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome, ParamOp, ParamOutcome};
 use vigil::link::LinkOptions;
-use vigil::mission::{Fence, FenceCircle, FencePolygon, GeoPoint, Mission, MissionItem};
+use vigil::mission::{Fence, FenceCircle, FencePolygon, GeoPoint, Mission};
 use vigil::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot};
 use vigil::protocol::MavVersion;
 use vigil::sim::{RunOptions, SimRunner, SimTransport, SimVehicle, SimVehicleConfig, SimWorld};
@@ -926,18 +929,6 @@ const NAV_WAYPOINT: u16 = 16;
 const NAV_RTL: u16 = 20;
 const NAV_TAKEOFF: u16 = 22;
 
-fn item(frame: u8, command: u16, (x, y): (f64, f64), z: f32) -> MissionItem {
-    MissionItem {
-        frame,
-        command,
-        autocontinue: true,
-        params: [0.0; 4],
-        x,
-        y,
-        z,
-    }
-}
-
 /// Take off to 20 m, a waypoint 80 m north, one 80 m east, return; an inclusion square of
 /// 400 m around home, an exclusion circle away from the route; two rally points (whole metres:
 /// ArduPilot stores rally altitudes in metres).
@@ -1036,69 +1027,6 @@ fn set_param(station: &GroundStation, peer: &dyn Peer, name: &str, value: f64) {
     }
 }
 
-/// The mission items, fence and rally points of `back` are those of `sent` (home is the
-/// vehicle's own and not compared; positions to the 1e-7 degree the wire carries). The frame
-/// of an item without a position is not compared: ArduCopter returns RTL in
-/// MAV_FRAME_GLOBAL (0) whatever frame it was sent in.
-fn assert_same_plan(peer: &dyn Peer, sent: &Mission, back: &Mission) {
-    let name = peer.name();
-    let close = |a: f64, b: f64| (a - b).abs() <= 1e-7;
-    assert_eq!(sent.items.len(), back.items.len(), "{name}: {back:#?}");
-    for (i, (s, b)) in sent.items.iter().zip(&back.items).enumerate() {
-        assert_eq!(
-            (s.command, s.params.map(f32::to_bits), s.z, s.autocontinue),
-            (b.command, b.params.map(f32::to_bits), b.z, b.autocontinue),
-            "{name}: mission item {}: {s:?} != {b:?}",
-            i + 1
-        );
-        if (s.x, s.y) != (0.0, 0.0) {
-            assert_eq!(s.frame, b.frame, "{name}: mission item {}", i + 1);
-        }
-        assert!(
-            close(s.x, b.x) && close(s.y, b.y),
-            "{name}: mission item {}: {s:?} != {b:?}",
-            i + 1
-        );
-    }
-    let (sf, bf) = (&sent.fence, &back.fence);
-    assert_eq!(sf.polygons.len(), bf.polygons.len(), "{name}: {bf:#?}");
-    for (s, b) in sf.polygons.iter().zip(&bf.polygons) {
-        assert_eq!(s.inclusion, b.inclusion, "{name}: {bf:#?}");
-        assert_eq!(s.vertices.len(), b.vertices.len(), "{name}: {bf:#?}");
-        for (v, w) in s.vertices.iter().zip(&b.vertices) {
-            assert!(
-                close(v.0, w.0) && close(v.1, w.1),
-                "{name}: vertex {v:?} != {w:?}"
-            );
-        }
-    }
-    assert_eq!(sf.circles.len(), bf.circles.len(), "{name}: {bf:#?}");
-    for (s, b) in sf.circles.iter().zip(&bf.circles) {
-        assert_eq!(
-            (s.inclusion, s.radius_m),
-            (b.inclusion, b.radius_m),
-            "{name}: {bf:#?}"
-        );
-        assert!(
-            close(s.center.0, b.center.0) && close(s.center.1, b.center.1),
-            "{name}: circle {s:?} != {b:?}"
-        );
-    }
-    assert_eq!(sf.breach_return, bf.breach_return, "{name}");
-    assert_eq!(
-        sent.rally.len(),
-        back.rally.len(),
-        "{name}: {:#?}",
-        back.rally
-    );
-    for (s, b) in sent.rally.iter().zip(&back.rally) {
-        assert!(
-            close(s.lat_deg, b.lat_deg) && close(s.lon_deg, b.lon_deg) && s.alt_m == b.alt_m,
-            "{name}: rally point {s:?} != {b:?}"
-        );
-    }
-}
-
 /// (b) A mission with a fence and rally points through the `GroundStation`: uploaded (retrying
 /// while ArduCopter says NO_SPACE just after boot), downloaded back identical, then flown:
 /// GUIDED, arm, MISSION_START (ArduCopter takes off on it from the ground in GUIDED), AUTO,
@@ -1125,7 +1053,7 @@ fn station_flies_a_fenced_mission_in_auto(peer: &dyn Peer) {
             explain(station, peer)
         )
     };
-    assert_same_plan(peer, &plan, &back);
+    assert_same_plan(peer.name(), &plan, &back);
     // The fence on: ArduCopter then checks before arming that the vehicle is inside it (and
     // that the polygon is valid), and keeps it out of the exclusion circle in flight.
     set_param(station, peer, "FENCE_ENABLE", 1.0);

@@ -7,6 +7,8 @@
 //! Positions are compared to the 1e-7 degree MISSION_ITEM_INT carries; altitudes, radii and
 //! params exactly. The rally altitudes are whole metres because ArduPilot stores them so.
 
+#[path = "common/plans.rs"]
+mod plans;
 #[path = "common/sitl.rs"]
 #[allow(dead_code, reason = "only part of the fixture is used here")]
 mod sitl;
@@ -16,7 +18,8 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use vigil::mission::{self, Fence, FenceCircle, FencePolygon, GeoPoint, Mission, MissionItem};
+use plans::{assert_same_plan, item};
+use vigil::mission::{self, Fence, FenceCircle, FencePolygon, GeoPoint, Mission};
 
 /// Metres to degrees of latitude (near enough for laying out a test plan).
 const DEG_PER_M: f64 = 1.0 / 111_320.0;
@@ -48,15 +51,6 @@ fn cmd(link: &str, args: &[&str]) -> Output {
 fn patrol(lat: f64, lon: f64, home_alt_m: f64) -> Mission {
     let east = DEG_PER_M / lat.to_radians().cos();
     let at = |north_m: f64, east_m: f64| (lat + north_m * DEG_PER_M, lon + east_m * east);
-    let item = |frame: u8, command: u16, (x, y): (f64, f64), z: f32| MissionItem {
-        frame,
-        command,
-        autocontinue: true,
-        params: [0.0; 4],
-        x,
-        y,
-        z,
-    };
     let (a, b) = (at(80.1234567, 20.7654321), at(-40.5, 90.25));
     Mission {
         home: Some(GeoPoint {
@@ -98,49 +92,6 @@ fn patrol(lat: f64, lon: f64, home_alt_m: f64) -> Mission {
     }
 }
 
-/// The mission items, fence and rally points of `back` are those of `sent` (home is the
-/// vehicle's own and not compared).
-fn assert_same_plan(sent: &Mission, back: &Mission) {
-    let close = |a: f64, b: f64| (a - b).abs() <= 1e-7;
-    assert_eq!(sent.items.len(), back.items.len(), "{back:#?}");
-    for (i, (s, b)) in sent.items.iter().zip(&back.items).enumerate() {
-        assert_eq!(
-            (s.command, s.params.map(f32::to_bits), s.z, s.autocontinue),
-            (b.command, b.params.map(f32::to_bits), b.z, b.autocontinue),
-            "mission item {}: {s:?} != {b:?}",
-            i + 1
-        );
-        if mission::is_global_frame(s.frame) && s.x != 0.0 {
-            assert_eq!(s.frame, b.frame, "mission item {}", i + 1);
-            assert!(
-                close(s.x, b.x) && close(s.y, b.y),
-                "mission item {}: {s:?} != {b:?}",
-                i + 1
-            );
-        }
-    }
-    let (sf, bf) = (&sent.fence, &back.fence);
-    assert_eq!(sf.polygons.len(), bf.polygons.len(), "{bf:#?}");
-    for (s, b) in sf.polygons.iter().zip(&bf.polygons) {
-        assert_eq!(s.inclusion, b.inclusion);
-        assert_eq!(s.vertices.len(), b.vertices.len());
-        for (v, w) in s.vertices.iter().zip(&b.vertices) {
-            assert!(close(v.0, w.0) && close(v.1, w.1), "vertex {v:?} != {w:?}");
-        }
-    }
-    assert_eq!(sf.circles.len(), bf.circles.len(), "{bf:#?}");
-    for (s, b) in sf.circles.iter().zip(&bf.circles) {
-        assert_eq!((s.inclusion, s.radius_m), (b.inclusion, b.radius_m));
-        assert!(close(s.center.0, b.center.0) && close(s.center.1, b.center.1));
-    }
-    assert_eq!(sf.breach_return, bf.breach_return);
-    assert_eq!(sent.rally.len(), back.rally.len(), "{:#?}", back.rally);
-    for (s, b) in sent.rally.iter().zip(&back.rally) {
-        assert!(close(s.lat_deg, b.lat_deg) && close(s.lon_deg, b.lon_deg));
-        assert_eq!(s.alt_m, b.alt_m, "rally point altitude");
-    }
-}
-
 /// Uploads `plan` from a `.plan` file through `link`, retrying while the vehicle is still
 /// booting (ArduPilot answers MAV_MISSION_NO_SPACE until its mission storage is ready),
 /// downloads it into another `.plan` and compares; then clears and checks all three are gone.
@@ -179,7 +130,7 @@ fn round_trip(link: &str, dir: &Path, plan: &Mission) {
         text(&download)
     );
     let back = mission::load_mission(&out).expect("the downloaded plan reads back");
-    assert_same_plan(plan, &back);
+    assert_same_plan(link, plan, &back);
 
     // A .waypoints file cannot hold the fence: the download says so and writes nothing.
     let wpl = dir.join("back.waypoints");
