@@ -40,6 +40,8 @@
 //!   ArduCopter accelerates into it; a plane has no CIRCLE_* parameters and its loiter radius
 //!   is 80 m until a DO_REPOSITION sets one (ArduPlane: WP_LOITER_RAD).
 //! - DO_REPOSITION is refused (DENIED) on the ground, where ArduCopter accepts it in GUIDED.
+//! - A mission upload right after boot is taken at once, where ArduCopter answers
+//!   MAV_MISSION_NO_SPACE for a few seconds until its storage is ready (callers retry).
 //! - MAVFTP is refused at once (no files), so AUTOPILOT_VERSION does not claim it.
 
 use std::collections::{BTreeMap, VecDeque};
