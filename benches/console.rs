@@ -15,13 +15,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eframe::egui;
-use vigil::console::{ConsoleApp, ConsoleOptions};
-use vigil::fusion::TrackView;
-use vigil::pipeline::{Envelope, GroundStation, LinkId, RxStamp, Snapshot};
-use vigil::protection::{LatLon, ProtectionView, Site, SiteCategory};
-use vigil::protocol::{FrameEncoder, MavVersion};
-use vigil::sim::{Scenario, SimWorld};
-use vigil::world::{ClassHint, World};
+use vigil_console::{ConsoleApp, ConsoleOptions};
+use vigil_fusion::TrackView;
+use vigil_link::{Envelope, LinkId, RxStamp};
+use vigil_protection::{LatLon, ProtectionView, Site, SiteCategory};
+use vigil_protocol::{FrameEncoder, MavVersion};
+use vigil_sim::{Scenario, SimWorld};
+use vigil_station::{GroundStation, Snapshot};
+use vigil_world::{ClassHint, World};
 
 const FRAMES: usize = 300;
 const WARM_UP: usize = 20;
@@ -41,7 +42,7 @@ fn busy_world() -> World {
     }
     let mut world = World::new();
     let mut encoders = BTreeMap::new();
-    let steps = (20.0 / vigil::sim::world::STEP.as_secs_f64()) as u32;
+    let steps = (20.0 / vigil_sim::world::STEP.as_secs_f64()) as u32;
     for _ in 0..steps {
         for emission in sim.step() {
             let encoder = encoders
@@ -207,13 +208,13 @@ fn main() {
     let started = Instant::now();
     let rounds = 20;
     for _ in 0..rounds {
-        busy.footprints = Arc::new(vigil::fusion::footprints_of(&world));
+        busy.footprints = Arc::new(vigil_fusion::footprints_of(&world));
     }
     println!(
         "camera footprints of {} drones: {:.2} ms on the world thread every {} ms",
         busy.footprints.len(),
         started.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds),
-        vigil::pipeline::owner::FOOTPRINT_PERIOD.as_millis()
+        vigil_world::footprint::FOOTPRINT_PERIOD.as_millis()
     );
     busy.world = world;
     let empty = measure(Snapshot::default());

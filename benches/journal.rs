@@ -7,8 +7,8 @@
 
 use std::time::Instant;
 
-use vigil::export::{ExportOptions, Format, RedactLevel, export_session};
-use vigil::journal::{
+use vigil_record::export::{ExportOptions, Format, RedactLevel, export_session};
+use vigil_record::journal::{
     DetectionRecord, JOURNAL_FILE, JournalRecord, JournalWriter, TrackRecord, VehicleState,
 };
 
@@ -86,8 +86,8 @@ fn session(dir: &std::path::Path, seconds: u64) -> (usize, f64) {
     let stats = writer.stats();
     let head = writer.finish();
     let elapsed = started.elapsed().as_secs_f64();
-    let lost = vigil::journal::JournalStats::get(&stats.lost)
-        + vigil::journal::JournalStats::get(&stats.states_dropped);
+    let lost = vigil_record::journal::JournalStats::get(&stats.lost)
+        + vigil_record::journal::JournalStats::get(&stats.states_dropped);
     println!(
         "journal: {} records committed in {elapsed:.2} s = {:.0} records/s (lost or dropped at the full queue: {lost})",
         head.records,

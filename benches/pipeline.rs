@@ -52,11 +52,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
-use vigil::link::{LinkAddress, LinkOptions, ReplayPace};
-use vigil::pipeline::{Envelope, LinkId, Pipeline, PipelineConfig, RxStamp, Snapshot};
-use vigil::session::tlog::TlogReader;
-use vigil::time::TimeUs;
-use vigil::world::World;
+use vigil_core::address::LinkAddress;
+use vigil_core::time::TimeUs;
+use vigil_link::{Envelope, LinkId, RxStamp};
+use vigil_link::{LinkOptions, ReplayPace};
+use vigil_protocol::tlog::TlogReader;
+use vigil_station::{Folders, Pipeline, PipelineConfig, Snapshot};
+use vigil_world::World;
 
 /// Vehicles and simulated seconds of the generated recording (sensor nodes: the
 /// generator's default of 20).
@@ -67,7 +69,7 @@ const DEFAULT_REPEAT: usize = 5;
 /// The shortest timed sample of an in-process stage: a pass over the recording takes a few
 /// milliseconds, too short to time alone on a shared machine.
 const MIN_SAMPLE: Duration = Duration::from_millis(100);
-/// The world thread ages health this often (`pipeline::owner::TICK_PERIOD`), here in
+/// The world thread ages health this often (`vigil_station::TICK_PERIOD`), here in
 /// message time.
 const TICK_PERIOD: Duration = Duration::from_millis(100);
 /// Messages between snapshots: the owner's largest batch before it publishes.
@@ -348,6 +350,7 @@ fn pipeline_runs(tlog: &Path, repeat: usize, counts: Counts) -> Result<Vec<Pipel
 }
 
 fn pipeline_run(tlog: &Path, counts: Counts) -> Result<PipelineRun> {
+    let folders = tempfile::tempdir()?;
     let config = PipelineConfig {
         links: vec![LinkAddress::File {
             path: tlog.to_owned(),
@@ -356,7 +359,7 @@ fn pipeline_run(tlog: &Path, counts: Counts) -> Result<PipelineRun> {
             replay: ReplayPace::Fast,
             ..Default::default()
         },
-        ..Default::default()
+        ..PipelineConfig::new(Folders::under(folders.path()))
     };
     let started = Instant::now();
     let pipeline = Pipeline::start(config).context("cannot start the pipeline")?;
@@ -382,7 +385,7 @@ fn pipeline_run(tlog: &Path, counts: Counts) -> Result<PipelineRun> {
         .links
         .first()
         .context("the snapshot lists no link")?;
-    if let vigil::link::LinkState::Failed(reason) = &link.stats.state {
+    if let vigil_link::LinkState::Failed(reason) = &link.stats.state {
         bail!("the replay failed: {reason}");
     }
     ensure!(

@@ -12,21 +12,22 @@
 //! positions walking at 1.2 m/s, about a third of them inside some site's buffer. The
 //! drones, sensors and tracks move a little each step so that the grid and the rules do real
 //! work each time. Timed: `Protection::step` and then `Protection::view` (the publication);
-//! then, apart, one camera footprint (`fusion::camera_footprint`, computed once per drone per
+//! then, apart, one camera footprint (`vigil_world::footprint::camera_footprint`, computed once per drone per
 //! step for the coverage grid), the largest share of a step.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use vigil::fusion::TrackView;
-use vigil::fusion::footprint::YawFrame;
-use vigil::pipeline::LinkId;
-use vigil::protection::Protection;
-use vigil::protocol::MavVersion;
-use vigil::protocol::modes::Firmware;
-use vigil::time::TimeUs;
-use vigil::world::{
+use vigil_core::rng::Rng;
+use vigil_core::time::TimeUs;
+use vigil_fusion::TrackView;
+use vigil_link::LinkId;
+use vigil_protection::Protection;
+use vigil_protocol::MavVersion;
+use vigil_protocol::modes::Firmware;
+use vigil_world::footprint::YawFrame;
+use vigil_world::{
     Airframe, Attitude, Battery, CameraFov, ClassHint, GeoPoint, Gimbal, Gps, Health, Position,
     SensorFlags, SensorKind, SensorNode, Vehicle, World,
 };
@@ -35,29 +36,13 @@ const START_S: f64 = 1_773_510_300.0;
 const M_PER_DEG_LAT: f64 = 110_601.45;
 const M_PER_DEG_LON: f64 = 109_957.94;
 
-/// xorshift64*: the same numbers every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.next()
-    }
-}
-
 fn lat_lon(x_m: f64, y_m: f64) -> (f64, f64) {
     (9.0 + y_m / M_PER_DEG_LAT, 31.0 + x_m / M_PER_DEG_LON)
 }
 
 fn drone(sysid: u8, x_m: f64, y_m: f64, yaw_rad: f64, time: TimeUs) -> Vehicle {
     let (lat_deg, lon_deg) = lat_lon(x_m, y_m);
-    Vehicle {
+    let mut vehicle = Vehicle {
         sysid,
         compid: 1,
         link: LinkId(0),
@@ -114,12 +99,22 @@ fn drone(sysid: u8, x_m: f64, y_m: f64, yaw_rad: f64, time: TimeUs) -> Vehicle {
         integrity: Default::default(),
         link_latency: None,
         prearm_ok: None,
-    }
+        footprint: None,
+        footprint_at: None,
+    };
+    // As the world computes it on each update.
+    vehicle.footprint = vigil_world::footprint::camera_footprint(
+        &vehicle,
+        vigil_world::footprint::DEFAULT_CAMERA_RANGE_M,
+    )
+    .map(std::sync::Arc::new);
+    vehicle.footprint_at = Some(time);
+    vehicle
 }
 
 fn sensor(sysid: u8, compid: u8, rng: &mut Rng, time: TimeUs) -> SensorNode {
-    let (lat_deg, lon_deg) = lat_lon(rng.uniform(-4000.0, 4000.0), rng.uniform(-3000.0, 3000.0));
-    let directional = rng.next() < 1.0 / 3.0;
+    let (lat_deg, lon_deg) = lat_lon(rng.range(-4000.0, 4000.0), rng.range(-3000.0, 3000.0));
+    let directional = rng.uniform() < 1.0 / 3.0;
     SensorNode {
         sysid,
         compid,
@@ -134,8 +129,8 @@ fn sensor(sysid: u8, compid: u8, rng: &mut Rng, time: TimeUs) -> SensorNode {
             lon_deg,
             alt_msl_m: 400.0,
         }),
-        sensing_radius_m: Some(rng.uniform(60.0, 600.0)),
-        boresight_rad: directional.then(|| rng.uniform(0.0, std::f64::consts::TAU)),
+        sensing_radius_m: Some(rng.range(60.0, 600.0)),
+        boresight_rad: directional.then(|| rng.range(0.0, std::f64::consts::TAU)),
         fov_rad: directional.then(|| 90f64.to_radians()),
         voltage_v: None,
         battery_pct: Some(80.0),
@@ -158,15 +153,15 @@ fn main() {
     {
         steps = n;
     }
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut world = World::new();
     let start = TimeUs::from_secs_f64(START_S);
     let mut drones: Vec<(f64, f64, f64)> = (0..30)
         .map(|_| {
             (
-                rng.uniform(-4000.0, 4000.0),
-                rng.uniform(-3000.0, 3000.0),
-                rng.uniform(0.0, std::f64::consts::TAU),
+                rng.range(-4000.0, 4000.0),
+                rng.range(-3000.0, 3000.0),
+                rng.range(0.0, std::f64::consts::TAU),
             )
         })
         .collect();
@@ -180,9 +175,9 @@ fn main() {
     let mut tracks: Vec<(f64, f64, f64)> = (0..200)
         .map(|_| {
             (
-                rng.uniform(-4000.0, 4000.0),
-                rng.uniform(-3000.0, 3000.0),
-                rng.uniform(0.0, std::f64::consts::TAU),
+                rng.range(-4000.0, 4000.0),
+                rng.range(-3000.0, 3000.0),
+                rng.range(0.0, std::f64::consts::TAU),
             )
         })
         .collect();
@@ -233,7 +228,8 @@ fn main() {
     let mut footprints = 0;
     for _ in 0..10 {
         for vehicle in world.vehicles.values() {
-            footprints += usize::from(vigil::fusion::camera_footprint(vehicle, 1000.0).is_some());
+            footprints +=
+                usize::from(vigil_world::footprint::camera_footprint(vehicle, 1000.0).is_some());
         }
     }
     let footprint_us = started.elapsed().as_secs_f64() * 1e6 / (10 * world.vehicles.len()) as f64;

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::scenario;
-use vigil::protocol::{FrameEncoder, MavVersion};
-use vigil::sim::{Scenario, SimWorld};
+use vigil_protocol::{FrameEncoder, MavVersion};
+use vigil_sim::{Scenario, SimWorld};
 
 /// Simulated time per measurement.
 const SIMULATED: Duration = Duration::from_secs(120);
@@ -33,7 +33,7 @@ fn measure(drones: u32, sensors: u32, movers: u32) -> Figures {
         drone.vehicle.alt_rel_m = 80.0;
     }
     let mut encoders = std::collections::BTreeMap::new();
-    let steps = (SIMULATED.as_secs_f64() / vigil::sim::world::STEP.as_secs_f64()) as u32;
+    let steps = (SIMULATED.as_secs_f64() / vigil_sim::world::STEP.as_secs_f64()) as u32;
     let mut frames = 0u64;
     let started = Instant::now();
     for _ in 0..steps {

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use vigil::link::LinkAddress;
-use vigil::pipeline::{Pipeline, PipelineConfig, Snapshot};
-use vigil::session::recorder::{LogSink, SinkFactory};
-use vigil::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
+use vigil_core::address::LinkAddress;
+use vigil_record::session::recorder::{LogSink, SinkFactory};
+use vigil_sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
+use vigil_station::{Folders, Pipeline, PipelineConfig, Snapshot};
 
 const DRONES: u32 = 20;
 const SENSORS: u32 = 200;
@@ -111,6 +111,7 @@ fn main() {
     let written = CountingSink::default();
     let sink = written.clone();
     let session = std::env::temp_dir().join(format!("vigil-soak-{}", std::process::id()));
+    let folders = std::env::temp_dir().join(format!("vigil-soak-folders-{}", std::process::id()));
     let pipeline = Pipeline::start(PipelineConfig {
         links: vec![LinkAddress::UdpIn {
             bind: ([127, 0, 0, 1], 0).into(),
@@ -119,7 +120,8 @@ fn main() {
         recorder_sink: Some(SinkFactory(Arc::new(move |_| {
             Ok(Box::new(sink.clone()) as Box<dyn LogSink>)
         }))),
-        ..PipelineConfig::default()
+        // The session's sealing key too stays out of the user's folders.
+        ..PipelineConfig::new(Folders::under(&folders))
     })
     .expect("the pipeline starts");
     let station = pipeline.station();
@@ -193,6 +195,7 @@ fn main() {
     drop(runner);
     pipeline.shutdown();
     let _ = std::fs::remove_dir_all(&session);
+    let _ = std::fs::remove_dir_all(&folders);
 
     let last = rows.last().map_or(0.0, |r| r.rss_mib);
     let half = rows.get(rows.len() / 2).map_or(0.0, |r| r.rss_mib);

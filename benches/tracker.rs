@@ -56,7 +56,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use nalgebra::Vector2;
 use serde::{Deserialize, Serialize};
-use vigil::tracking::{
+use vigil_core::rng::Rng;
+use vigil_tracking::{
     ClassHint, Detection, Measurement, PositionNoise, Tracker, TrackerConfig, ospa,
 };
 
@@ -282,47 +283,6 @@ fn parse_count(name: &str, text: &str) -> Result<usize> {
         .with_context(|| format!("{name} {text:?} is not a whole number"))?;
     ensure!(n >= 1, "{name} must be at least 1");
     Ok(n)
-}
-
-/// xorshift64* seeded through splitmix64: the same numbers on every machine, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Self((z ^ (z >> 31)) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in [0, 1).
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in [low, high).
-    fn range(&mut self, low: f64, high: f64) -> f64 {
-        low + (high - low) * self.uniform()
-    }
-
-    /// Uniform in 0..n (n small: the modulo bias is negligible).
-    fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 16) % n.max(1) as u64) as usize
-    }
-
-    /// Standard normal (Box-Muller).
-    fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform();
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
 }
 
 /// One detection as written to the CSV.

@@ -1,6 +1,9 @@
 //! The command line: `vigil run`, `vigil cmd`, `vigil replay`. Arguments become a validated
 //! configuration here; the work is done by the pipeline.
 
+// Long: every subcommand's arguments (clap's derive) and the few lines that start each; the
+// only place that resolves the user's folders. Splitting it per subcommand is the next step.
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,11 +14,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 
-use crate::command::{Action, CommandOutcome, MissionOp, MissionOutcome, ParamOp, ParamOutcome};
-use crate::link::{LinkAddress, LinkOptions, ReplayPace};
-use crate::mission;
-use crate::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot};
-use crate::status::{notice_line, status_line};
+use vigil_core::address::LinkAddress;
+use vigil_link::{LinkOptions, ReplayPace};
+use vigil_mission as mission;
+use vigil_station::status::{notice_line, status_line};
+use vigil_station::{Folders, GroundStation, Pipeline, PipelineConfig, Snapshot};
+use vigil_world::command::{
+    Action, CommandOutcome, MissionOp, MissionOutcome, ParamOp, ParamOutcome,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,23 +77,23 @@ enum Command {
         session: PathBuf,
         /// geojson, kml, gpx, csv (a folder of LAYER.csv), gpkg or cot.
         #[arg(long)]
-        format: crate::export::Format,
+        format: vigil_record::export::Format,
         /// The output file (a folder for csv); default: export.* in the session folder.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// From this time: RFC 3339 UTC (2026-03-14T09:30:00Z) or seconds from the start.
         #[arg(long, value_name = "TIME")]
-        from: Option<crate::export::TimeSpec>,
+        from: Option<vigil_record::export::TimeSpec>,
         /// Up to this time (same forms as --from).
         #[arg(long, value_name = "TIME")]
-        to: Option<crate::export::TimeSpec>,
+        to: Option<vigil_record::export::TimeSpec>,
         /// Layers: paths,footprints,detections,tracks,alerts,incidents,reports,notes (default all).
         #[arg(long, value_name = "LIST")]
         layers: Option<String>,
         /// none, public (names of operators and reporters removed) or strict (also places
         /// of civilians, incidents and reports moved to a 1 km grid).
         #[arg(long, value_name = "LEVEL", default_value = "none")]
-        redact: crate::export::RedactLevel,
+        redact: vigil_record::export::RedactLevel,
     },
     /// Check that a session's tlog and journal are as Vigil wrote and sealed them; exit 0 only
     /// when intact and sealed (1: something changed, removed or added; 2: intact but not
@@ -178,8 +184,8 @@ struct ConsoleArgs {
 
 #[cfg(feature = "console")]
 impl ConsoleArgs {
-    fn options(&self, title: String) -> crate::console::ConsoleOptions {
-        use crate::console::settings::{Settings, TileChoice};
+    fn options(&self, title: String) -> vigil_console::ConsoleOptions {
+        use vigil_console::settings::TileChoice;
         let tiles = self.tiles.as_ref().map(|t| {
             if t.contains("://") {
                 TileChoice::Server(t.clone())
@@ -187,8 +193,9 @@ impl ConsoleArgs {
                 TileChoice::Folder(PathBuf::from(t))
             }
         });
-        crate::console::ConsoleOptions {
-            settings_path: self.settings.clone().or_else(Settings::default_path),
+        vigil_console::ConsoleOptions {
+            settings_path: self.settings.clone().or_else(default_settings_path),
+            tile_cache_dir: project_dirs().map(|dirs| dirs.cache_dir().join("tiles")),
             basemap: self.basemap.clone(),
             tiles,
             audio: !self.no_audio,
@@ -213,8 +220,8 @@ struct SigningArgs {
     /// SYSID=FILE` for one system (before its file in the keys folder); repeatable.
     #[arg(long = "key", value_name = "[SYSID=]FILE")]
     keys: Vec<String>,
-    /// The keys folder: system-SYSID.key files and the signing timestamp (default:
-    /// $XDG_DATA_HOME/vigil/keys or ~/.local/share/vigil/keys).
+    /// The keys folder: system-SYSID.key files and the signing timestamp (default: keys in
+    /// Vigil's data folder, on Linux $XDG_DATA_HOME/vigil/keys or ~/.local/share/vigil/keys).
     #[arg(long, value_name = "DIR")]
     keys_dir: Option<PathBuf>,
 }
@@ -230,8 +237,8 @@ impl SigningArgs {
         for arg in &self.keys {
             config.signing.apply_key_arg(arg).map_err(|e| anyhow!(e))?;
         }
-        if self.keys_dir.is_some() {
-            config.keys_dir.clone_from(&self.keys_dir);
+        if let Some(dir) = &self.keys_dir {
+            config.folders.keys_dir.clone_from(dir);
         }
         Ok(())
     }
@@ -343,6 +350,7 @@ fn error_text(err: &anyhow::Error) -> String {
     text
 }
 
+// Long: one arm per subcommand, each turning its arguments into a configuration.
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run {
@@ -359,7 +367,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let cot = cot
                 .as_deref()
-                .map(crate::export::cot_live::parse_cot_addr)
+                .map(vigil_station::cot_live::parse_cot_addr)
                 .transpose()
                 .context("--cot")?;
             let mut config = PipelineConfig {
@@ -370,7 +378,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 tracks_out: None,
                 sites,
                 rules,
-                ..PipelineConfig::default()
+                ..PipelineConfig::new(user_folders())
             };
             signing.apply(&mut config)?;
             check_run_inputs(&config, &console)?;
@@ -406,7 +414,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut config = PipelineConfig {
                 links,
                 session_dir,
-                ..PipelineConfig::default()
+                ..PipelineConfig::new(user_folders())
             };
             signing.apply(&mut config)?;
             if let Some(dir) = &config.session_dir {
@@ -446,14 +454,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             layers,
             redact,
         } => {
-            let options = crate::export::ExportOptions {
+            let options = vigil_record::export::ExportOptions {
                 format,
                 out,
                 from,
                 to,
                 layers: layers
                     .as_deref()
-                    .map(crate::export::Layer::parse_list)
+                    .map(vigil_record::export::Layer::parse_list)
                     .transpose()
                     .map_err(|e| anyhow!("--layers {e}"))?
                     .unwrap_or_default(),
@@ -487,7 +495,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     ..LinkOptions::default()
                 },
                 tracks_out,
-                ..PipelineConfig::default()
+                ..PipelineConfig::new(user_folders())
             };
             if !headless {
                 return run_replay_console(&file, speed, &console);
@@ -503,8 +511,8 @@ fn demo_link() -> Result<LinkAddress> {
 }
 
 /// Starts the built-in demo scenario's simulator, sending to the station's first (demo) link.
-pub fn start_demo_sim(station: &GroundStation) -> Result<crate::sim::SimRunner> {
-    use crate::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
+pub fn start_demo_sim(station: &GroundStation) -> Result<vigil_sim::SimRunner> {
+    use vigil_sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
     let scenario = Scenario::demo();
     println!(
         "no link given: running the demo scenario {:?} in-process",
@@ -560,9 +568,9 @@ fn run_demo(
 /// Opens a recording in the console with the replay bar (play, pause, speed, seek).
 #[cfg(feature = "console")]
 fn run_replay_console(file: &Path, speed: f64, args: &ConsoleArgs) -> Result<ExitCode> {
-    let replay = crate::replay::ReplayController::open(file, false)?;
+    let replay = vigil_station::replay::ReplayController::open(file, false, user_folders())?;
     replay.set_speed(speed);
-    crate::console::run_replay(
+    vigil_console::run_replay(
         replay,
         args.options(format!("replay of {}", file.display())),
     )?;
@@ -611,7 +619,7 @@ fn run_console(
     if let Some(dir) = &station.snapshot().session_dir {
         println!("recording to {}", dir.display());
     }
-    let result = crate::console::run(station, options);
+    let result = vigil_console::run(station, options);
     if let Some(sim) = sim {
         sim.stop();
     }
@@ -633,11 +641,11 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
 fn cot_feed(
     station: &GroundStation,
     cot: Option<SocketAddr>,
-) -> Result<Option<crate::export::cot_live::CotFeed>> {
+) -> Result<Option<vigil_station::cot_live::CotFeed>> {
     Ok(match cot {
         Some(addr) => {
             println!("sending Cursor-on-Target to {addr}");
-            Some(crate::export::cot_live::CotFeed::start(
+            Some(vigil_station::cot_live::CotFeed::start(
                 station.clone(),
                 addr,
             )?)
@@ -779,7 +787,7 @@ fn mission_op(station: &GroundStation, sysid: u8, op: MissionOp) -> Result<Missi
         .mission(sysid, op)?
         .recv_timeout(TRANSACTION_LIMIT)
         .map_err(|_| anyhow!("no outcome for the mission transfer"))?
-        .map_err(|reason| anyhow!(reason))
+        .map_err(anyhow::Error::from)
 }
 
 /// A plan's three lists in words: "4 mission items, a fence of 2 polygons (9 vertices) and
@@ -802,7 +810,7 @@ fn param_op(station: &GroundStation, sysid: u8, op: ParamOp) -> Result<ParamOutc
         .params(sysid, op)?
         .recv_timeout(TRANSACTION_LIMIT)
         .map_err(|_| anyhow!("no outcome for the parameter transfer"))?
-        .map_err(|reason| anyhow!(reason))
+        .map_err(anyhow::Error::from)
 }
 
 /// Sets up signing with a vehicle and waits until a frame it signed with the new key arrives.
@@ -811,7 +819,7 @@ fn signing_setup(station: &GroundStation, sysid: u8) -> Result<String> {
         .setup_signing(sysid)?
         .recv_timeout(TRANSACTION_LIMIT)
         .map_err(|_| anyhow!("no answer to the signing setup"))?
-        .map_err(|reason| anyhow!(reason))?;
+        .map_err(anyhow::Error::from)?;
     let link = station
         .snapshot()
         .world
@@ -819,7 +827,7 @@ fn signing_setup(station: &GroundStation, sysid: u8) -> Result<String> {
         .get(&sysid)
         .map(|v| v.link)
         .ok_or_else(|| anyhow!("vehicle {sysid} vanished"))?;
-    let signed = |s: &crate::pipeline::Snapshot| {
+    let signed = |s: &vigil_station::Snapshot| {
         s.links
             .iter()
             .any(|l| l.id == link && l.stats.signed_ok > 0)
@@ -981,7 +989,7 @@ fn run_sim(
     truth_path: Option<&Path>,
     mavlink1: bool,
 ) -> Result<ExitCode> {
-    use crate::sim::{RunOptions, Scenario, SimRunner, SimWorld, TruthWriter};
+    use vigil_sim::{RunOptions, Scenario, SimRunner, SimWorld, TruthWriter};
     if !(speed.is_finite() && speed > 0.0) {
         bail!("--speed must be a positive number, not {speed}");
     }
@@ -991,7 +999,7 @@ fn run_sim(
     } else {
         link.parse()?
     };
-    let (transport, pty) = crate::sim::runner::open_transport(&address)
+    let (transport, pty) = vigil_sim::runner::open_transport(&address)
         .with_context(|| format!("--link {address}: cannot open"))?;
     if let Some(pty) = &pty {
         println!("serial device: {}", pty.slave_path.display());
@@ -1001,9 +1009,9 @@ fn run_sim(
     let truth = truth_path.map(TruthWriter::create).transpose()?;
     let options = RunOptions {
         version: if mavlink1 {
-            crate::protocol::MavVersion::V1
+            vigil_protocol::MavVersion::V1
         } else {
-            crate::protocol::MavVersion::V2
+            vigil_protocol::MavVersion::V2
         },
         speed,
         radio: scenario.radios.first().copied(),
@@ -1032,9 +1040,9 @@ fn run_sim(
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_export(session: &Path, options: &crate::export::ExportOptions) -> Result<ExitCode> {
+fn run_export(session: &Path, options: &vigil_record::export::ExportOptions) -> Result<ExitCode> {
     let started = Instant::now();
-    let summary = crate::export::export_session_with(session, options, false, &mut |_| {})
+    let summary = vigil_record::export::export_session_with(session, options, false, &mut |_| {})
         .with_context(|| format!("cannot export {}", session.display()))?;
     for (layer, count) in &summary.counts {
         println!("{:>11}: {count}", layer.name());
@@ -1055,7 +1063,7 @@ fn run_export(session: &Path, options: &crate::export::ExportOptions) -> Result<
 }
 
 fn run_verify(session: &Path) -> Result<ExitCode> {
-    use crate::provenance::Verdict;
+    use vigil_record::provenance::Verdict;
     if !session.exists() {
         bail!("{}: no such session folder", session.display());
     }
@@ -1063,9 +1071,9 @@ fn run_verify(session: &Path) -> Result<ExitCode> {
         bail!("{}: not a session folder (a file)", session.display());
     }
     let recorded = [
-        crate::session::TLOG_FILE,
-        crate::journal::JOURNAL_FILE,
-        crate::session::META_FILE,
+        vigil_record::session::TLOG_FILE,
+        vigil_record::journal::JOURNAL_FILE,
+        vigil_record::session::META_FILE,
     ];
     if !recorded.iter().any(|name| session.join(name).exists()) {
         bail!(
@@ -1074,7 +1082,7 @@ fn run_verify(session: &Path) -> Result<ExitCode> {
             recorded.join(", ")
         );
     }
-    let report = crate::provenance::verify_session(session);
+    let report = vigil_record::provenance::verify_session(session);
     for note in &report.notes {
         println!("{note}");
     }
@@ -1094,10 +1102,10 @@ fn run_verify(session: &Path) -> Result<ExitCode> {
 /// session nor touches one already recorded.
 fn check_run_inputs(config: &PipelineConfig, console: &ConsoleArgs) -> Result<()> {
     if let Some(path) = &config.sites {
-        crate::protection::SiteSet::load(path).map_err(|e| anyhow!("--sites {e}"))?;
+        vigil_protection::SiteSet::load(path).map_err(|e| anyhow!("--sites {e}"))?;
     }
     if let Some(path) = &config.rules {
-        crate::protection::RulesConfig::load(path).map_err(|e| anyhow!("--rules {e}"))?;
+        vigil_protection::RulesConfig::load(path).map_err(|e| anyhow!("--rules {e}"))?;
     }
     for link in &config.links {
         if let LinkAddress::File { path } = link {
@@ -1119,7 +1127,7 @@ fn check_session_dir(dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    let tlog = dir.join(crate::session::TLOG_FILE);
+    let tlog = dir.join(vigil_record::session::TLOG_FILE);
     if let Ok(meta) = std::fs::metadata(&tlog) {
         println!(
             "appending to the session in {} (its {} bytes of telemetry are kept)",
@@ -1138,7 +1146,7 @@ fn check_tlog(path: &Path) -> Result<()> {
             "{}: is a folder, not a telemetry log (.tlog); a session's log is {}/{}",
             path.display(),
             path.display(),
-            crate::session::TLOG_FILE
+            vigil_record::session::TLOG_FILE
         );
     }
     std::fs::File::open(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
@@ -1202,7 +1210,7 @@ impl ConsoleArgs {
         if let Some(path) = &self.basemap {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("--basemap {}", path.display()))?;
-            crate::console_files::VectorBasemap::parse(&text, &path.display().to_string())
+            vigil_console_files::VectorBasemap::parse(&text, &path.display().to_string())
                 .map_err(|e| anyhow!("--basemap {e}"))?;
         }
         if let Some(tiles) = &self.tiles {
@@ -1234,7 +1242,7 @@ impl ConsoleArgs {
         if let Some(path) = &self.settings {
             match std::fs::read_to_string(path) {
                 Ok(text) => {
-                    crate::console_files::Settings::from_json(&text).map_err(|e| {
+                    vigil_console_files::Settings::from_json(&text).map_err(|e| {
                         anyhow!(
                             "--settings {}: line {}: {e}; the file is left as it is",
                             path.display(),
@@ -1252,8 +1260,8 @@ impl ConsoleArgs {
 
 /// Why a link of a finished headless run failed it, if it did: it failed, it never came up,
 /// or it was a replay that held no frame.
-fn link_failure(link: &crate::pipeline::LinkView) -> Option<String> {
-    use crate::link::LinkState;
+fn link_failure(link: &vigil_station::LinkView) -> Option<String> {
+    use vigil_link::LinkState;
     let address = &link.address;
     match &link.stats.state {
         LinkState::Failed(reason) => Some(format!("{address}: {reason}")),
@@ -1274,8 +1282,8 @@ fn link_failure(link: &crate::pipeline::LinkView) -> Option<String> {
 }
 
 /// A link's condition in words, for a message saying why nothing came.
-fn link_condition(link: &crate::pipeline::LinkView) -> String {
-    use crate::link::LinkState;
+fn link_condition(link: &vigil_station::LinkView) -> String {
+    use vigil_link::LinkState;
     match &link.stats.state {
         LinkState::Failed(reason) => format!("failed: {reason}"),
         LinkState::Retrying(reason) if link.stats.connects == 0 => {
@@ -1295,4 +1303,45 @@ fn link_condition(link: &crate::pipeline::LinkView) -> String {
             link.stats.frames_rx
         ),
     }
+}
+
+/// Vigil's folders by the platform's conventions, resolved here and only here: the library
+/// is given them. On Linux (XDG): data in `$XDG_DATA_HOME/vigil` or `~/.local/share/vigil`,
+/// settings in `$XDG_CONFIG_HOME/vigil` or `~/.config/vigil`, the tile cache in
+/// `$XDG_CACHE_HOME/vigil` or `~/.cache/vigil` (relative XDG paths are ignored, as the
+/// specification asks). `None` when the user has no home folder at all.
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "vigil")
+}
+
+/// The environment variable naming the station's session signing key file (a key on
+/// removable media), instead of the one in the keys folder.
+const SIGNING_KEY_ENV: &str = "VIGIL_SIGNING_KEY";
+
+/// Where the station keeps keys and sessions: the user's data folder (`sessions/`, `keys/`,
+/// `keys/session-signing.key`), the station key where `VIGIL_SIGNING_KEY` says if set; without
+/// a home folder, `./vigil-sessions` and `./vigil-keys`.
+fn user_folders() -> Folders {
+    let mut folders = match project_dirs() {
+        Some(dirs) => Folders::under(dirs.data_dir()),
+        None => {
+            let keys_dir = PathBuf::from("vigil-keys");
+            Folders {
+                sessions_root: PathBuf::from("vigil-sessions"),
+                station_key: keys_dir.join(vigil_record::provenance::keys::KEY_FILE),
+                keys_dir,
+            }
+        }
+    };
+    if let Some(path) = std::env::var_os(SIGNING_KEY_ENV).filter(|v| !v.is_empty()) {
+        folders.station_key = PathBuf::from(path);
+    }
+    folders
+}
+
+/// The console's settings file: `console.json` in Vigil's settings folder
+/// (`~/.config/vigil/console.json` on Linux).
+#[cfg(feature = "console")]
+fn default_settings_path() -> Option<PathBuf> {
+    project_dirs().map(|dirs| dirs.config_dir().join("console.json"))
 }

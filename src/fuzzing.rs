@@ -14,20 +14,20 @@ use std::fmt::Display;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::console_files::{Settings, VectorBasemap};
-use crate::journal::JournalRecord;
-use crate::journal::store::JournalReader;
-use crate::protection::reports::{parse_report_json, parse_reports_csv, parse_reports_geojson};
-use crate::protection::{NewReport, Protection, RulesConfig, SiteSet};
-use crate::world::World;
+use vigil_console_files::{Settings, VectorBasemap};
+use vigil_protection::reports::{parse_report_json, parse_reports_csv, parse_reports_geojson};
+use vigil_protection::{NewReport, Protection, RulesConfig, SiteSet};
+use vigil_record::journal::JournalRecord;
+use vigil_record::journal::store::JournalReader;
+use vigil_world::World;
 
-use crate::mission::{params_file, plan, waypoints};
-use crate::protocol::frame::{FrameAt, MAX_FRAME_LEN, frame_at};
-use crate::protocol::signing::{SecretKey, UnsignedPolicy, Verifier};
-use crate::protocol::{Frame, FrameParser};
-use crate::session::tlog::TlogReader;
-use crate::sim::Scenario;
-use crate::time::TimeUs;
+use vigil_core::time::TimeUs;
+use vigil_mission::{params_file, plan, waypoints};
+use vigil_protocol::frame::{FrameAt, MAX_FRAME_LEN, frame_at};
+use vigil_protocol::signing::{SecretKey, UnsignedPolicy, Verifier};
+use vigil_protocol::tlog::TlogReader;
+use vigil_protocol::{Frame, FrameParser};
+use vigil_sim::Scenario;
 
 /// Frames and errors a parser yields for a whole stream.
 fn drain(parser: &mut FrameParser, frames: &mut Vec<Frame>) -> usize {
@@ -357,11 +357,11 @@ pub fn check_journal(data: &[u8]) {
     // A folder of this process's own, made for each input and removed after it.
     let dir = std::env::temp_dir().join(format!("vigil-fuzz-journal-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let path = dir.join(crate::journal::JOURNAL_FILE);
+    let path = dir.join(vigil_record::journal::JOURNAL_FILE);
     if std::fs::create_dir_all(&dir).is_err() || std::fs::write(&path, rest).is_err() {
         return;
     }
-    let report = crate::provenance::verify::verify_session(&dir);
+    let report = vigil_record::provenance::verify::verify_session(&dir);
     let _ = report.summary();
     match JournalReader::open(&path) {
         Ok(reader) => {

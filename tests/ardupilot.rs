@@ -35,14 +35,16 @@ use std::time::{Duration, Instant};
 
 use plans::{assert_same_plan, item};
 use sitl::{HOME_ALT_MSL, HOME_LAT, HOME_LON, Sitl, Sticks};
-use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome, ParamOp, ParamOutcome};
-use vigil::link::LinkOptions;
-use vigil::mission::{Fence, FenceCircle, FencePolygon, GeoPoint, Mission};
-use vigil::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot};
-use vigil::protocol::MavVersion;
-use vigil::sim::{RunOptions, SimRunner, SimTransport, SimVehicle, SimVehicleConfig, SimWorld};
-use vigil::time::MonoClock;
-use vigil::world::entities::Vehicle;
+use vigil_core::time::MonoClock;
+use vigil_link::LinkOptions;
+use vigil_mission::{Fence, FenceCircle, FencePolygon, GeoPoint, Mission};
+use vigil_protocol::MavVersion;
+use vigil_sim::{RunOptions, SimRunner, SimTransport, SimVehicle, SimVehicleConfig, SimWorld};
+use vigil_station::{Folders, GroundStation, Pipeline, PipelineConfig, Snapshot};
+use vigil_world::command::{
+    Action, CommandOutcome, MissionError, MissionOp, MissionOutcome, ParamOp, ParamOutcome,
+};
+use vigil_world::entities::Vehicle;
 
 /// The longest a single step (a command, a short flight) may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -185,8 +187,11 @@ fn station_on(links: &[String], keys_dir: &Path) -> Pipeline {
             backoff_max: Duration::from_millis(400),
             ..LinkOptions::default()
         },
-        keys_dir: Some(keys_dir.to_owned()),
-        ..PipelineConfig::default()
+        // Sessions and the station's key beside the keys: nothing in the user's folders.
+        ..PipelineConfig::new(Folders {
+            keys_dir: keys_dir.to_owned(),
+            ..Folders::under(keys_dir)
+        })
     })
     .expect("the pipeline starts")
 }
@@ -240,12 +245,12 @@ fn explain(station: &GroundStation, peer: &dyn Peer) -> String {
         .world
         .notices
         .iter()
-        .map(vigil::status::notice_line)
+        .map(vigil_station::status::notice_line)
         .collect();
     format!(
         "vehicle: {}\nstatus: {}\nnotices:\n{}\n{}",
         describe(&snapshot),
-        vigil::status::status_line(&snapshot),
+        vigil_station::status::status_line(&snapshot),
         notices.join("\n"),
         peer.log_tail()
     )
@@ -996,7 +1001,12 @@ fn upload(station: &GroundStation, peer: &dyn Peer, plan: &Mission, timeout: Dur
                 );
                 return;
             }
-            Err(why) if why.contains("NO_SPACE") && Instant::now() < deadline => {
+            Err(
+                why @ MissionError::Rejected {
+                    result: vigil_protocol::mav::MavMissionResult::MAV_MISSION_NO_SPACE,
+                    ..
+                },
+            ) if Instant::now() < deadline => {
                 eprintln!("{}: upload refused ({why}), trying again", peer.name());
                 // The vehicle gives no sign of when it will take it: try again shortly.
                 std::thread::sleep(Duration::from_millis(500));

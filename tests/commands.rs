@@ -6,12 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
-use vigil::command::{Action, CommandOutcome};
-use vigil::mission::{self, GeoPoint, Mission, MissionItem};
-use vigil::protocol::MavVersion;
+use vigil_mission::{self as mission, GeoPoint, Mission, MissionItem};
+use vigil_protocol::MavVersion;
+use vigil_world::command::{Action, CommandOutcome};
 
 fn outcome(receiver: crossbeam_channel::Receiver<CommandOutcome>) -> CommandOutcome {
     receiver
@@ -117,13 +117,13 @@ fn rejected_and_unanswered_commands_are_reported_as_such() {
     assert_eq!(
         timed_out,
         CommandOutcome::TimedOut {
-            tries: vigil::command::COMMAND_MAX_TRIES,
+            tries: vigil_world::command::COMMAND_MAX_TRIES,
             hint: None
         }
     );
     let sent = station.snapshot().links[0].stats.frames_tx - before;
     assert!(
-        sent >= u64::from(vigil::command::COMMAND_MAX_TRIES),
+        sent >= u64::from(vigil_world::command::COMMAND_MAX_TRIES),
         "each try went out: {sent} frames"
     );
     assert!(!sim.world().drones[0].vehicle.armed);
@@ -139,9 +139,9 @@ fn a_mission_uploaded_over_tcp_downloads_identical() {
     let station = pipeline.station();
     let (stream, _) = listener.accept().expect("Vigil dials");
     stream.set_nonblocking(true).expect("non-blocking");
-    let sim = vigil::sim::SimRunner::start(
-        vigil::sim::SimVehicle::new(vehicle_config(3)),
-        vigil::sim::SimTransport::Stream(Box::new(stream)),
+    let sim = vigil_sim::SimRunner::start(
+        vigil_sim::SimVehicle::new(vehicle_config(3)),
+        vigil_sim::SimTransport::Stream(Box::new(stream)),
         MavVersion::V2,
     )
     .expect("sim");
@@ -172,7 +172,7 @@ fn a_mission_uploaded_over_tcp_downloads_identical() {
 }
 
 fn vigil_cmd(port: u16, args: &[&str]) -> Output {
-    Command::new(vigil_bin())
+    vigil_command()
         .args([
             "cmd",
             "--link",
@@ -311,7 +311,7 @@ fn vigil_cmd_exits_zero_only_when_the_vehicle_accepts() {
     let read = vigil_cmd(port, &["param", "WPNAV_SPEED"]);
     assert!(text(&read).contains("WPNAV_SPEED 650"), "{}", text(&read));
 
-    let no_vehicle = Command::new(vigil_bin())
+    let no_vehicle = vigil_command()
         .args([
             "cmd",
             "--link",

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use vigil::command::MissionOp;
-use vigil::console::{ConsoleApp, ConsoleOptions};
-use vigil::pipeline::{GroundStation, Pipeline};
-use vigil::protocol::MavVersion;
-use vigil::sim::SimRunner;
+use vigil_console::{ConsoleApp, ConsoleOptions};
+use vigil_protocol::MavVersion;
+use vigil_sim::SimRunner;
+use vigil_station::{GroundStation, Pipeline};
+use vigil_world::command::MissionOp;
 
 struct Rig {
     pipeline: Pipeline,
@@ -210,7 +210,7 @@ fn plan_by_clicking_and_upload_a_mission() {
         .recv_timeout(common::TIMEOUT)
         .unwrap()
         .unwrap();
-    let vigil::command::MissionOutcome::Downloaded(mission) = downloaded else {
+    let vigil_world::command::MissionOutcome::Downloaded(mission) = downloaded else {
         panic!("not a download: {downloaded:?}");
     };
     // Takeoff + 3 waypoints + return to launch.
@@ -251,7 +251,7 @@ fn the_night_and_day_themes_switch_with_a_key() {
     h.step();
     assert_eq!(
         h.state().settings().theme,
-        vigil::console::settings::Theme::Night
+        vigil_console::settings::Theme::Night
     );
     assert!(h.ctx.global_style().visuals.dark_mode);
     h.key_press(egui::Key::N);
@@ -259,7 +259,7 @@ fn the_night_and_day_themes_switch_with_a_key() {
     h.step();
     assert_eq!(
         h.state().settings().theme,
-        vigil::console::settings::Theme::Day
+        vigil_console::settings::Theme::Day
     );
     assert!(!h.ctx.global_style().visuals.dark_mode);
     rig.pipeline.shutdown();
@@ -268,7 +268,7 @@ fn the_night_and_day_themes_switch_with_a_key() {
 /// The demo world at four times real time, with a rule that raises "unobserved" alerts after
 /// 20 simulated seconds, so that the workflow has alerts to work on within seconds.
 fn demo_rig() -> (Pipeline, SimRunner, GroundStation, tempfile::TempDir) {
-    use vigil::sim::{RunOptions, Scenario, SimTransport, SimWorld};
+    use vigil_sim::{RunOptions, Scenario, SimTransport, SimWorld};
     let dir = tempfile::tempdir().expect("a temporary folder");
     let rules = dir.path().join("rules.toml");
     std::fs::write(
@@ -276,11 +276,11 @@ fn demo_rig() -> (Pipeline, SimRunner, GroundStation, tempfile::TempDir) {
         "[unobserved]\nmax_unobserved_s = 20.0\n[dispatch]\nalt_rel_m = 50.0\norbit_radius_m = 100.0\n",
     )
     .expect("written");
-    let pipeline = Pipeline::start(vigil::pipeline::PipelineConfig {
+    let pipeline = Pipeline::start(vigil_station::PipelineConfig {
         links: vec![common::link("udpin:127.0.0.1:0")],
         demo_sites: true,
         rules: Some(rules),
-        ..vigil::pipeline::PipelineConfig::default()
+        ..vigil_station::PipelineConfig::new(common::test_folders())
     })
     .expect("the pipeline starts");
     let station = pipeline.station();
@@ -310,7 +310,7 @@ fn open_first_alert(h: &mut Harness<'static, ConsoleApp>) -> u64 {
     let alert = h.state().snapshot().protection.open_alerts()[0].clone();
     h.get_by_label_contains("Alerts (").click();
     h.step();
-    let line = vigil::console::panels::alert_line(&alert);
+    let line = vigil_console::panels::alert_line(&alert);
     step_until(h, "the alert in the list", |h| has_label(h, &line));
     h.get_by_label(&line).click();
     step_until(h, "the alert's details", |h| {
@@ -319,7 +319,7 @@ fn open_first_alert(h: &mut Harness<'static, ConsoleApp>) -> u64 {
     alert.id
 }
 
-fn alert_history(h: &Harness<'static, ConsoleApp>, id: u64) -> Vec<vigil::protection::Transition> {
+fn alert_history(h: &Harness<'static, ConsoleApp>, id: u64) -> Vec<vigil_protection::Transition> {
     h.state()
         .snapshot()
         .protection
@@ -331,7 +331,7 @@ fn alert_history(h: &Harness<'static, ConsoleApp>, id: u64) -> Vec<vigil::protec
         .clone()
 }
 
-fn alert_state(h: &Harness<'static, ConsoleApp>, id: u64) -> vigil::protection::AlertState {
+fn alert_state(h: &Harness<'static, ConsoleApp>, id: u64) -> vigil_protection::AlertState {
     h.state()
         .snapshot()
         .protection
@@ -344,7 +344,7 @@ fn alert_state(h: &Harness<'static, ConsoleApp>, id: u64) -> vigil::protection::
 
 #[test]
 fn acknowledge_and_resolve_an_alert() {
-    use vigil::protection::AlertState;
+    use vigil_protection::AlertState;
     let (pipeline, _sim, station, _dir) = demo_rig();
     let mut h = console(&station);
     let id = open_first_alert(&mut h);
@@ -438,7 +438,9 @@ fn replay_a_recorded_session_and_export_it_with_progress() {
         pipeline.shutdown();
     }
     let tlog = session.join("telemetry.tlog");
-    let replay = vigil::replay::ReplayController::open(&tlog, false).expect("the replay opens");
+    let replay =
+        vigil_station::replay::ReplayController::open(&tlog, false, common::test_folders())
+            .expect("the replay opens");
     let station = replay.station().expect("a station");
     let app = ConsoleApp::new(
         station,
@@ -465,6 +467,51 @@ fn replay_a_recorded_session_and_export_it_with_progress() {
     h.get_by_label("Play").click();
     step_until(&mut h, "the replay playing", |h| {
         h.state().replay().is_some_and(|r| !r.is_paused())
+    });
+
+    // Seek back to the start: the replay's pipeline restarts on the `vigil-seek` thread while
+    // the console goes on drawing frames (the UI thread never waits for the restart).
+    step_until(&mut h, "some of the replay played", |h| {
+        h.state()
+            .replay()
+            .and_then(|r| r.position())
+            .is_some_and(|p| {
+                let (start, _) = h.state().replay().map(|r| r.span()).unwrap_or_default();
+                p.since(start) >= Duration::from_secs(1)
+            })
+    });
+    let generation = h
+        .state()
+        .replay()
+        .map(|r| r.generation())
+        .expect("a replay");
+    h.state_mut().seek_replay_secs(0.0);
+    assert!(h.state().is_seeking());
+    let started = Instant::now();
+    let mut frames = 0;
+    let mut slowest = Duration::ZERO;
+    while h.state().is_seeking() {
+        let frame = Instant::now();
+        h.step();
+        slowest = slowest.max(frame.elapsed());
+        frames += 1;
+        assert!(
+            started.elapsed() < common::TIMEOUT,
+            "the seek did not finish"
+        );
+    }
+    assert!(frames >= 1, "no frame was drawn during the seek");
+    assert!(
+        slowest < Duration::from_millis(500),
+        "a frame took {slowest:?} during the seek"
+    );
+    assert_eq!(
+        h.state().replay().map(|r| r.generation()),
+        Some(generation + 1)
+    );
+    assert_eq!(h.state().replay_error(), None);
+    step_until(&mut h, "the replayed drone again", |h| {
+        h.state().snapshot().world.vehicles.contains_key(&1)
     });
 
     // Export the recorded session from the console (its journal), with the progress shown.
@@ -499,7 +546,7 @@ fn heartbeat_only_peer(
     std::thread::JoinHandle<()>,
 ) {
     use std::sync::atomic::{AtomicBool, Ordering};
-    use vigil::protocol::{FrameEncoder, MavMessage, mav};
+    use vigil_protocol::{FrameEncoder, MavMessage, mav};
     let running = std::sync::Arc::new(AtomicBool::new(true));
     let flag = running.clone();
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a port");
@@ -583,7 +630,7 @@ fn the_map_goes_to_far_away_drones_and_centres_on_a_double_clicked_one() {
         .iter()
         .map(|&(sysid, lat, lon)| {
             common::sim_udp(
-                vigil::sim::SimVehicleConfig {
+                vigil_sim::SimVehicleConfig {
                     home_lat_deg: lat,
                     home_lon_deg: lon,
                     ..common::vehicle_config(sysid)
@@ -636,5 +683,35 @@ fn the_map_goes_to_far_away_drones_and_centres_on_a_double_clicked_one() {
     // Once the operator has moved the map, the console leaves it where it is.
     h.step();
     assert!(near(h.state().map_view().0, at, 1e-3));
+    pipeline.shutdown();
+}
+
+#[test]
+fn a_hidden_console_still_sounds_a_lost_link() {
+    let (rig, station) = rig();
+    let mut app = console_app(&station);
+    let ctx = egui::Context::default();
+    // Drawn once, then minimised: eframe no longer draws, it only runs the logic step on
+    // each repaint request (which the logic step itself keeps asking for).
+    let mut h = harness(app);
+    h.step();
+    app = h.into_state();
+    app.logic(&ctx);
+    assert!(app.snapshot().world.vehicles.contains_key(&1));
+    let Rig {
+        pipeline,
+        _sim: sim,
+    } = rig;
+    sim.stop();
+    let started = Instant::now();
+    while !app.cues().1.contains(&vigil_console::audio::Cue::LinkLost) {
+        assert!(
+            started.elapsed() < common::TIMEOUT,
+            "no link-lost cue while hidden: {:?}",
+            app.cues()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        app.logic(&ctx);
+    }
     pipeline.shutdown();
 }

@@ -19,14 +19,22 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use plans::{assert_same_plan, item};
-use vigil::mission::{self, Fence, FenceCircle, FencePolygon, GeoPoint, Mission};
+use vigil_mission::{self as mission, Fence, FenceCircle, FencePolygon, GeoPoint, Mission};
 
 /// Metres to degrees of latitude (near enough for laying out a test plan).
 const DEG_PER_M: f64 = 1.0 / 111_320.0;
 
+/// Runs `vigil ARGS` with HOME and the XDG folders of this test process's own, so that it
+/// reads and writes none of the user's keys, sessions or settings.
 fn vigil(args: &[&str]) -> Output {
+    let home = std::env::temp_dir().join(format!("vigil-test-home-{}", std::process::id()));
     Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(args)
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("VIGIL_SIGNING_KEY")
         .output()
         .expect("vigil runs")
 }

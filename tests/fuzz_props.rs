@@ -11,25 +11,7 @@ use vigil::fuzzing::{
     check_basemap, check_console_settings, check_journal, check_link_bytes, check_mission_file,
     check_reports, check_rules, check_scenario, check_sites, check_tlog,
 };
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
+use vigil_core::rng::Rng;
 
 fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     let mut data = input.to_vec();
@@ -37,8 +19,8 @@ fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
         let at = rng.below(data.len() + 1);
         match rng.below(7) {
             0 if at < data.len() => data[at] ^= 1 << rng.below(8),
-            1 if at < data.len() => data[at] = rng.next() as u8,
-            2 => data.insert(at, rng.next() as u8),
+            1 if at < data.len() => data[at] = rng.next_u64() as u8,
+            2 => data.insert(at, rng.next_u64() as u8),
             3 if at < data.len() => {
                 let end = (at + 1 + rng.below(16)).min(data.len());
                 data.drain(at..end);
@@ -86,7 +68,7 @@ fn iterations() -> usize {
 
 fn run(target: &str, salt: u64, check: fn(&[u8])) {
     let seeds = seeds(target);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ salt);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ salt);
     for seed in &seeds {
         check(seed);
         for _ in 0..iterations() {
@@ -153,8 +135,8 @@ fn journals_survive_mutation() {
 #[test]
 #[ignore = "writes the seed corpus"]
 fn make_journal_seeds() {
-    use vigil::journal::store::{append, open_for_writing};
-    use vigil::journal::{
+    use vigil_record::journal::store::{append, open_for_writing};
+    use vigil_record::journal::{
         AlertRecord, DetectionRecord, JournalHead, JournalRecord, LostRecord, NoteRecord,
         VehicleState,
     };

@@ -14,20 +14,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
-use vigil::link::keys::KeyStore;
-use vigil::link::{LinkAuth, LinkOptions};
-use vigil::mission::{Mission, MissionItem};
-use vigil::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot, WORLD_QUEUE_CAPACITY};
-use vigil::protocol::signing::timestamp_at;
-use vigil::protocol::{
+use vigil_core::time::{MonoClock, TimeUs};
+use vigil_link::WORLD_QUEUE_CAPACITY;
+use vigil_link::keys::KeyStore;
+use vigil_link::{LinkAuth, LinkOptions};
+use vigil_mission::{Mission, MissionItem};
+use vigil_protocol::signing::timestamp_at;
+use vigil_protocol::tlog::TlogReader;
+use vigil_protocol::{
     FrameEncoder, MavMessage, MavVersion, SecretKey, Signer, UnsignedPolicy, mav,
 };
-use vigil::session::recorder::{LogSink, SinkFactory};
-use vigil::session::tlog::TlogReader;
-use vigil::time::{MonoClock, TimeUs};
-use vigil::world::notices::NOTICE_LOG_CAPACITY;
-use vigil::world::{Health, Severity};
+use vigil_record::session::recorder::{LogSink, SinkFactory};
+use vigil_station::{GroundStation, Pipeline, PipelineConfig, Snapshot};
+use vigil_world::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
+use vigil_world::notices::NOTICE_LOG_CAPACITY;
+use vigil_world::{Health, Severity};
 
 fn heartbeat() -> MavMessage {
     MavMessage::HEARTBEAT(mav::HEARTBEAT_DATA {
@@ -42,8 +43,8 @@ fn heartbeat() -> MavMessage {
 
 fn position(lat_deg: f64, lon_deg: f64) -> MavMessage {
     MavMessage::GLOBAL_POSITION_INT(mav::GLOBAL_POSITION_INT_DATA {
-        lat: vigil::protocol::e7_from_deg(lat_deg),
-        lon: vigil::protocol::e7_from_deg(lon_deg),
+        lat: vigil_protocol::e7_from_deg(lat_deg),
+        lon: vigil_protocol::e7_from_deg(lon_deg),
         alt: 500_000,
         relative_alt: 80_000,
         hdg: 9000,
@@ -210,20 +211,9 @@ fn a_flood_at_ten_times_the_telemetry_rate_is_counted_to_the_frame_and_recorded_
     );
 }
 
-/// A deterministic noise source (xorshift), so a failure can be replayed.
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn bytes(&mut self, count: usize) -> Vec<u8> {
-        (0..count).map(|_| self.next() as u8).collect()
-    }
+/// Deterministic noise (the seeded `vigil_core::rng`), so that a failure can be replayed.
+fn random_bytes(rng: &mut vigil_core::rng::Rng, count: usize) -> Vec<u8> {
+    (0..count).map(|_| rng.next_u64() as u8).collect()
 }
 
 #[test]
@@ -233,13 +223,13 @@ fn a_link_spewing_random_bytes_loses_no_valid_frame_and_counts_the_noise() {
     let pipeline = start(&[&format!("tcp:127.0.0.1:{port}")], None);
     let station = pipeline.station();
     let (mut stream, _) = listener.accept().expect("vigil dials in");
-    let mut noise = Noise(0x5eed_1234_abcd_0001);
+    let mut noise = vigil_core::rng::Rng::new(0x5eed_1234_abcd_0001);
     let mut encoder = FrameEncoder::new(9, 1);
     let mut noise_bytes = 0u64;
     const VALID: u64 = 200;
     let seq_before = station.snapshot().seq;
     for _ in 0..VALID {
-        let chunk = noise.bytes(8192);
+        let chunk = random_bytes(&mut noise, 8192);
         noise_bytes += chunk.len() as u64;
         stream.write_all(&chunk).expect("write noise");
         let frame = encoder
@@ -406,7 +396,7 @@ fn a_full_disk_is_raised_and_recording_resumes_without_losing_a_frame() {
         recorder_sink: Some(SinkFactory(Arc::new(move |_| {
             Ok(Box::new(opener_disk.clone()) as Box<dyn LogSink>)
         }))),
-        ..PipelineConfig::default()
+        ..PipelineConfig::new(common::test_folders())
     })
     .expect("starts");
     let station = pipeline.station();
@@ -492,7 +482,7 @@ fn a_vehicle_that_vanishes_mid_mission_is_raised_and_its_mission_state_kept() {
     assert_eq!(
         uploaded,
         Ok(MissionOutcome::Uploaded {
-            items: vigil::command::UploadCounts {
+            items: vigil_world::command::UploadCounts {
                 mission: 3,
                 fence: 0,
                 rally: 0
@@ -630,13 +620,15 @@ fn start_signed(links: &[&str], keys: &std::path::Path, unsigned: UnsignedPolicy
             unsigned,
             ..LinkOptions::default()
         },
-        keys_dir: Some(keys.to_owned()),
-        ..PipelineConfig::default()
+        ..PipelineConfig::new(vigil_station::Folders {
+            keys_dir: keys.to_owned(),
+            ..common::test_folders()
+        })
     })
     .expect("starts")
 }
 
-fn link_stats(station: &GroundStation) -> vigil::link::LinkStatsSnapshot {
+fn link_stats(station: &GroundStation) -> vigil_link::LinkStatsSnapshot {
     station.snapshot().links[0].stats.clone()
 }
 
@@ -725,7 +717,7 @@ fn signing_set_up_with_the_simulator_flies_signed_and_refuses_forgeries_and_repl
 
 #[test]
 fn the_simulator_refuses_unsigned_commands_once_it_signs() {
-    use vigil::sim::{SimRunner, SimTransport, SimVehicle};
+    use vigil_sim::{SimRunner, SimTransport, SimVehicle};
     // Vigil on one port, the drone on another; a rogue console writes to the drone directly.
     let keys = tempfile::tempdir().expect("tempdir");
     let pipeline = start_signed(&["udpin:127.0.0.1:0"], keys.path(), UnsignedPolicy::Flag);
@@ -806,8 +798,8 @@ fn a_stored_key_is_adopted_when_its_vehicle_is_heard_again() {
     // What Vigil sends on that link is signed with the same key.
     let mut buf = [0u8; 512];
     socket.set_read_timeout(Some(TIMEOUT)).expect("timeout");
-    let mut parser = vigil::protocol::FrameParser::new();
-    let mut verifier = vigil::protocol::Verifier::new(Some(key.clone()), UnsignedPolicy::Reject);
+    let mut parser = vigil_protocol::FrameParser::new();
+    let mut verifier = vigil_protocol::Verifier::new(Some(key.clone()), UnsignedPolicy::Reject);
     let deadline = Instant::now() + TIMEOUT;
     let mut verified = false;
     while !verified && Instant::now() < deadline {
@@ -816,7 +808,7 @@ fn a_stored_key_is_adopted_when_its_vehicle_is_heard_again() {
         while let Some(Ok(frame)) = parser.next_frame() {
             verified |= frame.is_signed()
                 && verifier.check(&frame, MonoClock::new().now())
-                    == vigil::protocol::Verdict::Signed;
+                    == vigil_protocol::Verdict::Signed;
         }
     }
     assert!(
@@ -985,12 +977,12 @@ fn signing_interoperates_with_pymavlink_both_ways() {
         ],
         "",
     );
-    let mut verifier = vigil::protocol::Verifier::new(Some(key.clone()), UnsignedPolicy::Reject);
-    let mut other = vigil::protocol::Verifier::new(
+    let mut verifier = vigil_protocol::Verifier::new(Some(key.clone()), UnsignedPolicy::Reject);
+    let mut other = vigil_protocol::Verifier::new(
         Some(SecretKey::from_bytes([2; 32]).expect("non-zero")),
         UnsignedPolicy::Reject,
     );
-    let mut parser = vigil::protocol::FrameParser::new();
+    let mut parser = vigil_protocol::FrameParser::new();
     let mut frames = Vec::new();
     for line in out.lines() {
         let bytes: Vec<u8> = (0..line.len())
@@ -1007,23 +999,23 @@ fn signing_interoperates_with_pymavlink_both_ways() {
         assert!(frame.is_signed());
         assert_eq!(frame.sysid(), 42);
         assert!(frame.decode().is_ok());
-        assert_eq!(verifier.check(frame, now), vigil::protocol::Verdict::Signed);
+        assert_eq!(verifier.check(frame, now), vigil_protocol::Verdict::Signed);
         assert_eq!(
             other.check(frame, now),
-            vigil::protocol::Verdict::Rejected(vigil::protocol::signing::Rejection::Forged)
+            vigil_protocol::Verdict::Rejected(vigil_protocol::signing::Rejection::Forged)
         );
     }
     // Played again, they are replays.
     assert_eq!(
         verifier.check(&frames[0], now),
-        vigil::protocol::Verdict::Rejected(vigil::protocol::signing::Rejection::Replayed)
+        vigil_protocol::Verdict::Rejected(vigil_protocol::signing::Rejection::Replayed)
     );
 }
 
 #[test]
 fn vigil_cmd_signing_setup_stores_a_private_key_and_the_vehicle_signs() {
     use std::os::unix::fs::PermissionsExt;
-    use vigil::sim::{SimRunner, SimTransport, SimVehicle};
+    use vigil_sim::{SimRunner, SimTransport, SimVehicle};
     let data = tempfile::tempdir().expect("tempdir");
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
     let port = socket.local_addr().expect("addr").port();
@@ -1037,7 +1029,7 @@ fn vigil_cmd_signing_setup_stores_a_private_key_and_the_vehicle_signs() {
         MavVersion::V2,
     )
     .expect("sim");
-    let output = std::process::Command::new(vigil_bin())
+    let output = vigil_command()
         .args(["cmd", "--link", &format!("udpout:127.0.0.1:{port}")])
         .args(["--target", "4", "signing-setup"])
         .env("XDG_DATA_HOME", data.path())

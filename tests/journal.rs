@@ -13,19 +13,19 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use vigil::export::{ExportOptions, Format, Layer, RedactLevel, export_session};
-use vigil::journal::{
+use vigil_record::export::{ExportOptions, Format, Layer, RedactLevel, export_session};
+use vigil_record::journal::{
     AlertRecord, IncidentRecord, JOURNAL_FILE, JournalReader, JournalRecord, JournalWriter,
     NoteRecord, ReportRecord, TrackRecord, VehicleState,
 };
-use vigil::session::TLOG_FILE;
+use vigil_record::session::TLOG_FILE;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn vigil(args: &[&str], key: &Path) -> Command {
-    let mut command = Command::new(vigil_bin());
+    let mut command = vigil_command();
     command.args(args).env("VIGIL_SIGNING_KEY", key);
     command
 }
@@ -307,7 +307,8 @@ fn a_recorded_session_verifies_replays_to_the_same_tracks_and_catches_tampering(
             .expect("last row");
         let body = r#"{"kind":"note","time_us":1,"author":"x","lat_deg":null,"lon_deg":null,"text":"added"}"#;
         let previous: [u8; 32] = hash.try_into().expect("32 bytes");
-        let link = vigil::journal::store::row_hash(&previous, seq as u64 + 1, 1, "note", body);
+        let link =
+            vigil_record::journal::store::row_hash(&previous, seq as u64 + 1, 1, "note", body);
         conn.execute(
             "INSERT INTO record VALUES (?1, 1, 'note', ?2, ?3)",
             rusqlite::params![seq + 1, body, &link[..]],
@@ -331,18 +332,20 @@ fn a_recorded_session_verifies_replays_to_the_same_tracks_and_catches_tampering(
     // The replay controller: seek to the end, then back to the middle and again to the end,
     // and the tracks are the same; meanwhile the live CoT feed sends them.
     let tlog = dir.join(TLOG_FILE);
-    let mut controller = vigil::replay::ReplayController::open(&tlog, true).expect("opens");
+    let mut controller =
+        vigil_station::replay::ReplayController::open(&tlog, true, common::test_folders())
+            .expect("opens");
     let (start, end) = controller.span();
     controller.seek(end).expect("seeks");
     let station = controller.station().expect("running");
     let at_end = wait(&station, "the replay at its end", |s| {
-        s.world.time >= vigil::time::TimeUs(end.0 - 500_000)
+        s.analysed_to >= vigil_core::time::TimeUs(end.0 - 500_000)
     });
     let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
     receiver
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
-    let feed = vigil::export::cot_live::CotFeed::start(
+    let feed = vigil_station::cot_live::CotFeed::start(
         station.clone(),
         receiver.local_addr().expect("addr"),
     )
@@ -380,13 +383,13 @@ fn a_recorded_session_verifies_replays_to_the_same_tracks_and_catches_tampering(
         assert!(kinds.iter().any(|k| k.starts_with("a-u-G")), "{kinds:?}");
     }
     let tracks_at_end: Vec<u64> = at_end.tracks.iter().map(|t| t.id).collect();
-    let middle = vigil::time::TimeUs((start.0 + end.0) / 2);
+    let middle = vigil_core::time::TimeUs((start.0 + end.0) / 2);
     controller.seek(middle).expect("seeks back");
     assert_eq!(controller.generation(), 1);
     controller.seek(end).expect("seeks forward");
     let station = controller.station().expect("running");
     let again = wait(&station, "the replay at its end again", |s| {
-        s.world.time >= vigil::time::TimeUs(end.0 - 500_000)
+        s.analysed_to >= vigil_core::time::TimeUs(end.0 - 500_000)
     });
     let tracks_again: Vec<u64> = again.tracks.iter().map(|t| t.id).collect();
     assert_eq!(tracks_again, tracks_at_end);
@@ -431,7 +434,7 @@ fn a_session_killed_mid_flight_is_readable_and_verifiable_up_to_the_kill() {
     // Everything up to the kill reads back.
     let journal = JournalReader::open(&dir.join(JOURNAL_FILE)).expect("opens");
     assert_eq!(journal.count().expect("counts"), records);
-    let tlog_records = vigil::session::tlog::TlogReader::open(&dir.join(TLOG_FILE))
+    let tlog_records = vigil_protocol::tlog::TlogReader::open(&dir.join(TLOG_FILE))
         .expect("opens")
         .filter(Result::is_ok)
         .count();

@@ -8,12 +8,12 @@ use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
 
 use common::*;
-use vigil::command::{Action, CommandOutcome};
-use vigil::link::LinkState;
-use vigil::protocol::{FrameEncoder, MavVersion};
-use vigil::session::tlog::{TlogError, TlogReader};
-use vigil::sim::{SimRunner, SimTransport, SimVehicle};
-use vigil::world::Health;
+use vigil_link::LinkState;
+use vigil_protocol::tlog::{TlogError, TlogReader};
+use vigil_protocol::{FrameEncoder, MavVersion};
+use vigil_sim::{SimRunner, SimTransport, SimVehicle};
+use vigil_world::Health;
+use vigil_world::command::{Action, CommandOutcome};
 
 #[test]
 fn udp_frames_become_vehicles_and_every_frame_is_recorded() {
@@ -31,7 +31,7 @@ fn udp_frames_become_vehicles_and_every_frame_is_recorded() {
     assert_eq!(vehicle.mode, "STABILIZE");
     assert_eq!(
         vehicle.firmware,
-        vigil::protocol::modes::Firmware::ArduCopter
+        vigil_protocol::modes::Firmware::ArduCopter
     );
     let position = vehicle.position.expect("position");
     // The simulated GPS wanders by a metre or so (5e-5 degrees is about 5 m).
@@ -208,7 +208,7 @@ fn corrupted_bytes_are_counted_and_do_not_hide_valid_frames() {
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
     let sim = SimVehicle::new(vehicle_config(4));
     let mut encoder = FrameEncoder::new(4, 1);
-    let heartbeat = &sim.slow_telemetry(vigil::time::TimeUs(0), 0)[0];
+    let heartbeat = &sim.slow_telemetry(vigil_core::time::TimeUs(0), 0)[0];
     let good = encoder.encode(heartbeat, MavVersion::V2).expect("encodes");
     let mut corrupted = encoder
         .encode(heartbeat, MavVersion::V2)
@@ -277,7 +277,7 @@ fn a_replay_rebuilds_the_recorded_world_losing_nothing() {
 fn a_session_killed_with_sigkill_leaves_a_readable_tlog() {
     let session = tempfile::tempdir().expect("tempdir");
     let port = free_udp_port();
-    let mut child = std::process::Command::new(vigil_bin())
+    let mut child = vigil_command()
         .args([
             "run",
             "--headless",
@@ -338,9 +338,9 @@ fn a_replay_sets_aside_records_whose_time_jumps_and_says_so() {
         .expect("readable");
     let middle = records.len() / 2;
     let mut future = records[middle].clone();
-    future.time = vigil::time::TimeUs(future.time.0 + 10 * 365 * 86_400_000_000);
+    future.time = vigil_core::time::TimeUs(future.time.0 + 10 * 365 * 86_400_000_000);
     let mut past = records[middle + 1].clone();
-    past.time = vigil::time::TimeUs(1_000_000);
+    past.time = vigil_core::time::TimeUs(1_000_000);
     records.insert(middle, future);
     records.insert(middle + 2, past);
     let mut bytes = Vec::new();
@@ -377,16 +377,16 @@ fn a_replay_sets_aside_records_whose_time_jumps_and_says_so() {
 fn replay_to_the_end(
     tlog: &std::path::Path,
 ) -> (
-    vigil::pipeline::Pipeline,
-    std::sync::Arc<vigil::pipeline::Snapshot>,
+    vigil_station::Pipeline,
+    std::sync::Arc<vigil_station::Snapshot>,
 ) {
-    let replay = vigil::pipeline::Pipeline::start(vigil::pipeline::PipelineConfig {
+    let replay = vigil_station::Pipeline::start(vigil_station::PipelineConfig {
         links: vec![link(&format!("file:{}", tlog.display()))],
-        link_options: vigil::link::LinkOptions {
-            replay: vigil::link::ReplayPace::Fast,
+        link_options: vigil_link::LinkOptions {
+            replay: vigil_link::ReplayPace::Fast,
             ..Default::default()
         },
-        ..Default::default()
+        ..vigil_station::PipelineConfig::new(common::test_folders())
     })
     .expect("replay starts");
     let snapshot = wait(&replay.station(), "the replay to finish", |s| {

@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 
 use feed::Feed;
 
-use vigil::fusion::Fusion;
-use vigil::geo::{Geodetic, distance_m};
-use vigil::pipeline::PipelineConfig;
-use vigil::protection::{
+use vigil_core::geodesy::{Geodetic, distance_m};
+use vigil_fusion::Fusion;
+use vigil_protection::{
     DispatchTarget, DispatchUpdate, LatLon, Protection, ProtectionRequest, RuleKind,
 };
-use vigil::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
+use vigil_sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
+use vigil_station::PipelineConfig;
 
 fn metres(a: LatLon, lat_deg: f64, lon_deg: f64) -> f64 {
     distance_m(
@@ -332,11 +332,11 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
         "[dispatch]\nalt_rel_m = 50.0\norbit_radius_m = 100.0\n",
     )
     .expect("written");
-    let pipeline = vigil::pipeline::Pipeline::start(PipelineConfig {
+    let pipeline = vigil_station::Pipeline::start(PipelineConfig {
         links: vec![common::link("udpin:127.0.0.1:0")],
         demo_sites: true,
         rules: Some(rules),
-        ..PipelineConfig::default()
+        ..PipelineConfig::new(common::test_folders())
     })
     .expect("the pipeline starts");
     let station = pipeline.station();
@@ -407,11 +407,11 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
     assert!(
         steps
             .iter()
-            .all(|(_, outcome)| *outcome == vigil::command::CommandOutcome::Accepted)
+            .all(|(_, outcome)| *outcome == vigil_world::command::CommandOutcome::Accepted)
     );
     // It flies there and circles at the orbit's radius around the camp.
     let radius_m = 100.0;
-    let distance = |s: &vigil::pipeline::Snapshot| {
+    let distance = |s: &vigil_station::Snapshot| {
         s.world
             .vehicles
             .get(&1)
@@ -437,7 +437,7 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
     // Its camera looks at the camp, and the coverage shows the camp observed.
     let snapshot = common::wait(&station, "the camera on the camp", |s| {
         s.world.vehicles.get(&1).is_some_and(|v| {
-            vigil::fusion::camera_footprint(v, 1000.0)
+            vigil_world::footprint::camera_footprint(v, 1000.0)
                 .is_some_and(|f| f.contains(camp.centre.lat_deg, camp.centre.lon_deg))
         }) && s
             .protection
@@ -447,7 +447,7 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
     });
     let record = snapshot.protection.dispatches.last().expect("a dispatch");
     assert_eq!(record.drone, 1);
-    assert_eq!(record.state, vigil::protection::DispatchState::Orbiting);
+    assert_eq!(record.state, vigil_protection::DispatchState::Orbiting);
     assert_eq!(record.by, "test operator");
     sim.stop();
     pipeline.shutdown();
@@ -487,13 +487,13 @@ fn post(addr: std::net::SocketAddr, body: &str) -> (u16, String) {
 
 #[test]
 fn community_reports_arrive_over_local_http_unverified_until_verified() {
-    let pipeline = vigil::pipeline::Pipeline::start(PipelineConfig {
+    let pipeline = vigil_station::Pipeline::start(PipelineConfig {
         demo_sites: true,
-        ..PipelineConfig::default()
+        ..PipelineConfig::new(common::test_folders())
     })
     .expect("the pipeline starts");
     let station = pipeline.station();
-    let server = vigil::protection::http::ReportServer::start(
+    let server = vigil_station::reports_http::ReportServer::start(
         "127.0.0.1:0".parse().expect("an address"),
         station.clone(),
     )
@@ -516,7 +516,7 @@ fn community_reports_arrive_over_local_http_unverified_until_verified() {
     assert_eq!(status, 400);
     let big = format!(
         r#"{{"description":"{}"}}"#,
-        "x".repeat(vigil::protection::http::MAX_BODY_BYTES)
+        "x".repeat(vigil_station::reports_http::MAX_BODY_BYTES)
     );
     assert_eq!(post(addr, &big).0, 413);
     assert_eq!(http(addr, "GET /reports HTTP/1.1\r\n\r\n").0, 405);
@@ -528,12 +528,12 @@ fn community_reports_arrive_over_local_http_unverified_until_verified() {
     let report = &snapshot.protection.reports[0];
     assert_eq!(
         report.verification,
-        vigil::protection::Verification::Unverified
+        vigil_protection::Verification::Unverified
     );
     assert_eq!(report.report.people, Some(12));
     assert!(report.report.origin.starts_with("http:127.0.0.1:"));
     station
-        .verify_report(report.id, "ops-1", vigil::protection::Verdict::Verified)
+        .verify_report(report.id, "ops-1", vigil_protection::Verdict::Verified)
         .expect("sent")
         .recv_timeout(common::TIMEOUT)
         .expect("an answer")
@@ -541,15 +541,15 @@ fn community_reports_arrive_over_local_http_unverified_until_verified() {
     let snapshot = common::wait(&station, "the report verified", |s| {
         matches!(
             s.protection.reports[0].verification,
-            vigil::protection::Verification::Verified { ref by, .. } if by == "ops-1"
+            vigil_protection::Verification::Verified { ref by, .. } if by == "ops-1"
         )
     });
     // Redacted for the public, the reporter and who verified are gone, the place kept.
-    let public = vigil::protection::redact::report(
+    let public = vigil_protection::redact::report(
         &snapshot.protection.reports[0],
-        vigil::protection::RedactionLevel::Public,
+        vigil_protection::RedactionLevel::Public,
     );
-    assert_eq!(public.report.reporter, vigil::protection::redact::REDACTED);
+    assert_eq!(public.report.reporter, vigil_protection::redact::REDACTED);
     assert_eq!(public.report.position, report.report.position);
     server.stop();
     pipeline.shutdown();

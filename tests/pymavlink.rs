@@ -10,10 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use common::*;
-use vigil::command::{Action, CommandOutcome};
-use vigil::protocol::MavVersion;
-use vigil::session::tlog::TlogReader;
-use vigil::world::{ClassHint, Measurement};
+use vigil_protocol::MavVersion;
+use vigil_protocol::tlog::TlogReader;
+use vigil_world::command::{Action, CommandOutcome};
+use vigil_world::{ClassHint, Measurement};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -306,7 +306,7 @@ fn fly_simulator_with(script: &str, args: &[&str], speed: &str) -> serde_json::V
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let mut sim = Command::new(vigil_bin())
+    let mut sim = vigil_command()
         .args(["sim", "--scenario"])
         .arg(&scenario)
         .args([

@@ -16,17 +16,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use vigil::command::Action;
-use vigil::link::LinkOptions;
-use vigil::link::keys::{KeyStore, TIMESTAMP_FILE};
-use vigil::pipeline::signing::vehicle_signing;
-use vigil::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot};
-use vigil::protocol::signing::{SystemSigning, timestamp_at};
-use vigil::protocol::{
+use vigil_core::time::{MonoClock, TimeUs};
+use vigil_link::LinkOptions;
+use vigil_link::keys::{KeyStore, TIMESTAMP_FILE};
+use vigil_protocol::signing::{SystemSigning, timestamp_at};
+use vigil_protocol::{
     Frame, FrameEncoder, FrameParser, MavMessage, MavVersion, SecretKey, Signer, UnsignedPolicy,
     Verdict, Verifier, mav,
 };
-use vigil::time::{MonoClock, TimeUs};
+use vigil_station::signing::vehicle_signing;
+use vigil_station::{GroundStation, Pipeline, PipelineConfig, Snapshot};
+use vigil_world::command::Action;
 
 /// ArduPilot copter's GUIDED and LAND.
 const GUIDED: u32 = 4;
@@ -54,8 +54,10 @@ fn start_signed(links: &[&str], keys: &Path, unsigned: UnsignedPolicy) -> Pipeli
             unsigned,
             ..LinkOptions::default()
         },
-        keys_dir: Some(keys.to_owned()),
-        ..PipelineConfig::default()
+        ..PipelineConfig::new(vigil_station::Folders {
+            keys_dir: keys.to_owned(),
+            ..common::test_folders()
+        })
     })
     .expect("starts")
 }
@@ -494,7 +496,7 @@ fn vigil(home: &Path, args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn the_command_line_sets_the_keys_folder_a_key_file_and_the_policy() {
-    use vigil::sim::{SimRunner, SimTransport, SimVehicle};
+    use vigil_sim::{SimRunner, SimTransport, SimVehicle};
     let home = tempfile::tempdir().expect("tempdir");
     let keys = tempfile::tempdir().expect("tempdir");
     let empty = tempfile::tempdir().expect("tempdir");
@@ -647,7 +649,7 @@ fn the_command_line_sets_the_keys_folder_a_key_file_and_the_policy() {
     stop.store(true, Ordering::Relaxed);
     sender.join().expect("sender");
     assert!(ok, "{out}\n{err}");
-    let key = vigil::link::keys::read_key_file(&key_file).expect("key");
+    let key = vigil_link::keys::read_key_file(&key_file).expect("key");
     let last = out
         .lines()
         .rev()

@@ -12,12 +12,12 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use vigil::command::{Action, ParamOp};
-use vigil::mission::{GeoPoint, Mission, MissionItem};
-use vigil::pipeline::GroundStation;
-use vigil::protocol::{MavMessage, deg_from_e7};
-use vigil::session::tlog::TlogReader;
-use vigil::sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld, TruthWriter};
+use vigil_mission::{GeoPoint, Mission, MissionItem};
+use vigil_protocol::tlog::TlogReader;
+use vigil_protocol::{MavMessage, deg_from_e7};
+use vigil_sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld, TruthWriter};
+use vigil_station::GroundStation;
+use vigil_world::command::{Action, ParamOp};
 
 const SCENARIO: &str = r#"
 [scenario]
@@ -190,7 +190,7 @@ fn start_sim(transport: SimTransport, truth: &Path) -> SimRunner {
 fn check_tlog_against_truth(tlog: &Path, truth: &Path) {
     let truth_text = std::fs::read_to_string(truth).expect("truth");
     let mut lines = truth_text.lines();
-    assert_eq!(lines.next(), Some(vigil::sim::truth::TRUTH_HEADER));
+    assert_eq!(lines.next(), Some(vigil_sim::truth::TRUTH_HEADER));
     let walker: Vec<(f64, f64, f64)> = lines
         .map(|line| {
             let fields: Vec<&str> = line.split(',').collect();
@@ -272,7 +272,7 @@ fn vigil_flies_a_survey_mission_on_the_simulator_over_a_serial_line() {
     let files = tempfile::tempdir().expect("tempdir");
     let pty = open_pty();
     let sim = start_sim(
-        SimTransport::Stream(Box::new(pty.master.try_clone().expect("clone"))),
+        SimTransport::Stream(Box::new(pty.master.try_clone_native().expect("clone"))),
         &files.path().join("truth.csv"),
     );
     let pipeline = start(
@@ -294,7 +294,7 @@ fn the_same_seed_gives_byte_identical_ground_truth_from_the_command_line() {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/demo.toml");
     let run = |name: &str, seed: &str| {
         let truth = files.path().join(name);
-        let output = std::process::Command::new(vigil_bin())
+        let output = vigil_command()
             .args(["sim", "--scenario"])
             .arg(&demo)
             .args([
@@ -392,7 +392,7 @@ fn a_recorded_session_replays_into_tracks_that_match_the_ground_truth() {
         s.tracks.len() >= 2
     });
     // Inside the demo area's bounding box (assets/demo/README.md).
-    let inside = |t: &vigil::fusion::TrackView| {
+    let inside = |t: &vigil_fusion::TrackView| {
         (8.9728..9.0272).contains(&t.lat_deg) && (30.9636..31.0364).contains(&t.lon_deg)
     };
     assert!(snapshot.tracks.iter().all(inside), "{:?}", snapshot.tracks);
@@ -401,7 +401,7 @@ fn a_recorded_session_replays_into_tracks_that_match_the_ground_truth() {
     pipeline.shutdown();
 
     let tracks_path = files.path().join("tracks.csv");
-    let output = std::process::Command::new(vigil_bin())
+    let output = vigil_command()
         .args(["replay", "--headless", "--fast", "--tracks-out"])
         .arg(&tracks_path)
         .arg(files.path().join("telemetry.tlog"))
@@ -414,7 +414,7 @@ fn a_recorded_session_replays_into_tracks_that_match_the_ground_truth() {
     );
     let tracks = std::fs::read_to_string(&tracks_path).expect("the tracks file");
     let mut lines = tracks.lines();
-    assert_eq!(lines.next(), Some(vigil::fusion::TRACKS_HEADER));
+    assert_eq!(lines.next(), Some(vigil_fusion::TRACKS_HEADER));
     let rows: Vec<Vec<f64>> = lines
         .map(|l| {
             l.split(',')

@@ -12,12 +12,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nalgebra::Vector2;
-use vigil::geo::{Geodetic, LocalFrame};
-use vigil::pipeline::Snapshot;
-use vigil::protocol::{FrameEncoder, MavMessage, MavVersion, e7_from_deg, mav};
-use vigil::sim::{Scenario, SimWorld};
-use vigil::tracking::{GroundTruthPoint, ScoreSummary, TrackingScore};
-use vigil::world::Source;
+use vigil_core::geodesy::{Geodetic, LocalFrame};
+use vigil_protocol::{FrameEncoder, MavMessage, MavVersion, e7_from_deg, mav};
+use vigil_sim::{Scenario, SimWorld};
+use vigil_station::Snapshot;
+use vigil_tracking::{GroundTruthPoint, ScoreSummary, TrackingScore};
+use vigil_world::Source;
 
 const SEED: u64 = 3;
 /// Simulated seconds, and how fast they run against the wall clock.
@@ -224,6 +224,6 @@ fn far_future_and_far_past_detections_do_not_disturb_tracking() {
             .any(|n| n.text.contains("behind its own clock")),
         "{notices:?}"
     );
-    let line = vigil::status::status_line(&injected.snapshot);
+    let line = vigil_station::status::status_line(&injected.snapshot);
     assert!(line.contains("2 bad times set aside"), "{line}");
 }

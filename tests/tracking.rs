@@ -8,11 +8,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use nalgebra::Vector2;
-use vigil::fusion::Fusion;
-use vigil::geo::Geodetic;
-use vigil::protocol::{MavMessage, e7_from_deg, mav};
-use vigil::sim::{Scenario, SimWorld};
-use vigil::tracking::{GroundTruthPoint, ScoreSummary, TrackingScore};
+use vigil_core::geodesy::Geodetic;
+use vigil_fusion::Fusion;
+use vigil_protocol::{MavMessage, e7_from_deg, mav};
+use vigil_sim::{Scenario, SimWorld};
+use vigil_tracking::{GroundTruthPoint, ScoreSummary, TrackingScore};
 
 #[path = "common/feed.rs"]
 mod feed;
@@ -235,7 +235,7 @@ fn vigil_sees_the_camera_footprint_where_the_simulator_has_it() {
             continue;
         }
         let (Some(ours), Some(truth)) = (
-            vigil::fusion::camera_footprint(&feed.world.vehicles[&1], 600.0),
+            vigil_world::footprint::camera_footprint(&feed.world.vehicles[&1], 600.0),
             sim.drones[0].footprint_en_m,
         ) else {
             continue;

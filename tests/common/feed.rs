@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use vigil::command::{CommandEngine, Outgoing};
-use vigil::pipeline::{Envelope, LinkId, RxStamp};
-use vigil::protocol::{FrameEncoder, MavVersion};
-use vigil::sim::SimWorld;
-use vigil::world::World;
+use vigil_link::{Envelope, LinkId, RxStamp};
+use vigil_protocol::{FrameEncoder, MavVersion};
+use vigil_sim::SimWorld;
+use vigil_world::World;
+use vigil_world::command::{CommandEngine, Outgoing};
 
 /// Vigil's world fed by the simulator as by a link, with the command engine answering it.
 pub struct Feed {
@@ -25,7 +25,10 @@ impl Default for Feed {
         Self {
             world: World::default(),
             // As a live station: it asks each drone for its telemetry.
-            engine: CommandEngine::with_links(vec![vigil::command::streams::LinkClass::Fast], true),
+            engine: CommandEngine::with_links(
+                vec![vigil_world::command::streams::LinkClass::Fast],
+                true,
+            ),
             encoders: BTreeMap::new(),
             out: Vec::new(),
         }
@@ -38,7 +41,7 @@ pub const GCS: (u8, u8) = (255, 190);
 impl Feed {
     /// Steps the simulator once, applies what it sent and sends it what the engine queued;
     /// returns the new detections.
-    pub fn step(&mut self, sim: &mut SimWorld) -> Vec<vigil::world::Detection> {
+    pub fn step(&mut self, sim: &mut SimWorld) -> Vec<vigil_world::Detection> {
         let mut detections = Vec::new();
         let emissions = sim.step();
         self.apply(sim, emissions, &mut detections);
@@ -56,8 +59,8 @@ impl Feed {
     fn apply(
         &mut self,
         sim: &SimWorld,
-        emissions: Vec<vigil::sim::world::Emission>,
-        detections: &mut Vec<vigil::world::Detection>,
+        emissions: Vec<vigil_sim::world::Emission>,
+        detections: &mut Vec<vigil_world::Detection>,
     ) {
         for emission in emissions {
             let encoder = self

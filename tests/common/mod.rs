@@ -13,12 +13,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vigil::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
-use vigil::link::{LinkAddress, LinkOptions};
-use vigil::mission::Mission;
-use vigil::pipeline::{GroundStation, Pipeline, PipelineConfig, Snapshot};
-use vigil::protocol::MavVersion;
-use vigil::sim::{SimRunner, SimTransport, SimVehicle, SimVehicleConfig};
+use vigil_core::address::LinkAddress;
+use vigil_link::LinkOptions;
+use vigil_mission::Mission;
+use vigil_protocol::MavVersion;
+use vigil_sim::{SimRunner, SimTransport, SimVehicle, SimVehicleConfig};
+use vigil_station::{Folders, GroundStation, Pipeline, PipelineConfig, Snapshot};
+use vigil_world::command::{Action, CommandOutcome, MissionOp, MissionOutcome};
 
 /// The longest any test waits for something to happen.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -39,16 +40,15 @@ pub fn start(links: &[&str], session_dir: Option<&Path>) -> Pipeline {
             ..LinkOptions::default()
         },
         tracks_out: None,
-        keys_dir: Some(test_keys_dir()),
-        ..PipelineConfig::default()
+        ..PipelineConfig::new(test_folders())
     })
     .expect("the pipeline starts")
 }
 
-/// A signing-key folder of this test process's own, so that no test reads or writes the
-/// user's keys.
-pub fn test_keys_dir() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("vigil-test-keys-{}", std::process::id()))
+/// Folders of this test process's own (signing keys, sessions, the station's sealing key),
+/// so that no test reads or writes the user's.
+pub fn test_folders() -> Folders {
+    Folders::under(&std::env::temp_dir().join(format!("vigil-test-{}", std::process::id())))
 }
 
 pub fn wait(
@@ -62,11 +62,11 @@ pub fn wait(
             .world
             .notices
             .iter()
-            .map(vigil::status::notice_line)
+            .map(vigil_station::status::notice_line)
             .collect();
         panic!(
             "timed out waiting for {what}\nstatus: {}\nnotices:\n{}",
-            vigil::status::status_line(&snapshot),
+            vigil_station::status::status_line(&snapshot),
             notices.join("\n")
         )
     })
@@ -115,15 +115,31 @@ pub fn free_udp_port() -> u16 {
         .port()
 }
 
-pub use vigil::sim::pty::Pty;
+pub use vigil_sim::pty::Pty;
 
 pub fn open_pty() -> Pty {
-    vigil::sim::pty::open_pty().expect("a pseudo-terminal")
+    vigil_sim::pty::open_pty().expect("a pseudo-terminal")
 }
 
 /// The path of the `vigil` binary built for these tests.
 pub fn vigil_bin() -> &'static str {
     env!("CARGO_BIN_EXE_vigil")
+}
+
+/// The `vigil` binary with HOME and the XDG folders of this test process's own (under the
+/// system's temporary folder) and no `VIGIL_SIGNING_KEY`, so that no run reads or writes the
+/// user's keys, sessions or settings. (Set on the child only: the tests' own environment,
+/// shared by their threads, is left alone.)
+pub fn vigil_command() -> std::process::Command {
+    let home = std::env::temp_dir().join(format!("vigil-test-home-{}", std::process::id()));
+    let mut command = std::process::Command::new(vigil_bin());
+    command
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("VIGIL_SIGNING_KEY");
+    command
 }
 
 /// Sends a command and asserts that the vehicle accepted it.

@@ -5,7 +5,7 @@
     reason = "each test binary uses a different part of the fixtures"
 )]
 
-use vigil::mission::{Mission, MissionItem};
+use vigil_mission::{Mission, MissionItem};
 
 /// A mission item that goes on to the next, with no parameters.
 pub fn item(frame: u8, command: u16, (x, y): (f64, f64), z: f32) -> MissionItem {

@@ -314,14 +314,22 @@ class Flight:
         m = self.command(f"PARAM_VALUE {PARAM} 0", f"param set {PARAM} 0", echoed_zero)
         self.params[PARAM] = float(m.group(1))
 
-        home = self.status("HOME_POSITION")
-        if home and "latitude" in home:
-            self.home = (home["latitude"] / 1e7, home["longitude"] / 1e7, home["altitude"] / 1e3)
-        else:
+        # The vehicle sends its position once MAVProxy has asked for its streams, which may
+        # come after the parameters on a loaded machine: wait for it a while.
+        deadline = time.monotonic() + 30.0
+        while True:
+            home = self.status("HOME_POSITION")
             gpi = self.status("GLOBAL_POSITION_INT")
-            if not gpi or "lat" not in gpi:
+            if home and "latitude" in home:
+                self.home = (home["latitude"] / 1e7, home["longitude"] / 1e7,
+                             home["altitude"] / 1e3)
+                break
+            if gpi and "lat" in gpi:
+                self.home = (gpi["lat"] / 1e7, gpi["lon"] / 1e7, gpi["alt"] / 1e3)
+                break
+            if time.monotonic() > deadline:
                 raise StepFailed("MAVProxy has neither HOME_POSITION nor GLOBAL_POSITION_INT")
-            self.home = (gpi["lat"] / 1e7, gpi["lon"] / 1e7, gpi["alt"] / 1e3)
+            self.expect("a position", lambda _l: None, 1.0, required=False)
         log(f"home {self.home}")
         wp_path = os.path.join(workdir, "mission.txt")
         count = mission_file(wp_path, self.home)

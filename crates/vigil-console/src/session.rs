@@ -1,0 +1,265 @@
+//! The console's session tools: the replay bar (play, pause, speed, seek) when a recording is
+//! open, and the export dialog with its progress bar. A seek backward restarts the replay's
+//! pipeline, so the console takes the new station and forgets what it derived from the old
+//! one. An export runs on its own thread (`vigil-export`) and reports progress through a
+//! bounded channel; the UI thread only reads the latest.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use eframe::egui;
+
+use vigil_core::time::utc_string;
+use vigil_record::export::{ExportOptions, Format, Progress, RedactLevel, export_session};
+use vigil_station::replay::ReplayController;
+
+/// Progress messages in flight from the export thread; when full, one is skipped (the next
+/// carries the newer figure).
+const PROGRESS_CAPACITY: usize = 16;
+
+/// What the export thread says.
+enum ExportEvent {
+    Progress(Progress),
+    Done(Result<String, String>),
+}
+
+/// The export dialog's settings and the export running, if any.
+pub struct Exporter {
+    pub open: bool,
+    pub format: Format,
+    pub redact: RedactLevel,
+    pub out: String,
+    running: Option<(Receiver<ExportEvent>, JoinHandle<()>)>,
+    pub progress: Option<Progress>,
+    pub status: String,
+}
+
+impl Default for Exporter {
+    fn default() -> Self {
+        Self {
+            open: false,
+            format: Format::GeoJson,
+            redact: RedactLevel::Public,
+            out: String::new(),
+            running: None,
+            progress: None,
+            status: String::new(),
+        }
+    }
+}
+
+impl Exporter {
+    /// Starts exporting `session` on the `vigil-export` thread.
+    pub fn start(&mut self, session: &Path) {
+        let (tx, rx) = bounded(PROGRESS_CAPACITY);
+        let options = ExportOptions {
+            format: self.format,
+            out: (!self.out.trim().is_empty()).then(|| PathBuf::from(self.out.trim())),
+            from: None,
+            to: None,
+            layers: Vec::new(),
+            redact: self.redact,
+        };
+        let dir = session.to_owned();
+        let spawned = std::thread::Builder::new()
+            .name("vigil-export".into())
+            .spawn(move || run_export(&dir, &options, &tx));
+        match spawned {
+            Ok(thread) => {
+                self.running = Some((rx, thread));
+                self.progress = None;
+                self.status = "exporting…".into();
+            }
+            Err(err) => self.status = format!("cannot start the export: {err}"),
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Takes what the export thread said since the last frame. Never blocks.
+    pub fn poll(&mut self) {
+        let Some((rx, _)) = &self.running else {
+            return;
+        };
+        let mut done = None;
+        while let Ok(event) = rx.try_recv() {
+            match event {
+                ExportEvent::Progress(p) => self.progress = Some(p),
+                ExportEvent::Done(result) => done = Some(result),
+            }
+        }
+        if let Some(result) = done {
+            self.status = match result {
+                Ok(text) | Err(text) => text,
+            };
+            if let Some((_, thread)) = self.running.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+fn run_export(dir: &Path, options: &ExportOptions, tx: &Sender<ExportEvent>) {
+    let result = export_session(
+        dir,
+        options,
+        &mut |p| match tx.try_send(ExportEvent::Progress(p)) {
+            Ok(()) | Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {}
+        },
+    );
+    let text = match result {
+        Ok(summary) => Ok(format!(
+            "exported to {} ({} features)",
+            summary.out.display(),
+            summary.counts.iter().map(|(_, n)| n).sum::<usize>()
+        )),
+        Err(err) => Err(format!("export failed: {err}")),
+    };
+    // The result must arrive: wait for room (the UI drains every frame).
+    let _ = tx.send(ExportEvent::Done(text));
+}
+
+/// An export format as the operator knows it.
+pub fn format_label(format: Format) -> &'static str {
+    match format {
+        Format::GeoJson => "GeoJSON",
+        Format::Kml => "KML (Google Earth)",
+        Format::Gpx => "GPX",
+        Format::Csv => "CSV (spreadsheets)",
+        Format::Gpkg => "GeoPackage (QGIS)",
+        Format::Cot => "Cursor-on-Target (ATAK)",
+    }
+}
+
+/// A redaction level and what it hides.
+pub fn redact_label(level: RedactLevel) -> &'static str {
+    match level {
+        RedactLevel::None => "none: everything kept",
+        RedactLevel::Public => "public: no people's names",
+        RedactLevel::Strict => "strict: no names, places coarsened to 1 km",
+    }
+}
+
+/// The export window: format, redaction, where, and the progress of a running export.
+pub fn export_window(ctx: &egui::Context, exporter: &mut Exporter, session: Option<&Path>) {
+    exporter.poll();
+    let mut open = exporter.open;
+    egui::Window::new("Export the session")
+        .open(&mut open)
+        .collapsible(false)
+        .show(ctx, |ui| {
+            let Some(session) = session else {
+                ui.label("This session is not recorded: nothing to export.");
+                return;
+            };
+            ui.label(format!("Session {}", session.display()));
+            egui::ComboBox::from_label("format")
+                .selected_text(format_label(exporter.format))
+                .show_ui(ui, |ui| {
+                    for f in [
+                        Format::GeoJson,
+                        Format::Kml,
+                        Format::Gpx,
+                        Format::Csv,
+                        Format::Gpkg,
+                        Format::Cot,
+                    ] {
+                        ui.selectable_value(&mut exporter.format, f, format_label(f));
+                    }
+                });
+            egui::ComboBox::from_label("redaction")
+                .selected_text(redact_label(exporter.redact))
+                .show_ui(ui, |ui| {
+                    for r in [RedactLevel::None, RedactLevel::Public, RedactLevel::Strict] {
+                        ui.selectable_value(&mut exporter.redact, r, redact_label(r));
+                    }
+                });
+            ui.horizontal(|ui| {
+                let name = ui.label("Output");
+                ui.add(
+                    egui::TextEdit::singleline(&mut exporter.out)
+                        .hint_text("default: in the session folder"),
+                )
+                .labelled_by(name.id);
+            });
+            if ui
+                .add_enabled(!exporter.is_running(), egui::Button::new("Export"))
+                .clicked()
+            {
+                exporter.start(session);
+            }
+            if let Some(p) = exporter.progress.filter(|_| exporter.is_running()) {
+                ui.add(
+                    egui::ProgressBar::new(p.fraction() as f32)
+                        .text(format!("{} {}/{}", p.stage, p.done, p.total)),
+                );
+            }
+            if !exporter.status.is_empty() {
+                ui.label(&exporter.status);
+            }
+        });
+    exporter.open = open;
+}
+
+/// Speeds offered for a replay.
+const SPEEDS: [f64; 7] = [0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0];
+
+/// The replay bar: play/pause, speed, and a slider to seek, with why the last seek failed.
+/// Returns the seconds to seek to when the operator let go of the slider (the console seeks
+/// on a thread of its own: a seek backward restarts the replay's pipeline).
+pub fn replay_bar(
+    ui: &mut egui::Ui,
+    replay: &mut ReplayController,
+    slider_s: &mut f64,
+    error: Option<&str>,
+) -> Option<f64> {
+    let (start, end) = replay.span();
+    let length_s = end.since(start).as_secs_f64();
+    let position = replay.position().unwrap_or(start);
+    let at_s = position.since(start).as_secs_f64();
+    let mut seek_to = None;
+    ui.horizontal(|ui| {
+        ui.label("Replay");
+        if replay.is_paused() {
+            if ui.button("Play").clicked() {
+                replay.play();
+            }
+        } else if ui.button("Pause").clicked() {
+            replay.pause();
+        }
+        let mut speed = replay.speed();
+        egui::ComboBox::from_label("speed")
+            .selected_text(format!("{speed}x"))
+            .show_ui(ui, |ui| {
+                for s in SPEEDS {
+                    ui.selectable_value(&mut speed, s, format!("{s}x"));
+                }
+            });
+        if (speed - replay.speed()).abs() > f64::EPSILON {
+            replay.set_speed(speed);
+        }
+        let response = ui.add(
+            egui::Slider::new(slider_s, 0.0..=length_s.max(1.0))
+                .text("seconds")
+                .show_value(true),
+        );
+        if response.drag_stopped() || (response.changed() && !response.dragged()) {
+            seek_to = Some(*slider_s);
+        } else if !response.dragged() {
+            *slider_s = at_s;
+        }
+        ui.label(format!(
+            "{} ({:.0} of {:.0} s)",
+            utc_string(position),
+            at_s,
+            length_s
+        ));
+        if let Some(error) = error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    });
+    seek_to
+}

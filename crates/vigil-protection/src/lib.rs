@@ -1,0 +1,881 @@
+//! Protection of civilians: the places to protect (villages, camps, schools, clinics, markets,
+//! water points) with their buffers, restricted and no-fly areas, the alert rules that watch
+//! the tracks, sensor nodes and drones around them, the operator's alert workflow, coverage
+//! (how long each place has gone unseen), "send a drone", incidents and community reports, and
+//! redaction before anything is shared. The world thread owns one [`Protection`], steps it
+//! once a second on the messages' clock after fusion, and publishes its [`ProtectionView`] in
+//! each snapshot; clients act on it with [`ProtectionRequest`]s through the `GroundStation`.
+//! No threads and no UI here; time is passed in.
+
+// Long: the protection layer's state and its requests (the alert workflow, dispatch, incidents, reports) with the view it publishes; the rules, coverage, dispatch and reports live in their own modules.
+
+pub mod alerts;
+pub mod coverage;
+pub mod dispatch;
+pub mod engine;
+pub mod redact;
+pub mod reports;
+pub mod rules;
+pub mod sites;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+
+use vigil_core::geodesy::{Geodetic, LocalFrame};
+use vigil_core::time::TimeUs;
+use vigil_fusion::TrackView;
+use vigil_world::command::Request;
+use vigil_world::{Health, World};
+
+pub use alerts::{
+    Alert, AlertBook, AlertKey, AlertSeverity, AlertState, Annotation, Cause, Finding, RuleKind,
+    Subject, Transition,
+};
+pub use coverage::{CoverageGrid, CoverageView};
+pub use dispatch::{DispatchRecord, DispatchState, DispatchTarget, DispatchUpdate};
+pub use redact::RedactionLevel;
+pub use reports::{
+    Casualties, CommunityReport, Confidence, Incident, NewIncident, NewReport, Verdict,
+    Verification,
+};
+pub use rules::RulesConfig;
+pub use sites::{AreaKind, RestrictedArea, Site, SiteCategory, SiteId, SiteSet};
+
+/// How often the rules and the coverage run, on the messages' clock.
+pub const STEP_PERIOD_S: f64 = 1.0;
+/// A clock jump larger than this (backwards, or forwards) restarts coverage: the source of
+/// time changed (the first detection brings the messages' clock).
+const CLOCK_JUMP_S: f64 = 3600.0;
+/// Without sites, the coverage grid spans this far around the first thing heard, m.
+const DEFAULT_HALF_EXTENT_M: f64 = 5000.0;
+
+/// A WGS84 position in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LatLon {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+}
+
+impl LatLon {
+    pub fn is_valid(&self) -> bool {
+        (-90.0..=90.0).contains(&self.lat_deg) && (-180.0..=180.0).contains(&self.lon_deg)
+    }
+}
+
+/// Everything that can go wrong in this module; each names its file and place.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtectionError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: line {line}: not JSON: {reason}")]
+    Json {
+        file: String,
+        line: usize,
+        reason: String,
+    },
+    #[error("{file}: feature {feature}: {field}: {reason}")]
+    Feature {
+        file: String,
+        feature: String,
+        field: String,
+        reason: String,
+    },
+    #[error("{file}: {field}{}{reason}", if field.is_empty() { "" } else { ": " })]
+    Rules {
+        file: String,
+        field: String,
+        reason: String,
+    },
+    #[error("{file}: {place}: {field}{}{reason}", if field.is_empty() { "" } else { ": " })]
+    Report {
+        file: String,
+        place: String,
+        field: String,
+        reason: String,
+    },
+    #[error("{what}: {field}: {reason}")]
+    Invalid {
+        what: String,
+        field: String,
+        reason: String,
+    },
+    #[error("no alert {0}")]
+    NoSuchAlert(u64),
+    #[error("no report {0}")]
+    NoSuchReport(u64),
+    #[error("no incident {0}")]
+    NoSuchIncident(u64),
+    #[error("no site {0}")]
+    NoSuchSite(u32),
+    #[error("alert {id}: {reason}")]
+    Workflow { id: u64, reason: String },
+    #[error("the ground station has shut down")]
+    Closed,
+}
+
+/// Where alert rules and coverage stand, how long each site has gone unseen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteUnobserved {
+    pub site: SiteId,
+    pub name: String,
+    /// Seconds since any camera footprint or sensor range covered it (since the start when
+    /// never).
+    pub unobserved_s: f64,
+    pub last_observed: Option<TimeUs>,
+}
+
+/// A tripwire as drawn: its name and ends (when both sensor nodes have reported positions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TripwireView {
+    pub name: String,
+    pub from_sensor: u8,
+    pub to_sensor: u8,
+    pub ends: Option<(LatLon, LatLon)>,
+}
+
+/// What the console draws and lists; published in each snapshot, replaced only when it
+/// changed, cheap to clone (its lists are shared).
+#[derive(Debug, Clone, Default)]
+pub struct ProtectionView {
+    /// Increases with each change.
+    pub revision: u64,
+    /// The protection's clock (the messages' clock) at its last step.
+    pub time: TimeUs,
+    /// Whether it is night by the rules' night setting.
+    pub night: bool,
+    pub sites: Arc<Vec<Site>>,
+    pub areas: Arc<Vec<RestrictedArea>>,
+    pub tripwires: Arc<Vec<TripwireView>>,
+    /// Every alert kept, oldest first.
+    pub alerts: Arc<Vec<Alert>>,
+    pub coverage: CoverageView,
+    /// The local plane the coverage grid lies in.
+    pub frame: Option<LocalFrame>,
+    /// Sites, longest unobserved first.
+    pub unobserved: Arc<Vec<SiteUnobserved>>,
+    pub incidents: Arc<Vec<Incident>>,
+    pub reports: Arc<Vec<CommunityReport>>,
+    pub dispatches: Arc<Vec<DispatchRecord>>,
+}
+
+impl ProtectionView {
+    /// The centre of coverage cell (`col`, `row`).
+    pub fn cell_centre(&self, col: usize, row: usize) -> Option<LatLon> {
+        let frame = self.frame.as_ref()?;
+        let c = &self.coverage;
+        Some(sites::latlon_of(
+            frame,
+            [
+                c.sw_corner_en_m[0] + (col as f64 + 0.5) * c.cell_m,
+                c.sw_corner_en_m[1] + (row as f64 + 0.5) * c.cell_m,
+            ],
+        ))
+    }
+
+    /// Alerts not resolved, most severe and then newest first.
+    pub fn open_alerts(&self) -> Vec<&Alert> {
+        let mut open: Vec<&Alert> = self
+            .alerts
+            .iter()
+            .filter(|a| a.state != AlertState::Resolved)
+            .collect();
+        open.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.id.cmp(&a.id)));
+        open
+    }
+}
+
+/// What a client asks of the protection state, through the world thread.
+#[derive(Debug)]
+pub enum ProtectionRequest {
+    Acknowledge {
+        alert: u64,
+        by: String,
+        reply: Sender<Result<(), ProtectionError>>,
+    },
+    Assign {
+        alert: u64,
+        by: String,
+        to: String,
+        reply: Sender<Result<(), ProtectionError>>,
+    },
+    Annotate {
+        alert: u64,
+        author: String,
+        text: String,
+        reply: Sender<Result<(), ProtectionError>>,
+    },
+    Resolve {
+        alert: u64,
+        by: String,
+        resolution: String,
+        reply: Sender<Result<(), ProtectionError>>,
+    },
+    /// Send the nearest suitable drone to orbit the target and look at it.
+    SendDrone {
+        target: DispatchTarget,
+        by: String,
+        reply: Sender<DispatchUpdate>,
+    },
+    RecordIncident {
+        incident: NewIncident,
+        by: String,
+        reply: Sender<Result<u64, ProtectionError>>,
+    },
+    VerifyIncident {
+        incident: u64,
+        by: String,
+        verdict: Verdict,
+        reply: Sender<Result<(), ProtectionError>>,
+    },
+    /// Reports already read and checked (the client reads files, not the world thread).
+    AddReports {
+        reports: Vec<NewReport>,
+        reply: Sender<Result<Vec<u64>, ProtectionError>>,
+    },
+    VerifyReport {
+        report: u64,
+        by: String,
+        verdict: Verdict,
+        reply: Sender<Result<(), ProtectionError>>,
+    },
+}
+
+/// The protection state, owned by the world thread.
+#[derive(Debug)]
+pub struct Protection {
+    rules: RulesConfig,
+    frame: Option<LocalFrame>,
+    sites: Arc<Vec<Site>>,
+    areas: Arc<Vec<RestrictedArea>>,
+    shapes: Vec<sites::PlaneShape>,
+    area_shapes: Vec<sites::PlaneShape>,
+    is_point: Vec<bool>,
+    area_outlines: Vec<Vec<Vec<LatLon>>>,
+    site_cells: Vec<Vec<usize>>,
+    coverage: Option<CoverageGrid>,
+    started: Option<TimeUs>,
+    last_step: Option<TimeUs>,
+    now: TimeUs,
+    night: bool,
+    book: AlertBook,
+    previous: BTreeMap<u64, [f64; 2]>,
+    incidents: Vec<Incident>,
+    reports: Vec<CommunityReport>,
+    next_incident: u64,
+    next_report: u64,
+    dispatcher: dispatch::Dispatcher,
+    /// Each tripwire's ends as the sensor nodes last reported them.
+    tripwire_ends: Vec<Option<(LatLon, LatLon)>>,
+    view: Arc<ProtectionView>,
+    changed: bool,
+}
+
+impl Default for Protection {
+    fn default() -> Self {
+        Self::new(SiteSet::default(), RulesConfig::default())
+    }
+}
+
+impl Protection {
+    /// Sites (their buffers are computed here) and rules.
+    pub fn new(set: SiteSet, rules: RulesConfig) -> Self {
+        let is_point: Vec<bool> = set
+            .sites
+            .iter()
+            .map(|s| s.outline.len() == 1 && s.outline[0].len() == 1)
+            .collect();
+        let area_outlines = set.areas.iter().map(|a| a.outline.clone()).collect();
+        let mut protection = Self {
+            rules,
+            frame: None,
+            sites: Arc::new(set.sites),
+            areas: Arc::new(set.areas),
+            shapes: Vec::new(),
+            area_shapes: Vec::new(),
+            is_point,
+            area_outlines,
+            site_cells: Vec::new(),
+            coverage: None,
+            started: None,
+            last_step: None,
+            now: TimeUs::default(),
+            night: false,
+            book: AlertBook::default(),
+            previous: BTreeMap::new(),
+            incidents: Vec::new(),
+            reports: Vec::new(),
+            next_incident: 0,
+            next_report: 0,
+            dispatcher: dispatch::Dispatcher::default(),
+            tripwire_ends: Vec::new(),
+            view: Arc::new(ProtectionView::default()),
+            changed: true,
+        };
+        let centre = SiteSet {
+            sites: protection.sites.to_vec(),
+            areas: protection.areas.to_vec(),
+        }
+        .centre();
+        if let Some(centre) = centre {
+            protection.place(centre);
+        }
+        protection.publish();
+        protection
+    }
+
+    /// The built-in demo: the demo area's sites and the default rules.
+    pub fn demo() -> Self {
+        Self::new(SiteSet::demo(), RulesConfig::builtin())
+    }
+
+    pub fn rules(&self) -> &RulesConfig {
+        &self.rules
+    }
+
+    pub fn book(&self) -> &AlertBook {
+        &self.book
+    }
+
+    /// Fixes the local plane at `origin` and places the sites in it.
+    fn place(&mut self, origin: LatLon) {
+        let frame = LocalFrame::new(Geodetic::from_deg(origin.lat_deg, origin.lon_deg, 0.0));
+        self.shapes = self
+            .sites
+            .iter()
+            .zip(&self.is_point)
+            .map(|(s, is_point)| sites::plane_shape(&frame, &s.outline, *is_point))
+            .collect();
+        self.area_shapes = self
+            .area_outlines
+            .iter()
+            .map(|outline| sites::plane_shape(&frame, outline, false))
+            .collect();
+        let sites: Vec<Site> = self
+            .sites
+            .iter()
+            .zip(&self.shapes)
+            .map(|(site, shape)| {
+                let mut site = site.clone();
+                site.buffer = sites::buffer_rings(shape, site.buffer_m)
+                    .iter()
+                    .map(|ring| ring.iter().map(|p| sites::latlon_of(&frame, *p)).collect())
+                    .collect();
+                site
+            })
+            .collect();
+        self.sites = Arc::new(sites);
+        self.frame = Some(frame);
+    }
+
+    /// The grid over the sites' buffers and the margin (or around the origin without sites).
+    fn make_grid(&mut self, epoch: TimeUs) {
+        let margin = self.rules.coverage.margin_m;
+        let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for (site, shape) in self.sites.iter().zip(&self.shapes) {
+            for p in shape.rings.iter().flatten() {
+                for axis in 0..2 {
+                    min[axis] = min[axis].min(p[axis] - site.buffer_m);
+                    max[axis] = max[axis].max(p[axis] + site.buffer_m);
+                }
+            }
+        }
+        for p in self
+            .area_shapes
+            .iter()
+            .flat_map(|s| s.rings.iter().flatten())
+        {
+            for axis in 0..2 {
+                min[axis] = min[axis].min(p[axis]);
+                max[axis] = max[axis].max(p[axis]);
+            }
+        }
+        if !min[0].is_finite() {
+            min = [-DEFAULT_HALF_EXTENT_M; 2];
+            max = [DEFAULT_HALF_EXTENT_M; 2];
+        }
+        let grid = CoverageGrid::new(
+            [min[0] - margin, min[1] - margin],
+            [max[0] + margin, max[1] + margin],
+            self.rules.coverage.cell_m,
+            epoch,
+        );
+        self.site_cells = self
+            .shapes
+            .iter()
+            .map(|shape| {
+                let mut cells = Vec::new();
+                if !shape.is_point {
+                    for ring in &shape.rings {
+                        grid.for_polygon(ring, |c| cells.push(c));
+                    }
+                }
+                cells.extend(grid.cell_of(shape.centre));
+                cells.sort_unstable();
+                cells.dedup();
+                cells
+            })
+            .collect();
+        self.coverage = Some(grid);
+    }
+
+    /// Runs a step if [`STEP_PERIOD_S`] has passed on the messages' clock; returns the alerts
+    /// raised (or raised again).
+    pub fn tick(&mut self, world: &World, tracks: &[TrackView], now: TimeUs) -> Vec<u64> {
+        if let Some(last) = self.last_step {
+            let ahead_s = now.as_secs_f64() - last.as_secs_f64();
+            if (0.0..STEP_PERIOD_S).contains(&ahead_s) {
+                return Vec::new();
+            }
+        }
+        self.step(world, tracks, now)
+    }
+
+    /// Updates coverage and runs every rule at `now` (the messages' clock).
+    pub fn step(&mut self, world: &World, tracks: &[TrackView], now: TimeUs) -> Vec<u64> {
+        if self.frame.is_none() {
+            let origin = world
+                .sensors
+                .values()
+                .find_map(|s| s.position)
+                .or_else(|| world.vehicles.values().find_map(|v| v.home))
+                .map(|p| LatLon {
+                    lat_deg: p.lat_deg,
+                    lon_deg: p.lon_deg,
+                })
+                .or_else(|| {
+                    tracks.first().map(|t| LatLon {
+                        lat_deg: t.lat_deg,
+                        lon_deg: t.lon_deg,
+                    })
+                });
+            let Some(origin) = origin else {
+                return Vec::new();
+            };
+            self.place(origin);
+        }
+        let jumped = self.last_step.is_some_and(|last| {
+            let ahead_s = now.as_secs_f64() - last.as_secs_f64();
+            !(-STEP_PERIOD_S..=CLOCK_JUMP_S).contains(&ahead_s)
+        });
+        if jumped || self.coverage.is_none() {
+            self.started = Some(now);
+            self.make_grid(now);
+            self.previous.clear();
+            self.last_step = None;
+        }
+        if self.last_step.is_some_and(|last| now < last) {
+            return Vec::new();
+        }
+        self.last_step = Some(now);
+        self.now = now;
+        let Some(frame) = self.frame else {
+            return Vec::new();
+        };
+        self.observe(world, &frame, now);
+        let site_observed = self.site_observed();
+        let centre = self
+            .sites
+            .first()
+            .map(|s| s.centre)
+            .unwrap_or_else(|| LatLon {
+                lat_deg: frame.origin().lat_deg(),
+                lon_deg: frame.origin().lon_deg(),
+            });
+        self.night = engine::is_night(&self.rules, now, centre);
+        let plane_tracks = engine::plane_tracks(&frame, tracks, &self.rules, now);
+        let scene = engine::Scene {
+            rules: &self.rules,
+            frame: &frame,
+            sites: &self.sites,
+            shapes: &self.shapes,
+            areas: &self.areas,
+            area_shapes: &self.area_shapes,
+            tracks: &plane_tracks,
+            previous: &self.previous,
+            world,
+            now,
+            night: self.night,
+            site_observed: &site_observed,
+            started: self.started.unwrap_or(now),
+        };
+        let findings = engine::evaluate(&scene, &mut self.book);
+        let rules = &self.rules;
+        let raised = self.book.update(findings, now, |rule| match rule {
+            RuleKind::BufferIntrusion => rules.buffer_intrusion.hysteresis(),
+            RuleKind::Approach => rules.approach.hysteresis(),
+            RuleKind::Gathering => rules.gathering.hysteresis(),
+            RuleKind::Tripwire => rules.tripwire.hysteresis(),
+            RuleKind::NightActivity => rules.night_activity.hysteresis(),
+            RuleKind::Unobserved => rules.unobserved.hysteresis(),
+            RuleKind::SensorHealth => rules.sensor_health.hysteresis(),
+            RuleKind::DroneCover => rules.drone_cover.hysteresis(),
+            RuleKind::Restricted => rules.restricted.hysteresis(),
+        });
+        self.previous = plane_tracks.iter().map(|t| (t.id, t.pos_en_m)).collect();
+        self.tripwire_ends = self
+            .rules
+            .tripwire
+            .lines
+            .iter()
+            .map(|line| engine::tripwire_ends(world, line.from_sensor, line.to_sensor))
+            .collect();
+        self.changed = true;
+        raised
+    }
+
+    /// Marks what the cameras and sensors cover now.
+    fn observe(&mut self, world: &World, frame: &LocalFrame, now: TimeUs) {
+        let Some(grid) = &mut self.coverage else {
+            return;
+        };
+        for vehicle in world.vehicles.values() {
+            if vehicle.health != Health::Fresh {
+                continue;
+            }
+            // The footprint the world computed, at the range the station set from these
+            // rules (`coverage.camera_range_m`): the same one the map and the journal show.
+            let Some(footprint) = &vehicle.footprint else {
+                continue;
+            };
+            let ring: Vec<[f64; 2]> = footprint
+                .outline()
+                .iter()
+                .map(|g| {
+                    sites::enu_of(
+                        frame,
+                        LatLon {
+                            lat_deg: g.lat_deg(),
+                            lon_deg: g.lon_deg(),
+                        },
+                    )
+                })
+                .collect();
+            grid.observe_polygon(&ring, now);
+        }
+        if !self.rules.coverage.sensors_observe {
+            return;
+        }
+        for sensor in world.sensors.values() {
+            if sensor.health != Health::Fresh || sensor.flags.tamper || sensor.flags.sensor_fault {
+                continue;
+            }
+            let (Some(position), Some(radius_m)) = (sensor.position, sensor.sensing_radius_m)
+            else {
+                continue;
+            };
+            let centre = sites::enu_of(
+                frame,
+                LatLon {
+                    lat_deg: position.lat_deg,
+                    lon_deg: position.lon_deg,
+                },
+            );
+            match (sensor.boresight_rad, sensor.fov_rad) {
+                (Some(boresight), Some(fov)) if fov < std::f64::consts::TAU - 1e-6 => {
+                    grid.observe_polygon(&sector(centre, radius_m, boresight, fov), now);
+                }
+                _ => grid.observe_disc(centre, radius_m, now),
+            }
+        }
+    }
+
+    fn site_observed(&self) -> Vec<Option<TimeUs>> {
+        let Some(grid) = &self.coverage else {
+            return vec![None; self.sites.len()];
+        };
+        self.site_cells
+            .iter()
+            .map(|cells| {
+                let t = cells
+                    .iter()
+                    .map(|c| grid.last_observed_s(*c))
+                    .fold(coverage::NEVER, f32::max);
+                (t != coverage::NEVER)
+                    .then(|| TimeUs::from_secs_f64(grid.epoch.as_secs_f64() + f64::from(t)))
+            })
+            .collect()
+    }
+
+    /// Handles a client's request; `world_now` is the world's clock (for commands).
+    pub fn request(&mut self, request: ProtectionRequest, world: &World, world_now: TimeUs) {
+        let now = if self.last_step.is_some() {
+            self.now
+        } else {
+            world_now
+        };
+        self.changed = true;
+        match request {
+            ProtectionRequest::Acknowledge { alert, by, reply } => {
+                let _ = reply.try_send(self.book.acknowledge(alert, &by, now));
+            }
+            ProtectionRequest::Assign {
+                alert,
+                by,
+                to,
+                reply,
+            } => {
+                let _ = reply.try_send(self.book.assign(alert, &by, &to, now));
+            }
+            ProtectionRequest::Annotate {
+                alert,
+                author,
+                text,
+                reply,
+            } => {
+                let _ = reply.try_send(self.book.annotate(alert, &author, &text, now));
+            }
+            ProtectionRequest::Resolve {
+                alert,
+                by,
+                resolution,
+                reply,
+            } => {
+                let _ = reply.try_send(self.book.resolve(alert, &by, &resolution, now));
+            }
+            ProtectionRequest::SendDrone { target, by, reply } => {
+                self.send_drone(target, &by, reply, world, now);
+            }
+            ProtectionRequest::RecordIncident {
+                incident,
+                by,
+                reply,
+            } => {
+                let _ = reply.try_send(self.record_incident(incident, by, now));
+            }
+            ProtectionRequest::VerifyIncident {
+                incident,
+                by,
+                verdict,
+                reply,
+            } => {
+                let result = match self.incidents.iter_mut().find(|i| i.id == incident) {
+                    Some(i) => {
+                        i.verification = verified(verdict, by, now);
+                        Ok(())
+                    }
+                    None => Err(ProtectionError::NoSuchIncident(incident)),
+                };
+                let _ = reply.try_send(result);
+            }
+            ProtectionRequest::AddReports { reports, reply } => {
+                let _ = reply.try_send(Ok(self.add_reports(reports, now)));
+            }
+            ProtectionRequest::VerifyReport {
+                report,
+                by,
+                verdict,
+                reply,
+            } => {
+                let result = match self.reports.iter_mut().find(|r| r.id == report) {
+                    Some(r) => {
+                        r.verification = verified(verdict, by, now);
+                        Ok(())
+                    }
+                    None => Err(ProtectionError::NoSuchReport(report)),
+                };
+                let _ = reply.try_send(result);
+            }
+        }
+    }
+
+    /// "Send a drone" to an alert, a site or a position: the dispatcher picks the drone.
+    fn send_drone(
+        &mut self,
+        target: DispatchTarget,
+        by: &str,
+        reply: Sender<DispatchUpdate>,
+        world: &World,
+        now: TimeUs,
+    ) {
+        let (position, alert, site) = match target {
+            DispatchTarget::Alert(id) => match self.book.get(id) {
+                Some(a) => (a.position, Some(id), a.site),
+                None => {
+                    let _ = reply.try_send(DispatchUpdate::Done(Err(format!("no alert {id}"))));
+                    return;
+                }
+            },
+            DispatchTarget::Site(id) => match self.sites.get(id as usize) {
+                Some(s) => (s.centre, None, Some(id)),
+                None => {
+                    let _ = reply.try_send(DispatchUpdate::Done(Err(format!("no site {id}"))));
+                    return;
+                }
+            },
+            DispatchTarget::Position(p) if p.is_valid() => (p, None, None),
+            DispatchTarget::Position(p) => {
+                let _ = reply.try_send(DispatchUpdate::Done(Err(format!(
+                    "{p:?} is not a position"
+                ))));
+                return;
+            }
+        };
+        let drone = self.dispatcher.start(
+            world,
+            &self.rules.dispatch,
+            position,
+            alert,
+            site,
+            by,
+            now,
+            reply,
+        );
+        if let (Some(id), Some(drone)) = (alert, drone) {
+            let text = format!("drone {drone} sent to orbit the alert's position");
+            let _ = self.book.annotate(id, by, &text, now);
+        }
+    }
+
+    /// Records an incident the operator entered; its id.
+    fn record_incident(
+        &mut self,
+        incident: NewIncident,
+        by: String,
+        now: TimeUs,
+    ) -> Result<u64, ProtectionError> {
+        reports::check_incident(&incident)?;
+        self.next_incident += 1;
+        self.incidents.push(Incident {
+            id: self.next_incident,
+            details: incident,
+            recorded_by: by,
+            recorded_at: now,
+            verification: Verification::Unverified,
+        });
+        if self.incidents.len() > reports::MAX_INCIDENTS {
+            self.incidents.remove(0);
+        }
+        Ok(self.next_incident)
+    }
+
+    /// Adds community reports, unverified; their ids.
+    fn add_reports(&mut self, reports: Vec<NewReport>, now: TimeUs) -> Vec<u64> {
+        let mut ids = Vec::with_capacity(reports.len());
+        for report in reports {
+            self.next_report += 1;
+            ids.push(self.next_report);
+            self.reports.push(CommunityReport {
+                id: self.next_report,
+                report,
+                received_at: now,
+                verification: Verification::Unverified,
+            });
+        }
+        let excess = self.reports.len().saturating_sub(reports::MAX_REPORTS);
+        self.reports.drain(..excess);
+        ids
+    }
+
+    /// Moves "send a drone" tasks on; returns the commands for the command engine.
+    pub fn pump(&mut self, world: &World, world_now: TimeUs) -> Vec<Request> {
+        let (requests, changed) = self.dispatcher.pump(world, world_now);
+        self.changed |= changed || !requests.is_empty();
+        requests
+    }
+
+    /// The view, rebuilt if anything changed since the last call.
+    pub fn view(&mut self) -> Arc<ProtectionView> {
+        if self.changed {
+            self.publish();
+        }
+        self.view.clone()
+    }
+
+    fn publish(&mut self) {
+        self.changed = false;
+        let site_observed = self.site_observed();
+        let mut unobserved: Vec<SiteUnobserved> = self
+            .sites
+            .iter()
+            .zip(&site_observed)
+            .map(|(site, observed)| SiteUnobserved {
+                site: site.id,
+                name: site.name.clone(),
+                unobserved_s: self
+                    .now
+                    .since(observed.or(self.started).unwrap_or(self.now))
+                    .as_secs_f64(),
+                last_observed: *observed,
+            })
+            .collect();
+        unobserved.sort_by(|a, b| b.unobserved_s.total_cmp(&a.unobserved_s));
+        let tripwires = self
+            .rules
+            .tripwire
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(index, line)| TripwireView {
+                name: line.name.clone(),
+                from_sensor: line.from_sensor,
+                to_sensor: line.to_sensor,
+                ends: self.tripwire_ends.get(index).copied().flatten(),
+            })
+            .collect();
+        self.view = Arc::new(ProtectionView {
+            revision: self.view.revision + 1,
+            time: self.now,
+            night: self.night,
+            sites: self.sites.clone(),
+            areas: self.areas.clone(),
+            tripwires: Arc::new(tripwires),
+            alerts: Arc::new(self.book.alerts().cloned().collect()),
+            coverage: self
+                .coverage
+                .as_ref()
+                .map(CoverageGrid::view)
+                .unwrap_or_default(),
+            frame: self.frame,
+            unobserved: Arc::new(unobserved),
+            incidents: Arc::new(self.incidents.clone()),
+            reports: Arc::new(self.reports.clone()),
+            dispatches: Arc::new(self.dispatcher.records.clone()),
+        });
+    }
+}
+
+fn verified(verdict: Verdict, by: String, at: TimeUs) -> Verification {
+    match verdict {
+        Verdict::Verified => Verification::Verified { by, at },
+        Verdict::Rejected => Verification::Rejected { by, at },
+    }
+}
+
+/// A sensor's field of view as a polygon (apex and an arc every 10° or less).
+fn sector(centre: [f64; 2], radius_m: f64, boresight_rad: f64, fov_rad: f64) -> Vec<[f64; 2]> {
+    let steps = ((fov_rad.to_degrees() / 10.0).ceil() as usize).max(2);
+    let mut ring = Vec::with_capacity(steps + 2);
+    ring.push(centre);
+    for i in 0..=steps {
+        // Bearings clockwise from north: east = sin, north = cos.
+        let bearing = boresight_rad - fov_rad / 2.0 + fov_rad * i as f64 / steps as f64;
+        ring.push([
+            centre[0] + radius_m * bearing.sin(),
+            centre[1] + radius_m * bearing.cos(),
+        ]);
+    }
+    ring
+}
+
+/// One line for an alert, for logs and the headless notices.
+pub fn alert_line(alert: &Alert, sites: &[Site]) -> String {
+    let site = alert
+        .site
+        .and_then(|i| sites.get(i as usize))
+        .map(|s| format!(" [{}]", s.name))
+        .unwrap_or_default();
+    format!(
+        "alert {} {} {}{site}: {}",
+        alert.id,
+        alert.severity.label(),
+        alert.rule.label(),
+        alert.text
+    )
+}

@@ -1,0 +1,435 @@
+//! The alert rules' configuration: a TOML file (`assets/rules/default.toml`, documented in
+//! `assets/rules/README.md`) read into typed settings with defaults for everything left out.
+//! Unknown keys and bad values are errors that name the file and the field.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::ProtectionError;
+
+/// How urgent an alert is; each rule says which it raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertSeverity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl AlertSeverity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "WARNING",
+            Self::Critical => "CRITICAL",
+        }
+    }
+}
+
+/// The built-in rules (the same values as [`RulesConfig::default`], which a test checks).
+pub const DEFAULT_RULES: &str = include_str!("../../../assets/rules/default.toml");
+
+/// When an alert is raised, kept and cleared (see `assets/rules/README.md`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hysteresis {
+    /// The condition must hold this long before an alert is raised.
+    pub confirm_s: f64,
+    /// An active alert clears when its condition has not held for this long.
+    pub clear_after_s: f64,
+    /// A cleared (unresolved) alert whose condition returns within this time is the same
+    /// alert again, not a new one.
+    pub rearm_s: f64,
+}
+
+macro_rules! rule_struct {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty = $default:expr),* $(,)? }
+     defaults: enabled = $enabled:expr, severity = $severity:expr, confirm_s = $confirm:expr,
+     clear_after_s = $clear:expr, rearm_s = $rearm:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            pub enabled: bool,
+            pub severity: AlertSeverity,
+            pub confirm_s: f64,
+            pub clear_after_s: f64,
+            pub rearm_s: f64,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self {
+                    enabled: $enabled,
+                    severity: $severity,
+                    confirm_s: $confirm,
+                    clear_after_s: $clear,
+                    rearm_s: $rearm,
+                    $($field: $default,)*
+                }
+            }
+        }
+
+        impl $name {
+            pub fn hysteresis(&self) -> Hysteresis {
+                Hysteresis {
+                    confirm_s: self.confirm_s,
+                    clear_after_s: self.clear_after_s,
+                    rearm_s: self.rearm_s,
+                }
+            }
+
+            fn check_common(&self, section: &str, bad: &mut Vec<(String, String)>) {
+                for (field, value) in [
+                    ("confirm_s", self.confirm_s),
+                    ("clear_after_s", self.clear_after_s),
+                    ("rearm_s", self.rearm_s),
+                ] {
+                    if !(value.is_finite() && value >= 0.0) {
+                        bad.push((format!("{section}.{field}"), format!("{value} must be a number of seconds ≥ 0")));
+                    }
+                }
+            }
+        }
+    };
+}
+
+rule_struct!(
+    /// A track inside a site's protection buffer.
+    BufferIntrusion {
+        /// A track must be this far inside the buffer to raise or join the alert.
+        enter_margin_m: f64 = 10.0,
+        /// A track that joined stays in until this far outside the buffer.
+        exit_margin_m: f64 = 30.0,
+        /// Severity for a sensitive site (camp, clinic...).
+        sensitive_severity: AlertSeverity = AlertSeverity::Critical,
+        /// Severity at night.
+        night_severity: AlertSeverity = AlertSeverity::Critical,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 2.0,
+    clear_after_s = 60.0, rearm_s = 300.0
+);
+
+rule_struct!(
+    /// A track outside a buffer closing on a site fast enough to reach its buffer soon.
+    Approach {
+        /// Speed towards the site, m/s, at least.
+        min_closing_mps: f64 = 0.6,
+        /// Time to reach the buffer's edge at the closing speed, seconds, at most.
+        max_time_to_arrival_s: f64 = 600.0,
+        /// Tracks farther than this from the buffer are ignored, m.
+        max_range_m: f64 = 1500.0,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Info, confirm_s = 5.0,
+    clear_after_s = 30.0, rearm_s = 300.0
+);
+
+rule_struct!(
+    /// Several tracks close together.
+    Gathering {
+        /// Tracks within `radius_m` of one of them, that one included.
+        min_tracks: usize = 4,
+        radius_m: f64 = 100.0,
+        /// The alert names the nearest site within this distance of the gathering.
+        near_site_m: f64 = 2000.0,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 0.0,
+    clear_after_s = 60.0, rearm_s = 600.0
+);
+
+/// A line between two sensor nodes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TripwireLine {
+    pub name: String,
+    /// System ids of the sensor nodes at the two ends.
+    pub from_sensor: u8,
+    pub to_sensor: u8,
+}
+
+rule_struct!(
+    /// A track crossing a line between two sensor nodes.
+    Tripwire {
+        lines: Vec<TripwireLine> = Vec::new(),
+    }
+    defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 0.0,
+    clear_after_s = 120.0, rearm_s = 600.0
+);
+
+rule_struct!(
+    /// Tracks near a site at night.
+    NightActivity {
+        /// From the site (its outline, not its buffer), m.
+        range_m: f64 = 1000.0,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Info, confirm_s = 10.0,
+    clear_after_s = 300.0, rearm_s = 1800.0
+);
+
+rule_struct!(
+    /// A site no camera footprint or sensor range has covered for too long.
+    Unobserved {
+        max_unobserved_s: f64 = 900.0,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Info, confirm_s = 0.0,
+    clear_after_s = 0.0, rearm_s = 0.0
+);
+
+rule_struct!(
+    /// A sensor node near a site tampered with or silent.
+    SensorHealth {
+        /// Sensors farther than this from every site are left to the world's notices, m.
+        near_site_m: f64 = 1500.0,
+        /// Silent for this long, s.
+        silent_s: f64 = 30.0,
+        /// Severity of a tamper flag.
+        tamper_severity: AlertSeverity = AlertSeverity::Critical,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 0.0,
+    clear_after_s = 10.0, rearm_s = 600.0
+);
+
+rule_struct!(
+    /// A drone covering a site low on battery or out of contact.
+    DroneCover {
+        low_battery_pct: f64 = 25.0,
+        /// Out of contact after this long without a heartbeat, s.
+        silent_s: f64 = 10.0,
+        /// A drone covers a site when it is within this distance of the site's buffer or its
+        /// camera footprint holds the site's centre, m.
+        cover_radius_m: f64 = 300.0,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 0.0,
+    clear_after_s = 10.0, rearm_s = 600.0
+);
+
+rule_struct!(
+    /// Tracks in a restricted area; our drones in a no-fly area.
+    Restricted {
+        no_fly_severity: AlertSeverity = AlertSeverity::Critical,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 2.0,
+    clear_after_s = 60.0, rearm_s = 300.0
+);
+
+/// How night is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NightMethod {
+    /// The sun's elevation at the site is below `sun_below_deg`.
+    Sun,
+    /// Local mean solar time (UTC + longitude / 15° per hour) between the two hours.
+    Hours,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NightConfig {
+    pub method: NightMethod,
+    /// Civil twilight ends at -6°.
+    pub sun_below_deg: f64,
+    pub from_local_hour: f64,
+    pub to_local_hour: f64,
+}
+
+impl Default for NightConfig {
+    fn default() -> Self {
+        Self {
+            method: NightMethod::Sun,
+            sun_below_deg: -6.0,
+            from_local_hour: 19.0,
+            to_local_hour: 5.5,
+        }
+    }
+}
+
+/// Which tracks the track rules look at.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracksConfig {
+    /// Tracks not updated for longer than this are coasting on a guess and are ignored, s.
+    pub max_age_s: f64,
+    /// Track classes the rules consider: `person`, `vehicle`, `animal`, `unknown`.
+    pub classes: Vec<String>,
+}
+
+impl Default for TracksConfig {
+    fn default() -> Self {
+        Self {
+            max_age_s: 10.0,
+            classes: vec!["person".into(), "vehicle".into(), "unknown".into()],
+        }
+    }
+}
+
+/// The coverage grid.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoverageConfig {
+    pub cell_m: f64,
+    /// The grid covers the sites' buffers and this much around them, m.
+    pub margin_m: f64,
+    /// Camera footprints are cut at this slant range, m.
+    pub camera_range_m: f64,
+    /// Whether sensor nodes' ranges count as observation.
+    pub sensors_observe: bool,
+}
+
+impl Default for CoverageConfig {
+    fn default() -> Self {
+        Self {
+            cell_m: 50.0,
+            margin_m: 1000.0,
+            camera_range_m: 1000.0,
+            sensors_observe: true,
+        }
+    }
+}
+
+/// "Send a drone": which drone is suitable and how it watches.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DispatchConfig {
+    pub min_battery_pct: f64,
+    /// Drones farther than this from the target are not considered, m.
+    pub max_distance_m: f64,
+    /// A landed drone may be armed and take off.
+    pub allow_takeoff: bool,
+    pub alt_rel_m: f64,
+    pub orbit_radius_m: f64,
+    pub orbit_speed_mps: f64,
+    /// A taking-off drone must reach 80 % of its altitude within this time, s.
+    pub takeoff_timeout_s: f64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self {
+            min_battery_pct: 40.0,
+            max_distance_m: 15_000.0,
+            allow_takeoff: true,
+            alt_rel_m: 100.0,
+            orbit_radius_m: 150.0,
+            orbit_speed_mps: 5.0,
+            takeoff_timeout_s: 120.0,
+        }
+    }
+}
+
+/// Everything in a rules file.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesConfig {
+    pub tracks: TracksConfig,
+    pub night: NightConfig,
+    pub coverage: CoverageConfig,
+    pub dispatch: DispatchConfig,
+    pub buffer_intrusion: BufferIntrusion,
+    pub approach: Approach,
+    pub gathering: Gathering,
+    pub tripwire: Tripwire,
+    pub night_activity: NightActivity,
+    pub unobserved: Unobserved,
+    pub sensor_health: SensorHealth,
+    pub drone_cover: DroneCover,
+    pub restricted: Restricted,
+}
+
+impl RulesConfig {
+    pub fn load(path: &Path) -> Result<Self, ProtectionError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProtectionError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// The built-in rules.
+    pub fn builtin() -> Self {
+        Self::parse(DEFAULT_RULES, "assets/rules/default.toml")
+            .unwrap_or_else(|err| panic!("the built-in rules are invalid: {err}"))
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Self, ProtectionError> {
+        let config: Self = toml::from_str(text).map_err(|err| ProtectionError::Rules {
+            file: file.to_owned(),
+            field: String::new(),
+            reason: err.to_string(),
+        })?;
+        let mut bad: Vec<(String, String)> = Vec::new();
+        config
+            .buffer_intrusion
+            .check_common("buffer_intrusion", &mut bad);
+        config.approach.check_common("approach", &mut bad);
+        config.gathering.check_common("gathering", &mut bad);
+        config.tripwire.check_common("tripwire", &mut bad);
+        config
+            .night_activity
+            .check_common("night_activity", &mut bad);
+        config.unobserved.check_common("unobserved", &mut bad);
+        config.sensor_health.check_common("sensor_health", &mut bad);
+        config.drone_cover.check_common("drone_cover", &mut bad);
+        config.restricted.check_common("restricted", &mut bad);
+        let mut positive = |field: &str, value: f64| {
+            if !(value.is_finite() && value > 0.0) {
+                bad.push((field.to_owned(), format!("{value} must be above zero")));
+            }
+        };
+        positive("coverage.cell_m", config.coverage.cell_m);
+        positive("coverage.camera_range_m", config.coverage.camera_range_m);
+        positive("tracks.max_age_s", config.tracks.max_age_s);
+        positive("approach.min_closing_mps", config.approach.min_closing_mps);
+        positive(
+            "approach.max_time_to_arrival_s",
+            config.approach.max_time_to_arrival_s,
+        );
+        positive("gathering.radius_m", config.gathering.radius_m);
+        positive("night_activity.range_m", config.night_activity.range_m);
+        positive(
+            "unobserved.max_unobserved_s",
+            config.unobserved.max_unobserved_s,
+        );
+        positive("sensor_health.silent_s", config.sensor_health.silent_s);
+        positive("drone_cover.silent_s", config.drone_cover.silent_s);
+        positive("dispatch.alt_rel_m", config.dispatch.alt_rel_m);
+        positive("dispatch.orbit_radius_m", config.dispatch.orbit_radius_m);
+        positive("dispatch.orbit_speed_mps", config.dispatch.orbit_speed_mps);
+        if !(config.coverage.margin_m.is_finite() && config.coverage.margin_m >= 0.0) {
+            bad.push((
+                "coverage.margin_m".into(),
+                format!("{} must be ≥ 0", config.coverage.margin_m),
+            ));
+        }
+        if config.gathering.min_tracks < 2 {
+            bad.push((
+                "gathering.min_tracks".into(),
+                format!("{} must be at least 2", config.gathering.min_tracks),
+            ));
+        }
+        for (index, class) in config.tracks.classes.iter().enumerate() {
+            if !["person", "vehicle", "animal", "unknown"].contains(&class.as_str()) {
+                bad.push((
+                    format!("tracks.classes[{index}]"),
+                    format!("{class:?} is not person, vehicle, animal or unknown"),
+                ));
+            }
+        }
+        for (index, line) in config.tripwire.lines.iter().enumerate() {
+            if line.from_sensor == line.to_sensor {
+                bad.push((
+                    format!("tripwire.lines[{index}] ({})", line.name),
+                    "from_sensor and to_sensor must differ".into(),
+                ));
+            }
+        }
+        match bad.into_iter().next() {
+            Some((field, reason)) => Err(ProtectionError::Rules {
+                file: file.to_owned(),
+                field,
+                reason,
+            }),
+            None => Ok(config),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! What the journal records: plain types, serialised as JSON in the journal's rows. Positions
+//! are WGS84 degrees (what every export format wants); times are µs since the UNIX epoch on
+//! the messages' clock.
+
+use serde::{Deserialize, Serialize};
+
+use vigil_core::time::TimeUs;
+
+/// A drone's state at most once a second: where it was and what its camera saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VehicleState {
+    pub time_us: u64,
+    pub sysid: u8,
+    pub airframe: String,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub alt_msl_m: Option<f64>,
+    pub alt_rel_home_m: Option<f64>,
+    pub heading_deg: Option<f64>,
+    pub groundspeed_mps: Option<f64>,
+    pub mode: String,
+    pub armed: bool,
+    /// The camera's footprint on the ground, `[lon_deg, lat_deg]` around the outline (open).
+    pub footprint: Option<Vec<[f64; 2]>>,
+    pub footprint_area_m2: Option<f64>,
+}
+
+/// One detection as it arrived, with the point it puts the target at when it can.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectionRecord {
+    pub time_us: u64,
+    pub sensor_time_us: u64,
+    pub sysid: u8,
+    pub compid: u8,
+    pub detection_id: u32,
+    pub sensor_kind: String,
+    /// `position`, `range_bearing`, `bearing` or `presence`.
+    pub measurement: String,
+    /// The target's estimated position (a position, or range and bearing from the sensor);
+    /// else the sensor's position.
+    pub lat_deg: Option<f64>,
+    pub lon_deg: Option<f64>,
+    pub range_m: Option<f64>,
+    pub bearing_deg: Option<f64>,
+    pub sensor_lat_deg: Option<f64>,
+    pub sensor_lon_deg: Option<f64>,
+    pub class: String,
+    pub count: u8,
+    pub confidence: f64,
+}
+
+/// A confirmed track after a scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackRecord {
+    pub time_us: u64,
+    pub track_id: u64,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub vel_e_mps: f64,
+    pub vel_n_mps: f64,
+    pub std_e_m: f64,
+    pub std_n_m: f64,
+    pub class: String,
+    pub count: Option<u32>,
+}
+
+/// An alert, written at each change of its state (raised, acknowledged, handled, closed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    pub time_us: u64,
+    pub alert_id: String,
+    pub rule: String,
+    pub severity: String,
+    /// The protected site (a village, a camp, a clinic) the alert is about.
+    pub site: String,
+    pub cause: String,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub state: String,
+    /// Who changed it (an operator's name).
+    pub who: String,
+    pub text: String,
+}
+
+/// An incident, written at each change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentRecord {
+    pub time_us: u64,
+    pub incident_id: String,
+    pub category: String,
+    pub severity: String,
+    pub state: String,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub who: String,
+    pub text: String,
+}
+
+/// A report from the community (a phone call, a message, a patrol).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRecord {
+    pub time_us: u64,
+    pub report_id: String,
+    pub channel: String,
+    /// Who reported it (a name or a number).
+    pub reporter: String,
+    pub state: String,
+    pub lat_deg: Option<f64>,
+    pub lon_deg: Option<f64>,
+    pub text: String,
+}
+
+/// An operator's note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoteRecord {
+    pub time_us: u64,
+    pub author: String,
+    pub lat_deg: Option<f64>,
+    pub lon_deg: Option<f64>,
+    pub text: String,
+}
+
+/// A notice the ground station gave the operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeRecord {
+    pub time_us: u64,
+    pub severity: String,
+    pub source: String,
+    pub text: String,
+}
+
+/// Records that could not be written (queue full, disk error): the journal says so.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LostRecord {
+    pub time_us: u64,
+    pub count: u64,
+    pub reason: String,
+}
+
+/// One row of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JournalRecord {
+    VehicleState(VehicleState),
+    Detection(DetectionRecord),
+    Track(TrackRecord),
+    Alert(AlertRecord),
+    Incident(IncidentRecord),
+    Report(ReportRecord),
+    Note(NoteRecord),
+    Notice(NoticeRecord),
+    Lost(LostRecord),
+}
+
+impl JournalRecord {
+    /// The name stored in the row's `kind` column (the JSON's `kind` too).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::VehicleState(_) => "vehicle_state",
+            Self::Detection(_) => "detection",
+            Self::Track(_) => "track",
+            Self::Alert(_) => "alert",
+            Self::Incident(_) => "incident",
+            Self::Report(_) => "report",
+            Self::Note(_) => "note",
+            Self::Notice(_) => "notice",
+            Self::Lost(_) => "lost",
+        }
+    }
+
+    pub fn time(&self) -> TimeUs {
+        TimeUs(match self {
+            Self::VehicleState(r) => r.time_us,
+            Self::Detection(r) => r.time_us,
+            Self::Track(r) => r.time_us,
+            Self::Alert(r) => r.time_us,
+            Self::Incident(r) => r.time_us,
+            Self::Report(r) => r.time_us,
+            Self::Note(r) => r.time_us,
+            Self::Notice(r) => r.time_us,
+            Self::Lost(r) => r.time_us,
+        })
+    }
+
+    /// Vehicle states may be dropped when the queue is full (the next one a second later
+    /// supersedes them); nothing else may.
+    pub fn is_coalescible(&self) -> bool {
+        matches!(self, Self::VehicleState(_))
+    }
+}
+
+/// `Some(x)` when `x` is finite (JSON has no NaN).
+pub fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_through_json_with_their_kind() {
+        let record = JournalRecord::Alert(AlertRecord {
+            time_us: 5,
+            alert_id: "A-1".into(),
+            rule: "approach".into(),
+            severity: "high".into(),
+            site: "Kiri clinic".into(),
+            cause: "track 4".into(),
+            lat_deg: 9.0,
+            lon_deg: 31.0,
+            state: "raised".into(),
+            who: "op1".into(),
+            text: "armed group near the clinic".into(),
+        });
+        let json = serde_json::to_string(&record).expect("serialises");
+        assert!(json.starts_with(r#"{"kind":"alert""#), "{json}");
+        let back: JournalRecord = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, record);
+        assert_eq!(back.kind(), "alert");
+        assert_eq!(back.time(), TimeUs(5));
+    }
+}

@@ -1,0 +1,87 @@
+//! A session: the folder where one run of the ground station keeps what it recorded
+//! (`telemetry.tlog`, `session.json`), and the recorder thread that writes it.
+
+pub mod recorder;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// Name of the telemetry log inside a session folder.
+pub const TLOG_FILE: &str = "telemetry.tlog";
+/// Name of the session's description inside a session folder.
+pub const META_FILE: &str = "session.json";
+
+/// Errors creating a session folder.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("cannot create session folder {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What `session.json` says about a session.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionMeta {
+    pub vigil_version: &'static str,
+    pub started_utc: String,
+    pub started_unix_us: u64,
+    pub links: Vec<String>,
+}
+
+/// A new session's folder under `sessions_root`, named from its start time
+/// (`2026-11-23T002817Z`: without the colons that some file systems refuse).
+pub fn new_session_dir(sessions_root: &Path, started_utc: &str) -> PathBuf {
+    sessions_root.join(started_utc.replace(':', ""))
+}
+
+/// Creates the session folder `path` and writes its `session.json` (unless it already has
+/// one). Returns the folder.
+pub fn create_session_dir(path: &Path, meta: &SessionMeta) -> Result<PathBuf, SessionError> {
+    let path = path.to_owned();
+    std::fs::create_dir_all(&path).map_err(|source| SessionError::Create {
+        path: path.clone(),
+        source,
+    })?;
+    let meta_path = path.join(META_FILE);
+    if meta_path.exists() {
+        // A session recorded into again keeps its description: its start is what export
+        // times ("seconds from the start") count from.
+        return Ok(path);
+    }
+    let text = serde_json::to_string_pretty(meta).unwrap_or_default();
+    std::fs::write(&meta_path, text).map_err(|source| SessionError::Write {
+        path: meta_path,
+        source,
+    })?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_folder_is_made_where_asked_and_keeps_its_first_description() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = new_session_dir(root.path(), "2026-11-23T00:28:17Z");
+        assert_eq!(dir, root.path().join("2026-11-23T002817Z"));
+        let meta = |started_utc: &str| SessionMeta {
+            vigil_version: "test",
+            started_utc: started_utc.into(),
+            started_unix_us: 0,
+            links: vec!["udpin:0.0.0.0:14550".into()],
+        };
+        assert_eq!(create_session_dir(&dir, &meta("first")).expect("made"), dir);
+        create_session_dir(&dir, &meta("second")).expect("made again");
+        let text = std::fs::read_to_string(dir.join(META_FILE)).expect("session.json");
+        assert!(text.contains("first") && !text.contains("second"), "{text}");
+    }
+}
