@@ -5,9 +5,9 @@
 
 use std::path::PathBuf;
 
-use geojson::{FeatureCollection, GeometryValue, JsonValue, Position};
+use geojson::{GeometryValue, JsonValue, Position};
 use serde::{Deserialize, Serialize};
-use serde_path_to_error::Segment;
+use vigil_core::geojson_file::{GeoJsonFault, read_feature_collection};
 
 /// Night (dark, low glare) or day (light, for sunlight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -251,7 +251,7 @@ impl VectorBasemap {
             GeoJsonFault::NotJson { line, reason } => bad(format!("line {line}"), &reason),
             GeoJsonFault::Structure {
                 feature,
-                member,
+                field: member,
                 reason,
             } => {
                 let at = match &feature {
@@ -349,71 +349,6 @@ fn feature_label(index: usize, name: Option<&str>) -> String {
         Some(name) => format!("feature {index} ({name})"),
         None => format!("feature {index}"),
     }
-}
-
-/// Why a text is not a GeoJSON FeatureCollection.
-enum GeoJsonFault {
-    /// Not JSON at all: the line where it breaks, and why.
-    NotJson { line: usize, reason: String },
-    /// JSON, but not RFC 7946: the feature it is in (index and raw JSON, for its name) unless
-    /// it is the collection itself, the member's path inside it, and why (with line and column).
-    Structure {
-        feature: Option<(usize, JsonValue)>,
-        member: String,
-        reason: String,
-    },
-}
-
-/// Reads a FeatureCollection with the `geojson` crate, keeping where a structural error is.
-/// (`vigil-protection` reads its files the same way; the two crates share no layer for it.)
-fn read_feature_collection(text: &str) -> Result<FeatureCollection, GeoJsonFault> {
-    let mut json = serde_json::Deserializer::from_str(text);
-    let err = match serde_path_to_error::deserialize(&mut json) {
-        Ok(collection) => return Ok(collection),
-        Err(err) => err,
-    };
-    let path: Vec<Segment> = err.path().iter().cloned().collect();
-    let inner = err.into_inner();
-    if !inner.is_data() {
-        return Err(GeoJsonFault::NotJson {
-            line: inner.line(),
-            reason: inner.to_string(),
-        });
-    }
-    let (feature, rest) = match path.as_slice() {
-        [Segment::Map { key }, Segment::Seq { index }, rest @ ..] if key == "features" => {
-            // The text is JSON (the error is in its meaning), so this re-read, on the error
-            // path only, gives the feature's name unless the text is too deep for serde_json.
-            let raw = serde_json::from_str::<JsonValue>(text)
-                .ok()
-                .and_then(|mut root| {
-                    root.get_mut("features")?
-                        .get_mut(*index)
-                        .map(JsonValue::take)
-                })
-                .unwrap_or(JsonValue::Null);
-            (Some((*index, raw)), rest)
-        }
-        whole => (None, whole),
-    };
-    let mut member = String::new();
-    for segment in rest {
-        match segment {
-            Segment::Seq { index } => member.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                if !member.is_empty() {
-                    member.push('.');
-                }
-                member.push_str(key);
-            }
-            Segment::Unknown => {}
-        }
-    }
-    Err(GeoJsonFault::Structure {
-        feature,
-        member,
-        reason: inner.to_string(),
-    })
 }
 
 fn bounds<'a>(points: impl Iterator<Item = &'a (f64, f64)>) -> Option<(f64, f64, f64, f64)> {

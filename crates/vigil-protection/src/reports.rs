@@ -21,8 +21,8 @@ use std::path::Path;
 use geojson::GeometryValue;
 use serde_json::Value;
 
-use super::sites::{GeoJsonFault, read_feature_collection};
 use super::{LatLon, ProtectionError};
+use vigil_core::geojson_file::{GeoJsonFault, read_feature_collection};
 use vigil_core::time::{TimeUs, UTC_GRAMMAR};
 
 /// Reports kept in the world thread; the oldest go first.
