@@ -1,20 +1,25 @@
 //! The entry points that fuzzing exercises, one per kind of input Vigil reads from outside:
 //! link bytes, tlogs, scenario files, mission and parameter files, protected sites, alert
-//! rules, community reports (CSV and GeoJSON files, HTTP bodies), the console's basemap and
-//! settings, and the journal. Each feeds arbitrary bytes through the real parsing code and
-//! checks invariants that must hold for any input: no panic; an error names the file (or
-//! origin) it came from; what is accepted is within its documented ranges; frames are no
-//! longer than the largest MAVLink frame and the same whatever the chunking; files with a
-//! writer (missions, parameters, console settings, journal records) write back to text that
-//! reads back the same. The cargo-fuzz targets in `fuzz/` call these, and so does the
+//! rules, community reports (CSV and GeoJSON files, HTTP bodies, and the CSV exports of
+//! KoboToolbox, ODK Central and Ushahidi), the console's basemap and settings, and the
+//! journal. Each feeds arbitrary bytes through the real parsing code and checks invariants
+//! that must hold for any input: no panic; an error names the file (or origin) it came from;
+//! what is accepted is within its documented ranges; frames are no longer than the largest
+//! MAVLink frame and the same whatever the chunking; files with a writer (missions,
+//! parameters, console settings, journal records) write back to text that reads back the
+//! same. The cargo-fuzz targets in `fuzz/` call these, and so does the
 //! mutation test in `tests/fuzz_props.rs`, which runs on the stable toolchain in every CI run.
-//! (SMS text has no parser yet, so no target.)
+//! SMS (the modem's AT answers and the messages' grammar) and the report page's form bodies and
+//! tokens files have targets of their own.
 
 use std::fmt::Display;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use vigil_console_files::{Settings, VectorBasemap};
+use vigil_protection::imports::{
+    FieldMapping, parse_export_csv, parse_kobo_csv, parse_odk_csv, parse_ushahidi_csv,
+};
 use vigil_protection::reports::{parse_report_json, parse_reports_csv, parse_reports_geojson};
 use vigil_protection::{NewReport, Protection, RulesConfig, SiteSet};
 use vigil_record::journal::JournalRecord;
@@ -282,6 +287,40 @@ pub fn check_reports(data: &[u8]) {
     }
 }
 
+/// Community reports exported by the survey tools: the first byte chooses a KoboToolbox, an
+/// ODK Central or an Ushahidi CSV export, or none (the header decides, Vigil's own included).
+/// What is accepted has a position, a category and a `file:line` origin, and a channel when
+/// it came from a tool; an error names the file.
+pub fn check_report_imports(data: &[u8]) {
+    let Some((&format, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let mapping = FieldMapping::default();
+    let (from_a_tool, parsed) = match format % 4 {
+        0 => (true, parse_kobo_csv(text, "fuzz.csv", &mapping)),
+        1 => (true, parse_odk_csv(text, "fuzz.csv", &mapping)),
+        2 => (true, parse_ushahidi_csv(text, "fuzz.csv", &mapping)),
+        _ => (false, parse_export_csv(text, "fuzz.csv", None, &mapping)),
+    };
+    match parsed {
+        Ok(reports) => {
+            for report in &reports {
+                assert!(report.position.is_valid(), "{:?}", report.position);
+                assert!(!report.category.trim().is_empty());
+                assert!(report.origin.starts_with("fuzz.csv:"), "{}", report.origin);
+                if from_a_tool {
+                    assert!(!report.category.contains(char::is_whitespace));
+                    assert!(!report.channel.is_empty());
+                }
+            }
+        }
+        Err(err) => assert_names(&err, "fuzz.csv"),
+    }
+}
+
 /// A basemap GeoJSON file's bytes: every point a position, the bounds around them all.
 pub fn check_basemap(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -386,5 +425,101 @@ fn record_round_trip(record: &JournalRecord) {
     match serde_json::from_str::<JournalRecord>(&json) {
         Ok(back) => assert_eq!(&back, record, "a record reads back differently: {json}"),
         Err(err) => panic!("a written record does not read back: {err}\n{json}"),
+    }
+}
+
+/// SMS from a GSM modem: the first byte chooses the character set and whether the rest is
+/// read as `AT+CMGL` lines or `AT+CMGR` lines; every message read is then parsed as a report
+/// against the demo's place names. A report read says it came by SMS from a valid place,
+/// and never carries the sender's number outside its reporter field; a refusal's reply to
+/// the sender fits in one SMS.
+pub fn check_sms(data: &[u8]) {
+    use vigil_protection::sms::at::{self, Charset};
+    use vigil_protection::sms::{Gazetteer, parse_report};
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    let charset = if choice & 1 == 0 {
+        Charset::Gsm
+    } else {
+        Charset::Ucs2
+    };
+    let lines: Vec<Vec<u8>> = rest.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+    for line in &lines {
+        let _ = at::final_result(line);
+        let _ = at::new_message(line);
+    }
+    let messages: Vec<_> = if choice & 2 == 0 {
+        at::parse_cmgl(&lines, charset)
+            .into_iter()
+            .filter_map(Result::ok)
+            .collect()
+    } else {
+        at::parse_cmgr(3, &lines, charset)
+            .ok()
+            .flatten()
+            .into_iter()
+            .collect()
+    };
+    static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+    let gazetteer = GAZETTEER.get_or_init(|| Gazetteer::from_sites(&SiteSet::demo().sites));
+    for sms in messages {
+        let digits: String = sms
+            .sender
+            .as_str()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        match parse_report(&sms, TimeUs(1_800_000_000_000_000), &|name| {
+            gazetteer.lookup(name)
+        }) {
+            Ok(report) => {
+                assert!(report.position.is_valid(), "{report:?}");
+                assert_eq!(report.channel, "sms");
+                if digits.len() >= 7 {
+                    assert!(!report.origin.contains(&digits), "{report:?}");
+                    assert!(!report.description.contains(&digits), "{report:?}");
+                }
+            }
+            Err(refused) => {
+                let reply = refused.reply();
+                assert!(reply.chars().count() <= 160, "{reply}");
+            }
+        }
+    }
+}
+
+/// The report page's form bodies and the report endpoint's tokens files: the first byte
+/// chooses. A form read is a report of a listed category at a valid place within the
+/// form's limits; a tokens file read knows each of its tokens.
+pub fn check_report_form(data: &[u8]) {
+    use vigil_station::reports_http::page::{self, Place};
+    use vigil_station::reports_http::tokens::ReportTokens;
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    if choice & 1 == 0 {
+        let places = [Place {
+            name: "Keradu west borehole".into(),
+            at: vigil_protection::LatLon {
+                lat_deg: 9.005063,
+                lon_deg: 31.010277,
+            },
+        }];
+        let now = TimeUs(1_800_000_000_000_000);
+        let (_, report) = page::read_form(rest, &places, now, "web".into(), "http:fuzz".into());
+        if let Ok(report) = report {
+            assert!(report.position.is_valid(), "{report:?}");
+            assert!(
+                page::CATEGORIES.iter().any(|(c, _)| *c == report.category),
+                "{report:?}"
+            );
+            assert!(report.description.chars().count() <= page::MAX_DESCRIPTION_CHARS);
+            assert!(report.time <= now);
+        }
+    } else if let Ok(tokens) = ReportTokens::parse(&String::from_utf8_lossy(rest), "fuzz.txt") {
+        for (token, holder) in tokens.entries() {
+            assert_eq!(tokens.holder(token), Some(holder));
+        }
     }
 }

@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use plans::{assert_same_plan, item};
 use sitl::{HOME_ALT_MSL, HOME_LAT, HOME_LON, Sitl, Sticks};
+use vigil_core::geodesy::Geodetic;
 use vigil_core::time::MonoClock;
 use vigil_link::LinkOptions;
 use vigil_mission::{Fence, FenceCircle, FencePolygon, GeoPoint, Mission};
@@ -296,13 +297,11 @@ fn accept(station: &GroundStation, peer: &dyn Peer, action: Action, timeout: Dur
     );
 }
 
-/// Metres north and east of (`lat0`, `lon0`) (flat earth: fine over a few hundred metres).
+/// Metres north and east of (`lat0`, `lon0`) on the tangent plane there.
 fn north_east_m(lat0: f64, lon0: f64, lat: f64, lon: f64) -> (f64, f64) {
-    let metres_per_deg = 111_320.0;
-    (
-        (lat - lat0) * metres_per_deg,
-        (lon - lon0) * metres_per_deg * lat0.to_radians().cos(),
-    )
+    let [north_m, east_m] =
+        Geodetic::from_deg(lat0, lon0, 0.0).ne_m_to(&Geodetic::from_deg(lat, lon, 0.0));
+    (north_m, east_m)
 }
 
 fn horizontal_m(lat0: f64, lon0: f64, lat: f64, lon: f64) -> f64 {
@@ -1134,6 +1133,42 @@ fn station_flies_a_fenced_mission_in_auto_on_sitl() {
 #[test]
 fn station_flies_a_fenced_mission_in_auto_on_sim() {
     station_flies_a_fenced_mission_in_auto(&BuiltInSim::start());
+}
+
+/// Vigil's list of the commands ArduPilot takes in a mission (`MISSION_COMMANDS`, the checks
+/// of every upload) against ArduCopter itself: a plan of one item of each, positions near
+/// home, passes Vigil's checks and ArduCopter takes it whole.
+#[test]
+fn every_mission_command_vigil_lets_through_arducopter_takes_on_sitl() {
+    use vigil_mission::validate::{MISSION_COMMANDS, Position};
+    let Some(sitl) = Sitl::start(SPEEDUP) else {
+        return;
+    };
+    let keys = temp_dir("vigil-keys-");
+    let pipeline = station_for(&sitl, keys.path());
+    let near_home = (HOME_LAT + 0.0005, HOME_LON + 0.0005);
+    let items = MISSION_COMMANDS.iter().map(|command| {
+        let mut mission_item = match command.position {
+            Position::Unused => item(2, command.id, (0.0, 0.0), 0.0),
+            _ => item(3, command.id, near_home, 20.0),
+        };
+        if command.id == 177 {
+            mission_item.params[0] = 1.0; // DO_JUMP to the first item
+        }
+        mission_item
+    });
+    let plan = Mission {
+        home: Some(GeoPoint {
+            lat_deg: HOME_LAT,
+            lon_deg: HOME_LON,
+            alt_m: HOME_ALT_MSL,
+        }),
+        items: items.collect(),
+        ..Default::default()
+    };
+    assert_eq!(vigil_mission::inspect(&plan), Default::default());
+    upload(&pipeline.station(), &sitl, &plan, Duration::from_secs(30));
+    pipeline.shutdown();
 }
 
 // ---- `vigil cmd` and signing (SITL only) -------------------------------------------------

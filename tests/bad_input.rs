@@ -42,6 +42,8 @@ const CASES: &[&str] = &[
     "cmd-upload-missing",
     "cmd-upload-bad-plan",
     "cmd-upload-bad-waypoints",
+    "cmd-upload-bad-item",
+    "cmd-upload-empty",
     "cmd-params-load-bad",
     "cmd-download-no-folder",
     "cmd-download-format",
@@ -165,6 +167,16 @@ impl Scratch {
                 "bad.waypoints",
                 "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t9.0\t31.0\t0\t1\n\
                  1\t0\t3\t16\t0\t0\t0\tnope\t9.0\t31.0\t20\t1\n",
+            ),
+            (
+                "far.waypoints",
+                "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t9.0\t31.0\t420\t1\n\
+                 1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t20\t1\n\
+                 2\t0\t3\t16\t0\t0\t0\t0\t200.5\t31.0\t30\t1\n",
+            ),
+            (
+                "empty.waypoints",
+                "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t9.0\t31.0\t420\t1\n",
             ),
             ("bad.param", "SYSID_THISMAV 1\nWPNAV_SPEED fast\n"),
             (
@@ -380,6 +392,8 @@ fn run_case(case: &str, s: &Scratch) -> Output {
         "cmd-upload-missing" => cmd(s, &["upload", "missing.plan"]),
         "cmd-upload-bad-plan" => cmd(s, &["upload", "bad.plan"]),
         "cmd-upload-bad-waypoints" => cmd(s, &["upload", "bad.waypoints"]),
+        "cmd-upload-bad-item" => cmd(s, &["upload", "far.waypoints"]),
+        "cmd-upload-empty" => cmd(s, &["upload", "empty.waypoints"]),
         "cmd-params-load-bad" => cmd(s, &["params-load", "bad.param"]),
         "cmd-download-no-folder" => cmd(s, &["download", "nodir/back.plan"]),
         "cmd-download-format" => cmd(s, &["download", "back.json"]),

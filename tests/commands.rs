@@ -330,3 +330,146 @@ fn vigil_cmd_exits_zero_only_when_the_vehicle_accepts() {
     );
     drop(sim);
 }
+
+/// The mission on the vehicle, as `vigil cmd download` saves it.
+fn vehicle_mission(port: u16, dir: &std::path::Path) -> Mission {
+    let path = dir.join("on-vehicle.waypoints");
+    let download = vigil_cmd(port, &["download", path.to_str().expect("utf-8")]);
+    assert!(download.status.success(), "{}", text(&download));
+    mission::load_mission(&path).expect("a readable .waypoints")
+}
+
+#[test]
+fn vigil_cmd_upload_sends_no_bad_plan_and_clears_only_with_force() {
+    let files = tempfile::tempdir().expect("tempdir");
+    let port = free_udp_port();
+    let sim = sim_udp(
+        vehicle_config(6),
+        format!("127.0.0.1:{port}").parse().expect("addr"),
+        MavVersion::V2,
+    );
+    let home = GeoPoint {
+        lat_deg: 9.0,
+        lon_deg: 31.0,
+        alt_m: 420.0,
+    };
+    let item = |frame, command, x, y, z| MissionItem {
+        frame,
+        command,
+        autocontinue: true,
+        params: [0.0; 4],
+        x,
+        y,
+        z,
+    };
+    let good = Mission {
+        home: Some(home),
+        items: vec![
+            item(3, 22, 0.0, 0.0, 25.0),
+            item(3, 16, 9.001, 31.002, 30.0),
+            item(2, 20, 0.0, 0.0, 0.0),
+        ],
+        ..Default::default()
+    };
+    let save = |name: &str, plan: &Mission| {
+        let path = files.path().join(name);
+        mission::save_mission(&path, plan).expect("write the plan");
+        path.to_str().expect("utf-8").to_owned()
+    };
+
+    // A good plan goes up.
+    let good_path = save("patrol.plan", &good);
+    let upload = vigil_cmd(port, &["upload", &good_path]);
+    assert!(upload.status.success(), "{}", text(&upload));
+    assert!(
+        text(&upload).contains("vehicle 6: uploaded 3 mission items"),
+        "{}",
+        text(&upload)
+    );
+    let intact = |why: &str| {
+        let on_vehicle = vehicle_mission(port, files.path());
+        assert_eq!(on_vehicle.items.len(), 3, "{why}: {on_vehicle:?}");
+        assert!((on_vehicle.items[1].x - 9.001).abs() < 1e-7, "{why}");
+    };
+    intact("the good plan");
+
+    // A latitude of 200.5 is named, with the file, and nothing is sent.
+    let mut bad = good.clone();
+    bad.items[1].x = 200.5;
+    let bad_path = save("bad.plan", &bad);
+    let refused = vigil_cmd(port, &["upload", &bad_path]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains(&format!(
+            "vigil: {bad_path}: item 2 (seq 2): latitude: 200.5 is outside -90..=90\n"
+        )),
+        "{}",
+        text(&refused)
+    );
+    assert!(
+        text(&refused).contains(&format!(
+            "vigil: {bad_path}: 1 problem in the plan, so nothing was sent to the vehicle"
+        )),
+        "{}",
+        text(&refused)
+    );
+    intact("after the refused plan");
+    // It is refused before any vehicle is waited for: with none there, no wait and the same
+    // message.
+    let started = std::time::Instant::now();
+    let nobody = vigil_command()
+        .args([
+            "cmd",
+            "--link",
+            &format!("udpin:127.0.0.1:{}", free_udp_port()),
+            "--wait",
+            "30",
+            "upload",
+            &bad_path,
+        ])
+        .output()
+        .expect("vigil runs");
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(
+        text(&nobody).contains("latitude: 200.5"),
+        "{}",
+        text(&nobody)
+    );
+    assert!(started.elapsed() < Duration::from_secs(20), "did not wait");
+
+    // An empty plan would clear the vehicle's mission: refused, unless forced.
+    let empty_path = save(
+        "empty.plan",
+        &Mission {
+            home: Some(home),
+            ..Default::default()
+        },
+    );
+    let refused = vigil_cmd(port, &["upload", &empty_path]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    for words in [
+        "the plan has no mission items",
+        "would clear the vehicle's mission, so nothing was sent",
+        &format!("vigil cmd upload --force {empty_path}"),
+        "vigil cmd clear",
+    ] {
+        assert!(
+            text(&refused).contains(words),
+            "{words}: {}",
+            text(&refused)
+        );
+    }
+    intact("after the refused empty plan");
+    let forced = vigil_cmd(port, &["upload", "--force", &empty_path]);
+    assert!(forced.status.success(), "{}", text(&forced));
+    assert!(
+        text(&forced).contains(&format!(
+            "vehicle 6: uploaded 0 mission items, no fence and no rally points from \
+             {empty_path} (the vehicle's mission, fence and rally points were cleared)"
+        )),
+        "{}",
+        text(&forced)
+    );
+    assert!(vehicle_mission(port, files.path()).items.is_empty());
+    drop(sim);
+}

@@ -395,8 +395,21 @@ fn task_a_drone_from_an_alert() {
     });
     let id = open_first_alert(&mut h);
     h.get_by_label("Send a drone").click();
+    // Nothing moves before the operator confirms the drone proposed, with its task, its
+    // distance and time to get there, and why the plane on the ground was passed over.
+    step_until(&mut h, "the proposal", |h| {
+        has_label(h, &format!("to alert {id}?"))
+    });
+    assert!(has_label(&h, "Drone 1 is idle, on the ground."));
+    assert!(has_label(&h, "to get there, taking off first."));
+    assert!(has_label(
+        &h,
+        "drone 2: on the ground: a plane needs a runway take-off"
+    ));
+    assert!(h.state().actions.log.is_empty(), "a proposal sends nothing");
+    h.get_by_label("Send drone 1").click();
     let label = format!("Send a drone to alert {id}");
-    step_until(&mut h, "a drone chosen", |h| has_label(h, "chosen"));
+    step_until(&mut h, "a drone chosen", |h| has_label(h, "drone 1 chosen"));
     // The tasked drone takes off and flies: it leaves the ground.
     let drone = h
         .state()
@@ -453,6 +466,10 @@ fn replay_a_recorded_session_and_export_it_with_progress() {
         .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app);
     step_until(&mut h, "the replayed drone", |h| {
         h.state().snapshot().world.vehicles.contains_key(&1)
+    });
+    // Nothing in a replay can be commanded.
+    step_until(&mut h, "no actions in a replay", |h| {
+        has_label(h, "Actions (none in a replay)")
     });
     h.get_by_label("Pause").click();
     step_until(&mut h, "the replay paused", |h| {
@@ -714,4 +731,246 @@ fn a_hidden_console_still_sounds_a_lost_link() {
         app.logic(&ctx);
     }
     pipeline.shutdown();
+}
+
+/// A report as the report page or the SMS gateway hands it to the station.
+fn report(minutes: u64, category: &str, people: u32) -> vigil_protection::NewReport {
+    vigil_protection::NewReport {
+        time: vigil_core::time::TimeUs::from_secs_f64(1.8e9 + minutes as f64 * 60.0),
+        position: vigil_protection::LatLon {
+            lat_deg: 9.0051,
+            lon_deg: 31.0100,
+        },
+        category: category.into(),
+        description: format!("{people} people seen by the borehole"),
+        reporter: "+211955501234".into(),
+        channel: "sms".into(),
+        people: Some(people),
+        origin: "sms:1".into(),
+    }
+}
+
+#[test]
+fn verify_reports_in_the_inbox_and_merge_them_into_an_incident() {
+    use vigil_protection::Verification;
+    let pipeline = Pipeline::start(vigil_station::PipelineConfig {
+        demo_sites: true,
+        ..vigil_station::PipelineConfig::new(common::test_folders())
+    })
+    .expect("the pipeline starts");
+    let station = pipeline.station();
+    station
+        .add_reports(vec![report(0, "armed_men", 4), report(5, "shooting", 2)])
+        .expect("sent")
+        .recv_timeout(common::TIMEOUT)
+        .expect("answered")
+        .expect("taken");
+    let mut h = quick_harness(console_app(&station));
+    step_until(&mut h, "two new reports", |h| {
+        has_label(h, "Reports (2 new)")
+    });
+    h.get_by_label("Reports (2 new)").click();
+    h.step();
+    let first = h.state().snapshot().protection.reports[0].clone();
+    let line = vigil_console::inbox::report_line(&first);
+    step_until(&mut h, "the first report in the list", |h| {
+        has_label(h, &line)
+    });
+    h.get_by_label(&line).click();
+    step_until(&mut h, "the report's details", |h| {
+        has_label(h, "Report 1 - armed_men")
+    });
+    assert!(
+        !has_label(&h, "+211955501234"),
+        "the reporter's number is never shown"
+    );
+    h.get_by_label("Reason").focus();
+    h.step();
+    h.get_by_label("Reason").type_text("called back, confirmed");
+    h.step();
+    h.get_by_label("Verify").click();
+    step_until(&mut h, "the report verified", |h| {
+        matches!(
+            &h.state().snapshot().protection.reports[0].verification,
+            Verification::Verified { reason, .. } if reason == "called back, confirmed"
+        )
+    });
+    // What is typed belongs to the report selected: the second one starts empty.
+    h.get_by_label("All (2)").click();
+    h.step();
+    let second = h.state().snapshot().protection.reports[1].clone();
+    h.get_by_label(&vigil_console::inbox::report_line(&second))
+        .click();
+    step_until(&mut h, "the second report", |h| {
+        has_label(h, "Report 2 - shooting")
+    });
+    assert_eq!(h.state().inbox.reason, "");
+
+    for id in ["#1", "#2"] {
+        h.get_by_label(id).click();
+        h.step();
+    }
+    h.get_by_label("Event type").click();
+    step_until(&mut h, "the event types", |h| {
+        has_label(h, "Violence against civilians")
+    });
+    h.get_by_label("Violence against civilians").click();
+    h.step();
+    h.get_by_label("Sub-event").click();
+    step_until(&mut h, "the sub-event types", |h| has_label(h, "Attack"));
+    h.get_by_label("Attack").click();
+    h.step();
+    h.get_by_label("Record incident").click();
+    step_until(&mut h, "the incident", |h| {
+        h.state()
+            .snapshot()
+            .protection
+            .incidents
+            .first()
+            .is_some_and(|i| {
+                i.details.related_reports == [1, 2]
+                    && i.details.category == "violence_against_civilians/attack"
+            })
+    });
+    h.get_by_label("Note for the log").focus();
+    h.step();
+    h.get_by_label("Note for the log")
+        .type_text("Keradu focal point called twice");
+    h.step();
+    h.get_by_label("Add note").click();
+    // The contact is shown only when asked for, and the asking is recorded.
+    h.get_by_label("Reveal contact for a call-back").click();
+    step_until(&mut h, "the contact", |h| {
+        has_label(h, "call-back: +211955501234")
+    });
+    step_until(&mut h, "the note taken", |h| {
+        h.state()
+            .actions
+            .log
+            .iter()
+            .any(|t| t.label == "Note" && t.outcome == Some(Ok("done".into())))
+    });
+    pipeline.shutdown();
+}
+
+/// The operator clicks the window's close button.
+fn click_close(h: &mut Harness<'static, ConsoleApp>) {
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+}
+
+#[test]
+fn closing_with_a_drone_in_the_air_asks_first() {
+    use vigil_world::command::Action;
+    let (rig, station) = rig();
+    common::wait(&station, "drone 1 ready to arm", |s| {
+        s.world.vehicles[&1].prearm_ok == Some(true)
+    });
+    common::accept(&station, 1, Action::SetMode("GUIDED".into()));
+    common::accept(&station, 1, Action::Arm);
+    common::accept(&station, 1, Action::Takeoff { alt_rel_m: 20.0 });
+    common::wait(&station, "drone 1 in the air", |s| {
+        s.world.vehicles[&1]
+            .position
+            .is_some_and(|p| p.alt_rel_home_m > 5.0)
+    });
+    let mut h = console(&station);
+    h.step();
+    click_close(&mut h);
+    step_until(&mut h, "the question", |h| has_label(h, "Drone 1: GUIDED"));
+    assert!(!h.state().quit.confirmed, "the window must stay");
+    h.get_by_label("Keep the console open").click();
+    h.step();
+    assert!(!h.state().quit.is_asking() && !h.state().quit.confirmed);
+    click_close(&mut h);
+    step_until(&mut h, "the question again", |h| {
+        has_label(h, "Quit anyway")
+    });
+    h.get_by_label("Quit anyway").click();
+    h.step();
+    assert!(h.state().quit.confirmed);
+    rig.pipeline.shutdown();
+}
+
+#[test]
+fn closing_with_every_drone_on_the_ground_asks_nothing() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    h.step();
+    click_close(&mut h);
+    assert!(h.state().quit.confirmed && !h.state().quit.is_asking());
+    rig.pipeline.shutdown();
+}
+
+#[test]
+fn an_alerts_panel_shows_only_that_alerts_typing_and_answers() {
+    let (pipeline, _sim, station, _dir) = demo_rig();
+    let mut h = console(&station);
+    step_until_for(&mut h, "two open alerts", common::TIMEOUT * 3, |h| {
+        h.state().snapshot().protection.open_alerts().len() >= 2
+    });
+    let first = open_first_alert(&mut h);
+    h.get_by_label("Acknowledge").click();
+    let acknowledged = format!("Acknowledge alert {first}: done");
+    step_until(&mut h, "the acknowledgement", |h| {
+        has_label(h, &acknowledged)
+    });
+    h.get_by_label("Assign to").focus();
+    h.step();
+    h.get_by_label("Assign to").type_text("Sgt Diallo");
+    h.step();
+    // Another alert, from the list: a blank form, and none of the first one's answers.
+    let second = h
+        .state()
+        .snapshot()
+        .protection
+        .open_alerts()
+        .into_iter()
+        .find(|a| a.id != first)
+        .expect("a second alert")
+        .clone();
+    h.get_by_label(&vigil_console::panels::alert_line(&second))
+        .click();
+    step_until(&mut h, "the second alert", |h| {
+        has_label(h, &format!("Alert {} -", second.id))
+    });
+    assert!(
+        !has_label(&h, &acknowledged),
+        "the first alert's answer is shown"
+    );
+    assert_eq!(h.state().alert_form.assignee, "");
+    assert_eq!(h.state().alert_form.for_alert, Some(second.id));
+    pipeline.shutdown();
+}
+
+#[test]
+fn the_wheel_zooms_the_map_about_the_pointer() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    h.step();
+    let (centre, zoom) = h.state().map_view();
+    // Over the map, left of its centre.
+    let at = egui::pos2(450.0, 330.0);
+    h.event(egui::Event::PointerMoved(at));
+    h.step();
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: egui::vec2(0.0, 3.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+    for _ in 0..5 {
+        h.step();
+    }
+    let (moved, zoomed) = h.state().map_view();
+    assert!(zoomed > zoom + 0.1, "zoom {zoom} -> {zoomed}");
+    // About the pointer: the centre moved towards where the pointer was (west of it).
+    assert!(moved.1 < centre.1, "centre {centre:?} -> {moved:?}");
+    rig.pipeline.shutdown();
 }

@@ -19,10 +19,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use plans::{assert_same_plan, item};
+use vigil_core::geodesy::Geodetic;
 use vigil_mission::{self as mission, Fence, FenceCircle, FencePolygon, GeoPoint, Mission};
-
-/// Metres to degrees of latitude (near enough for laying out a test plan).
-const DEG_PER_M: f64 = 1.0 / 111_320.0;
 
 /// Runs `vigil ARGS` with HOME and the XDG folders of this test process's own, so that it
 /// reads and writes none of the user's keys, sessions or settings.
@@ -57,8 +55,10 @@ fn cmd(link: &str, args: &[&str]) -> Output {
 /// A patrol around `(lat, lon)`: takeoff, two waypoints, return; a 400 m square inclusion
 /// fence, a 25.5 m exclusion circle over a spot 60 m north, and two rally points.
 fn patrol(lat: f64, lon: f64, home_alt_m: f64) -> Mission {
-    let east = DEG_PER_M / lat.to_radians().cos();
-    let at = |north_m: f64, east_m: f64| (lat + north_m * DEG_PER_M, lon + east_m * east);
+    let at = |north_m: f64, east_m: f64| {
+        let p = Geodetic::from_deg(lat, lon, 0.0).offset_by_ne_m([north_m, east_m]);
+        (p.lat_deg(), p.lon_deg())
+    };
     let (a, b) = (at(80.1234567, 20.7654321), at(-40.5, 90.25));
     Mission {
         home: Some(GeoPoint {

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use vigil::fuzzing::{
     check_basemap, check_console_settings, check_journal, check_link_bytes, check_mission_file,
-    check_reports, check_rules, check_scenario, check_sites, check_tlog,
+    check_report_form, check_report_imports, check_reports, check_rules, check_scenario,
+    check_sites, check_sms, check_tlog,
 };
 use vigil_core::rng::Rng;
 
@@ -115,6 +116,21 @@ fn community_reports_survive_mutation() {
 }
 
 #[test]
+fn report_imports_survive_mutation() {
+    run("report_imports", 11, check_report_imports);
+}
+
+#[test]
+fn sms_survive_mutation() {
+    run("sms_reports", 12, check_sms);
+}
+
+#[test]
+fn report_forms_and_tokens_survive_mutation() {
+    run("report_form", 13, check_report_form);
+}
+
+#[test]
 fn basemaps_survive_mutation() {
     run("basemap", 8, check_basemap);
 }
@@ -186,6 +202,7 @@ fn make_journal_seeds() {
             state: "raised".into(),
             who: String::new(),
             text: "armed group near the clinic".into(),
+            ..Default::default()
         }),
         JournalRecord::Note(NoteRecord {
             time_us: 1_773_513_002_000_000,

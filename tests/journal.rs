@@ -5,6 +5,8 @@
 //! output and the live CoT feed parse as XML with CoT's attributes; a session killed with
 //! `kill -9` mid-flight is readable and verifiable up to the kill.
 
+#[path = "journal/acled.rs"]
+mod acled;
 mod common;
 
 use std::net::UdpSocket;
@@ -15,8 +17,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use vigil_record::export::{ExportOptions, Format, Layer, RedactLevel, export_session};
 use vigil_record::journal::{
-    AlertRecord, IncidentRecord, JOURNAL_FILE, JournalReader, JournalRecord, JournalWriter,
-    NoteRecord, ReportRecord, TrackRecord, VehicleState,
+    AlertRecord, DispatchRecord, IncidentRecord, JOURNAL_FILE, JournalReader, JournalRecord,
+    JournalWriter, NoteRecord, ReportRecord, TrackRecord, VehicleState,
 };
 use vigil_record::session::TLOG_FILE;
 
@@ -530,17 +532,29 @@ fn synthetic_session(dir: &Path) -> usize {
         state: "raised".into(),
         who: "Officer Dalia".into(),
         text: "two people near the clinic at night".into(),
+        ..Default::default()
     }));
     send(JournalRecord::Incident(IncidentRecord {
         time_us: t0 + 6_000_000,
         incident_id: "I-1".into(),
-        category: "intimidation".into(),
-        severity: "medium".into(),
-        state: "open".into(),
-        lat_deg: 9.0085,
-        lon_deg: 31.0149,
+        category: "violence_against_civilians/attack".into(),
+        severity: "critical".into(),
+        state: "verified".into(),
+        lat_deg: 9.008_54,
+        lon_deg: 31.014_86,
         who: "Officer Dalia".into(),
-        text: "threats reported at the well".into(),
+        text: "shots fired at people drawing water at the well".into(),
+        event: "verified".into(),
+        // The evening before, 2026-03-14T19:00:00Z.
+        occurred_us: Some(t0 - 48_600_000_000),
+        actors: "unidentified armed men".into(),
+        killed: Some(1),
+        injured: Some(2),
+        source: "patrol 2".into(),
+        confidence: "high".into(),
+        reports: vec![1],
+        alerts: vec![1],
+        ..Default::default()
     }));
     send(JournalRecord::Report(ReportRecord {
         time_us: t0 + 7_000_000,
@@ -551,6 +565,19 @@ fn synthetic_session(dir: &Path) -> usize {
         lat_deg: Some(9.0091),
         lon_deg: Some(31.0121),
         text: "men with guns on the cattle track, <about 5>".into(),
+        ..Default::default()
+    }));
+    send(JournalRecord::Dispatch(DispatchRecord {
+        time_us: t0 + 7_500_000,
+        dispatch_id: "1".into(),
+        drone: 2,
+        alert_id: Some("A-1".into()),
+        lat_deg: 9.00812,
+        lon_deg: 31.01601,
+        state: "orbiting".into(),
+        who: "Officer Dalia".into(),
+        sent_us: t0 + 5_500_000,
+        ..Default::default()
     }));
     send(JournalRecord::Note(NoteRecord {
         time_us: t0 + 8_000_000,
@@ -593,6 +620,7 @@ fn expected_layers() -> Vec<(String, usize)> {
         ("alerts", 1),
         ("incidents", 1),
         ("reports", 1),
+        ("dispatches", 1),
         ("notes", 1),
     ]
     .into_iter()
@@ -682,7 +710,7 @@ fn every_gis_export_opens_in_gdal_with_its_layers_counts_and_coordinates() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&geojson).expect("geojson")).expect("json");
     assert_eq!(json["vigil_source"]["redaction"], "strict");
-    assert_eq!(json["vigil_source"]["journal_records"], "24");
+    assert_eq!(json["vigil_source"]["journal_records"], "25");
 }
 
 #[test]
@@ -699,7 +727,11 @@ fn the_cot_export_parses_with_cots_attributes_and_types() {
         .children()
         .filter(|n| n.has_tag_name("event"))
         .collect();
-    assert_eq!(events.len(), 25);
+    assert_eq!(
+        events.len(),
+        26,
+        "paths, footprints, tracks, an alert, an incident, a report, a dispatch and a note"
+    );
     let mut types = Vec::new();
     for event in &events {
         for attribute in ["version", "uid", "type", "time", "start", "stale", "how"] {
@@ -723,7 +755,7 @@ fn the_cot_export_parses_with_cots_attributes_and_types() {
             .children()
             .find(|n| n.has_tag_name("vigil_source"))
             .expect("provenance in the detail");
-        assert_eq!(source.attribute("journal_records"), Some("24"));
+        assert_eq!(source.attribute("journal_records"), Some("25"));
         types.push(event.attribute("type").unwrap_or_default().to_owned());
     }
     assert!(types.contains(&"a-u-G".to_owned()), "{types:?}");

@@ -142,6 +142,7 @@ fn score(name: &str, seed: u64, seconds: u32) -> Figures {
                 ProtectionRequest::SendDrone {
                     target: DispatchTarget::Alert(*id),
                     by: "operator".into(),
+                    drone: None,
                     reply,
                 },
                 &feed.world,
@@ -380,6 +381,7 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
         .send_drone(DispatchTarget::Site(camp.id), "test operator")
         .expect("sent");
     let mut steps = Vec::new();
+    let mut en_route_at_m = None;
     let asked = Instant::now();
     let done = loop {
         let update = updates
@@ -394,11 +396,30 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
                 assert_eq!((drone, takes_off), (1, true));
             }
             DispatchUpdate::Step { action, outcome } => steps.push((action, outcome)),
+            DispatchUpdate::EnRoute { distance_m } => en_route_at_m = Some(distance_m),
             DispatchUpdate::Done(result) => break result,
         }
     };
     println!("steps: {steps:?}");
     assert_eq!(done, Ok(1), "{steps:?}");
+    // "On station" is said when the drone is there, not when the commands are taken: it set
+    // off from the helipad, hundreds of metres away, and is now within its orbit.
+    assert!(
+        en_route_at_m.is_some_and(|d| d > 300.0),
+        "en route from {en_route_at_m:?} m"
+    );
+    let arrived_m = station
+        .snapshot()
+        .world
+        .vehicles
+        .get(&1)
+        .and_then(|v| v.position)
+        .map(|p| metres(camp.centre, p.lat_deg, p.lon_deg))
+        .expect("a position");
+    assert!(
+        arrived_m < 100.0 + 60.0,
+        "on station {arrived_m:.0} m from the camp"
+    );
     assert_eq!(
         steps.len(),
         5,
@@ -533,7 +554,12 @@ fn community_reports_arrive_over_local_http_unverified_until_verified() {
     assert_eq!(report.report.people, Some(12));
     assert!(report.report.origin.starts_with("http:127.0.0.1:"));
     station
-        .verify_report(report.id, "ops-1", vigil_protection::Verdict::Verified)
+        .verify_report(
+            report.id,
+            "ops-1",
+            vigil_protection::Verdict::Verified,
+            "called back",
+        )
         .expect("sent")
         .recv_timeout(common::TIMEOUT)
         .expect("an answer")
@@ -544,12 +570,20 @@ fn community_reports_arrive_over_local_http_unverified_until_verified() {
             vigil_protection::Verification::Verified { ref by, .. } if by == "ops-1"
         )
     });
-    // Redacted for the public, the reporter and who verified are gone, the place kept.
+    // The reporter's name is not in the view at all: a pseudonym stands for it.
+    let kept = &snapshot.protection.reports[0];
+    assert_eq!(kept.report.reporter, "");
+    assert!(
+        kept.reporter_ref.starts_with("reporter "),
+        "{}",
+        kept.reporter_ref
+    );
+    // Redacted for the public, the pseudonym and who verified are gone, the place kept.
     let public = vigil_protection::redact::report(
         &snapshot.protection.reports[0],
         vigil_protection::RedactionLevel::Public,
     );
-    assert_eq!(public.report.reporter, vigil_protection::redact::REDACTED);
+    assert_eq!(public.reporter_ref, vigil_protection::redact::REDACTED);
     assert_eq!(public.report.position, report.report.position);
     server.stop();
     pipeline.shutdown();

@@ -12,6 +12,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
+use vigil_core::geodesy::{Geodetic, distance_m};
 use vigil_mission::{GeoPoint, Mission, MissionItem};
 use vigil_protocol::tlog::TlogReader;
 use vigil_protocol::{MavMessage, deg_from_e7};
@@ -56,8 +57,7 @@ fn scenario() -> Scenario {
 
 /// A lawnmower over a 120 m x 90 m block north-east of home, then return to launch.
 fn survey(home: GeoPoint) -> Mission {
-    let metre_lat = 1.0 / 111_320.0;
-    let metre_lon = metre_lat / home.lat_deg.to_radians().cos();
+    let home_at = Geodetic::from_deg(home.lat_deg, home.lon_deg, 0.0);
     let mut items = vec![MissionItem {
         frame: 3,
         command: 22,
@@ -79,8 +79,8 @@ fn survey(home: GeoPoint) -> Mission {
                 command: 16,
                 autocontinue: true,
                 params: [0.0; 4],
-                x: home.lat_deg + north_m * metre_lat,
-                y: home.lon_deg + east_m * metre_lon,
+                x: home_at.offset_by_ne_m([north_m, east_m]).lat_deg(),
+                y: home_at.offset_by_ne_m([north_m, east_m]).lon_deg(),
                 z: 25.0,
             });
         }
@@ -159,8 +159,10 @@ fn fly_survey(station: &GroundStation) {
     );
     let vehicle = &snapshot.world.vehicles[&1];
     let position = vehicle.position.expect("position");
-    let home_offset_m = ((position.lat_deg - home.lat_deg) * 111_320.0)
-        .hypot((position.lon_deg - home.lon_deg) * 111_320.0 * home.lat_deg.to_radians().cos());
+    let home_offset_m = distance_m(
+        &Geodetic::from_deg(home.lat_deg, home.lon_deg, 0.0),
+        &Geodetic::from_deg(position.lat_deg, position.lon_deg, 0.0),
+    );
     assert!(home_offset_m < 3.0, "landed {home_offset_m} m from home");
     assert!(
         snapshot
@@ -216,9 +218,10 @@ fn check_tlog_against_truth(tlog: &Path, truth: &Path) {
                 else {
                     continue;
                 };
-                let north = (lat - radar.0) * 111_320.0;
-                let east = (lon - radar.1) * 111_320.0 * radar.0.to_radians().cos();
-                let range_m = north.hypot(east);
+                let range_m = distance_m(
+                    &Geodetic::from_deg(radar.0, radar.1, 0.0),
+                    &Geodetic::from_deg(lat, lon, 0.0),
+                );
                 assert!(
                     (f64::from(d.range_m) - range_m).abs() < 30.0,
                     "radar says {} m, truth {range_m} m",
@@ -446,9 +449,10 @@ fn a_recorded_session_replays_into_tracks_that_match_the_ground_truth() {
                 .iter()
                 .filter(|t| (t[0] - row[0].floor()).abs() < 1.5)
                 .any(|t| {
-                    let north_m = (t[1] - row[2]) * 111_320.0;
-                    let east_m = (t[2] - row[3]) * 111_320.0 * t[1].to_radians().cos();
-                    north_m.hypot(east_m) < 40.0
+                    distance_m(
+                        &Geodetic::from_deg(t[1], t[2], 0.0),
+                        &Geodetic::from_deg(row[2], row[3], 0.0),
+                    ) < 40.0
                 })
         })
         .count();

@@ -22,6 +22,9 @@
 #                       tests/tools/mavproxy_fly.py (MAVProxy, a ground station nobody here
 #                       wrote, flying `vigil sim`). Checked and installed only with this
 #                       option, like --with-stonesoup. Options combine.
+#   --with-browser      also install the BROWSER_PINS below, for tests/tools/report_page.py
+#                       (Selenium driving Debian's chromium through chromedriver, both from
+#                       apt: .ci/run installs them).
 #
 # Environment:
 #   VIGIL_VENV          where the venv goes (default: <repo>/target/xcheck-venv)
@@ -44,6 +47,10 @@ STONESOUP_PINS=(stonesoup==1.9.1 numpy==2.4.6 scipy==1.17.1)
 # wants >= 2.4.38). Only the adsb module, which wants Pillow, does not load; a flight does
 # not need it.
 MAVPROXY_PINS=(MAVProxy==1.8.75 pyserial==3.5 defusedxml==0.7.1 numpy==2.4.6 pynmeagps==1.1.8)
+# Pins of --with-browser: Selenium, the WebDriver client (its own requirements at whatever
+# versions pip resolves; 4.51 and later want a certifi newer than the index has). It is given
+# /usr/bin/chromedriver, so it never downloads a driver.
+BROWSER_PINS=(selenium==4.50.0)
 
 die() {
     echo "setup-venv.sh: error: $*" >&2
@@ -52,11 +59,13 @@ die() {
 
 WITH_STONESOUP=0
 WITH_MAVPROXY=0
+WITH_BROWSER=0
 for arg in "$@"; do
     case "$arg" in
         --with-stonesoup) WITH_STONESOUP=1 ;;
         --with-mavproxy) WITH_MAVPROXY=1 ;;
-        *) die "unknown option '$arg' (the options are --with-stonesoup and --with-mavproxy)" ;;
+        --with-browser) WITH_BROWSER=1 ;;
+        *) die "unknown option '$arg' (the options are --with-stonesoup, --with-mavproxy and --with-browser)" ;;
     esac
 done
 
@@ -139,6 +148,17 @@ if [ "$WITH_MAVPROXY" = 1 ]; then
             || die "pip ran but the installed versions do not match ${MAVPROXY_PINS[*]}"
     fi
     [ -x "$VENV/bin/mavproxy.py" ] || die "MAVProxy is installed but $VENV/bin/mavproxy.py is not there"
+fi
+
+# 2d. With --with-browser, Selenium's pin, checked the same way.
+if [ "$WITH_BROWSER" = 1 ]; then
+    if ! installed_ok "${BROWSER_PINS[@]}"; then
+        echo "installing ${BROWSER_PINS[*]} into $VENV" >&2
+        "$PY" -m pip install --disable-pip-version-check --quiet "${BROWSER_PINS[@]}" >&2 \
+            || die "pip install ${BROWSER_PINS[*]} failed"
+        installed_ok "${BROWSER_PINS[@]}" \
+            || die "pip ran but the installed versions do not match ${BROWSER_PINS[*]}"
+    fi
 fi
 
 # 3. The dialect module.

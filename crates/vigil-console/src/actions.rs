@@ -27,8 +27,10 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(120);
 enum Waiting {
     Command(Receiver<CommandOutcome>),
     Mission(Receiver<Result<MissionOutcome, MissionError>>),
-    /// An alert workflow step, an incident or a report verdict.
+    /// An alert workflow step, a report verdict, a note.
     Protection(Receiver<Result<(), ProtectionError>>),
+    /// An incident recorded: its number.
+    Recorded(Receiver<Result<u64, ProtectionError>>),
     /// "Send a drone": the choice, each command, the end.
     Dispatch(Receiver<DispatchUpdate>, String),
 }
@@ -41,6 +43,8 @@ pub struct Tracked {
     pub mission: bool,
     /// An alert workflow step or a dispatch (shown with the alert too).
     pub workflow: bool,
+    /// What a workflow step is about (`alert 3`, `site 5`): shown with that only.
+    pub subject: Option<String>,
     sent: Instant,
     waiting: Option<Waiting>,
     /// `Ok(text)` accepted, `Err(text)` refused, timed out or failed.
@@ -93,6 +97,9 @@ pub struct ActionCenter {
     pub goto_alt_m: f64,
     /// Mode typed or picked in the mode box.
     pub mode: String,
+    /// The drones the mode box was last filled for: another selection refills it with
+    /// their mode, so that it never shows another drone's.
+    pub mode_for: Vec<u8>,
 }
 
 impl Default for ActionCenter {
@@ -105,6 +112,7 @@ impl Default for ActionCenter {
             orbit_speed_mps: 6.0,
             goto_alt_m: 60.0,
             mode: "LOITER".into(),
+            mode_for: Vec::new(),
         }
     }
 }
@@ -180,6 +188,7 @@ impl ActionCenter {
                 target,
                 mission: false,
                 workflow: false,
+                subject: None,
                 sent: Instant::now(),
                 waiting,
                 outcome,
@@ -190,7 +199,9 @@ impl ActionCenter {
     /// Starts a mission operation; a download's mission goes to the planner when it arrives.
     pub fn mission(&mut self, station: &GroundStation, target: u8, op: MissionOp) {
         let label = match &op {
-            MissionOp::Upload(m) => format!("Upload mission ({} items)", m.items.len()),
+            MissionOp::Upload(m) | MissionOp::UploadAllowingClear(m) => {
+                format!("Upload mission ({} items)", m.items.len())
+            }
             MissionOp::Download => "Download mission".into(),
             MissionOp::Clear => "Clear mission".into(),
         };
@@ -203,6 +214,7 @@ impl ActionCenter {
             target,
             mission: true,
             workflow: false,
+            subject: None,
             sent: Instant::now(),
             waiting,
             outcome,
@@ -218,8 +230,52 @@ impl ActionCenter {
         self.push_workflow(label, sent.map(Waiting::Protection));
     }
 
-    /// "Send a drone": the station picks the drone; the log follows its commands.
-    pub fn dispatch(&mut self, station: &GroundStation, target: DispatchTarget, by: &str) {
+    /// As [`Self::protection_reply`], for a step about `subject` (`alert 3`): the step is
+    /// shown with that alert only.
+    pub fn protection_reply_about(
+        &mut self,
+        subject: String,
+        label: String,
+        sent: Result<Receiver<Result<(), ProtectionError>>, PipelineError>,
+    ) {
+        self.push_workflow(label, sent.map(Waiting::Protection));
+        if let Some(t) = self.log.front_mut() {
+            t.subject = Some(subject);
+        }
+    }
+
+    /// Tracks the answer to recording an incident (its number).
+    pub fn incident_reply(
+        &mut self,
+        label: String,
+        sent: Result<Receiver<Result<u64, ProtectionError>>, PipelineError>,
+    ) {
+        self.push_workflow(label, sent.map(Waiting::Recorded));
+    }
+
+    /// Logs a request that could not even be made (a form's field did not read).
+    pub fn note_failure(&mut self, label: String, why: String) {
+        self.push(Tracked {
+            label,
+            target: 0,
+            mission: false,
+            workflow: true,
+            subject: None,
+            sent: Instant::now(),
+            waiting: None,
+            outcome: Some(Err(why)),
+        });
+    }
+
+    /// "Send a drone" (`drone` as the operator confirmed it): the log follows its commands
+    /// and its state to the end, on station or not.
+    pub fn dispatch(
+        &mut self,
+        station: &GroundStation,
+        target: DispatchTarget,
+        by: &str,
+        drone: Option<u8>,
+    ) {
         let label = match target {
             DispatchTarget::Alert(id) => format!("Send a drone to alert {id}"),
             DispatchTarget::Site(id) => format!("Send a drone to site {id}"),
@@ -228,9 +284,16 @@ impl ActionCenter {
             }
         };
         let sent = station
-            .send_drone(target, by)
+            .send_confirmed_drone(target, by, drone)
             .map(|rx| Waiting::Dispatch(rx, String::new()));
         self.push_workflow(label, sent);
+        if let Some(t) = self.log.front_mut() {
+            t.subject = match target {
+                DispatchTarget::Alert(id) => Some(format!("alert {id}")),
+                DispatchTarget::Site(id) => Some(format!("site {id}")),
+                DispatchTarget::Position(_) => None,
+            };
+        }
     }
 
     /// Logs a workflow request: waiting for its answer, or failed if it could not be sent.
@@ -244,6 +307,7 @@ impl ActionCenter {
             target: 0,
             mission: false,
             workflow: true,
+            subject: None,
             sent: Instant::now(),
             waiting,
             outcome,
@@ -301,6 +365,14 @@ impl ActionCenter {
                         Some(Err("the ground station stopped".into()))
                     }
                 },
+                Waiting::Recorded(rx) => match rx.try_recv() {
+                    Ok(Ok(id)) => Some(Ok(format!("incident {id} recorded"))),
+                    Ok(Err(reason)) => Some(Err(reason.to_string())),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => {
+                        Some(Err("the ground station stopped".into()))
+                    }
+                },
                 Waiting::Dispatch(rx, progress) => {
                     let mut ended = None;
                     while let Ok(update) = rx.try_recv() {
@@ -319,6 +391,12 @@ impl ActionCenter {
                             }
                             DispatchUpdate::Step { action, outcome } => {
                                 progress.push_str(&format!("; {}: {outcome}", describe(&action)));
+                            }
+                            DispatchUpdate::EnRoute { distance_m } => {
+                                progress.push_str(&format!(
+                                    "; en route, {:.1} km to go",
+                                    distance_m / 1000.0
+                                ));
                             }
                             DispatchUpdate::Done(result) => {
                                 ended = Some(match result {

@@ -15,10 +15,13 @@
 pub mod actions;
 pub mod audio;
 pub mod basemap;
+pub mod dispatch;
+pub mod inbox;
 pub mod instruments;
 pub mod map;
 pub mod panels;
 pub mod planner;
+pub mod quit;
 pub mod session;
 pub mod settings;
 pub mod telemetry;
@@ -77,6 +80,9 @@ pub struct ConsoleOptions {
     pub audio: bool,
     /// Window title suffix, e.g. "demo" or the link.
     pub title: String,
+    /// Set from outside (SIGTERM, Ctrl-C): the console closes, without asking, so that the
+    /// session is sealed.
+    pub quit: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// How often the window redraws without input: the snapshot changes continuously.
@@ -97,6 +103,7 @@ pub enum SideTab {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BottomTab {
     Alerts,
+    Reports,
     Messages,
     Links,
     Plots,
@@ -149,7 +156,10 @@ pub struct ConsoleApp {
     applied_scale: f32,
     applied_theme: Option<Theme>,
     frame_times: panels::FrameTimes,
-    pub(crate) alert_form: panels::AlertForm,
+    pub alert_form: panels::AlertForm,
+    pub inbox: inbox::Inbox,
+    pub dispatch_desk: dispatch::DispatchDesk,
+    pub quit: quit::QuitGuard,
     /// The protection layer's marks for this view revision, with or without coverage cells.
     marks: ((u64, bool), panels::Marks),
     /// The recording being replayed, when the console was opened on one (`None` while a
@@ -261,6 +271,9 @@ impl ConsoleApp {
             applied_theme: None,
             frame_times: panels::FrameTimes::default(),
             alert_form: panels::AlertForm::default(),
+            inbox: inbox::Inbox::default(),
+            dispatch_desk: dispatch::DispatchDesk::default(),
+            quit: quit::QuitGuard::new(options.quit.clone()),
             marks: ((u64::MAX, false), panels::Marks::default()),
             replay: None,
             replay_slider_s: 0.0,
@@ -359,6 +372,7 @@ impl ConsoleApp {
     /// is hidden or minimised): the latest snapshot, the commands' answers, the cues, seeks,
     /// the periodic settings save.
     pub fn logic(&mut self, ctx: &egui::Context) {
+        self.quit.check_signal(ctx);
         self.finish_seek();
         self.refresh();
         if self.last_saved.elapsed() >= SAVE_EVERY {
@@ -544,6 +558,7 @@ impl ConsoleApp {
         }
         self.apply_look(&ctx);
         self.shortcuts(&ctx);
+        self.quit.ui(&ctx, &self.snapshot);
 
         egui::Panel::top("vigil-top").show(ui, |ui| self.top_bar(ui));
         if let Some(replay) = &mut self.replay {
@@ -590,6 +605,12 @@ impl ConsoleApp {
             .show(ui, |ui| self.map_panel(ui));
 
         self.actions.dialogs(ui, &self.station, &self.snapshot);
+        self.dispatch_desk.dialog(
+            ui,
+            &self.station,
+            &self.settings.operator,
+            &mut self.actions,
+        );
         if self.exporter.open || self.exporter.is_running() {
             // A live session's folder, or the folder of the recording being replayed.
             let session = self.snapshot.session_dir.clone().or_else(|| {
@@ -849,6 +870,12 @@ impl ConsoleApp {
                 BottomTab::Alerts,
                 format!("Alerts ({open})"),
             );
+            let unread = inbox::Inbox::unread(&self.snapshot);
+            ui.selectable_value(
+                &mut self.bottom_tab,
+                BottomTab::Reports,
+                format!("Reports ({unread} new)"),
+            );
             ui.selectable_value(&mut self.bottom_tab, BottomTab::Messages, "Messages");
             ui.selectable_value(&mut self.bottom_tab, BottomTab::Links, "Links");
             ui.selectable_value(&mut self.bottom_tab, BottomTab::Plots, "Plots");
@@ -856,6 +883,25 @@ impl ConsoleApp {
         ui.separator();
         match self.bottom_tab {
             BottomTab::Alerts => panels::alerts(self, ui),
+            BottomTab::Reports => {
+                let before = self.selection.clone();
+                self.inbox.ui(
+                    ui,
+                    inbox::InboxContext {
+                        snapshot: &self.snapshot,
+                        station: &self.station,
+                        operator: &self.settings.operator,
+                        actions: &mut self.actions,
+                        desk: &mut self.dispatch_desk,
+                        selection: &mut self.selection,
+                    },
+                );
+                if self.selection != before {
+                    // A report chosen opens in the side panel, as an alert does.
+                    self.side_tab = SideTab::Details;
+                    self.settings.panels.details = true;
+                }
+            }
             BottomTab::Messages => panels::messages(self, ui),
             BottomTab::Links => panels::links(self, ui),
             BottomTab::Plots => panels::plots(self, ui),
@@ -913,6 +959,9 @@ impl ConsoleApp {
         let mut in_view = false;
         let map_response = walkers::Map::new(tiles, &mut self.map_memory, home)
             .double_click_to_zoom(true)
+            // The wheel zooms about the pointer, as in every map an operator knows; dragging
+            // pans.
+            .zoom_with_ctrl(false)
             .show(ui, |ui, response, projector, memory| {
                 if !known.is_empty() {
                     let view = response.rect;

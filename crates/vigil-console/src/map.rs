@@ -12,7 +12,9 @@ use eframe::egui::{self, Align2, Color32, FontId, Pos2, Shape, Stroke, Vec2, vec
 use super::basemap::{FeatureKind, VectorBasemap};
 use super::settings::{Layers, Theme};
 use super::telemetry::{self, Reading};
-use vigil_core::geodesy::{Geodetic, distance_m, initial_bearing_rad, mgrs_from_geodetic};
+use vigil_core::geodesy::{
+    Geodetic, LocalFrame, distance_m, initial_bearing_rad, mgrs_from_geodetic,
+};
 use vigil_core::time::TimeUs;
 use vigil_fusion::TrackView;
 use vigil_station::Snapshot;
@@ -44,7 +46,8 @@ impl MapProjection for walkers::Projector<'_> {
     }
 }
 
-/// A local equirectangular projection around a centre: exact enough for a few kilometres.
+/// The tangent plane at a centre, drawn north-up at a fixed scale: for tests and fixed views
+/// of a few kilometres.
 #[derive(Debug, Clone, Copy)]
 pub struct FixedProjection {
     pub centre_deg: (f64, f64),
@@ -52,23 +55,29 @@ pub struct FixedProjection {
     pub rect: egui::Rect,
 }
 
-/// Metres per degree of latitude (and of longitude at the equator), for local plane sums.
-pub(crate) const M_PER_DEG: f64 = 111_320.0;
+impl FixedProjection {
+    fn plane(&self) -> LocalFrame {
+        LocalFrame::new(Geodetic::from_deg(
+            self.centre_deg.0,
+            self.centre_deg.1,
+            0.0,
+        ))
+    }
+}
 
 impl MapProjection for FixedProjection {
     fn to_screen(&self, lat_deg: f64, lon_deg: f64) -> Pos2 {
-        let (clat, clon) = self.centre_deg;
-        let north_m = (lat_deg - clat) * M_PER_DEG;
-        let east_m = (lon_deg - clon) * M_PER_DEG * clat.to_radians().cos();
+        let [east_m, north_m] = self
+            .plane()
+            .en_m(&Geodetic::from_deg(lat_deg, lon_deg, 0.0));
         self.rect.center() + vec2(east_m as f32, -(north_m as f32)) * self.px_per_m
     }
     fn to_geo(&self, screen: Pos2) -> (f64, f64) {
-        let (clat, clon) = self.centre_deg;
         let d = (screen - self.rect.center()) / self.px_per_m;
-        (
-            clat - f64::from(d.y) / M_PER_DEG,
-            clon + f64::from(d.x) / (M_PER_DEG * clat.to_radians().cos()),
-        )
+        let p = self
+            .plane()
+            .surface_at_en_m([f64::from(d.x), -f64::from(d.y)]);
+        (p.lat_deg(), p.lon_deg())
     }
     fn px_per_m(&self, _lat_deg: f64) -> f32 {
         self.px_per_m
@@ -234,6 +243,8 @@ pub enum Pick {
     Site(usize),
     Alert(u64),
     Waypoint(usize),
+    /// A community report (chosen in the inbox).
+    Report(u64),
 }
 
 /// A polygon or line in degrees with how to draw it, for mission paths, fences and sites.

@@ -512,6 +512,21 @@ pub fn details(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             let pick = pick.clone();
             super::panels::protection_details(app, ui, &pick);
         }
+        (Some(Pick::Report(id)), _) => {
+            let id = *id;
+            app.inbox.details(
+                ui,
+                id,
+                super::inbox::InboxContext {
+                    snapshot: &snapshot,
+                    station: &app.station,
+                    operator: &app.settings.operator,
+                    actions: &mut app.actions,
+                    desk: &mut app.dispatch_desk,
+                    selection: &mut app.selection,
+                },
+            );
+        }
         (_, Some(sysid)) => {
             if let Some(v) = snapshot.world.vehicles.get(&sysid) {
                 vehicle_details(app, ui, sysid, v, &snapshot, &palette);
@@ -741,9 +756,12 @@ fn vehicle_details(
 /// The buttons that command the selected drones, and the log of their answers.
 fn action_buttons(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     let targets: Vec<u8> = app.selected_vehicles.iter().copied().collect();
-    let any = !targets.is_empty();
+    // A replay shows what happened: nothing in it can be commanded.
+    let replaying = app.replay().is_some() || app.is_seeking();
+    let any = !targets.is_empty() && !replaying;
     ui.label(
         RichText::new(match targets.len() {
+            _ if replaying => "Actions (none in a replay)".to_owned(),
             0 => "Actions (select drones first)".to_owned(),
             1 => format!("Actions for drone {}", targets[0]),
             n => format!("Actions for {n} drones"),
@@ -754,6 +772,17 @@ fn action_buttons(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         .first()
         .and_then(|t| app.snapshot.world.vehicles.get(t))
         .map(|v| v.firmware);
+    // Another selection: the mode box shows the (first) selected drone's mode, not the one
+    // picked for the drones selected before.
+    if app.actions.mode_for != targets {
+        if let Some(v) = targets
+            .first()
+            .and_then(|t| app.snapshot.world.vehicles.get(t))
+        {
+            app.actions.mode = v.mode.to_string();
+        }
+        app.actions.mode_for = targets.clone();
+    }
     ui.horizontal_wrapped(|ui| {
         let mut ask = |ui: &mut egui::Ui, label: &str, action: Action| {
             if ui.add_enabled(any, egui::Button::new(label)).clicked() {
@@ -807,10 +836,22 @@ fn action_buttons(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         );
     });
     ui.label(RichText::new("Right-click the map: go here, orbit here, point camera here.").weak());
-    if !app.actions.log.is_empty() {
+    if app
+        .actions
+        .log
+        .iter()
+        .any(|t| !t.workflow && targets.contains(&t.target))
+    {
         ui.separator();
-        // Workflow steps and dispatches are shown with their alert or site.
-        for t in app.actions.log.iter().filter(|t| !t.workflow).take(6) {
+        // Workflow steps and dispatches are shown with their alert or site; each drone's
+        // answers with that drone.
+        for t in app
+            .actions
+            .log
+            .iter()
+            .filter(|t| !t.workflow && targets.contains(&t.target))
+            .take(6)
+        {
             let colour = match &t.outcome {
                 None => ui.visuals().text_color(),
                 Some(Ok(_)) => Palette::of(app.settings.theme).ok,
@@ -858,6 +899,20 @@ pub fn messages(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             for (at, text) in app.messages.local.iter().take(5) {
                 if at.elapsed() < Duration::from_secs(120) {
                     ui.label(RichText::new(format!("console: {text}")).color(palette.stale));
+                }
+            }
+            // A replay shows what the mission decided, from the session's journal.
+            if let Some(replay) = app.replay() {
+                let now = snapshot.world.time;
+                for (at, line) in replay.decisions_until(now).iter().rev().take(50) {
+                    ui.label(
+                        RichText::new(format!(
+                            "{} decision  {line}",
+                            &utc_string(*at).get(11..19).unwrap_or("")
+                        ))
+                        .monospace()
+                        .color(palette.label),
+                    );
                 }
             }
             for n in snapshot.world.notices.iter().rev() {
@@ -1114,14 +1169,12 @@ pub fn protection_marks(snapshot: &Snapshot, with_coverage: bool) -> Marks {
     let mut coverage = Vec::with_capacity(c.cols * rows);
     for row in 0..rows {
         for col in 0..c.cols {
-            let Some(centre) = view.cell_centre(col, row) else {
+            let Some([sw, ne]) = view.cell_corners(col, row) else {
                 continue;
             };
-            let half_lat = c.cell_m / 2.0 / 111_320.0;
-            let half_lon = half_lat / centre.lat_deg.to_radians().cos().max(0.01);
             coverage.push(CoverageCell {
-                south_west_deg: (centre.lat_deg - half_lat, centre.lon_deg - half_lon),
-                north_east_deg: (centre.lat_deg + half_lat, centre.lon_deg + half_lon),
+                south_west_deg: (sw.lat_deg, sw.lon_deg),
+                north_east_deg: (ne.lat_deg, ne.lon_deg),
                 unobserved_s: c.age_s(col, row, view.time),
             });
         }
@@ -1220,10 +1273,13 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                 }
             }
             if ui.button("Send a drone").clicked() {
-                app.actions
-                    .dispatch(&app.station, DispatchTarget::Site(site.id), &by);
+                app.dispatch_desk.ask(
+                    &app.station,
+                    DispatchTarget::Site(site.id),
+                    &mut app.actions,
+                );
             }
-            workflow_log(app, ui);
+            workflow_log(app, ui, &format!("site {}", site.id));
         }
         Pick::Alert(id) => {
             let Some(alert) = view.alerts.iter().find(|a| a.id == *id) else {
@@ -1286,16 +1342,26 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                     )
                     .clicked()
                 {
-                    app.actions.protection_reply(
+                    app.actions.protection_reply_about(
+                        format!("alert {id}"),
                         format!("Acknowledge alert {id}"),
                         app.station.acknowledge_alert(*id, &by),
                     );
                 }
                 if ui.button("Send a drone").clicked() {
-                    app.actions
-                        .dispatch(&app.station, DispatchTarget::Alert(*id), &by);
+                    app.dispatch_desk.ask(
+                        &app.station,
+                        DispatchTarget::Alert(*id),
+                        &mut app.actions,
+                    );
                 }
             });
+            if app.alert_form.for_alert != Some(*id) {
+                app.alert_form = AlertForm {
+                    for_alert: Some(*id),
+                    ..AlertForm::default()
+                };
+            }
             let form = &mut app.alert_form;
             ui.horizontal(|ui| {
                 let name = ui.label("Assign to");
@@ -1306,7 +1372,8 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                 )
                 .labelled_by(name.id);
                 if ui.button("Assign").clicked() && !form.assignee.trim().is_empty() {
-                    app.actions.protection_reply(
+                    app.actions.protection_reply_about(
+                        format!("alert {id}"),
                         format!("Assign alert {id}"),
                         app.station.assign_alert(*id, &by, form.assignee.trim()),
                     );
@@ -1321,7 +1388,8 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                 )
                 .labelled_by(name.id);
                 if ui.button("Annotate").clicked() && !form.note.trim().is_empty() {
-                    app.actions.protection_reply(
+                    app.actions.protection_reply_about(
+                        format!("alert {id}"),
                         format!("Annotate alert {id}"),
                         app.station.annotate_alert(*id, &by, form.note.trim()),
                     );
@@ -1348,22 +1416,30 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                     } else {
                         form.resolution.trim().to_owned()
                     };
-                    app.actions.protection_reply(
+                    app.actions.protection_reply_about(
+                        format!("alert {id}"),
                         format!("Resolve alert {id}"),
                         app.station.resolve_alert(*id, &by, &text),
                     );
                     form.resolution.clear();
                 }
             });
-            workflow_log(app, ui);
+            workflow_log(app, ui, &format!("alert {id}"));
         }
         _ => {}
     }
 }
 
-/// The latest workflow requests and dispatches with their answers.
-fn workflow_log(app: &ConsoleApp, ui: &mut egui::Ui) {
-    for t in app.actions.log.iter().filter(|t| t.workflow).take(5) {
+/// The latest workflow requests and dispatches about `subject` (`alert 3`, `site 5`) with
+/// their answers: another alert's never show here.
+fn workflow_log(app: &ConsoleApp, ui: &mut egui::Ui, subject: &str) {
+    for t in app
+        .actions
+        .log
+        .iter()
+        .filter(|t| t.workflow && t.subject.as_deref() == Some(subject))
+        .take(5)
+    {
         ui.label(t.line());
     }
 }
@@ -1396,9 +1472,11 @@ pub fn alert_line(a: &Alert) -> String {
     )
 }
 
-/// The operator's typing in the alert workflow.
+/// The operator's typing in the alert workflow, for one alert: opening another alert starts
+/// a blank form, so that nothing typed for one is sent for another.
 #[derive(Debug, Default)]
 pub struct AlertForm {
+    pub for_alert: Option<u64>,
     pub assignee: String,
     pub note: String,
     pub resolution: String,

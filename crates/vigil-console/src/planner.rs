@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use super::map::{M_PER_DEG, Outline, Pick};
+use super::map::{Outline, Pick};
 use super::{ConsoleApp, Pos};
+use vigil_core::geodesy::{Geodetic, LocalFrame};
 use vigil_mission::{self as mission, GeoPoint, Mission, MissionItem};
 use vigil_world::command::MissionOp;
 
@@ -392,14 +393,12 @@ fn nav_item(command: u16, lat_deg: f64, lon_deg: f64, alt_rel_m: f64) -> Mission
 
 /// Points on a circle of `radius_m` around `centre`, clockwise from north, closing on the first.
 pub fn ring(centre: Pos, radius_m: f64, n: usize) -> Vec<Pos> {
-    let cos_lat = centre.0.to_radians().cos();
+    let plane = LocalFrame::new(Geodetic::from_deg(centre.0, centre.1, 0.0));
     (0..=n)
         .map(|i| {
             let a = i as f64 / n as f64 * std::f64::consts::TAU;
-            (
-                centre.0 + radius_m * a.cos() / M_PER_DEG,
-                centre.1 + radius_m * a.sin() / (M_PER_DEG * cos_lat),
-            )
+            let p = plane.surface_at_en_m([radius_m * a.sin(), radius_m * a.cos()]);
+            (p.lat_deg(), p.lon_deg())
         })
         .collect()
 }
@@ -410,19 +409,14 @@ pub fn lawnmower(polygon: &[Pos], spacing_m: f64, angle_deg: f64) -> Vec<Pos> {
     if polygon.len() < 3 || spacing_m.is_nan() || spacing_m <= 0.0 {
         return Vec::new();
     }
-    let origin = polygon[0];
-    let cos_lat = origin.0.to_radians().cos();
+    let plane = LocalFrame::new(Geodetic::from_deg(polygon[0].0, polygon[0].1, 0.0));
     let to_xy = |p: &Pos| {
-        (
-            (p.1 - origin.1) * M_PER_DEG * cos_lat,
-            (p.0 - origin.0) * M_PER_DEG,
-        )
+        let [east_m, north_m] = plane.en_m(&Geodetic::from_deg(p.0, p.1, 0.0));
+        (east_m, north_m)
     };
     let to_geo = |x: f64, y: f64| {
-        (
-            origin.0 + y / M_PER_DEG,
-            origin.1 + x / (M_PER_DEG * cos_lat),
-        )
+        let p = plane.surface_at_en_m([x, y]);
+        (p.lat_deg(), p.lon_deg())
     };
     // Rotate so the lines run along the v axis; sweep across u.
     let a = angle_deg.to_radians();

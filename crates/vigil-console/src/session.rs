@@ -131,6 +131,7 @@ pub fn format_label(format: Format) -> &'static str {
         Format::Csv => "CSV (spreadsheets)",
         Format::Gpkg => "GeoPackage (QGIS)",
         Format::Cot => "Cursor-on-Target (ATAK)",
+        Format::Acled => "ACLED incidents (CSV with HXL)",
     }
 }
 
@@ -166,6 +167,7 @@ pub fn export_window(ctx: &egui::Context, exporter: &mut Exporter, session: Opti
                         Format::Csv,
                         Format::Gpkg,
                         Format::Cot,
+                        Format::Acled,
                     ] {
                         ui.selectable_value(&mut exporter.format, f, format_label(f));
                     }

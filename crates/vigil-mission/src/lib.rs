@@ -5,16 +5,19 @@
 //! files those tools load again. This module holds the format-neutral mission
 //! model, one error type whose messages always name the file and the place in
 //! it, and the choice of format by extension or content. The formats
-//! themselves live in [`plan`], [`waypoints`] and [`params_file`].
+//! themselves live in [`plan`], [`waypoints`] and [`params_file`]; [`validate()`] checks a
+//! mission before it goes to a vehicle.
 
 pub mod params_file;
 pub mod plan;
+pub mod validate;
 pub mod waypoints;
 
 use std::path::Path;
 
 pub use params_file::{load_params, parse_params, save_params, to_params_string};
 pub use plan::{parse_plan, to_plan_string};
+pub use validate::{Findings, MissionProblem, Place, inspect, validate};
 pub use waypoints::{parse_waypoints, to_waypoints_string};
 
 /// One mission item as the MAVLink mission protocol carries it. Numeric frame/command

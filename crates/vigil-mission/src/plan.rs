@@ -752,6 +752,12 @@ mod tests {
     }
 
     #[test]
+    fn the_qgroundcontrol_plan_is_fit_to_upload() {
+        let mission = parse_plan(QGC_PLAN, "survey.plan").unwrap();
+        assert_eq!(crate::inspect(&mission), crate::Findings::default());
+    }
+
+    #[test]
     fn round_trips_a_qgroundcontrol_plan() {
         let original = parse_plan(QGC_PLAN, "survey.plan").unwrap();
         let text = to_plan_string(&original);

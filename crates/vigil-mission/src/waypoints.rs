@@ -234,6 +234,12 @@ mod tests {
     }
 
     #[test]
+    fn the_mission_planner_file_is_fit_to_upload() {
+        let mission = parse_waypoints(MISSION_PLANNER, "mp.waypoints").unwrap();
+        assert_eq!(crate::inspect(&mission), crate::Findings::default());
+    }
+
+    #[test]
     fn reads_a_mission_planner_file() {
         let m = parse_waypoints(MISSION_PLANNER, "mp.waypoints").unwrap();
         let home = m.home.unwrap();

@@ -123,6 +123,39 @@ impl AlertState {
     }
 }
 
+/// What just happened to an alert: the rules' side (raised, raised again, made more severe,
+/// cleared) and the operator's (acknowledged, assigned, annotated, resolved). The book keeps
+/// them in order until [`AlertBook::take_changes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertChange {
+    Raised,
+    /// Its condition came back within `rearm_s` of clearing.
+    Reraised,
+    /// A finding more severe than the alert was.
+    Escalated,
+    /// Its condition has not held for `clear_after_s`.
+    Cleared,
+    Acknowledged,
+    Assigned,
+    Annotated,
+    Resolved,
+}
+
+impl AlertChange {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Raised => "raised",
+            Self::Reraised => "raised again",
+            Self::Escalated => "escalated",
+            Self::Cleared => "cleared",
+            Self::Acknowledged => "acknowledged",
+            Self::Assigned => "assigned",
+            Self::Annotated => "annotated",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
 /// A step of the workflow: who moved the alert to which state, when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
@@ -178,6 +211,8 @@ pub struct AlertBook {
     conditions: BTreeMap<AlertKey, Condition>,
     next_id: u64,
     next_place: u64,
+    /// What happened since the last [`Self::take_changes`], in order.
+    changes: Vec<(u64, AlertChange)>,
 }
 
 impl AlertBook {
@@ -200,6 +235,11 @@ impl AlertBook {
     /// Whether the key's alert is active (the rules widen their exit margins then).
     pub fn is_active(&self, key: &AlertKey) -> bool {
         self.alert_of(key).is_some_and(|a| a.active)
+    }
+
+    /// What happened to which alert since the last call, in order.
+    pub fn take_changes(&mut self) -> Vec<(u64, AlertChange)> {
+        std::mem::take(&mut self.changes)
     }
 
     /// A fresh subject number for a place.
@@ -241,7 +281,9 @@ impl AlertBook {
             if let Some(alert) = existing
                 && alert.active
             {
-                refresh(alert, &finding, now);
+                if refresh(alert, &finding, now) {
+                    self.changes.push((alert.id, AlertChange::Escalated));
+                }
                 continue;
             }
             if now.since(condition.first_true).as_secs_f64() < h.confirm_s {
@@ -256,6 +298,7 @@ impl AlertBook {
                     alert.recurrences += 1;
                     refresh(alert, &finding, now);
                     raised.push(alert.id);
+                    self.changes.push((alert.id, AlertChange::Reraised));
                 }
                 _ => {
                     self.next_id += 1;
@@ -288,6 +331,7 @@ impl AlertBook {
                     );
                     condition.alert = Some(id);
                     raised.push(id);
+                    self.changes.push((id, AlertChange::Raised));
                 }
             }
         }
@@ -303,6 +347,7 @@ impl AlertBook {
                 condition.holding = false;
                 if let Some(alert) = condition.alert.and_then(|id| self.alerts.get_mut(&id)) {
                     alert.active = false;
+                    self.changes.push((alert.id, AlertChange::Cleared));
                 }
             }
             if !condition.holding && quiet_s > h.clear_after_s + h.rearm_s {
@@ -345,7 +390,9 @@ impl AlertBook {
             now,
             None,
             &[AlertState::Open],
-        )
+        )?;
+        self.changes.push((id, AlertChange::Acknowledged));
+        Ok(())
     }
 
     /// Assigns an acknowledged (or assigned) alert to someone; an open one is acknowledged by
@@ -364,7 +411,8 @@ impl AlertBook {
                 reason: "an assignment needs a name".into(),
             });
         }
-        if alert.state == AlertState::Open {
+        let was_open = alert.state == AlertState::Open;
+        if was_open {
             transition(
                 alert,
                 AlertState::Acknowledged,
@@ -383,6 +431,10 @@ impl AlertBook {
             &[AlertState::Acknowledged, AlertState::Assigned],
         )?;
         alert.assignee = Some(to.to_owned());
+        if was_open {
+            self.changes.push((id, AlertChange::Acknowledged));
+        }
+        self.changes.push((id, AlertChange::Assigned));
         Ok(())
     }
 
@@ -401,7 +453,9 @@ impl AlertBook {
             now,
             Some(resolution.to_owned()),
             &[AlertState::Acknowledged, AlertState::Assigned],
-        )
+        )?;
+        self.changes.push((id, AlertChange::Resolved));
+        Ok(())
     }
 
     pub fn annotate(
@@ -423,19 +477,23 @@ impl AlertBook {
             at: now,
             text: text.to_owned(),
         });
+        self.changes.push((id, AlertChange::Annotated));
         Ok(())
     }
 }
 
-fn refresh(alert: &mut Alert, finding: &Finding, now: TimeUs) {
+/// Brings an active alert up to its latest finding; whether it became more severe.
+fn refresh(alert: &mut Alert, finding: &Finding, now: TimeUs) -> bool {
     alert.last_seen = now;
     alert.cause = finding.cause.clone();
     alert.position = finding.position;
     alert.text = finding.text.clone();
+    let escalated = finding.severity > alert.severity;
     alert.severity = alert.severity.max(finding.severity);
     if finding.site.is_some() {
         alert.site = finding.site;
     }
+    escalated
 }
 
 fn transition(

@@ -9,14 +9,20 @@
 
 // Long: the protection layer's state and its requests (the alert workflow, dispatch, incidents, reports) with the view it publishes; the rules, coverage, dispatch and reports live in their own modules.
 
+pub mod acled;
 pub mod alerts;
+pub mod contacts;
+pub mod corroborate;
 pub mod coverage;
 pub mod dispatch;
 pub mod engine;
+pub mod events;
+pub mod imports;
 pub mod redact;
 pub mod reports;
 pub mod rules;
 pub mod sites;
+pub mod sms;
 #[cfg(test)]
 mod tests;
 
@@ -32,11 +38,12 @@ use vigil_world::command::Request;
 use vigil_world::{Health, World};
 
 pub use alerts::{
-    Alert, AlertBook, AlertKey, AlertSeverity, AlertState, Annotation, Cause, Finding, RuleKind,
-    Subject, Transition,
+    Alert, AlertBook, AlertChange, AlertKey, AlertSeverity, AlertState, Annotation, Cause, Finding,
+    RuleKind, Subject, Transition,
 };
 pub use coverage::{CoverageGrid, CoverageView};
 pub use dispatch::{DispatchRecord, DispatchState, DispatchTarget, DispatchUpdate};
+pub use events::{Note, ProtectionEvent, RecordChange};
 pub use redact::RedactionLevel;
 pub use reports::{
     Casualties, CommunityReport, Confidence, Incident, NewIncident, NewReport, Verdict,
@@ -179,6 +186,20 @@ impl ProtectionView {
         ))
     }
 
+    /// The south-west and north-east corners of a coverage cell.
+    pub fn cell_corners(&self, col: usize, row: usize) -> Option<[LatLon; 2]> {
+        let frame = self.frame.as_ref()?;
+        let c = &self.coverage;
+        let sw_en_m = [
+            c.sw_corner_en_m[0] + col as f64 * c.cell_m,
+            c.sw_corner_en_m[1] + row as f64 * c.cell_m,
+        ];
+        Some([
+            sites::latlon_of(frame, sw_en_m),
+            sites::latlon_of(frame, [sw_en_m[0] + c.cell_m, sw_en_m[1] + c.cell_m]),
+        ])
+    }
+
     /// Alerts not resolved, most severe and then newest first.
     pub fn open_alerts(&self) -> Vec<&Alert> {
         let mut open: Vec<&Alert> = self
@@ -217,10 +238,18 @@ pub enum ProtectionRequest {
         resolution: String,
         reply: Sender<Result<(), ProtectionError>>,
     },
-    /// Send the nearest suitable drone to orbit the target and look at it.
+    /// Which drone "send a drone" would take, how long it would take, and why not the
+    /// others: for the operator to confirm before anything moves.
+    PlanDispatch {
+        target: DispatchTarget,
+        reply: Sender<Result<dispatch::DispatchPlan, String>>,
+    },
+    /// Send a drone to orbit the target and look at it: `drone`, as the operator confirmed
+    /// it, or (`None`) the nearest suitable one.
     SendDrone {
         target: DispatchTarget,
         by: String,
+        drone: Option<u8>,
         reply: Sender<DispatchUpdate>,
     },
     RecordIncident {
@@ -232,6 +261,8 @@ pub enum ProtectionRequest {
         incident: u64,
         by: String,
         verdict: Verdict,
+        /// How it was checked, or why it was rejected.
+        reason: String,
         reply: Sender<Result<(), ProtectionError>>,
     },
     /// Reports already read and checked (the client reads files, not the world thread).
@@ -243,6 +274,22 @@ pub enum ProtectionRequest {
         report: u64,
         by: String,
         verdict: Verdict,
+        /// How it was checked, or why it was rejected.
+        reason: String,
+        reply: Sender<Result<(), ProtectionError>>,
+    },
+    /// A report's contact, for a call-back; the reveal is recorded, who and when.
+    RevealContact {
+        report: u64,
+        by: String,
+        reply: Sender<Result<String, ProtectionError>>,
+    },
+    /// An operator's note for the record (its time is the protection state's: the messages'
+    /// clock, as the alerts' and reports' are).
+    AddNote {
+        author: String,
+        position: Option<LatLon>,
+        text: String,
         reply: Sender<Result<(), ProtectionError>>,
     },
 }
@@ -275,6 +322,9 @@ pub struct Protection {
     tripwire_ends: Vec<Option<(LatLon, LatLon)>>,
     view: Arc<ProtectionView>,
     changed: bool,
+    events: events::EventQueue,
+    /// The reporters' contacts, outside the view.
+    contacts: contacts::ContactBook,
 }
 
 impl Default for Protection {
@@ -317,6 +367,8 @@ impl Protection {
             tripwire_ends: Vec::new(),
             view: Arc::new(ProtectionView::default()),
             changed: true,
+            events: events::EventQueue::default(),
+            contacts: contacts::ContactBook::new(),
         };
         let centre = SiteSet {
             sites: protection.sites.to_vec(),
@@ -527,6 +579,7 @@ impl Protection {
             .map(|line| engine::tripwire_ends(world, line.from_sensor, line.to_sensor))
             .collect();
         self.changed = true;
+        self.collect_events();
         raised
     }
 
@@ -639,8 +692,24 @@ impl Protection {
             } => {
                 let _ = reply.try_send(self.book.resolve(alert, &by, &resolution, now));
             }
-            ProtectionRequest::SendDrone { target, by, reply } => {
-                self.send_drone(target, &by, reply, world, now);
+            ProtectionRequest::PlanDispatch { target, reply } => {
+                let plan = self.resolve_target(target).and_then(|(position, _, _)| {
+                    dispatch::plan(
+                        world,
+                        position,
+                        &self.rules.dispatch,
+                        &self.dispatcher.busy(),
+                    )
+                });
+                let _ = reply.try_send(plan);
+            }
+            ProtectionRequest::SendDrone {
+                target,
+                by,
+                drone,
+                reply,
+            } => {
+                self.send_drone(target, &by, drone, reply, world, now);
             }
             ProtectionRequest::RecordIncident {
                 incident,
@@ -653,11 +722,18 @@ impl Protection {
                 incident,
                 by,
                 verdict,
+                reason,
                 reply,
             } => {
                 let result = match self.incidents.iter_mut().find(|i| i.id == incident) {
                     Some(i) => {
-                        i.verification = verified(verdict, by, now);
+                        i.verification = verified(verdict, by.clone(), now, reason);
+                        self.events.push(ProtectionEvent::Incident {
+                            change: verdict_change(verdict),
+                            incident: i.clone(),
+                            by,
+                            time: now,
+                        });
                         Ok(())
                     }
                     None => Err(ProtectionError::NoSuchIncident(incident)),
@@ -671,62 +747,95 @@ impl Protection {
                 report,
                 by,
                 verdict,
+                reason,
                 reply,
             } => {
                 let result = match self.reports.iter_mut().find(|r| r.id == report) {
                     Some(r) => {
-                        r.verification = verified(verdict, by, now);
+                        r.verification = verified(verdict, by.clone(), now, reason);
+                        self.events.push(ProtectionEvent::Report {
+                            change: verdict_change(verdict),
+                            report: r.clone(),
+                            by,
+                            time: now,
+                        });
                         Ok(())
                     }
                     None => Err(ProtectionError::NoSuchReport(report)),
                 };
                 let _ = reply.try_send(result);
             }
+            ProtectionRequest::RevealContact { report, by, reply } => {
+                let _ = reply.try_send(self.reveal_contact(report, by, now));
+            }
+            ProtectionRequest::AddNote {
+                author,
+                position,
+                text,
+                reply,
+            } => {
+                // On the clock of the alerts and reports it sits among in the record.
+                let note = Note {
+                    author,
+                    position,
+                    text,
+                    time: now,
+                };
+                let _ = reply.try_send(self.add_note(note));
+            }
+        }
+        self.collect_events();
+    }
+
+    /// Where a dispatch target is, and the alert and site it is about.
+    fn resolve_target(
+        &self,
+        target: DispatchTarget,
+    ) -> Result<(LatLon, Option<u64>, Option<SiteId>), String> {
+        match target {
+            DispatchTarget::Alert(id) => self
+                .book
+                .get(id)
+                .map(|a| (a.position, Some(id), a.site))
+                .ok_or_else(|| format!("no alert {id}")),
+            DispatchTarget::Site(id) => self
+                .sites
+                .get(id as usize)
+                .map(|s| (s.centre, None, Some(id)))
+                .ok_or_else(|| format!("no site {id}")),
+            DispatchTarget::Position(p) if p.is_valid() => Ok((p, None, None)),
+            DispatchTarget::Position(p) => Err(format!("{p:?} is not a position")),
         }
     }
 
-    /// "Send a drone" to an alert, a site or a position: the dispatcher picks the drone.
+    /// "Send a drone" to an alert, a site or a position: `drone`, or the one the dispatcher
+    /// picks.
     fn send_drone(
         &mut self,
         target: DispatchTarget,
         by: &str,
+        drone: Option<u8>,
         reply: Sender<DispatchUpdate>,
         world: &World,
         now: TimeUs,
     ) {
-        let (position, alert, site) = match target {
-            DispatchTarget::Alert(id) => match self.book.get(id) {
-                Some(a) => (a.position, Some(id), a.site),
-                None => {
-                    let _ = reply.try_send(DispatchUpdate::Done(Err(format!("no alert {id}"))));
-                    return;
-                }
-            },
-            DispatchTarget::Site(id) => match self.sites.get(id as usize) {
-                Some(s) => (s.centre, None, Some(id)),
-                None => {
-                    let _ = reply.try_send(DispatchUpdate::Done(Err(format!("no site {id}"))));
-                    return;
-                }
-            },
-            DispatchTarget::Position(p) if p.is_valid() => (p, None, None),
-            DispatchTarget::Position(p) => {
-                let _ = reply.try_send(DispatchUpdate::Done(Err(format!(
-                    "{p:?} is not a position"
-                ))));
+        let (position, alert, site) = match self.resolve_target(target) {
+            Ok(resolved) => resolved,
+            Err(reason) => {
+                let _ = reply.try_send(DispatchUpdate::Done(Err(reason)));
                 return;
             }
         };
-        let drone = self.dispatcher.start(
-            world,
-            &self.rules.dispatch,
-            position,
+        let order = dispatch::DispatchOrder {
+            target: position,
             alert,
             site,
-            by,
-            now,
-            reply,
-        );
+            by: by.to_owned(),
+            drone,
+        };
+        let drone = self
+            .dispatcher
+            .start(world, &self.rules.dispatch, order, now, reply);
         if let (Some(id), Some(drone)) = (alert, drone) {
             let text = format!("drone {drone} sent to orbit the alert's position");
             let _ = self.book.annotate(id, by, &text, now);
@@ -742,13 +851,20 @@ impl Protection {
     ) -> Result<u64, ProtectionError> {
         reports::check_incident(&incident)?;
         self.next_incident += 1;
-        self.incidents.push(Incident {
+        let incident = Incident {
             id: self.next_incident,
             details: incident,
             recorded_by: by,
             recorded_at: now,
             verification: Verification::Unverified,
+        };
+        self.events.push(ProtectionEvent::Incident {
+            change: RecordChange::Recorded,
+            incident: incident.clone(),
+            by: incident.recorded_by.clone(),
+            time: now,
         });
+        self.incidents.push(incident);
         if self.incidents.len() > reports::MAX_INCIDENTS {
             self.incidents.remove(0);
         }
@@ -758,18 +874,32 @@ impl Protection {
     /// Adds community reports, unverified; their ids.
     fn add_reports(&mut self, reports: Vec<NewReport>, now: TimeUs) -> Vec<u64> {
         let mut ids = Vec::with_capacity(reports.len());
-        for report in reports {
+        for mut report in reports {
             self.next_report += 1;
             ids.push(self.next_report);
-            self.reports.push(CommunityReport {
+            // The contact goes into the contact book; the report keeps a pseudonym.
+            let contact = std::mem::take(&mut report.reporter);
+            let report = CommunityReport {
                 id: self.next_report,
+                nearby: self.nearby(&report),
+                reporter_ref: self.contacts.keep(self.next_report, &contact),
                 report,
                 received_at: now,
                 verification: Verification::Unverified,
+            };
+            self.events.push(ProtectionEvent::Report {
+                change: RecordChange::Recorded,
+                report: report.clone(),
+                by: String::new(),
+                time: now,
             });
+            self.reports.push(report);
         }
         let excess = self.reports.len().saturating_sub(reports::MAX_REPORTS);
         self.reports.drain(..excess);
+        if let Some(oldest) = self.reports.first() {
+            self.contacts.forget_before(oldest.id);
+        }
         ids
     }
 
@@ -777,6 +907,7 @@ impl Protection {
     pub fn pump(&mut self, world: &World, world_now: TimeUs) -> Vec<Request> {
         let (requests, changed) = self.dispatcher.pump(world, world_now);
         self.changed |= changed || !requests.is_empty();
+        self.collect_events();
         requests
     }
 
@@ -841,10 +972,17 @@ impl Protection {
     }
 }
 
-fn verified(verdict: Verdict, by: String, at: TimeUs) -> Verification {
+fn verdict_change(verdict: Verdict) -> RecordChange {
     match verdict {
-        Verdict::Verified => Verification::Verified { by, at },
-        Verdict::Rejected => Verification::Rejected { by, at },
+        Verdict::Verified => RecordChange::Verified,
+        Verdict::Rejected => RecordChange::Rejected,
+    }
+}
+
+fn verified(verdict: Verdict, by: String, at: TimeUs, reason: String) -> Verification {
+    match verdict {
+        Verdict::Verified => Verification::Verified { by, at, reason },
+        Verdict::Rejected => Verification::Rejected { by, at, reason },
     }
 }
 

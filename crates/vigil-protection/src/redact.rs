@@ -84,13 +84,15 @@ fn name(text: &str) -> String {
 fn verification(v: &Verification) -> Verification {
     match v {
         Verification::Unverified => Verification::Unverified,
-        Verification::Verified { at, .. } => Verification::Verified {
+        Verification::Verified { at, reason, .. } => Verification::Verified {
             by: REDACTED.into(),
             at: *at,
+            reason: reason.clone(),
         },
-        Verification::Rejected { at, .. } => Verification::Rejected {
+        Verification::Rejected { at, reason, .. } => Verification::Rejected {
             by: REDACTED.into(),
             at: *at,
+            reason: reason.clone(),
         },
     }
 }
@@ -153,6 +155,8 @@ pub fn report(report: &CommunityReport, level: RedactionLevel) -> CommunityRepor
         return out;
     }
     out.report.reporter = name(&report.report.reporter);
+    // The pseudonym too: it ties a person's reports together.
+    out.reporter_ref = name(&report.reporter_ref);
     out.report.channel = name(&report.report.channel);
     out.verification = verification(&report.verification);
     if level == RedactionLevel::Strict {

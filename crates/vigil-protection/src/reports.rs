@@ -46,11 +46,15 @@ pub enum Verification {
     Verified {
         by: String,
         at: TimeUs,
+        /// How it was checked (a call-back, a patrol, a drone), as the operator said.
+        reason: String,
     },
     /// Checked and found false or unconfirmable.
     Rejected {
         by: String,
         at: TimeUs,
+        /// Why (a duplicate, not credible, out of the area), as the operator said.
+        reason: String,
     },
 }
 
@@ -83,6 +87,8 @@ pub struct Casualties {
 pub struct NewIncident {
     pub time: TimeUs,
     pub position: LatLon,
+    /// One of ACLED's sub-event types ([`crate::acled::SubEventType`]), in any form it reads:
+    /// `strategic_developments/other`, `armed_clash`, `Armed clash`.
     pub category: String,
     /// Who did it, as far as known.
     pub actors: String,
@@ -125,6 +131,12 @@ pub struct CommunityReport {
     pub report: NewReport,
     pub received_at: TimeUs,
     pub verification: Verification,
+    /// The alerts and tracks near it when it arrived.
+    pub nearby: crate::corroborate::Nearby,
+    /// Who sent it, as a pseudonym (`reporter 3fa2c1d0`; empty when no contact was left).
+    /// The contact itself is not here: `report.reporter` is empty once the report is kept, and
+    /// the contact is given only on a recorded request ([`crate::contacts`]).
+    pub reporter_ref: String,
 }
 
 /// Checks an incident before it is recorded.
@@ -143,26 +155,16 @@ pub fn check_incident(incident: &NewIncident) -> Result<(), ProtectionError> {
     if incident.category.trim().is_empty() {
         return Err(bad("category", "is empty".into()));
     }
+    if let Err(unknown) = incident.category.parse::<crate::acled::SubEventType>() {
+        return Err(bad("category", unknown.to_string()));
+    }
     Ok(())
 }
 
 /// Reads a CSV or GeoJSON report file (by its extension: `.csv`, `.geojson` or `.json`).
 pub fn load_reports(path: &Path) -> Result<Vec<NewReport>, ProtectionError> {
-    let io = |source| ProtectionError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
+    let text = read_report_file(path)?;
     let file = path.display().to_string();
-    if size > MAX_REPORT_FILE_BYTES {
-        return Err(ProtectionError::Report {
-            file,
-            place: "(file)".into(),
-            field: String::new(),
-            reason: format!("{size} bytes is more than {MAX_REPORT_FILE_BYTES}"),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(io)?;
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -180,9 +182,32 @@ pub fn load_reports(path: &Path) -> Result<Vec<NewReport>, ProtectionError> {
     }
 }
 
-/// Reads CSV text into records with the `csv` crate (RFC 4180), each with the line it starts
-/// on (1-based); rows may have any number of fields here, and the caller names a short one.
-fn csv_records(text: &str, file: &str) -> Result<Vec<(usize, Vec<String>)>, ProtectionError> {
+/// Reads a report file whole, refusing one larger than [`MAX_REPORT_FILE_BYTES`].
+pub(crate) fn read_report_file(path: &Path) -> Result<String, ProtectionError> {
+    let io = |source| ProtectionError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_REPORT_FILE_BYTES {
+        return Err(ProtectionError::Report {
+            file: path.display().to_string(),
+            place: "(file)".into(),
+            field: String::new(),
+            reason: format!("{size} bytes is more than {MAX_REPORT_FILE_BYTES}"),
+        });
+    }
+    std::fs::read_to_string(path).map_err(io)
+}
+
+/// Reads CSV text into records with the `csv` crate (RFC 4180, fields separated by
+/// `delimiter`), each with the line it starts on (1-based); rows may have any number of
+/// fields here, and the caller names a short one.
+pub(crate) fn csv_records(
+    text: &str,
+    file: &str,
+    delimiter: u8,
+) -> Result<Vec<(usize, Vec<String>)>, ProtectionError> {
     let bad = |line: u64, reason: String| ProtectionError::Report {
         file: file.into(),
         place: format!("line {line}"),
@@ -192,6 +217,7 @@ fn csv_records(text: &str, file: &str) -> Result<Vec<(usize, Vec<String>)>, Prot
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut records = Vec::new();
     let mut last_start = 0;
@@ -221,7 +247,7 @@ fn csv_records(text: &str, file: &str) -> Result<Vec<(usize, Vec<String>)>, Prot
     // The `csv` crate reads an unclosed quote to the end of the text without a word, which
     // would fold every row after it into one field: that is named instead.
     if let Some((line, _)) = records.last()
-        && ends_in_open_quote(text.get(last_start..).unwrap_or_default())
+        && ends_in_open_quote(text.get(last_start..).unwrap_or_default(), delimiter)
     {
         return Err(bad(*line as u64, "a quoted field is not closed".into()));
     }
@@ -230,7 +256,7 @@ fn csv_records(text: &str, file: &str) -> Result<Vec<(usize, Vec<String>)>, Prot
 
 /// Whether CSV text ends inside a quoted field (a quote opens a field only at its start; `""`
 /// inside one is a quote). Written here because no reader says it: see [`csv_records`].
-fn ends_in_open_quote(text: &str) -> bool {
+fn ends_in_open_quote(text: &str, delimiter: u8) -> bool {
     let mut quoted = false;
     let mut field_start = true;
     let mut chars = text.chars().peekable();
@@ -243,7 +269,7 @@ fn ends_in_open_quote(text: &str) -> bool {
             '"' if field_start => quoted = true,
             _ => {}
         }
-        field_start = !quoted && matches!(c, ',' | '\n' | '\r');
+        field_start = !quoted && (c == char::from(delimiter) || matches!(c, '\n' | '\r'));
     }
     quoted
 }
@@ -260,7 +286,7 @@ const COLUMNS: [&str; 8] = [
 ];
 
 pub fn parse_reports_csv(text: &str, file: &str) -> Result<Vec<NewReport>, ProtectionError> {
-    let records = csv_records(text, file)?;
+    let records = csv_records(text, file, b',')?;
     let Some(((_, header), rows)) = records.split_first() else {
         return Ok(Vec::new());
     };
@@ -321,19 +347,7 @@ pub fn parse_reports_geojson(text: &str, file: &str) -> Result<Vec<NewReport>, P
         field: field.into(),
         reason,
     };
-    let collection = read_feature_collection(text).map_err(|fault| match fault {
-        GeoJsonFault::NotJson { line, reason } => bad(format!("line {line}"), "", reason),
-        GeoJsonFault::Structure {
-            feature,
-            field,
-            reason,
-        } => {
-            let place =
-                feature.map_or_else(|| "(root)".into(), |(index, _)| format!("feature #{index}"));
-            bad(place, &field, reason)
-        }
-    })?;
-    collection
+    read_collection(text, file)?
         .features
         .iter()
         .enumerate()
@@ -371,6 +385,36 @@ pub fn parse_reports_geojson(text: &str, file: &str) -> Result<Vec<NewReport>, P
             build_report(&get, file, &place, format!("{file}#{index}"))
         })
         .collect()
+}
+
+/// Reads a GeoJSON FeatureCollection, an error naming the line (not JSON), or the feature and
+/// member (not GeoJSON); the features' meaning is the caller's.
+pub(crate) fn read_collection(
+    text: &str,
+    file: &str,
+) -> Result<geojson::FeatureCollection, ProtectionError> {
+    read_feature_collection(text).map_err(|fault| {
+        let (place, field, reason) = match fault {
+            GeoJsonFault::NotJson { line, reason } => {
+                (format!("line {line}"), String::new(), reason)
+            }
+            GeoJsonFault::Structure {
+                feature,
+                field,
+                reason,
+            } => {
+                let place = feature
+                    .map_or_else(|| "(root)".into(), |(index, _)| format!("feature #{index}"));
+                (place, field, reason)
+            }
+        };
+        ProtectionError::Report {
+            file: file.into(),
+            place,
+            field,
+            reason,
+        }
+    })
 }
 
 /// One report as a JSON object with the CSV column names as members (`lat_deg` and
@@ -468,6 +512,39 @@ fn build_report<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incidents_take_acled_sub_event_types_only() {
+        let incident = |category: &str| NewIncident {
+            time: TimeUs(1_773_563_400_000_000),
+            position: LatLon {
+                lat_deg: 9.0,
+                lon_deg: 31.0,
+            },
+            category: category.into(),
+            actors: String::new(),
+            casualties: Casualties::default(),
+            source: String::new(),
+            confidence: Confidence::Low,
+            description: String::new(),
+            related_reports: Vec::new(),
+            related_alerts: Vec::new(),
+        };
+        for category in [
+            "strategic_developments/other",
+            "abduction_forced_disappearance",
+            "Armed clash",
+        ] {
+            assert!(check_incident(&incident(category)).is_ok(), "{category}");
+        }
+        let err = check_incident(&incident("armed presence")).expect_err("not ACLED's");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("incident: category: \"armed presence\" is not an ACLED")
+                && message.contains("SubEventType::ALL"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn csv_reports_are_read_with_quotes_and_in_any_column_order() {

@@ -26,7 +26,6 @@ use std::path::Path;
 
 use ::geo::{Buffer, Coord, LineString, MultiPolygon, Point, Polygon};
 use geojson::{GeometryValue, JsonObject, JsonValue, Position, feature::Id};
-use nalgebra::Vector3;
 
 use super::{LatLon, ProtectionError};
 use vigil_core::geodesy::{Geodetic, LocalFrame};
@@ -138,26 +137,8 @@ impl PlaneShape {
     }
 }
 
-/// Ray casting; the ring may or may not repeat its first point.
-pub(crate) fn point_in_ring(ring: &[[f64; 2]], p: [f64; 2]) -> bool {
-    let mut inside = false;
-    let n = ring.len();
-    if n < 3 {
-        return false;
-    }
-    let mut j = n - 1;
-    for i in 0..n {
-        let (a, b) = (ring[i], ring[j]);
-        if (a[1] > p[1]) != (b[1] > p[1]) {
-            let x = a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
-            if p[0] < x {
-                inside = !inside;
-            }
-        }
-        j = i;
-    }
-    inside
-}
+/// Whether a point is inside a ring (closed or not, boundary included): `geo`'s predicate.
+pub(crate) use vigil_core::geodesy::point_in_ring;
 
 pub(crate) fn distance_to_segment_m(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -448,12 +429,11 @@ pub(crate) fn plane_shape(
 }
 
 pub(crate) fn enu_of(frame: &LocalFrame, p: LatLon) -> [f64; 2] {
-    let enu = frame.enu_from_geodetic(&Geodetic::from_deg(p.lat_deg, p.lon_deg, 0.0));
-    [enu.x, enu.y]
+    frame.en_m(&Geodetic::from_deg(p.lat_deg, p.lon_deg, 0.0))
 }
 
 pub(crate) fn latlon_of(frame: &LocalFrame, p: [f64; 2]) -> LatLon {
-    let g = frame.geodetic_from_enu(&Vector3::new(p[0], p[1], 0.0));
+    let g = frame.surface_at_en_m(p);
     LatLon {
         lat_deg: g.lat_deg(),
         lon_deg: g.lon_deg(),

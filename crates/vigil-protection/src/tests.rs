@@ -745,9 +745,21 @@ fn send_a_drone_picks_the_nearest_idle_healthy_drone_with_battery() {
     assert_eq!(choice.drone, 3);
     assert!(!choice.takes_off);
     assert!((choice.distance_m - 2000.0).abs() < 5.0);
-    // Drone 3 busy: the idle one, farther, goes.
-    let choice = dispatch::choose_drone(&world, SITE, &config, &[3]).expect("a drone");
-    assert_eq!(choice.drone, 1);
+    // Drone 3 busy: the idle one, farther, goes; the plan says why 3 was passed over and
+    // why the others could not go.
+    let busy = [(3, "sent to alert 7 (orbiting)".to_owned())];
+    let plan = dispatch::plan(&world, SITE, &config, &busy).expect("a drone");
+    assert_eq!(plan.choice.drone, 1);
+    assert_eq!(plan.choice.task, "idle, in the air");
+    assert!(plan.choice.eta_s > 0.0);
+    let passed = plan.passed_over.join("; ");
+    assert!(passed.contains("drone 2: battery 30%"), "{passed}");
+    assert!(passed.contains("drone 4: link LOST"), "{passed}");
+    assert!(
+        passed.contains("drone 3: sent to alert 7 (orbiting)")
+            && passed.contains("drone 1 comes first"),
+        "{passed}"
+    );
     // A landed copter nearer than the airborne ones takes off.
     let mut landed = drone(5, 200.0, 0.0, 100.0, t(0.0));
     landed.armed = false;
@@ -863,7 +875,7 @@ fn incidents_and_reports_go_through_requests_and_wait_for_verification() {
     let incident = NewIncident {
         time: t(-600.0),
         position: at(100.0, 50.0),
-        category: "shooting".into(),
+        category: "violence_against_civilians/attack".into(),
         actors: "unknown armed group".into(),
         casualties: Casualties {
             killed: None,
@@ -929,6 +941,7 @@ fn incidents_and_reports_go_through_requests_and_wait_for_verification() {
             report: 1,
             by: "ops-2".into(),
             verdict: Verdict::Rejected,
+            reason: "a duplicate of report 3".into(),
             reply,
         },
         &world,
@@ -941,6 +954,7 @@ fn incidents_and_reports_go_through_requests_and_wait_for_verification() {
             incident: 7,
             by: "ops-2".into(),
             verdict: Verdict::Verified,
+            reason: String::new(),
             reply,
         },
         &world,
@@ -955,7 +969,8 @@ fn incidents_and_reports_go_through_requests_and_wait_for_verification() {
         view.reports[0].verification,
         Verification::Rejected {
             by: "ops-2".into(),
-            at: t(0.0)
+            at: t(0.0),
+            reason: "a duplicate of report 3".into(),
         }
     );
     // Strict redaction: the incident's place is its 1 km square's centre, the source gone.

@@ -7,3 +7,4 @@ pub mod export;
 pub mod journal;
 pub mod provenance;
 pub mod session;
+pub mod summary;

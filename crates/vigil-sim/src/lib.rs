@@ -4,6 +4,7 @@
 //! `runner` serves it over a transport with radio effects and writes the ground truth.
 
 pub mod flat;
+pub mod modem;
 pub mod movers;
 pub mod pty;
 pub mod runner;

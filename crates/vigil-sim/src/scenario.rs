@@ -217,9 +217,52 @@ pub struct Scenario {
     pub movers: Vec<MoverSpec>,
     #[serde(default, rename = "radio")]
     pub radios: Vec<RadioSpec>,
+    /// Text messages villagers send to the mission's SMS number, for `vigil sim --modem`.
+    #[serde(default, rename = "sms")]
+    pub sms: Vec<SmsSpec>,
     /// The folder of the file, for relative paths (set by `load`).
     #[serde(skip)]
     pub folder: PathBuf,
+}
+
+/// A text message sent to the mission's number during the scenario.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSpec {
+    /// When it reaches the modem, seconds from the start.
+    pub at_s: f64,
+    /// The sender's number.
+    pub from: String,
+    pub text: String,
+}
+
+/// The longest scripted message, in characters (one SMS of the GSM alphabet).
+pub const MAX_SMS_CHARS: usize = 160;
+
+impl Scenario {
+    /// The scripted messages' problems, if any: a time that is not a second count, an empty
+    /// sender, a message longer than one SMS.
+    fn check_sms(&self) -> Result<(), (String, String)> {
+        for (i, sms) in self.sms.iter().enumerate() {
+            if !(sms.at_s.is_finite() && sms.at_s >= 0.0) {
+                return Err((
+                    format!("sms[{i}].at_s"),
+                    "must be zero or more seconds".into(),
+                ));
+            }
+            if sms.from.trim().is_empty() {
+                return Err((format!("sms[{i}].from"), "is empty".into()));
+            }
+            let chars = sms.text.chars().count();
+            if chars > MAX_SMS_CHARS {
+                return Err((
+                    format!("sms[{i}].text"),
+                    format!("has {chars} characters; one SMS holds {MAX_SMS_CHARS}"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn full() -> f64 {
@@ -320,6 +363,9 @@ impl Scenario {
                 reason,
             })
         };
+        if let Err((field, reason)) = self.check_sms() {
+            return fail(field, reason);
+        }
         if parse_utc(&self.scenario.start_utc).is_none() {
             return fail(
                 "scenario.start_utc".into(),

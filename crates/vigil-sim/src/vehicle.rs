@@ -50,12 +50,12 @@ use std::collections::{BTreeMap, VecDeque};
 use std::f64::consts::TAU;
 use std::time::Duration;
 
+use vigil_core::geodesy::Geodetic;
 use vigil_core::time::TimeUs;
 use vigil_protocol::{MavMessage, deg_from_e7, e7_from_deg, mav, text_from_chars};
 
 use super::scenario::DroneKind;
 
-const METRES_PER_DEG_LAT: f64 = 111_320.0;
 const COPTER_SPEED_MPS: f64 = 8.0;
 const PLANE_CRUISE_MPS: f64 = 18.0;
 /// A plane's turn rate at 30 degrees of bank and cruise speed: g·tan(30°)/v.
@@ -358,6 +358,20 @@ const COPTER_PARAMS: &[(&str, f32, mav::MavParamType)] = {
 )]
 fn item_addressed(item: &mav::MISSION_ITEM_DATA, sysid: u8) -> bool {
     item.target_system == 0 || item.target_system == sysid
+}
+
+/// The latitude and longitude (degrees) `ne_m` (north, east metres) from `from`, on the WGS84
+/// tangent plane there: the vehicle moves as a real one does over the ellipsoid, so the
+/// station's local-frame sums see its reported velocity match its positions.
+fn offset_deg(from: (f64, f64), ne_m: [f64; 2]) -> (f64, f64) {
+    let to = Geodetic::from_deg(from.0, from.1, 0.0).offset_by_ne_m(ne_m);
+    (to.lat_deg(), to.lon_deg())
+}
+
+/// North and east metres from one latitude and longitude (degrees) to another, on the WGS84
+/// tangent plane at the first.
+fn ne_m_between(from: (f64, f64), to: (f64, f64)) -> [f64; 2] {
+    Geodetic::from_deg(from.0, from.1, 0.0).ne_m_to(&Geodetic::from_deg(to.0, to.1, 0.0))
 }
 
 /// The velocity (north, east, 0) that flies an orbit: along the circle, steering back to its
@@ -1027,9 +1041,10 @@ impl SimVehicle {
         let rate_dps = self.param("CIRCLE_RATE");
         let north_m = radius_m * self.yaw_rad.cos();
         let east_m = radius_m * self.yaw_rad.sin();
+        let (lat_deg, lon_deg) = offset_deg((self.lat_deg, self.lon_deg), [north_m, east_m]);
         self.target = Some(Target {
-            lat_deg: self.lat_deg + north_m / METRES_PER_DEG_LAT,
-            lon_deg: self.lon_deg + east_m / (METRES_PER_DEG_LAT * self.lat_deg.to_radians().cos()),
+            lat_deg,
+            lon_deg,
             alt_rel_m: self.alt_rel_m,
         });
         if radius_m >= 0.5 {
@@ -1300,8 +1315,8 @@ impl SimVehicle {
             vel[0] += self.config.wind_ne_mps[0];
             vel[1] += self.config.wind_ne_mps[1];
         }
-        self.lat_deg += vel[0] * dt_s / METRES_PER_DEG_LAT;
-        self.lon_deg += vel[1] * dt_s / (METRES_PER_DEG_LAT * self.lat_deg.to_radians().cos());
+        (self.lat_deg, self.lon_deg) =
+            offset_deg((self.lat_deg, self.lon_deg), [vel[0] * dt_s, vel[1] * dt_s]);
         self.alt_rel_m = (self.alt_rel_m - vel[2] * dt_s).max(0.0);
         self.vel_ned_mps = vel;
     }
@@ -1336,9 +1351,10 @@ impl SimVehicle {
     }
 
     fn offset_m(&self, target: Target) -> (f64, f64) {
-        let north_m = (target.lat_deg - self.lat_deg) * METRES_PER_DEG_LAT;
-        let east_m =
-            (target.lon_deg - self.lon_deg) * METRES_PER_DEG_LAT * self.lat_deg.to_radians().cos();
+        let [north_m, east_m] = ne_m_between(
+            (self.lat_deg, self.lon_deg),
+            (target.lat_deg, target.lon_deg),
+        );
         (north_m, east_m)
     }
 
@@ -1349,10 +1365,7 @@ impl SimVehicle {
 
     /// Where the GPS says the vehicle is.
     fn reported_lat_lon_deg(&self) -> (f64, f64) {
-        let lat_deg = self.lat_deg + self.gps_error_ne_m[0] / METRES_PER_DEG_LAT;
-        let lon_deg = self.lon_deg
-            + self.gps_error_ne_m[1] / (METRES_PER_DEG_LAT * self.lat_deg.to_radians().cos());
-        (lat_deg, lon_deg)
+        offset_deg((self.lat_deg, self.lon_deg), self.gps_error_ne_m)
     }
 
     /// BATTERY_STATUS of the main battery (4S lithium polymer).

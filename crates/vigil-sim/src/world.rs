@@ -12,6 +12,7 @@ use super::movers::Mover;
 use super::scenario::{CameraSpec, MoverKind, Night, Scenario};
 use super::sensors::SensorNode;
 use super::vehicle::{SimVehicle, SimVehicleConfig, msg};
+use vigil_core::geodesy::point_in_ring;
 use vigil_core::rng::Rng;
 use vigil_core::time::TimeUs;
 use vigil_protocol::{MavMessage, e7_from_deg, mav};
@@ -305,7 +306,7 @@ impl SimWorld {
                         .drones
                         .iter()
                         .filter_map(|d| d.footprint_en_m)
-                        .any(|quad| inside_quad(&quad, mover.pos_en_m));
+                        .any(|quad| point_in_ring(&quad, mover.pos_en_m));
                 TruthRow {
                     time: self.now,
                     id: mover.id.clone(),
@@ -339,7 +340,7 @@ impl Drone {
         let mut out = Vec::new();
         for mover in movers
             .iter()
-            .filter(|m| m.active && inside_quad(&quad, m.pos_en_m))
+            .filter(|m| m.active && point_in_ring(&quad, m.pos_en_m))
         {
             let ground_m = super::flat::distance_m(drone_en, mover.pos_en_m);
             let slant_m = ground_m.hypot(alt_m);
@@ -506,24 +507,6 @@ fn footprint(
         corner(1.0, 1.0),
         corner(-1.0, 1.0),
     ])
-}
-
-/// Point in a convex quadrilateral (corners in order, either winding).
-pub fn inside_quad(quad: &[[f64; 2]; 4], point: [f64; 2]) -> bool {
-    let mut sign = 0.0;
-    for i in 0..4 {
-        let (a, b) = (quad[i], quad[(i + 1) % 4]);
-        let cross = (b[0] - a[0]) * (point[1] - a[1]) - (b[1] - a[1]) * (point[0] - a[0]);
-        if cross.abs() < 1e-12 {
-            continue;
-        }
-        if sign == 0.0 {
-            sign = cross.signum();
-        } else if cross.signum() != sign {
-            return false;
-        }
-    }
-    true
 }
 
 /// The camera's orientation as a quaternion (w, x, y, z) in the NED frame: yaw from the

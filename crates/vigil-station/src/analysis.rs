@@ -111,6 +111,7 @@ impl Analysis {
                         let now = self.now();
                         let world = self.snapshot.load();
                         self.protection.request(request, &world.world, now);
+                        self.record_decisions();
                         self.changed = true;
                     }
                 }
@@ -266,9 +267,19 @@ impl Analysis {
         for request in self.protection.pump(world, now) {
             self.waiting.push_back(FromAnalysis::Engine(request));
         }
+        self.record_decisions();
         // The view is shared until something in it changes (coverage, a dispatch's state...).
         if !Arc::ptr_eq(&self.protection.view(), &snapshot.protection) {
             self.changed = true;
+        }
+    }
+
+    /// Writes what changed in the protection state (alerts, the operators' decisions,
+    /// dispatches, incidents, reports, notes) into the journal, when recording.
+    fn record_decisions(&mut self) {
+        let events = self.protection.take_events();
+        if let Some(feed) = &mut self.journal {
+            feed.on_protection(&events);
         }
     }
 

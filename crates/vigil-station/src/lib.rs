@@ -25,6 +25,7 @@ mod protection;
 pub mod replay;
 pub mod reports_http;
 pub mod signing;
+pub mod sms;
 mod snapshot;
 pub mod status;
 
@@ -33,6 +34,7 @@ pub use client::{GroundStation, SigningSetupError};
 pub use config::{Folders, PipelineConfig, PipelineError};
 pub use owner::{GCS_HEARTBEAT_PERIOD, TICK_PERIOD};
 pub use pipeline::Pipeline;
+pub use sms::{SmsError, SmsGateway, SmsStats};
 pub use snapshot::{JournalView, LinkView, PipelineView, RecorderView, Snapshot};
 
 /// A request from a client (console, command line) to the world thread. Protection's

@@ -3,9 +3,13 @@
 //! the beginning and fast-forwards it to the target (fusion runs on the frames' own clock, so
 //! the tracks at the target are the ones the live run had). The console reads snapshots from
 //! [`ReplayController::station`] and drops what it keeps per world when
-//! [`ReplayController::generation`] changes.
+//! [`ReplayController::generation`] changes. The tlog holds what the drones and sensors said;
+//! what the mission decided (alerts acknowledged, reports verified, notes) is in the session's
+//! journal beside it, and [`ReplayController::decisions_until`] gives it up to the replay's
+//! time.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::{Folders, GroundStation, Pipeline, PipelineConfig, PipelineError};
 use vigil_core::address::LinkAddress;
@@ -46,6 +50,8 @@ pub struct ReplayController {
     control: ReplayControl,
     pipeline: Option<Pipeline>,
     generation: u64,
+    /// What the mission decided, from the session's journal beside the tlog, in time order.
+    decisions: Arc<Vec<(TimeUs, String)>>,
 }
 
 impl ReplayController {
@@ -64,6 +70,7 @@ impl ReplayController {
             control,
             pipeline: None,
             generation: 0,
+            decisions: Arc::new(session_decisions(tlog)),
         };
         controller.pipeline = Some(controller.start_pipeline()?);
         Ok(controller)
@@ -80,6 +87,13 @@ impl ReplayController {
             },
             ..PipelineConfig::new(self.folders.clone())
         })
+    }
+
+    /// The decisions recorded up to `time` (alerts' changes, reports, incidents, dispatches,
+    /// notes), from the session's journal, in time order.
+    pub fn decisions_until(&self, time: TimeUs) -> &[(TimeUs, String)] {
+        let end = self.decisions.partition_point(|(t, _)| *t <= time);
+        &self.decisions[..end]
     }
 
     /// The running ground station (it changes when a seek goes backward).
@@ -165,4 +179,18 @@ impl Drop for ReplayController {
             pipeline.shutdown();
         }
     }
+}
+
+/// The decisions in the journal of the session the tlog belongs to (none when it has none);
+/// a journal that cannot be read is said as one line at the start.
+pub fn session_decisions(tlog: &Path) -> Vec<(TimeUs, String)> {
+    let Some(dir) = tlog.parent() else {
+        return Vec::new();
+    };
+    vigil_record::journal::decisions::timeline(dir).unwrap_or_else(|err| {
+        vec![(
+            TimeUs(0),
+            format!("the session's decisions cannot be shown: {err}"),
+        )]
+    })
 }

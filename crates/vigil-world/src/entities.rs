@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use vigil_core::geodesy::Geodetic;
 use vigil_core::time::TimeUs;
 use vigil_link::LinkId;
 use vigil_protocol::MavVersion;
@@ -219,10 +220,10 @@ impl Vehicle {
             .min(EXTRAPOLATE_AT_MOST)
             .as_secs_f64();
         let [north_mps, east_mps, down_mps] = position.vel_ned_mps;
-        let metres_per_deg = 111_320.0;
-        position.lat_deg += north_mps * dt_s / metres_per_deg;
-        position.lon_deg +=
-            east_mps * dt_s / (metres_per_deg * position.lat_deg.to_radians().cos());
+        let moved = Geodetic::from_deg(position.lat_deg, position.lon_deg, 0.0)
+            .offset_by_ne_m([north_mps * dt_s, east_mps * dt_s]);
+        position.lat_deg = moved.lat_deg();
+        position.lon_deg = moved.lon_deg();
         position.alt_msl_m -= down_mps * dt_s;
         position.alt_rel_home_m -= down_mps * dt_s;
         position.time = position.time.plus(std::time::Duration::from_secs_f64(dt_s));

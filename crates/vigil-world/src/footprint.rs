@@ -95,9 +95,9 @@
 
 use std::f64::consts::{FRAC_PI_2, PI};
 
-use nalgebra::{Matrix2, Matrix3, Rotation3, Vector2, Vector3};
+use nalgebra::{Matrix2, Matrix3, Rotation3, Vector3};
 
-use vigil_core::geodesy::{Geodetic, LocalFrame, geodetic_from_ecef};
+use vigil_core::geodesy::{Geodetic, LocalFrame, geodetic_from_ecef, point_in_ring};
 
 /// Segments per footprint edge: each edge of the image is sampled at this many intervals, so
 /// that the outline follows the terrain (on flat ground the edges are straight anyway).
@@ -341,7 +341,8 @@ pub struct Footprint {
     pub truncated: bool,
     outline: Vec<Geodetic>,
     plane: LocalFrame,
-    outline_en_m: Vec<Vector2<f64>>,
+    /// The outline in `plane`, metres east and north.
+    outline_en_m: Vec<[f64; 2]>,
 }
 
 impl Footprint {
@@ -357,16 +358,8 @@ impl Footprint {
             return false;
         }
         let point = Geodetic::from_deg(lat_deg, lon_deg, self.plane.origin().alt_hae_m);
-        let p = self.plane.enu_from_geodetic(&point).xy();
-        let polygon = &self.outline_en_m;
-        let mut inside = false;
-        for (i, a) in polygon.iter().enumerate() {
-            let b = &polygon[(i + 1) % polygon.len()];
-            if (a.y > p.y) != (b.y > p.y) && p.x < a.x + (b.x - a.x) * (p.y - a.y) / (b.y - a.y) {
-                inside = !inside;
-            }
-        }
-        inside
+        let p = self.plane.enu_from_geodetic(&point);
+        point_in_ring(&self.outline_en_m, [p.x, p.y])
     }
 }
 
@@ -432,16 +425,19 @@ pub fn footprint(
         pose.position.lon_rad,
         start.ground_alt_m,
     ));
-    let outline_en_m: Vec<Vector2<f64>> = outline
+    let outline_en_m: Vec<[f64; 2]> = outline
         .iter()
-        .map(|p| plane.enu_from_geodetic(p).xy())
+        .map(|p| {
+            let enu_m = plane.enu_from_geodetic(p);
+            [enu_m.x, enu_m.y]
+        })
         .collect();
     let twice_area_m2: f64 = outline_en_m
         .iter()
         .enumerate()
         .map(|(i, a)| {
             let b = &outline_en_m[(i + 1) % outline_en_m.len()];
-            a.x * b.y - b.x * a.y
+            a[0] * b[1] - b[0] * a[1]
         })
         .sum();
     Ok(Footprint {

@@ -3,6 +3,7 @@
 //! of positions that disagrees with the reported velocity, and two senders using one system id
 //! (their MAVLink sequence numbers interleave, or their heartbeats disagree on what they are).
 
+use vigil_core::geodesy::{Geodetic, LocalFrame};
 use vigil_core::time::TimeUs;
 
 /// A position this far (metres) beyond where the last fix and its velocity predict is a jump.
@@ -61,7 +62,8 @@ struct Fix {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Integrity {
     pub flags: IntegrityFlags,
-    origin_deg: Option<(f64, f64)>,
+    /// The plane the fixes are compared in: tangent at the first fix.
+    frame: Option<LocalFrame>,
     last: Option<Fix>,
     window_start: Option<Fix>,
     last_seq: Option<u8>,
@@ -73,15 +75,14 @@ pub struct Integrity {
     clock: Option<(i64, u32)>,
 }
 
-const METRES_PER_DEG: f64 = 111_320.0;
-
 impl Integrity {
     fn en_m(&mut self, lat_deg: f64, lon_deg: f64) -> [f64; 2] {
-        let (lat0, lon0) = *self.origin_deg.get_or_insert((lat_deg, lon_deg));
-        [
-            (lon_deg - lon0) * METRES_PER_DEG * lat0.to_radians().cos(),
-            (lat_deg - lat0) * METRES_PER_DEG,
-        ]
+        let fix = Geodetic::from_deg(lat_deg, lon_deg, 0.0);
+        let enu_m = self
+            .frame
+            .get_or_insert_with(|| LocalFrame::new(fix))
+            .enu_from_geodetic(&fix);
+        [enu_m.x, enu_m.y]
     }
 
     /// Checks the vehicle's UNIX time (SYSTEM_TIME) against its own boot clock: their
@@ -223,8 +224,14 @@ mod tests {
 
     const NORTH_10_MPS: [f64; 2] = [10.0, 0.0];
 
+    /// Latitude and longitude `ne_m` (north, east metres) from 9°N 31°E.
+    fn at_ne_m(ne_m: [f64; 2]) -> (f64, f64) {
+        let p = Geodetic::from_deg(9.0, 31.0, 0.0).offset_by_ne_m(ne_m);
+        (p.lat_deg(), p.lon_deg())
+    }
+
     fn lat_after(seconds: f64) -> f64 {
-        9.0 + 10.0 * seconds / METRES_PER_DEG
+        at_ne_m([10.0 * seconds, 0.0]).0
     }
 
     #[test]
@@ -253,7 +260,7 @@ mod tests {
         let jumped = integrity.check_position(
             at(2.0),
             lat_after(2.0),
-            31.0 + 300.0 / (METRES_PER_DEG * 9f64.to_radians().cos()),
+            at_ne_m([0.0, 300.0]).1,
             NORTH_10_MPS,
         );
         let Some(Finding::GpsJump { jump_m }) = jumped else {
@@ -270,8 +277,8 @@ mod tests {
         let mut found = None;
         for i in 0..60 {
             let t = f64::from(i) * 0.2;
-            let lon = 31.0 + 8.0 * t / (METRES_PER_DEG * 9f64.to_radians().cos());
-            found = found.or(integrity.check_position(at(t), 9.0, lon, [0.0, 0.0]));
+            let (lat, lon) = at_ne_m([0.0, 8.0 * t]);
+            found = found.or(integrity.check_position(at(t), lat, lon, [0.0, 0.0]));
         }
         let Some(Finding::VelocityMismatch {
             reported_mps,

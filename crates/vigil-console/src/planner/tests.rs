@@ -1,14 +1,18 @@
 use super::*;
 
+/// The tangent plane at the south-west corner of [`square`].
+fn plane() -> LocalFrame {
+    LocalFrame::new(Geodetic::from_deg(9.0, 30.0, 0.0))
+}
+
 fn square(side_m: f64) -> Vec<Pos> {
-    let d = side_m / M_PER_DEG;
-    let dl = d / 9.0f64.to_radians().cos();
-    vec![
-        (9.0, 30.0),
-        (9.0 + d, 30.0),
-        (9.0 + d, 30.0 + dl),
-        (9.0, 30.0 + dl),
-    ]
+    [[0.0, 0.0], [0.0, side_m], [side_m, side_m], [side_m, 0.0]]
+        .into_iter()
+        .map(|en_m| {
+            let p = plane().surface_at_en_m(en_m);
+            (p.lat_deg(), p.lon_deg())
+        })
+        .collect()
 }
 
 #[test]
@@ -31,18 +35,25 @@ fn a_lawnmower_covers_a_square_in_alternate_directions() {
     // The first line runs north, the second south.
     assert!(pts[1].0 > pts[0].0 && pts[3].0 < pts[2].0);
     // Lines 100 m apart, the first 50 m in from the west edge.
-    let east = |p: &Pos| (p.1 - 30.0) * M_PER_DEG * 9.0f64.to_radians().cos();
+    let east = |p: &Pos| plane().en_m(&Geodetic::from_deg(p.0, p.1, 0.0))[0];
     assert!((east(&pts[0]) - 50.0).abs() < 0.5, "{}", east(&pts[0]));
     assert!((east(&pts[2]) - 150.0).abs() < 0.5);
-    // Every point inside the square's bounds.
-    let sq = square(1000.0);
+    // Every point inside the square.
     for p in &pts {
-        assert!(p.0 >= sq[0].0 - 1e-9 && p.0 <= sq[1].0 + 1e-9);
+        let en_m = plane().en_m(&Geodetic::from_deg(p.0, p.1, 0.0));
+        assert!(
+            en_m.iter().all(|m| (-1e-6..=1000.0 + 1e-6).contains(m)),
+            "{en_m:?}"
+        );
     }
     // East-west lines at 90°.
     let pts = lawnmower(&square(1000.0), 250.0, 90.0);
     assert_eq!(pts.len(), 8);
-    assert!((pts[0].0 - pts[1].0).abs() < 1e-9, "a line runs east-west");
+    let north = |p: &Pos| plane().en_m(&Geodetic::from_deg(p.0, p.1, 0.0))[1];
+    assert!(
+        (north(&pts[0]) - north(&pts[1])).abs() < 1e-6,
+        "a line runs east-west"
+    );
 }
 
 #[test]

@@ -15,20 +15,22 @@
 //!
 //! The parts:
 //! - [`wgs84`]: the ellipsoid, [`Geodetic`] positions, ECEF and local ENU/NED frames.
-//! - [`geodesic`]: distance, bearing and destination on the ellipsoid (Karney's algorithm).
+//! - [`geodesic`]: distance, bearing and destination on the ellipsoid (Karney's algorithm, from
+//!   the `geo` crate).
+//! - [`plane`]: whether a point is inside a polygon in a local plane (`geo`'s predicates).
 //! - [`utm`]: Universal Transverse Mercator with the Norway and Svalbard zone exceptions.
 //! - [`mgrs`]: Military Grid Reference System strings (UTM part only; UPS polar caps are not
 //!   supported and give [`GeoError::PolarMgrsUnsupported`]).
 
 pub mod geodesic;
 pub mod mgrs;
+pub mod plane;
 pub mod utm;
 pub mod wgs84;
 
-pub use geodesic::{
-    GeodesicInverse, destination, distance_m, geodesic_inverse, initial_bearing_rad,
-};
+pub use geodesic::{destination, distance_m, initial_bearing_rad};
 pub use mgrs::{MgrsCell, geodetic_from_mgrs, mgrs_from_geodetic, utm_from_mgrs};
+pub use plane::point_in_ring;
 pub use utm::{Utm, geodetic_from_utm, utm_from_geodetic, utm_from_geodetic_in_zone, utm_zone};
 pub use wgs84::{Geodetic, LocalFrame, ecef_from_geodetic, geodetic_from_ecef};
 

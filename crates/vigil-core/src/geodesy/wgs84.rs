@@ -51,6 +51,32 @@ impl Geodetic {
     pub fn lon_deg(&self) -> f64 {
         self.lon_rad.to_degrees()
     }
+
+    /// North and east metres from `self` to `to` on the tangent plane at `self`
+    /// ([`LocalFrame::en_m`] there), heights ignored. For one origin and many points, keep a
+    /// [`LocalFrame`] instead: this builds one each call.
+    pub fn ne_m_to(&self, to: &Geodetic) -> [f64; 2] {
+        let [east_m, north_m] = LocalFrame::new(self.on_surface()).en_m(to);
+        [north_m, east_m]
+    }
+
+    /// The position `ne_m` (north, east metres) from `self` on the tangent plane at `self`
+    /// ([`LocalFrame::surface_at_en_m`] there); the height of `self` is kept. The inverse of
+    /// [`Self::ne_m_to`]: what dead reckoning by a velocity over a short time needs.
+    pub fn offset_by_ne_m(&self, ne_m: [f64; 2]) -> Geodetic {
+        if ne_m == [0.0, 0.0] {
+            // Exactly where it was: the round trip through ECEF would move it by an ulp, and
+            // something standing still must not creep.
+            return *self;
+        }
+        let moved = LocalFrame::new(self.on_surface()).surface_at_en_m([ne_m[1], ne_m[0]]);
+        Geodetic::new(moved.lat_rad, moved.lon_rad, self.alt_hae_m)
+    }
+
+    /// The same latitude and longitude at height 0.
+    fn on_surface(&self) -> Geodetic {
+        Geodetic::new(self.lat_rad, self.lon_rad, 0.0)
+    }
 }
 
 /// Radius of curvature in the prime vertical at a latitude with this sine, metres.
@@ -235,6 +261,30 @@ impl LocalFrame {
     /// Geodetic position of an ENU position (metres).
     pub fn geodetic_from_enu(&self, pos_enu_m: &Vector3<f64>) -> Geodetic {
         geodetic_from_ecef(&self.ecef_from_enu(pos_enu_m))
+    }
+
+    /// East and north metres of where `pos` meets the ellipsoid (its height ignored), seen
+    /// straight down onto the tangent plane: the plane that maps, sites, surveys and the
+    /// simulator's ground do their geometry in. Exactly undone by [`Self::surface_at_en_m`].
+    pub fn en_m(&self, pos: &Geodetic) -> [f64; 2] {
+        let enu_m = self.enu_from_geodetic(&Geodetic::new(pos.lat_rad, pos.lon_rad, 0.0));
+        [enu_m.x, enu_m.y]
+    }
+
+    /// The point of the ellipsoid (height 0) straight below or above `en_m` (east, north
+    /// metres) of the tangent plane: the inverse of [`Self::en_m`], to a micrometre at 20 km.
+    pub fn surface_at_en_m(&self, en_m: [f64; 2]) -> Geodetic {
+        // Brought down along its own normal, the plane point lands about d³/2R² short of the
+        // vertical through it (0.2 mm at 2.8 km); one more step from the height of that foot
+        // puts it on the vertical, d⁴/2R³ (0.3 mm at 20 km) from the ellipsoid, which lowering it
+        // along its normal to height 0 moves sideways by a nanometre.
+        let [east_m, north_m] = en_m;
+        let first = self.geodetic_from_enu(&Vector3::new(east_m, north_m, 0.0));
+        let up_m = self
+            .enu_from_geodetic(&Geodetic::new(first.lat_rad, first.lon_rad, 0.0))
+            .z;
+        let second = self.geodetic_from_enu(&Vector3::new(east_m, north_m, up_m));
+        Geodetic::new(second.lat_rad, second.lon_rad, 0.0)
     }
 
     /// NED position (metres) of a geodetic position.
@@ -545,5 +595,44 @@ mod tests {
         let (sl, cl) = (-33f64).to_radians().sin_cos();
         let (so, co) = 151f64.to_radians().sin_cos();
         assert!((r.row(2).transpose() - Vector3::new(cl * co, cl * so, sl)).norm() < 1e-15);
+    }
+
+    #[test]
+    fn north_east_offsets_match_the_geodesic_and_round_trip() {
+        let here = Geodetic::from_deg(9.0, 31.0, 420.0);
+        // 15 m north at 9°N is 15 / 110,598 m per degree, not 15 / 111,320.
+        let north = here.offset_by_ne_m([15.0, 0.0]);
+        assert_eq!(north.alt_hae_m, 420.0);
+        assert!((crate::geodesy::distance_m(&here, &north) - 15.0).abs() < 1e-9);
+        assert!(
+            ((north.lat_deg() - 9.0) * 110_598.0 - 15.0).abs() < 0.01,
+            "{north:?}"
+        );
+        for ne_m in [
+            [0.0, 0.0],
+            [-3.0, 8.0],
+            [1_200.0, -2_500.0],
+            [15_000.0, -12_000.0],
+        ] {
+            let there = here.offset_by_ne_m(ne_m);
+            let back = here.ne_m_to(&there);
+            let off_m = (back[0] - ne_m[0]).hypot(back[1] - ne_m[1]);
+            assert!(off_m < 1e-6, "{ne_m:?}: {back:?}");
+            let d_m = ne_m[0].hypot(ne_m[1]);
+            let bearing_rad = ne_m[1].atan2(ne_m[0]);
+            let geodesic = crate::geodesy::destination(&here, bearing_rad, d_m);
+            // The tangent plane and the geodesic part by about d³/R²: a millimetre at 2.8 km,
+            // 17 cm at 19 km.
+            let apart_m = (ecef_from_geodetic(&geodesic) - ecef_from_geodetic(&there)).norm();
+            assert!(
+                apart_m < 2.0 * d_m.powi(3) / 6.3e6f64.powi(2) + 1e-9,
+                "{ne_m:?}: {apart_m}"
+            );
+        }
+        // Across the antimeridian, where degree differences wrap.
+        let west = Geodetic::from_deg(0.0, -179.9999, 0.0);
+        let east = Geodetic::from_deg(0.0, 179.9999, 0.0);
+        let [n_m, e_m] = west.ne_m_to(&east);
+        assert!(n_m.abs() < 1e-9 && (e_m + 22.26).abs() < 0.01, "{e_m}");
     }
 }

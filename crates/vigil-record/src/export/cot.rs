@@ -187,6 +187,33 @@ fn field_real(feature: &Feature, name: &str) -> Option<f64> {
     }
 }
 
+/// `warning buffer intrusion at Keradu: 4 people inside (assigned to Team Bravo by Sgt
+/// Diallo)`.
+fn alert_remarks(feature: &Feature) -> String {
+    let mut remarks = format!(
+        "{} {} at {}: {} ({}",
+        field_text(feature, "severity"),
+        field_text(feature, "rule"),
+        field_text(feature, "site"),
+        field_text(feature, "text"),
+        field_text(feature, "event")
+    );
+    let assignee = field_text(feature, "assignee");
+    if !assignee.is_empty() {
+        remarks.push_str(&format!(", assigned to {assignee}"));
+    }
+    let who = field_text(feature, "who");
+    if !who.is_empty() {
+        remarks.push_str(&format!(" by {who}"));
+    }
+    let detail = field_text(feature, "detail");
+    if !detail.is_empty() && detail != assignee {
+        remarks.push_str(&format!(": {detail}"));
+    }
+    remarks.push(')');
+    remarks
+}
+
 /// The event of an exported feature (without the provenance, which [`write`] adds).
 pub fn feature_event(feature: &Feature) -> Option<CotEvent> {
     let (lon_deg, lat_deg) = feature.geometry.anchor()?;
@@ -236,16 +263,37 @@ pub fn feature_event(feature: &Feature) -> Option<CotEvent> {
             stale_after(3600),
             UNKNOWN,
             format!("Alert {}", field_text(feature, "alert_id")),
+            alert_remarks(feature),
+        ),
+        Layer::Dispatches => (
+            "b-m-p-s-p-i".to_owned(),
+            "h-e",
+            stale_after(3600),
+            UNKNOWN,
+            format!("Dispatch {}", field_text(feature, "dispatch_id")),
             format!(
-                "{} {} at {}: {} ({})",
-                field_text(feature, "severity"),
-                field_text(feature, "rule"),
-                field_text(feature, "site"),
-                field_text(feature, "text"),
-                field_text(feature, "state")
+                "drone {} {} (alert {}), sent by {}",
+                field_text(feature, "drone"),
+                field_text(feature, "state"),
+                field_text(feature, "alert_id"),
+                field_text(feature, "who")
             ),
         ),
-        Layer::Incidents | Layer::Reports | Layer::Notes => (
+        Layer::Incidents | Layer::Reports => (
+            "b-m-p-s-m".to_owned(),
+            "h-e",
+            stale_after(3600),
+            UNKNOWN,
+            feature.id.clone(),
+            format!(
+                "{} ({}, {}): {}",
+                field_text(feature, "category"),
+                field_text(feature, "state"),
+                field_text(feature, "event"),
+                field_text(feature, "text")
+            ),
+        ),
+        Layer::Notes => (
             "b-m-p-s-m".to_owned(),
             "h-e",
             stale_after(3600),

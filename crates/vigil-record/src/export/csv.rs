@@ -30,12 +30,12 @@ fn cell(value: &Value, kind: FieldType) -> String {
 }
 
 /// A CSV writer on a new file, its errors naming the file.
-fn create(path: &Path) -> Result<::csv::Writer<std::fs::File>, ExportError> {
+pub(super) fn create(path: &Path) -> Result<::csv::Writer<std::fs::File>, ExportError> {
     let file = std::fs::File::create(path).map_err(ExportError::io(path))?;
     Ok(::csv::Writer::from_writer(file))
 }
 
-fn csv_error(path: &Path) -> impl Fn(::csv::Error) -> ExportError + '_ {
+pub(super) fn csv_error(path: &Path) -> impl Fn(::csv::Error) -> ExportError + '_ {
     move |err| ExportError::Io {
         path: path.to_owned(),
         source: err.into(),

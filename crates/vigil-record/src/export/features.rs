@@ -151,27 +151,62 @@ pub fn fields(layer: Layer) -> &'static [(&'static str, FieldType)] {
         ],
         Layer::Alerts => &[
             ("alert_id", Text),
+            ("event", Text),
             ("rule", Text),
             ("severity", Text),
             ("site", Text),
             ("cause", Text),
             ("state", Text),
             ("who", Text),
+            ("detail", Text),
+            ("assignee", Text),
             ("text", Text),
+            ("raised_utc", Text),
+            ("acknowledged_utc", Text),
+            ("assigned_utc", Text),
+            ("resolved_utc", Text),
         ],
         Layer::Incidents => &[
             ("incident_id", Text),
+            ("event", Text),
             ("category", Text),
             ("severity", Text),
             ("state", Text),
             ("who", Text),
+            ("occurred_utc", Text),
+            ("actors", Text),
+            ("killed", Int),
+            ("injured", Int),
+            ("source", Text),
+            ("confidence", Text),
+            ("reports", Text),
+            ("alerts", Text),
+            ("reason", Text),
             ("text", Text),
         ],
         Layer::Reports => &[
             ("report_id", Text),
+            ("event", Text),
             ("channel", Text),
             ("reporter", Text),
+            ("category", Text),
+            ("people", Int),
+            ("occurred_utc", Text),
             ("state", Text),
+            ("who", Text),
+            ("reason", Text),
+            ("near_alerts", Text),
+            ("near_tracks", Text),
+            ("text", Text),
+        ],
+        Layer::Dispatches => &[
+            ("dispatch_id", Text),
+            ("drone", Int),
+            ("alert_id", Text),
+            ("site", Text),
+            ("state", Text),
+            ("who", Text),
+            ("sent_utc", Text),
             ("text", Text),
         ],
         Layer::Notes => &[("author", Text), ("text", Text)],
@@ -180,6 +215,21 @@ pub fn fields(layer: Layer) -> &'static [(&'static str, FieldType)] {
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
+}
+
+/// A time in µs since the epoch as UTC text (null when unknown).
+fn utc(time_us: Option<u64>) -> Value {
+    time_us.map_or(Value::Null, |us| Value::Text(super::utc_millis(TimeUs(us))))
+}
+
+fn count(n: Option<u32>) -> Value {
+    n.map_or(Value::Null, |n| Value::Int(i64::from(n)))
+}
+
+/// `3, 7` for ids.
+fn ids(ids: &[u64]) -> Value {
+    let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+    Value::Text(ids.join(", "))
 }
 
 fn point(lat_deg: f64, lon_deg: f64) -> Option<Geometry> {
@@ -291,19 +341,23 @@ pub fn build(
                     time,
                     end: None,
                     geometry,
-                    values: [
-                        &a.alert_id,
-                        &a.rule,
-                        &a.severity,
-                        &a.site,
-                        &a.cause,
-                        &a.state,
-                        &a.who,
-                        &a.text,
-                    ]
-                    .into_iter()
-                    .map(|s| text(s))
-                    .collect(),
+                    values: vec![
+                        text(&a.alert_id),
+                        text(&a.event),
+                        text(&a.rule),
+                        text(&a.severity),
+                        text(&a.site),
+                        text(&a.cause),
+                        text(&a.state),
+                        text(&a.who),
+                        text(&a.detail),
+                        text(&a.assignee),
+                        text(&a.text),
+                        utc(a.raised_us),
+                        utc(a.acknowledged_us),
+                        utc(a.assigned_us),
+                        utc(a.resolved_us),
+                    ],
                     vertex_times: Vec::new(),
                 });
             }
@@ -317,17 +371,24 @@ pub fn build(
                     time,
                     end: None,
                     geometry,
-                    values: [
-                        &i.incident_id,
-                        &i.category,
-                        &i.severity,
-                        &i.state,
-                        &i.who,
-                        &i.text,
-                    ]
-                    .into_iter()
-                    .map(|s| text(s))
-                    .collect(),
+                    values: vec![
+                        text(&i.incident_id),
+                        text(&i.event),
+                        text(&i.category),
+                        text(&i.severity),
+                        text(&i.state),
+                        text(&i.who),
+                        utc(i.occurred_us),
+                        text(&i.actors),
+                        count(i.killed),
+                        count(i.injured),
+                        text(&i.source),
+                        text(&i.confidence),
+                        ids(&i.reports),
+                        ids(&i.alerts),
+                        text(&i.reason),
+                        text(&i.text),
+                    ],
                     vertex_times: Vec::new(),
                 });
             }
@@ -341,10 +402,44 @@ pub fn build(
                     time,
                     end: None,
                     geometry,
-                    values: [&r.report_id, &r.channel, &r.reporter, &r.state, &r.text]
-                        .into_iter()
-                        .map(|s| text(s))
-                        .collect(),
+                    values: vec![
+                        text(&r.report_id),
+                        text(&r.event),
+                        text(&r.channel),
+                        text(&r.reporter),
+                        text(&r.category),
+                        count(r.people),
+                        utc(r.occurred_us),
+                        text(&r.state),
+                        text(&r.who),
+                        text(&r.reason),
+                        ids(&r.alerts),
+                        ids(&r.tracks),
+                        text(&r.text),
+                    ],
+                    vertex_times: Vec::new(),
+                });
+            }
+            JournalRecord::Dispatch(d) if want(Layer::Dispatches) => {
+                let Some(geometry) = point(d.lat_deg, d.lon_deg) else {
+                    continue;
+                };
+                features.push(Feature {
+                    layer: Layer::Dispatches,
+                    id: id("dispatch"),
+                    time,
+                    end: None,
+                    geometry,
+                    values: vec![
+                        text(&d.dispatch_id),
+                        Value::Int(i64::from(d.drone)),
+                        text(d.alert_id.as_deref().unwrap_or_default()),
+                        text(&d.site),
+                        text(&d.state),
+                        text(&d.who),
+                        utc(Some(d.sent_us)),
+                        text(&d.text),
+                    ],
                     vertex_times: Vec::new(),
                 });
             }

@@ -16,8 +16,11 @@
 //! (a `WKT` column that GDAL reads as the geometry) and `provenance.csv` (GDAL's CSV reader
 //! takes a `#` comment line for the header, so the provenance is a table of its own); a
 //! GeoPackage has a table per layer and the provenance in `gpkg_metadata`; CoT is an
-//! `<events>` document of CoT events, each with the provenance in its detail.
+//! `<events>` document of CoT events, each with the provenance in its detail. ACLED is one
+//! CSV of the incidents for conflict analysts, in ACLED's columns under a row of HXL hashtags,
+//! with `NAME.provenance.csv` beside it ([`acled`]).
 
+pub mod acled;
 pub mod cot;
 pub mod csv;
 pub mod features;
@@ -75,6 +78,8 @@ pub enum Format {
     Csv,
     Gpkg,
     Cot,
+    /// The incidents as ACLED-style CSV with an HXL hashtag row ([`acled`]).
+    Acled,
 }
 
 impl std::str::FromStr for Format {
@@ -88,9 +93,10 @@ impl std::str::FromStr for Format {
             "csv" => Self::Csv,
             "gpkg" | "geopackage" => Self::Gpkg,
             "cot" | "xml" => Self::Cot,
+            "acled" => Self::Acled,
             other => {
                 return Err(format!(
-                    "unknown format {other:?} (geojson, kml, gpx, csv, gpkg, cot)"
+                    "unknown format {other:?} (geojson, kml, gpx, csv, gpkg, cot, acled)"
                 ));
             }
         })
@@ -107,6 +113,7 @@ impl Format {
             Self::Csv => "export-csv",
             Self::Gpkg => "export.gpkg",
             Self::Cot => "export.cot.xml",
+            Self::Acled => "export-acled.csv",
         }
     }
 }
@@ -121,11 +128,12 @@ pub enum Layer {
     Alerts,
     Incidents,
     Reports,
+    Dispatches,
     Notes,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 8] = [
+    pub const ALL: [Layer; 9] = [
         Self::Paths,
         Self::Footprints,
         Self::Detections,
@@ -133,6 +141,7 @@ impl Layer {
         Self::Alerts,
         Self::Incidents,
         Self::Reports,
+        Self::Dispatches,
         Self::Notes,
     ];
 
@@ -145,6 +154,7 @@ impl Layer {
             Self::Alerts => "alerts",
             Self::Incidents => "incidents",
             Self::Reports => "reports",
+            Self::Dispatches => "dispatches",
             Self::Notes => "notes",
         }
     }
@@ -158,6 +168,7 @@ impl Layer {
             Self::Alerts => "alert",
             Self::Incidents => "incident",
             Self::Reports => "report",
+            Self::Dispatches => "dispatch",
             Self::Notes => "note",
         }
     }
@@ -171,7 +182,7 @@ impl Layer {
                 .find(|l| l.name().eq_ignore_ascii_case(name))
                 .ok_or_else(|| {
                     format!(
-                        "unknown layer {name:?} (paths, footprints, detections, tracks, alerts, incidents, reports, notes)"
+                        "unknown layer {name:?} (paths, footprints, detections, tracks, alerts, incidents, reports, dispatches, notes)"
                     )
                 })?;
             if !layers.contains(&layer) {
@@ -273,6 +284,26 @@ pub struct ExportOptions {
     pub redact: RedactLevel,
 }
 
+impl ExportOptions {
+    /// The layers asked for (every one when none is named); the ACLED format holds the
+    /// incidents only, and refuses layers that leave them out.
+    fn layers_to_export(&self) -> Result<Vec<Layer>, ExportError> {
+        match (self.format, self.layers.is_empty()) {
+            (Format::Acled, true) => Ok(vec![Layer::Incidents]),
+            (Format::Acled, false) if self.layers.contains(&Layer::Incidents) => {
+                Ok(vec![Layer::Incidents])
+            }
+            (Format::Acled, false) => Err(ExportError::Invalid(
+                "the acled format holds incidents only: leave out --layers or name incidents; \
+                 nothing written"
+                    .into(),
+            )),
+            (_, true) => Ok(Layer::ALL.to_vec()),
+            (_, false) => Ok(self.layers.clone()),
+        }
+    }
+}
+
 /// Where an export is, for a progress bar: `done` of `total` steps in `stage`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
@@ -363,11 +394,7 @@ pub fn export_session_with(
     });
     let mut provenance = provenance_of(dir);
     let reader = JournalReader::open(&dir.join(JOURNAL_FILE))?;
-    let layers = if options.layers.is_empty() {
-        Layer::ALL.to_vec()
-    } else {
-        options.layers.clone()
-    };
+    let layers = options.layers_to_export()?;
     let all = reader.records(None, None, &[])?;
     let first = all.first().map(|(_, r)| r.time());
     let last = all.last().map(|(_, r)| r.time());
@@ -422,7 +449,9 @@ pub fn export_session_with(
         .out
         .clone()
         .unwrap_or_else(|| dir.join(options.format.default_name()));
-    let total = features.len() as u64;
+    let acled_rows = (options.format == Format::Acled)
+        .then(|| acled::rows(&records, &provenance.session, options.redact));
+    let total = acled_rows.as_ref().map_or(features.len(), Vec::len) as u64;
     let mut written = 0u64;
     let mut step = |n: u64| {
         written += n;
@@ -441,14 +470,18 @@ pub fn export_session_with(
         Format::Csv => csv::write(&out, &features, &layers, &provenance, &mut step)?,
         Format::Gpkg => gpkg::write(&out, &features, &layers, &provenance, start, &mut step)?,
         Format::Cot => cot::write(&out, &features, &provenance, &mut step)?,
+        Format::Acled => acled::write(
+            &out,
+            acled_rows.as_deref().unwrap_or_default(),
+            &provenance,
+            &mut step,
+        )?,
     }
     let counts = layers
         .iter()
         .map(|layer| {
-            (
-                *layer,
-                features.iter().filter(|f| f.layer == *layer).count(),
-            )
+            let features = features.iter().filter(|f| f.layer == *layer).count();
+            (*layer, acled_rows.as_ref().map_or(features, Vec::len))
         })
         .collect();
     progress(Progress {

@@ -92,6 +92,13 @@ pub fn redact(record: &mut JournalRecord, level: RedactLevel) {
                 coarsen_opt(&mut r.lat_deg, &mut r.lon_deg);
             }
         }
+        JournalRecord::Dispatch(d) => {
+            d.who.clear();
+            if strict {
+                d.site.clear();
+                (d.lat_deg, d.lon_deg) = coarsen(d.lat_deg, d.lon_deg);
+            }
+        }
         JournalRecord::Note(n) => {
             n.author.clear();
             if strict {
@@ -121,6 +128,7 @@ mod tests {
             lat_deg: Some(8.99421),
             lon_deg: Some(31.00309),
             text: "shots heard".into(),
+            ..Default::default()
         })
     }
 
@@ -141,7 +149,10 @@ mod tests {
         };
         let (lat, lon) = (r.lat_deg.expect("lat"), r.lon_deg.expect("lon"));
         // Moved by less than a half-diagonal of the square, and onto the square's centre.
-        let moved_m = ((lat - 8.99421) * 111_320.0).hypot((lon - 31.00309) * 110_000.0);
+        let moved_m = vigil_core::geodesy::distance_m(
+            &Geodetic::from_deg(8.99421, 31.00309, 0.0),
+            &Geodetic::from_deg(lat, lon, 0.0),
+        );
         assert!(moved_m > 1.0 && moved_m < 710.0, "{moved_m}");
         let utm = utm_from_geodetic(&Geodetic::from_deg(lat, lon, 0.0)).expect("utm");
         assert!((utm.easting_m.rem_euclid(1000.0) - 500.0).abs() < 0.01);

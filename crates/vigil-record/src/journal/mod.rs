@@ -13,6 +13,7 @@
 //! [`LostRecord`] saying how many were lost, so the journal itself shows the gap. The writer
 //! commits at least every [`COMMIT_PERIOD`], so a crash loses at most that much.
 
+pub mod decisions;
 pub mod feed;
 pub mod record;
 pub mod store;

@@ -64,8 +64,10 @@ pub struct TrackRecord {
     pub count: Option<u32>,
 }
 
-/// An alert, written at each change of its state (raised, acknowledged, handled, closed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An alert, written at each change: raised, raised again, escalated, cleared by the rules;
+/// acknowledged, assigned, annotated, resolved by an operator. Fields added after the first
+/// journals default to empty when an older journal is read.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AlertRecord {
     pub time_us: u64,
     pub alert_id: String,
@@ -76,37 +78,132 @@ pub struct AlertRecord {
     pub cause: String,
     pub lat_deg: f64,
     pub lon_deg: f64,
+    /// Where it is in the workflow after the change: open, acknowledged, assigned, resolved.
     pub state: String,
-    /// Who changed it (an operator's name).
+    /// Who changed it (an operator's name, or `vigil` for the rules).
     pub who: String,
     pub text: String,
+    /// What happened: `raised`, `raised again`, `escalated`, `cleared`, `acknowledged`,
+    /// `assigned`, `annotated`, `resolved`.
+    #[serde(default)]
+    pub event: String,
+    /// The assignee, the resolution or the annotation, as the event has one.
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub assignee: String,
+    /// Whether its condition still holds.
+    #[serde(default)]
+    pub active: bool,
+    /// The response so far (µs since the epoch): when it was raised, first acknowledged,
+    /// first assigned, resolved.
+    #[serde(default)]
+    pub raised_us: Option<u64>,
+    #[serde(default)]
+    pub acknowledged_us: Option<u64>,
+    #[serde(default)]
+    pub assigned_us: Option<u64>,
+    #[serde(default)]
+    pub resolved_us: Option<u64>,
 }
 
-/// An incident, written at each change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An incident, written at each change (recorded, verified, rejected).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IncidentRecord {
     pub time_us: u64,
     pub incident_id: String,
     pub category: String,
+    /// `critical` with people killed, `warning` with people injured, else `info`.
     pub severity: String,
+    /// Its verification: unverified, verified, rejected.
     pub state: String,
     pub lat_deg: f64,
     pub lon_deg: f64,
     pub who: String,
     pub text: String,
+    /// `recorded`, `verified`, `rejected`.
+    #[serde(default)]
+    pub event: String,
+    /// When it happened (µs since the epoch), as the operator entered it.
+    #[serde(default)]
+    pub occurred_us: Option<u64>,
+    #[serde(default)]
+    pub actors: String,
+    #[serde(default)]
+    pub killed: Option<u32>,
+    #[serde(default)]
+    pub injured: Option<u32>,
+    /// Where the information comes from (a patrol, a community report, a drone...).
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub confidence: String,
+    /// The reports and alerts it is based on.
+    #[serde(default)]
+    pub reports: Vec<u64>,
+    #[serde(default)]
+    pub alerts: Vec<u64>,
+    /// How it was checked, or why it was rejected.
+    #[serde(default)]
+    pub reason: String,
 }
 
-/// A report from the community (a phone call, a message, a patrol).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A report from the community (a phone call, a message, a patrol), written when it arrives
+/// and when it is verified or rejected.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ReportRecord {
     pub time_us: u64,
     pub report_id: String,
     pub channel: String,
-    /// Who reported it (a name or a number).
+    /// Who reported it, as a pseudonym (`reporter 3fa2c1d0`): the same within a session,
+    /// never the name or the number itself, which are not written to disk.
     pub reporter: String,
+    /// Its verification: unverified, verified, rejected.
     pub state: String,
     pub lat_deg: Option<f64>,
     pub lon_deg: Option<f64>,
+    pub text: String,
+    /// `recorded`, `verified`, `rejected`.
+    #[serde(default)]
+    pub event: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub people: Option<u32>,
+    /// When the reporter says it happened (µs since the epoch).
+    #[serde(default)]
+    pub occurred_us: Option<u64>,
+    /// Who verified or rejected it.
+    #[serde(default)]
+    pub who: String,
+    /// How it was checked, or why it was rejected.
+    #[serde(default)]
+    pub reason: String,
+    /// The alerts and tracks near it when it arrived (what corroborates it).
+    #[serde(default)]
+    pub alerts: Vec<u64>,
+    #[serde(default)]
+    pub tracks: Vec<u64>,
+}
+
+/// A "send a drone", written when it starts, at each command's outcome and when it ends.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DispatchRecord {
+    pub time_us: u64,
+    pub dispatch_id: String,
+    pub drone: u8,
+    /// The alert or site it was sent for, if any.
+    pub alert_id: Option<String>,
+    pub site: String,
+    /// Where it was sent.
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    /// `in progress`, `orbiting`, `failed`.
+    pub state: String,
+    /// Who sent it, and when (µs since the epoch).
+    pub who: String,
+    pub sent_us: u64,
+    /// The commands so far and how each ended, one line each; or why it failed.
     pub text: String,
 }
 
@@ -147,6 +244,7 @@ pub enum JournalRecord {
     Alert(AlertRecord),
     Incident(IncidentRecord),
     Report(ReportRecord),
+    Dispatch(DispatchRecord),
     Note(NoteRecord),
     Notice(NoticeRecord),
     Lost(LostRecord),
@@ -162,6 +260,7 @@ impl JournalRecord {
             Self::Alert(_) => "alert",
             Self::Incident(_) => "incident",
             Self::Report(_) => "report",
+            Self::Dispatch(_) => "dispatch",
             Self::Note(_) => "note",
             Self::Notice(_) => "notice",
             Self::Lost(_) => "lost",
@@ -176,6 +275,7 @@ impl JournalRecord {
             Self::Alert(r) => r.time_us,
             Self::Incident(r) => r.time_us,
             Self::Report(r) => r.time_us,
+            Self::Dispatch(r) => r.time_us,
             Self::Note(r) => r.time_us,
             Self::Notice(r) => r.time_us,
             Self::Lost(r) => r.time_us,
@@ -212,6 +312,7 @@ mod tests {
             state: "raised".into(),
             who: "op1".into(),
             text: "armed group near the clinic".into(),
+            ..Default::default()
         });
         let json = serde_json::to_string(&record).expect("serialises");
         assert!(json.starts_with(r#"{"kind":"alert""#), "{json}");
@@ -219,5 +320,16 @@ mod tests {
         assert_eq!(back, record);
         assert_eq!(back.kind(), "alert");
         assert_eq!(back.time(), TimeUs(5));
+    }
+
+    #[test]
+    fn journals_written_before_the_workflow_fields_still_read() {
+        let old = r#"{"kind":"alert","time_us":5,"alert_id":"3","rule":"approach","severity":"warning","site":"Keradu","cause":"track 4","lat_deg":9.0,"lon_deg":31.0,"state":"open","who":"","text":"t"}"#;
+        let JournalRecord::Alert(alert) = serde_json::from_str(old).expect("parses") else {
+            panic!("an alert");
+        };
+        assert_eq!((alert.event.as_str(), alert.raised_us), ("", None));
+        let old = r#"{"kind":"report","time_us":5,"report_id":"1","channel":"sms","reporter":"","state":"unverified","lat_deg":null,"lon_deg":null,"text":"t"}"#;
+        assert!(serde_json::from_str::<JournalRecord>(old).is_ok());
     }
 }

@@ -172,8 +172,7 @@ fn circle_mode_goes_round_a_centre_ahead_of_the_nose_facing_it() {
     );
     // CIRCLE_RADIUS is 1000 cm: the centre is 10 m east of where the vehicle was.
     let centre = vehicle.target.expect("a centre");
-    let north_m = (centre.lat_deg - start.0) * METRES_PER_DEG_LAT;
-    let east_m = (centre.lon_deg - start.1) * METRES_PER_DEG_LAT * start.0.to_radians().cos();
+    let [north_m, east_m] = ne_m_between(start, (centre.lat_deg, centre.lon_deg));
     assert!(
         north_m.abs() < 0.01 && (east_m - 10.0).abs() < 0.01,
         "{north_m} {east_m}"
@@ -664,9 +663,7 @@ fn gps_reports_wander_near_the_true_position() {
     for _ in 0..3000 {
         run(&mut vehicle, 0.1, &mut now);
         let (lat, lon) = vehicle.reported_lat_lon_deg();
-        let north = (lat - vehicle.lat_deg) * METRES_PER_DEG_LAT;
-        let east =
-            (lon - vehicle.lon_deg) * METRES_PER_DEG_LAT * vehicle.lat_deg.to_radians().cos();
+        let [north, east] = ne_m_between((vehicle.lat_deg, vehicle.lon_deg), (lat, lon));
         let error_m = north.hypot(east);
         worst_m = worst_m.max(error_m);
         sum_sq += error_m * error_m;

@@ -15,6 +15,13 @@
 //! MAVLink 1 (which drops `mission_type`) gets the mission only, and a plan with a fence or
 //! rally points for it is refused before anything is sent.
 //!
+//! Nothing goes out before the whole plan is checked ([`vigil_mission::validate`]): a plan with
+//! a bad item is refused with every problem named ([`MissionError::Invalid`]). Clearing is
+//! explicit: a plan without mission items would clear the vehicle's mission, so
+//! [`MissionOp::Upload`] refuses it ([`MissionError::WouldClear`]); [`MissionOp::Clear`] clears,
+//! and [`MissionOp::UploadAllowingClear`] sends such a plan as it is (its fence and rally points
+//! with an empty mission).
+//!
 //! ArduPilot keeps home as mission item 0 and PX4 does not; [`Mission`] keeps home apart,
 //! so the same file uploads to both, and every count reported leaves home out. Fence items
 //! go in MAV_FRAME_GLOBAL (polygon vertices with param1 = the polygon's vertex count,
@@ -34,7 +41,8 @@ use num_traits::FromPrimitive;
 use super::{Outgoing, Route};
 use vigil_core::time::TimeUs;
 use vigil_mission::{
-    Fence, FenceCircle, FencePolygon, GeoPoint, Mission, MissionItem, is_global_frame,
+    Fence, FenceCircle, FencePolygon, GeoPoint, Mission, MissionItem, MissionProblem,
+    is_global_frame,
 };
 use vigil_protocol::{MavMessage, deg_from_e7, e7_from_deg, mav};
 
@@ -46,9 +54,13 @@ pub const MISSION_MAX_TRIES: u32 = 5;
 /// A mission operation on a vehicle's mission, geofence and rally points together.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MissionOp {
-    /// Upload the mission, then the fence, then the rally points (empty lists clear the
-    /// vehicle's).
+    /// Upload the mission, then the fence, then the rally points (an empty fence or rally list
+    /// clears the vehicle's). A plan without mission items is refused
+    /// ([`MissionError::WouldClear`]), and so is one that fails [`vigil_mission::validate`].
     Upload(Mission),
+    /// As [`MissionOp::Upload`], but a plan without mission items is sent too: it clears the
+    /// vehicle's mission (`vigil cmd upload --force`).
+    UploadAllowingClear(Mission),
     /// Download all three into one [`Mission`].
     Download,
     /// Clear all three.
@@ -99,6 +111,18 @@ pub enum MissionError {
     /// The plan cannot go to this vehicle as it is; nothing was sent.
     #[error("{detail}")]
     BadPlan { detail: String },
+    /// Items of the plan no vehicle should be given (each problem names the item, the field
+    /// and why); nothing was sent.
+    #[error("{}", invalid_text(.problems))]
+    Invalid { problems: Vec<MissionProblem> },
+    /// The plan has no mission items, and uploading it would clear the vehicle's mission:
+    /// nothing was sent. [`MissionOp::Clear`] or [`MissionOp::UploadAllowingClear`] say so on
+    /// purpose.
+    #[error(
+        "the plan has no mission items: uploading it would clear vehicle {sysid}'s mission, so \
+         nothing was uploaded (clear the mission explicitly if that is what you want)"
+    )]
+    WouldClear { sysid: u8 },
     #[error(
         "vehicle {sysid} speaks MAVLink 1, which cannot carry the {list}: nothing was uploaded"
     )]
@@ -159,10 +183,22 @@ impl MissionError {
             Self::NoVehicle { .. }
             | Self::Busy { .. }
             | Self::BadPlan { .. }
+            | Self::Invalid { .. }
+            | Self::WouldClear { .. }
             | Self::NeedsMavlink2 { .. }
             | Self::Unreadable { .. } => None,
         }
     }
+}
+
+/// "nothing was uploaded: the plan has 2 problems: item 2 (seq 2): latitude: ...; item 3 ...".
+fn invalid_text(problems: &[MissionProblem]) -> String {
+    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    format!(
+        "nothing was uploaded: the plan has {}: {}",
+        vigil_mission::count(problems.len(), "problem", "problems"),
+        list.join("; ")
+    )
 }
 
 /// What an operation that failed part-way had done, and what it did not get to; shown after
@@ -422,31 +458,8 @@ fn parts_for_all(
     ardupilot: bool,
 ) -> Result<VecDeque<Part>, MissionError> {
     Ok(match op {
-        MissionOp::Upload(mission) => {
-            let fence = fence_items(&mission.fence);
-            let rally = rally_items(&mission.rally);
-            let uploads = [
-                (
-                    List::Mission,
-                    mission_items(&mission, ardupilot),
-                    mission.items.len(),
-                ),
-                (List::Fence, fence, mission.fence.item_count()),
-                (List::Rally, rally, mission.rally.len()),
-            ];
-            uploads
-                .into_iter()
-                .map(|(list, items, reported)| {
-                    let wire = wire_items(&items, list, route)
-                        .map_err(|detail| MissionError::BadPlan { detail })?;
-                    Ok(Part {
-                        list,
-                        stage: Stage::Upload(wire),
-                        reported,
-                    })
-                })
-                .collect::<Result<_, MissionError>>()?
-        }
+        MissionOp::Upload(mission) => upload_parts(&mission, route, ardupilot, false)?,
+        MissionOp::UploadAllowingClear(mission) => upload_parts(&mission, route, ardupilot, true)?,
         MissionOp::Download => List::ALL
             .into_iter()
             .map(|list| Part {
@@ -467,6 +480,43 @@ fn parts_for_all(
             })
             .collect(),
     })
+}
+
+/// An upload's parts, once the plan is checked: refused with every problem when it has any,
+/// and refused without mission items unless `allow_clear`.
+fn upload_parts(
+    mission: &Mission,
+    route: Route,
+    ardupilot: bool,
+    allow_clear: bool,
+) -> Result<VecDeque<Part>, MissionError> {
+    vigil_mission::validate(mission).map_err(|problems| MissionError::Invalid { problems })?;
+    if mission.items.is_empty() && !allow_clear {
+        return Err(MissionError::WouldClear { sysid: route.sysid });
+    }
+    let fence = fence_items(&mission.fence);
+    let rally = rally_items(&mission.rally);
+    let uploads = [
+        (
+            List::Mission,
+            mission_items(mission, ardupilot),
+            mission.items.len(),
+        ),
+        (List::Fence, fence, mission.fence.item_count()),
+        (List::Rally, rally, mission.rally.len()),
+    ];
+    uploads
+        .into_iter()
+        .map(|(list, items, reported)| {
+            let wire = wire_items(&items, list, route)
+                .map_err(|detail| MissionError::BadPlan { detail })?;
+            Ok(Part {
+                list,
+                stage: Stage::Upload(wire),
+                reported,
+            })
+        })
+        .collect()
 }
 
 enum Step {

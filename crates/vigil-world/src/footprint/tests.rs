@@ -1,5 +1,6 @@
 // Long: the footprint is checked against independent constructions for every pose, gimbal frame and terrain it supports.
 use super::*;
+use nalgebra::Vector2;
 
 const MM: f64 = 1e-3;
 const NO_UNCERTAINTY: PoseUncertainty = PoseUncertainty {

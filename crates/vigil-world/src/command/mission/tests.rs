@@ -583,6 +583,95 @@ fn a_mavlink1_vehicle_gets_the_mission_only() {
     assert_eq!(transfers.active[&1].parts.len(), 1, "the mission alone");
 }
 
+/// Starts `op` and returns what went out and the outcome, if there is one already.
+fn start_only(op: MissionOp) -> (Vec<Outgoing>, Option<Result<MissionOutcome, MissionError>>) {
+    let mut transfers = MissionTransfers::default();
+    let (reply, outcome) = bounded(1);
+    let mut out = Vec::new();
+    transfers.start(route(Firmware::ArduCopter), op, reply, TimeUs(0), &mut out);
+    (out, outcome.try_recv().ok())
+}
+
+#[test]
+fn a_plan_with_a_bad_item_is_refused_before_anything_is_sent() {
+    let mut bad = plan();
+    bad.items[1].x = 200.5;
+    bad.rally[0].alt_m = -3.0;
+    let (out, outcome) = start_only(MissionOp::Upload(bad.clone()));
+    assert!(out.is_empty(), "no MISSION_COUNT: {out:?}");
+    let Some(Err(error)) = outcome else {
+        panic!("refused at once: {outcome:?}")
+    };
+    assert_eq!(
+        error.to_string(),
+        "nothing was uploaded: the plan has 2 problems: item 2 (seq 2): latitude: 200.5 is \
+         outside -90..=90; rally point 1: altitude: -3 m is below home: the vehicle would fly \
+         into the ground"
+    );
+    let MissionError::Invalid { problems } = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(problems[0].place, vigil_mission::Place::Item(1));
+    assert_eq!(problems[0].field, "latitude");
+    // The vehicle's mission stays as it was, whatever the op.
+    let mut peer = Peer::default();
+    run(&mut peer, Firmware::ArduCopter, MissionOp::Upload(plan())).unwrap();
+    let before = peer.lists.clone();
+    assert!(
+        run(
+            &mut peer,
+            Firmware::ArduCopter,
+            MissionOp::UploadAllowingClear(bad)
+        )
+        .is_err()
+    );
+    assert_eq!(peer.lists, before);
+}
+
+#[test]
+fn a_plan_without_mission_items_clears_only_when_asked_to() {
+    let mut peer = Peer::default();
+    run(&mut peer, Firmware::ArduCopter, MissionOp::Upload(plan())).unwrap();
+    let fence_only = Mission {
+        items: Vec::new(),
+        ..plan()
+    };
+    for empty in [Mission::default(), fence_only.clone()] {
+        let (out, outcome) = start_only(MissionOp::Upload(empty.clone()));
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(outcome, Some(Err(MissionError::WouldClear { sysid: 1 })));
+        assert_eq!(
+            run(&mut peer, Firmware::ArduCopter, MissionOp::Upload(empty)),
+            Err(
+                "the plan has no mission items: uploading it would clear vehicle 1's mission, \
+                 so nothing was uploaded (clear the mission explicitly if that is what you want)"
+                    .into()
+            )
+        );
+        assert_eq!(peer.lists.each_ref().map(Vec::len), [3, 5, 2], "untouched");
+    }
+    let forced = MissionOp::UploadAllowingClear(fence_only);
+    assert!(run(&mut peer, Firmware::ArduCopter, forced).is_ok());
+    // ArduPilot's item 0 (home) stays; the mission after it is gone, the fence and rally kept.
+    assert_eq!(peer.lists.each_ref().map(Vec::len), [1, 5, 2]);
+    let forced = MissionOp::UploadAllowingClear(Mission::default());
+    assert!(run(&mut peer, Firmware::ArduCopter, forced).is_ok());
+    assert_eq!(peer.lists.each_ref().map(Vec::len), [1, 0, 0]);
+}
+
+#[test]
+fn the_mission_commands_are_the_dialects() {
+    for command in vigil_mission::validate::MISSION_COMMANDS {
+        let known = mav::MavCmd::from_u16(command.id).map(|c| format!("{c:?}"));
+        assert_eq!(
+            known,
+            Some(format!("MAV_CMD_{}", command.name)),
+            "{}",
+            command.id
+        );
+    }
+}
+
 #[test]
 fn fences_from_the_wire_are_checked() {
     let item = |command: mav::MavCmd, param1: f32| mav::MISSION_ITEM_INT_DATA {

@@ -4,7 +4,10 @@
 // Long: every subcommand's arguments (clap's derive) and the few lines that start each; the
 // only place that resolves the user's folders. Splitting it per subcommand is the next step.
 
-use std::net::SocketAddr;
+mod services;
+mod sim;
+mod upload;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 
+use services::{ServiceArgs, ServicePlan};
 use vigil_core::address::LinkAddress;
 use vigil_link::{LinkOptions, ReplayPace};
 use vigil_mission as mission;
@@ -35,6 +39,10 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing `Run` would only add noise to every match"
+)]
 enum Command {
     /// Run the ground station on one or more links, recording the session; without a link,
     /// on the built-in demo scenario, simulated in-process.
@@ -62,12 +70,18 @@ enum Command {
         /// Alert rules (TOML, see assets/rules/README.md); default: the built-in rules.
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
+        /// Without --link: simulate this scenario in-process instead of the built-in demo
+        /// (assets/scenarios/FORMAT.md).
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+        /// Without --link: simulated seconds per real second (the demo's armed group leaves
+        /// the forest ten minutes in; --speed 10 brings it in one).
+        #[arg(long, value_name = "X", default_value_t = 1.0)]
+        speed: f64,
         #[command(flatten)]
         console: ConsoleArgs,
-        /// Send drones and tracks as Cursor-on-Target to TAK: udp:HOST:PORT (`udp:` alone:
-        /// the multicast group 239.2.3.1:6969), TTL 1, once a second.
-        #[arg(long, value_name = "ADDR")]
-        cot: Option<String>,
+        #[command(flatten)]
+        services: ServiceArgs,
         #[command(flatten)]
         signing: SigningArgs,
     },
@@ -75,7 +89,8 @@ enum Command {
     Export {
         /// The session folder.
         session: PathBuf,
-        /// geojson, kml, gpx, csv (a folder of LAYER.csv), gpkg or cot.
+        /// geojson, kml, gpx, csv (a folder of LAYER.csv), gpkg, cot, or acled (the incidents
+        /// as one CSV in ACLED's columns with an HXL hashtag row, for conflict analysts).
         #[arg(long)]
         format: vigil_record::export::Format,
         /// The output file (a folder for csv); default: export.* in the session folder.
@@ -87,13 +102,30 @@ enum Command {
         /// Up to this time (same forms as --from).
         #[arg(long, value_name = "TIME")]
         to: Option<vigil_record::export::TimeSpec>,
-        /// Layers: paths,footprints,detections,tracks,alerts,incidents,reports,notes (default all).
+        /// Layers: paths,footprints,detections,tracks,alerts,incidents,reports,dispatches,notes (default all).
         #[arg(long, value_name = "LIST")]
         layers: Option<String>,
         /// none, public (names of operators and reporters removed) or strict (also places
         /// of civilians, incidents and reports moved to a 1 km grid).
         #[arg(long, value_name = "LEVEL", default_value = "none")]
         redact: vigil_record::export::RedactLevel,
+    },
+    /// How fast the mission responded, from a session's journal: each alert raised to
+    /// acknowledged, to assigned or a drone sent, to a drone on scene, to resolved (median and
+    /// 90th percentile, over all alerts and by severity), alerts still open at the end, alerts
+    /// per hour, community reports received and verified, incidents recorded.
+    Summary {
+        /// The session folder.
+        session: PathBuf,
+        /// The alerts raised from this time: RFC 3339 UTC or seconds from the start.
+        #[arg(long, value_name = "TIME")]
+        from: Option<vigil_record::export::TimeSpec>,
+        /// Up to this time (same forms as --from); later steps are not counted.
+        #[arg(long, value_name = "TIME")]
+        to: Option<vigil_record::export::TimeSpec>,
+        /// Print JSON (times in µs since the epoch, delays in µs) instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Check that a session's tlog and journal are as Vigil wrote and sealed them; exit 0 only
     /// when intact and sealed (1: something changed, removed or added; 2: intact but not
@@ -123,27 +155,7 @@ enum Command {
     /// Run the simulator: drones, sensor nodes and people from a scenario file, speaking
     /// MAVLink on a link (udpout:HOST:PORT, udpin:IP:PORT, tcpin:IP:PORT, tcp:HOST:PORT,
     /// serial:DEVICE:BAUD, or pty for a new pseudo-terminal whose path is printed).
-    Sim {
-        #[arg(long, value_name = "FILE")]
-        scenario: PathBuf,
-        #[arg(long, value_name = "ADDR")]
-        link: String,
-        /// Seed of the world's randomness (default: the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Simulated seconds per real second.
-        #[arg(long, default_value_t = 1.0)]
-        speed: f64,
-        /// Simulated seconds to run (default: the scenario's duration).
-        #[arg(long, value_name = "SECS")]
-        duration: Option<f64>,
-        /// Write the ground truth (CSV) here.
-        #[arg(long, value_name = "FILE")]
-        truth: Option<PathBuf>,
-        /// Frame what fits in MAVLink 1 as MAVLink 1.
-        #[arg(long)]
-        mavlink1: bool,
-    },
+    Sim(sim::SimArgs),
     /// Feed a recorded tlog through the pipeline.
     Replay {
         file: PathBuf,
@@ -161,6 +173,21 @@ enum Command {
         tracks_out: Option<PathBuf>,
         #[command(flatten)]
         console: ConsoleArgs,
+    },
+    /// Community reports: tokens for the report endpoint.
+    Reports {
+        #[command(subcommand)]
+        action: ReportsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportsAction {
+    /// Print a new random token with its holder, as a line for the --report-tokens file
+    /// (`vigil reports token "Keradu focal point" >> tokens.txt`).
+    Token {
+        /// Who the token is for: a focal point, a gateway, a partner.
+        holder: String,
     },
 }
 
@@ -200,6 +227,9 @@ impl ConsoleArgs {
             tiles,
             audio: !self.no_audio,
             title,
+            // SIGTERM and Ctrl-C close the window as a click would (without asking), so that
+            // the session is sealed.
+            quit: stop_flag().ok(),
         }
     }
 }
@@ -292,9 +322,13 @@ enum CmdAction {
         lon: f64,
         alt_msl_m: f64,
     },
-    /// Upload a mission (.plan or .waypoints).
+    /// Upload a mission (.plan or .waypoints). Every item is checked first: a bad one is
+    /// named and nothing is sent.
     Upload {
         file: PathBuf,
+        /// Upload even a plan without mission items, which clears the vehicle's mission.
+        #[arg(long)]
+        force: bool,
     },
     /// Download the mission into a file (.plan or .waypoints, by extension).
     Download {
@@ -324,7 +358,12 @@ enum CmdAction {
 
 /// Runs the command line; errors are printed with their causes.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `vigil` alone opens the console on the built-in demo, as a desktop program does.
+    let cli = if std::env::args_os().len() <= 1 {
+        Cli::parse_from(["vigil", "run"])
+    } else {
+        Cli::parse()
+    };
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -360,16 +399,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             no_record,
             duration,
             console,
-            cot,
+            services,
             sites,
             rules,
             signing,
+            scenario,
+            speed,
         } => {
-            let cot = cot
-                .as_deref()
-                .map(vigil_station::cot_live::parse_cot_addr)
-                .transpose()
-                .context("--cot")?;
+            let services = services.plan()?;
+            let demo = if links.is_empty() {
+                Some(DemoSim::load(scenario.as_deref(), speed)?)
+            } else if scenario.is_some() || speed != 1.0 {
+                bail!(
+                    "--scenario and --speed are for the in-process simulation, without --link; to simulate beside a link, run `vigil sim` on its own"
+                );
+            } else {
+                None
+            };
             let mut config = PipelineConfig {
                 links,
                 record_default_session: !no_record,
@@ -383,9 +429,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             signing.apply(&mut config)?;
             check_run_inputs(&config, &console)?;
             if !headless {
-                let demo = config.links.is_empty();
-                let title = if demo {
-                    "demo scenario".to_owned()
+                let title = if let Some(demo) = &demo {
+                    format!("simulated: {}", demo.scenario.scenario.name)
                 } else {
                     config
                         .links
@@ -394,12 +439,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
-                return run_console(config, demo, cot, &console, title);
+                return run_console(config, demo, services, &console, title);
             }
-            if config.links.is_empty() {
-                run_demo(config, duration.map(Duration::from_secs_f64), cot)
+            if let Some(demo) = demo {
+                run_demo(
+                    config,
+                    demo,
+                    duration.map(Duration::from_secs_f64),
+                    services,
+                )
             } else {
-                run_headless(config, duration.map(Duration::from_secs_f64), cot)
+                run_headless(config, duration.map(Duration::from_secs_f64), services)
                     .map(|(code, _)| code)
             }
         }
@@ -428,23 +478,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 action,
             )
         }
-        Command::Sim {
-            scenario,
-            link,
-            seed,
-            speed,
-            duration,
-            truth,
-            mavlink1,
-        } => run_sim(
-            &scenario,
-            &link,
-            seed,
-            speed,
-            duration,
-            truth.as_deref(),
-            mavlink1,
-        ),
+        Command::Sim(args) => sim::run(&args),
+        Command::Reports {
+            action: ReportsAction::Token { holder },
+        } => {
+            let holder = holder.trim();
+            if holder.is_empty() || holder.contains('\n') {
+                bail!("the holder is one line of text: who the token is for");
+            }
+            let token = vigil_station::reports_http::tokens::new_token()
+                .map_err(|err| anyhow!("no randomness for a token: {err}"))?;
+            println!("{token} {holder}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export {
             session,
             format,
@@ -469,6 +515,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             run_export(&session, &options)
         }
+        Command::Summary {
+            session,
+            from,
+            to,
+            json,
+        } => run_summary(&session, from, to, json),
         Command::Verify { session } => run_verify(&session),
         Command::Replay {
             file,
@@ -500,7 +552,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !headless {
                 return run_replay_console(&file, speed, &console);
             }
-            run_headless(config, None, None).map(|(code, _)| code)
+            run_headless(config, None, ServicePlan::replay(&file)).map(|(code, _)| code)
         }
     }
 }
@@ -510,53 +562,76 @@ fn demo_link() -> Result<LinkAddress> {
     Ok("udpin:127.0.0.1:0".parse()?)
 }
 
-/// Starts the built-in demo scenario's simulator, sending to the station's first (demo) link.
-pub fn start_demo_sim(station: &GroundStation) -> Result<vigil_sim::SimRunner> {
-    use vigil_sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
-    let scenario = Scenario::demo();
-    println!(
-        "no link given: running the demo scenario {:?} in-process",
-        scenario.scenario.name
-    );
-    let seed = scenario.scenario.seed;
-    let world = SimWorld::from_scenario(&scenario, seed);
-    let options = RunOptions {
-        radio: scenario.radios.first().copied(),
-        radio_seed: seed,
-        ..RunOptions::default()
-    };
-    let vigil = station
-        .wait_for(Duration::from_secs(5), |s| {
-            s.links
-                .first()
-                .is_some_and(|l| l.stats.local_addr.is_some())
-        })
-        .and_then(|s| s.links.first().and_then(|l| l.stats.local_addr))
-        .ok_or_else(|| anyhow!("the demo link did not open"))?;
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
-    Ok(SimRunner::start_world(
-        world,
-        SimTransport::Udp {
-            socket,
-            peer: Some(vigil),
-            learn: false,
-        },
-        options,
-        None,
-    )?)
+/// The in-process simulation without a link: the built-in demo or a scenario file, at a
+/// speed.
+pub struct DemoSim {
+    pub scenario: vigil_sim::Scenario,
+    pub speed: f64,
+}
+
+impl DemoSim {
+    /// `file`'s scenario, or the built-in demo.
+    pub fn load(file: Option<&Path>, speed: f64) -> Result<Self> {
+        if !(speed.is_finite() && speed > 0.0) {
+            bail!("--speed must be a positive number, not {speed}");
+        }
+        let scenario = match file {
+            Some(path) => vigil_sim::Scenario::load(path)?,
+            None => vigil_sim::Scenario::demo(),
+        };
+        Ok(Self { scenario, speed })
+    }
+
+    /// Starts the simulation, sending to the station's first (demo) link.
+    pub fn start(&self, station: &GroundStation) -> Result<vigil_sim::SimRunner> {
+        use vigil_sim::{RunOptions, SimRunner, SimTransport, SimWorld};
+        let scenario = &self.scenario;
+        println!(
+            "no link given: simulating the scenario {:?} in-process at {}x",
+            scenario.scenario.name, self.speed
+        );
+        let seed = scenario.scenario.seed;
+        let world = SimWorld::from_scenario(scenario, seed);
+        let options = RunOptions {
+            radio: scenario.radios.first().copied(),
+            radio_seed: seed,
+            speed: self.speed,
+            ..RunOptions::default()
+        };
+        let vigil = station
+            .wait_for(Duration::from_secs(5), |s| {
+                s.links
+                    .first()
+                    .is_some_and(|l| l.stats.local_addr.is_some())
+            })
+            .and_then(|s| s.links.first().and_then(|l| l.stats.local_addr))
+            .ok_or_else(|| anyhow!("the demo link did not open"))?;
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+        Ok(SimRunner::start_world(
+            world,
+            SimTransport::Udp {
+                socket,
+                peer: Some(vigil),
+                learn: false,
+            },
+            options,
+            None,
+        )?)
+    }
 }
 
 /// Runs the ground station on the built-in demo: the simulator on a loopback UDP link.
 fn run_demo(
     mut config: PipelineConfig,
+    demo: DemoSim,
     duration: Option<Duration>,
-    cot: Option<SocketAddr>,
+    services: ServicePlan,
 ) -> Result<ExitCode> {
     config.links = vec![demo_link()?];
     config.demo_sites = config.sites.is_none();
     let mut sim = None;
-    let started = run_headless_with(config, duration, cot, |station| {
-        sim = Some(start_demo_sim(station)?);
+    let started = run_headless_with(config, duration, services, |station| {
+        sim = Some(demo.start(station)?);
         Ok(())
     });
     if let Some(sim) = sim {
@@ -586,8 +661,8 @@ fn run_replay_console(_file: &Path, _speed: f64, _args: &ConsoleArgs) -> Result<
 #[cfg(not(feature = "console"))]
 fn run_console(
     _config: PipelineConfig,
-    _demo: bool,
-    _cot: Option<SocketAddr>,
+    _demo: Option<DemoSim>,
+    _services: ServicePlan,
     _args: &ConsoleArgs,
     _title: String,
 ) -> Result<ExitCode> {
@@ -598,28 +673,28 @@ fn run_console(
 #[cfg(feature = "console")]
 fn run_console(
     mut config: PipelineConfig,
-    demo: bool,
-    cot: Option<SocketAddr>,
+    demo: Option<DemoSim>,
+    services: ServicePlan,
     args: &ConsoleArgs,
     title: String,
 ) -> Result<ExitCode> {
     let options = args.options(title);
-    if demo {
+    if demo.is_some() {
         config.links = vec![demo_link()?];
         config.demo_sites = config.sites.is_none();
     }
     let pipeline = Pipeline::start(config)?;
     let station = pipeline.station();
-    let sim = if demo {
-        Some(start_demo_sim(&station)?)
+    let sim = if let Some(demo) = &demo {
+        Some(demo.start(&station)?)
     } else {
         None
     };
-    let _cot = cot_feed(&station, cot)?;
+    let services = services.start(&station);
     if let Some(dir) = &station.snapshot().session_dir {
         println!("recording to {}", dir.display());
     }
-    let result = vigil_console::run(station, options);
+    let result = services.and_then(|_services| Ok(vigil_console::run(station, options)?));
     if let Some(sim) = sim {
         sim.stop();
     }
@@ -629,7 +704,7 @@ fn run_console(
 }
 
 /// Installs the Ctrl-C / SIGTERM handler; the flag turns true on either.
-fn stop_flag() -> Result<Arc<AtomicBool>> {
+pub(crate) fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
@@ -637,43 +712,26 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-/// Starts the live Cursor-on-Target feed when asked for; it stops when dropped.
-fn cot_feed(
-    station: &GroundStation,
-    cot: Option<SocketAddr>,
-) -> Result<Option<vigil_station::cot_live::CotFeed>> {
-    Ok(match cot {
-        Some(addr) => {
-            println!("sending Cursor-on-Target to {addr}");
-            Some(vigil_station::cot_live::CotFeed::start(
-                station.clone(),
-                addr,
-            )?)
-        }
-        None => None,
-    })
-}
-
 fn run_headless(
     config: PipelineConfig,
     duration: Option<Duration>,
-    cot: Option<SocketAddr>,
+    services: ServicePlan,
 ) -> Result<(ExitCode, ())> {
-    run_headless_with(config, duration, cot, |_| Ok(()))
+    run_headless_with(config, duration, services, |_| Ok(()))
 }
 
 /// Runs the headless ground station; `started` runs once the pipeline is up.
 fn run_headless_with(
     config: PipelineConfig,
     duration: Option<Duration>,
-    cot: Option<SocketAddr>,
+    services: ServicePlan,
     started: impl FnOnce(&GroundStation) -> Result<()>,
 ) -> Result<(ExitCode, ())> {
     let stop = stop_flag()?;
     let pipeline = Pipeline::start(config)?;
     let station = pipeline.station();
     started(&station)?;
-    let _cot = cot_feed(&station, cot)?;
+    let mut services = services.start(&station)?;
     if let Some(dir) = &station.snapshot().session_dir {
         println!("recording to {}", dir.display());
     }
@@ -687,6 +745,15 @@ fn run_headless_with(
         }
         next_notice = snapshot.world.notices.next_seq();
         let finished = snapshot.replays_finished();
+        // At the end of a replay, the decisions taken after its last frame too.
+        let until = if finished {
+            vigil_core::time::TimeUs(u64::MAX)
+        } else {
+            snapshot.analysed_to
+        };
+        for line in services.decisions_until(until) {
+            println!("{line}");
+        }
         if Instant::now() >= next_status || finished {
             println!("{}", status_line(&snapshot));
             next_status += Duration::from_secs(1);
@@ -699,6 +766,8 @@ fn run_headless_with(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // No more reports in while the pipeline stops.
+    drop(services);
     pipeline.shutdown();
     // A replay that could not be read or held no frame, or a link that never came up, did
     // not do what was asked: say which and fail.
@@ -889,26 +958,7 @@ fn perform(station: &GroundStation, sysid: u8, action: CmdAction) -> Result<Stri
                 alt_msl_m,
             },
         ),
-        CmdAction::Upload { file } => {
-            let plan = mission::load_mission(&file)?;
-            let (fence, rally) = (plan.fence.clone(), plan.rally.len());
-            match mission_op(station, sysid, MissionOp::Upload(plan))? {
-                MissionOutcome::Uploaded { items } => {
-                    let cleared = match (fence.is_empty(), rally == 0) {
-                        (true, true) => " (the vehicle's fence and rally points were cleared)",
-                        (true, false) => " (the vehicle's fence was cleared)",
-                        (false, true) => " (the vehicle's rally points were cleared)",
-                        (false, false) => "",
-                    };
-                    Ok(format!(
-                        "vehicle {sysid}: uploaded {} from {}{cleared}",
-                        plan_contents(items.mission, &fence, items.rally),
-                        file.display()
-                    ))
-                }
-                other => Err(anyhow!("unexpected outcome {other:?}")),
-            }
-        }
+        CmdAction::Upload { file, force } => upload::upload(station, sysid, &file, force),
         CmdAction::Download { file } => match mission_op(station, sysid, MissionOp::Download)? {
             MissionOutcome::Downloaded(plan) => {
                 mission::save_mission(&file, &plan)?;
@@ -980,66 +1030,6 @@ fn load_params(station: &GroundStation, sysid: u8, file: &Path) -> Result<String
     }
 }
 
-fn run_sim(
-    scenario_path: &Path,
-    link: &str,
-    seed: Option<u64>,
-    speed: f64,
-    duration_s: Option<f64>,
-    truth_path: Option<&Path>,
-    mavlink1: bool,
-) -> Result<ExitCode> {
-    use vigil_sim::{RunOptions, Scenario, SimRunner, SimWorld, TruthWriter};
-    if !(speed.is_finite() && speed > 0.0) {
-        bail!("--speed must be a positive number, not {speed}");
-    }
-    let scenario = Scenario::load(scenario_path)?;
-    let address: LinkAddress = if link == "pty" {
-        "serial:pty".parse()?
-    } else {
-        link.parse()?
-    };
-    let (transport, pty) = vigil_sim::runner::open_transport(&address)
-        .with_context(|| format!("--link {address}: cannot open"))?;
-    if let Some(pty) = &pty {
-        println!("serial device: {}", pty.slave_path.display());
-    }
-    let seed = seed.unwrap_or(scenario.scenario.seed);
-    let duration_s = duration_s.or(scenario.scenario.duration_s);
-    let truth = truth_path.map(TruthWriter::create).transpose()?;
-    let options = RunOptions {
-        version: if mavlink1 {
-            vigil_protocol::MavVersion::V1
-        } else {
-            vigil_protocol::MavVersion::V2
-        },
-        speed,
-        radio: scenario.radios.first().copied(),
-        radio_seed: seed ^ 0x5241_4449_4F00,
-        duration: duration_s.map(Duration::from_secs_f64),
-    };
-    let world = SimWorld::from_scenario(&scenario, seed);
-    println!(
-        "simulating {:?}: {} drones, {} sensor nodes, {} movers on {address}, seed {seed}, speed {speed}x",
-        scenario.scenario.name,
-        world.drones.len(),
-        world.sensors.len(),
-        world.movers.len()
-    );
-    let stop = stop_flag()?;
-    let runner = SimRunner::start_world(world, transport, options, truth)?;
-    while !runner.is_finished() && !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    if runner.is_finished() {
-        runner.join().context("the simulation stopped")?;
-    } else {
-        runner.stop();
-    }
-    drop(pty);
-    Ok(ExitCode::SUCCESS)
-}
-
 fn run_export(session: &Path, options: &vigil_record::export::ExportOptions) -> Result<ExitCode> {
     let started = Instant::now();
     let summary = vigil_record::export::export_session_with(session, options, false, &mut |_| {})
@@ -1059,6 +1049,23 @@ fn run_export(session: &Path, options: &vigil_record::export::ExportOptions) -> 
             ", NOT sealed"
         }
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_summary(
+    session: &Path,
+    from: Option<vigil_record::export::TimeSpec>,
+    to: Option<vigil_record::export::TimeSpec>,
+    json: bool,
+) -> Result<ExitCode> {
+    let summary = vigil_record::summary::summarise_session(session, from, to)
+        .with_context(|| format!("cannot summarise {}", session.display()))?;
+    if json {
+        let text = serde_json::to_string_pretty(&summary).context("cannot write the JSON")?;
+        println!("{text}");
+    } else {
+        print!("{}", summary.table());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1157,8 +1164,8 @@ fn check_tlog(path: &Path) -> Result<()> {
 /// file to send must read, and the file to save into must be writable where it is named.
 fn check_cmd_files(action: &CmdAction) -> Result<()> {
     match action {
-        CmdAction::Upload { file } => {
-            mission::load_mission(file)?;
+        CmdAction::Upload { file, force } => {
+            upload::check(file, *force)?;
         }
         CmdAction::ParamsLoad { file } => {
             mission::load_params(file)?;
