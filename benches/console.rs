@@ -83,6 +83,8 @@ fn tracks(world: &World) -> Vec<TrackView> {
                 std_en_m: [5.0 + (i % 11) as f64, 4.0 + (i % 13) as f64],
                 class: [ClassHint::Person, ClassHint::Vehicle, ClassHint::Unknown][i % 3],
                 count: Some(1 + (i % 4) as u32),
+                // One in ten coasting unobserved, drawn apart.
+                observable: i % 10 != 0,
             }
         })
         .collect()

@@ -214,6 +214,7 @@ fn main() {
                     std_en_m: [5.0, 5.0],
                     class: ClassHint::Person,
                     count: None,
+                    observable: true,
                 }
             })
             .collect();

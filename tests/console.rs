@@ -268,12 +268,17 @@ fn the_night_and_day_themes_switch_with_a_key() {
 /// The demo world at four times real time, with a rule that raises "unobserved" alerts after
 /// 20 simulated seconds, so that the workflow has alerts to work on within seconds.
 fn demo_rig() -> (Pipeline, SimRunner, GroundStation, tempfile::TempDir) {
+    demo_rig_with("[unobserved]\nmax_unobserved_s = 20.0\n")
+}
+
+/// The demo scenario at four times the pace, with alert rules `rules` and a lower orbit.
+fn demo_rig_with(rules_text: &str) -> (Pipeline, SimRunner, GroundStation, tempfile::TempDir) {
     use vigil_sim::{RunOptions, Scenario, SimTransport, SimWorld};
     let dir = tempfile::tempdir().expect("a temporary folder");
     let rules = dir.path().join("rules.toml");
     std::fs::write(
         &rules,
-        "[unobserved]\nmax_unobserved_s = 20.0\n[dispatch]\nalt_rel_m = 50.0\norbit_radius_m = 100.0\n",
+        format!("{rules_text}[dispatch]\nalt_rel_m = 50.0\norbit_radius_m = 100.0\n"),
     )
     .expect("written");
     let pipeline = Pipeline::start(vigil_station::PipelineConfig {
@@ -973,4 +978,44 @@ fn the_wheel_zooms_the_map_about_the_pointer() {
     // About the pointer: the centre moved towards where the pointer was (west of it).
     assert!(moved.1 < centre.1, "centre {centre:?} -> {moved:?}");
     rig.pipeline.shutdown();
+}
+
+#[test]
+fn a_critical_alert_shows_a_banner_that_opens_it() {
+    let (pipeline, _sim, station, _dir) =
+        demo_rig_with("[unobserved]\nseverity = \"critical\"\nmax_unobserved_s = 20.0\n");
+    let mut h = console(&station);
+    step_until_for(&mut h, "the critical banner", common::TIMEOUT * 3, |h| {
+        has_label(h, "Open the alert")
+    });
+    let id = h
+        .state()
+        .snapshot()
+        .protection
+        .open_alerts()
+        .into_iter()
+        .find(|a| a.severity == vigil_protection::AlertSeverity::Critical)
+        .expect("a critical alert")
+        .id;
+    h.get_by_label("Open the alert").click();
+    step_until(&mut h, "the alert opened", |h| {
+        has_label(h, &format!("Alert {id} -"))
+    });
+    // Acknowledged, it no longer calls for attention.
+    h.get_by_label("Acknowledge").click();
+    step_until(&mut h, "the banner gone", |h| {
+        h.state()
+            .snapshot()
+            .protection
+            .open_alerts()
+            .iter()
+            .filter(|a| {
+                a.severity == vigil_protection::AlertSeverity::Critical
+                    && a.state == vigil_protection::AlertState::Open
+            })
+            .count()
+            == 0
+            || !has_label(h, &format!("alert {id} CRITICAL "))
+    });
+    pipeline.shutdown();
 }

@@ -15,7 +15,10 @@ struct Xvfb(Child, String);
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // SIGTERM, so that it removes its lock and socket.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -24,26 +27,33 @@ fn xvfb() -> Option<Xvfb> {
     if !Path::new("/usr/bin/Xvfb").exists() {
         return None;
     }
-    // A display of this test's own: the tests of this file run at once.
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let display = format!(":{}", 200 + (std::process::id() % 400) * 2 + n);
-    let child = Command::new("/usr/bin/Xvfb")
-        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .stdout(Stdio::null())
+    // Xvfb picks a free display itself and writes its number on the descriptor given (here
+    // its standard output) once it accepts connections.
+    let mut child = Command::new("/usr/bin/Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    // The server is up when its socket is there.
-    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
-    let started = Instant::now();
-    while !Path::new(&socket).exists() {
-        if started.elapsed() > common::TIMEOUT {
-            return None;
+    let stdout = child.stdout.take()?;
+    let mut line = String::new();
+    let read = BufReader::new(stdout).read_line(&mut line);
+    match (read, line.trim().parse::<u32>()) {
+        (Ok(_), Ok(n)) => Some(Xvfb(child, format!(":{n}"))),
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    Some(Xvfb(child, display))
 }
 
 #[test]
@@ -71,7 +81,14 @@ fn sigterm_closes_the_console_and_seals_the_session() {
         match lines.next() {
             Some(Ok(line)) if line.starts_with("recording to") => break,
             Some(Ok(_)) => {}
-            _ => panic!("vigil run ended before recording"),
+            _ => {
+                let mut why = String::new();
+                if let Some(mut err) = console.stderr.take() {
+                    use std::io::Read;
+                    let _ = err.read_to_string(&mut why);
+                }
+                panic!("vigil run ended before recording: {why}");
+            }
         }
     }
     // Until the demo's first frames are recorded.
@@ -124,7 +141,13 @@ fn vigil_alone_opens_the_console_on_the_demo() {
         eprintln!("skipped: no Xvfb to open the console's window in (apt-get install xvfb)");
         return;
     };
+    // A home of its own: the other test's console makes the station's key in the shared one.
+    let home = tempfile::tempdir().expect("a temporary folder");
     let mut console = common::vigil_command()
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
         .env("DISPLAY", &x.1)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

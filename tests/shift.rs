@@ -11,7 +11,7 @@ mod shift;
 
 use std::path::Path;
 
-use shift::{OPERATOR, REPORTER};
+use shift::{OPERATOR, REPORTER, SMS_REPORTER};
 use vigil_record::journal::{JOURNAL_FILE, JournalReader, JournalRecord};
 
 /// Every record of `kind` in the session's journal.
@@ -68,7 +68,7 @@ fn check_journal(records: &[JournalRecord]) {
         ), "report {event}");
         assert!(
             records.iter().any(
-                |r| matches!(r, JournalRecord::Incident(i) if i.event == event && i.reports == [1])
+                |r| matches!(r, JournalRecord::Incident(i) if i.event == event && i.reports.len() == 2 && i.reports[0] == 1)
             ),
             "incident {event}"
         );
@@ -76,6 +76,15 @@ fn check_journal(records: &[JournalRecord]) {
     assert!(records.iter().any(
         |r| matches!(r, JournalRecord::Note(n) if n.author == OPERATOR && n.text.starts_with("handover"))
     ));
+    // The SMS through the modem, verified; the Kobo export's three reports, recorded.
+    assert!(records.iter().any(|r| matches!(r, JournalRecord::Report(p)
+        if p.channel == "sms" && p.event == "verified" && p.people == Some(4)
+            && p.reporter.starts_with("reporter "))));
+    let kobo = records
+        .iter()
+        .filter(|r| matches!(r, JournalRecord::Report(p) if p.channel == "kobo" && p.event == "recorded"))
+        .count();
+    assert_eq!(kobo, 3, "the Kobo export's reports");
     assert!(
         records.iter().any(
             |r| matches!(r, JournalRecord::Note(n) if n.author == OPERATOR
@@ -186,7 +195,8 @@ fn a_shift_reaches_the_journal_verify_and_every_export() {
         "acknowledged by Sgt Diallo",
         "assigned by Sgt Diallo: Team Bravo",
         "resolved by Sgt Diallo: group left westwards",
-        "report 1 verified (armed_men, sms) by Sgt Diallo: called back, confirmed",
+        "report 1 verified (armed_men, phone) by Sgt Diallo: called back, confirmed",
+        "(armed_men, sms) by Sgt Diallo: same group as the radar's",
         "drone 1 sent to alert",
         "note by Sgt Diallo: handover",
     ] {
@@ -195,7 +205,9 @@ fn a_shift_reaches_the_journal_verify_and_every_export() {
             "the replay does not say {line:?}:\n{said}"
         );
     }
-    let number = REPORTER.trim_start_matches('+').as_bytes();
-    assert_eq!(found_in(&session, number), Vec::<String>::new());
-    assert_eq!(found_in(&exports, number), Vec::<String>::new());
+    for number in [REPORTER, SMS_REPORTER] {
+        let number = number.trim_start_matches('+').as_bytes();
+        assert_eq!(found_in(&session, number), Vec::<String>::new());
+        assert_eq!(found_in(&exports, number), Vec::<String>::new());
+    }
 }

@@ -1,7 +1,9 @@
 //! A shift, driven through the public path as the console drives it, recorded in a session
 //! folder: the simulator's armed group raises an alert; an operator acknowledges, assigns and
 //! annotates it, sends a drone and resolves it; a villager's report comes in over HTTP and is
-//! verified, an incident is recorded from it and verified, and a note is written. Shared by
+//! verified after a call-back, a Kobo survey export is imported, another villager's SMS comes
+//! through the GSM modem and is verified, an incident is recorded from the two and verified,
+//! and a note is written. Shared by
 //! `tests/shift.rs` (the journal, `vigil verify`, the exports) and `tests/summary.rs` (`vigil
 //! summary`); each includes it with `#[path]` beside `mod common`.
 
@@ -17,9 +19,11 @@ use std::time::Instant;
 use vigil_protection::{
     Casualties, Confidence, DispatchTarget, DispatchUpdate, LatLon, NewIncident, Verdict,
 };
+use vigil_sim::modem::{IncomingSms, ModemOptions, SimModem};
 use vigil_sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
 use vigil_station::reports_http::ReportServer;
-use vigil_station::{Folders, GroundStation, PipelineConfig};
+use vigil_station::sms::site_gazetteer;
+use vigil_station::{Folders, GroundStation, PipelineConfig, SmsGateway};
 
 /// A copter on its pad 600 m south-west of Keradu, a ground radar at the village's west edge,
 /// and an armed group of four walking from the west towards the Keradu west borehole.
@@ -55,6 +59,8 @@ route = [{ lat_deg = 9.0052, lon_deg = 31.0060 }, { lat_deg = 9.00506, lon_deg =
 
 /// The villager's number: it must not be written anywhere.
 pub const REPORTER: &str = "+211912345678";
+/// Another villager's, who sends an SMS: nor this one.
+pub const SMS_REPORTER: &str = "+211955507777";
 pub const OPERATOR: &str = "Sgt Diallo";
 
 fn answer<T>(
@@ -86,7 +92,7 @@ fn post_report(addr: std::net::SocketAddr, body: &str) -> String {
 
 /// Works an alert and a report through the station as an operator at the console would;
 /// returns the alert's id.
-fn work_the_shift(station: &GroundStation, reports: &ReportServer) -> u64 {
+fn work_the_shift(station: &GroundStation, reports: &ReportServer, modem: &SimModem) -> u64 {
     let snapshot = crate::common::wait(station, "an alert about the armed group", |s| {
         s.protection
             .alerts
@@ -137,7 +143,7 @@ fn work_the_shift(station: &GroundStation, reports: &ReportServer) -> u64 {
     assert_eq!(done, Ok(1));
 
     let body = format!(
-        r#"{{"time_utc":"2026-03-14T09:01:00Z","lat_deg":9.0050,"lon_deg":31.0075,"category":"armed_men","description":"four men with rifles walking to the borehole","reporter":"{REPORTER}","channel":"sms","people":4}}"#
+        r#"{{"time_utc":"2026-03-14T09:01:00Z","lat_deg":9.0050,"lon_deg":31.0075,"category":"armed_men","description":"four men with rifles walking to the borehole","reporter":"{REPORTER}","channel":"phone","people":4}}"#
     );
     let reply = post_report(reports.local_addr(), &body);
     assert!(reply.starts_with("HTTP/1.1 201"), "{reply}");
@@ -160,6 +166,7 @@ fn work_the_shift(station: &GroundStation, reports: &ReportServer) -> u64 {
             .expect("sent"),
         "verify the report",
     );
+    let sms_report = reports_by_sms_and_survey(station, modem);
     let incident = answer(
         station
             .record_incident(
@@ -175,7 +182,7 @@ fn work_the_shift(station: &GroundStation, reports: &ReportServer) -> u64 {
                     source: "community report, radar, drone".into(),
                     confidence: Confidence::High,
                     description: "armed group approached Keradu west borehole".into(),
-                    related_reports: vec![report],
+                    related_reports: vec![report, sms_report],
                     related_alerts: vec![alert.id],
                 },
                 OPERATOR,
@@ -215,6 +222,51 @@ fn work_the_shift(station: &GroundStation, reports: &ReportServer) -> u64 {
     alert.id
 }
 
+/// A Kobo survey export imported, and a villager's SMS through the modem, verified: the SMS
+/// report's id.
+fn reports_by_sms_and_survey(station: &GroundStation, modem: &SimModem) -> u64 {
+    let kobo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/vigil-protection/tests/data/kobo_reports.csv");
+    let imported = answer(
+        station.import_reports(&kobo).expect("read"),
+        "import the Kobo export",
+    );
+    assert_eq!(imported.len(), 3, "{imported:?}");
+    modem
+        .deliver(IncomingSms {
+            sender: SMS_REPORTER.into(),
+            time: vigil_core::time::parse_utc("2026-03-14T09:02:00Z").expect("a time"),
+            zone_quarter_hours: 12,
+            text: "armed Keradu west borehole 4 people walking east".into(),
+        })
+        .expect("stored");
+    let snapshot = crate::common::wait(station, "the SMS report", |s| {
+        s.protection
+            .reports
+            .iter()
+            .any(|r| r.report.channel == "sms")
+    });
+    let sms = snapshot
+        .protection
+        .reports
+        .iter()
+        .find(|r| r.report.channel == "sms")
+        .expect("the SMS")
+        .id;
+    answer(
+        station
+            .verify_report(
+                sms,
+                OPERATOR,
+                Verdict::Verified,
+                "same group as the radar's",
+            )
+            .expect("sent"),
+        "verify the SMS",
+    );
+    sms
+}
+
 /// A recorded shift: its session folder, the folders of the station that recorded and
 /// sealed it, and the alert the operator worked.
 pub struct Shift {
@@ -247,6 +299,14 @@ pub fn run_shift(dir: &Path) -> Shift {
     let station = pipeline.station();
     let reports = ReportServer::start("127.0.0.1:0".parse().expect("an address"), station.clone())
         .expect("the report endpoint starts");
+    let modem = SimModem::start(ModemOptions::default()).expect("the modem starts");
+    let gateway = SmsGateway::start(
+        &modem.path().to_string_lossy(),
+        115_200,
+        station.clone(),
+        site_gazetteer(&station),
+    )
+    .expect("the SMS gateway starts");
     let scenario = Scenario::parse(SCENARIO, Path::new("shift.toml")).expect("a scenario");
     // Four simulated seconds a second: the station's heartbeat, once a wall-clock second,
     // stays within the simulated copter's 5 s failsafe.
@@ -271,8 +331,10 @@ pub fn run_shift(dir: &Path) -> Shift {
             .is_some_and(|v| v.position.is_some() && v.prearm_ok == Some(true))
     });
 
-    let alert = work_the_shift(&station, &reports);
+    let alert = work_the_shift(&station, &reports, &modem);
 
+    gateway.stop();
+    modem.stop();
     reports.stop();
     sim.stop();
     pipeline.shutdown();

@@ -88,6 +88,9 @@ pub struct Audio {
     pub last: Option<Cue>,
     /// The latest cues asked for, oldest first (at most [`RECENT_CUES`]).
     pub recent: std::collections::VecDeque<Cue>,
+    /// Set by the audio thread when neither `aplay` nor `paplay` could be run: cues are asked
+    /// for but nothing sounds, which the console says once.
+    pub no_player: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Cues remembered in [`Audio::recent`].
@@ -103,9 +106,11 @@ impl Audio {
             cues: 0,
             last: None,
             recent: std::collections::VecDeque::with_capacity(RECENT_CUES),
+            no_player: Default::default(),
         };
         if wanted {
             let (tx, rx) = bounded::<Cue>(CUE_QUEUE_CAPACITY);
+            let no_player = audio.no_player.clone();
             let thread = std::thread::Builder::new()
                 .name("vigil-audio".into())
                 .spawn(move || {
@@ -117,6 +122,9 @@ impl Audio {
                             .status()
                             .is_ok()
                     });
+                    if player.is_none() {
+                        no_player.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     for cue in rx {
                         if let Some(player) = player {
                             play_with(player, &wav(cue));

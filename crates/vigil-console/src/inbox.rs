@@ -291,6 +291,17 @@ impl Inbox {
             self.contact_row(ui, report, cx);
         }
         ui.label(corroboration_line(report, cx.snapshot));
+        let merged: Vec<String> = cx
+            .snapshot
+            .protection
+            .incidents
+            .iter()
+            .filter(|i| i.details.related_reports.contains(&report.id))
+            .map(|i| format!("incident {}", i.id))
+            .collect();
+        if !merged.is_empty() {
+            ui.label(format!("Merged into {}", merged.join(", ")));
+        }
         match &report.verification {
             Verification::Unverified => self.verdict_row(ui, report.id, cx),
             Verification::Verified { by, at, reason }

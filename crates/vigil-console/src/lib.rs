@@ -197,6 +197,8 @@ struct CueState {
     lost: BTreeSet<u8>,
     low_battery: BTreeSet<u8>,
     notice_seq: u64,
+    /// "No player for the cues" has been said.
+    no_player_said: bool,
 }
 
 impl ConsoleApp {
@@ -492,6 +494,19 @@ impl ConsoleApp {
         }
         self.actions.poll(&mut self.planner, &mut self.messages);
         self.sound_cues();
+        if !self.cue_state.no_player_said
+            && self
+                .audio
+                .no_player
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.cue_state.no_player_said = true;
+            self.messages.local(
+                "audible cues are on, but neither aplay nor paplay can be run: alerts and lost \
+                 links are shown, not sounded"
+                    .into(),
+            );
+        }
     }
 
     /// One cue per event: a drone's link lost, a battery going low, a warning or worse notice.
@@ -561,6 +576,7 @@ impl ConsoleApp {
         self.quit.ui(&ctx, &self.snapshot);
 
         egui::Panel::top("vigil-top").show(ui, |ui| self.top_bar(ui));
+        self.critical_banner(ui);
         if let Some(replay) = &mut self.replay {
             let mut seek_to = None;
             let error = self.replay_error.clone();
@@ -751,6 +767,52 @@ impl ConsoleApp {
         if let Some(at) = target {
             self.centre_on(at);
         }
+    }
+
+    /// A red band under the menu while a critical alert is open (not yet acknowledged): seen
+    /// whether or not the cues sound; a click opens the alert.
+    fn critical_banner(&mut self, ui: &mut egui::Ui) {
+        let open: Vec<(u64, String)> = self
+            .snapshot
+            .protection
+            .open_alerts()
+            .into_iter()
+            .filter(|a| {
+                a.severity == vigil_protection::AlertSeverity::Critical
+                    && a.state == vigil_protection::AlertState::Open
+            })
+            .map(|a| {
+                (
+                    a.id,
+                    vigil_protection::alert_line(a, &self.snapshot.protection.sites),
+                )
+            })
+            .collect();
+        let Some((id, line)) = open.first().cloned() else {
+            return;
+        };
+        let palette = map::Palette::of(self.settings.theme);
+        egui::Panel::top("vigil-critical")
+            .frame(egui::Frame::NONE.fill(palette.critical).inner_margin(4.0))
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let more = if open.len() > 1 {
+                        format!(" (+{} more critical)", open.len() - 1)
+                    } else {
+                        String::new()
+                    };
+                    ui.label(
+                        egui::RichText::new(format!("{line}{more}"))
+                            .strong()
+                            .color(egui::Color32::WHITE),
+                    );
+                    if ui.button("Open the alert").clicked() {
+                        self.selection = Some(Pick::Alert(id));
+                        self.side_tab = SideTab::Details;
+                        self.settings.panels.details = true;
+                    }
+                });
+            });
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui) {

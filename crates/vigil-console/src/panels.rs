@@ -1320,9 +1320,20 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                 );
             });
             for t in &alert.history {
+                // How long after it was raised: the mission's response, step by step.
+                let after = if t.at > alert.first_seen {
+                    format!(
+                        " (+{})",
+                        vigil_protection::dispatch::minutes_text(
+                            t.at.since(alert.first_seen).as_secs_f64()
+                        )
+                    )
+                } else {
+                    String::new()
+                };
                 ui.label(
                     RichText::new(format!(
-                        "{} {} by {} {}",
+                        "{}{after} {} by {} {}",
                         utc_string(t.at),
                         t.state.label(),
                         t.by,

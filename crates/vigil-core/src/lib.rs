@@ -13,3 +13,4 @@ pub mod geojson_file;
 pub mod latency;
 pub mod rng;
 pub mod time;
+pub mod worker;

@@ -15,6 +15,7 @@
 //! soon as no track lives in the old one (nothing to convert then).
 
 pub mod clock;
+pub mod coverage;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,7 +26,7 @@ use vigil_core::geodesy::{Geodetic, LocalFrame};
 use vigil_core::latency::LatencyHistogram;
 use vigil_core::time::TimeUs;
 use vigil_tracking::{
-    self as tracking, Measurement, PositionNoise, StepReport, Tracker, TrackerConfig,
+    self as tracking, Coverage, Measurement, PositionNoise, StepReport, Tracker, TrackerConfig,
 };
 use vigil_world::{ClassHint, Detection};
 
@@ -56,6 +57,10 @@ pub struct TrackView {
     pub std_en_m: [f64; 2],
     pub class: ClassHint,
     pub count: Option<u32>,
+    /// Whether a sensor or camera could see the track at the last scan: it was detected, or
+    /// it lies inside their known coverage (see [`coverage`]). An unobserved track is only a
+    /// prediction, kept for a while with a growing uncertainty: the map draws it apart.
+    pub observable: bool,
 }
 
 /// A drone's camera footprint as the snapshot carries it: the outline in degrees.
@@ -129,6 +134,8 @@ pub struct Fusion {
     /// The operator was told the picture is far from the plane's origin.
     told_far: bool,
     notices: Vec<FusionNotice>,
+    /// Where the sensors and cameras see, for the tracks' life.
+    coverage: coverage::SensorCoverage,
 }
 
 impl Default for Fusion {
@@ -183,6 +190,7 @@ impl Fusion {
             told_errors: std::collections::BTreeSet::new(),
             told_far: false,
             notices: Vec::new(),
+            coverage: coverage::SensorCoverage::default(),
         })
     }
 
@@ -216,6 +224,8 @@ impl Fusion {
         }
         self.frame = Some(LocalFrame::new(Geodetic::from_deg(lat_deg, lon_deg, 0.0)));
         self.told_far = false;
+        // What was learned of the sensors is in the old plane's metres: learned again.
+        self.coverage = coverage::SensorCoverage::default();
         true
     }
 
@@ -228,6 +238,8 @@ impl Fusion {
     /// status) against its clock, which it then helps to estimate. `time_usec` below 2001 is
     /// a boot clock and says nothing.
     pub fn observe_time(&mut self, sysid: u8, compid: u8, time_usec: u64, received: TimeUs) {
+        let heard_s = self.message_time(received).as_secs_f64();
+        self.coverage.heard((sysid, compid), heard_s);
         if time_usec < vigil_world::UNIX_TIME_MIN_US {
             return;
         }
@@ -332,6 +344,12 @@ impl Fusion {
         };
         self.follow_picture(detection);
         let converted = self.convert(detection).inspect_err(|_| self.skipped += 1)?;
+        self.coverage.on_detection(
+            source,
+            &converted,
+            detection.sensor_position.is_some(),
+            detection.sensor_radius_m,
+        );
         self.scan_start.get_or_insert(time);
         self.pending.push(converted);
         self.pending_arrivals.push(arrived);
@@ -374,6 +392,10 @@ impl Fusion {
     }
 
     fn step(&mut self, time: TimeUs, detections: Vec<tracking::Detection>) -> Option<StepReport> {
+        // The regions are checked as they are built: `new` refuses none of them.
+        let coverage = Coverage::new(self.coverage.regions(time.as_secs_f64()))
+            .unwrap_or_else(|_| Coverage::unknown());
+        self.tracker.set_coverage(coverage);
         let report = match self.tracker.step(time.as_secs_f64(), &detections) {
             Ok(report) => report,
             Err(err) => {
@@ -387,6 +409,7 @@ impl Fusion {
         for arrived in self.pending_arrivals.drain(..) {
             self.latency.record(done.saturating_duration_since(arrived));
         }
+        self.coverage.on_report(&report, &detections, &self.tracker);
         self.rejected += report.rejected.len() as u64;
         for (_, err) in &report.rejected {
             self.tracker_error("a detection", err);
@@ -428,6 +451,7 @@ impl Fusion {
                     std_en_m: [covar[(0, 0)].max(0.0).sqrt(), covar[(1, 1)].max(0.0).sqrt()],
                     class: class_from(track.class),
                     count: track.count,
+                    observable: track.observable,
                 }
             })
             .collect()
@@ -531,6 +555,23 @@ impl Fusion {
         }
     }
 
+    /// Takes a drone's state as the world publishes it (each `VehicleUpdated`): its camera's
+    /// footprint is coverage (see [`coverage`]).
+    pub fn observe_vehicle(&mut self, vehicle: &vigil_world::Vehicle) {
+        let Some(at) = vehicle.footprint_at else {
+            return;
+        };
+        let at_s = self.message_time(at).as_secs_f64();
+        if let Some(frame) = &self.frame {
+            self.coverage.observe_footprint(
+                vehicle.sysid,
+                vehicle.footprint.as_deref(),
+                at_s,
+                frame,
+            );
+        }
+    }
+
     /// Hands the notices to the world as warnings (from the sender when there is one).
     pub fn notify(&mut self, world: &mut vigil_world::World) {
         use vigil_world::{Severity, Source};
@@ -545,12 +586,13 @@ impl Fusion {
     }
 }
 
-/// Header of the tracks CSV (`vigil replay --tracks-out`).
+/// Header of the tracks CSV (`vigil replay --tracks-out`); `observable` is 1 or 0 (see
+/// [`TrackView::observable`]).
 pub const TRACKS_HEADER: &str =
-    "time_s,track_id,lat_deg,lon_deg,vel_e_mps,vel_n_mps,std_e_m,std_n_m,class,count";
+    "time_s,track_id,lat_deg,lon_deg,vel_e_mps,vel_n_mps,std_e_m,std_n_m,class,count,observable";
 
 /// The columns of [`TRACKS_HEADER`].
-const TRACKS_COLUMNS: [&str; 10] = [
+const TRACKS_COLUMNS: [&str; 11] = [
     "time_s",
     "track_id",
     "lat_deg",
@@ -561,6 +603,7 @@ const TRACKS_COLUMNS: [&str; 10] = [
     "std_n_m",
     "class",
     "count",
+    "observable",
 ];
 
 /// Writes the confirmed tracks after each scan as CSV rows (the `csv` crate), on the
@@ -597,6 +640,7 @@ impl TracksWriter {
                 format!("{:.1}", track.std_en_m[1]),
                 class.to_owned(),
                 track.count.map(|c| c.to_string()).unwrap_or_default(),
+                u8::from(track.observable).to_string(),
             ])?;
         }
         Ok(())

@@ -1,4 +1,5 @@
 use super::*;
+use nalgebra::Vector2;
 use vigil_world::{GeoPoint, Measurement as M, SensorKind};
 
 const T0_US: u64 = 1_750_000_000_000_000;
@@ -190,6 +191,7 @@ fn the_tracks_csv_has_its_header_and_a_row_per_track() {
         std_en_m: [2.0, 3.0],
         class: ClassHint::Vehicle,
         count: None,
+        observable: false,
     };
     writer.write(TimeUs(T0_US), &[track]).expect("row");
     writer.flush().expect("flushed");
@@ -197,7 +199,168 @@ fn the_tracks_csv_has_its_header_and_a_row_per_track() {
     assert_eq!(
         text,
         format!(
-            "{TRACKS_HEADER}\n1750000000.000,7,-9.0000000,31.2500000,-1.00,0.50,2.0,3.0,vehicle,\n"
+            "{TRACKS_HEADER}\n1750000000.000,7,-9.0000000,31.2500000,-1.00,0.50,2.0,3.0,vehicle,,0\n"
         )
     );
+}
+
+/// A radar node (101/1) at the origin reporting every second, with the sensing radius its
+/// status declares, seeing targets (given in ENU metres) up to 300 m.
+struct Radar {
+    fusion: Fusion,
+    rng: vigil_core::rng::Rng,
+    detection_id: u32,
+}
+
+const RADAR_RADIUS_M: f64 = 300.0;
+
+impl Radar {
+    fn new() -> Self {
+        let mut fusion = Fusion::default();
+        assert!(fusion.set_origin(ORIGIN.0, ORIGIN.1));
+        Self {
+            fusion,
+            rng: vigil_core::rng::Rng::new(4),
+            detection_id: 0,
+        }
+    }
+
+    /// One second: a status every ten, a detection of each target inside the range, a tick.
+    fn second(&mut self, second: u64, targets: &[Vector2<f64>]) {
+        let t_us = T0_US + second * 1_000_000;
+        if second.is_multiple_of(10) {
+            self.fusion
+                .observe_time(101, 1, t_us, TimeUs(t_us + 100_000));
+        }
+        for target in targets.iter().filter(|p| p.norm() <= RADAR_RADIUS_M) {
+            self.detection_id += 1;
+            let detection = Detection {
+                sysid: 101,
+                compid: 1,
+                received: TimeUs(t_us + 100_000),
+                sensor_time_us: t_us,
+                detection_id: self.detection_id,
+                sensor_kind: SensorKind::Radar,
+                measurement: M::RangeBearing {
+                    range_m: target.norm() + 2.0 * self.rng.normal(),
+                    range_std_m: 2.0,
+                    bearing_rad: target.x.atan2(target.y) + 0.005 * self.rng.normal(),
+                    bearing_std_rad: 0.005,
+                },
+                confidence: 0.9,
+                class: ClassHint::Person,
+                count: 1,
+                sensor_position: Some(GeoPoint {
+                    lat_deg: ORIGIN.0,
+                    lon_deg: ORIGIN.1,
+                    alt_msl_m: 0.0,
+                }),
+                sensor_radius_m: Some(RADAR_RADIUS_M),
+            };
+            assert!(self.fusion.add(&detection, Instant::now()).is_ok());
+        }
+        self.fusion.tick(TimeUs(t_us + 600_000));
+    }
+
+    /// The confirmed track nearest `p` (ENU), within 30 m.
+    fn track_near(&self, p: Vector2<f64>) -> Option<TrackView> {
+        let frame = self.fusion.frame()?;
+        self.fusion
+            .confirmed
+            .iter()
+            .map(|t| {
+                let enu = frame.enu_from_geodetic(&vigil_core::geodesy::Geodetic::from_deg(
+                    t.lat_deg, t.lon_deg, 0.0,
+                ));
+                (t, (enu.xy() - p).norm())
+            })
+            .filter(|(_, d)| *d < 30.0)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(t, _)| t.clone())
+    }
+}
+
+/// Two walkers circling the radar at 200 m, half a turn apart, 6 m/s: in 110 s the radar has
+/// seen every bearing, and learnt that it sees all round.
+fn circling(second: u64) -> [Vector2<f64>; 2] {
+    let angle = second as f64 * 6.0 / 200.0;
+    let at = |a: f64| Vector2::new(a.sin(), a.cos()) * 200.0;
+    [at(angle), at(angle + std::f64::consts::PI)]
+}
+
+#[test]
+fn a_radar_learns_where_it_sees_and_a_target_that_walks_out_is_kept_unobserved() {
+    let mut radar = Radar::new();
+    for second in 0..110 {
+        radar.second(second, &circling(second));
+    }
+    // Walks east at 3 m/s from 150 m east of the radar: out of its range at 283 m, 44 s on.
+    let walker = |second: u64| Vector2::new(150.0 + 3.0 * (second - 110) as f64, 100.0);
+    let (mut id, mut last_seen, mut unobserved, mut gone) = (None, 0, 0, None);
+    for second in 110..260 {
+        let mut targets = circling(second).to_vec();
+        targets.push(walker(second));
+        if walker(second).norm() <= RADAR_RADIUS_M {
+            last_seen = second;
+        }
+        radar.second(second, &targets);
+        match (id, radar.track_near(walker(second))) {
+            (None, Some(track)) if second > 115 => id = Some(track.id),
+            (Some(id), track) => {
+                let alive = radar.fusion.confirmed.iter().find(|t| t.id == id);
+                match alive {
+                    Some(view) if second > last_seen + 2 => {
+                        assert!(!view.observable, "second {second}: {view:?}");
+                        unobserved += 1;
+                    }
+                    Some(view) if second < last_seen => {
+                        assert!(view.observable, "second {second}: {view:?}");
+                        assert!(track.is_some_and(|t| t.id == id), "second {second}");
+                    }
+                    None if gone.is_none() => gone = Some(second),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let gone = gone.expect("the track ends");
+    eprintln!("last detection {last_seen} s, track gone at {gone} s, {unobserved} s unobserved");
+    assert!(id.is_some());
+    assert!(unobserved > 20, "kept, unobserved");
+    assert!(gone - last_seen <= 32, "ended within the unobserved limit");
+}
+
+#[test]
+fn a_target_inside_a_radars_learnt_coverage_that_is_no_longer_detected_ends_soon() {
+    let mut radar = Radar::new();
+    for second in 0..110 {
+        radar.second(second, &circling(second));
+    }
+    // Walks north 100 m west of the radar; from 150 s on nothing detects it.
+    let walker = |second: u64| Vector2::new(-100.0, -100.0 + 1.5 * (second - 110) as f64);
+    let mut id = None;
+    let mut gone = None;
+    for second in 110..200 {
+        let mut targets = circling(second).to_vec();
+        if second < 150 {
+            targets.push(walker(second));
+        }
+        radar.second(second, &targets);
+        if second == 149 {
+            let track = radar.track_near(walker(second)).expect("tracked");
+            assert!(track.observable);
+            id = Some(track.id);
+        }
+        if let Some(id) = id
+            && gone.is_none()
+            && radar.fusion.confirmed.iter().all(|t| t.id != id)
+        {
+            gone = Some(second);
+        }
+    }
+    let gone = gone.expect("the track ends");
+    eprintln!("last detection 149 s, track gone at {gone} s");
+    // Five expected detections at 0.7 a second: the eighth silent second, not thirty.
+    assert!((150..=160).contains(&gone), "{gone}");
 }

@@ -82,7 +82,8 @@ pub enum LinkEventKind {
     Retrying(String),
     /// The link cannot work and has stopped.
     Failed(String),
-    /// A replay reached the end of its file.
+    /// A replay reached the end of its file; queued behind its last frame. Whoever applies
+    /// it (the world thread) marks the link [`LinkState::Finished`].
     Finished,
     /// Bad input that was skipped (a corrupted tlog record, say), naming the place.
     Warning(String),

@@ -17,7 +17,9 @@ pub enum LinkState {
     Up,
     /// The device or peer is gone; retrying after a backoff. Holds the reason.
     Retrying(String),
-    /// A replay reached the end of its file.
+    /// A replay reached the end of its file and the world thread has applied every frame
+    /// read before it (set by the station when it applies [`crate::LinkEventKind::Finished`],
+    /// which travels behind those frames in the same queue).
     Finished,
     /// The link cannot work (bad address, permission denied); holds the reason.
     Failed(String),

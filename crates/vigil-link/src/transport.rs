@@ -99,8 +99,9 @@ impl LinkCtx {
             LinkEventKind::Failed(reason) => {
                 self.stats.set_state(LinkState::Failed(reason.clone()))
             }
-            LinkEventKind::Finished => self.stats.set_state(LinkState::Finished),
-            LinkEventKind::Warning(_) => {}
+            // Not here: frames read before the end may still wait in the world queue. The
+            // world thread sets it when it applies this event, behind them in the same queue.
+            LinkEventKind::Finished | LinkEventKind::Warning(_) => {}
         }
         let event = LinkEvent {
             link: self.id,

@@ -121,6 +121,9 @@ pub fn check_note(note: &Note) -> Result<(), ProtectionError> {
     Ok(())
 }
 
+/// An operator's verdict: what, by whom, why, when.
+pub(crate) type Judgement = (super::Verdict, String, String, TimeUs);
+
 /// The queue of events not yet taken.
 #[derive(Debug, Default)]
 pub(crate) struct EventQueue {
@@ -210,6 +213,48 @@ impl Protection {
         self.events
             .push(ProtectionEvent::ContactRevealed { report, by, time });
         Ok(contact)
+    }
+
+    /// Verifies or rejects incident `id`: (verdict, by whom, why, when).
+    pub(crate) fn judge_incident(
+        &mut self,
+        id: u64,
+        (verdict, by, reason, now): Judgement,
+    ) -> Result<(), ProtectionError> {
+        let incident = self
+            .incidents
+            .iter_mut()
+            .find(|i| i.id == id)
+            .ok_or(ProtectionError::NoSuchIncident(id))?;
+        incident.verification = super::verified(verdict, by.clone(), now, reason);
+        self.events.push(ProtectionEvent::Incident {
+            change: super::verdict_change(verdict),
+            incident: incident.clone(),
+            by,
+            time: now,
+        });
+        Ok(())
+    }
+
+    /// Verifies or rejects report `id`: (verdict, by whom, why, when).
+    pub(crate) fn judge_report(
+        &mut self,
+        id: u64,
+        (verdict, by, reason, now): Judgement,
+    ) -> Result<(), ProtectionError> {
+        let report = self
+            .reports
+            .iter_mut()
+            .find(|r| r.id == id)
+            .ok_or(ProtectionError::NoSuchReport(id))?;
+        report.verification = super::verified(verdict, by.clone(), now, reason);
+        self.events.push(ProtectionEvent::Report {
+            change: super::verdict_change(verdict),
+            report: report.clone(),
+            by,
+            time: now,
+        });
+        Ok(())
     }
 
     /// Keeps an operator's note.

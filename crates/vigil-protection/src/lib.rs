@@ -725,20 +725,8 @@ impl Protection {
                 reason,
                 reply,
             } => {
-                let result = match self.incidents.iter_mut().find(|i| i.id == incident) {
-                    Some(i) => {
-                        i.verification = verified(verdict, by.clone(), now, reason);
-                        self.events.push(ProtectionEvent::Incident {
-                            change: verdict_change(verdict),
-                            incident: i.clone(),
-                            by,
-                            time: now,
-                        });
-                        Ok(())
-                    }
-                    None => Err(ProtectionError::NoSuchIncident(incident)),
-                };
-                let _ = reply.try_send(result);
+                let verdict = (verdict, by, reason, now);
+                let _ = reply.try_send(self.judge_incident(incident, verdict));
             }
             ProtectionRequest::AddReports { reports, reply } => {
                 let _ = reply.try_send(Ok(self.add_reports(reports, now)));
@@ -750,20 +738,8 @@ impl Protection {
                 reason,
                 reply,
             } => {
-                let result = match self.reports.iter_mut().find(|r| r.id == report) {
-                    Some(r) => {
-                        r.verification = verified(verdict, by.clone(), now, reason);
-                        self.events.push(ProtectionEvent::Report {
-                            change: verdict_change(verdict),
-                            report: r.clone(),
-                            by,
-                            time: now,
-                        });
-                        Ok(())
-                    }
-                    None => Err(ProtectionError::NoSuchReport(report)),
-                };
-                let _ = reply.try_send(result);
+                let verdict = (verdict, by, reason, now);
+                let _ = reply.try_send(self.judge_report(report, verdict));
             }
             ProtectionRequest::RevealContact { report, by, reply } => {
                 let _ = reply.try_send(self.reveal_contact(report, by, now));
@@ -972,14 +948,14 @@ impl Protection {
     }
 }
 
-fn verdict_change(verdict: Verdict) -> RecordChange {
+pub(crate) fn verdict_change(verdict: Verdict) -> RecordChange {
     match verdict {
         Verdict::Verified => RecordChange::Verified,
         Verdict::Rejected => RecordChange::Rejected,
     }
 }
 
-fn verified(verdict: Verdict, by: String, at: TimeUs, reason: String) -> Verification {
+pub(crate) fn verified(verdict: Verdict, by: String, at: TimeUs, reason: String) -> Verification {
     match verdict {
         Verdict::Verified => Verification::Verified { by, at, reason },
         Verdict::Rejected => Verification::Rejected { by, at, reason },

@@ -82,6 +82,7 @@ fn track(id: u64, east_m: f64, north_m: f64, vel_en_mps: [f64; 2], time: TimeUs)
         std_en_m: [5.0, 5.0],
         class: ClassHint::Person,
         count: None,
+        observable: true,
     }
 }
 

@@ -28,13 +28,12 @@ mod machine;
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serialport::{SerialPort, TTYPort};
 use vigil_core::time::TimeUs;
+use vigil_core::worker::{StopFlag, Worker};
 
 use machine::Machine;
 
@@ -123,8 +122,8 @@ impl Shared {
 pub struct SimModem {
     shared: Arc<Shared>,
     path: PathBuf,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    /// Stopped (when dropped) before the slave end closes.
+    worker: Worker,
     /// Kept open, as a plugged-in device: the station may close and reopen its end.
     _slave: TTYPort,
 }
@@ -139,19 +138,14 @@ impl SimModem {
             machine: Mutex::new(Machine::new(options)),
             changed: Condvar::new(),
         });
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = std::thread::Builder::new()
-            .name("vigil-sim-modem".into())
-            .spawn({
-                let shared = shared.clone();
-                let stop = stop.clone();
-                move || serve(&mut master, &shared, &stop)
-            })?;
+        let worker = Worker::spawn("vigil-sim-modem", {
+            let shared = shared.clone();
+            move |stop| serve(&mut master, &shared, &stop)
+        })?;
         Ok(Self {
             shared,
             path: pty.slave_path,
-            stop,
-            thread: Some(thread),
+            worker,
             _slave: pty.slave,
         })
     }
@@ -201,28 +195,16 @@ impl SimModem {
         }
     }
 
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for SimModem {
-    fn drop(&mut self) {
-        self.halt();
+    /// Stops the modem (dropping it does too).
+    pub fn stop(self) {
+        self.worker.stop();
     }
 }
 
 /// Reads what the station types, answers it, and prints unsolicited lines between answers.
-fn serve(master: &mut TTYPort, shared: &Shared, stop: &AtomicBool) {
+fn serve(master: &mut TTYPort, shared: &Shared, stop: &StopFlag) {
     let mut buffer = [0u8; 512];
-    while !stop.load(Ordering::SeqCst) {
+    while !stop.is_set() {
         let received = match master.read(&mut buffer) {
             Ok(n) => &buffer[..n],
             Err(err)

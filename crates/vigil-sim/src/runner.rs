@@ -7,9 +7,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::SimVehicle;
@@ -19,6 +17,7 @@ use super::truth::TruthWriter;
 use super::world::{Emission, STEP, SimWorld};
 use vigil_core::rng::Rng;
 use vigil_core::time::MonoClock;
+use vigil_core::worker::{StopFlag, Worker};
 use vigil_protocol::{FrameEncoder, FrameParser, MavMessage, MavVersion};
 
 /// The longest the loop sleeps while ahead of schedule, so that answers to the ground station
@@ -235,9 +234,7 @@ impl Default for RunOptions {
 /// A running simulation.
 pub struct SimRunner {
     world: Arc<Mutex<SimWorld>>,
-    stop: Arc<AtomicBool>,
-    finished: Arc<AtomicBool>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    worker: Worker<io::Result<()>>,
 }
 
 impl SimRunner {
@@ -268,23 +265,11 @@ impl SimRunner {
     ) -> io::Result<Self> {
         transport.prepare()?;
         let world = Arc::new(Mutex::new(world));
-        let stop = Arc::new(AtomicBool::new(false));
-        let finished = Arc::new(AtomicBool::new(false));
-        let (thread_world, thread_stop, thread_finished) =
-            (world.clone(), stop.clone(), finished.clone());
-        let thread = std::thread::Builder::new()
-            .name("vigil-sim".into())
-            .spawn(move || {
-                let result = serve(&thread_world, &mut transport, &options, truth, &thread_stop);
-                thread_finished.store(true, Ordering::SeqCst);
-                result
-            })?;
-        Ok(Self {
-            world,
-            stop,
-            finished,
-            thread: Some(thread),
-        })
+        let thread_world = world.clone();
+        let worker = Worker::spawn("vigil-sim", move |stop| {
+            serve(&thread_world, &mut transport, &options, truth, &stop)
+        })?;
+        Ok(Self { world, worker })
     }
 
     /// The world, to inspect or change (e.g. to make a vehicle ignore commands).
@@ -294,33 +279,19 @@ impl SimRunner {
 
     /// True once the simulation has run its duration (or its transport failed).
     pub fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::SeqCst)
+        self.worker.is_finished()
     }
 
     /// Waits for the simulation to end by itself and returns how it ended.
-    pub fn join(mut self) -> io::Result<()> {
-        self.thread.take().map_or(Ok(()), |t| {
-            t.join()
-                .unwrap_or_else(|_| Err(io::Error::other("the simulator panicked")))
-        })
+    pub fn join(self) -> io::Result<()> {
+        self.worker
+            .join()
+            .unwrap_or_else(|| Err(io::Error::other("the simulator panicked")))
     }
 
-    /// Stops the simulation and closes the transport.
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for SimRunner {
-    fn drop(&mut self) {
-        self.halt();
+    /// Stops the simulation and closes the transport (dropping it does too).
+    pub fn stop(self) {
+        self.worker.stop();
     }
 }
 
@@ -388,7 +359,7 @@ fn serve(
     transport: &mut SimTransport,
     options: &RunOptions,
     mut truth: Option<TruthWriter>,
-    stop: &AtomicBool,
+    stop: &StopFlag,
 ) -> io::Result<()> {
     let lock = || world.lock().unwrap_or_else(PoisonError::into_inner);
     let speed = options.speed.max(1e-3);
@@ -429,7 +400,7 @@ fn serve(
         }
         Ok(())
     };
-    while !stop.load(Ordering::SeqCst) {
+    while !stop.is_set() {
         if let Some(duration) = options.duration
             && STEP * u32::try_from(steps).unwrap_or(u32::MAX) >= duration
         {
@@ -488,7 +459,7 @@ fn serve(
                 None => {}
             }
             let now = Instant::now();
-            if now >= due || stop.load(Ordering::SeqCst) {
+            if now >= due || stop.is_set() {
                 break;
             }
             std::thread::sleep(POLL.min(due - now));

@@ -132,11 +132,24 @@ impl Analysis {
                 self.handle(input);
             }
         }
-        if let Some(writer) = &mut self.tracks_writer {
-            let _ = writer.flush();
-        }
+        self.flush_tracks();
         self.flush_to_world();
         self.publish();
+    }
+
+    /// Writes out what the tracks file buffers; a failure is told to the operator once and
+    /// ends the writing, as a failed write does.
+    fn flush_tracks(&mut self) {
+        if let Some(writer) = &mut self.tracks_writer
+            && let Err(err) = writer.flush()
+        {
+            self.tracks_writer = None;
+            self.waiting.push_back(FromAnalysis::Notice(
+                Severity::Error,
+                Source::GroundStation,
+                format!("tracks are no longer written: {err}"),
+            ));
+        }
     }
 
     fn now(&self) -> TimeUs {
@@ -166,6 +179,9 @@ impl Analysis {
                 if finished && self.fusion.flush().is_some() {
                     self.write_tracks();
                 }
+                // The tracks file holds the last scan before the link counts as ended: a
+                // client that stops at `Snapshot::replays_finished` finds it complete on disk.
+                self.flush_tracks();
                 if let Some(flag) = self.links_ended.get(usize::from(link.0)) {
                     flag.store(true, Ordering::Release);
                 }
@@ -195,6 +211,8 @@ impl Analysis {
                 } => self
                     .fusion
                     .observe_time(*sysid, *compid, *sensor_time_us, time),
+                // A drone's camera footprint is coverage for the tracks' life.
+                WorldEvent::VehicleUpdated(vehicle) => self.fusion.observe_vehicle(vehicle),
                 WorldEvent::Detection(detection) => {
                     let mut detection = Detection::clone(detection);
                     detection.received = time;

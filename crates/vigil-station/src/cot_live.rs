@@ -5,9 +5,9 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use vigil_core::worker::Worker;
 
 use crate::{GroundStation, Snapshot};
 use vigil_record::export::cot::{CotEvent, DetailElement, UNKNOWN, drone_type, track_type};
@@ -125,8 +125,7 @@ pub struct CotFeed {
     /// Datagrams sent and send errors.
     pub sent: Arc<AtomicU64>,
     pub errors: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    worker: Worker,
 }
 
 impl CotFeed {
@@ -151,52 +150,36 @@ impl CotFeed {
         }
         let sent = Arc::new(AtomicU64::new(0));
         let errors = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (t_sent, t_errors, t_stop) = (sent.clone(), errors.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name("vigil-cot".into())
-            .spawn(move || {
-                let mut next = Instant::now();
-                while !t_stop.load(Ordering::SeqCst) {
-                    if Instant::now() >= next {
-                        for event in snapshot_events(&station.snapshot()) {
-                            // One XML document per datagram (`quick-xml` writes it).
-                            let sent = event.document().and_then(|xml| socket.send_to(&xml, addr));
-                            match sent {
-                                Ok(_) => t_sent.fetch_add(1, Ordering::Relaxed),
-                                Err(_) => t_errors.fetch_add(1, Ordering::Relaxed),
-                            };
-                        }
-                        next += COT_PERIOD;
+        let (t_sent, t_errors) = (sent.clone(), errors.clone());
+        let worker = Worker::spawn("vigil-cot", move |stop| {
+            let mut next = Instant::now();
+            while !stop.is_set() {
+                if Instant::now() >= next {
+                    for event in snapshot_events(&station.snapshot()) {
+                        // One XML document per datagram (`quick-xml` writes it).
+                        let sent = event.document().and_then(|xml| socket.send_to(&xml, addr));
+                        match sent {
+                            Ok(_) => t_sent.fetch_add(1, Ordering::Relaxed),
+                            Err(_) => t_errors.fetch_add(1, Ordering::Relaxed),
+                        };
                     }
-                    std::thread::sleep(Duration::from_millis(50));
+                    next += COT_PERIOD;
                 }
-            })
-            .map_err(socket_error)?;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+        .map_err(socket_error)?;
         Ok(Self {
             addr,
             sent,
             errors,
-            stop,
-            thread: Some(thread),
+            worker,
         })
     }
 
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for CotFeed {
-    fn drop(&mut self) {
-        self.halt();
+    /// Stops the feed (dropping it does too).
+    pub fn stop(self) {
+        self.worker.stop();
     }
 }
 

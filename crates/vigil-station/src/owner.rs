@@ -193,7 +193,12 @@ impl Owner {
                     Err(_) => if self.replay_only { break } else { std::thread::sleep(TICK_PERIOD) },
                 },
                 recv(self.requests) -> request => match request {
-                    Ok(Request::Shutdown) | Err(_) => break,
+                    Ok(Request::Shutdown) | Err(_) => {
+                        // `select!` picks among ready queues at random: what the links queued
+                        // before the shutdown is applied first, so that no replay loses its tail.
+                        self.apply_queued(&mut out);
+                        break;
+                    }
                     Ok(request @ (Request::SetupSigning { .. } | Request::SetUnsignedPolicy { .. })) => {
                         self.signing_request(request);
                         dirty = true;
@@ -322,12 +327,33 @@ impl Owner {
                     _ => None,
                 };
                 if let Some(finished) = ended {
+                    if finished && let Some(link) = self.links.get(usize::from(event.link.0)) {
+                        // Every frame read before the end has been applied: behind them in
+                        // the same queue.
+                        link.stats.set_state(vigil_link::LinkState::Finished);
+                    }
+                    // The world after the link's last frame, with the link's final counts, is
+                    // published before the analysis can mark the link ended: the snapshot in
+                    // which it ends is complete (the last status line of a replay counts
+                    // every frame).
+                    self.publish();
                     self.analyse(AnalysisInput::LinkEnded {
                         link: event.link,
                         finished,
                     });
                 }
             }
+        }
+    }
+
+    /// Applies what waits in the world queue now (not what links add meanwhile: a replay
+    /// waiting for room would keep the loop going), before stopping.
+    fn apply_queued(&mut self, out: &mut Vec<Outgoing>) {
+        for _ in 0..self.inbound.len() {
+            let Ok(item) = self.inbound.try_recv() else {
+                break;
+            };
+            self.handle(item, out);
         }
     }
 
@@ -617,7 +643,9 @@ impl Owner {
         self.snapshot.rcu(|old| Snapshot {
             seq: old.seq + 1,
             world: world.take().unwrap_or_else(|| current.clone()),
-            links: self.link_views.clone(),
+            // Whether each link has ended is read at each attempt: the analysis thread may
+            // have marked one since the views were made, and must not be overwritten.
+            links: with_ended(&self.link_views, &self.links_ended),
             pipeline: PipelineView {
                 track_latency_p50: old.pipeline.track_latency_p50,
                 track_latency_p99: old.pipeline.track_latency_p99,
@@ -634,6 +662,20 @@ impl Owner {
             analysed_to: old.analysed_to,
         });
     }
+}
+
+/// `views` with whether each link has ended as the analysis says now.
+fn with_ended(views: &[LinkView], ended: &[AtomicBool]) -> Vec<LinkView> {
+    views
+        .iter()
+        .enumerate()
+        .map(|(index, view)| LinkView {
+            ended: ended
+                .get(index)
+                .is_some_and(|flag| flag.load(Ordering::Acquire)),
+            ..view.clone()
+        })
+        .collect()
 }
 
 /// A link's health from when it last heard a valid frame, with the vehicles' thresholds.

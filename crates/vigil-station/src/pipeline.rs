@@ -355,3 +355,6 @@ fn place_analysis(
         .map_err(PipelineError::Thread)?;
     Ok((Placement::Thread(to_analysis), Some(thread)))
 }
+
+#[cfg(test)]
+mod tests;

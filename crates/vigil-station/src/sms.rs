@@ -37,7 +37,6 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::GroundStation;
@@ -248,9 +247,8 @@ pub fn site_gazetteer(station: &GroundStation) -> impl Fn(&str) -> Option<LatLon
 /// The running gateway; dropping it stops it.
 pub struct SmsGateway {
     port: String,
-    stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
-    thread: Option<JoinHandle<()>>,
+    worker: vigil_core::worker::Worker,
 }
 
 impl SmsGateway {
@@ -292,31 +290,30 @@ impl SmsGateway {
     ) -> Result<Self, SmsError> {
         let mut modem = Modem::open(port_path, baud, timing)?;
         modem.initialise()?;
-        let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
         counters.connected.store(true, Ordering::Relaxed);
-        let mut worker = Worker {
-            port: port_path.to_owned(),
-            baud,
-            timing,
-            sink,
-            gazetteer,
-            counters: counters.clone(),
-            stop: stop.clone(),
-            clock: MonoClock::new(),
-            next_sweep: Instant::now(),
-            undeleted: VecDeque::new(),
-            help_replies: VecDeque::new(),
-        };
-        let thread = std::thread::Builder::new()
-            .name("vigil-sms".into())
-            .spawn(move || worker.run(modem))
-            .map_err(SmsError::Thread)?;
+        let (port, thread_counters) = (port_path.to_owned(), counters.clone());
+        let worker = vigil_core::worker::Worker::spawn("vigil-sms", move |stop| {
+            let mut gateway = Gateway {
+                port,
+                baud,
+                timing,
+                sink,
+                gazetteer,
+                counters: thread_counters,
+                stop,
+                clock: MonoClock::new(),
+                next_sweep: Instant::now(),
+                undeleted: VecDeque::new(),
+                help_replies: VecDeque::new(),
+            };
+            gateway.run(modem);
+        })
+        .map_err(SmsError::Thread)?;
         Ok(Self {
             port: port_path.to_owned(),
-            stop,
             counters,
-            thread: Some(thread),
+            worker,
         })
     }
 
@@ -329,34 +326,22 @@ impl SmsGateway {
         self.counters.stats()
     }
 
-    /// Stops the thread (within a poll period and the command under way).
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for SmsGateway {
-    fn drop(&mut self) {
-        self.halt();
+    /// Stops the thread (within a poll period and the command under way); dropping the
+    /// gateway does too.
+    pub fn stop(self) {
+        self.worker.stop();
     }
 }
 
 /// The thread's state.
-struct Worker<S> {
+struct Gateway<S> {
     port: String,
     baud: u32,
     timing: Timing,
     sink: S,
     gazetteer: Lookup,
     counters: Arc<Counters>,
-    stop: Arc<AtomicBool>,
+    stop: vigil_core::worker::StopFlag,
     clock: MonoClock,
     next_sweep: Instant,
     undeleted: VecDeque<u64>,
@@ -364,11 +349,11 @@ struct Worker<S> {
     help_replies: VecDeque<(u64, Instant)>,
 }
 
-impl<S: ReportSink> Worker<S> {
+impl<S: ReportSink> Gateway<S> {
     fn run(&mut self, modem: Modem<serialport::TTYPort>) {
         let mut modem = Some(modem);
         let mut backoff = Duration::from_secs(1);
-        while !self.stop.load(Ordering::SeqCst) {
+        while !self.stop.is_set() {
             let Some(open) = modem.as_mut() else {
                 self.pause(backoff);
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -400,7 +385,7 @@ impl<S: ReportSink> Worker<S> {
     /// Waits `duration`, or less when told to stop.
     fn pause(&self, duration: Duration) {
         let end = Instant::now() + duration;
-        while !self.stop.load(Ordering::SeqCst) && Instant::now() < end {
+        while !self.stop.is_set() && Instant::now() < end {
             std::thread::sleep(POLL_PERIOD.min(end.saturating_duration_since(Instant::now())));
         }
     }

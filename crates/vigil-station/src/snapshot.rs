@@ -20,8 +20,9 @@ pub struct LinkView {
     pub auth: vigil_link::LinkAuth,
     /// How recently anything valid was heard on the link (stale at 3 s, lost at 10 s).
     pub health: vigil_world::Health,
-    /// The link has ended (a replay reached its end, or a link failed for good) and the world
-    /// thread has applied everything it delivered before.
+    /// The link has ended (a replay reached its end, or a link failed for good) and everything
+    /// it delivered before has been applied and analysed (the last scan run, the tracks file
+    /// flushed). Set by the analysis; never goes back.
     pub ended: bool,
     /// Each system heard on the link: whether it signs, with which key (fingerprint), and how
     /// many of its frames were refused (see `pipeline::signing::vehicle_signing`).
@@ -96,9 +97,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// True when every link is a replay that has reached its end and every frame it read has
-    /// been applied (the end-of-file event travels behind the last frame, and a link counts
-    /// as ended only once the world thread has applied that event).
+    /// True when every link is a replay that has reached its end and everything it read has
+    /// been applied and analysed: the end-of-file event travels behind the last frame to the
+    /// world thread, which publishes the world after it and then hands the analysis the
+    /// link's end behind that frame's step; the analysis runs the last partial scan, writes
+    /// and flushes the tracks file, and only then marks the link ended.
     pub fn replays_finished(&self) -> bool {
         !self.links.is_empty() && self.links.iter().all(|l| l.address.is_replay() && l.ended)
     }

@@ -4,6 +4,7 @@
 //! 6.63 for one dimension, 9.21 for two). Pairs outside the gate are never associated.
 
 use super::error::TrackingError;
+use super::measure::GateDistance;
 use super::types::Innovation;
 
 /// Thresholds are kept for measurement dimensions 1 to this; larger ones are computed.
@@ -52,6 +53,11 @@ impl ChiSquareGate {
     /// Whether the innovation is inside the gate (a NaN distance never is).
     pub fn admits(&self, innovation: &Innovation) -> bool {
         innovation.mahalanobis_sq <= self.threshold(innovation.dim())
+    }
+
+    /// Whether a fixed-size innovation is inside the gate (see [`ChiSquareGate::admits`]).
+    pub fn admits_distance(&self, distance: &GateDistance) -> bool {
+        distance.mahalanobis_sq <= self.threshold(distance.dim)
     }
 }
 

@@ -12,15 +12,19 @@
 //!  ┌────────────────────────────────────────────────────────────────────┐
 //!  │ Observation::from_detection  validate; z, R, h(x)   (measure)      │──► rejected
 //!  │ Predictor::predict           every track to time_s  (predict)      │
+//!  │ TrackGrid::rebuild           tracks by position     (spatial)      │
 //!  │ for each source_id, in order:                                      │
-//!  │   Observation::innovation    y, S, d² per pair      (measure)      │
+//!  │   TrackGrid::candidates      tracks near, by bound  (spatial)      │
+//!  │   Observation::gate_distance d² per near pair       (measure)      │
 //!  │   ChiSquareGate::admits      d² ≤ χ²(p, dim z)      (gate)         │
 //!  │   Associator::associate      GNN, confirmed tracks  (associate)    │
 //!  │                              first, then tentative                 │
 //!  │   Updater::update            EKF, Joseph form       (update)       │
 //!  │   Initiator::initiate        leftovers in no gate   (initiate)     │
 //!  │ Track::close_scan, MOfN      hits, confirmation     (initiate)     │
-//!  │ Deleter::should_delete       M-of-N, coast, P trace (delete)       │
+//!  │ Coverage::rate_at            observable or not      (coverage)     │
+//!  │ Deleter::should_delete       M-of-N, unseen in      (delete)       │
+//!  │                              coverage, coast, P                    │
 //!  └──────────────────────────────┬─────────────────────────────────────┘
 //!                                 ▼ Tracker::tracks(), StepReport
 //!  TrackingScore::record  OSPA, GOSPA, swaps, fragmentations, latency (metrics)
@@ -38,6 +42,7 @@
 //! give the same tracks, bit for bit.
 
 pub mod associate;
+pub mod coverage;
 pub mod delete;
 pub mod error;
 pub mod gate;
@@ -47,6 +52,7 @@ pub mod metrics;
 pub mod motion;
 pub mod predict;
 pub mod scan;
+pub mod spatial;
 #[cfg(test)]
 mod tests;
 pub mod tracker;
@@ -54,11 +60,12 @@ pub mod types;
 pub mod update;
 
 pub use associate::{Association, Associator, GlobalNearestNeighbour, solve_assignment};
+pub use coverage::{Coverage, CoverageRegion, Region};
 pub use delete::{DeleteReason, Deleter};
 pub use error::TrackingError;
 pub use gate::{ChiSquareGate, chi_square_cdf, chi_square_quantile};
 pub use initiate::{Initiator, MOfN, locate};
-pub use measure::{MeasurementModel, Observation, bearing_rad, wrap_angle_rad};
+pub use measure::{GateDistance, MeasurementModel, Observation, bearing_rad, wrap_angle_rad};
 pub use metrics::{
     Gospa, LatencySummary, ScanScore, ScoreSummary, TrackingScore, confirmed_estimates, gospa, ospa,
 };

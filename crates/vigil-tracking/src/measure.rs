@@ -5,7 +5,7 @@
 
 use std::f64::consts::{PI, TAU};
 
-use nalgebra::{DMatrix, DVector, Matrix2, Vector2};
+use nalgebra::{DMatrix, DVector, Matrix1, Matrix2, RowVector2, Vector1, Vector2};
 
 use super::error::TrackingError;
 use super::types::{Detection, GaussianState, Innovation, Measurement, check_shape};
@@ -56,13 +56,7 @@ impl MeasurementModel {
         sensor: Vector2<f64>,
         mean: &DVector<f64>,
     ) -> Result<(Vector2<f64>, f64), TrackingError> {
-        let d = Vector2::new(mean[0], mean[1]) - sensor;
-        let range_m = d.norm();
-        if range_m.is_finite() && range_m >= MIN_RANGE_M {
-            Ok((d, range_m))
-        } else {
-            Err(TrackingError::DegenerateGeometry { range_m })
-        }
+        offset_of(sensor, Vector2::new(mean[0], mean[1]))
     }
 
     /// h(x): the measurement a target in state `mean` would give.
@@ -117,6 +111,20 @@ impl MeasurementModel {
             Self::Bearing { .. } => y[0] = wrap_angle_rad(y[0]),
         }
         y
+    }
+}
+
+/// The target's offset from the sensor and its length, refusing targets on the sensor.
+fn offset_of(
+    sensor: Vector2<f64>,
+    pos_enu_m: Vector2<f64>,
+) -> Result<(Vector2<f64>, f64), TrackingError> {
+    let d = pos_enu_m - sensor;
+    let range_m = d.norm();
+    if range_m.is_finite() && range_m >= MIN_RANGE_M {
+        Ok((d, range_m))
+    } else {
+        Err(TrackingError::DegenerateGeometry { range_m })
     }
 }
 
@@ -210,7 +218,95 @@ impl Observation {
     }
 }
 
+/// What the gate needs of an innovation, computed on the stack: the squared Mahalanobis
+/// distance and ln det S of a measurement of `dim` components.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GateDistance {
+    /// Squared Mahalanobis distance yᵀ S⁻¹ y.
+    pub mahalanobis_sq: f64,
+    /// ln det S.
+    pub log_det_covar: f64,
+    /// Dimension of the measurement.
+    pub dim: usize,
+}
+
+impl GateDistance {
+    /// Negative log-likelihood of the measurement, as [`Innovation::negative_log_likelihood`].
+    pub fn negative_log_likelihood(&self) -> f64 {
+        let m = self.dim as f64;
+        0.5 * (self.mahalanobis_sq + self.log_det_covar + m * (2.0 * std::f64::consts::PI).ln())
+    }
+}
+
+/// yᵀ S⁻¹ y and ln det S of a fixed-size innovation, as [`Observation::innovation`] forms
+/// them (S symmetrised, then factorised by Cholesky).
+macro_rules! fixed_distance {
+    ($residual:expr, $s:expr, $dim:expr) => {{
+        let s = $s;
+        let covar = (s + s.transpose()) * 0.5;
+        let cholesky = covar.cholesky().ok_or(TrackingError::SingularInnovation)?;
+        let residual = $residual;
+        let mahalanobis_sq = residual.dot(&cholesky.solve(&residual));
+        if !mahalanobis_sq.is_finite() {
+            return Err(TrackingError::SingularInnovation);
+        }
+        Ok(GateDistance {
+            mahalanobis_sq,
+            log_det_covar: cholesky.ln_determinant(),
+            dim: $dim,
+        })
+    }};
+}
+
 impl Observation {
+    /// The gate's view of the innovation against a predicted position `pos_enu_m` with
+    /// covariance `pos_covar_m2`: the same d² and ln det S as [`Observation::innovation`]
+    /// (every measurement model depends on the position alone, so H P Hᵀ needs only P's
+    /// position block), but in fixed-size matrices on the stack, without the Jacobian over
+    /// the whole state or S⁻¹: nothing is allocated, so gating a pair costs a few dozen
+    /// floating-point operations. Errors as `innovation` does (geometry, a singular S, an
+    /// observation of the wrong size).
+    pub fn gate_distance(
+        &self,
+        pos_enu_m: Vector2<f64>,
+        pos_covar_m2: &Matrix2<f64>,
+    ) -> Result<GateDistance, TrackingError> {
+        let m = self.model.dim();
+        if self.z.len() != m || self.noise_covar.shape() != (m, m) {
+            return Err(TrackingError::DimensionMismatch {
+                expected: m,
+                got: self.z.len(),
+            });
+        }
+        let r = &self.noise_covar;
+        match self.model {
+            MeasurementModel::Position => {
+                let noise = Matrix2::new(r[(0, 0)], r[(0, 1)], r[(1, 0)], r[(1, 1)]);
+                let residual = Vector2::new(self.z[0] - pos_enu_m.x, self.z[1] - pos_enu_m.y);
+                fixed_distance!(residual, pos_covar_m2 + noise, 2)
+            }
+            MeasurementModel::RangeBearing { sensor_pos_enu_m } => {
+                let (d, range_m) = offset_of(sensor_pos_enu_m, pos_enu_m)?;
+                let r2 = range_m * range_m;
+                let h = Matrix2::new(d.x / range_m, d.y / range_m, d.y / r2, -d.x / r2);
+                let noise = Matrix2::new(r[(0, 0)], r[(0, 1)], r[(1, 0)], r[(1, 1)]);
+                let residual = Vector2::new(
+                    self.z[0] - range_m,
+                    wrap_angle_rad(self.z[1] - d.x.atan2(d.y)),
+                );
+                fixed_distance!(residual, h * pos_covar_m2 * h.transpose() + noise, 2)
+            }
+            MeasurementModel::Bearing { sensor_pos_enu_m } => {
+                let (d, range_m) = offset_of(sensor_pos_enu_m, pos_enu_m)?;
+                let r2 = range_m * range_m;
+                let h = RowVector2::new(d.y / r2, -d.x / r2);
+                let noise = Matrix1::new(r[(0, 0)]);
+                let residual = Vector1::new(wrap_angle_rad(self.z[0] - d.x.atan2(d.y)));
+                fixed_distance!(residual, h * pos_covar_m2 * h.transpose() + noise, 1)
+            }
+        }
+    }
+
     /// Checks that z and R have the model's dimension (the fields are public).
     pub fn check_dims(&self) -> Result<(), TrackingError> {
         let m = self.model.dim();

@@ -4,6 +4,8 @@
 
 use nalgebra::{DVector, Vector2};
 
+use super::coverage::{Coverage, CoverageRegion, Region};
+use super::delete::DeleteReason;
 use super::error::TrackingError;
 use super::metrics::{ScoreSummary, TrackingScore, confirmed_estimates};
 use super::motion::{CoordinatedTurn, Motion, MotionModel};
@@ -546,4 +548,151 @@ fn a_target_that_vanishes_is_deleted_after_the_coast_time() {
         )
         .expect("valid");
     assert_eq!(report.initiated, vec![id + 1]);
+}
+
+/// A radar at the origin seeing 500 m all round, reporting every second with pd 0.9.
+fn radar_coverage() -> Coverage {
+    Coverage::new(vec![CoverageRegion {
+        region: Region::disc(Vector2::zeros(), 500.0),
+        period_s: 1.0,
+        pd: 0.9,
+    }])
+    .expect("valid coverage")
+}
+
+/// The radar's range-and-bearing detection of a target at `pos`, noise from `rng`.
+fn radar_detection(time_s: f64, pos: Vector2<f64>, rng: &mut Rng) -> Detection {
+    detection_at(
+        time_s,
+        7,
+        Measurement::RangeBearing {
+            range_m: pos.norm() + 3.0 * rng.normal(),
+            range_std_m: 3.0,
+            bearing_rad: pos.x.atan2(pos.y) + 0.005 * rng.normal(),
+            bearing_std_rad: 0.005,
+        },
+    )
+}
+
+/// What became of the one track of [`run_radar`].
+struct RadarRun {
+    /// When it was deleted (seconds after T0), and why.
+    deleted: Option<(f64, DeleteReason)>,
+    /// The last detection's time, seconds after T0.
+    last_seen_s: f64,
+    /// Per scan while it was confirmed: the time and whether it was observable.
+    observable: Vec<(f64, bool)>,
+}
+
+/// Steps a tracker with known radar coverage over a target at `truth(t)` for `seconds`,
+/// detected by the radar when `seen(t)` and inside its range.
+fn run_radar(
+    truth: impl Fn(f64) -> Vector2<f64>,
+    seen: impl Fn(f64) -> bool,
+    seconds: u32,
+) -> RadarRun {
+    let mut tracker = Tracker::new(TrackerConfig::default()).expect("valid");
+    tracker.set_coverage(radar_coverage());
+    let mut rng = Rng::new(11);
+    let (mut deleted, mut last_seen_s, mut observable) = (None, 0.0, Vec::new());
+    for step in 0..=seconds {
+        let t = f64::from(step);
+        let pos = truth(t);
+        let detections = if seen(t) && pos.norm() <= 500.0 && rng.chance(0.9) {
+            last_seen_s = t;
+            vec![radar_detection(T0_S + t, pos, &mut rng)]
+        } else {
+            vec![]
+        };
+        let report = tracker.step(T0_S + t, &detections).expect("valid scan");
+        assert!(
+            report.initiated.len() <= usize::from(step == 0),
+            "t {t}: a second track"
+        );
+        if let Some(&(_, reason)) = report.deleted.first() {
+            deleted = Some((t, reason));
+            break;
+        }
+        if let Some(track) = tracker.confirmed_tracks().next() {
+            observable.push((t, track.observable));
+        }
+    }
+    RadarRun {
+        deleted,
+        last_seen_s,
+        observable,
+    }
+}
+
+#[test]
+fn a_target_that_walks_out_of_every_sensors_range_is_kept_unobserved_then_ends() {
+    // Walks east at 5 m/s from 300 m west of the radar: out of its range after 160 s.
+    let RadarRun {
+        deleted,
+        last_seen_s,
+        observable,
+    } = run_radar(|t| Vector2::new(-300.0 + 5.0 * t, 20.0), |_| true, 300);
+    let (deleted_s, reason) = deleted.expect("the track ends");
+    eprintln!("last detection {last_seen_s} s, deleted {deleted_s} s: {reason:?}");
+    assert!((150.0..=160.0).contains(&last_seen_s), "{last_seen_s}");
+    // Not ended as unseen: kept, unobserved, and ended by the 30 s limit.
+    assert!(matches!(reason, DeleteReason::Coasted { .. }), "{reason:?}");
+    assert_eq!(deleted_s - last_seen_s, 31.0);
+    let after: Vec<bool> = observable
+        .iter()
+        .filter(|(t, _)| *t > last_seen_s + 2.0)
+        .map(|o| o.1)
+        .collect();
+    assert!(after.len() > 25 && after.iter().all(|o| !o), "{after:?}");
+    assert!(observable.iter().filter(|(t, _)| *t < 100.0).all(|o| o.1));
+}
+
+#[test]
+fn a_target_inside_coverage_that_stops_being_detected_ends_within_a_few_periods() {
+    // Walks north-east inside the radar's range; nothing detects it after 40 s.
+    let RadarRun {
+        deleted,
+        last_seen_s,
+        observable,
+    } = run_radar(
+        |t| Vector2::new(-100.0 + 2.0 * t, -50.0 + t),
+        |t| t <= 40.0,
+        120,
+    );
+    let (deleted_s, reason) = deleted.expect("the track ends");
+    eprintln!("last detection {last_seen_s} s, deleted {deleted_s} s: {reason:?}");
+    assert!(matches!(reason, DeleteReason::Unseen { .. }), "{reason:?}");
+    // 5 expected detections at 0.9 a second: the sixth silent second.
+    assert_eq!(deleted_s - last_seen_s, 6.0);
+    assert!(observable.iter().all(|o| o.1), "{observable:?}");
+}
+
+#[test]
+fn a_track_outside_known_coverage_is_kept_and_marked_unobserved() {
+    // Positions from a camera whose footprint the tracker was not told of, far from the radar.
+    let mut tracker = Tracker::new(TrackerConfig::default()).expect("valid");
+    tracker.set_coverage(radar_coverage());
+    for step in 0..6 {
+        let time_s = T0_S + f64::from(step);
+        let d = detection_at(time_s, 1, position(5000.0 + 2.0 * f64::from(step), 0.0));
+        tracker.step(time_s, &[d]).expect("valid");
+    }
+    let mut std_m = 0.0;
+    for step in 6..=36 {
+        let time_s = T0_S + f64::from(step);
+        let report = tracker.step(time_s, &[]).expect("valid");
+        if step < 36 {
+            let track = tracker.confirmed_tracks().next().expect("kept");
+            assert!(!track.observable, "step {step}");
+            let std_now = track.state.pos_covar_m2().trace().sqrt();
+            assert!(std_now > std_m, "its uncertainty grows");
+            std_m = std_now;
+        } else {
+            // Last update at step 5: gone once more than 30 s have passed.
+            assert!(matches!(
+                report.deleted.as_slice(),
+                [(_, DeleteReason::Coasted { .. })]
+            ));
+        }
+    }
 }

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use nalgebra::DMatrix;
 
-use super::associate::{Association, Associator, GlobalNearestNeighbour};
+use super::associate::{Associator, GlobalNearestNeighbour};
+use super::coverage::Coverage;
 use super::delete::{DeleteReason, Deleter};
 use super::error::{TrackingError, finite};
 use super::gate::ChiSquareGate;
@@ -16,7 +17,8 @@ use super::measure::Observation;
 use super::motion::{ConstantVelocity, Motion, MotionModel};
 use super::predict::{KalmanPredictor, Predictor};
 use super::scan::Scan;
-use super::types::{Detection, Innovation, Prediction, Track};
+use super::spatial::{Bound, TrackGrid};
+use super::types::{Detection, Prediction, Track};
 use super::update::{KalmanUpdater, Updater};
 
 /// What the tracker is tuned with.
@@ -28,8 +30,14 @@ pub struct TrackerConfig {
     pub gate_probability: f64,
     /// When a tentative track is confirmed.
     pub confirmation: MOfN,
-    /// Longest time a track may go without an update, seconds.
+    /// Longest time a track may go without an update when the coverage is not known,
+    /// seconds.
     pub coast_s: f64,
+    /// Longest time a track may go without an update when the coverage is known (see
+    /// `delete`): how long a track outside every coverage is kept, unobserved, seconds.
+    pub unobserved_coast_s: f64,
+    /// Detections the coverage was expected to give a track, missed, before it goes.
+    pub max_missed_detections: f64,
     /// Largest trace of a track's position covariance, m².
     pub max_pos_covar_trace_m2: f64,
     /// Velocity standard deviation of a new track, m/s.
@@ -45,7 +53,8 @@ pub struct TrackerConfig {
 impl Default for TrackerConfig {
     /// Ground targets (people, vehicles) seen about once a second: q = 0.3 m²/s³ (enough for
     /// a vehicle turning at 0.3 m/s² of lateral acceleration), gate 0.99,
-    /// 3 of 5, 30 s coast, position σ up to 500 m on each axis, new tracks ±10 m/s (3σ covers
+    /// 3 of 5, 30 s coast (inside known coverage, 5 expected detections missed; outside it,
+    /// 30 s unobserved), position σ up to 500 m on each axis, new tracks ±10 m/s (3σ covers
     /// 30 m/s, faster than ground targets go off road).
     fn default() -> Self {
         Self {
@@ -53,6 +62,8 @@ impl Default for TrackerConfig {
             gate_probability: 0.99,
             confirmation: MOfN::default(),
             coast_s: 30.0,
+            unobserved_coast_s: 30.0,
+            max_missed_detections: 5.0,
             max_pos_covar_trace_m2: 2.0 * 500.0 * 500.0,
             init_speed_std_mps: 10.0,
             init_turn_rate_std_radps: 0.1,
@@ -78,12 +89,14 @@ impl TrackerConfig {
         self.confirmation.validate()?;
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !(positive(self.coast_s)
+            && positive(self.unobserved_coast_s)
+            && positive(self.max_missed_detections)
             && positive(self.max_pos_covar_trace_m2)
             && positive(self.init_speed_std_mps)
             && positive(self.init_turn_rate_std_radps))
         {
             return Err(TrackingError::InvalidConfig(
-                "coast time, covariance limit and initial stds must be positive",
+                "coast times, missed detections, covariance limit and initial stds must be > 0",
             ));
         }
         if self.history_len == 0 {
@@ -123,11 +136,12 @@ pub struct StepReport {
     pub rejected: Vec<(usize, TrackingError)>,
 }
 
-/// A valid detection with its observation.
+/// A valid detection with its observation and the observation's bound for the grid.
 struct Observed<'a> {
     index: usize,
     detection: &'a Detection,
     observation: Observation,
+    bound: Bound,
 }
 
 /// The multi-target tracker.
@@ -143,6 +157,12 @@ pub struct Tracker {
     tracks: Vec<Track>,
     next_id: u64,
     time_s: Option<f64>,
+    /// The tracks' predicted positions, for gating (rebuilt each scan).
+    grid: TrackGrid,
+    /// The grid's answer for one detection (kept to reuse its memory).
+    candidates: Vec<u32>,
+    /// Where the sensors see, for the tracks' life.
+    coverage: Coverage,
 }
 
 impl Tracker {
@@ -164,6 +184,8 @@ impl Tracker {
             },
             deleter: Deleter {
                 coast_s: config.coast_s,
+                unobserved_coast_s: config.unobserved_coast_s,
+                max_missed_detections: config.max_missed_detections,
                 max_pos_covar_trace_m2: config.max_pos_covar_trace_m2,
                 confirmation: config.confirmation,
             },
@@ -171,6 +193,9 @@ impl Tracker {
             tracks: Vec::new(),
             next_id: 1,
             time_s: None,
+            grid: TrackGrid::default(),
+            candidates: Vec::new(),
+            coverage: Coverage::unknown(),
         })
     }
 
@@ -194,6 +219,17 @@ impl Tracker {
         self.time_s
     }
 
+    /// Tells the tracker where its sensors see from now on (see `delete` for what it changes);
+    /// [`Coverage::unknown`] goes back to one coast time for all.
+    pub fn set_coverage(&mut self, coverage: Coverage) {
+        self.coverage = coverage;
+    }
+
+    /// Where the tracker believes its sensors see.
+    pub fn coverage(&self) -> &Coverage {
+        &self.coverage
+    }
+
     /// Processes one scan of detections at `time_s` (seconds, the clock of the detections):
     /// predicts every track to `time_s`, then for each source in turn gates, associates and
     /// updates, and starts tracks from what is left; then confirms and deletes. Each
@@ -212,6 +248,8 @@ impl Tracker {
         };
         let batches = self.observe(time_s, detections, &mut report);
         self.predict_all(time_s)?;
+        self.grid
+            .rebuild(self.tracks.iter().map(|t| &t.state), self.gate.threshold(2));
         let mut hit = vec![false; self.tracks.len()];
         for batch in batches.values() {
             self.assimilate(time_s, batch, &mut hit, &mut report)?;
@@ -254,6 +292,7 @@ impl Tracker {
                     .push(Observed {
                         index,
                         detection,
+                        bound: Bound::new(&observation, &self.gate),
                         observation,
                     }),
                 Err(error) => report.rejected.push((index, error)),
@@ -298,145 +337,140 @@ impl Tracker {
         hit: &mut Vec<bool>,
         report: &mut StepReport,
     ) -> Result<(), TrackingError> {
-        let innovations = self.gated_innovations(batch);
+        let gated = self.gate_batch(batch);
+        let mut in_some_gate = vec![false; batch.len()];
+        for pair in &gated {
+            in_some_gate[pair.detection] = true;
+        }
         let mut taken = vec![false; batch.len()];
         for confirmed in [true, false] {
-            let rows: Vec<usize> = (0..self.tracks.len())
-                .filter(|&t| self.tracks[t].confirmed == confirmed)
+            let open: Vec<Gated> = gated
+                .iter()
+                .filter(|p| self.tracks[p.track].confirmed == confirmed && !taken[p.detection])
+                .copied()
                 .collect();
-            let association = self.associate(&rows, &innovations, &taken);
-            for &(row, d) in &association.pairs {
-                self.update_track(
-                    rows[row],
-                    &batch[d],
-                    &innovations[rows[row]][d],
-                    hit,
-                    report,
-                )?;
+            for (t, d) in self.associate(&open) {
+                self.update_track(t, &batch[d], hit, report)?;
                 taken[d] = true;
             }
         }
-        let in_some_gate = |d: usize| innovations.iter().any(|row| row[d].is_some());
-        for d in (0..batch.len()).filter(|&d| !taken[d] && !in_some_gate(d)) {
+        for d in (0..batch.len()).filter(|&d| !taken[d] && !in_some_gate[d]) {
             self.initiate(time_s, batch[d].detection, hit, report);
         }
         Ok(())
     }
 
-    /// Associates the tracks `rows` with the detections not yet `taken`; the cost of a pair
-    /// is its negative log-likelihood, infinite outside the gate. Tracks and detections split
-    /// into the connected components of the gating graph, each solved alone: no pair links two
-    /// components, so the whole optimum is the union of theirs, and many small assignments
-    /// cost far less than one of thousands of rows.
-    fn associate(
-        &self,
-        rows: &[usize],
-        innovations: &[Vec<Option<Innovation>>],
-        taken: &[bool],
-    ) -> Association {
-        let cost = |r: usize, d: usize| match (&innovations[rows[r]][d], taken[d]) {
-            (Some(innovation), false) => innovation.negative_log_likelihood(),
-            _ => f64::INFINITY,
-        };
-        let (n_rows, n_cols) = (rows.len(), taken.len());
-        let mut components = Components::new(n_rows + n_cols);
-        for r in 0..n_rows {
-            for d in 0..n_cols {
-                if cost(r, d).is_finite() {
-                    components.join(r, n_rows + d);
+    /// The pairs of tracks and detections inside the gate, by track then detection. Only
+    /// the tracks the grid returns for a detection (near it, and not ruled out by the
+    /// bound: see `spatial`) go through the full gate, which works on the stack.
+    fn gate_batch(&mut self, batch: &[Observed<'_>]) -> Vec<Gated> {
+        let mut gated = Vec::new();
+        let mut candidates = std::mem::take(&mut self.candidates);
+        for (detection, observed) in batch.iter().enumerate() {
+            self.grid.candidates(&observed.bound, &mut candidates);
+            for &track in &candidates {
+                let state = &self.tracks[track as usize].state;
+                let distance = observed
+                    .observation
+                    .gate_distance(state.pos_enu_m(), &state.pos_covar_m2());
+                // A pair whose innovation cannot be formed (a target predicted onto an
+                // angle-measuring sensor) counts as outside.
+                if let Ok(distance) = distance
+                    && self.gate.admits_distance(&distance)
+                {
+                    gated.push(Gated {
+                        track: track as usize,
+                        detection,
+                        cost: distance.negative_log_likelihood(),
+                    });
                 }
             }
         }
-        let mut groups: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
-        for r in 0..n_rows {
-            groups.entry(components.root(r)).or_default().0.push(r);
+        self.candidates = candidates;
+        gated.sort_unstable_by_key(|p| (p.track, p.detection));
+        gated
+    }
+
+    /// Associates the gated pairs `open` (sorted by track); the cost of a pair is its
+    /// negative log-likelihood, and pairs not in `open` are never made. Tracks and
+    /// detections split into the connected components of the gating graph, each solved
+    /// alone: no pair links two components, so the whole optimum is the union of theirs, and
+    /// many small assignments cost far less than one of thousands of rows. Returns
+    /// (track, detection) pairs by track.
+    fn associate(&self, open: &[Gated]) -> Vec<(usize, usize)> {
+        // Nodes: the tracks in `open` (numbered in order), then every detection.
+        let mut track_node = Vec::with_capacity(open.len());
+        let mut tracks = 0;
+        for (i, pair) in open.iter().enumerate() {
+            if i == 0 || open[i - 1].track != pair.track {
+                tracks += 1;
+            }
+            track_node.push(tracks - 1);
         }
-        for d in 0..n_cols {
-            groups
-                .entry(components.root(n_rows + d))
-                .or_default()
-                .1
-                .push(d);
+        let n_detections = open.iter().map(|p| p.detection + 1).max().unwrap_or(0);
+        let mut components = Components::new(tracks + n_detections);
+        for (pair, &node) in open.iter().zip(&track_node) {
+            components.join(node, tracks + pair.detection);
+        }
+        // Each component's rows (tracks, ascending: `open` is by track), columns and pairs.
+        let mut groups: BTreeMap<usize, Group> = BTreeMap::new();
+        for (index, (pair, &node)) in open.iter().zip(&track_node).enumerate() {
+            let group = groups.entry(components.root(node)).or_default();
+            if group.rows.last() != Some(&pair.track) {
+                group.rows.push(pair.track);
+            }
+            group.cols.push(pair.detection);
+            group.pairs.push(index);
         }
         let mut pairs = Vec::new();
-        for (group_rows, group_cols) in groups.values() {
-            if group_rows.is_empty() || group_cols.is_empty() {
-                continue;
+        for group in groups.values_mut() {
+            group.cols.sort_unstable();
+            group.cols.dedup();
+            let mut costs =
+                DMatrix::from_element(group.rows.len(), group.cols.len(), f64::INFINITY);
+            for &index in &group.pairs {
+                let pair = &open[index];
+                let (Ok(r), Ok(c)) = (
+                    group.rows.binary_search(&pair.track),
+                    group.cols.binary_search(&pair.detection),
+                ) else {
+                    continue;
+                };
+                costs[(r, c)] = pair.cost;
             }
-            let costs = DMatrix::from_fn(group_rows.len(), group_cols.len(), |r, d| {
-                cost(group_rows[r], group_cols[d])
-            });
             let association = self.associator.associate(&costs);
             pairs.extend(
                 association
                     .pairs
                     .iter()
-                    .map(|&(r, d)| (group_rows[r], group_cols[d])),
+                    .map(|&(r, d)| (group.rows[r], group.cols[d])),
             );
         }
         pairs.sort_unstable();
-        let mut row_taken = vec![false; n_rows];
-        let mut col_taken = vec![false; n_cols];
-        for &(r, d) in &pairs {
-            row_taken[r] = true;
-            col_taken[d] = true;
-        }
-        Association {
-            pairs,
-            unassigned_tracks: (0..n_rows).filter(|&r| !row_taken[r]).collect(),
-            unassigned_detections: (0..n_cols).filter(|&d| !col_taken[d]).collect(),
-        }
+        pairs
     }
 
-    /// For each track and detection, the innovation if the detection is inside the gate. A
-    /// pair whose innovation cannot be formed (a target predicted onto an angle-measuring
-    /// sensor) counts as outside.
-    fn gated_innovations(&self, batch: &[Observed<'_>]) -> Vec<Vec<Option<Innovation>>> {
-        let threshold_2d = self.gate.threshold(2);
-        self.tracks
-            .iter()
-            .map(|track| {
-                let covar = &track.state.covar;
-                let trace_pos_m2 = covar[(0, 0)] + covar[(1, 1)];
-                batch
-                    .iter()
-                    .map(|o| {
-                        if surely_outside(
-                            &o.observation,
-                            &track.state.mean,
-                            trace_pos_m2,
-                            threshold_2d,
-                        ) {
-                            return None;
-                        }
-                        o.observation
-                            .innovation(&track.state)
-                            .ok()
-                            .filter(|i| self.gate.admits(i))
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
+    /// Updates track `t` with a detection the association gave it (its innovation is formed
+    /// again, with the whole state, for the update), and moves it in the grid.
     fn update_track(
         &mut self,
         t: usize,
         observed: &Observed<'_>,
-        innovation: &Option<Innovation>,
         hit: &mut [bool],
         report: &mut StepReport,
     ) -> Result<(), TrackingError> {
-        let Some(innovation) = innovation else {
+        let track = &mut self.tracks[t];
+        // The gate formed this pair's innovation on the stack from the same state; should the
+        // whole one fail all the same, the pair counts as outside.
+        let Ok(innovation) = observed.observation.innovation(&track.state) else {
             return Ok(());
         };
-        let track = &mut self.tracks[t];
         let prediction = Prediction {
             state: track.state.clone(),
         };
         let update = self
             .updater
-            .update(&prediction, &observed.observation, innovation)?;
+            .update(&prediction, &observed.observation, &innovation)?;
         track.state = update.state;
         track.note_attributes(observed.detection);
         hit[t] = true;
@@ -445,6 +479,7 @@ impl Tracker {
             detection_index: observed.index,
             detection_time_s: observed.detection.time_s,
         });
+        self.grid.set(t, &track.state);
         Ok(())
     }
 
@@ -458,14 +493,26 @@ impl Tracker {
         if let Some(track) = self.initiator.initiate(self.next_id, detection, time_s) {
             self.next_id += 1;
             report.initiated.push(track.id);
+            self.grid.set(self.tracks.len(), &track.state);
             self.tracks.push(track);
             hit.push(true);
         }
     }
 
-    /// Counts each track's hit or miss, and confirms those that pass M-of-N.
+    /// Counts each track's hit or miss, notes whether a sensor could see it, and confirms
+    /// those that pass M-of-N.
     fn close_scan(&mut self, time_s: f64, hit: &[bool], report: &mut StepReport) {
         for (track, &hit) in self.tracks.iter_mut().zip(hit) {
+            let since_s = track
+                .history
+                .back()
+                .map_or(0.0, |last| time_s - last.time_s);
+            let rate_hz = if hit {
+                None
+            } else {
+                self.coverage.rate_at(&track.state)
+            };
+            track.note_coverage(hit, rate_hz, since_s);
             track.close_scan(time_s, hit, self.config.history_len);
             if !track.confirmed && self.config.confirmation.is_met(track) {
                 track.confirmed = true;
@@ -475,9 +522,9 @@ impl Tracker {
     }
 
     fn delete(&mut self, time_s: f64, report: &mut StepReport) {
-        let deleter = self.deleter;
+        let (deleter, known) = (self.deleter, self.coverage.is_known());
         self.tracks
-            .retain(|track| match deleter.should_delete(track, time_s) {
+            .retain(|track| match deleter.should_delete(track, time_s, known) {
                 Some(reason) => {
                     report.deleted.push((track.id, reason));
                     false
@@ -487,26 +534,21 @@ impl Tracker {
     }
 }
 
-/// True when a position observation is outside the gate by its residual alone, without forming
-/// the innovation: with S = P_pos + R, d² = yᵀS⁻¹y ≥ |y|²/λ_max(S) ≥ |y|²/tr(S), so
-/// |y|² > threshold·tr(S) means d² > threshold. Never true for a pair the gate admits.
-fn surely_outside(
-    observation: &Observation,
-    mean: &nalgebra::DVector<f64>,
-    trace_pos_m2: f64,
-    threshold: f64,
-) -> bool {
-    if !matches!(
-        observation.model,
-        super::measure::MeasurementModel::Position
-    ) || mean.len() < 2
-        || observation.z.len() < 2
-    {
-        return false;
-    }
-    let trace_s = trace_pos_m2 + observation.noise_covar[(0, 0)] + observation.noise_covar[(1, 1)];
-    let (dx, dy) = (observation.z[0] - mean[0], observation.z[1] - mean[1]);
-    trace_s.is_finite() && dx * dx + dy * dy > threshold * trace_s
+/// A track and a detection inside its gate, with the pair's cost for the association.
+#[derive(Debug, Clone, Copy)]
+struct Gated {
+    track: usize,
+    detection: usize,
+    cost: f64,
+}
+
+/// One connected component of the gating graph: its tracks (ascending), its detections and
+/// the indices of its pairs.
+#[derive(Debug, Default)]
+struct Group {
+    rows: Vec<usize>,
+    cols: Vec<usize>,
+    pairs: Vec<usize>,
 }
 
 /// Connected components by union-find (path halving), for splitting an assignment.

@@ -334,6 +334,13 @@ pub struct Track {
     pub last_update_s: f64,
     /// Time the track started, seconds.
     pub created_s: f64,
+    /// Whether the last scan could see the track: it was detected in it, or it lies inside a
+    /// sensor's or camera's known coverage (see `coverage`). An unobserved track is a
+    /// prediction that nothing can confirm or refute.
+    pub observable: bool,
+    /// Detections the coverage was expected to give since the last update, while the track
+    /// was inside it (Σ pd·Δt/period): what the deleter weighs a silence by.
+    pub missed_detections: f64,
 }
 
 impl Track {
@@ -355,6 +362,23 @@ impl Track {
             recent_counts: VecDeque::new(),
             last_update_s: time_s,
             created_s: time_s,
+            observable: true,
+            missed_detections: 0.0,
+        }
+    }
+
+    /// Notes whether a scan could see the track: `hit`, or else the detection rate (per
+    /// second) of the coverage its position is inside, `None` if none, over the `dt_s` seconds
+    /// since its previous scan.
+    pub fn note_coverage(&mut self, hit: bool, rate_hz: Option<f64>, dt_s: f64) {
+        if hit {
+            self.observable = true;
+            self.missed_detections = 0.0;
+            return;
+        }
+        self.observable = rate_hz.is_some();
+        if let Some(rate_hz) = rate_hz {
+            self.missed_detections += rate_hz * dt_s.max(0.0);
         }
     }
 

@@ -21,24 +21,47 @@ pub fn load_or_create(path: &Path) -> Result<SigningKey, ProvenanceError> {
         path: path.to_owned(),
         detail,
     };
+    let read = |text: &str| {
+        unhex::<32>(text)
+            .map(|seed| SigningKey::from_bytes(&seed))
+            .ok_or_else(|| key_error("not a 64-digit hex ed25519 seed".into()))
+    };
     match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let seed = unhex::<32>(&text)
-                .ok_or_else(|| key_error("not a 64-digit hex ed25519 seed".into()))?;
-            Ok(SigningKey::from_bytes(&seed))
-        }
+        Ok(text) => read(&text),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|err| key_error(format!("no randomness: {err}")))?;
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 create_private_dir(dir).map_err(|err| key_error(err.to_string()))?;
             }
-            write_private(path, format!("{}\n", hex(&seed)).as_bytes())
-                .map_err(|err| key_error(err.to_string()))?;
-            Ok(SigningKey::from_bytes(&seed))
+            match publish_private(path, format!("{}\n", hex(&seed)).as_bytes()) {
+                Ok(()) => Ok(SigningKey::from_bytes(&seed)),
+                // Another Vigil made it first: its key, whole, is the one.
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text =
+                        std::fs::read_to_string(path).map_err(|err| key_error(err.to_string()))?;
+                    read(&text)
+                }
+                Err(err) => Err(key_error(err.to_string())),
+            }
         }
         Err(err) => Err(key_error(err.to_string())),
     }
+}
+
+/// Writes a private file beside `path` and links it into place, so that `path` appears whole
+/// or not at all, and never replaces a key another process made meanwhile (`AlreadyExists`).
+fn publish_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static STAGED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = STAGED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}-{n}.tmp", std::process::id()));
+    let staging = std::path::PathBuf::from(name);
+    let _ = std::fs::remove_file(&staging);
+    write_private(&staging, bytes)?;
+    let linked = std::fs::hard_link(&staging, path);
+    let _ = std::fs::remove_file(&staging);
+    linked
 }
 
 /// The public key as hex (what `signing-key.pub` holds).
@@ -100,5 +123,35 @@ mod tests {
         std::fs::write(&path, "not hex").expect("written");
         let err = load_or_create(&path).expect_err("refused");
         assert!(err.to_string().contains("bad.key"), "{err}");
+    }
+
+    #[test]
+    fn stations_starting_at_once_agree_on_one_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys/k.key");
+        let keys: Vec<VerifyingKey> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let path = path.clone();
+                    std::thread::Builder::new()
+                        .name(format!("test-key-{i}"))
+                        .spawn_scoped(scope, move || {
+                            load_or_create(&path).expect("a key").verifying_key()
+                        })
+                        .expect("a thread")
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("joined"))
+                .collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]));
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("keys"))
+            .expect("the folder")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "no staging file left: {left:?}");
     }
 }

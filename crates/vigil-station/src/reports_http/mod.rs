@@ -26,9 +26,9 @@ pub mod tokens;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
+use vigil_core::worker::{StopFlag, Worker};
 
 use crate::GroundStation;
 use limits::{Limiter, RateLimits};
@@ -86,9 +86,8 @@ pub struct ReportServerStats {
 /// The running endpoint; dropping it stops it.
 pub struct ReportServer {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
     stats: Arc<ReportServerStats>,
-    thread: Option<JoinHandle<()>>,
+    worker: Worker,
 }
 
 impl ReportServer {
@@ -119,7 +118,6 @@ impl ReportServer {
         let listener = TcpListener::bind(config.addr).map_err(bind)?;
         listener.set_nonblocking(true).map_err(bind)?;
         let addr = listener.local_addr().map_err(bind)?;
-        let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(ReportServerStats::default());
         let mut server = Server {
             station,
@@ -128,16 +126,14 @@ impl ReportServer {
             tokens: config.tokens,
             stats: stats.clone(),
         };
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("vigil-reports-http".into())
-            .spawn(move || server.serve(&listener, &flag))
-            .map_err(ReportServerError::Thread)?;
+        let worker = Worker::spawn("vigil-reports-http", move |stop| {
+            server.serve(&listener, &stop);
+        })
+        .map_err(ReportServerError::Thread)?;
         Ok(Self {
             addr,
-            stop,
             stats,
-            thread: Some(thread),
+            worker,
         })
     }
 
@@ -149,21 +145,9 @@ impl ReportServer {
         &self.stats
     }
 
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for ReportServer {
-    fn drop(&mut self) {
-        self.halt();
+    /// Stops the endpoint (dropping it does too).
+    pub fn stop(self) {
+        self.worker.stop();
     }
 }
 
@@ -217,8 +201,8 @@ struct Server {
 }
 
 impl Server {
-    fn serve(&mut self, listener: &TcpListener, stop: &AtomicBool) {
-        while !stop.load(Ordering::SeqCst) {
+    fn serve(&mut self, listener: &TcpListener, stop: &StopFlag) {
+        while !stop.is_set() {
             match listener.accept() {
                 // A client that misbehaves only loses its own answer.
                 Ok((stream, peer)) => {
