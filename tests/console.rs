@@ -1019,3 +1019,30 @@ fn a_critical_alert_shows_a_banner_that_opens_it() {
     });
     pipeline.shutdown();
 }
+
+#[test]
+fn the_context_menu_keeps_its_width_at_the_maps_right_edge() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    h.step();
+    // Just left of the side panel: the map's right edge.
+    let at = egui::pos2(925.0, 300.0);
+    h.event(egui::Event::PointerMoved(at));
+    h.step();
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+    step_until(&mut h, "the context menu", |h| {
+        has_label(h, "Add waypoint here")
+    });
+    let button = h.get_by_label("Add waypoint here").rect();
+    assert!(button.width() >= 200.0, "{button:?}");
+    assert!(button.right() <= 1280.0, "inside the window: {button:?}");
+    rig.pipeline.shutdown();
+}

@@ -245,6 +245,10 @@ fn past_findings_stay_fixed() {
     check_reports(
         b"\x02{\"time_utc\":\"9223372036854775807-03-01T00:00:00Z\",\"lat_deg\":1,\"lon_deg\":1,\"category\":\"x\"}",
     );
+    // The sender's number typed against other digits was left in the description.
+    check_sms(
+        b"\x00+CMGL: 1,\"REC UNREAD\",\"+211912345678\",,\"26/03/14,18:30:00+12\"\nshooting keradu 3 people OK2119123456782119123 end\nOK\n",
+    );
 }
 
 /// A tampered journal whose last row has the largest sequence number SQLite allows.

@@ -1189,6 +1189,10 @@ fn map_context_menu(
     measure: &mut Option<Measure>,
     tool: &mut MapTool,
 ) {
+    // Wide enough for its longest line wherever it opens: near the map's right edge egui moves
+    // it left rather than squeezing it (which wrapped its labels letter by letter).
+    ui.set_min_width(CONTEXT_MENU_WIDTH);
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
     ui.label(map::position_text(at.0, at.1));
     ui.separator();
     let targets: Vec<u8> = selected.iter().copied().collect();
@@ -1237,6 +1241,9 @@ fn map_context_menu(
         ui.close();
     }
 }
+
+/// The map's context menu's width, points.
+const CONTEXT_MENU_WIDTH: f32 = 300.0;
 
 const SHORTCUTS: &[(&str, &str)] = &[
     ("F1", "this help"),

@@ -50,7 +50,7 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 pub const CHANNEL: &str = "sms";
 /// At most this many characters of the sender's words are quoted back in a reply.
 const QUOTE_CHARS: usize = 20;
-/// A run of digits this long that ends like the sender's number is taken for it.
+/// A run of digits holding the sender's number's last this many digits is taken for it.
 const NUMBER_DIGITS: usize = 7;
 
 /// What happened, as a villager names it.
@@ -417,7 +417,8 @@ fn people(words: &[&str]) -> Option<(u32, usize, usize)> {
     })
 }
 
-/// Replaces a run of digits that ends like the sender's number (they typed it) by `[number]`.
+/// Replaces a run of digits that holds the sender's number (they typed it, maybe against other
+/// digits) by `[number]`.
 fn redact_number(text: &str, sender: &PhoneNumber) -> String {
     let own = sender.digits();
     if own.len() < NUMBER_DIGITS {
@@ -429,7 +430,8 @@ fn redact_number(text: &str, sender: &PhoneNumber) -> String {
     let flush = |run: &mut String, out: &mut String| {
         let digits: String = run.chars().filter(char::is_ascii_digit).collect();
         let trailing = run.len() - run.trim_end().len();
-        if digits.len() >= NUMBER_DIGITS && digits.ends_with(own_tail) {
+        // Anywhere in the run: a number typed against other digits is still the number.
+        if digits.len() >= NUMBER_DIGITS && digits.contains(own_tail) {
             out.push_str("[number]");
             out.push_str(&run[run.len() - trailing..]);
         } else {
