@@ -54,11 +54,7 @@ impl Protection {
         let tracks = match &self.frame {
             Some(frame) => {
                 let at = sites::enu_of(frame, report.position);
-                self.previous
-                    .iter()
-                    .filter(|(_, p)| (p[0] - at[0]).hypot(p[1] - at[1]) <= NEAR_M)
-                    .map(|(id, _)| *id)
-                    .collect()
+                self.history.near(at, NEAR_M)
             }
             None => Vec::new(),
         };

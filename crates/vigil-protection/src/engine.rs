@@ -3,10 +3,9 @@
 //! [`AlertBook`] decides what becomes an alert. Everything is measured in the protection's
 //! local plane, in metres.
 
-use std::collections::BTreeMap;
-
 use super::LatLon;
 use super::alerts::{AlertBook, AlertKey, Cause, Finding, RuleKind, Subject};
+use super::history::TrackHistory;
 use super::rules::{NightMethod, RulesConfig};
 use super::sites::{AreaKind, PlaneShape, RestrictedArea, Site, enu_of, latlon_of};
 use vigil_core::geodesy::LocalFrame;
@@ -66,8 +65,9 @@ pub struct Scene<'a> {
     pub areas: &'a [RestrictedArea],
     pub area_shapes: &'a [PlaneShape],
     pub tracks: &'a [PlaneTrack],
-    /// Where each track was at the previous evaluation.
-    pub previous: &'a BTreeMap<u64, [f64; 2]>,
+    /// What the rules remember of each track, this evaluation's tracks included: where it was
+    /// before, where it came from.
+    pub history: &'a TrackHistory,
     pub world: &'a World,
     pub now: TimeUs,
     pub night: bool,
@@ -86,6 +86,12 @@ impl Scene<'_> {
             Some(people) => format!("{} ({}, {people} people)", site.name, site.category.label()),
             None => format!("{} ({})", site.name, site.category.label()),
         }
+    }
+
+    /// Whether the track rules watch this track: from outside every place, not a resident
+    /// going about its life nor one whose origin is not known yet (see `history.rs`).
+    fn watched(&self, id: u64) -> bool {
+        self.history.is_from_outside(id)
     }
 
     /// The nearest site within `max_m` of a point, with its distance.
@@ -153,30 +159,46 @@ fn track_list(ids: &[u64]) -> String {
     )
 }
 
+/// Each track from outside every place (see `history.rs`) inside a buffer has entered it,
+/// seen crossing the edge or not; it joins the intrusion alert of one site only: the one whose buffer it is deepest in, so that a track
+/// near several places raises one alert, not one per place.
 fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Finding>) {
     let rule = &scene.rules.buffer_intrusion;
-    for (index, (site, shape)) in scene.sites.iter().zip(scene.shapes).enumerate() {
+    let held = |index: usize| -> &[u64] {
         let key = AlertKey {
             rule: RuleKind::BufferIntrusion,
-            subject: Subject::Site(site.id),
+            subject: Subject::Site(scene.sites[index].id),
         };
-        let held: &[u64] = match book.alert_of(&key) {
+        match book.alert_of(&key) {
             Some(alert) if alert.active => &alert.cause.tracks,
             _ => &[],
-        };
-        let mut inside: Vec<(u64, f64, [f64; 2])> = scene
-            .tracks
+        }
+    };
+    // Per site: (track, distance from the place, position).
+    let mut inside: Vec<Vec<(u64, f64, [f64; 2])>> = vec![Vec::new(); scene.sites.len()];
+    for track in scene.tracks {
+        let deepest = scene
+            .sites
             .iter()
-            .filter_map(|t| {
-                let d = shape.distance_m(t.pos_en_m);
-                let enters = d <= site.buffer_m - rule.enter_margin_m;
-                let stays = held.contains(&t.id) && d <= site.buffer_m + rule.exit_margin_m;
-                (enters || stays).then_some((t.id, d, t.pos_en_m))
+            .zip(scene.shapes)
+            .enumerate()
+            .filter_map(|(index, (site, shape))| {
+                let d = shape.distance_m(track.pos_en_m);
+                let enters = d <= site.buffer_m - rule.enter_margin_m && scene.watched(track.id);
+                let stays =
+                    held(index).contains(&track.id) && d <= site.buffer_m + rule.exit_margin_m;
+                (enters || stays).then_some((index, d, (site.buffer_m - d) / site.buffer_m))
             })
-            .collect();
+            .max_by(|a, b| a.2.total_cmp(&b.2));
+        if let Some((index, d, _)) = deepest {
+            inside[index].push((track.id, d, track.pos_en_m));
+        }
+    }
+    for (index, mut inside) in inside.into_iter().enumerate() {
         if inside.is_empty() {
             continue;
         }
+        let site = &scene.sites[index];
         inside.sort_by(|a, b| a.1.total_cmp(&b.1));
         let ids: Vec<u64> = inside.iter().map(|t| t.0).collect();
         let mut severity = rule.severity;
@@ -186,20 +208,32 @@ fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Finding>) {
         if scene.night {
             severity = severity.max(rule.night_severity);
         }
+        let group = largest_group(inside.iter().map(|t| t.2), rule.group_radius_m);
+        if group >= rule.group_tracks {
+            severity = severity.max(rule.group_severity);
+        }
         let nearest_m = inside[0].1;
         let where_ = if nearest_m <= 0.0 {
             "inside the place".to_owned()
         } else {
             format!("{nearest_m:.0} m from it")
         };
+        let together = if group >= rule.group_tracks {
+            format!(", {group} together")
+        } else {
+            String::new()
+        };
         out.push(Finding {
-            key,
+            key: AlertKey {
+                rule: RuleKind::BufferIntrusion,
+                subject: Subject::Site(site.id),
+            },
             severity,
             site: Some(index as u32),
             cause: cause_of(&ids),
             position: scene.latlon(inside[0].2),
             text: format!(
-                "{} in the {:.0} m buffer of {}, nearest {where_}",
+                "{} from outside entered the {:.0} m buffer of {}{together}, nearest {where_}",
                 track_list(&ids),
                 site.buffer_m,
                 scene.site_label(site)
@@ -208,12 +242,29 @@ fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Finding>) {
     }
 }
 
+/// The most points within `radius_m` of one of them.
+fn largest_group(points: impl Iterator<Item = [f64; 2]> + Clone, radius_m: f64) -> usize {
+    points
+        .clone()
+        .map(|p| {
+            points
+                .clone()
+                .filter(|q| (p[0] - q[0]).hypot(p[1] - q[1]) <= radius_m)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Each track from outside closing on a site is counted for one site only: the one whose
+/// buffer it reaches first.
 fn approach(scene: &Scene, out: &mut Vec<Finding>) {
     let rule = &scene.rules.approach;
-    for (index, (site, shape)) in scene.sites.iter().zip(scene.shapes).enumerate() {
-        // (track, closing speed, time to arrival)
-        let mut closing: Vec<(&PlaneTrack, f64, f64)> = Vec::new();
-        for track in scene.tracks {
+    // Per site: (track, closing speed, time to arrival).
+    let mut closing: Vec<Vec<(&PlaneTrack, f64, f64)>> = vec![Vec::new(); scene.sites.len()];
+    for track in scene.tracks.iter().filter(|t| scene.watched(t.id)) {
+        let mut first: Option<(usize, f64, f64)> = None;
+        for (index, (site, shape)) in scene.sites.iter().zip(scene.shapes).enumerate() {
             let d = shape.distance_m(track.pos_en_m);
             let to_edge_m = d - site.buffer_m;
             if to_edge_m <= 0.0 || to_edge_m > rule.max_range_m {
@@ -229,13 +280,21 @@ fn approach(scene: &Scene, out: &mut Vec<Finding>) {
                 continue;
             }
             let arrival_s = to_edge_m / closing_mps;
-            if arrival_s <= rule.max_time_to_arrival_s {
-                closing.push((track, closing_mps, arrival_s));
+            if arrival_s <= rule.max_time_to_arrival_s
+                && first.is_none_or(|(_, _, best)| arrival_s < best)
+            {
+                first = Some((index, closing_mps, arrival_s));
             }
         }
+        if let Some((index, closing_mps, arrival_s)) = first {
+            closing[index].push((track, closing_mps, arrival_s));
+        }
+    }
+    for (index, closing) in closing.into_iter().enumerate() {
         let Some(first) = closing.iter().min_by(|a, b| a.2.total_cmp(&b.2)).copied() else {
             continue;
         };
+        let site = &scene.sites[index];
         let ids: Vec<u64> = closing.iter().map(|c| c.0.id).collect();
         out.push(Finding {
             key: AlertKey {
@@ -247,7 +306,7 @@ fn approach(scene: &Scene, out: &mut Vec<Finding>) {
             cause: cause_of(&ids),
             position: scene.latlon(first.0.pos_en_m),
             text: format!(
-                "{} closing on {} at {:.1} m/s, at its buffer in {:.0} s",
+                "{} from outside closing on {} at {:.1} m/s, at its buffer in {:.0} s",
                 track_list(&ids),
                 scene.site_label(site),
                 first.1,
@@ -308,8 +367,23 @@ fn gathering(scene: &Scene, book: &mut AlertBook, out: &mut Vec<Finding>) {
             .next()
             .unwrap_or_else(|| Subject::Place(book.new_place()));
         taken.push(subject);
+        // Residents massing where they live (the market, the water point) are not a threat.
+        let outsiders = members.iter().filter(|t| scene.watched(t.id)).count();
+        if outsiders * 2 < members.len() {
+            continue;
+        }
         let ids: Vec<u64> = members.iter().map(|t| t.id).collect();
         let site = scene.nearest_site(centre, rule.near_site_m);
+        let at_edge = scene
+            .sites
+            .iter()
+            .zip(scene.shapes)
+            .any(|(s, shape)| shape.distance_m(centre) - s.buffer_m <= rule.near_buffer_m);
+        let severity = if at_edge {
+            rule.severity.max(rule.near_severity)
+        } else {
+            rule.severity
+        };
         let where_ = match site {
             Some((i, d)) if d <= 0.0 => format!(" in {}", scene.site_label(&scene.sites[i])),
             Some((i, d)) => format!(" {d:.0} m from {}", scene.site_label(&scene.sites[i])),
@@ -320,7 +394,7 @@ fn gathering(scene: &Scene, book: &mut AlertBook, out: &mut Vec<Finding>) {
                 rule: RuleKind::Gathering,
                 subject,
             },
-            severity: rule.severity,
+            severity,
             site: site.map(|(i, _)| i as u32),
             cause: cause_of(&ids),
             position: scene.latlon(centre),
@@ -373,10 +447,11 @@ fn tripwire(scene: &Scene, book: &AlertBook, out: &mut Vec<Finding>) {
             .tracks
             .iter()
             .filter(|t| {
-                scene
-                    .previous
-                    .get(&t.id)
-                    .is_some_and(|before| segments_cross(*before, t.pos_en_m, a, b))
+                scene.watched(t.id)
+                    && scene
+                        .history
+                        .previous(t.id)
+                        .is_some_and(|before| segments_cross(before, t.pos_en_m, a, b))
             })
             .collect();
         let Some(last) = crossed.first() else {
@@ -414,18 +489,26 @@ fn tripwire(scene: &Scene, book: &AlertBook, out: &mut Vec<Finding>) {
     }
 }
 
+/// Tracks from outside moving on foot near a site at night, each counted for its nearest site.
 fn night_activity(scene: &Scene, out: &mut Vec<Finding>) {
     let rule = &scene.rules.night_activity;
-    for (index, (site, shape)) in scene.sites.iter().zip(scene.shapes).enumerate() {
-        let mut near: Vec<(&PlaneTrack, f64)> = scene
-            .tracks
-            .iter()
-            .map(|t| (t, shape.distance_m(t.pos_en_m)))
-            .filter(|(_, d)| *d <= rule.range_m)
-            .collect();
+    let mut near: Vec<Vec<(&PlaneTrack, f64)>> = vec![Vec::new(); scene.sites.len()];
+    let on_foot = |t: &&PlaneTrack| t.vel_en_mps[0].hypot(t.vel_en_mps[1]) <= rule.max_speed_mps;
+    for track in scene
+        .tracks
+        .iter()
+        .filter(|t| scene.watched(t.id))
+        .filter(on_foot)
+    {
+        if let Some((index, d)) = scene.nearest_site(track.pos_en_m, rule.range_m) {
+            near[index].push((track, d));
+        }
+    }
+    for (index, mut near) in near.into_iter().enumerate() {
         if near.is_empty() {
             continue;
         }
+        let site = &scene.sites[index];
         near.sort_by(|a, b| a.1.total_cmp(&b.1));
         let ids: Vec<u64> = near.iter().map(|t| t.0.id).collect();
         out.push(Finding {
@@ -438,7 +521,7 @@ fn night_activity(scene: &Scene, out: &mut Vec<Finding>) {
             cause: cause_of(&ids),
             position: scene.latlon(near[0].0.pos_en_m),
             text: format!(
-                "{} moving at night within {:.0} m of {}",
+                "{} from outside moving at night within {:.0} m of {}",
                 track_list(&ids),
                 rule.range_m,
                 scene.site_label(site)

@@ -17,6 +17,7 @@ pub mod coverage;
 pub mod dispatch;
 pub mod engine;
 pub mod events;
+pub mod history;
 pub mod imports;
 pub mod redact;
 pub mod reports;
@@ -26,7 +27,6 @@ pub mod sms;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
@@ -312,7 +312,7 @@ pub struct Protection {
     now: TimeUs,
     night: bool,
     book: AlertBook,
-    previous: BTreeMap<u64, [f64; 2]>,
+    history: history::TrackHistory,
     incidents: Vec<Incident>,
     reports: Vec<CommunityReport>,
     next_incident: u64,
@@ -358,7 +358,7 @@ impl Protection {
             now: TimeUs::default(),
             night: false,
             book: AlertBook::default(),
-            previous: BTreeMap::new(),
+            history: history::TrackHistory::default(),
             incidents: Vec::new(),
             reports: Vec::new(),
             next_incident: 0,
@@ -519,7 +519,7 @@ impl Protection {
         if jumped || self.coverage.is_none() {
             self.started = Some(now);
             self.make_grid(now);
-            self.previous.clear();
+            self.history.clear();
             self.last_step = None;
         }
         if self.last_step.is_some_and(|last| now < last) {
@@ -542,6 +542,18 @@ impl Protection {
             });
         self.night = engine::is_night(&self.rules, now, centre);
         let plane_tracks = engine::plane_tracks(&frame, tracks, &self.rules, now);
+        let homes: Vec<bool> = self
+            .sites
+            .iter()
+            .map(|site| !self.night || site.category.is_lived_in())
+            .collect();
+        self.history.update(
+            &plane_tracks,
+            &self.shapes,
+            &homes,
+            &self.rules.residents,
+            now,
+        );
         let scene = engine::Scene {
             rules: &self.rules,
             frame: &frame,
@@ -550,7 +562,7 @@ impl Protection {
             areas: &self.areas,
             area_shapes: &self.area_shapes,
             tracks: &plane_tracks,
-            previous: &self.previous,
+            history: &self.history,
             world,
             now,
             night: self.night,
@@ -570,7 +582,6 @@ impl Protection {
             RuleKind::DroneCover => rules.drone_cover.hysteresis(),
             RuleKind::Restricted => rules.restricted.hysteresis(),
         });
-        self.previous = plane_tracks.iter().map(|t| (t.id, t.pos_en_m)).collect();
         self.tripwire_ends = self
             .rules
             .tripwire

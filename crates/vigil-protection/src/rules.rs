@@ -106,6 +106,11 @@ rule_struct!(
         sensitive_severity: AlertSeverity = AlertSeverity::Critical,
         /// Severity at night.
         night_severity: AlertSeverity = AlertSeverity::Critical,
+        /// This many tracks entering together (within `group_radius_m` of each other) are a
+        /// group: `group_severity`.
+        group_tracks: usize = 3,
+        group_radius_m: f64 = 100.0,
+        group_severity: AlertSeverity = AlertSeverity::Critical,
     }
     defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 2.0,
     clear_after_s = 60.0, rearm_s = 300.0
@@ -121,7 +126,7 @@ rule_struct!(
         /// Tracks farther than this from the buffer are ignored, m.
         max_range_m: f64 = 1500.0,
     }
-    defaults: enabled = true, severity = AlertSeverity::Info, confirm_s = 5.0,
+    defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 5.0,
     clear_after_s = 30.0, rearm_s = 300.0
 );
 
@@ -133,6 +138,10 @@ rule_struct!(
         radius_m: f64 = 100.0,
         /// The alert names the nearest site within this distance of the gathering.
         near_site_m: f64 = 2000.0,
+        /// A gathering of movers from outside within this distance of a site's buffer is
+        /// `near_severity`: people massing at a village's edge, m.
+        near_buffer_m: f64 = 500.0,
+        near_severity: AlertSeverity = AlertSeverity::Critical,
     }
     defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 0.0,
     clear_after_s = 60.0, rearm_s = 600.0
@@ -162,6 +171,8 @@ rule_struct!(
     NightActivity {
         /// From the site (its outline, not its buffer), m.
         range_m: f64 = 1000.0,
+        /// Faster tracks (vehicles on a road) are traffic, left to the other rules, m/s.
+        max_speed_mps: f64 = 3.0,
     }
     defaults: enabled = true, severity = AlertSeverity::Info, confirm_s = 10.0,
     clear_after_s = 300.0, rearm_s = 1800.0
@@ -244,6 +255,31 @@ impl Default for NightConfig {
     }
 }
 
+/// Who counts as a resident (see `history.rs`): a track first seen inside a site's buffer,
+/// or first seen walking away from one, is going about its life there, and the track rules
+/// leave it alone; a track from outside every place is what they watch.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResidentsConfig {
+    /// Off: every track is treated as coming from outside (the first version's rules).
+    pub enabled: bool,
+    /// How far back along its way a track is traced to find the place it came from, m.
+    pub lookback_m: f64,
+    /// A track this near a place (its outline, or a point site's position) is at home there,
+    /// m: narrower than the buffers, which reach out to where outsiders are watched.
+    pub home_margin_m: f64,
+}
+
+impl Default for ResidentsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            lookback_m: 2000.0,
+            home_margin_m: 100.0,
+        }
+    }
+}
+
 /// Which tracks the track rules look at.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -322,6 +358,7 @@ impl Default for DispatchConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct RulesConfig {
     pub tracks: TracksConfig,
+    pub residents: ResidentsConfig,
     pub night: NightConfig,
     pub coverage: CoverageConfig,
     pub dispatch: DispatchConfig,
@@ -385,7 +422,15 @@ impl RulesConfig {
             config.approach.max_time_to_arrival_s,
         );
         positive("gathering.radius_m", config.gathering.radius_m);
+        positive(
+            "buffer_intrusion.group_radius_m",
+            config.buffer_intrusion.group_radius_m,
+        );
         positive("night_activity.range_m", config.night_activity.range_m);
+        positive(
+            "night_activity.max_speed_mps",
+            config.night_activity.max_speed_mps,
+        );
         positive(
             "unobserved.max_unobserved_s",
             config.unobserved.max_unobserved_s,
@@ -395,6 +440,29 @@ impl RulesConfig {
         positive("dispatch.alt_rel_m", config.dispatch.alt_rel_m);
         positive("dispatch.orbit_radius_m", config.dispatch.orbit_radius_m);
         positive("dispatch.orbit_speed_mps", config.dispatch.orbit_speed_mps);
+        for (field, value) in [
+            ("residents.lookback_m", config.residents.lookback_m),
+            ("residents.home_margin_m", config.residents.home_margin_m),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                bad.push((field.into(), format!("{value} must be ≥ 0")));
+            }
+        }
+        if !(config.gathering.near_buffer_m.is_finite() && config.gathering.near_buffer_m >= 0.0) {
+            bad.push((
+                "gathering.near_buffer_m".into(),
+                format!("{} must be ≥ 0", config.gathering.near_buffer_m),
+            ));
+        }
+        if config.buffer_intrusion.group_tracks < 2 {
+            bad.push((
+                "buffer_intrusion.group_tracks".into(),
+                format!(
+                    "{} must be at least 2",
+                    config.buffer_intrusion.group_tracks
+                ),
+            ));
+        }
         if !(config.coverage.margin_m.is_finite() && config.coverage.margin_m >= 0.0) {
             bad.push((
                 "coverage.margin_m".into(),

@@ -55,6 +55,12 @@ impl SiteCategory {
             Self::Other => "other",
         }
     }
+
+    /// Whether people live there (and so are at home there at night too); markets, schools,
+    /// clinics and water points are visited by day.
+    pub fn is_lived_in(self) -> bool {
+        matches!(self, Self::Village | Self::Camp)
+    }
 }
 
 /// What kind of area a restricted area is.

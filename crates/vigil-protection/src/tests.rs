@@ -9,6 +9,8 @@ use std::sync::Arc;
 use nalgebra::Vector3;
 
 use super::*;
+
+mod residents;
 use vigil_link::LinkId;
 use vigil_protocol::MavVersion;
 use vigil_protocol::modes::Firmware;
@@ -58,9 +60,11 @@ fn one_site(buffer_m: f64, sensitive: bool) -> SiteSet {
     }
 }
 
-/// The default rules in daylight by the clock (night by hours that never come).
+/// The default rules in daylight by the clock (night by hours that never come), with every
+/// track from outside (who is a resident is tested in `residents.rs`).
 fn day_rules() -> RulesConfig {
     let mut rules = RulesConfig::default();
+    rules.residents.enabled = false;
     rules.night.method = rules::NightMethod::Hours;
     rules.night.from_local_hour = 0.0;
     rules.night.to_local_hour = 0.0;

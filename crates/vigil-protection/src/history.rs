@@ -1,0 +1,369 @@
+//! What the rules remember about each track between evaluations, so that an alert is about a
+//! threat and not about people being where they live:
+//! - where it was at the last evaluation (the tripwires look for a crossing between the two);
+//! - where it came from, its [`Origin`]: the protected place it was first seen in (the place
+//!   itself or within `residents.home_margin_m` of it, not merely in its wider buffer; at night
+//!   only villages and camps, where people live: a market, a school, a water point at night
+//!   is nobody's home), or the
+//!   one it was first seen walking away from (its first position and the way it went from
+//!   there, traced back `residents.lookback_m`): a *resident* of that place, going about its
+//!   life (the water run, the market crowd, the way home); or from outside every place (the
+//!   bush, the forest, a road from off the map). A track from outside that is inside a
+//!   buffer has entered it, whether or not anyone saw it cross the edge; people moving about
+//!   inside their own village or camp never have. A new track next to a track from outside
+//!   (the rest of its group, or the same mover the tracker lost and started again) is from
+//!   outside too.
+//!
+//! A track the tracker drops and starts again is a new track here, as it is on the map.
+
+use std::collections::BTreeMap;
+
+use super::engine::PlaneTrack;
+use super::rules::ResidentsConfig;
+use super::sites::{PlaneShape, distance_to_segment_m};
+use vigil_core::time::TimeUs;
+
+/// A track moved at least this far from where it was first seen before its origin is traced
+/// back: below it the direction is the tracker's noise.
+const TRACE_AFTER_M: f64 = 30.0;
+
+/// Points along the traced-back path are tested this far apart, m.
+const TRACE_STEP_M: f64 = 20.0;
+
+/// A new track this near where a track from outside seen in the last `INHERIT_S` could be
+/// now is from outside too (see [`TrackHistory::outsider_near`]).
+const INHERIT_M: f64 = 100.0;
+const INHERIT_S: f64 = 600.0;
+
+/// Tracks not seen for this long are forgotten, s.
+const FORGET_AFTER_S: f64 = 600.0;
+
+/// Where a track came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Not moved far enough yet to say.
+    Undecided,
+    /// A resident of this place (an index into the sites).
+    Site(usize),
+    /// From outside every protected place.
+    Outside,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Memory {
+    first_seen: TimeUs,
+    first_pos_en_m: [f64; 2],
+    last_seen: TimeUs,
+    last_pos_en_m: [f64; 2],
+    last_vel_en_mps: [f64; 2],
+    /// Where it was when seen before `last_seen`.
+    previous_pos_en_m: Option<[f64; 2]>,
+    origin: Origin,
+}
+
+/// Each track's memory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackHistory {
+    tracks: BTreeMap<u64, Memory>,
+}
+
+impl TrackHistory {
+    pub fn clear(&mut self) {
+        self.tracks.clear();
+    }
+
+    /// Where the track was when last seen before this evaluation.
+    pub fn previous(&self, id: u64) -> Option<[f64; 2]> {
+        self.tracks.get(&id).and_then(|m| m.previous_pos_en_m)
+    }
+
+    /// The tracks whose last position is within `radius_m` of a point, by id.
+    pub fn near(&self, at_en_m: [f64; 2], radius_m: f64) -> Vec<u64> {
+        self.tracks
+            .iter()
+            .filter(|(_, m)| {
+                let p = m.last_pos_en_m;
+                (p[0] - at_en_m[0]).hypot(p[1] - at_en_m[1]) <= radius_m
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Where the track came from; a track never seen before is undecided.
+    pub fn origin(&self, id: u64) -> Origin {
+        self.tracks.get(&id).map_or(Origin::Undecided, |m| m.origin)
+    }
+
+    /// Whether the track came from outside every protected place (see the module comment).
+    pub fn is_from_outside(&self, id: u64) -> bool {
+        self.origin(id) == Origin::Outside
+    }
+
+    /// How long the track has been seen, s (0 for a new one).
+    pub fn age_s(&self, id: u64, now: TimeUs) -> f64 {
+        self.tracks
+            .get(&id)
+            .map_or(0.0, |m| now.since(m.first_seen).as_secs_f64())
+    }
+
+    /// Takes in this evaluation's tracks, before the rules run.
+    /// `homes`, per site: whether being there makes one a resident now (see the module
+    /// comment).
+    pub fn update(
+        &mut self,
+        tracks: &[PlaneTrack],
+        shapes: &[PlaneShape],
+        homes: &[bool],
+        config: &ResidentsConfig,
+        now: TimeUs,
+    ) {
+        let places = Places {
+            shapes,
+            homes,
+            config,
+        };
+        for track in tracks {
+            if !self.tracks.contains_key(&track.id) {
+                let origin = self
+                    .outsider_near(track.pos_en_m, now)
+                    .unwrap_or_else(|| first_origin(track.pos_en_m, &places));
+                self.tracks.insert(
+                    track.id,
+                    Memory {
+                        first_seen: now,
+                        first_pos_en_m: track.pos_en_m,
+                        last_seen: now,
+                        last_pos_en_m: track.pos_en_m,
+                        last_vel_en_mps: track.vel_en_mps,
+                        previous_pos_en_m: None,
+                        origin,
+                    },
+                );
+            }
+            let Some(memory) = self.tracks.get_mut(&track.id) else {
+                continue;
+            };
+            if memory.last_seen != now {
+                memory.previous_pos_en_m = Some(memory.last_pos_en_m);
+            }
+            memory.last_seen = now;
+            memory.last_pos_en_m = track.pos_en_m;
+            memory.last_vel_en_mps = track.vel_en_mps;
+            if memory.origin == Origin::Undecided {
+                memory.origin = traced_origin(memory, track.pos_en_m, &places);
+            }
+        }
+        self.tracks
+            .retain(|_, m| now.since(m.last_seen).as_secs_f64() <= FORGET_AFTER_S);
+    }
+}
+
+impl TrackHistory {
+    /// `Outside` when a new track is where a track from outside seen in the last `INHERIT_S`
+    /// could be now: within `INHERIT_M` (and a tenth of the way it could have gone) of the
+    /// path from where it was last seen to where its velocity would have taken it (it may
+    /// have stopped anywhere on the way). It is one of that group, or the same mover that the
+    /// tracker lost (out of the sensors' sight) and started again, not a resident.
+    fn outsider_near(&self, p: [f64; 2], now: TimeUs) -> Option<Origin> {
+        self.tracks
+            .values()
+            .any(|m| {
+                let elapsed_s = now.since(m.last_seen).as_secs_f64();
+                if m.origin != Origin::Outside || elapsed_s > INHERIT_S {
+                    return false;
+                }
+                let [vx, vy] = m.last_vel_en_mps;
+                let from = m.last_pos_en_m;
+                let to = [from[0] + vx * elapsed_s, from[1] + vy * elapsed_s];
+                let gone_m = vx.hypot(vy) * elapsed_s;
+                distance_to_segment_m(from, to, p) <= INHERIT_M + 0.1 * gone_m
+            })
+            .then_some(Origin::Outside)
+    }
+}
+
+/// The places one can be at home in now.
+struct Places<'a> {
+    shapes: &'a [PlaneShape],
+    homes: &'a [bool],
+    config: &'a ResidentsConfig,
+}
+
+impl Places<'_> {
+    /// The place a point is at home in: the nearest home within `home_margin_m` of it.
+    fn home_of(&self, p: [f64; 2]) -> Option<usize> {
+        self.shapes
+            .iter()
+            .zip(self.homes)
+            .enumerate()
+            .filter(|(_, (_, home))| **home)
+            .map(|(index, (shape, _))| (index, shape.distance_m(p)))
+            .filter(|(_, d)| *d <= self.config.home_margin_m)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(index, _)| index)
+    }
+}
+
+/// The origin of a track seen for the first time: a resident of the place it is in, or
+/// undecided.
+fn first_origin(p: [f64; 2], places: &Places) -> Origin {
+    if !places.config.enabled {
+        return Origin::Outside;
+    }
+    places.home_of(p).map_or(Origin::Undecided, Origin::Site)
+}
+
+/// Traces a track back from where it was first seen, along the way it went since, for
+/// `lookback_m`: the first place on that path is where it came from.
+fn traced_origin(memory: &Memory, now_en_m: [f64; 2], places: &Places) -> Origin {
+    let [x0, y0] = memory.first_pos_en_m;
+    let (dx, dy) = (now_en_m[0] - x0, now_en_m[1] - y0);
+    let moved_m = dx.hypot(dy);
+    if moved_m < TRACE_AFTER_M {
+        return Origin::Undecided;
+    }
+    let (ux, uy) = (dx / moved_m, dy / moved_m);
+    let steps = (places.config.lookback_m / TRACE_STEP_M).ceil() as usize;
+    for step in 1..=steps {
+        let back_m = step as f64 * TRACE_STEP_M;
+        if let Some(index) = places.home_of([x0 - ux * back_m, y0 - uy * back_m]) {
+            return Origin::Site(index);
+        }
+    }
+    Origin::Outside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(centre: [f64; 2]) -> PlaneShape {
+        PlaneShape {
+            rings: vec![vec![centre]],
+            is_point: true,
+            centre,
+        }
+    }
+
+    fn track(id: u64, pos_en_m: [f64; 2]) -> PlaneTrack {
+        PlaneTrack {
+            id,
+            pos_en_m,
+            vel_en_mps: [0.0, 0.0],
+        }
+    }
+
+    fn at(s: u64) -> TimeUs {
+        TimeUs(1_700_000_000_000_000 + s * 1_000_000)
+    }
+
+    #[test]
+    fn a_track_first_seen_in_a_buffer_is_a_resident_and_never_outside_it() {
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let mut history = TrackHistory::default();
+        for s in 0..60 {
+            let p = [s as f64 * 5.0, 0.0];
+            history.update(&[track(1, p)], &shapes, &[true], &config, at(s));
+        }
+        assert_eq!(history.origin(1), Origin::Site(0));
+        assert_eq!(history.previous(1), Some([290.0, 0.0]));
+    }
+
+    #[test]
+    fn a_track_from_the_bush_is_from_outside_and_enters() {
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let mut history = TrackHistory::default();
+        // Walking west from 3 km east of the village, towards it.
+        for s in 0..40 {
+            let p = [3000.0 - s as f64 * 2.0, 0.0];
+            history.update(&[track(7, p)], &shapes, &[true], &config, at(s));
+        }
+        assert_eq!(history.origin(7), Origin::Outside);
+    }
+
+    #[test]
+    fn a_track_first_seen_in_a_buffer_but_coming_from_the_bush_is_from_outside() {
+        // First seen 150 m east of a borehole (inside its 200 m buffer), walking west past it
+        // 120 m to its north.
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [150.0 - s as f64 * 1.5, 120.0];
+            history.update(&[track(5, p)], &shapes, &[true], &config, at(s));
+        }
+        assert_eq!(history.origin(5), Origin::Outside);
+    }
+
+    #[test]
+    fn a_track_first_seen_walking_away_from_a_place_is_its_resident() {
+        // The water run: first seen 800 m east of the village, walking east, away from it.
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [800.0 + s as f64 * 1.5, 0.0];
+            history.update(&[track(3, p)], &shapes, &[true], &config, at(s));
+        }
+        assert_eq!(history.origin(3), Origin::Site(0));
+    }
+
+    #[test]
+    fn a_new_track_beside_a_group_from_outside_is_from_outside() {
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [3000.0 - s as f64 * 2.0, 0.0];
+            history.update(&[track(7, p)], &shapes, &[true], &config, at(s));
+        }
+        // The tracker starts a new track beside it, then loses the first; a third starts
+        // where the first was, inside the village.
+        history.update(
+            &[track(8, [2930.0, 20.0])],
+            &shapes,
+            &[true],
+            &config,
+            at(40),
+        );
+        assert_eq!(history.origin(8), Origin::Outside);
+        let far = [track(9, [0.0, 0.0])];
+        history.update(&far, &shapes, &[true], &config, at(41));
+        assert_eq!(history.origin(9), Origin::Site(0));
+    }
+
+    #[test]
+    fn a_market_at_night_is_nobody_s_home() {
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let mut history = TrackHistory::default();
+        history.update(&[track(1, [10.0, 0.0])], &shapes, &[false], &config, at(0));
+        assert_eq!(history.origin(1), Origin::Undecided);
+        history.update(&[track(1, [60.0, 0.0])], &shapes, &[false], &config, at(30));
+        assert_eq!(history.origin(1), Origin::Outside);
+    }
+
+    #[test]
+    fn with_residents_off_every_track_is_from_outside() {
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig {
+            enabled: false,
+            ..ResidentsConfig::default()
+        };
+        let mut history = TrackHistory::default();
+        history.update(&[track(1, [0.0, 0.0])], &shapes, &[true], &config, at(0));
+        assert_eq!(history.origin(1), Origin::Outside);
+    }
+
+    #[test]
+    fn tracks_not_seen_for_ten_minutes_are_forgotten() {
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let mut history = TrackHistory::default();
+        history.update(&[track(1, [0.0, 0.0])], &shapes, &[true], &config, at(0));
+        history.update(&[], &shapes, &[true], &config, at(601));
+        assert_eq!(history.previous(1), None);
+    }
+}

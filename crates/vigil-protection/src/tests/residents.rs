@@ -1,0 +1,184 @@
+//! Alerts that mean something (issue #18): residents going about their lives raise nothing,
+//! movers from outside do, once per mover and event, with a severity that says "act now" only
+//! for a group, at night or at a sensitive place.
+
+use super::*;
+
+/// The default rules, residents on, in daylight by the clock.
+fn rules() -> RulesConfig {
+    let mut rules = day_rules();
+    rules.residents.enabled = true;
+    rules
+}
+
+fn run(
+    p: &mut Protection,
+    seconds: std::ops::Range<u32>,
+    tracks_at: impl Fn(f64) -> Vec<TrackView>,
+) {
+    let world = World::new();
+    for s in seconds {
+        let now = t(f64::from(s));
+        p.step(&world, &tracks_at(f64::from(s)), now);
+    }
+}
+
+/// Two villages 900 m apart on an east-west line, each with a 500 m buffer.
+fn two_villages() -> SiteSet {
+    let mut set = one_site(500.0, false);
+    let mut east = set.sites[0].clone();
+    east.id = 1;
+    east.name = "Eastville".into();
+    east.centre = at(900.0, 0.0);
+    east.outline = vec![vec![east.centre]];
+    set.sites.push(east);
+    set
+}
+
+#[test]
+fn villagers_walking_about_their_village_raise_nothing() {
+    let mut p = Protection::new(one_site(500.0, false), rules());
+    // Five people, first seen in the village, walk out to 350 m (inside the buffer) and back.
+    run(&mut p, 0..600, |s| {
+        (0..5u32)
+            .map(|i| {
+                let r = 350.0 * (s / 600.0 * std::f64::consts::PI).sin();
+                let angle = f64::from(i) * 1.2;
+                track(
+                    u64::from(i) + 1,
+                    r * angle.cos(),
+                    r * angle.sin(),
+                    [0.5 * angle.cos(), 0.5 * angle.sin()],
+                    t(s),
+                )
+            })
+            .collect()
+    });
+    let track_alerts: Vec<Alert> = p
+        .book()
+        .alerts()
+        .filter(|a| a.rule.is_about_tracks())
+        .cloned()
+        .collect();
+    assert!(track_alerts.is_empty(), "{track_alerts:#?}");
+}
+
+#[test]
+fn the_water_run_first_seen_half_way_is_a_resident() {
+    let mut p = Protection::new(two_villages(), rules());
+    // First seen 300 m east of Testville walking east to Eastville and into it.
+    run(&mut p, 0..600, |s| {
+        vec![track(4, 300.0 + 1.0 * s, 0.0, [1.0, 0.0], t(s))]
+    });
+    assert!(alerts_of(&p, RuleKind::BufferIntrusion).is_empty());
+    assert!(alerts_of(&p, RuleKind::Approach).is_empty());
+}
+
+#[test]
+fn a_group_from_the_bush_raises_one_critical_intrusion_and_warns_before() {
+    let mut p = Protection::new(two_villages(), rules());
+    // Three people walk in from 2 km north of the point between the two villages, where both
+    // buffers overlap, at 1 m/s, and stop there.
+    run(&mut p, 0..2100, |s| {
+        let y = (2000.0 - s).max(0.0);
+        let v = if y > 0.0 { -1.0 } else { 0.0 };
+        (0..3)
+            .map(|i| track(10 + i, 450.0 + 4.0 * i as f64, y, [0.0, v], t(s)))
+            .collect()
+    });
+    let approach = alerts_of(&p, RuleKind::Approach);
+    assert_eq!(
+        approach.len(),
+        1,
+        "one approach, not one per village: {approach:#?}"
+    );
+    assert_eq!(approach[0].severity, AlertSeverity::Warning);
+    let intrusions = alerts_of(&p, RuleKind::BufferIntrusion);
+    assert_eq!(
+        intrusions.len(),
+        1,
+        "one intrusion, not one per village: {intrusions:#?}"
+    );
+    let alert = &intrusions[0];
+    assert_eq!(alert.cause.tracks, vec![10, 11, 12]);
+    assert_eq!(alert.severity, AlertSeverity::Critical, "{}", alert.text);
+    assert!(alert.text.contains("3 together"), "{}", alert.text);
+    assert!(approach[0].first_seen < alert.first_seen);
+}
+
+#[test]
+fn one_walker_from_the_bush_by_day_is_a_warning() {
+    let mut p = Protection::new(one_site(500.0, false), rules());
+    run(&mut p, 0..1800, |s| {
+        vec![track(20, (1500.0 - s).max(200.0), 0.0, [-1.0, 0.0], t(s))]
+    });
+    let intrusions = alerts_of(&p, RuleKind::BufferIntrusion);
+    assert_eq!(intrusions.len(), 1);
+    assert_eq!(intrusions[0].severity, AlertSeverity::Warning);
+}
+
+#[test]
+fn the_tracker_losing_a_group_from_outside_does_not_make_it_residents() {
+    let mut p = Protection::new(one_site(500.0, false), rules());
+    // Walks in from 1.5 km east, unseen from 700 m to 60 m (a blind spot, 427 s), seen again
+    // as a new track standing at the village's edge.
+    run(&mut p, 0..1500, |s| {
+        let x = (1500.0 - 1.5 * s).max(60.0);
+        if x > 700.0 {
+            vec![track(30, x, 0.0, [-1.5, 0.0], t(s))]
+        } else if x > 60.0 {
+            Vec::new()
+        } else {
+            vec![track(31, 60.0, 0.0, [0.0, 0.0], t(s))]
+        }
+    });
+    let intrusions = alerts_of(&p, RuleKind::BufferIntrusion);
+    assert_eq!(intrusions.len(), 1, "{intrusions:#?}");
+    assert_eq!(intrusions[0].cause.tracks, vec![31]);
+}
+
+#[test]
+fn residents_gathering_at_home_raise_nothing_and_outsiders_at_the_edge_are_critical() {
+    let mut p = Protection::new(one_site(300.0, false), rules());
+    // The market crowd: five people in the place.
+    run(&mut p, 0..120, |s| {
+        (0..5)
+            .map(|i| track(40 + i, 10.0 * i as f64, 0.0, [0.0, 0.0], t(s)))
+            .collect()
+    });
+    assert!(alerts_of(&p, RuleKind::Gathering).is_empty());
+    // Four people from 2 km east gather 600 m east of the place (300 m from its buffer).
+    let mut p = Protection::new(one_site(300.0, false), rules());
+    run(&mut p, 0..1500, |s| {
+        let x = (2000.0 - 1.5 * s).max(600.0);
+        let v = if x > 600.0 { -1.5 } else { 0.0 };
+        (0..4)
+            .map(|i| track(50 + i, x + 5.0 * i as f64, 0.0, [v, 0.0], t(s)))
+            .collect()
+    });
+    let gatherings = alerts_of(&p, RuleKind::Gathering);
+    assert_eq!(gatherings.len(), 1, "{gatherings:#?}");
+    assert_eq!(gatherings[0].severity, AlertSeverity::Critical);
+}
+
+#[test]
+fn vehicles_on_the_road_at_night_are_traffic() {
+    let mut night = rules();
+    night.night.from_local_hour = 0.0;
+    night.night.to_local_hour = 24.0;
+    let mut p = Protection::new(one_site(300.0, false), night);
+    // A truck from off the map passes 600 m north at 10 m/s.
+    run(&mut p, 0..400, |s| {
+        vec![track(60, -2000.0 + 10.0 * s, 600.0, [10.0, 0.0], t(s))]
+    });
+    assert!(alerts_of(&p, RuleKind::NightActivity).is_empty());
+    // A walker there at night is not.
+    let mut night = rules();
+    night.night.from_local_hour = 0.0;
+    night.night.to_local_hour = 24.0;
+    let mut p = Protection::new(one_site(300.0, false), night);
+    run(&mut p, 0..400, |s| {
+        vec![track(61, -600.0 + 1.2 * s, 600.0, [1.2, 0.0], t(s))]
+    });
+    assert_eq!(alerts_of(&p, RuleKind::NightActivity).len(), 1);
+}
