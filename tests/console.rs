@@ -3,6 +3,8 @@
 //! the drone did or what the console shows.
 
 mod common;
+#[path = "common/gui.rs"]
+mod gui;
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,10 @@ use vigil_console::{ConsoleApp, ConsoleOptions};
 use vigil_protocol::MavVersion;
 use vigil_sim::SimRunner;
 use vigil_station::{GroundStation, Pipeline};
+
+use gui::{
+    click_at, console, console_app, harness, has_label, quick_harness, step_until, step_until_for,
+};
 use vigil_world::command::MissionOp;
 
 struct Rig {
@@ -43,87 +49,12 @@ fn rig() -> (Rig, GroundStation) {
     )
 }
 
-fn console(station: &GroundStation) -> Harness<'static, ConsoleApp> {
-    harness(console_app(station))
-}
-
-fn console_app(station: &GroundStation) -> ConsoleApp {
-    ConsoleApp::new(
-        station.clone(),
-        ConsoleOptions::default(),
-        &egui::Context::default(),
-    )
-}
-
-fn harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
-}
-
-/// A harness whose frames are 20 ms apart: kittest runs one frame per input event, and two
-/// clicks make a double click only within egui's 0.3 s.
-fn quick_harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_step_dt(0.02)
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
-}
-
-/// Steps frames in real time until `done` holds; panics with `what` after the timeout.
-fn step_until(
-    h: &mut Harness<'static, ConsoleApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, ConsoleApp>) -> bool,
-) {
-    step_until_for(h, what, common::TIMEOUT, done);
-}
-
-fn step_until_for(
-    h: &mut Harness<'static, ConsoleApp>,
-    what: &str,
-    timeout: Duration,
-    done: impl Fn(&Harness<'static, ConsoleApp>) -> bool,
-) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        h.step();
-        if done(h) {
-            return;
-        }
-        if Instant::now() >= deadline {
-            let log: Vec<String> = h.state().actions.log.iter().map(|t| t.line()).collect();
-            panic!(
-                "timed out waiting for {what}; the console's command log: {log:#?}; planner: {}",
-                h.state().planner.status
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn has_label(h: &Harness<'static, ConsoleApp>, text: &str) -> bool {
-    h.query_all_by_label_contains(text).next().is_some()
-}
-
 /// Clicks a button and confirms in the dialog, then waits for the drone's acknowledgement.
 fn confirm_action(h: &mut Harness<'static, ConsoleApp>, button: &str, ack: &str) {
     h.get_by_label(button).click();
     step_until(h, "the confirmation dialog", |h| has_label(h, "Confirm"));
     h.get_by_label("Confirm").click();
     step_until(h, ack, |h| has_label(h, ack));
-}
-
-fn click_at(h: &mut Harness<'static, ConsoleApp>, pos: egui::Pos2) {
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        });
-        h.step();
-    }
 }
 
 fn select_drone_1(h: &mut Harness<'static, ConsoleApp>) {

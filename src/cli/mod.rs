@@ -127,6 +127,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Score a session's alerts against the simulator's ground truth (`vigil sim --truth`):
+    /// each armed entry into a site's buffer alerted or missed and how fast, warned before or
+    /// not, alerts about an armed mover or false (per hour), each site's longest unobserved
+    /// interval.
+    Score {
+        /// The session folder.
+        session: PathBuf,
+        /// The ground truth CSV that `vigil sim --truth FILE` wrote for this session.
+        #[arg(long, value_name = "FILE")]
+        truth: PathBuf,
+        /// The protected sites (GeoJSON) the station ran with (default: the demo's).
+        #[arg(long, value_name = "FILE")]
+        sites: Option<PathBuf>,
+        /// Print JSON (times in µs since the epoch, delays in µs) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that a session's tlog and journal are as Vigil wrote and sealed them; exit 0 only
     /// when intact and sealed (1: something changed, removed or added; 2: intact but not
     /// sealed, as after a crash).
@@ -198,7 +215,8 @@ struct ConsoleArgs {
     /// disk for offline use). Without it, the vector basemap (and the remembered choice).
     #[arg(long, value_name = "DIR|URL")]
     tiles: Option<String>,
-    /// A GeoJSON basemap to draw instead of the demo area.
+    /// A GeoJSON basemap to draw instead of the demo area; its roads, tracks and paths are
+    /// where the alert rules predict approaches (headless too).
     #[arg(long, value_name = "FILE")]
     basemap: Option<PathBuf>,
     /// No audible cues.
@@ -424,6 +442,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 tracks_out: None,
                 sites,
                 rules,
+                ways: console.basemap.clone(),
                 ..PipelineConfig::new(user_folders())
             };
             signing.apply(&mut config)?;
@@ -521,6 +540,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             to,
             json,
         } => run_summary(&session, from, to, json),
+        Command::Score {
+            session,
+            truth,
+            sites,
+            json,
+        } => run_score(&session, &truth, sites.as_deref(), json),
         Command::Verify { session } => run_verify(&session),
         Command::Replay {
             file,
@@ -1069,6 +1094,23 @@ fn run_summary(
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_score(session: &Path, truth: &Path, sites: Option<&Path>, json: bool) -> Result<ExitCode> {
+    let set = match sites {
+        Some(path) => vigil_protection::SiteSet::load(path).map_err(|e| anyhow!("--sites {e}"))?,
+        None => vigil_protection::SiteSet::demo(),
+    };
+    let sites = vigil_record::score::buffered_sites(set);
+    let score = vigil_record::score::score_session(session, truth, &sites)
+        .with_context(|| format!("cannot score {}", session.display()))?;
+    if json {
+        let text = serde_json::to_string_pretty(&score).context("cannot write the JSON")?;
+        println!("{text}");
+    } else {
+        print!("{}", score.table());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_verify(session: &Path) -> Result<ExitCode> {
     use vigil_record::provenance::Verdict;
     if !session.exists() {
@@ -1218,6 +1260,8 @@ impl ConsoleArgs {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("--basemap {}", path.display()))?;
             vigil_console_files::VectorBasemap::parse(&text, &path.display().to_string())
+                .map_err(|e| anyhow!("--basemap {e}"))?;
+            vigil_protection::predict::parse_ways(&text, &path.display().to_string())
                 .map_err(|e| anyhow!("--basemap {e}"))?;
         }
         if let Some(tiles) = &self.tiles {

@@ -56,7 +56,17 @@ pub fn wait(
     what: &str,
     ready: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
-    station.wait_for(TIMEOUT, ready).unwrap_or_else(|| {
+    wait_for(station, what, TIMEOUT, ready)
+}
+
+/// As [`wait`], for things that take longer than [`TIMEOUT`] (simulated minutes).
+pub fn wait_for(
+    station: &GroundStation,
+    what: &str,
+    timeout: Duration,
+    ready: impl Fn(&Snapshot) -> bool,
+) -> Arc<Snapshot> {
+    station.wait_for(timeout, ready).unwrap_or_else(|| {
         let snapshot = station.snapshot();
         let notices: Vec<String> = snapshot
             .world

@@ -32,6 +32,8 @@ pub struct Layers {
     pub sensor_ranges: bool,
     pub tracks: bool,
     pub track_uncertainty: bool,
+    /// Where movers from outside are heading: their predicted paths and times of arrival.
+    pub approaches: bool,
     pub sites: bool,
     pub site_buffers: bool,
     pub alerts: bool,
@@ -54,6 +56,7 @@ impl Default for Layers {
             sensor_ranges: true,
             tracks: true,
             track_uncertainty: true,
+            approaches: true,
             sites: true,
             site_buffers: true,
             alerts: true,
@@ -66,7 +69,7 @@ impl Default for Layers {
 
 impl Layers {
     /// Every layer with its label, for the layer menu (and the GUI tests, which click by label).
-    pub fn entries(&mut self) -> [(&'static str, &mut bool); 17] {
+    pub fn entries(&mut self) -> [(&'static str, &mut bool); 18] {
         [
             ("Basemap", &mut self.basemap),
             ("Map tiles", &mut self.tiles),
@@ -79,6 +82,7 @@ impl Layers {
             ("Sensor ranges", &mut self.sensor_ranges),
             ("Tracks", &mut self.tracks),
             ("Track uncertainty", &mut self.track_uncertainty),
+            ("Predicted approaches", &mut self.approaches),
             ("Protected sites", &mut self.sites),
             ("Site buffers", &mut self.site_buffers),
             ("Alerts", &mut self.alerts),

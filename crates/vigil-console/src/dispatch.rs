@@ -97,6 +97,12 @@ impl DispatchDesk {
                     ""
                 }
             ));
+            if let Some(s) = choice.on_station_s {
+                ui.label(format!(
+                    "Battery for about {} on station, with the way home kept.",
+                    minutes_text(s)
+                ));
+            }
             if !plan.passed_over.is_empty() {
                 ui.label(RichText::new("Passed over:").strong());
                 for reason in &plan.passed_over {

@@ -567,6 +567,10 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
         batch.finish(painter);
     }
 
+    if layers.tracks && layers.approaches {
+        paint_approaches(painter, proj, input, clip);
+    }
+
     if layers.tracks {
         let mut batch = Batch::default();
         for track in input.snapshot.tracks.iter() {
@@ -764,6 +768,60 @@ fn paint_path(
             (i + 1).to_string(),
             font.clone(),
             p.background,
+        );
+    }
+}
+
+/// Each mover from outside heading for a protected place: its predicted path (dashed, along
+/// the ways it follows) to the place's buffer, and there the place and the time of arrival
+/// with its earliest and latest.
+fn paint_approaches(
+    painter: &egui::Painter,
+    proj: &dyn MapProjection,
+    input: &OverlayInput,
+    clip: egui::Rect,
+) {
+    let p = input.palette;
+    let protection = &input.snapshot.protection;
+    for approach in protection.approaches.iter() {
+        let pts: Vec<Pos2> = approach
+            .path
+            .iter()
+            .map(|q| proj.to_screen(q.lat_deg, q.lon_deg))
+            .collect();
+        let Some(end) = pts.last().copied() else {
+            continue;
+        };
+        if !clip.intersects(egui::Rect::from_points(&pts)) {
+            continue;
+        }
+        let selected = input.selection == Some(&Pick::Track(approach.track));
+        let width = if selected { 2.5 } else { 1.5 };
+        painter.add(Shape::dashed_line(
+            &pts,
+            Stroke::new(width, p.warning),
+            6.0,
+            4.0,
+        ));
+        painter.circle_stroke(end, 4.0, Stroke::new(width, p.warning));
+        let site = protection
+            .sites
+            .iter()
+            .find(|s| s.id == approach.site)
+            .map_or("?", |s| s.name.as_str());
+        painter.text(
+            end + vec2(6.0, 0.0),
+            Align2::LEFT_CENTER,
+            format!(
+                "{site} {}",
+                vigil_protection::engine::arrival_text(
+                    approach.arrival_s,
+                    approach.earliest_s,
+                    approach.latest_s
+                )
+            ),
+            FontId::proportional(11.0),
+            p.warning,
         );
     }
 }

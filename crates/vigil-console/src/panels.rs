@@ -493,6 +493,9 @@ pub fn details(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                             snapshot.world.time.since(t.updated).as_secs_f64()
                         ),
                     );
+                    if let Some(text) = approach_text(&snapshot.protection, *id) {
+                        row(ui, "Heading for", text);
+                    }
                 });
                 if !app.selected_vehicles.is_empty() {
                     let at = (t.lat_deg, t.lon_deg);
@@ -1319,6 +1322,21 @@ pub fn protection_details(app: &mut ConsoleApp, ui: &mut egui::Ui, pick: &Pick) 
                     map::position_text(alert.position.lat_deg, alert.position.lon_deg),
                 );
             });
+            // The movers it is about: each opens the track (and where it is heading).
+            let mut open_track = None;
+            ui.horizontal_wrapped(|ui| {
+                for track in alert.cause.tracks.iter().take(8) {
+                    let heading = approach_text(view, *track)
+                        .map(|text| format!(": heading for {text}"))
+                        .unwrap_or_default();
+                    if ui.link(format!("Track {track}{heading}")).clicked() {
+                        open_track = Some(*track);
+                    }
+                }
+            });
+            if let Some(track) = open_track {
+                app.selection = Some(Pick::Track(track));
+            }
             for t in &alert.history {
                 // How long after it was raised: the mission's response, step by step.
                 let after = if t.at > alert.first_seen {
@@ -1494,6 +1512,27 @@ pub struct AlertForm {
 }
 
 /// Alerts not yet resolved, most severe first; click one to open it.
+/// Where a track from outside is heading: "Keradu along the Eastern track, at its buffer in
+/// 4 min (3-6 min)".
+pub fn approach_text(protection: &vigil_protection::ProtectionView, track: u64) -> Option<String> {
+    let approach = protection.approaches.iter().find(|a| a.track == track)?;
+    let site = protection.sites.iter().find(|s| s.id == approach.site)?;
+    let along = approach
+        .way
+        .as_ref()
+        .map(|w| format!(" along the {w}"))
+        .unwrap_or_default();
+    Some(format!(
+        "{}{along}, at its buffer {}",
+        site.name,
+        vigil_protection::engine::arrival_text(
+            approach.arrival_s,
+            approach.earliest_s,
+            approach.latest_s
+        )
+    ))
+}
+
 pub fn alerts(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     let snapshot = app.snapshot.clone();
     let palette = Palette::of(app.settings.theme);

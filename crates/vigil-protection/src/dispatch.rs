@@ -7,6 +7,16 @@
 //! sent), en route, on station (within the orbit of the place), failed, or lost (its link
 //! lost or its motors stopped on the way). Each command's outcome goes back to the requester
 //! as it comes, then the end: on station, or why not.
+//!
+//! Sent to an alert about movers, the drone follows the nearest of them once on station
+//! (`follow.rs`): the orbit and the camera move with the track, and a drone whose battery
+//! runs low asks for another to take over, then goes home.
+
+mod choose;
+mod follow;
+
+pub use choose::{Choice, DispatchPlan, choose_drone, minutes_text, plan};
+use choose::{candidate, plan_excluding};
 
 use std::collections::VecDeque;
 
@@ -17,7 +27,7 @@ use super::rules::DispatchConfig;
 use vigil_core::geodesy::{Geodetic, distance_m};
 use vigil_core::time::TimeUs;
 use vigil_world::command::{Action, CommandOutcome, Request};
-use vigil_world::{Airframe, Health, Vehicle, World};
+use vigil_world::{Health, World};
 
 /// Updates a requester may be sent for one dispatch (chosen, each step, done).
 pub const DISPATCH_REPLY_CAPACITY: usize = 16;
@@ -66,6 +76,8 @@ pub enum DispatchState {
     Failed,
     /// Its link lost, or its motors stopped, on the way or on station.
     Lost,
+    /// Another drone took over on station; this one went home.
+    HandedOver,
 }
 
 impl DispatchState {
@@ -76,6 +88,7 @@ impl DispatchState {
             Self::Orbiting => "orbiting",
             Self::Failed => "failed",
             Self::Lost => "lost",
+            Self::HandedOver => "handed over",
         }
     }
 }
@@ -103,179 +116,8 @@ pub struct DispatchRecord {
     /// Each command sent and how it ended.
     pub steps: Vec<(Action, CommandOutcome)>,
     pub failure: Option<String>,
-}
-
-/// The drone chosen and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Choice {
-    pub drone: u8,
-    pub distance_m: f64,
-    pub takes_off: bool,
-    /// Its time to arrive (take-off and flight), s.
-    pub eta_s: f64,
-    /// What it is doing now: `idle`, `flying a mission (AUTO)`, `sent to alert 3`.
-    pub task: String,
-}
-
-/// A proposal for the operator to confirm: the drone, and why each other was passed over.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DispatchPlan {
-    pub choice: Choice,
-    /// `drone 2: on the ground and cannot be launched here (a plane needs a runway)`.
-    pub passed_over: Vec<String>,
-}
-
-fn airborne(vehicle: &Vehicle) -> bool {
-    vehicle.armed
-        && vehicle
-            .position
-            .is_some_and(|p| p.alt_rel_home_m > AIRBORNE_ABOVE_M)
-}
-
-/// The nearest suitable drone for `target`; `busy` drones (already dispatched, or flying a
-/// mission) are taken only when no idle one is suitable.
-pub fn choose_drone(
-    world: &World,
-    target: LatLon,
-    config: &DispatchConfig,
-    busy: &[(u8, String)],
-) -> Result<Choice, String> {
-    plan(world, target, config, busy).map(|p| p.choice)
-}
-
-/// The drone [`choose_drone`] takes, and why each other drone was not taken.
-pub fn plan(
-    world: &World,
-    target: LatLon,
-    config: &DispatchConfig,
-    busy: &[(u8, String)],
-) -> Result<DispatchPlan, String> {
-    let mut reasons: Vec<String> = Vec::new();
-    let mut candidates: Vec<(f64, Choice)> = Vec::new();
-    for vehicle in world.vehicles.values() {
-        match candidate(vehicle, target, config, busy) {
-            Ok(Some(scored)) => candidates.push(scored),
-            Ok(None) => {}
-            Err(reason) => reasons.push(format!("drone {}: {reason}", vehicle.sysid)),
-        }
-    }
-    candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut candidates = candidates.into_iter();
-    let Some((_, choice)) = candidates.next() else {
-        return Err(if reasons.is_empty() {
-            "no drone is connected".to_owned()
-        } else {
-            format!("no suitable drone ({})", reasons.join("; "))
-        });
-    };
-    for (_, other) in candidates {
-        reasons.push(format!(
-            "drone {}: {} ({:.1} km, about {}), drone {} comes first",
-            other.drone,
-            other.task,
-            other.distance_m / 1000.0,
-            minutes_text(other.eta_s),
-            choice.drone
-        ));
-    }
-    Ok(DispatchPlan {
-        choice,
-        passed_over: reasons,
-    })
-}
-
-/// `45 s`, `3 min`.
-pub fn minutes_text(secs: f64) -> String {
-    if secs < 90.0 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{:.0} min", secs / 60.0)
-    }
-}
-
-/// A vehicle as a candidate with its score (lower first): `Err(why not)`, or `None` for
-/// what is not a drone.
-fn candidate(
-    vehicle: &Vehicle,
-    target: LatLon,
-    config: &DispatchConfig,
-    busy: &[(u8, String)],
-) -> Result<Option<(f64, Choice)>, String> {
-    if vehicle.airframe == Airframe::Ground {
-        return Ok(None);
-    }
-    if vehicle.health != Health::Fresh {
-        return Err(format!("link {}", vehicle.health.label()));
-    }
-    let Some(position) = vehicle.position else {
-        return Err("no position".into());
-    };
-    match vehicle.battery.remaining_pct {
-        Some(pct) if pct >= config.min_battery_pct => {}
-        Some(pct) => {
-            return Err(format!(
-                "battery {pct:.0}%, below {:.0}%",
-                config.min_battery_pct
-            ));
-        }
-        None => return Err("battery unknown".into()),
-    }
-    let takes_off = !airborne(vehicle);
-    let rotor = matches!(
-        vehicle.airframe,
-        Airframe::Multirotor | Airframe::Helicopter | Airframe::Vtol
-    );
-    if takes_off && !(config.allow_takeoff && !vehicle.armed && rotor) {
-        return Err(if rotor {
-            "on the ground and cannot be launched from here".into()
-        } else {
-            "on the ground: a plane needs a runway take-off".into()
-        });
-    }
-    let d = distance_m(
-        &Geodetic::from_deg(position.lat_deg, position.lon_deg, 0.0),
-        &Geodetic::from_deg(target.lat_deg, target.lon_deg, 0.0),
-    );
-    if d > config.max_distance_m {
-        return Err(format!(
-            "{:.1} km away, beyond {:.1} km",
-            d / 1000.0,
-            config.max_distance_m / 1000.0
-        ));
-    }
-    let task = busy
-        .iter()
-        .find(|(id, _)| *id == vehicle.sysid)
-        .map(|(_, task)| task.clone())
-        .or_else(|| (vehicle.mode == "AUTO").then(|| "flying a mission (AUTO)".to_owned()));
-    let speed = if rotor {
-        COPTER_SPEED_MPS
-    } else {
-        PLANE_SPEED_MPS
-    };
-    let climb_s = if takes_off {
-        config.alt_rel_m / CLIMB_MPS
-    } else {
-        0.0
-    };
-    // Idle first; among those, a drone in the air saves a take-off (worth ~300 m).
-    let score = d + if task.is_some() { 1e9 } else { 0.0 } + if takes_off { 300.0 } else { 0.0 };
-    Ok(Some((
-        score,
-        Choice {
-            drone: vehicle.sysid,
-            distance_m: d,
-            takes_off,
-            eta_s: climb_s + d / speed,
-            task: task.unwrap_or_else(|| {
-                if takes_off {
-                    "idle, on the ground".to_owned()
-                } else {
-                    "idle, in the air".to_owned()
-                }
-            }),
-        },
-    )))
+    /// The track it follows on station, if any.
+    pub following: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -293,6 +135,9 @@ enum Step {
         within_m: f64,
         timeout_s: f64,
     },
+    /// On station, follow the track (see `follow.rs`) until it is lost or another drone takes
+    /// over.
+    Follow,
 }
 
 #[derive(Debug)]
@@ -305,6 +150,10 @@ struct Active {
     /// When it set off for the place (the first turn on the `Arrive` step).
     en_route_since: Option<TimeUs>,
     reply: Sender<DispatchUpdate>,
+    /// Following a track on station (see `follow.rs`).
+    follow: Option<follow::Following>,
+    /// On station (reported to the requester) and following.
+    on_station: bool,
 }
 
 /// What to send a drone to, for whom, and which drone when the operator confirmed one.
@@ -316,6 +165,10 @@ pub struct DispatchOrder {
     pub by: String,
     /// The drone the operator confirmed; `None`: the one [`plan`] picks now.
     pub drone: Option<u8>,
+    /// A track to follow once on station.
+    pub follow: Option<u64>,
+    /// A drone not to take (the one handing over).
+    pub exclude: Option<u8>,
 }
 
 /// The steps: a take-off when on the ground, the orbit, the camera, then the flight there.
@@ -365,6 +218,9 @@ fn flight_plan(
         // Three times the expected flight, and two minutes for a slow start.
         timeout_s: 3.0 * (choice.eta_s) + 120.0,
     });
+    if order.follow.is_some() {
+        plan.push_back(Step::Follow);
+    }
     plan
 }
 
@@ -446,7 +302,9 @@ impl Dispatcher {
                 },
                 None => Err(format!("no drone {id}")),
             },
-            None => choose_drone(world, order.target, config, &busy),
+            None => {
+                plan_excluding(world, order.target, config, &busy, order.exclude).map(|p| p.choice)
+            }
         };
         let choice = match chosen {
             Ok(choice) => choice,
@@ -473,6 +331,7 @@ impl Dispatcher {
             state: DispatchState::InProgress,
             steps: Vec::new(),
             failure: None,
+            following: order.follow,
         });
         if self.records.len() > MAX_DISPATCHES {
             self.records.remove(0);
@@ -486,15 +345,27 @@ impl Dispatcher {
             climb_since: None,
             en_route_since: None,
             reply,
+            follow: order
+                .follow
+                .map(|track| follow::Following::new(track, order.target)),
+            on_station: false,
         });
         Some(choice.drone)
     }
 
     /// Advances the dispatches; returns the commands to hand to the command engine and
-    /// whether anything changed. `now` is the world's clock (as the engine's).
-    pub fn pump(&mut self, world: &World, now: TimeUs) -> (Vec<Request>, bool) {
+    /// whether anything changed. `now` is the world's clock (as the engine's); `tracks` says
+    /// where followed tracks are.
+    pub fn pump(
+        &mut self,
+        world: &World,
+        now: TimeUs,
+        tracks: &dyn follow::TrackPositions,
+        config: &DispatchConfig,
+    ) -> (Vec<Request>, bool) {
         let mut requests = Vec::new();
         let mut changed = false;
+        self.note_reliefs();
         let Self {
             records,
             active,
@@ -502,18 +373,28 @@ impl Dispatcher {
             ..
         } = self;
         active.retain_mut(|dispatch| {
-            let (ended, stepped) = advance(dispatch, world, now, &mut requests);
-            if dispatch.en_route_since.is_some()
-                && let Some(record) = records.iter_mut().find(|r| r.id == dispatch.record)
-                && record.state == DispatchState::InProgress
-            {
-                record.state = DispatchState::EnRoute;
-                changed_ids.push(record.id);
-                changed = true;
-                let distance_m = distance_to(world, dispatch.drone, record.target);
-                let _ = dispatch
-                    .reply
-                    .try_send(DispatchUpdate::EnRoute { distance_m });
+            let was_on_station = dispatch.on_station;
+            let (ended, stepped) = advance(dispatch, world, now, tracks, config, &mut requests);
+            let record = records.iter_mut().find(|r| r.id == dispatch.record);
+            if let Some(record) = record {
+                if dispatch.en_route_since.is_some() && record.state == DispatchState::InProgress {
+                    record.state = DispatchState::EnRoute;
+                    changed_ids.push(record.id);
+                    changed = true;
+                    let distance_m = distance_to(world, dispatch.drone, record.target);
+                    let _ = dispatch
+                        .reply
+                        .try_send(DispatchUpdate::EnRoute { distance_m });
+                }
+                if dispatch.on_station && !was_on_station {
+                    // Following from now on: on station for the requester.
+                    record.state = DispatchState::Orbiting;
+                    changed_ids.push(record.id);
+                    changed = true;
+                    let _ = dispatch
+                        .reply
+                        .try_send(DispatchUpdate::Done(Ok(dispatch.drone)));
+                }
             }
             if let Some((action, outcome)) = stepped {
                 changed = true;
@@ -540,13 +421,86 @@ impl Dispatcher {
                     }
                 }
             }
-            let ended = ended.map_err(|ending| ending.reason);
-            let _ = dispatch.reply.try_send(DispatchUpdate::Done(ended));
+            if !dispatch.on_station {
+                let ended = ended.map_err(|ending| ending.reason);
+                let _ = dispatch.reply.try_send(DispatchUpdate::Done(ended));
+            }
             false
         });
+        changed |= self.send_reliefs(world, config, now);
         (requests, changed)
     }
+
+    /// Marks follows whose relief is on station (to go home), and forgets reliefs that failed
+    /// (to ask again).
+    fn note_reliefs(&mut self) {
+        for dispatch in &mut self.active {
+            let Some(following) = dispatch.follow.as_mut() else {
+                continue;
+            };
+            let Some(relief) = following.relief else {
+                continue;
+            };
+            match self
+                .records
+                .iter()
+                .find(|r| r.id == relief)
+                .map(|r| r.state)
+            {
+                Some(DispatchState::Orbiting) => following.handed_over = true,
+                Some(DispatchState::InProgress | DispatchState::EnRoute) => {}
+                _ => following.relief = None,
+            }
+        }
+    }
+
+    /// Sends a drone to take over from each follow that wants one (at most once a minute
+    /// each); whether any was sent.
+    fn send_reliefs(&mut self, world: &World, config: &DispatchConfig, now: TimeUs) -> bool {
+        let wanted: Vec<(usize, DispatchOrder)> = (self.active.iter().enumerate())
+            .filter_map(|(index, dispatch)| {
+                let following = dispatch.follow.as_ref()?;
+                let due = following
+                    .relief_asked
+                    .is_none_or(|at| now.since(at).as_secs_f64() >= RELIEF_RETRY_S);
+                if !(following.relief_wanted && following.relief.is_none() && due) {
+                    return None;
+                }
+                let record = self.records.iter().find(|r| r.id == dispatch.record)?;
+                Some((
+                    index,
+                    DispatchOrder {
+                        // Where the track is now (the orbit's latest centre), not where the
+                        // first drone was sent.
+                        target: following.centre(),
+                        alert: record.alert,
+                        site: record.site,
+                        by: format!("vigil (hand-over from drone {})", dispatch.drone),
+                        drone: None,
+                        follow: Some(following.track),
+                        exclude: Some(dispatch.drone),
+                    },
+                ))
+            })
+            .collect();
+        let mut sent = false;
+        for (index, order) in wanted {
+            let (reply, _ignored) = bounded(DISPATCH_REPLY_CAPACITY);
+            let taken = self.start(world, config, order, now, reply);
+            if let Some(following) = self.active.get_mut(index).and_then(|d| d.follow.as_mut()) {
+                following.relief_asked = Some(now);
+                if taken.is_some() {
+                    following.relief = Some(self.next_id);
+                    sent = true;
+                }
+            }
+        }
+        sent
+    }
 }
+
+/// A follow that wants a relief and found none asks again after this long, s.
+const RELIEF_RETRY_S: f64 = 60.0;
 
 /// A command that finished and how.
 type Stepped = (Action, CommandOutcome);
@@ -557,6 +511,8 @@ fn advance(
     dispatch: &mut Active,
     world: &World,
     now: TimeUs,
+    tracks: &dyn follow::TrackPositions,
+    config: &DispatchConfig,
     requests: &mut Vec<Request>,
 ) -> (Option<Result<u8, Ending>>, Option<Stepped>) {
     let drone = dispatch.drone;
@@ -624,6 +580,32 @@ fn advance(
                     return (Some(Err(Ending::failed(reason))), stepped);
                 }
                 return (None, stepped);
+            }
+            Some(Step::Follow) => {
+                if let Some(ending) = lost(world, drone) {
+                    return (Some(Err(ending)), stepped);
+                }
+                dispatch.on_station = true;
+                let Some(following) = dispatch.follow.as_mut() else {
+                    dispatch.plan.pop_front();
+                    continue;
+                };
+                match follow::step(following, drone, world, tracks, config) {
+                    Ok(actions) if actions.is_empty() => return (None, stepped),
+                    Ok(actions) => {
+                        // Sent one at a time before the follow goes on, as any command.
+                        for action in actions.into_iter().rev() {
+                            dispatch.plan.push_front(Step::Command(action));
+                        }
+                        continue;
+                    }
+                    Err(ending) => {
+                        if ending.state == DispatchState::HandedOver {
+                            follow::go_home(drone, requests);
+                        }
+                        return (Some(Err(ending)), stepped);
+                    }
+                }
             }
             Some(Step::Command(action)) => {
                 dispatch.plan.pop_front();

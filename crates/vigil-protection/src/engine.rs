@@ -3,9 +3,15 @@
 //! [`AlertBook`] decides what becomes an alert. Everything is measured in the protection's
 //! local plane, in metres.
 
+mod tracks;
+
+pub use tracks::arrival_text;
+pub(crate) use tracks::tripwire_ends;
+
 use super::LatLon;
 use super::alerts::{AlertBook, AlertKey, Cause, Finding, RuleKind, Subject};
 use super::history::TrackHistory;
+use super::predict::PlanePrediction;
 use super::rules::{NightMethod, RulesConfig};
 use super::sites::{AreaKind, PlaneShape, RestrictedArea, Site, enu_of, latlon_of};
 use vigil_core::geodesy::LocalFrame;
@@ -68,6 +74,8 @@ pub struct Scene<'a> {
     /// What the rules remember of each track, this evaluation's tracks included: where it was
     /// before, where it came from.
     pub history: &'a TrackHistory,
+    /// Where each mover from outside is heading (see `predict.rs`).
+    pub predictions: &'a [PlanePrediction],
     pub world: &'a World,
     pub now: TimeUs,
     pub night: bool,
@@ -107,6 +115,7 @@ impl Scene<'_> {
 
 /// Every rule's findings at this moment.
 pub fn evaluate(scene: &Scene, book: &mut AlertBook) -> Vec<Finding> {
+    use tracks::{approach, buffer_intrusion, gathering, night_activity, tripwire};
     let mut findings = Vec::new();
     let rules = scene.rules;
     if rules.buffer_intrusion.enabled {
@@ -137,397 +146,6 @@ pub fn evaluate(scene: &Scene, book: &mut AlertBook) -> Vec<Finding> {
         restricted(scene, &mut findings);
     }
     findings
-}
-
-fn cause_of(tracks: &[u64]) -> Cause {
-    let mut tracks = tracks.to_vec();
-    tracks.sort_unstable();
-    tracks.dedup();
-    Cause {
-        tracks,
-        ..Cause::default()
-    }
-}
-
-fn track_list(ids: &[u64]) -> String {
-    let shown: Vec<String> = ids.iter().take(5).map(|id| id.to_string()).collect();
-    let more = if ids.len() > 5 { ", ..." } else { "" };
-    format!(
-        "track{} {}{more}",
-        if ids.len() == 1 { "" } else { "s" },
-        shown.join(", ")
-    )
-}
-
-/// Each track from outside every place (see `history.rs`) inside a buffer has entered it,
-/// seen crossing the edge or not; it joins the intrusion alert of one site only: the one whose buffer it is deepest in, so that a track
-/// near several places raises one alert, not one per place.
-fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Finding>) {
-    let rule = &scene.rules.buffer_intrusion;
-    let held = |index: usize| -> &[u64] {
-        let key = AlertKey {
-            rule: RuleKind::BufferIntrusion,
-            subject: Subject::Site(scene.sites[index].id),
-        };
-        match book.alert_of(&key) {
-            Some(alert) if alert.active => &alert.cause.tracks,
-            _ => &[],
-        }
-    };
-    // Per site: (track, distance from the place, position).
-    let mut inside: Vec<Vec<(u64, f64, [f64; 2])>> = vec![Vec::new(); scene.sites.len()];
-    for track in scene.tracks {
-        let deepest = scene
-            .sites
-            .iter()
-            .zip(scene.shapes)
-            .enumerate()
-            .filter_map(|(index, (site, shape))| {
-                let d = shape.distance_m(track.pos_en_m);
-                let enters = d <= site.buffer_m - rule.enter_margin_m && scene.watched(track.id);
-                let stays =
-                    held(index).contains(&track.id) && d <= site.buffer_m + rule.exit_margin_m;
-                (enters || stays).then_some((index, d, (site.buffer_m - d) / site.buffer_m))
-            })
-            .max_by(|a, b| a.2.total_cmp(&b.2));
-        if let Some((index, d, _)) = deepest {
-            inside[index].push((track.id, d, track.pos_en_m));
-        }
-    }
-    for (index, mut inside) in inside.into_iter().enumerate() {
-        if inside.is_empty() {
-            continue;
-        }
-        let site = &scene.sites[index];
-        inside.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let ids: Vec<u64> = inside.iter().map(|t| t.0).collect();
-        let mut severity = rule.severity;
-        if site.sensitive {
-            severity = severity.max(rule.sensitive_severity);
-        }
-        if scene.night {
-            severity = severity.max(rule.night_severity);
-        }
-        let group = largest_group(inside.iter().map(|t| t.2), rule.group_radius_m);
-        if group >= rule.group_tracks {
-            severity = severity.max(rule.group_severity);
-        }
-        let nearest_m = inside[0].1;
-        let where_ = if nearest_m <= 0.0 {
-            "inside the place".to_owned()
-        } else {
-            format!("{nearest_m:.0} m from it")
-        };
-        let together = if group >= rule.group_tracks {
-            format!(", {group} together")
-        } else {
-            String::new()
-        };
-        out.push(Finding {
-            key: AlertKey {
-                rule: RuleKind::BufferIntrusion,
-                subject: Subject::Site(site.id),
-            },
-            severity,
-            site: Some(index as u32),
-            cause: cause_of(&ids),
-            position: scene.latlon(inside[0].2),
-            text: format!(
-                "{} from outside entered the {:.0} m buffer of {}{together}, nearest {where_}",
-                track_list(&ids),
-                site.buffer_m,
-                scene.site_label(site)
-            ),
-        });
-    }
-}
-
-/// The most points within `radius_m` of one of them.
-fn largest_group(points: impl Iterator<Item = [f64; 2]> + Clone, radius_m: f64) -> usize {
-    points
-        .clone()
-        .map(|p| {
-            points
-                .clone()
-                .filter(|q| (p[0] - q[0]).hypot(p[1] - q[1]) <= radius_m)
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
-}
-
-/// Each track from outside closing on a site is counted for one site only: the one whose
-/// buffer it reaches first.
-fn approach(scene: &Scene, out: &mut Vec<Finding>) {
-    let rule = &scene.rules.approach;
-    // Per site: (track, closing speed, time to arrival).
-    let mut closing: Vec<Vec<(&PlaneTrack, f64, f64)>> = vec![Vec::new(); scene.sites.len()];
-    for track in scene.tracks.iter().filter(|t| scene.watched(t.id)) {
-        let mut first: Option<(usize, f64, f64)> = None;
-        for (index, (site, shape)) in scene.sites.iter().zip(scene.shapes).enumerate() {
-            let d = shape.distance_m(track.pos_en_m);
-            let to_edge_m = d - site.buffer_m;
-            if to_edge_m <= 0.0 || to_edge_m > rule.max_range_m {
-                continue;
-            }
-            // The rate the distance falls at, over one second of the track's velocity.
-            let ahead = [
-                track.pos_en_m[0] + track.vel_en_mps[0],
-                track.pos_en_m[1] + track.vel_en_mps[1],
-            ];
-            let closing_mps = d - shape.distance_m(ahead);
-            if closing_mps < rule.min_closing_mps {
-                continue;
-            }
-            let arrival_s = to_edge_m / closing_mps;
-            if arrival_s <= rule.max_time_to_arrival_s
-                && first.is_none_or(|(_, _, best)| arrival_s < best)
-            {
-                first = Some((index, closing_mps, arrival_s));
-            }
-        }
-        if let Some((index, closing_mps, arrival_s)) = first {
-            closing[index].push((track, closing_mps, arrival_s));
-        }
-    }
-    for (index, closing) in closing.into_iter().enumerate() {
-        let Some(first) = closing.iter().min_by(|a, b| a.2.total_cmp(&b.2)).copied() else {
-            continue;
-        };
-        let site = &scene.sites[index];
-        let ids: Vec<u64> = closing.iter().map(|c| c.0.id).collect();
-        out.push(Finding {
-            key: AlertKey {
-                rule: RuleKind::Approach,
-                subject: Subject::Site(site.id),
-            },
-            severity: rule.severity,
-            site: Some(index as u32),
-            cause: cause_of(&ids),
-            position: scene.latlon(first.0.pos_en_m),
-            text: format!(
-                "{} from outside closing on {} at {:.1} m/s, at its buffer in {:.0} s",
-                track_list(&ids),
-                scene.site_label(site),
-                first.1,
-                first.2
-            ),
-        });
-    }
-}
-
-fn gathering(scene: &Scene, book: &mut AlertBook, out: &mut Vec<Finding>) {
-    let rule = &scene.rules.gathering;
-    let r2 = rule.radius_m * rule.radius_m;
-    let near = |a: [f64; 2], b: [f64; 2]| {
-        let (dx, dy) = (a[0] - b[0], a[1] - b[1]);
-        dx * dx + dy * dy <= r2
-    };
-    let mut free: Vec<&PlaneTrack> = scene.tracks.iter().collect();
-    let mut clusters: Vec<Vec<&PlaneTrack>> = Vec::new();
-    loop {
-        // The track with the most free neighbours founds the next cluster.
-        let best = free
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let n = free.iter().filter(|o| near(o.pos_en_m, t.pos_en_m)).count();
-                (i, n)
-            })
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
-        let Some((i, n)) = best else { break };
-        if n < rule.min_tracks {
-            break;
-        }
-        let centre = free[i].pos_en_m;
-        let (members, rest): (Vec<&PlaneTrack>, Vec<&PlaneTrack>) =
-            free.into_iter().partition(|t| near(t.pos_en_m, centre));
-        clusters.push(members);
-        free = rest;
-    }
-    let active: Vec<(Subject, [f64; 2])> = book
-        .alerts()
-        .filter(|a| a.rule == RuleKind::Gathering && a.active)
-        .map(|a| (a.subject, enu_of(scene.frame, a.position)))
-        .collect();
-    let mut taken: Vec<Subject> = Vec::new();
-    for members in clusters {
-        let n = members.len() as f64;
-        let centre = [
-            members.iter().map(|t| t.pos_en_m[0]).sum::<f64>() / n,
-            members.iter().map(|t| t.pos_en_m[1]).sum::<f64>() / n,
-        ];
-        let subject = active
-            .iter()
-            .filter(|(s, p)| {
-                !taken.contains(s)
-                    && (p[0] - centre[0]).hypot(p[1] - centre[1]) <= 2.0 * rule.radius_m
-            })
-            .map(|(s, _)| *s)
-            .next()
-            .unwrap_or_else(|| Subject::Place(book.new_place()));
-        taken.push(subject);
-        // Residents massing where they live (the market, the water point) are not a threat.
-        let outsiders = members.iter().filter(|t| scene.watched(t.id)).count();
-        if outsiders * 2 < members.len() {
-            continue;
-        }
-        let ids: Vec<u64> = members.iter().map(|t| t.id).collect();
-        let site = scene.nearest_site(centre, rule.near_site_m);
-        let at_edge = scene
-            .sites
-            .iter()
-            .zip(scene.shapes)
-            .any(|(s, shape)| shape.distance_m(centre) - s.buffer_m <= rule.near_buffer_m);
-        let severity = if at_edge {
-            rule.severity.max(rule.near_severity)
-        } else {
-            rule.severity
-        };
-        let where_ = match site {
-            Some((i, d)) if d <= 0.0 => format!(" in {}", scene.site_label(&scene.sites[i])),
-            Some((i, d)) => format!(" {d:.0} m from {}", scene.site_label(&scene.sites[i])),
-            None => String::new(),
-        };
-        out.push(Finding {
-            key: AlertKey {
-                rule: RuleKind::Gathering,
-                subject,
-            },
-            severity,
-            site: site.map(|(i, _)| i as u32),
-            cause: cause_of(&ids),
-            position: scene.latlon(centre),
-            text: format!(
-                "gathering of {} tracks within {:.0} m{where_}: {}",
-                ids.len(),
-                rule.radius_m,
-                track_list(&ids)
-            ),
-        });
-    }
-}
-
-/// Whether segments p1-p2 and q1-q2 cross (touching counts).
-pub(crate) fn segments_cross(p1: [f64; 2], p2: [f64; 2], q1: [f64; 2], q2: [f64; 2]) -> bool {
-    let cross = |o: [f64; 2], a: [f64; 2], b: [f64; 2]| {
-        (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-    };
-    let d1 = cross(q1, q2, p1);
-    let d2 = cross(q1, q2, p2);
-    let d3 = cross(p1, p2, q1);
-    let d4 = cross(p1, p2, q2);
-    (d1 * d2 <= 0.0) && (d3 * d4 <= 0.0) && !(d1 == 0.0 && d2 == 0.0)
-}
-
-/// The ends of a tripwire, from its sensor nodes' reported positions.
-pub(crate) fn tripwire_ends(world: &World, from: u8, to: u8) -> Option<(LatLon, LatLon)> {
-    let position = |sysid: u8| {
-        world
-            .sensors
-            .values()
-            .filter(|s| s.sysid == sysid)
-            .find_map(|s| s.position)
-            .map(|p| LatLon {
-                lat_deg: p.lat_deg,
-                lon_deg: p.lon_deg,
-            })
-    };
-    Some((position(from)?, position(to)?))
-}
-
-fn tripwire(scene: &Scene, book: &AlertBook, out: &mut Vec<Finding>) {
-    let rule = &scene.rules.tripwire;
-    for (index, line) in rule.lines.iter().enumerate() {
-        let Some((a, b)) = tripwire_ends(scene.world, line.from_sensor, line.to_sensor) else {
-            continue;
-        };
-        let (a, b) = (enu_of(scene.frame, a), enu_of(scene.frame, b));
-        let crossed: Vec<&PlaneTrack> = scene
-            .tracks
-            .iter()
-            .filter(|t| {
-                scene.watched(t.id)
-                    && scene
-                        .history
-                        .previous(t.id)
-                        .is_some_and(|before| segments_cross(before, t.pos_en_m, a, b))
-            })
-            .collect();
-        let Some(last) = crossed.first() else {
-            continue;
-        };
-        let key = AlertKey {
-            rule: RuleKind::Tripwire,
-            subject: Subject::Tripwire(index as u32),
-        };
-        // Crossings while the alert is active add to its cause.
-        let mut ids: Vec<u64> = match book.alert_of(&key) {
-            Some(alert) if alert.active => alert.cause.tracks.clone(),
-            _ => Vec::new(),
-        };
-        ids.extend(crossed.iter().map(|t| t.id));
-        let heading_deg = last.vel_en_mps[0]
-            .atan2(last.vel_en_mps[1])
-            .to_degrees()
-            .rem_euclid(360.0);
-        let site = scene.nearest_site(last.pos_en_m, f64::INFINITY);
-        out.push(Finding {
-            key,
-            severity: rule.severity,
-            site: site.map(|(i, _)| i as u32),
-            cause: cause_of(&ids),
-            position: scene.latlon(last.pos_en_m),
-            text: format!(
-                "{} crossed the tripwire {} (sensors {}-{}) heading {heading_deg:.0}°",
-                track_list(&crossed.iter().map(|t| t.id).collect::<Vec<_>>()),
-                line.name,
-                line.from_sensor,
-                line.to_sensor
-            ),
-        });
-    }
-}
-
-/// Tracks from outside moving on foot near a site at night, each counted for its nearest site.
-fn night_activity(scene: &Scene, out: &mut Vec<Finding>) {
-    let rule = &scene.rules.night_activity;
-    let mut near: Vec<Vec<(&PlaneTrack, f64)>> = vec![Vec::new(); scene.sites.len()];
-    let on_foot = |t: &&PlaneTrack| t.vel_en_mps[0].hypot(t.vel_en_mps[1]) <= rule.max_speed_mps;
-    for track in scene
-        .tracks
-        .iter()
-        .filter(|t| scene.watched(t.id))
-        .filter(on_foot)
-    {
-        if let Some((index, d)) = scene.nearest_site(track.pos_en_m, rule.range_m) {
-            near[index].push((track, d));
-        }
-    }
-    for (index, mut near) in near.into_iter().enumerate() {
-        if near.is_empty() {
-            continue;
-        }
-        let site = &scene.sites[index];
-        near.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let ids: Vec<u64> = near.iter().map(|t| t.0.id).collect();
-        out.push(Finding {
-            key: AlertKey {
-                rule: RuleKind::NightActivity,
-                subject: Subject::Site(site.id),
-            },
-            severity: rule.severity,
-            site: Some(index as u32),
-            cause: cause_of(&ids),
-            position: scene.latlon(near[0].0.pos_en_m),
-            text: format!(
-                "{} from outside moving at night within {:.0} m of {}",
-                track_list(&ids),
-                rule.range_m,
-                scene.site_label(site)
-            ),
-        });
-    }
 }
 
 fn unobserved(scene: &Scene, out: &mut Vec<Finding>) {
@@ -709,11 +327,11 @@ fn restricted(scene: &Scene, out: &mut Vec<Finding>) {
                     key,
                     severity: rule.severity,
                     site: None,
-                    cause: cause_of(&ids),
+                    cause: tracks::cause_of(&ids),
                     position: scene.latlon(first.pos_en_m),
                     text: format!(
                         "{} inside the restricted area {}",
-                        track_list(&ids),
+                        tracks::track_list(&ids),
                         area.name
                     ),
                 });

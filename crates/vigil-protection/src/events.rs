@@ -1,7 +1,8 @@
 //! What changed in the protection state, said as events: each alert's life and each operator
 //! decision, each "send a drone" and its progress, each incident, community report and
-//! operator note. The journal's feed writes every one of them as a record; nobody has to
-//! compare views to find out what happened.
+//! operator note, and each protected site going out of sight and back into it. The journal's
+//! feed writes every one of them as a record; nobody has to compare views to find out what
+//! happened.
 //!
 //! The protection state queues them as they happen (the rules' step, a client's request, the
 //! dispatcher's turn) and [`Protection::take_events`] hands them over in order. The queue is
@@ -24,6 +25,11 @@ pub const MAX_NOTE_CHARS: usize = 4000;
 
 /// Who the station itself is when it changes something (raises or clears an alert).
 pub const STATION: &str = "vigil";
+/// A site counts as observed while a camera footprint or a sensor's range covered part of it
+/// (one of its coverage cells) at most this long before the rules' step: one step
+/// ([`super::STEP_PERIOD_S`]) and a second's slack for a footprint or a sensor report that
+/// comes a little late, so that a site in view does not flicker out between two steps.
+pub const OBSERVED_WITHIN_S: f64 = 2.0;
 
 /// One change of the protection state.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +69,17 @@ pub enum ProtectionEvent {
     ContactRevealed {
         report: u64,
         by: String,
+        time: TimeUs,
+    },
+    /// A protected site went out of sight (nothing covered it within [`OBSERVED_WITHIN_S`])
+    /// or came back into it, at the rules' step `time`. Every site is out of sight when the
+    /// coverage starts (or restarts after a clock jump); only the changes are said.
+    Coverage {
+        /// The site's name.
+        site: String,
+        observed: bool,
+        /// When something last covered it (`None`: never since the coverage started).
+        last_observed: Option<TimeUs>,
         time: TimeUs,
     },
 }
@@ -129,6 +146,8 @@ pub(crate) type Judgement = (super::Verdict, String, String, TimeUs);
 pub(crate) struct EventQueue {
     events: VecDeque<ProtectionEvent>,
     pub dropped: u64,
+    /// Whether each site was observed at the last step (for [`ProtectionEvent::Coverage`]).
+    observed: Vec<bool>,
 }
 
 impl EventQueue {
@@ -181,6 +200,29 @@ impl Protection {
             let time = self.now.max(dispatch.at);
             self.events
                 .push(ProtectionEvent::Dispatch { dispatch, time });
+        }
+    }
+
+    /// Says which sites went out of sight or came back into it at the step `now`, from when
+    /// each was last observed (one per site, in the sites' order).
+    pub(crate) fn note_coverage(&mut self, site_observed: &[Option<TimeUs>], now: TimeUs) {
+        self.events.observed.resize(site_observed.len(), false);
+        for (index, last) in site_observed.iter().enumerate() {
+            let observed =
+                last.is_some_and(|t| now.as_secs_f64() - t.as_secs_f64() <= OBSERVED_WITHIN_S);
+            if self.events.observed[index] == observed {
+                continue;
+            }
+            self.events.observed[index] = observed;
+            let Some(site) = self.sites.get(index) else {
+                continue;
+            };
+            self.events.push(ProtectionEvent::Coverage {
+                site: site.name.clone(),
+                observed,
+                last_observed: *last,
+                time: now,
+            });
         }
     }
 
@@ -293,5 +335,52 @@ fn alert_change_author(
             (STATION.to_owned(), None, alert.last_seen)
         }
         AlertChange::Cleared => (STATION.to_owned(), None, now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coverage(events: &[ProtectionEvent]) -> Vec<(String, bool, Option<TimeUs>, TimeUs)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                ProtectionEvent::Coverage {
+                    site,
+                    observed,
+                    last_observed,
+                    time,
+                } => Some((site.clone(), *observed, *last_observed, *time)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sites_going_out_of_sight_and_back_are_said_once_each() {
+        let mut protection = Protection::demo();
+        let names: Vec<String> = protection.sites.iter().map(|s| s.name.clone()).collect();
+        assert!(names.len() >= 2);
+        let t = |s: f64| TimeUs::from_secs_f64(1_773_478_800.0 + s);
+        let mut observed: Vec<Option<TimeUs>> = vec![None; names.len()];
+        // Nothing seen yet: every site starts out of sight, and that is not news.
+        protection.note_coverage(&observed, t(0.0));
+        assert_eq!(coverage(&protection.take_events()), []);
+        // The first site comes into view, and stays in view over the next steps.
+        observed[0] = Some(t(1.0));
+        protection.note_coverage(&observed, t(1.0));
+        protection.note_coverage(&observed, t(2.0));
+        protection.note_coverage(&observed, t(3.0));
+        assert_eq!(
+            coverage(&protection.take_events()),
+            [(names[0].clone(), true, Some(t(1.0)), t(1.0))]
+        );
+        // More than OBSERVED_WITHIN_S after it was last seen: out of sight, since then.
+        protection.note_coverage(&observed, t(4.0));
+        assert_eq!(
+            coverage(&protection.take_events()),
+            [(names[0].clone(), false, Some(t(1.0)), t(4.0))]
+        );
     }
 }

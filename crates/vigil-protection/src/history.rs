@@ -35,6 +35,12 @@ const TRACE_STEP_M: f64 = 20.0;
 const INHERIT_M: f64 = 100.0;
 const INHERIT_S: f64 = 600.0;
 
+/// The weight of each new speed in the running mean and variance (about the last 20 s).
+const SPEED_WEIGHT: f64 = 0.05;
+
+/// A track's mean velocity is used once it has been seen this long, s.
+const SETTLED_S: f64 = 15.0;
+
 /// Tracks not seen for this long are forgotten, s.
 const FORGET_AFTER_S: f64 = 600.0;
 
@@ -58,6 +64,14 @@ struct Memory {
     last_vel_en_mps: [f64; 2],
     /// Where it was when seen before `last_seen`.
     previous_pos_en_m: Option<[f64; 2]>,
+    /// Its velocity's running mean, and its speed's running mean and variance (exponentially
+    /// weighted, [`SPEED_WEIGHT`]): the tracker's velocity of one walker in a group swings
+    /// from 0.5 to 3.5 m/s from one second to the next.
+    vel_mean_en_mps: [f64; 2],
+    speed_mean_mps: f64,
+    speed_var_m2ps2: f64,
+    /// Velocities taken into the means (a plain mean until there are 1 / [`SPEED_WEIGHT`]).
+    samples: u32,
     origin: Origin,
 }
 
@@ -89,6 +103,11 @@ impl TrackHistory {
             .collect()
     }
 
+    /// Where the track was last seen, and when.
+    pub fn last_seen(&self, id: u64) -> Option<([f64; 2], TimeUs)> {
+        self.tracks.get(&id).map(|m| (m.last_pos_en_m, m.last_seen))
+    }
+
     /// Where the track came from; a track never seen before is undecided.
     pub fn origin(&self, id: u64) -> Origin {
         self.tracks.get(&id).map_or(Origin::Undecided, |m| m.origin)
@@ -97,6 +116,20 @@ impl TrackHistory {
     /// Whether the track came from outside every protected place (see the module comment).
     pub fn is_from_outside(&self, id: u64) -> bool {
         self.origin(id) == Origin::Outside
+    }
+
+    /// The track's velocity averaged over its last 20 s or so, once it has been seen for
+    /// [`SETTLED_S`]; with the standard error of that average speed (from the spread of its
+    /// speeds), m/s.
+    pub fn mean_velocity(&self, id: u64, now: TimeUs) -> Option<([f64; 2], f64)> {
+        let m = self.tracks.get(&id)?;
+        if now.since(m.first_seen).as_secs_f64() < SETTLED_S {
+            return None;
+        }
+        // An exponentially weighted mean of n samples has the variance of a plain mean of
+        // (2 - w) / w of them.
+        let error = (m.speed_var_m2ps2.max(0.0) * SPEED_WEIGHT / (2.0 - SPEED_WEIGHT)).sqrt();
+        Some((m.vel_mean_en_mps, error))
     }
 
     /// How long the track has been seen, s (0 for a new one).
@@ -136,6 +169,10 @@ impl TrackHistory {
                         last_pos_en_m: track.pos_en_m,
                         last_vel_en_mps: track.vel_en_mps,
                         previous_pos_en_m: None,
+                        vel_mean_en_mps: track.vel_en_mps,
+                        speed_mean_mps: track.vel_en_mps[0].hypot(track.vel_en_mps[1]),
+                        speed_var_m2ps2: 0.0,
+                        samples: 0,
                         origin,
                     },
                 );
@@ -149,6 +186,17 @@ impl TrackHistory {
             memory.last_seen = now;
             memory.last_pos_en_m = track.pos_en_m;
             memory.last_vel_en_mps = track.vel_en_mps;
+            let speed_mps = track.vel_en_mps[0].hypot(track.vel_en_mps[1]);
+            if speed_mps.is_finite() {
+                memory.samples = memory.samples.saturating_add(1);
+                let w = (1.0 / f64::from(memory.samples)).max(SPEED_WEIGHT);
+                for (mean, v) in memory.vel_mean_en_mps.iter_mut().zip(track.vel_en_mps) {
+                    *mean += w * (v - *mean);
+                }
+                let delta = speed_mps - memory.speed_mean_mps;
+                memory.speed_mean_mps += w * delta;
+                memory.speed_var_m2ps2 = (1.0 - w) * (memory.speed_var_m2ps2 + w * delta * delta);
+            }
             if memory.origin == Origin::Undecided {
                 memory.origin = traced_origin(memory, track.pos_en_m, &places);
             }

@@ -19,6 +19,7 @@ pub mod engine;
 pub mod events;
 pub mod history;
 pub mod imports;
+pub mod predict;
 pub mod redact;
 pub mod reports;
 pub mod rules;
@@ -170,6 +171,24 @@ pub struct ProtectionView {
     pub incidents: Arc<Vec<Incident>>,
     pub reports: Arc<Vec<CommunityReport>>,
     pub dispatches: Arc<Vec<DispatchRecord>>,
+    /// Where each mover from outside is heading, soonest arrival first.
+    pub approaches: Arc<Vec<ApproachView>>,
+}
+
+/// A predicted approach (see `predict.rs`): a mover from outside heading for a site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApproachView {
+    pub track: u64,
+    pub site: SiteId,
+    /// The way it follows there, if any.
+    pub way: Option<String>,
+    pub speed_mps: f64,
+    /// Time to the site's buffer from the protection's step, with its earliest and latest.
+    pub arrival_s: f64,
+    pub earliest_s: f64,
+    pub latest_s: f64,
+    /// From the track to where it enters the buffer.
+    pub path: Vec<LatLon>,
 }
 
 impl ProtectionView {
@@ -313,6 +332,10 @@ pub struct Protection {
     night: bool,
     book: AlertBook,
     history: history::TrackHistory,
+    /// The area's roads, tracks and paths, and in the plane once it is fixed.
+    ways: Vec<predict::Way>,
+    plane_ways: Vec<predict::PlaneWay>,
+    predictions: Vec<predict::PlanePrediction>,
     incidents: Vec<Incident>,
     reports: Vec<CommunityReport>,
     next_incident: u64,
@@ -359,6 +382,9 @@ impl Protection {
             night: false,
             book: AlertBook::default(),
             history: history::TrackHistory::default(),
+            ways: Vec::new(),
+            plane_ways: Vec::new(),
+            predictions: Vec::new(),
             incidents: Vec::new(),
             reports: Vec::new(),
             next_incident: 0,
@@ -384,7 +410,16 @@ impl Protection {
 
     /// The built-in demo: the demo area's sites and the default rules.
     pub fn demo() -> Self {
-        Self::new(SiteSet::demo(), RulesConfig::builtin())
+        Self::new(SiteSet::demo(), RulesConfig::builtin()).with_ways(predict::demo_ways())
+    }
+
+    /// The area's roads, tracks and paths, along which approaches are predicted.
+    pub fn with_ways(mut self, ways: Vec<predict::Way>) -> Self {
+        self.ways = ways;
+        if let Some(frame) = &self.frame {
+            self.plane_ways = predict::plane_ways(frame, &self.ways);
+        }
+        self
     }
 
     pub fn rules(&self) -> &RulesConfig {
@@ -423,6 +458,7 @@ impl Protection {
             })
             .collect();
         self.sites = Arc::new(sites);
+        self.plane_ways = predict::plane_ways(&frame, &self.ways);
         self.frame = Some(frame);
     }
 
@@ -532,6 +568,7 @@ impl Protection {
         };
         self.observe(world, &frame, now);
         let site_observed = self.site_observed();
+        self.note_coverage(&site_observed, now);
         let centre = self
             .sites
             .first()
@@ -554,6 +591,7 @@ impl Protection {
             &self.rules.residents,
             now,
         );
+        self.predict(&plane_tracks);
         let scene = engine::Scene {
             rules: &self.rules,
             frame: &frame,
@@ -563,6 +601,7 @@ impl Protection {
             area_shapes: &self.area_shapes,
             tracks: &plane_tracks,
             history: &self.history,
+            predictions: &self.predictions,
             world,
             now,
             night: self.night,
@@ -813,18 +852,38 @@ impl Protection {
                 return;
             }
         };
+        // Sent to an alert about movers: follow the one nearest its position.
+        let follow = alert
+            .and_then(|id| self.book.get(id))
+            .filter(|a| a.rule.is_about_tracks())
+            .and_then(|a| {
+                let frame = self.frame.as_ref()?;
+                let at = sites::enu_of(frame, a.position);
+                (a.cause.tracks.iter())
+                    .filter_map(|t| Some((*t, self.history.last_seen(*t)?.0)))
+                    .min_by(|x, y| {
+                        let d = |p: [f64; 2]| (p[0] - at[0]).hypot(p[1] - at[1]);
+                        d(x.1).total_cmp(&d(y.1))
+                    })
+                    .map(|(t, _)| t)
+            });
         let order = dispatch::DispatchOrder {
             target: position,
             alert,
             site,
             by: by.to_owned(),
             drone,
+            follow,
+            exclude: None,
         };
         let drone = self
             .dispatcher
             .start(world, &self.rules.dispatch, order, now, reply);
         if let (Some(id), Some(drone)) = (alert, drone) {
-            let text = format!("drone {drone} sent to orbit the alert's position");
+            let text = match follow {
+                Some(track) => format!("drone {drone} sent to follow track {track}"),
+                None => format!("drone {drone} sent to orbit the alert's position"),
+            };
             let _ = self.book.annotate(id, by, &text, now);
         }
     }
@@ -892,7 +951,17 @@ impl Protection {
 
     /// Moves "send a drone" tasks on; returns the commands for the command engine.
     pub fn pump(&mut self, world: &World, world_now: TimeUs) -> Vec<Request> {
-        let (requests, changed) = self.dispatcher.pump(world, world_now);
+        let (history, frame, now) = (&self.history, self.frame, self.now);
+        let tracks = |track: u64| {
+            let (pos_en_m, seen) = history.last_seen(track)?;
+            Some((
+                sites::latlon_of(frame.as_ref()?, pos_en_m),
+                now.since(seen).as_secs_f64(),
+            ))
+        };
+        let (requests, changed) =
+            self.dispatcher
+                .pump(world, world_now, &tracks, &self.rules.dispatch);
         self.changed |= changed || !requests.is_empty();
         self.collect_events();
         requests
@@ -955,7 +1024,59 @@ impl Protection {
             incidents: Arc::new(self.incidents.clone()),
             reports: Arc::new(self.reports.clone()),
             dispatches: Arc::new(self.dispatcher.records.clone()),
+            approaches: Arc::new(self.approach_views()),
         });
+    }
+
+    /// Predicts where each mover from outside is heading (see `predict.rs`).
+    fn predict(&mut self, tracks: &[engine::PlaneTrack]) {
+        let terrain = predict::Terrain {
+            ways: &self.plane_ways,
+            sites: &self.sites,
+            shapes: &self.shapes,
+        };
+        let horizon_s = self.rules.approach.max_time_to_arrival_s;
+        self.predictions = tracks
+            .iter()
+            .filter(|t| self.history.is_from_outside(t.id))
+            .filter_map(|t| {
+                let (vel_en_mps, speed_spread_mps) = self.history.mean_velocity(t.id, self.now)?;
+                let mover = predict::Mover {
+                    track: t.id,
+                    pos_en_m: t.pos_en_m,
+                    vel_en_mps,
+                    speed_spread_mps,
+                };
+                predict::predict(&mover, horizon_s, &terrain)
+            })
+            .collect();
+        self.predictions
+            .sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
+    }
+
+    fn approach_views(&self) -> Vec<ApproachView> {
+        let Some(frame) = &self.frame else {
+            return Vec::new();
+        };
+        self.predictions
+            .iter()
+            .filter_map(|p| {
+                Some(ApproachView {
+                    track: p.track,
+                    site: self.sites.get(p.site)?.id,
+                    way: p.way.clone(),
+                    speed_mps: p.speed_mps,
+                    arrival_s: p.arrival_s,
+                    earliest_s: p.earliest_s,
+                    latest_s: p.latest_s,
+                    path: p
+                        .path_en_m
+                        .iter()
+                        .map(|q| sites::latlon_of(frame, *q))
+                        .collect(),
+                })
+            })
+            .collect()
     }
 }
 

@@ -337,6 +337,15 @@ pub struct DispatchConfig {
     pub orbit_speed_mps: f64,
     /// A taking-off drone must reach 80 % of its altitude within this time, s.
     pub takeoff_timeout_s: f64,
+    /// Flight time on a full battery, for the time a drone can stay on station, min.
+    pub copter_endurance_min: f64,
+    pub plane_endurance_min: f64,
+    /// Battery kept for the way home, %.
+    pub reserve_pct: f64,
+    /// A drone following a track hands over to another below this battery, %.
+    pub handover_battery_pct: f64,
+    /// A followed track that moved this far from the orbit's centre moves the orbit, m.
+    pub follow_move_m: f64,
 }
 
 impl Default for DispatchConfig {
@@ -349,6 +358,11 @@ impl Default for DispatchConfig {
             orbit_radius_m: 150.0,
             orbit_speed_mps: 5.0,
             takeoff_timeout_s: 120.0,
+            copter_endurance_min: 30.0,
+            plane_endurance_min: 90.0,
+            reserve_pct: 25.0,
+            handover_battery_pct: 35.0,
+            follow_move_m: 50.0,
         }
     }
 }
@@ -395,102 +409,8 @@ impl RulesConfig {
             reason: err.to_string(),
         })?;
         let mut bad: Vec<(String, String)> = Vec::new();
-        config
-            .buffer_intrusion
-            .check_common("buffer_intrusion", &mut bad);
-        config.approach.check_common("approach", &mut bad);
-        config.gathering.check_common("gathering", &mut bad);
-        config.tripwire.check_common("tripwire", &mut bad);
-        config
-            .night_activity
-            .check_common("night_activity", &mut bad);
-        config.unobserved.check_common("unobserved", &mut bad);
-        config.sensor_health.check_common("sensor_health", &mut bad);
-        config.drone_cover.check_common("drone_cover", &mut bad);
-        config.restricted.check_common("restricted", &mut bad);
-        let mut positive = |field: &str, value: f64| {
-            if !(value.is_finite() && value > 0.0) {
-                bad.push((field.to_owned(), format!("{value} must be above zero")));
-            }
-        };
-        positive("coverage.cell_m", config.coverage.cell_m);
-        positive("coverage.camera_range_m", config.coverage.camera_range_m);
-        positive("tracks.max_age_s", config.tracks.max_age_s);
-        positive("approach.min_closing_mps", config.approach.min_closing_mps);
-        positive(
-            "approach.max_time_to_arrival_s",
-            config.approach.max_time_to_arrival_s,
-        );
-        positive("gathering.radius_m", config.gathering.radius_m);
-        positive(
-            "buffer_intrusion.group_radius_m",
-            config.buffer_intrusion.group_radius_m,
-        );
-        positive("night_activity.range_m", config.night_activity.range_m);
-        positive(
-            "night_activity.max_speed_mps",
-            config.night_activity.max_speed_mps,
-        );
-        positive(
-            "unobserved.max_unobserved_s",
-            config.unobserved.max_unobserved_s,
-        );
-        positive("sensor_health.silent_s", config.sensor_health.silent_s);
-        positive("drone_cover.silent_s", config.drone_cover.silent_s);
-        positive("dispatch.alt_rel_m", config.dispatch.alt_rel_m);
-        positive("dispatch.orbit_radius_m", config.dispatch.orbit_radius_m);
-        positive("dispatch.orbit_speed_mps", config.dispatch.orbit_speed_mps);
-        for (field, value) in [
-            ("residents.lookback_m", config.residents.lookback_m),
-            ("residents.home_margin_m", config.residents.home_margin_m),
-        ] {
-            if !(value.is_finite() && value >= 0.0) {
-                bad.push((field.into(), format!("{value} must be ≥ 0")));
-            }
-        }
-        if !(config.gathering.near_buffer_m.is_finite() && config.gathering.near_buffer_m >= 0.0) {
-            bad.push((
-                "gathering.near_buffer_m".into(),
-                format!("{} must be ≥ 0", config.gathering.near_buffer_m),
-            ));
-        }
-        if config.buffer_intrusion.group_tracks < 2 {
-            bad.push((
-                "buffer_intrusion.group_tracks".into(),
-                format!(
-                    "{} must be at least 2",
-                    config.buffer_intrusion.group_tracks
-                ),
-            ));
-        }
-        if !(config.coverage.margin_m.is_finite() && config.coverage.margin_m >= 0.0) {
-            bad.push((
-                "coverage.margin_m".into(),
-                format!("{} must be ≥ 0", config.coverage.margin_m),
-            ));
-        }
-        if config.gathering.min_tracks < 2 {
-            bad.push((
-                "gathering.min_tracks".into(),
-                format!("{} must be at least 2", config.gathering.min_tracks),
-            ));
-        }
-        for (index, class) in config.tracks.classes.iter().enumerate() {
-            if !["person", "vehicle", "animal", "unknown"].contains(&class.as_str()) {
-                bad.push((
-                    format!("tracks.classes[{index}]"),
-                    format!("{class:?} is not person, vehicle, animal or unknown"),
-                ));
-            }
-        }
-        for (index, line) in config.tripwire.lines.iter().enumerate() {
-            if line.from_sensor == line.to_sensor {
-                bad.push((
-                    format!("tripwire.lines[{index}] ({})", line.name),
-                    "from_sensor and to_sensor must differ".into(),
-                ));
-            }
-        }
+        config.check_hysteresis(&mut bad);
+        config.check_values(&mut bad);
         match bad.into_iter().next() {
             Some((field, reason)) => Err(ProtectionError::Rules {
                 file: file.to_owned(),
@@ -498,6 +418,123 @@ impl RulesConfig {
                 reason,
             }),
             None => Ok(config),
+        }
+    }
+
+    /// Every rule's `confirm_s`, `clear_after_s` and `rearm_s`.
+    fn check_hysteresis(&self, bad: &mut Vec<(String, String)>) {
+        self.buffer_intrusion.check_common("buffer_intrusion", bad);
+        self.approach.check_common("approach", bad);
+        self.gathering.check_common("gathering", bad);
+        self.tripwire.check_common("tripwire", bad);
+        self.night_activity.check_common("night_activity", bad);
+        self.unobserved.check_common("unobserved", bad);
+        self.sensor_health.check_common("sensor_health", bad);
+        self.drone_cover.check_common("drone_cover", bad);
+        self.restricted.check_common("restricted", bad);
+    }
+
+    /// The values that must be positive, percentages, or in a set.
+    fn check_values(&self, bad: &mut Vec<(String, String)>) {
+        let mut positive = |field: &str, value: f64| {
+            if !(value.is_finite() && value > 0.0) {
+                bad.push((field.to_owned(), format!("{value} must be above zero")));
+            }
+        };
+        positive("coverage.cell_m", self.coverage.cell_m);
+        positive("coverage.camera_range_m", self.coverage.camera_range_m);
+        positive("tracks.max_age_s", self.tracks.max_age_s);
+        positive("approach.min_closing_mps", self.approach.min_closing_mps);
+        positive(
+            "approach.max_time_to_arrival_s",
+            self.approach.max_time_to_arrival_s,
+        );
+        positive("gathering.radius_m", self.gathering.radius_m);
+        positive(
+            "buffer_intrusion.group_radius_m",
+            self.buffer_intrusion.group_radius_m,
+        );
+        positive("night_activity.range_m", self.night_activity.range_m);
+        positive(
+            "night_activity.max_speed_mps",
+            self.night_activity.max_speed_mps,
+        );
+        positive(
+            "unobserved.max_unobserved_s",
+            self.unobserved.max_unobserved_s,
+        );
+        positive("sensor_health.silent_s", self.sensor_health.silent_s);
+        positive("drone_cover.silent_s", self.drone_cover.silent_s);
+        positive("dispatch.alt_rel_m", self.dispatch.alt_rel_m);
+        positive("dispatch.orbit_radius_m", self.dispatch.orbit_radius_m);
+        positive("dispatch.orbit_speed_mps", self.dispatch.orbit_speed_mps);
+        positive(
+            "dispatch.copter_endurance_min",
+            self.dispatch.copter_endurance_min,
+        );
+        positive(
+            "dispatch.plane_endurance_min",
+            self.dispatch.plane_endurance_min,
+        );
+        positive("dispatch.follow_move_m", self.dispatch.follow_move_m);
+        for (field, value) in [
+            ("dispatch.reserve_pct", self.dispatch.reserve_pct),
+            (
+                "dispatch.handover_battery_pct",
+                self.dispatch.handover_battery_pct,
+            ),
+        ] {
+            if !(0.0..=100.0).contains(&value) {
+                bad.push((field.into(), format!("{value} must be a percentage")));
+            }
+        }
+        for (field, value) in [
+            ("residents.lookback_m", self.residents.lookback_m),
+            ("residents.home_margin_m", self.residents.home_margin_m),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                bad.push((field.into(), format!("{value} must be ≥ 0")));
+            }
+        }
+        if !(self.gathering.near_buffer_m.is_finite() && self.gathering.near_buffer_m >= 0.0) {
+            bad.push((
+                "gathering.near_buffer_m".into(),
+                format!("{} must be ≥ 0", self.gathering.near_buffer_m),
+            ));
+        }
+        if self.buffer_intrusion.group_tracks < 2 {
+            bad.push((
+                "buffer_intrusion.group_tracks".into(),
+                format!("{} must be at least 2", self.buffer_intrusion.group_tracks),
+            ));
+        }
+        if !(self.coverage.margin_m.is_finite() && self.coverage.margin_m >= 0.0) {
+            bad.push((
+                "coverage.margin_m".into(),
+                format!("{} must be ≥ 0", self.coverage.margin_m),
+            ));
+        }
+        if self.gathering.min_tracks < 2 {
+            bad.push((
+                "gathering.min_tracks".into(),
+                format!("{} must be at least 2", self.gathering.min_tracks),
+            ));
+        }
+        for (index, class) in self.tracks.classes.iter().enumerate() {
+            if !["person", "vehicle", "animal", "unknown"].contains(&class.as_str()) {
+                bad.push((
+                    format!("tracks.classes[{index}]"),
+                    format!("{class:?} is not person, vehicle, animal or unknown"),
+                ));
+            }
+        }
+        for (index, line) in self.tripwire.lines.iter().enumerate() {
+            if line.from_sensor == line.to_sensor {
+                bad.push((
+                    format!("tripwire.lines[{index}] ({})", line.name),
+                    "from_sensor and to_sensor must differ".into(),
+                ));
+            }
         }
     }
 }

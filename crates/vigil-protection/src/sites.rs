@@ -345,7 +345,7 @@ fn feature_label(index: usize, id: Option<&str>, name: Option<&str>) -> String {
     label
 }
 
-fn read_position(position: &Position) -> Result<LatLon, String> {
+pub(crate) fn read_position(position: &Position) -> Result<LatLon, String> {
     let (lon_deg, lat_deg) = match position.as_slice() {
         [lon, lat, ..] => (*lon, *lat),
         other => {
@@ -481,7 +481,7 @@ pub(crate) fn buffer_rings(shape: &PlaneShape, buffer_m: f64) -> Vec<Vec<[f64; 2
 }
 
 /// A GeoJSON file's structural fault, named by file, feature and field.
-fn structure_error(file: &str, fault: GeoJsonFault) -> ProtectionError {
+pub(crate) fn structure_error(file: &str, fault: GeoJsonFault) -> ProtectionError {
     match fault {
         GeoJsonFault::NotJson { line, reason } => ProtectionError::Json {
             file: file.to_owned(),

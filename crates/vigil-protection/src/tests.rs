@@ -355,7 +355,7 @@ fn a_track_crossing_a_tripwire_is_alerted_and_one_walking_beside_it_is_not() {
 }
 
 #[test]
-fn closing_speed_and_time_to_arrival_decide_an_approach() {
+fn speed_and_time_to_arrival_decide_an_approach() {
     let world = World::new();
     let run = |x0: f64, speed_mps: f64| {
         let mut p = protection(day_rules());
@@ -370,7 +370,8 @@ fn closing_speed_and_time_to_arrival_decide_an_approach() {
     let approach = run(900.0, 1.5);
     assert_eq!(approach.len(), 1);
     assert!(approach[0].text.contains("1.5 m/s"), "{}", approach[0].text);
-    assert_eq!(approach[0].first_seen, t(5.0), "confirmed after 5 s");
+    // Its velocity averaged once seen for 15 s, then confirmed after 5 s.
+    assert_eq!(approach[0].first_seen, t(20.0), "confirmed after 15 + 5 s");
     // Too slow, too far in time, or going away: nothing.
     assert!(run(900.0, 0.3).is_empty());
     assert!(

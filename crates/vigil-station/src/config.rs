@@ -76,8 +76,11 @@ pub struct PipelineConfig {
     pub sites: Option<PathBuf>,
     /// Alert rules (TOML, see `assets/rules/README.md`); the built-in rules if not given.
     pub rules: Option<PathBuf>,
-    /// Use the built-in demo area's sites when `sites` is not given.
+    /// Use the built-in demo area's sites (and its ways) when `sites` (`ways`) is not given.
     pub demo_sites: bool,
+    /// The area's roads, tracks and paths (the `LineString`s of an area GeoJSON, as the
+    /// console's `--basemap` reads): approaches are predicted along them.
+    pub ways: Option<PathBuf>,
     /// Per-link unsigned policies and command-line keys (`--signing`, `--key`).
     pub signing: crate::signing::SigningConfig,
     /// Runs fusion, tracking and protection on the world thread, as the first version did,
@@ -100,6 +103,7 @@ impl PipelineConfig {
             sites: None,
             rules: None,
             demo_sites: false,
+            ways: None,
             signing: crate::signing::SigningConfig::default(),
             analysis_on_world_thread: false,
             recorder_sink: None,

@@ -234,7 +234,20 @@ fn load_protection(config: &PipelineConfig) -> Result<Protection, PipelineError>
         None if config.demo_sites => SiteSet::demo(),
         None => SiteSet::default(),
     };
-    Ok(Protection::new(sites, rules))
+    let ways = match &config.ways {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| {
+                vigil_protection::ProtectionError::Io {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
+            vigil_protection::predict::parse_ways(&text, &path.display().to_string())?
+        }
+        None if config.demo_sites => vigil_protection::predict::demo_ways(),
+        None => Vec::new(),
+    };
+    Ok(Protection::new(sites, rules).with_ways(ways))
 }
 
 /// The session being recorded, if any: its folder, the recorder and the recorder's queue.

@@ -105,6 +105,11 @@ pub fn redact(record: &mut JournalRecord, level: RedactLevel) {
                 coarsen_opt(&mut n.lat_deg, &mut n.lon_deg);
             }
         }
+        JournalRecord::Coverage(c) => {
+            if strict {
+                c.site.clear();
+            }
+        }
         JournalRecord::VehicleState(_)
         | JournalRecord::Detection(_)
         | JournalRecord::Track(_)

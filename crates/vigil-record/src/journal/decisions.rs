@@ -1,7 +1,8 @@
 //! The protection layer's side of the journal: each alert's life and each operator decision,
 //! each "send a drone", incident, community report and note becomes a record when it
 //! happens (the protection state's events), so that the session's record holds what the
-//! mission saw *and* what it decided, and when.
+//! mission saw *and* what it decided, and when; and each protected site going out of sight
+//! and back, so that it also shows how long each went unwatched.
 //!
 //! A reporter's name or phone number is never written: a report's record names its reporter
 //! by the pseudonym the protection state gave it (see `vigil_protection::contacts`), and an
@@ -61,6 +62,17 @@ impl JournalFeed {
                         text: format!("revealed the contact of report {report} for a call-back"),
                     })
                 }
+                ProtectionEvent::Coverage {
+                    site,
+                    observed,
+                    last_observed,
+                    time,
+                } => JournalRecord::Coverage(CoverageRecord {
+                    time_us: time.0,
+                    site: site.clone(),
+                    observed: *observed,
+                    last_observed_us: last_observed.map(|t| t.0),
+                }),
             };
             self.sender().send(record);
         }

@@ -226,6 +226,21 @@ pub struct NoticeRecord {
     pub text: String,
 }
 
+/// A protected site went out of sight or came back into it, at the rules' step (see
+/// `vigil_protection::events::OBSERVED_WITHIN_S`): from these the record shows how long each
+/// site went unwatched. Every site is out of sight when the coverage starts.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CoverageRecord {
+    pub time_us: u64,
+    /// The site's name.
+    pub site: String,
+    pub observed: bool,
+    /// When a camera or a sensor last covered it (`None`: never since the coverage started);
+    /// when it goes out of sight, the unobserved interval starts here rather than at
+    /// `time_us`.
+    pub last_observed_us: Option<u64>,
+}
+
 /// Records that could not be written (queue full, disk error): the journal says so.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LostRecord {
@@ -248,6 +263,7 @@ pub enum JournalRecord {
     Note(NoteRecord),
     Notice(NoticeRecord),
     Lost(LostRecord),
+    Coverage(CoverageRecord),
 }
 
 impl JournalRecord {
@@ -264,6 +280,7 @@ impl JournalRecord {
             Self::Note(_) => "note",
             Self::Notice(_) => "notice",
             Self::Lost(_) => "lost",
+            Self::Coverage(_) => "coverage",
         }
     }
 
@@ -279,6 +296,7 @@ impl JournalRecord {
             Self::Note(r) => r.time_us,
             Self::Notice(r) => r.time_us,
             Self::Lost(r) => r.time_us,
+            Self::Coverage(r) => r.time_us,
         })
     }
 
@@ -320,6 +338,24 @@ mod tests {
         assert_eq!(back, record);
         assert_eq!(back.kind(), "alert");
         assert_eq!(back.time(), TimeUs(5));
+    }
+
+    #[test]
+    fn a_site_out_of_sight_is_a_coverage_record() {
+        let record = JournalRecord::Coverage(CoverageRecord {
+            time_us: 7,
+            site: "Keradu".into(),
+            observed: false,
+            last_observed_us: Some(5),
+        });
+        let json = serde_json::to_string(&record).expect("serialises");
+        assert_eq!(
+            json,
+            r#"{"kind":"coverage","time_us":7,"site":"Keradu","observed":false,"last_observed_us":5}"#
+        );
+        let back: JournalRecord = serde_json::from_str(&json).expect("parses");
+        assert_eq!((back.kind(), back.time()), ("coverage", TimeUs(7)));
+        assert!(!back.is_coalescible());
     }
 
     #[test]
