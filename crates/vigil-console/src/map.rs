@@ -783,6 +783,9 @@ fn paint_approaches(
 ) {
     let p = input.palette;
     let protection = &input.snapshot.protection;
+    // One label per place, the soonest arrival's (the approaches come soonest first): a
+    // group walking together draws one path per walker but one time.
+    let mut labelled: BTreeSet<u32> = BTreeSet::new();
     for approach in protection.approaches.iter() {
         let pts: Vec<Pos2> = approach
             .path
@@ -804,6 +807,9 @@ fn paint_approaches(
             4.0,
         ));
         painter.circle_stroke(end, 4.0, Stroke::new(width, p.warning));
+        if !labelled.insert(approach.site) && !selected {
+            continue;
+        }
         let site = protection
             .sites
             .iter()

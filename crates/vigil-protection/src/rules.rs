@@ -142,6 +142,9 @@ rule_struct!(
         /// `near_severity`: people massing at a village's edge, m.
         near_buffer_m: f64 = 500.0,
         near_severity: AlertSeverity = AlertSeverity::Critical,
+        /// People massing in place: the members' mean velocity at most this (a group walking
+        /// together is an approach or an intrusion, not a gathering), m/s.
+        max_speed_mps: f64 = 0.5,
     }
     defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 0.0,
     clear_after_s = 60.0, rearm_s = 600.0
@@ -450,6 +453,7 @@ impl RulesConfig {
             self.approach.max_time_to_arrival_s,
         );
         positive("gathering.radius_m", self.gathering.radius_m);
+        positive("gathering.max_speed_mps", self.gathering.max_speed_mps);
         positive(
             "buffer_intrusion.group_radius_m",
             self.buffer_intrusion.group_radius_m,

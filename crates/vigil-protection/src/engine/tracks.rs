@@ -274,9 +274,14 @@ pub(super) fn gathering(scene: &Scene, book: &mut AlertBook, out: &mut Vec<Findi
             .next()
             .unwrap_or_else(|| Subject::Place(book.new_place()));
         taken.push(subject);
-        // Residents massing where they live (the market, the water point) are not a threat.
+        // Residents massing where they live (the market, the water point) are not a threat;
+        // nor is a group walking by.
         let outsiders = members.iter().filter(|t| scene.watched(t.id)).count();
-        if outsiders * 2 < members.len() {
+        let mean_vel = [
+            members.iter().map(|t| t.vel_en_mps[0]).sum::<f64>() / n,
+            members.iter().map(|t| t.vel_en_mps[1]).sum::<f64>() / n,
+        ];
+        if outsiders * 2 < members.len() || mean_vel[0].hypot(mean_vel[1]) > rule.max_speed_mps {
             continue;
         }
         let ids: Vec<u64> = members.iter().map(|t| t.id).collect();
