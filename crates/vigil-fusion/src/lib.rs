@@ -334,7 +334,10 @@ impl Fusion {
             self.tell_clock(source, "detection", rejection, first);
             return Err(Skipped::Clock);
         }
-        if self.last_scan.is_some_and(|last| time <= last) {
+        // Taken exactly at the last scan's time (a coasting scan the tick ran at the moment it
+        // was taken, or the scan's last detection's time) it still counts: it goes into the
+        // next scan, predicted over no time at all.
+        if self.last_scan.is_some_and(|last| time < last) {
             self.skipped += 1;
             return Err(Skipped::Late);
         }

@@ -364,3 +364,23 @@ fn a_target_inside_a_radars_learnt_coverage_that_is_no_longer_detected_ends_soon
     // Five expected detections at 0.7 a second: the eighth silent second, not thirty.
     assert!((150..=160).contains(&gone), "{gone}");
 }
+
+#[test]
+fn a_detection_stamped_at_a_coasting_scans_time_is_taken() {
+    // Tracks coast through a quiet second (the tick runs an empty scan at its time); a
+    // detection taken exactly then, arriving after the tick, still goes into the next scan.
+    let mut fusion = Fusion::default();
+    for step in 0..40 {
+        let detection = seen(1, step);
+        fusion.tick(detection.received);
+        assert!(fusion.add(&detection, Instant::now()).is_ok(), "{step}");
+    }
+    fusion.flush();
+    let late = seen(1, 46);
+    let at = fusion.message_time(late.received);
+    let mut on_time = late.clone();
+    on_time.sensor_time_us = at.0;
+    on_time.received = late.received;
+    assert!(fusion.tick(late.received).is_some(), "a coasting scan");
+    assert_eq!(fusion.add(&on_time, Instant::now()).err(), None);
+}
