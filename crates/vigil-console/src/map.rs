@@ -5,6 +5,9 @@
 
 // Long: every overlay painted on the map (drones, tracks, sites, alerts, coverage, plans) in one painter pass. Each panel becomes a part with its own state in the next step of issue 13 (see ARCHITECTURE.md).
 
+mod labels;
+
+pub use labels::{Labels, Priority};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use eframe::egui::{self, Align2, Color32, FontId, Pos2, Shape, Stroke, Vec2, vec2};
@@ -414,11 +417,12 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
     let clip = proj.clip().expand(40.0);
     let font = FontId::proportional(11.0);
     let now = input.snapshot.world.time;
+    let mut labels = Labels::default();
 
     if layers.basemap {
         // Protected sites carry their own names: the basemap's would print them twice.
         let names = !layers.sites || input.sites.is_empty();
-        paint_basemap(painter, proj, input.basemap, p, clip, names);
+        paint_basemap(painter, proj, input.basemap, p, clip, names, &mut labels);
     }
 
     if layers.coverage {
@@ -469,7 +473,14 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
                 if let Some(s) = site.unobserved_s.filter(|s| *s > 600.0) {
                     text.push_str(&format!(" · unseen {:.0} min", s / 60.0));
                 }
-                painter.text(c, Align2::CENTER_CENTER, text, font.clone(), p.site);
+                labels.add(
+                    Priority::Site,
+                    c,
+                    Align2::CENTER_CENTER,
+                    text,
+                    font.clone(),
+                    p.site,
+                );
             }
         }
         batch.finish(painter);
@@ -568,7 +579,7 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
     }
 
     if layers.tracks && layers.approaches {
-        paint_approaches(painter, proj, input, clip);
+        paint_approaches(painter, proj, input, clip, &mut labels);
     }
 
     if layers.tracks {
@@ -591,7 +602,8 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
                 Color32::TRANSPARENT,
                 Stroke::new(1.5, colour),
             ));
-            painter.text(
+            labels.add(
+                Priority::Incident,
                 c + vec2(8.0, 0.0),
                 Align2::LEFT_CENTER,
                 &mark.label,
@@ -603,41 +615,12 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
 
     if layers.drones {
         for (sysid, vehicle) in &input.snapshot.world.vehicles {
-            paint_vehicle(painter, proj, *sysid, vehicle, now, input, &font);
+            paint_vehicle(painter, proj, *sysid, vehicle, now, input, &mut labels);
         }
     }
 
     if layers.alerts {
-        for alert in input.alerts {
-            let c = proj.to_screen(alert.lat_deg, alert.lon_deg);
-            if !clip.contains(c) {
-                continue;
-            }
-            let colour = if alert.critical {
-                p.critical
-            } else {
-                p.warning
-            };
-            let selected = input.selection == Some(&Pick::Alert(alert.id));
-            let r = if alert.open { 11.0 } else { 8.0 };
-            painter.circle_stroke(c, r, Stroke::new(if selected { 3.0 } else { 2.0 }, colour));
-            painter.text(
-                c,
-                Align2::CENTER_CENTER,
-                "!",
-                FontId::proportional(13.0),
-                colour,
-            );
-            if alert.open || selected {
-                painter.text(
-                    c + vec2(r + 3.0, -r),
-                    Align2::LEFT_BOTTOM,
-                    &alert.label,
-                    font.clone(),
-                    colour,
-                );
-            }
-        }
+        paint_alerts(painter, proj, input, clip, &mut labels);
     }
 
     if let Some((a, b)) = input.measure {
@@ -656,6 +639,82 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
             FontId::proportional(13.0),
             p.measure,
         );
+    }
+    labels.paint(painter);
+}
+
+/// Alerts, those at one place as one mark with their count and the most severe one's colour
+/// and label (see `labels.rs`).
+fn paint_alerts(
+    painter: &egui::Painter,
+    proj: &dyn MapProjection,
+    input: &OverlayInput,
+    clip: egui::Rect,
+    labels: &mut Labels,
+) {
+    let p = input.palette;
+    // Most important first: the selected one, critical, open.
+    let mut shown: Vec<(&AlertMark, Pos2)> = input
+        .alerts
+        .iter()
+        .map(|a| (a, proj.to_screen(a.lat_deg, a.lon_deg)))
+        .filter(|(_, c)| clip.contains(*c))
+        .collect();
+    let rank = |a: &AlertMark| {
+        (
+            input.selection == Some(&Pick::Alert(a.id)),
+            a.critical,
+            a.open,
+        )
+    };
+    shown.sort_by(|x, y| rank(y.0).cmp(&rank(x.0)));
+    let points: Vec<Pos2> = shown.iter().map(|(_, c)| *c).collect();
+    for members in labels::clusters(&points) {
+        let (alert, c) = shown[members[0]];
+        let colour = if alert.critical {
+            p.critical
+        } else {
+            p.warning
+        };
+        let selected = members
+            .iter()
+            .any(|i| input.selection == Some(&Pick::Alert(shown[*i].0.id)));
+        let r = if alert.open { 11.0 } else { 8.0 };
+        painter.circle_stroke(c, r, Stroke::new(if selected { 3.0 } else { 2.0 }, colour));
+        let count = members.len();
+        painter.text(
+            c,
+            Align2::CENTER_CENTER,
+            if count > 1 {
+                count.to_string()
+            } else {
+                "!".to_owned()
+            },
+            FontId::proportional(13.0),
+            colour,
+        );
+        if alert.open || selected {
+            let more = if count > 1 {
+                format!(" (+{} here)", count - 1)
+            } else {
+                String::new()
+            };
+            let priority = if selected {
+                Priority::Selected
+            } else if alert.critical {
+                Priority::Critical
+            } else {
+                Priority::Alert
+            };
+            labels.add(
+                priority,
+                c + vec2(r + 3.0, -r),
+                Align2::LEFT_BOTTOM,
+                format!("{}{more}", alert.label),
+                FontId::proportional(11.0),
+                colour,
+            );
+        }
     }
 }
 
@@ -679,6 +738,7 @@ fn paint_basemap(
     p: &Palette,
     clip: egui::Rect,
     names: bool,
+    labels: &mut Labels,
 ) {
     // Areas first, then lines, then points and names, so roads are never hidden by fields.
     for pass in 0..3 {
@@ -734,7 +794,14 @@ fn paint_basemap(
                         } else {
                             Align2::CENTER_CENTER
                         };
-                        painter.text(anchor, align, name, FontId::proportional(11.0), p.label);
+                        labels.add(
+                            Priority::Basemap,
+                            anchor,
+                            align,
+                            name,
+                            FontId::proportional(11.0),
+                            p.label,
+                        );
                     }
                 }
                 _ => {}
@@ -780,6 +847,7 @@ fn paint_approaches(
     proj: &dyn MapProjection,
     input: &OverlayInput,
     clip: egui::Rect,
+    labels: &mut Labels,
 ) {
     let p = input.palette;
     let protection = &input.snapshot.protection;
@@ -815,7 +883,12 @@ fn paint_approaches(
             .iter()
             .find(|s| s.id == approach.site)
             .map_or("?", |s| s.name.as_str());
-        painter.text(
+        labels.add(
+            if selected {
+                Priority::Selected
+            } else {
+                Priority::Approach
+            },
             end + vec2(6.0, 0.0),
             Align2::LEFT_CENTER,
             format!(
@@ -893,8 +966,9 @@ fn paint_vehicle(
     vehicle: &Vehicle,
     now: TimeUs,
     input: &OverlayInput,
-    font: &FontId,
+    labels: &mut Labels,
 ) {
+    let font = &FontId::proportional(11.0);
     let p = input.palette;
     // Never a position: not on the map (the list says "no position"). A stale one: drawn
     // hollow and grey where it was last, with its age, never as where the drone is.
@@ -958,7 +1032,12 @@ fn paint_vehicle(
         if selected {
             painter.circle_stroke(c, 16.0, Stroke::new(2.0, p.selected));
         }
-        painter.text(
+        labels.add(
+            if selected {
+                Priority::Selected
+            } else {
+                Priority::Vehicle
+            },
             c + vec2(18.0, -4.0),
             Align2::LEFT_BOTTOM,
             format!(
@@ -1025,7 +1104,12 @@ fn paint_vehicle(
             format!(" {}", vehicle.health.label())
         }
     );
-    painter.text(
+    labels.add(
+        if selected {
+            Priority::Selected
+        } else {
+            Priority::Vehicle
+        },
         c + vec2(18.0, -4.0),
         Align2::LEFT_BOTTOM,
         label,
