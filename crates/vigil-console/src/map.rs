@@ -667,7 +667,7 @@ fn paint_alerts(
             a.open,
         )
     };
-    shown.sort_by(|x, y| rank(y.0).cmp(&rank(x.0)));
+    shown.sort_by_key(|x| std::cmp::Reverse(rank(x.0)));
     let points: Vec<Pos2> = shown.iter().map(|(_, c)| *c).collect();
     for members in labels::clusters(&points) {
         let (alert, c) = shown[members[0]];

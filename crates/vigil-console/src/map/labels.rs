@@ -60,7 +60,7 @@ impl Labels {
     /// Places and paints them, the most important first (in the order given within a
     /// priority); returns how many were left out.
     pub fn paint(mut self, painter: &egui::Painter) -> usize {
-        self.labels.sort_by(|a, b| b.priority.cmp(&a.priority));
+        self.labels.sort_by_key(|l| std::cmp::Reverse(l.priority));
         let mut placed: Vec<egui::Rect> = Vec::new();
         let mut left_out = 0;
         for label in self.labels {
