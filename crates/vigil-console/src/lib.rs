@@ -913,15 +913,24 @@ impl ConsoleApp {
     }
 
     fn side_panel(&mut self, ui: &mut egui::Ui) {
+        // The panel keeps the width it has (the operator's to change): what is selected wraps
+        // inside it rather than widening it and moving the map under the pointer.
+        let width = ui.available_width();
+        ui.set_max_width(width);
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.side_tab, SideTab::Details, "Details");
             ui.selectable_value(&mut self.side_tab, SideTab::Plan, "Plan");
         });
         ui.separator();
-        egui::ScrollArea::vertical().show(ui, |ui| match self.side_tab {
-            SideTab::Details => panels::details(self, ui),
-            SideTab::Plan => planner::panel(self, ui),
-        });
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.set_max_width(width);
+                match self.side_tab {
+                    SideTab::Details => panels::details(self, ui),
+                    SideTab::Plan => planner::panel(self, ui),
+                }
+            });
     }
 
     fn bottom_panel(&mut self, ui: &mut egui::Ui) {

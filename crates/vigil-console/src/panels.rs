@@ -543,7 +543,9 @@ pub fn details(app: &mut ConsoleApp, ui: &mut egui::Ui) {
 
 fn row(ui: &mut egui::Ui, name: &str, value: String) {
     ui.label(name);
-    ui.label(value);
+    // The parts of a long value (a position and its MGRS square) one under the other: the
+    // panel keeps its width when something else is selected.
+    ui.label(value.replace(" · ", "\n"));
     ui.end_row();
 }
 
