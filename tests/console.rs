@@ -977,3 +977,46 @@ fn the_context_menu_keeps_its_width_at_the_maps_right_edge() {
     assert!(button.right() <= 1280.0, "inside the window: {button:?}");
     rig.pipeline.shutdown();
 }
+
+#[test]
+fn the_alerts_worklist_filters_by_severity_and_state() {
+    let (pipeline, _sim, station, _dir) = demo_rig();
+    let mut h = console(&station);
+    step_until_for(&mut h, "two open alerts", common::TIMEOUT * 3, |h| {
+        h.state().snapshot().protection.open_alerts().len() >= 2
+    });
+    h.get_by_label_contains("Alerts (").click();
+    h.step();
+    let info = h
+        .state()
+        .snapshot()
+        .protection
+        .open_alerts()
+        .into_iter()
+        .find(|a| a.severity == vigil_protection::AlertSeverity::Info)
+        .expect("an info alert")
+        .clone();
+    let line = vigil_console::panels::alert_line(&info);
+    step_until(&mut h, "the info alert in the list", |h| {
+        has_label(h, &line)
+    });
+    // At least WARNING: the information goes.
+    h.get_by_label("at least").click();
+    step_until(&mut h, "the severities", |h| has_label(h, "WARNING"));
+    h.get_by_label("WARNING").click();
+    step_until(&mut h, "the info alert filtered out", |h| {
+        !has_label(h, &line)
+    });
+    assert_eq!(
+        h.state().worklist.min_severity,
+        vigil_protection::AlertSeverity::Warning
+    );
+    // Resolved only: none yet.
+    h.get_by_label("state").click();
+    step_until(&mut h, "the states", |h| has_label(h, "resolved"));
+    h.get_by_label("resolved").click();
+    step_until(&mut h, "an empty list", |h| {
+        has_label(h, "No alert matches.")
+    });
+    pipeline.shutdown();
+}

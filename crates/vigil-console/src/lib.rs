@@ -25,6 +25,7 @@ pub mod quit;
 pub mod session;
 pub mod settings;
 pub mod telemetry;
+pub mod worklist;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -158,6 +159,7 @@ pub struct ConsoleApp {
     frame_times: panels::FrameTimes,
     pub alert_form: panels::AlertForm,
     pub inbox: inbox::Inbox,
+    pub worklist: worklist::Worklist,
     pub dispatch_desk: dispatch::DispatchDesk,
     pub quit: quit::QuitGuard,
     /// The protection layer's marks for this view revision, with or without coverage cells.
@@ -274,6 +276,7 @@ impl ConsoleApp {
             frame_times: panels::FrameTimes::default(),
             alert_form: panels::AlertForm::default(),
             inbox: inbox::Inbox::default(),
+            worklist: worklist::Worklist::default(),
             dispatch_desk: dispatch::DispatchDesk::default(),
             quit: quit::QuitGuard::new(options.quit.clone()),
             marks: ((u64::MAX, false), panels::Marks::default()),

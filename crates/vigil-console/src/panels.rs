@@ -1551,27 +1551,35 @@ pub fn alerts(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    egui::ScrollArea::vertical()
-        .id_salt("alerts")
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            for a in open {
-                let colour = match a.severity {
-                    AlertSeverity::Critical => palette.critical,
-                    AlertSeverity::Warning => palette.warning,
-                    AlertSeverity::Info => palette.label,
-                };
-                let selected = app.selection == Some(Pick::Alert(a.id));
-                if ui
-                    .selectable_label(selected, RichText::new(alert_line(a)).color(colour))
-                    .clicked()
-                {
-                    app.selection = Some(Pick::Alert(a.id));
-                    app.side_tab = super::SideTab::Details;
-                    app.settings.panels.details = true;
-                }
+    let selected = match app.selection {
+        Some(Pick::Alert(id)) => Some(id),
+        _ => None,
+    };
+    let asked = app.worklist.ui(
+        ui,
+        &snapshot.protection,
+        &palette,
+        selected,
+        snapshot.protection.time,
+    );
+    match asked {
+        Some(crate::worklist::Asked::Open(id)) => {
+            app.selection = Some(Pick::Alert(id));
+            app.side_tab = super::SideTab::Details;
+            app.settings.panels.details = true;
+        }
+        Some(crate::worklist::Asked::Acknowledge(ids)) => {
+            let by = app.settings.operator.clone();
+            for id in ids {
+                app.actions.protection_reply_about(
+                    format!("alert {id}"),
+                    format!("Acknowledge alert {id}"),
+                    app.station.acknowledge_alert(id, &by),
+                );
             }
-        });
+        }
+        None => {}
+    }
 }
 
 /// Per vehicle (or node) and link: whether its frames are signed, with which key, and how
