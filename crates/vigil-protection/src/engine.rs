@@ -199,6 +199,12 @@ fn sensor_health(scene: &Scene, out: &mut Vec<Finding>) {
         let silent = silent_s >= rule.silent_s || sensor.health == Health::Lost;
         let (severity, what) = if sensor.flags.tamper {
             (rule.tamper_severity, "reports TAMPERING".to_owned())
+        } else if sensor.flags.sensor_fault {
+            // Heard, but its sensing element failed: it sees nothing from now on.
+            (
+                rule.severity,
+                "reports a FAULT: it detects nothing".to_owned(),
+            )
         } else if silent {
             (rule.severity, format!("silent for {silent_s:.0} s"))
         } else {
