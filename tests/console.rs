@@ -1020,3 +1020,36 @@ fn the_alerts_worklist_filters_by_severity_and_state() {
     });
     pipeline.shutdown();
 }
+
+#[test]
+fn go_here_says_how_far_and_how_long_and_marks_the_place() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    select_drone_1(&mut h);
+    let at = egui::pos2(600.0, 300.0);
+    h.event(egui::Event::PointerMoved(at));
+    h.step();
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+    step_until(&mut h, "the context menu", |h| has_label(h, "Go here (1)"));
+    h.get_by_label("Go here (1)").click();
+    step_until(&mut h, "the confirmation with distance and time", |h| {
+        has_label(h, "Confirm") && has_label(h, "Drone 1: ") && has_label(h, ", about ")
+    });
+    h.get_by_label("Confirm").click();
+    step_until(&mut h, "the goal marked", |h| {
+        h.state()
+            .actions
+            .goals
+            .iter()
+            .any(|g| g.drone == 1 && g.what == "go here")
+    });
+    rig.pipeline.shutdown();
+}

@@ -100,6 +100,47 @@ pub struct ActionCenter {
     /// The drones the mode box was last filled for: another selection refills it with
     /// their mode, so that it never shows another drone's.
     pub mode_for: Vec<u8>,
+    /// Where each drone was last sent (go here, orbit here), marked on the map until it is
+    /// there (go here) or sent elsewhere.
+    pub goals: Vec<Goal>,
+}
+
+/// A place a drone was sent to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Goal {
+    pub drone: u8,
+    pub at: Pos,
+    /// `go here` or `orbit`.
+    pub what: &'static str,
+}
+
+/// A drone this near its "go here" goal is there, m.
+const ARRIVED_M: f64 = 30.0;
+
+/// Where an action sends a drone, and what to call it on the map.
+pub fn goal_of(action: &Action) -> Option<(Pos, &'static str)> {
+    match action {
+        Action::Goto {
+            lat_deg, lon_deg, ..
+        } => Some(((*lat_deg, *lon_deg), "go here")),
+        Action::Orbit {
+            lat_deg, lon_deg, ..
+        } => Some(((*lat_deg, *lon_deg), "orbit")),
+        _ => None,
+    }
+}
+
+/// How far a drone is from a place and about how long it takes to get there, in words:
+/// "1.2 km, about 2 min".
+pub fn reach_text(vehicle: &vigil_world::Vehicle, at: Pos) -> Option<String> {
+    let p = vehicle.position?;
+    let (distance_m, _) = super::map::distance_and_bearing((p.lat_deg, p.lon_deg), at);
+    let speed_mps = vigil_protection::dispatch::cruise_speed_mps(vehicle.airframe);
+    Some(format!(
+        "{}, about {}",
+        super::map::format_distance(distance_m),
+        vigil_protection::dispatch::minutes_text(distance_m / speed_mps)
+    ))
 }
 
 impl Default for ActionCenter {
@@ -113,6 +154,7 @@ impl Default for ActionCenter {
             goto_alt_m: 60.0,
             mode: "LOITER".into(),
             mode_for: Vec::new(),
+            goals: Vec::new(),
         }
     }
 }
@@ -177,6 +219,11 @@ impl ActionCenter {
 
     /// Sends an action to each target now.
     pub fn send(&mut self, station: &GroundStation, action: &Action, targets: &[u8]) {
+        if let Some((at, what)) = goal_of(action) {
+            self.goals.retain(|g| !targets.contains(&g.drone));
+            self.goals
+                .extend(targets.iter().map(|&drone| Goal { drone, at, what }));
+        }
         for &target in targets {
             let label = describe(action);
             let (waiting, outcome) = match station.command(target, action.clone()) {
@@ -460,6 +507,19 @@ impl ActionCenter {
                 })
                 .collect();
             ui.label(format!("Drones: {}", names.join(", ")));
+            if let Some((at, _)) = goal_of(&confirm.action) {
+                ui.label(super::map::position_text(at.0, at.1));
+                for t in &confirm.targets {
+                    if let Some(text) = snapshot
+                        .world
+                        .vehicles
+                        .get(t)
+                        .and_then(|v| reach_text(v, at))
+                    {
+                        ui.label(format!("Drone {t}: {text}"));
+                    }
+                }
+            }
             ui.add_space(8.0);
             ui.horizontal(|ui| {
                 if ui.button("Confirm").clicked() {
@@ -478,6 +538,23 @@ impl ActionCenter {
             Some(false) => self.confirm = None,
             None => {}
         }
+    }
+}
+
+impl ActionCenter {
+    /// Forgets the "go here" goals reached.
+    pub fn drop_reached_goals(&mut self, snapshot: &Snapshot) {
+        self.goals.retain(|g| {
+            g.what != "go here"
+                || snapshot
+                    .world
+                    .vehicles
+                    .get(&g.drone)
+                    .and_then(|v| v.position)
+                    .is_none_or(|p| {
+                        super::map::distance_and_bearing((p.lat_deg, p.lon_deg), g.at).0 > ARRIVED_M
+                    })
+        });
     }
 }
 

@@ -496,6 +496,7 @@ impl ConsoleApp {
             self.marks = (key, panels::protection_marks(&self.snapshot, key.1));
         }
         self.actions.poll(&mut self.planner, &mut self.messages);
+        self.actions.drop_reached_goals(&self.snapshot);
         self.sound_cues();
         if !self.cue_state.no_player_said
             && self
@@ -1007,6 +1008,7 @@ impl ConsoleApp {
             None
         };
         let home = walkers::lat_lon(self.home_deg.0, self.home_deg.1);
+        let goals = self.actions.goals.clone();
         let input = map::OverlayInput {
             snapshot: &self.snapshot,
             basemap: &self.basemap,
@@ -1024,6 +1026,7 @@ impl ConsoleApp {
             coverage: &self.marks.1.coverage,
             incidents: &self.marks.1.incidents,
             measure,
+            goals: &goals,
         };
         let mut clicked: Option<(Pos, bool)> = None;
         let mut context: Option<Pos> = None;

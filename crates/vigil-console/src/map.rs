@@ -317,6 +317,8 @@ pub struct OverlayInput<'a> {
     pub coverage: &'a [CoverageCell],
     pub incidents: &'a [IncidentMark],
     pub measure: Option<((f64, f64), (f64, f64))>,
+    /// Where drones were sent (go here, orbit here).
+    pub goals: &'a [crate::actions::Goal],
 }
 
 /// Many small marks (sensor rings and diamonds, tracks, their ellipses and vectors) gathered into
@@ -616,6 +618,28 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
     if layers.drones {
         for (sysid, vehicle) in &input.snapshot.world.vehicles {
             paint_vehicle(painter, proj, *sysid, vehicle, now, input, &mut labels);
+        }
+    }
+
+    if layers.drones {
+        for goal in input.goals {
+            let c = proj.to_screen(goal.at.0, goal.at.1);
+            if !clip.contains(c) {
+                continue;
+            }
+            // A target mark: a ring with a cross, and which drone is going there.
+            let stroke = Stroke::new(2.0, p.drone);
+            painter.circle_stroke(c, 8.0, stroke);
+            painter.line_segment([c - vec2(12.0, 0.0), c + vec2(12.0, 0.0)], stroke);
+            painter.line_segment([c - vec2(0.0, 12.0), c + vec2(0.0, 12.0)], stroke);
+            labels.add(
+                Priority::Vehicle,
+                c + vec2(12.0, 4.0),
+                Align2::LEFT_TOP,
+                format!("{} {}", goal.drone, goal.what),
+                FontId::proportional(11.0),
+                p.drone,
+            );
         }
     }
 

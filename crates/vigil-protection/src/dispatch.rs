@@ -15,7 +15,7 @@
 mod choose;
 mod follow;
 
-pub use choose::{Choice, DispatchPlan, choose_drone, minutes_text, plan};
+pub use choose::{Choice, DispatchPlan, choose_drone, cruise_speed_mps, minutes_text, plan};
 use choose::{candidate, plan_excluding};
 
 use std::collections::VecDeque;

@@ -8,6 +8,14 @@ use super::{
 use vigil_core::geodesy::{Geodetic, distance_m};
 use vigil_world::{Airframe, Health, Vehicle, World};
 
+/// The speed a drone of this airframe is reckoned to fly at, for times to arrive, m/s.
+pub fn cruise_speed_mps(airframe: Airframe) -> f64 {
+    match airframe {
+        Airframe::Multirotor | Airframe::Helicopter | Airframe::Vtol => COPTER_SPEED_MPS,
+        _ => PLANE_SPEED_MPS,
+    }
+}
+
 /// The drone chosen and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
