@@ -206,7 +206,30 @@ impl PlotState {
 pub fn status_strip(app: &ConsoleApp, ui: &mut egui::Ui) {
     let s = &app.snapshot;
     let palette = Palette::of(app.settings.theme);
-    ui.label(RichText::new(utc_string(s.world.time)).monospace());
+    // One clock for the mission: the messages' clock, which the alerts, reports, tracks and
+    // the journal's decisions are stamped on (a simulated scenario's own date when simulated);
+    // the station's clock beside it when the two differ.
+    let mission = if s.protection.time.0 > 0 {
+        s.protection.time
+    } else {
+        s.world.time
+    };
+    ui.label(RichText::new(utc_string(mission)).monospace())
+        .on_hover_text(
+            "mission time: the messages' clock, on which alerts and reports are stamped",
+        );
+    let apart_s = (mission.as_secs_f64() - s.world.time.as_secs_f64()).abs();
+    if apart_s > 60.0 {
+        let station = utc_string(s.world.time);
+        ui.label(
+            RichText::new(format!(
+                "station {}",
+                station.get(11..).unwrap_or(&station)
+            ))
+            .weak(),
+        )
+        .on_hover_text("the station's own clock: the messages' clock is elsewhere (a simulation, a replay, a sender's clock)");
+    }
     let up = s
         .links
         .iter()

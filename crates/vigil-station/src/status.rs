@@ -16,6 +16,7 @@ pub fn status_line(snapshot: &Snapshot) -> String {
     } else {
         let _ = write!(line, "[{}]", utc_string(world.time));
     }
+
     let up = snapshot
         .links
         .iter()
@@ -69,6 +70,12 @@ pub fn status_line(snapshot: &Snapshot) -> String {
         if recorder.write_errors > 0 {
             let _ = write!(line, " WRITE ERRORS {}", recorder.write_errors);
         }
+    }
+    // The mission's clock (the messages', on which alerts are stamped) when it is elsewhere:
+    // a simulated scenario's date, a replay's.
+    let mission = snapshot.protection.time;
+    if mission.0 > 0 && (mission.as_secs_f64() - world.time.as_secs_f64()).abs() > 60.0 {
+        let _ = write!(line, " | mission time {}", utc_string(mission));
     }
     line
 }
