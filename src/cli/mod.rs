@@ -4,6 +4,7 @@
 // Long: every subcommand's arguments (clap's derive) and the few lines that start each; the
 // only place that resolves the user's folders. Splitting it per subcommand is the next step.
 
+mod patrol;
 mod services;
 mod sim;
 mod upload;
@@ -127,6 +128,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Plan drone patrols that close the ground sensors' gaps around the protected sites, from
+    /// a deployment described as a simulator scenario; write one QGroundControl .plan per drone.
+    Patrol(patrol::PatrolArgs),
     /// Score a session's alerts against the simulator's ground truth (`vigil sim --truth`):
     /// each armed entry into a site's buffer alerted or missed and how fast, warned before or
     /// not, alerts about an armed mover or false (per hour), each site's longest unobserved
@@ -540,6 +544,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             to,
             json,
         } => run_summary(&session, from, to, json),
+        Command::Patrol(args) => patrol::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Score {
             session,
             truth,

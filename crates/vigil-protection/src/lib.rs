@@ -19,6 +19,7 @@ pub mod engine;
 pub mod events;
 pub mod history;
 pub mod imports;
+pub mod patrol;
 pub mod predict;
 pub mod redact;
 pub mod reports;

@@ -1,0 +1,604 @@
+//! The patrol planner (issue #18 item 2): drones that close the gaps the ground sensors leave.
+//!
+//! What is watched is the **approaches** to each protected place: points along the edge of
+//! its buffer, one camera swath apart, minus those a ground sensor already covers (its disc,
+//! or its sector for a node with a boresight). Each point carries its place's **risk weight**
+//! ([`risk_weight`]: the kind of place, sensitive, its population, night). The planner gives
+//! each drone one closed loop over a share of the points and measures the plan by the worst
+//! **weighted revisit interval**: a loop's flying time round (its length over the drone's
+//! cruise speed) times the highest weight on it — what the planner minimises:
+//!
+//! 1. the points are ordered along a Hilbert curve over their area and cut into one
+//!    contiguous run per drone with equal weights (compact areas); each goes to the drone
+//!    whose home is nearest its centre (greedily, nearest pairs first);
+//! 2. each loop is a nearest-neighbour tour improved by 2-opt until no exchange shortens it;
+//! 3. the cuts between neighbouring runs move, a point at a time, from the worst loop to its
+//!    neighbours on the curve while that lowers the worst weighted revisit interval (and
+//!    always, off a loop too long for its drone's battery).
+//!
+//! Each loop must fit the drone's endurance once (out from home, round, back home, with the
+//! rules' reserve): the balance moves points off a loop that does not fit first; a drone
+//! whose loop still does not fit is reported, not planned. The same input
+//! gives the same plan. A plan becomes one AUTO mission per drone ([`PatrolLoop::mission`]):
+//! take off, the loop, DO_JUMP back to its first point for ever, so that the drone keeps
+//! patrolling through a lost link, and the firmware's own failsafes bring it home.
+//!
+//! Geometry is in a local plane (metres east and north) about the first site's centre;
+//! written here rather than with a routing crate because the loops are small (a few hundred
+//! points each) and the weighting is ours.
+
+use super::LatLon;
+use super::sites::{Site, SiteCategory, buffer_rings, latlon_of, plane_shape};
+use vigil_core::geodesy::{Geodetic, LocalFrame};
+use vigil_mission::{GeoPoint, Mission, MissionItem};
+
+/// MAV_FRAME_GLOBAL_RELATIVE_ALT.
+const FRAME_RELATIVE: u8 = 3;
+const NAV_WAYPOINT: u16 = 16;
+const NAV_TAKEOFF: u16 = 22;
+const DO_JUMP: u16 = 177;
+/// Approach points are at least this far apart, m.
+const MIN_SPACING_M: f64 = 50.0;
+/// The cuts between arcs move at most this many times.
+const MAX_BALANCE_STEPS: usize = 400;
+
+/// A ground sensor's coverage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SensorCover {
+    pub at: LatLon,
+    pub radius_m: f64,
+    /// Facing and field of view, for a sector; `None`: a disc.
+    pub sector_rad: Option<(f64, f64)>,
+}
+
+/// A drone that can patrol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolDrone {
+    pub sysid: u8,
+    pub home: LatLon,
+    pub speed_mps: f64,
+    /// Flight time left on its battery above the reserve, s.
+    pub endurance_s: f64,
+    /// The width of ground its camera sees at the patrol height, m.
+    pub swath_m: f64,
+}
+
+/// What the planner plans from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolInput {
+    pub sites: Vec<Site>,
+    pub sensors: Vec<SensorCover>,
+    pub drones: Vec<PatrolDrone>,
+    pub alt_rel_m: f64,
+    /// Night weights (villages and camps weigh more: people are asleep in them).
+    pub night: bool,
+}
+
+/// One drone's loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolLoop {
+    pub sysid: u8,
+    pub waypoints: Vec<LatLon>,
+    pub alt_rel_m: f64,
+    pub length_m: f64,
+    /// Time round the loop, s.
+    pub period_s: f64,
+    /// The highest risk weight on it.
+    pub weight: f64,
+}
+
+/// How often a site's approaches are seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteRevisit {
+    pub site: String,
+    pub weight: f64,
+    /// The longest interval between two passes over any of its approach points, s; `None`
+    /// when sensors cover all of them.
+    pub revisit_s: Option<f64>,
+    /// Approach points, and how many of them ground sensors cover.
+    pub points: usize,
+    pub sensor_covered: usize,
+}
+
+/// The plan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PatrolPlan {
+    pub loops: Vec<PatrolLoop>,
+    pub sites: Vec<SiteRevisit>,
+    /// Drones left out, and why.
+    pub left_out: Vec<(u8, String)>,
+    /// The worst weighted revisit interval (period × weight), s.
+    pub worst_weighted_s: f64,
+}
+
+/// Why no plan.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PatrolError {
+    #[error("no protected site to patrol")]
+    NoSites,
+    #[error("no drone to patrol with")]
+    NoDrones,
+    #[error("drone {0}: {1}")]
+    BadDrone(u8, String),
+}
+
+/// A place's risk weight: 3 for a camp, 2.5 for a clinic, 2 for a village, 1.5 for a school
+/// or a market, 1 for a water point or anything else; half again for a sensitive place; at
+/// night half again for a village or camp.
+pub fn risk_weight(site: &Site, night: bool) -> f64 {
+    let base = match site.category {
+        SiteCategory::Camp => 3.0,
+        SiteCategory::Clinic => 2.5,
+        SiteCategory::Village => 2.0,
+        SiteCategory::School | SiteCategory::Market => 1.5,
+        SiteCategory::WaterPoint | SiteCategory::Other => 1.0,
+    };
+    let sensitive = if site.sensitive { 1.5 } else { 1.0 };
+    let dark = if night && site.category.is_lived_in() {
+        1.5
+    } else {
+        1.0
+    };
+    base * sensitive * dark
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    at: [f64; 2],
+    site: usize,
+    weight: f64,
+}
+
+fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).hypot(a[1] - b[1])
+}
+
+fn covered(p: [f64; 2], sensors: &[([f64; 2], SensorCover)]) -> bool {
+    sensors.iter().any(|(c, s)| {
+        let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
+        if dx.hypot(dy) > s.radius_m {
+            return false;
+        }
+        match s.sector_rad {
+            None => true,
+            Some((facing, fov)) => {
+                // Bearings clockwise from north, as sensors report them.
+                let bearing = dx.atan2(dy);
+                let off = (bearing - facing + std::f64::consts::PI)
+                    .rem_euclid(std::f64::consts::TAU)
+                    - std::f64::consts::PI;
+                off.abs() <= fov / 2.0
+            }
+        }
+    })
+}
+
+/// Points along a closed ring, `spacing_m` apart.
+fn along(ring: &[[f64; 2]], spacing_m: f64) -> Vec<[f64; 2]> {
+    let mut out = Vec::new();
+    let mut carry = 0.0;
+    for pair in ring.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let len = dist(a, b);
+        let mut t = carry;
+        while t < len {
+            let f = t / len;
+            out.push([a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f]);
+            t += spacing_m;
+        }
+        carry = t - len;
+    }
+    out
+}
+
+/// A closed tour's length.
+fn tour_length(points: &[[f64; 2]]) -> f64 {
+    if points.len() < 2 {
+        return 0.0;
+    }
+    points.windows(2).map(|p| dist(p[0], p[1])).sum::<f64>()
+        + dist(points[points.len() - 1], points[0])
+}
+
+/// A short closed tour: nearest neighbour from the point nearest `start`, then 2-opt.
+fn tour(points: &[[f64; 2]], start: [f64; 2]) -> Vec<[f64; 2]> {
+    let mut left: Vec<[f64; 2]> = points.to_vec();
+    let mut out = Vec::with_capacity(left.len());
+    let mut at = start;
+    while !left.is_empty() {
+        let (i, _) = left
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, dist(*p, at)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((0, 0.0));
+        at = left.swap_remove(i);
+        out.push(at);
+    }
+    let n = out.len();
+    let mut improved = n > 3;
+    while improved {
+        improved = false;
+        for i in 0..n - 1 {
+            for j in i + 2..n {
+                let (a, b) = (out[i], out[i + 1]);
+                let (c, d) = (out[j], out[(j + 1) % n]);
+                if (j + 1) % n == i {
+                    continue;
+                }
+                if dist(a, c) + dist(b, d) + 1e-9 < dist(a, b) + dist(c, d) {
+                    out[i + 1..=j].reverse();
+                    improved = true;
+                }
+            }
+        }
+    }
+    out
+}
+
+struct Arc {
+    /// Into the bearing-sorted points: `from..to`.
+    from: usize,
+    to: usize,
+    drone: usize,
+    tour: Vec<[f64; 2]>,
+    weight: f64,
+    period_s: f64,
+    /// Round once with the way out and back fits the drone's endurance.
+    fits: bool,
+}
+
+impl Arc {
+    /// What the balance lowers: the weighted revisit interval, far above any when the loop
+    /// does not fit the drone's battery (so that points move off it until it does).
+    fn weighted_s(&self) -> f64 {
+        let weighted = self.period_s * self.weight;
+        if self.fits { weighted } else { 1e9 + weighted }
+    }
+}
+
+fn build(arc: &mut Arc, points: &[Point], drones: &[(PatrolDrone, [f64; 2])]) {
+    let slice = &points[arc.from..arc.to];
+    let (drone, home) = &drones[arc.drone];
+    let at: Vec<[f64; 2]> = slice.iter().map(|p| p.at).collect();
+    arc.tour = tour(&at, *home);
+    arc.weight = slice.iter().map(|p| p.weight).fold(0.0, f64::max);
+    arc.period_s = tour_length(&arc.tour) / drone.speed_mps;
+    let first = arc.tour.first().copied().unwrap_or(*home);
+    arc.fits = arc.period_s + 2.0 * dist(*home, first) / drone.speed_mps <= drone.endurance_s;
+}
+
+fn worst(arcs: &[Arc]) -> f64 {
+    arcs.iter().map(Arc::weighted_s).fold(0.0, f64::max)
+}
+
+/// Plans the patrols.
+pub fn plan(input: &PatrolInput) -> Result<PatrolPlan, PatrolError> {
+    plan_with(input, true)
+}
+
+/// As [`plan`]; without `balance`, the first cut's arcs as they are (the benchmark's
+/// baseline).
+pub fn plan_with(input: &PatrolInput, balance_arcs: bool) -> Result<PatrolPlan, PatrolError> {
+    let first = input.sites.first().ok_or(PatrolError::NoSites)?;
+    if input.drones.is_empty() {
+        return Err(PatrolError::NoDrones);
+    }
+    for d in &input.drones {
+        if !(d.speed_mps > 0.0 && d.swath_m > 0.0 && d.endurance_s >= 0.0) {
+            return Err(PatrolError::BadDrone(
+                d.sysid,
+                "speed, swath and endurance must be positive".into(),
+            ));
+        }
+    }
+    let frame = LocalFrame::new(Geodetic::from_deg(
+        first.centre.lat_deg,
+        first.centre.lon_deg,
+        0.0,
+    ));
+    let enu = |p: LatLon| super::sites::enu_of(&frame, p);
+    let sensors: Vec<([f64; 2], SensorCover)> =
+        input.sensors.iter().map(|s| (enu(s.at), *s)).collect();
+    let spacing_m = input
+        .drones
+        .iter()
+        .map(|d| d.swath_m)
+        .fold(f64::INFINITY, f64::min)
+        .max(MIN_SPACING_M);
+    let mut points: Vec<Point> = Vec::new();
+    let mut revisits: Vec<SiteRevisit> = Vec::new();
+    for (index, site) in input.sites.iter().enumerate() {
+        let shape = plane_shape(
+            &frame,
+            &site.outline,
+            site.outline.iter().all(|r| r.len() == 1),
+        );
+        let weight = risk_weight(site, input.night);
+        let mut all = 0;
+        let mut by_sensor = 0;
+        for ring in buffer_rings(&shape, site.buffer_m) {
+            for at in along(&ring, spacing_m) {
+                all += 1;
+                if covered(at, &sensors) {
+                    by_sensor += 1;
+                } else {
+                    points.push(Point {
+                        at,
+                        site: index,
+                        weight,
+                    });
+                }
+            }
+        }
+        revisits.push(SiteRevisit {
+            site: site.name.clone(),
+            weight,
+            revisit_s: None,
+            points: all,
+            sensor_covered: by_sensor,
+        });
+    }
+    let drones: Vec<(PatrolDrone, [f64; 2])> = input
+        .drones
+        .iter()
+        .map(|d| (d.clone(), enu(d.home)))
+        .collect();
+    let mut arcs = arcs_for(&mut points, &drones);
+    if balance_arcs {
+        balance(&mut arcs, &points, &drones);
+    }
+    let mut plan = PatrolPlan::default();
+    for arc in &arcs {
+        let (drone, home) = &drones[arc.drone];
+        let first = arc.tour.first().copied().unwrap_or(*home);
+        let out_and_back_s = 2.0 * dist(*home, first) / drone.speed_mps;
+        if arc.period_s + out_and_back_s > drone.endurance_s {
+            plan.left_out.push((
+                drone.sysid,
+                format!(
+                    "its loop takes {:.0} min with the way out and back, its battery {:.0} min",
+                    (arc.period_s + out_and_back_s) / 60.0,
+                    drone.endurance_s / 60.0
+                ),
+            ));
+            continue;
+        }
+        for p in &points[arc.from..arc.to] {
+            let r = &mut revisits[p.site];
+            r.revisit_s = Some(r.revisit_s.unwrap_or(0.0).max(arc.period_s));
+        }
+        plan.loops.push(PatrolLoop {
+            sysid: drone.sysid,
+            waypoints: arc.tour.iter().map(|p| latlon_of(&frame, *p)).collect(),
+            alt_rel_m: input.alt_rel_m,
+            length_m: tour_length(&arc.tour),
+            period_s: arc.period_s,
+            weight: arc.weight,
+        });
+    }
+    plan.worst_weighted_s = plan
+        .loops
+        .iter()
+        .map(|l| l.period_s * l.weight)
+        .fold(0.0, f64::max);
+    plan.sites = revisits;
+    Ok(plan)
+}
+
+/// The index of a point along a Hilbert curve of order 16 over the box `min`..`max`: points
+/// near each other on the curve are near each other on the ground, so that contiguous runs of
+/// the curve are compact areas to patrol.
+fn hilbert_index(p: [f64; 2], min: [f64; 2], max: [f64; 2]) -> u64 {
+    const SIDE: u64 = 1 << 16;
+    let cell = |v: f64, lo: f64, hi: f64| {
+        let f = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
+        ((f * (SIDE - 1) as f64).round() as u64).min(SIDE - 1)
+    };
+    let (mut x, mut y) = (cell(p[0], min[0], max[0]), cell(p[1], min[1], max[1]));
+    let mut d = 0;
+    let mut s = SIDE / 2;
+    while s > 0 {
+        let rx = u64::from(x & s > 0);
+        let ry = u64::from(y & s > 0);
+        d += s * s * ((3 * rx) ^ ry);
+        // Rotate the quadrant so that the curve runs on.
+        if ry == 0 {
+            if rx == 1 {
+                x = SIDE - 1 - x;
+                y = SIDE - 1 - y;
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s /= 2;
+    }
+    d
+}
+
+/// Step 1: the points along a Hilbert curve over their area, cut into runs of equal weight
+/// (compact areas), each to the nearest drone.
+fn arcs_for(points: &mut [Point], drones: &[(PatrolDrone, [f64; 2])]) -> Vec<Arc> {
+    let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in points.iter() {
+        for i in 0..2 {
+            min[i] = min[i].min(p.at[i]);
+            max[i] = max[i].max(p.at[i]);
+        }
+    }
+    // A square box, so that the curve's cells are square on the ground.
+    let side = (max[0] - min[0]).max(max[1] - min[1]);
+    let max = [min[0] + side, min[1] + side];
+    points.sort_by_key(|p| hilbert_index(p.at, min, max));
+    let k = drones.len().min(points.len()).max(1);
+    let total: f64 = points.iter().map(|p| p.weight).sum();
+    let mut cuts = vec![0];
+    let mut acc = 0.0;
+    for (i, p) in points.iter().enumerate() {
+        acc += p.weight;
+        if cuts.len() < k && acc >= total * cuts.len() as f64 / k as f64 {
+            cuts.push(i + 1);
+        }
+    }
+    cuts.push(points.len());
+    cuts.dedup();
+    // Each arc to a drone: the nearest pairs (arc centre, home) first.
+    let centres: Vec<[f64; 2]> = cuts
+        .windows(2)
+        .map(|w| {
+            let s = &points[w[0]..w[1]];
+            let m = s.len().max(1) as f64;
+            [
+                s.iter().map(|p| p.at[0]).sum::<f64>() / m,
+                s.iter().map(|p| p.at[1]).sum::<f64>() / m,
+            ]
+        })
+        .collect();
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (a, c) in centres.iter().enumerate() {
+        for (d, (_, home)) in drones.iter().enumerate() {
+            pairs.push((dist(*c, *home), a, d));
+        }
+    }
+    pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut drone_of = vec![usize::MAX; centres.len()];
+    let mut taken = vec![false; drones.len()];
+    for (_, a, d) in pairs {
+        if drone_of[a] == usize::MAX && !taken[d] {
+            drone_of[a] = d;
+            taken[d] = true;
+        }
+    }
+    let mut arcs: Vec<Arc> = cuts
+        .windows(2)
+        .zip(drone_of)
+        .filter(|(_, d)| *d != usize::MAX)
+        .map(|(w, drone)| Arc {
+            from: w[0],
+            to: w[1],
+            drone,
+            tour: Vec::new(),
+            weight: 0.0,
+            period_s: 0.0,
+            fits: false,
+        })
+        .collect();
+    for arc in &mut arcs {
+        build(arc, points, drones);
+    }
+    arcs
+}
+
+/// Step 3: move the cuts next to the worst loop while that lowers the worst.
+fn balance(arcs: &mut [Arc], points: &[Point], drones: &[(PatrolDrone, [f64; 2])]) {
+    let k = arcs.len();
+    if k < 2 {
+        return;
+    }
+    for _ in 0..MAX_BALANCE_STEPS {
+        let before = worst(arcs);
+        let Some(w) = (0..k).max_by(|a, b| arcs[*a].weighted_s().total_cmp(&arcs[*b].weighted_s()))
+        else {
+            return;
+        };
+        let mut best: Option<(f64, usize, bool)> = None;
+        // Give the worst arc's first point to the previous arc, or its last to the next.
+        for (neighbour, give_first) in [((w + k - 1) % k, true), ((w + 1) % k, false)] {
+            if neighbour == w
+                || arcs[w].to - arcs[w].from < 2
+                || (give_first && neighbour + 1 != w)
+                || (!give_first && w + 1 != neighbour)
+            {
+                continue;
+            }
+            let (mut a, mut b) = (clone_arc(&arcs[w]), clone_arc(&arcs[neighbour]));
+            if give_first {
+                a.from += 1;
+                b.to += 1;
+            } else {
+                a.to -= 1;
+                b.from -= 1;
+            }
+            build(&mut a, points, drones);
+            build(&mut b, points, drones);
+            let after = (0..k)
+                .map(|i| match i {
+                    i if i == w => a.weighted_s(),
+                    i if i == neighbour => b.weighted_s(),
+                    i => arcs[i].weighted_s(),
+                })
+                .fold(0.0, f64::max);
+            // A loop that does not fit gives points away whatever it costs the others.
+            let forced = !arcs[w].fits;
+            if (forced || after < before) && best.is_none_or(|(v, _, _)| after < v) {
+                best = Some((after, neighbour, give_first));
+            }
+        }
+        let Some((_, neighbour, give_first)) = best else {
+            return;
+        };
+        if give_first {
+            arcs[w].from += 1;
+            arcs[neighbour].to += 1;
+        } else {
+            arcs[w].to -= 1;
+            arcs[neighbour].from -= 1;
+        }
+        build(&mut arcs[w], points, drones);
+        build(&mut arcs[neighbour], points, drones);
+    }
+}
+
+fn clone_arc(a: &Arc) -> Arc {
+    Arc {
+        from: a.from,
+        to: a.to,
+        drone: a.drone,
+        tour: Vec::new(),
+        weight: 0.0,
+        period_s: 0.0,
+        fits: false,
+    }
+}
+
+impl PatrolLoop {
+    /// The loop as an AUTO mission from `home`: take off, the loop's points, then DO_JUMP
+    /// back to the first point for ever.
+    pub fn mission(&self, home: GeoPoint) -> Mission {
+        let item = |command: u16, params: [f32; 4], at: Option<LatLon>| MissionItem {
+            frame: FRAME_RELATIVE,
+            command,
+            autocontinue: true,
+            params,
+            x: at.map_or(0.0, |p| p.lat_deg),
+            y: at.map_or(0.0, |p| p.lon_deg),
+            z: if command == DO_JUMP {
+                0.0
+            } else {
+                self.alt_rel_m as f32
+            },
+        };
+        let mut items = vec![item(
+            NAV_TAKEOFF,
+            [0.0; 4],
+            Some(LatLon {
+                lat_deg: home.lat_deg,
+                lon_deg: home.lon_deg,
+            }),
+        )];
+        items.extend(
+            self.waypoints
+                .iter()
+                .map(|p| item(NAV_WAYPOINT, [0.0; 4], Some(*p))),
+        );
+        // Items are numbered from 1 after home: the take-off is 1, the first point 2.
+        items.push(item(DO_JUMP, [2.0, -1.0, 0.0, 0.0], None));
+        Mission {
+            home: Some(home),
+            items,
+            ..Mission::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+use super::*;
+use vigil_core::geodesy::Geodetic;
+
+fn at(east_m: f64, north_m: f64) -> LatLon {
+    let frame = LocalFrame::new(Geodetic::from_deg(9.0, 31.0, 0.0));
+    latlon_of(&frame, [east_m, north_m])
+}
+
+fn site(name: &str, east_m: f64, north_m: f64, category: SiteCategory) -> Site {
+    let centre = at(east_m, north_m);
+    Site {
+        id: 0,
+        feature_id: None,
+        name: name.into(),
+        category,
+        population: None,
+        buffer_m: 200.0,
+        sensitive: false,
+        outline: vec![vec![centre]],
+        centre,
+        buffer: Vec::new(),
+    }
+}
+
+fn drone(sysid: u8, east_m: f64) -> PatrolDrone {
+    PatrolDrone {
+        sysid,
+        home: at(east_m, 0.0),
+        speed_mps: 10.0,
+        endurance_s: 3600.0,
+        swath_m: 100.0,
+    }
+}
+
+/// Four water points at the corners of a 2 km square.
+fn square(drones: Vec<PatrolDrone>) -> PatrolInput {
+    PatrolInput {
+        sites: vec![
+            site("A", 0.0, 0.0, SiteCategory::WaterPoint),
+            site("B", 2000.0, 0.0, SiteCategory::WaterPoint),
+            site("C", 2000.0, 2000.0, SiteCategory::WaterPoint),
+            site("D", 0.0, 2000.0, SiteCategory::WaterPoint),
+        ],
+        sensors: Vec::new(),
+        drones,
+        alt_rel_m: 120.0,
+        night: false,
+    }
+}
+
+#[test]
+fn one_drone_flies_one_loop_over_every_sites_approaches() {
+    let plan = plan(&square(vec![drone(1, 1000.0)])).expect("a plan");
+    assert_eq!(plan.loops.len(), 1);
+    let lp = &plan.loops[0];
+    // About 4 × 2 km between the sites plus four buffer rings (2π × 200 m each).
+    assert!(
+        (8000.0..12_000.0).contains(&lp.length_m),
+        "{} m",
+        lp.length_m
+    );
+    assert!((lp.period_s - lp.length_m / 10.0).abs() < 1e-6);
+    for s in &plan.sites {
+        assert_eq!(s.revisit_s, Some(lp.period_s), "{s:?}");
+        assert!(s.points >= 12, "{s:?}");
+    }
+    assert_eq!(
+        plan,
+        super::plan(&square(vec![drone(1, 1000.0)])).expect("again")
+    );
+}
+
+#[test]
+fn two_drones_split_the_sites_and_halve_the_worst_revisit() {
+    let one = plan(&square(vec![drone(1, 1000.0)])).expect("a plan");
+    let two = plan(&square(vec![drone(1, 0.0), drone(2, 2000.0)])).expect("a plan");
+    assert_eq!(two.loops.len(), 2);
+    assert!(
+        two.worst_weighted_s < 0.7 * one.worst_weighted_s,
+        "{} vs {}",
+        two.worst_weighted_s,
+        one.worst_weighted_s
+    );
+}
+
+#[test]
+fn a_site_its_sensors_cover_needs_no_patrol() {
+    let mut input = square(vec![drone(1, 1000.0)]);
+    input.sensors.push(SensorCover {
+        at: at(0.0, 0.0),
+        radius_m: 400.0,
+        sector_rad: None,
+    });
+    let plan = plan(&input).expect("a plan");
+    let a = &plan.sites[0];
+    assert_eq!(a.site, "A");
+    assert_eq!(a.revisit_s, None);
+    assert_eq!(a.sensor_covered, a.points);
+}
+
+#[test]
+fn a_drone_without_the_battery_for_its_loop_is_left_out() {
+    let mut short = drone(1, 1000.0);
+    short.endurance_s = 300.0;
+    let plan = plan(&square(vec![short])).expect("a plan");
+    assert!(plan.loops.is_empty());
+    assert_eq!(plan.left_out.len(), 1);
+    assert!(
+        plan.left_out[0].1.contains("battery"),
+        "{:?}",
+        plan.left_out
+    );
+}
+
+#[test]
+fn camps_weigh_more_than_water_points_and_more_at_night() {
+    let camp = site("camp", 0.0, 0.0, SiteCategory::Camp);
+    let water = site("water", 0.0, 0.0, SiteCategory::WaterPoint);
+    assert!(risk_weight(&camp, false) > risk_weight(&water, false));
+    assert!(risk_weight(&camp, true) > risk_weight(&camp, false));
+    assert_eq!(risk_weight(&water, true), risk_weight(&water, false));
+}
+
+#[test]
+fn a_loop_is_an_auto_mission_the_validator_takes() {
+    let plan = plan(&square(vec![drone(1, 1000.0)])).expect("a plan");
+    let home = GeoPoint {
+        lat_deg: 9.0,
+        lon_deg: 31.009,
+        alt_m: 400.0,
+    };
+    let mission = plan.loops[0].mission(home);
+    assert_eq!(mission.items.len(), plan.loops[0].waypoints.len() + 2);
+    assert_eq!(mission.items[0].command, 22);
+    let jump = mission.items.last().expect("the jump");
+    assert_eq!(
+        (jump.command, jump.params[0], jump.params[1]),
+        (177, 2.0, -1.0)
+    );
+    vigil_mission::validate(&mission).expect("a valid mission");
+}
+
+#[test]
+fn no_site_or_no_drone_is_an_error() {
+    let mut input = square(vec![]);
+    assert_eq!(plan(&input), Err(PatrolError::NoDrones));
+    input.sites.clear();
+    input.drones.push(drone(1, 0.0));
+    assert_eq!(plan(&input), Err(PatrolError::NoSites));
+}
+
+#[test]
+fn a_short_drone_gets_less_to_fly_until_its_loop_fits() {
+    // Drone 1 can fly 20 minutes, drone 2 an hour: at first each gets half the square.
+    let mut short = drone(1, 0.0);
+    short.endurance_s = 1200.0;
+    let plan = plan(&square(vec![short, drone(2, 2000.0)])).expect("a plan");
+    assert!(plan.left_out.is_empty(), "{:?}", plan.left_out);
+    assert_eq!(plan.loops.len(), 2);
+    let one = plan.loops.iter().find(|l| l.sysid == 1).expect("drone 1");
+    assert!(one.period_s <= 1200.0, "{}", one.period_s);
+}
