@@ -151,12 +151,13 @@ fn report(name: &str, input: &PatrolInput) {
             .filter(|s| s.revisit_s.is_none() && s.sensor_covered < s.points)
             .count();
         println!(
-            "{name:<8} {label:<13} {:>4} drones {:>4} sites {:>9.3} s  worst weighted revisit {:>6.0} min  {:>3} sites unpatrolled  {} drones left out",
+            "{name:<8} {label:<13} {:>4} drones {:>4} sites {:>9.3} s  worst weighted revisit {:>6.0} min  {:>3} sites unpatrolled  {:>5} points beyond batteries  {} drones left out",
             input.drones.len(),
             input.sites.len(),
             took,
             plan.worst_weighted_s / 60.0,
             unpatrolled,
+            plan.unpatrolled_points,
             plan.left_out.len()
         );
     }

@@ -147,6 +147,12 @@ fn table(plan: &vigil_protection::patrol::PatrolPlan) -> String {
             s.site, s.weight, revisit, s.points, s.sensor_covered
         ));
     }
+    if plan.unpatrolled_points > 0 {
+        out.push_str(&format!(
+            "{} approach points beyond the drones' batteries (the least weighted)\n",
+            plan.unpatrolled_points
+        ));
+    }
     out.push_str(&format!(
         "worst weighted revisit: {:.0} min\n",
         plan.worst_weighted_s / 60.0

@@ -17,8 +17,9 @@
 //!    always, off a loop too long for its drone's battery).
 //!
 //! Each loop must fit the drone's endurance once (out from home, round, back home, with the
-//! rules' reserve): the balance moves points off a loop that does not fit first; a drone
-//! whose loop still does not fit is reported, not planned. The same input
+//! rules' reserve): the balance moves points off a loop that does not fit first; a loop that
+//! still does not fit keeps its most important points (by weight, then nearest home) and the
+//! rest are reported unpatrolled; a drone that reaches none is reported, not planned. The same input
 //! gives the same plan. A plan becomes one AUTO mission per drone ([`PatrolLoop::mission`]):
 //! take off, the loop, DO_JUMP back to its first point for ever, so that the drone keeps
 //! patrolling through a lost link, and the firmware's own failsafes bring it home.
@@ -107,6 +108,8 @@ pub struct PatrolPlan {
     pub sites: Vec<SiteRevisit>,
     /// Drones left out, and why.
     pub left_out: Vec<(u8, String)>,
+    /// Approach points no drone's battery reaches (the least weighted are dropped first).
+    pub unpatrolled_points: usize,
     /// The worst weighted revisit interval (period × weight), s.
     pub worst_weighted_s: f64,
 }
@@ -351,30 +354,36 @@ pub fn plan_with(input: &PatrolInput, balance_arcs: bool) -> Result<PatrolPlan, 
     let mut plan = PatrolPlan::default();
     for arc in &arcs {
         let (drone, home) = &drones[arc.drone];
-        let first = arc.tour.first().copied().unwrap_or(*home);
-        let out_and_back_s = 2.0 * dist(*home, first) / drone.speed_mps;
-        if arc.period_s + out_and_back_s > drone.endurance_s {
+        // A loop too long for the battery keeps its most important points: by weight, then
+        // nearest home, as many as fit.
+        let (kept, tour, period_s, weight) = if arc.fits {
+            let kept: Vec<Point> = points[arc.from..arc.to].to_vec();
+            (kept, arc.tour.clone(), arc.period_s, arc.weight)
+        } else {
+            fit(&points[arc.from..arc.to], drone, *home)
+        };
+        plan.unpatrolled_points += (arc.to - arc.from) - kept.len();
+        if kept.is_empty() {
             plan.left_out.push((
                 drone.sysid,
                 format!(
-                    "its loop takes {:.0} min with the way out and back, its battery {:.0} min",
-                    (arc.period_s + out_and_back_s) / 60.0,
+                    "its battery ({:.0} min) does not reach any approach and back",
                     drone.endurance_s / 60.0
                 ),
             ));
             continue;
         }
-        for p in &points[arc.from..arc.to] {
+        for p in &kept {
             let r = &mut revisits[p.site];
-            r.revisit_s = Some(r.revisit_s.unwrap_or(0.0).max(arc.period_s));
+            r.revisit_s = Some(r.revisit_s.unwrap_or(0.0).max(period_s));
         }
         plan.loops.push(PatrolLoop {
             sysid: drone.sysid,
-            waypoints: arc.tour.iter().map(|p| latlon_of(&frame, *p)).collect(),
+            waypoints: tour.iter().map(|p| latlon_of(&frame, *p)).collect(),
             alt_rel_m: input.alt_rel_m,
-            length_m: tour_length(&arc.tour),
-            period_s: arc.period_s,
-            weight: arc.weight,
+            length_m: tour_length(&tour),
+            period_s,
+            weight,
         });
     }
     plan.worst_weighted_s = plan
@@ -384,6 +393,46 @@ pub fn plan_with(input: &PatrolInput, balance_arcs: bool) -> Result<PatrolPlan, 
         .fold(0.0, f64::max);
     plan.sites = revisits;
     Ok(plan)
+}
+
+/// The most important of `points` that a drone can fly round once with the way out and back:
+/// the longest run of them by weight (then nearest home first) whose loop fits, found by
+/// halving. Returns the points kept, their tour, its period and highest weight.
+fn fit(
+    points: &[Point],
+    drone: &PatrolDrone,
+    home: [f64; 2],
+) -> (Vec<Point>, Vec<[f64; 2]>, f64, f64) {
+    let mut ranked = points.to_vec();
+    ranked.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then(dist(a.at, home).total_cmp(&dist(b.at, home)))
+    });
+    let loop_of = |n: usize| {
+        let at: Vec<[f64; 2]> = ranked[..n].iter().map(|p| p.at).collect();
+        let tour = tour(&at, home);
+        let period_s = tour_length(&tour) / drone.speed_mps;
+        let first = tour.first().copied().unwrap_or(home);
+        let fits = period_s + 2.0 * dist(home, first) / drone.speed_mps <= drone.endurance_s;
+        (tour, period_s, fits)
+    };
+    let (mut lo, mut hi) = (0, ranked.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if loop_of(mid).2 {
+            lo = mid
+        } else {
+            hi = mid - 1
+        }
+    }
+    if lo == 0 {
+        return (Vec::new(), Vec::new(), 0.0, 0.0);
+    }
+    let (tour, period_s, _) = loop_of(lo);
+    ranked.truncate(lo);
+    let weight = ranked.iter().map(|p| p.weight).fold(0.0, f64::max);
+    (ranked, tour, period_s, weight)
 }
 
 /// The index of a point along a Hilbert curve of order 16 over the box `min`..`max`: points

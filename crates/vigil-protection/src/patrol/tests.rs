@@ -99,12 +99,22 @@ fn a_site_its_sensors_cover_needs_no_patrol() {
 }
 
 #[test]
-fn a_drone_without_the_battery_for_its_loop_is_left_out() {
+fn a_drone_short_of_battery_keeps_the_most_important_approaches() {
+    // Ten minutes: not the whole square; the camp's approaches first.
     let mut short = drone(1, 1000.0);
-    short.endurance_s = 300.0;
-    let plan = plan(&square(vec![short])).expect("a plan");
+    short.endurance_s = 600.0;
+    let mut input = square(vec![short]);
+    input.sites[2].category = SiteCategory::Camp;
+    let plan = plan(&input).expect("a plan");
+    assert_eq!(plan.loops.len(), 1);
+    assert!(plan.unpatrolled_points > 0);
+    assert!(plan.loops[0].period_s <= 600.0);
+    assert!(plan.sites[2].revisit_s.is_some(), "{:?}", plan.sites);
+    // A minute: nothing within reach and back.
+    let mut none = drone(1, 1000.0);
+    none.endurance_s = 60.0;
+    let plan = super::plan(&square(vec![none])).expect("a plan");
     assert!(plan.loops.is_empty());
-    assert_eq!(plan.left_out.len(), 1);
     assert!(
         plan.left_out[0].1.contains("battery"),
         "{:?}",
