@@ -11,7 +11,7 @@ mod gui;
 use std::path::Path;
 
 use egui_kittest::kittest::Queryable;
-use gui::{console, has_label, step_until, step_until_for};
+use gui::{console, has_label, step_until};
 use vigil_protection::RuleKind;
 use vigil_sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
 use vigil_station::{Pipeline, PipelineConfig};
@@ -48,17 +48,19 @@ route = [
 ]
 "#;
 
-#[test]
-fn an_approach_along_a_track_is_warned_before_the_buffer_and_shown_on_the_alert_and_track() {
+/// A station with the demo's sites and ways (and `rules`, if given), and the simulator
+/// flying `scenario` into it over UDP at `speed`.
+fn start(scenario: &str, rules: Option<std::path::PathBuf>, speed: f64) -> (Pipeline, SimRunner) {
     let pipeline = Pipeline::start(PipelineConfig {
         links: vec![common::link("udpin:127.0.0.1:0")],
         demo_sites: true,
+        rules,
         ..PipelineConfig::new(common::test_folders())
     })
     .expect("the pipeline starts");
     let station = pipeline.station();
-    let scenario = Scenario::parse(SCENARIO, Path::new("approach.toml")).expect("a scenario");
-    let _sim = SimRunner::start_world(
+    let scenario = Scenario::parse(scenario, Path::new("approach.toml")).expect("a scenario");
+    let sim = SimRunner::start_world(
         SimWorld::from_scenario(&scenario, 3),
         SimTransport::Udp {
             socket: std::net::UdpSocket::bind("127.0.0.1:0").expect("a port"),
@@ -66,12 +68,19 @@ fn an_approach_along_a_track_is_warned_before_the_buffer_and_shown_on_the_alert_
             learn: false,
         },
         RunOptions {
-            speed: 10.0,
+            speed,
             ..RunOptions::default()
         },
         None,
     )
     .expect("the simulator starts");
+    (pipeline, sim)
+}
+
+#[test]
+fn an_approach_along_a_track_is_warned_before_the_buffer_and_shown_on_the_alert_and_track() {
+    let (pipeline, _sim) = start(SCENARIO, None, 10.0);
+    let station = pipeline.station();
 
     // The warning: an approach alert on Keradu, along the Eastern track.
     let warned = common::wait_for(&station, "an approach warning", common::TIMEOUT * 6, |s| {
@@ -148,7 +157,6 @@ fn an_approach_along_a_track_is_warned_before_the_buffer_and_shown_on_the_alert_
         predicted.earliest_s,
         predicted.latest_s
     );
-    step_until_for(&mut h, "a frame", common::TIMEOUT, |_| true);
     pipeline.shutdown();
 }
 
@@ -185,30 +193,8 @@ fn a_drone_sent_to_an_approach_follows_the_group_and_hands_over_on_low_battery()
         "[dispatch]\nalt_rel_m = 40.0\norbit_radius_m = 80.0\nhandover_battery_pct = 48.0\nmin_battery_pct = 45.0\n",
     )
     .expect("written");
-    let pipeline = Pipeline::start(PipelineConfig {
-        links: vec![common::link("udpin:127.0.0.1:0")],
-        demo_sites: true,
-        rules: Some(rules),
-        ..PipelineConfig::new(common::test_folders())
-    })
-    .expect("the pipeline starts");
+    let (pipeline, _sim) = start(&format!("{SCENARIO}{FOLLOW_SCENARIO}"), Some(rules), 8.0);
     let station = pipeline.station();
-    let text = format!("{SCENARIO}{FOLLOW_SCENARIO}");
-    let scenario = Scenario::parse(&text, Path::new("follow.toml")).expect("a scenario");
-    let _sim = SimRunner::start_world(
-        SimWorld::from_scenario(&scenario, 3),
-        SimTransport::Udp {
-            socket: std::net::UdpSocket::bind("127.0.0.1:0").expect("a port"),
-            peer: Some(common::bound_addr(&station, 0)),
-            learn: false,
-        },
-        RunOptions {
-            speed: 8.0,
-            ..RunOptions::default()
-        },
-        None,
-    )
-    .expect("the simulator starts");
     let warned = common::wait_for(&station, "an approach warning", common::TIMEOUT * 6, |s| {
         s.protection
             .alerts

@@ -41,6 +41,12 @@ const SPEED_WEIGHT: f64 = 0.05;
 /// A track's mean velocity is used once it has been seen this long, s.
 const SETTLED_S: f64 = 15.0;
 
+/// A track's velocity is its displacement over about this long, s, from at most this many
+/// positions: the tracker's own velocity of one of a group walking in file swings widely as
+/// walkers swap between tracks, its positions far less.
+const TRAIL_S: f64 = 30.0;
+const TRAIL_LEN: usize = 64;
+
 /// Tracks not seen for this long are forgotten, s.
 const FORGET_AFTER_S: f64 = 600.0;
 
@@ -64,13 +70,14 @@ struct Memory {
     last_vel_en_mps: [f64; 2],
     /// Where it was when seen before `last_seen`.
     previous_pos_en_m: Option<[f64; 2]>,
-    /// Its velocity's running mean, and its speed's running mean and variance (exponentially
-    /// weighted, [`SPEED_WEIGHT`]): the tracker's velocity of one walker in a group swings
-    /// from 0.5 to 3.5 m/s from one second to the next.
-    vel_mean_en_mps: [f64; 2],
+    /// Where it was at each evaluation of the last [`TRAIL_S`] (at most [`TRAIL_LEN`]).
+    trail: std::collections::VecDeque<(TimeUs, [f64; 2])>,
+    /// Its speed's running mean and variance (exponentially weighted, [`SPEED_WEIGHT`]): the
+    /// tracker's speed of one walker in a group swings from 0.5 to 3.5 m/s from one second
+    /// to the next.
     speed_mean_mps: f64,
     speed_var_m2ps2: f64,
-    /// Velocities taken into the means (a plain mean until there are 1 / [`SPEED_WEIGHT`]).
+    /// Speeds taken into the mean (a plain mean until there are 1 / [`SPEED_WEIGHT`]).
     samples: u32,
     origin: Origin,
 }
@@ -118,25 +125,24 @@ impl TrackHistory {
         self.origin(id) == Origin::Outside
     }
 
-    /// The track's velocity averaged over its last 20 s or so, once it has been seen for
-    /// [`SETTLED_S`]; with the standard error of that average speed (from the spread of its
-    /// speeds), m/s.
+    /// The track's velocity over its last [`TRAIL_S`] (its displacement over that time), once
+    /// it has been seen for [`SETTLED_S`]; with the standard error of its speed (from the
+    /// spread of the tracker's speeds), m/s.
     pub fn mean_velocity(&self, id: u64, now: TimeUs) -> Option<([f64; 2], f64)> {
         let m = self.tracks.get(&id)?;
-        if now.since(m.first_seen).as_secs_f64() < SETTLED_S {
+        let (then, from) = *m.trail.front()?;
+        let dt_s = now.since(then).as_secs_f64();
+        if dt_s < SETTLED_S {
             return None;
         }
+        let velocity = [
+            (m.last_pos_en_m[0] - from[0]) / dt_s,
+            (m.last_pos_en_m[1] - from[1]) / dt_s,
+        ];
         // An exponentially weighted mean of n samples has the variance of a plain mean of
         // (2 - w) / w of them.
         let error = (m.speed_var_m2ps2.max(0.0) * SPEED_WEIGHT / (2.0 - SPEED_WEIGHT)).sqrt();
-        Some((m.vel_mean_en_mps, error))
-    }
-
-    /// How long the track has been seen, s (0 for a new one).
-    pub fn age_s(&self, id: u64, now: TimeUs) -> f64 {
-        self.tracks
-            .get(&id)
-            .map_or(0.0, |m| now.since(m.first_seen).as_secs_f64())
+        Some((velocity, error))
     }
 
     /// Takes in this evaluation's tracks, before the rules run.
@@ -169,7 +175,7 @@ impl TrackHistory {
                         last_pos_en_m: track.pos_en_m,
                         last_vel_en_mps: track.vel_en_mps,
                         previous_pos_en_m: None,
-                        vel_mean_en_mps: track.vel_en_mps,
+                        trail: std::collections::VecDeque::new(),
                         speed_mean_mps: track.vel_en_mps[0].hypot(track.vel_en_mps[1]),
                         speed_var_m2ps2: 0.0,
                         samples: 0,
@@ -185,14 +191,20 @@ impl TrackHistory {
             }
             memory.last_seen = now;
             memory.last_pos_en_m = track.pos_en_m;
+            memory.trail.push_back((now, track.pos_en_m));
+            while memory.trail.len() > TRAIL_LEN
+                || memory
+                    .trail
+                    .get(1)
+                    .is_some_and(|(t, _)| now.since(*t).as_secs_f64() >= TRAIL_S)
+            {
+                memory.trail.pop_front();
+            }
             memory.last_vel_en_mps = track.vel_en_mps;
             let speed_mps = track.vel_en_mps[0].hypot(track.vel_en_mps[1]);
             if speed_mps.is_finite() {
                 memory.samples = memory.samples.saturating_add(1);
                 let w = (1.0 / f64::from(memory.samples)).max(SPEED_WEIGHT);
-                for (mean, v) in memory.vel_mean_en_mps.iter_mut().zip(track.vel_en_mps) {
-                    *mean += w * (v - *mean);
-                }
                 let delta = speed_mps - memory.speed_mean_mps;
                 memory.speed_mean_mps += w * delta;
                 memory.speed_var_m2ps2 = (1.0 - w) * (memory.speed_var_m2ps2 + w * delta * delta);

@@ -9,8 +9,8 @@
 //! goes straight on. A track on no way goes straight on along its velocity. The path is
 //! followed for `approach.max_time_to_arrival_s` at the track's speed; the first buffer it
 //! enters is the place it is heading for, and the distance along the path to that buffer's
-//! edge over the speed is the time of arrival. The velocity is the track's over its last
-//! 20 s or so (see `history.rs`), and its uncertainty gives the arrival's: the speed one
+//! edge over the speed is the time of arrival. The velocity is the track's displacement over
+//! its last 30 s (see `history.rs`), and its uncertainty gives the arrival's: the speed one
 //! standard deviation higher and lower (at least [`MIN_SPEED_SPREAD`] of the speed) gives the
 //! earliest and latest arrival.
 //!
