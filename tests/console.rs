@@ -17,7 +17,8 @@ use vigil_sim::SimRunner;
 use vigil_station::{GroundStation, Pipeline};
 
 use gui::{
-    click_at, console, console_app, harness, has_label, quick_harness, step_until, step_until_for,
+    click_at, click_in_dialog, console, console_app, harness, has_label, quick_harness, step_until,
+    step_until_for,
 };
 use vigil_world::command::MissionOp;
 
@@ -52,8 +53,7 @@ fn rig() -> (Rig, GroundStation) {
 /// Clicks a button and confirms in the dialog, then waits for the drone's acknowledgement.
 fn confirm_action(h: &mut Harness<'static, ConsoleApp>, button: &str, ack: &str) {
     h.get_by_label(button).click();
-    step_until(h, "the confirmation dialog", |h| has_label(h, "Confirm"));
-    h.get_by_label("Confirm").click();
+    click_in_dialog(h, "Confirm");
     step_until(h, ack, |h| has_label(h, ack));
 }
 
@@ -85,14 +85,18 @@ fn select_a_drone_and_take_off_with_confirmation() {
         "a cancelled action was sent"
     );
 
-    // GUIDED from the mode box, then arm, then take off: each acknowledged.
-    h.get_by_label("mode").click();
-    step_until(&mut h, "the mode list", |h| has_label(h, "GUIDED"));
-    h.get_by_label("GUIDED").click();
-    h.step();
-    confirm_action(&mut h, "Set mode", "Mode GUIDED, drone 1: accepted");
-    confirm_action(&mut h, "Arm", "Arm, drone 1: accepted");
-    confirm_action(&mut h, "Takeoff", "Take off to 30 m, drone 1: accepted");
+    // Take off in one step from the ground: the confirmation says what will be done, and
+    // the answer comes once the drone has left the ground.
+    assert_eq!(h.state().snapshot().world.vehicles[&1].mode, "STABILIZE");
+    h.get_by_label("Take off").click();
+    step_until(&mut h, "the confirmation dialog", |h| {
+        has_label(h, "Drone 1: GUIDED, arm, then take off to 30 m")
+    });
+    click_in_dialog(&mut h, "Confirm");
+    step_until(&mut h, "the take-off's answer", |h| {
+        has_label(h, "Take off to 30 m, drone 1: accepted")
+    });
+    assert_eq!(h.state().snapshot().world.vehicles[&1].mode, "GUIDED");
 
     // The altitude climbs, in the world and in the drone list.
     step_until(&mut h, "the climb past 20 m", |h| {
@@ -106,7 +110,71 @@ fn select_a_drone_and_take_off_with_confirmation() {
         .unwrap_or_default();
     assert!(alt > 20.0);
     step_until(&mut h, "the list to show ARMED", |h| has_label(h, "ARMED"));
+
+    // Another mode from the mode box.
+    h.get_by_label("mode").click();
+    step_until(&mut h, "the mode list", |h| has_label(h, "LOITER"));
+    h.get_by_label("LOITER").click();
+    h.step();
+    confirm_action(&mut h, "Set mode", "Mode LOITER, drone 1: accepted");
     rig.pipeline.shutdown();
+}
+
+/// A plane takes off in one step too (TAKEOFF mode, armed), and a drone that is not ready
+/// says why, in its own words, naming the step.
+#[test]
+fn a_plane_takes_off_in_one_step_and_a_refusal_gives_the_vehicles_reason() {
+    let pipeline = common::start(&["udpin:127.0.0.1:0"], None);
+    let station = pipeline.station();
+    let plane = vigil_sim::SimVehicleConfig {
+        kind: vigil_sim::scenario::DroneKind::FixedWing,
+        ..common::vehicle_config(2)
+    };
+    let not_ready = vigil_sim::SimVehicleConfig {
+        prearm_delay_s: 3600.0,
+        ..common::vehicle_config(3)
+    };
+    let _sims: Vec<SimRunner> = [plane, not_ready]
+        .into_iter()
+        .map(|config| common::sim_udp(config, common::bound_addr(&station, 0), MavVersion::V2))
+        .collect();
+    common::wait(&station, "both drones with a position", |s| {
+        [2, 3].iter().all(|id| {
+            s.world
+                .vehicles
+                .get(id)
+                .is_some_and(|v| v.position.is_some())
+        })
+    });
+    let mut h = console(&station);
+    for (drone, steps, answer) in [
+        (
+            2,
+            "Drone 2: TAKEOFF mode with TKOFF_ALT 30 m, then arm: it launches straight ahead, climbs and circles",
+            "Take off to 30 m, drone 2: accepted",
+        ),
+        (
+            3,
+            "Drone 3: GUIDED, arm, then take off to 30 m",
+            "Take off to 30 m, drone 3: refused (failed): arm: Arm: ",
+        ),
+    ] {
+        let row = format!("Drone {drone} ·");
+        step_until(&mut h, "the drone in the list", |h| has_label(h, &row));
+        h.get_by_label_contains(&row).click();
+        step_until(&mut h, "the drone selected", |h| {
+            *h.state().selected_vehicles() == std::collections::BTreeSet::from([drone])
+        });
+        h.get_by_label("Take off").click();
+        step_until(&mut h, "the confirmation", |h| has_label(h, steps));
+        click_in_dialog(&mut h, "Confirm");
+        step_until(&mut h, answer, |h| has_label(h, answer));
+    }
+    let plane = &h.state().snapshot().world.vehicles[&2];
+    assert_eq!(plane.mode, "TAKEOFF");
+    assert!(plane.armed);
+    assert!(!h.state().snapshot().world.vehicles[&3].armed);
+    pipeline.shutdown();
 }
 
 #[test]

@@ -308,7 +308,13 @@ enum CmdAction {
     Mode {
         name: String,
     },
-    /// Take off to an altitude above home.
+    /// Take off in one step to an altitude above home: the mode the firmware needs
+    /// (ArduCopter GUIDED, ArduPlane TAKEOFF), arm, take off, and wait until it leaves the
+    /// ground; a refusal names the step and the vehicle's reason.
+    Launch {
+        alt_m: f64,
+    },
+    /// The take-off command alone (the vehicle armed in GUIDED; ArduPlane: TAKEOFF mode).
     Takeoff {
         alt_m: f64,
     },
@@ -943,6 +949,7 @@ fn perform(station: &GroundStation, sysid: u8, action: CmdAction) -> Result<Stri
         CmdAction::Arm => command(station, sysid, Action::Arm),
         CmdAction::Disarm { force } => command(station, sysid, Action::Disarm { force }),
         CmdAction::Mode { name } => command(station, sysid, Action::SetMode(name)),
+        CmdAction::Launch { alt_m } => command(station, sysid, Action::Launch { alt_rel_m: alt_m }),
         CmdAction::Takeoff { alt_m } => {
             command(station, sysid, Action::Takeoff { alt_rel_m: alt_m })
         }

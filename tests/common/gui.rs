@@ -75,6 +75,15 @@ pub fn step_until_for(
     }
 }
 
+/// Clicks a button of a dialog once it can take the click: a new window's first frame is
+/// egui's sizing pass, which draws it invisibly and ignores clicks.
+pub fn click_in_dialog(h: &mut Harness<'static, ConsoleApp>, label: &str) {
+    step_until(h, label, |h| has_label(h, label));
+    h.step();
+    h.step();
+    h.get_by_label(label).click();
+}
+
 pub fn has_label(h: &Harness<'static, ConsoleApp>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }

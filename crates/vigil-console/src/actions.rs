@@ -159,8 +159,9 @@ impl Default for ActionCenter {
     }
 }
 
+/// Take off in one step (mode, arm, take off), as the console's "Take off" button does.
 pub fn takeoff(alt_rel_m: f64) -> Action {
-    Action::Takeoff { alt_rel_m }
+    Action::Launch { alt_rel_m }
 }
 
 pub fn point_camera(at: Pos) -> Action {
@@ -507,6 +508,16 @@ impl ActionCenter {
                 })
                 .collect();
             ui.label(format!("Drones: {}", names.join(", ")));
+            if let Action::Launch { alt_rel_m } = confirm.action {
+                for t in &confirm.targets {
+                    if let Some(v) = snapshot.world.vehicles.get(t) {
+                        ui.label(format!(
+                            "Drone {t}: {}",
+                            vigil_world::command::launch_steps(v.firmware, alt_rel_m)
+                        ));
+                    }
+                }
+            }
             if let Some((at, _)) = goal_of(&confirm.action) {
                 ui.label(super::map::position_text(at.0, at.1));
                 for t in &confirm.targets {
@@ -575,7 +586,7 @@ mod tests {
     fn actions_and_outcomes_read_in_plain_words() {
         assert_eq!(describe(&Action::SetMode("GUIDED".into())), "Mode GUIDED");
         assert_eq!(
-            describe(&Action::Takeoff { alt_rel_m: 20.0 }),
+            describe(&Action::Launch { alt_rel_m: 20.0 }),
             "Take off to 20 m"
         );
         let refused = CommandOutcome::Rejected {

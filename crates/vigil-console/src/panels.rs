@@ -823,7 +823,8 @@ fn action_buttons(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         ask(ui, "RTL", Action::ReturnToLaunch);
     });
     ui.horizontal(|ui| {
-        if ui.add_enabled(any, egui::Button::new("Takeoff")).clicked() {
+        // In one step, as QGroundControl's slider: the mode, arm, take off (asked first).
+        if ui.add_enabled(any, egui::Button::new("Take off")).clicked() {
             app.actions
                 .request(actions::takeoff(app.actions.takeoff_alt_m), targets.clone());
         }

@@ -155,6 +155,8 @@ struct Modes {
     loiter: u32,
     rtl: u32,
     land: u32,
+    /// ArduPlane's TAKEOFF (ArduCopter has none: `u32::MAX`).
+    takeoff: u32,
     known: &'static [u32],
 }
 
@@ -165,6 +167,7 @@ const COPTER_MODES: Modes = Modes {
     loiter: 5,
     rtl: 6,
     land: 9,
+    takeoff: u32::MAX,
     known: &[0, 1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 21],
 };
 const PLANE_MODES: Modes = Modes {
@@ -174,6 +177,7 @@ const PLANE_MODES: Modes = Modes {
     loiter: 12,
     rtl: 11,
     land: 20,
+    takeoff: 13,
     known: &[0, 1, 2, 5, 6, 10, 11, 12, 13, 15, 20, 21],
 };
 
@@ -352,6 +356,16 @@ const COPTER_PARAMS: &[(&str, f32, mav::MavParamType)] = {
     ]
 };
 
+/// ArduPlane's TAKEOFF mode parameters (4.x defaults: climb to 50 m, on the heading, within
+/// 200 m).
+const PLANE_PARAMS: &[(&str, f32, mav::MavParamType)] = {
+    use mav::MavParamType::*;
+    &[
+        ("TKOFF_ALT", 50.0, MAV_PARAM_TYPE_REAL32),
+        ("TKOFF_DIST", 200.0, MAV_PARAM_TYPE_REAL32),
+    ]
+};
+
 #[allow(
     deprecated,
     reason = "older ground stations still upload MISSION_ITEM and ArduPilot accepts it"
@@ -450,14 +464,14 @@ fn ack(command: mav::MavCmd, result: mav::MavResult, to: (u8, u8)) -> MavMessage
 
 impl SimVehicle {
     pub fn new(config: SimVehicleConfig) -> Self {
-        let copter_params = if config.kind == DroneKind::Multirotor {
+        let kind_params = if config.kind == DroneKind::Multirotor {
             COPTER_PARAMS
         } else {
-            &[]
+            PLANE_PARAMS
         };
         let mut params: BTreeMap<String, (f32, mav::MavParamType)> = DEFAULT_PARAMS
             .iter()
-            .chain(copter_params)
+            .chain(kind_params)
             .map(|(name, value, ty)| ((*name).to_owned(), (*value, *ty)))
             .collect();
         params.insert(
@@ -1012,6 +1026,19 @@ impl SimVehicle {
                 lat_deg: self.lat_deg,
                 lon_deg: self.lon_deg,
                 alt_rel_m: self.alt_rel_m,
+            });
+        } else if custom_mode == self.modes.takeoff && !self.flying() {
+            // As ArduPlane's TAKEOFF: once armed, straight ahead on the heading, climbing to
+            // TKOFF_ALT, then circling there (TKOFF_DIST ahead at most).
+            let ahead_m = self.param("TKOFF_DIST").max(PLANE_LOITER_RADIUS_M);
+            let (lat_deg, lon_deg) = offset_deg(
+                (self.lat_deg, self.lon_deg),
+                [ahead_m * self.yaw_rad.cos(), ahead_m * self.yaw_rad.sin()],
+            );
+            self.target = Some(Target {
+                lat_deg,
+                lon_deg,
+                alt_rel_m: self.param("TKOFF_ALT"),
             });
         } else if custom_mode == self.modes.auto {
             // A copter on the ground (throttle at zero) does not take off on entering AUTO, as

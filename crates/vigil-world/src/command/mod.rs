@@ -42,7 +42,14 @@ pub enum Action {
         force: bool,
     },
     SetMode(String),
+    /// The take-off command alone (MAV_CMD_NAV_TAKEOFF; ArduPlane: TAKEOFF mode): the vehicle
+    /// must already be armed in the right mode.
     Takeoff {
+        alt_rel_m: f64,
+    },
+    /// Take off in one step, as QGroundControl's slider does: the mode the firmware needs,
+    /// arm, take off, and see the vehicle leave the ground (see [`launch_steps`]).
+    Launch {
         alt_rel_m: f64,
     },
     Land,
@@ -80,7 +87,8 @@ impl std::fmt::Display for Action {
             Self::Disarm { force: false } => write!(f, "disarm"),
             Self::Disarm { force: true } => write!(f, "force disarm"),
             Self::SetMode(name) => write!(f, "mode {name}"),
-            Self::Takeoff { alt_rel_m } => write!(f, "take off to {alt_rel_m:.0} m"),
+            Self::Takeoff { alt_rel_m } => write!(f, "takeoff command to {alt_rel_m:.0} m"),
+            Self::Launch { alt_rel_m } => write!(f, "take off to {alt_rel_m:.0} m"),
             Self::Land => write!(f, "land"),
             Self::ReturnToLaunch => write!(f, "return to launch"),
             Self::StartMission => write!(f, "start the mission"),
@@ -818,6 +826,10 @@ fn plan_action(vehicle: &Vehicle, action: &Action, now: TimeUs) -> Result<Plan, 
                 },
             ]))
         }
+        (_, Action::Launch { alt_rel_m }) => launch(vehicle, *alt_rel_m),
+        (Firmware::Px4, Action::Takeoff { alt_rel_m }) => {
+            px4_takeoff(vehicle, *alt_rel_m).map(|message| Plan::Single(Box::new(message)))
+        }
         (Firmware::ArduPlane, Action::Land) => {
             // A plane lands by its mission's landing sequence (DO_LAND_START).
             Ok(Plan::Single(Box::new(command_long(
@@ -828,6 +840,88 @@ fn plan_action(vehicle: &Vehicle, action: &Action, now: TimeUs) -> Result<Plan, 
         }
         _ => encode_action(&route, action).map(|message| Plan::Single(Box::new(message))),
     }
+}
+
+/// The vehicle has left the ground at this height above home, or at half the take-off
+/// height when that is lower, m.
+const LEFT_THE_GROUND_M: f64 = 3.0;
+/// Time allowed to leave the ground after the take-off command (a plane's run and a copter's
+/// spool-up), on top of [`procedure::transit_timeout`]'s margin.
+const LEAVE_GROUND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What taking off in one step does on a firmware, in the operator's words (the console's
+/// confirmation says it before anything is sent).
+pub fn launch_steps(firmware: Firmware, alt_rel_m: f64) -> String {
+    match firmware {
+        Firmware::ArduPlane => format!(
+            "TAKEOFF mode with TKOFF_ALT {alt_rel_m:.0} m, then arm: it launches straight ahead, climbs and circles"
+        ),
+        Firmware::Px4 => format!("arm, then take off to {alt_rel_m:.0} m"),
+        _ => format!("GUIDED, arm, then take off to {alt_rel_m:.0} m"),
+    }
+}
+
+/// Take off in one step: the mode, arm, the take-off, and the vehicle seen leaving the ground.
+fn launch(vehicle: &Vehicle, alt_rel_m: f64) -> Result<Plan, String> {
+    if !(alt_rel_m.is_finite() && alt_rel_m > 0.0) {
+        return Err(format!("takeoff altitude {alt_rel_m} m must be above zero"));
+    }
+    let route = Route::to(vehicle);
+    let climb = |mode| procedure::Step::Climb {
+        min_alt_rel_m: LEFT_THE_GROUND_M.min(alt_rel_m / 2.0),
+        mode,
+        timeout: LEAVE_GROUND_TIMEOUT,
+    };
+    let command = |what: &str, action: Action| -> Result<procedure::Step, String> {
+        Ok(procedure::Step::Command {
+            what: what.into(),
+            message: encode_action(&route, &action)?,
+        })
+    };
+    let steps = match route.firmware {
+        Firmware::ArduPlane => vec![
+            procedure::Step::SetParam {
+                name: "TKOFF_ALT",
+                value: alt_rel_m.round(),
+            },
+            command("mode TAKEOFF", Action::SetMode("TAKEOFF".into()))?,
+            procedure::Step::Mode { name: "TAKEOFF" },
+            command("arm", Action::Arm)?,
+            climb(Some("TAKEOFF")),
+        ],
+        Firmware::Px4 => vec![
+            command("arm", Action::Arm)?,
+            procedure::Step::Command {
+                what: "take off".into(),
+                message: px4_takeoff(vehicle, alt_rel_m)?,
+            },
+            climb(None),
+        ],
+        _ => vec![
+            command("mode GUIDED", Action::SetMode("GUIDED".into()))?,
+            procedure::Step::Mode { name: "GUIDED" },
+            command("arm", Action::Arm)?,
+            command("take off", Action::Takeoff { alt_rel_m })?,
+            climb(Some("GUIDED")),
+        ],
+    };
+    Ok(Plan::Steps(steps))
+}
+
+/// PX4's NAV_TAKEOFF takes its altitude above sea level (param7): home's plus the height asked;
+/// without a home, NaN lets PX4 use its own MIS_TAKEOFF_ALT.
+fn px4_takeoff(vehicle: &Vehicle, alt_rel_m: f64) -> Result<MavMessage, String> {
+    if !(alt_rel_m.is_finite() && alt_rel_m > 0.0) {
+        return Err(format!("takeoff altitude {alt_rel_m} m must be above zero"));
+    }
+    let alt_msl_m = vehicle
+        .home
+        .map_or(f32::NAN, |h| (h.alt_msl_m + alt_rel_m) as f32);
+    Ok(command_long(
+        &Route::to(vehicle),
+        mav::MavCmd::MAV_CMD_NAV_TAKEOFF,
+        [0.0, 0.0, 0.0, f32::NAN, f32::NAN, f32::NAN, alt_msl_m],
+    ))
 }
 
 /// ArduCopter's CIRCLE_RADIUS is in centimetres (4.7: default 1000, a 10 m circle).
@@ -1020,6 +1114,9 @@ fn encode_action(route: &Route, action: &Action) -> Result<MavMessage, String> {
                 MAV_CMD_NAV_TAKEOFF,
                 [0.0, 0.0, 0.0, NAN, NAN, NAN, *alt_rel_m as f32],
             )
+        }
+        Action::Launch { .. } => {
+            return Err("taking off in one step takes several commands (see `launch`)".into());
         }
         Action::Land => command_long(route, MAV_CMD_NAV_LAND, [0.0, 0.0, 0.0, NAN, NAN, NAN, NAN]),
         Action::ReturnToLaunch => command_long(route, MAV_CMD_NAV_RETURN_TO_LAUNCH, [0.0; 7]),

@@ -16,6 +16,11 @@
 //! - **Observe a place, ArduPlane**: MAV_CMD_DO_REPOSITION with the loiter radius in param3
 //!   (GUIDED loiter), then the camera. **PX4**: MAV_CMD_DO_ORBIT.
 //! - **Take off, ArduPlane**: TKOFF_ALT, then TAKEOFF mode (a plane has no NAV_TAKEOFF command).
+//! - **Take off in one step** (from the ground, as QGroundControl's slider): ArduCopter: GUIDED,
+//!   seen in the heartbeat, arm, NAV_TAKEOFF; ArduPlane: TKOFF_ALT, TAKEOFF mode, seen, arm
+//!   (it launches when armed in TAKEOFF); PX4: arm, NAV_TAKEOFF (altitude above sea level).
+//!   Each ends when the vehicle has left the ground; a refusal carries the vehicle's reason
+//!   ("arm: PreArm: ...").
 //!
 //! A procedure ends `Accepted` when its last step is done, or with the first step that failed,
 //! named.
@@ -73,6 +78,13 @@ pub(crate) enum Step {
     /// stick, so a transmitter left at low throttle makes the copter descend. On a descent,
     /// `rescue` (a mode that holds altitude) is sent before the procedure ends.
     HoldsAltitude { watch: Duration, rescue: MavMessage },
+    /// Wait until the vehicle is this high above home (it has left the ground), staying in
+    /// `mode` when one is given.
+    Climb {
+        min_alt_rel_m: f64,
+        mode: Option<&'static str>,
+        timeout: Duration,
+    },
 }
 
 impl Step {
@@ -86,6 +98,7 @@ impl Step {
             }
             Self::Mode { name } => format!("enter {name}"),
             Self::HoldsAltitude { .. } => "hold altitude while circling".into(),
+            Self::Climb { min_alt_rel_m, .. } => format!("climb past {min_alt_rel_m:.0} m"),
         }
     }
 }
@@ -153,7 +166,8 @@ impl Procedure {
                     Step::Arrive { .. }
                     | Step::Heading { .. }
                     | Step::Mode { .. }
-                    | Step::HoldsAltitude { .. } => {
+                    | Step::HoldsAltitude { .. }
+                    | Step::Climb { .. } => {
                         let alt = world
                             .vehicles
                             .get(&self.route.sysid)
@@ -281,6 +295,9 @@ impl Procedure {
         if let Some(reason) = match step {
             Step::Arrive { .. } | Step::Heading { .. } => left("GUIDED"),
             Step::HoldsAltitude { .. } => left("CIRCLE"),
+            Step::Climb {
+                mode: Some(mode), ..
+            } => left(mode),
             _ => None,
         } {
             return Err(reason);
@@ -345,6 +362,27 @@ impl Procedure {
                     ));
                 }
                 Ok(waited >= *watch)
+            }
+            Step::Climb {
+                min_alt_rel_m,
+                timeout,
+                ..
+            } => {
+                let alt_m = vehicle.fresh_position(now).map(|p| p.alt_rel_home_m);
+                let climbed = alt_m.is_some_and(|alt| alt >= *min_alt_rel_m);
+                if !climbed && !vehicle.armed && waited > MODE_GRACE {
+                    return Err("the vehicle disarmed on the ground".into());
+                }
+                if !climbed && waited > *timeout {
+                    return Err(match alt_m {
+                        Some(alt) => format!(
+                            "still {alt:.0} m above home after {:.0} s",
+                            waited.as_secs_f64()
+                        ),
+                        None => "no position to see the climb by".into(),
+                    });
+                }
+                Ok(climbed)
             }
             Step::Command { .. } | Step::Try { .. } | Step::SetParam { .. } => Ok(true),
         }

@@ -32,10 +32,14 @@ struct Bench {
 impl Bench {
     fn new() -> Self {
         // A vehicle that has finished booting: its pre-arm checks pass.
-        let vehicle = SimVehicle::new(SimVehicleConfig {
+        Self::with(SimVehicleConfig {
             prearm_delay_s: 0.0,
             ..SimVehicleConfig::default()
-        });
+        })
+    }
+
+    fn with(config: SimVehicleConfig) -> Self {
+        let vehicle = SimVehicle::new(config);
         let mut bench = Self {
             world: World::new(),
             engine: CommandEngine::new(),
@@ -103,6 +107,31 @@ impl Bench {
         let mut out = Vec::new();
         self.engine.tick(&self.world, self.now, &mut out);
         self.exchange(out);
+    }
+
+    /// Lets the vehicle fly for `duration` in 100 ms steps, its telemetry (heartbeat,
+    /// position, status texts) reaching the world and the engine, until `outcome` answers.
+    fn fly_until_answered(
+        &mut self,
+        outcome: &Receiver<CommandOutcome>,
+        duration: Duration,
+    ) -> Option<CommandOutcome> {
+        let dt = Duration::from_millis(100);
+        let mut flown = Duration::ZERO;
+        while flown < duration {
+            if let Ok(answer) = outcome.try_recv() {
+                return Some(answer);
+            }
+            self.vehicle.step(dt, self.now);
+            let mut messages = self.vehicle.take_events();
+            messages.extend(self.vehicle.slow_telemetry(self.now, 0));
+            messages.extend(self.vehicle.fast_telemetry(0));
+            let out = self.receive(messages);
+            self.exchange(out);
+            self.advance(dt);
+            flown += dt;
+        }
+        outcome.try_recv().ok()
     }
 
     fn command(&mut self, action: Action) -> Receiver<CommandOutcome> {
@@ -523,11 +552,67 @@ fn a_timeout_from_a_vehicle_that_signs_says_so() {
 }
 
 #[test]
+fn a_copter_takes_off_in_one_step_from_any_mode() {
+    let mut bench = Bench::new();
+    assert_eq!(bench.vehicle.custom_mode, 0, "starts in STABILIZE");
+    let outcome = bench.command(Action::Launch { alt_rel_m: 20.0 });
+    let answer = bench.fly_until_answered(&outcome, Duration::from_secs(30));
+    assert_eq!(answer, Some(CommandOutcome::Accepted));
+    assert!(bench.vehicle.armed);
+    assert_eq!(bench.vehicle.custom_mode, 4, "GUIDED");
+    assert!(
+        bench.vehicle.alt_rel_m >= 3.0,
+        "{}",
+        bench.vehicle.alt_rel_m
+    );
+    // The climb goes on to the height asked.
+    bench.fly_until_answered(&bounded(1).1, Duration::from_secs(20));
+    assert!((bench.vehicle.alt_rel_m - 20.0).abs() < 1.0);
+}
+
+#[test]
+fn a_one_step_takeoff_refused_says_which_step_and_the_vehicles_reason() {
+    let mut bench = Bench::with(SimVehicleConfig {
+        prearm_delay_s: 600.0,
+        ..SimVehicleConfig::default()
+    });
+    let outcome = bench.command(Action::Launch { alt_rel_m: 20.0 });
+    match bench.fly_until_answered(&outcome, Duration::from_secs(10)) {
+        Some(CommandOutcome::Rejected {
+            reason: Some(reason),
+            ..
+        }) => assert!(reason.starts_with("arm: Arm: "), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!bench.vehicle.armed);
+}
+
+#[test]
+fn a_plane_takes_off_in_one_step_in_takeoff_mode() {
+    let mut bench = Bench::with(SimVehicleConfig {
+        prearm_delay_s: 0.0,
+        kind: vigil_sim::scenario::DroneKind::FixedWing,
+        ..SimVehicleConfig::default()
+    });
+    let outcome = bench.command(Action::Launch { alt_rel_m: 80.0 });
+    let answer = bench.fly_until_answered(&outcome, Duration::from_secs(30));
+    assert_eq!(answer, Some(CommandOutcome::Accepted));
+    assert_eq!(bench.vehicle.param("TKOFF_ALT"), 80.0);
+    assert_eq!(bench.vehicle.custom_mode, 13, "TAKEOFF");
+    assert!(bench.vehicle.armed);
+    assert!(bench.sent.contains(&"PARAM_SET"), "{:?}", bench.sent);
+}
+
+#[test]
 fn actions_and_outcomes_read_as_plain_words() {
     assert_eq!(Action::SetMode("GUIDED".into()).to_string(), "mode GUIDED");
     assert_eq!(
-        Action::Takeoff { alt_rel_m: 20.0 }.to_string(),
+        Action::Launch { alt_rel_m: 20.0 }.to_string(),
         "take off to 20 m"
+    );
+    assert_eq!(
+        Action::Takeoff { alt_rel_m: 20.0 }.to_string(),
+        "takeoff command to 20 m"
     );
     assert_eq!(
         CommandOutcome::TimedOut {
