@@ -197,9 +197,29 @@ fn plan_by_clicking_and_upload_a_mission() {
     assert_eq!(h.state().planner.items.len(), 3);
     h.get_by_label("Stop").click();
     h.step();
+    // Each leg, the whole flight and the battery it takes.
+    step_until(&mut h, "the flight's figures", |h| {
+        has_label(h, "Total ") && has_label(h, "Drone 1: about ")
+    });
+    // The upload says what replaces what, on which drone, and waits for the operator.
     h.get_by_label("Upload").click();
+    step_until(&mut h, "the upload's confirmation", |h| {
+        has_label(h, "Upload 5 mission items")
+            && has_label(
+                h,
+                "Drone 1 (multirotor STABILIZE): holds a mission not downloaded here",
+            )
+    });
+    assert!(
+        h.state().actions.log.is_empty(),
+        "nothing sent before the confirmation"
+    );
+    click_in_dialog(&mut h, "Upload to drone 1");
     step_until(&mut h, "the upload's acknowledgement", |h| {
         has_label(h, "items uploaded")
+    });
+    step_until(&mut h, "what the drone holds", |h| {
+        has_label(h, "On drone 1: 5 mission items")
     });
     // What the drone holds is what was planned.
     let planned = h.state().planner.to_mission(None);
@@ -218,6 +238,46 @@ fn plan_by_clicking_and_upload_a_mission() {
         assert_eq!(a.command, b.command);
         assert!((a.x - b.x).abs() < 1e-6 && (a.y - b.y).abs() < 1e-6);
     }
+
+    // A pattern over an area drawn on the map, added after the waypoints when asked: one
+    // item in the list.
+    h.get_by_label("Draw survey area").click();
+    h.step();
+    for pos in [
+        egui::pos2(500.0, 250.0),
+        egui::pos2(640.0, 250.0),
+        egui::pos2(640.0, 390.0),
+        egui::pos2(500.0, 390.0),
+    ] {
+        click_at(&mut h, pos);
+    }
+    h.get_by_label("Observation pattern (lawnmower)").click();
+    step_until(&mut h, "the pattern tool", |h| {
+        has_label(h, "Generate pattern")
+    });
+    h.get_by_label("Generate pattern").click();
+    click_in_dialog(&mut h, "Add after");
+    step_until(&mut h, "the pattern in the list", |h| {
+        has_label(h, "Pattern: ")
+    });
+    assert_eq!(h.state().planner.items.len(), 4);
+
+    // Saved with the drone's home as the planned home, not 0°, 0°.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("patrol.plan");
+    h.state_mut().planner.file = path.display().to_string();
+    h.get_by_label("Save").scroll_to_me();
+    h.step();
+    h.step();
+    h.get_by_label("Save").click();
+    step_until(&mut h, "the save", |h| {
+        has_label(h, "planned home: drone 1's home")
+    });
+    let saved = vigil_mission::load_mission(&path).expect("saved plan");
+    let home = saved.home.expect("a planned home");
+    let drone_home = station.snapshot().world.vehicles[&1].home.expect("home");
+    assert!((home.lat_deg - drone_home.lat_deg).abs() < 1e-7);
+    assert!((home.lon_deg - drone_home.lon_deg).abs() < 1e-7);
     rig.pipeline.shutdown();
 }
 

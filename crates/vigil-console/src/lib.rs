@@ -625,6 +625,7 @@ impl ConsoleApp {
             .show(ui, |ui| self.map_panel(ui));
 
         self.actions.dialogs(ui, &self.station, &self.snapshot);
+        planner::dialogs(self, ui.ctx());
         self.dispatch_desk.dialog(
             ui,
             &self.station,
@@ -999,7 +1000,9 @@ impl ConsoleApp {
         };
         let plan_outline = self.planner.outline();
         let fences = self.planner.fences();
-        let missions = self.planner.vehicle_missions();
+        // The vehicles' missions, and the areas of the plan's patterns under their lines.
+        let mut missions = self.planner.vehicle_missions();
+        missions.extend(self.planner.survey_areas());
         let tiles: Option<&mut dyn walkers::Tiles> = if self.settings.layers.tiles {
             self.tiles
                 .as_deref_mut()

@@ -255,6 +255,8 @@ pub enum Pick {
 pub struct Outline {
     pub points_deg: Vec<(f64, f64)>,
     pub closed: bool,
+    /// The label at each point (`None` there: a small dot); `None`: points numbered 1, 2...
+    pub labels: Option<Vec<Option<String>>>,
 }
 
 /// A protected place as the map draws it.
@@ -852,14 +854,27 @@ fn paint_path(
         painter.add(Shape::line(line, stroke));
     }
     for (i, pt) in pts.iter().enumerate() {
-        painter.circle_filled(*pt, 6.0, stroke.color);
-        painter.text(
-            *pt,
-            Align2::CENTER_CENTER,
-            (i + 1).to_string(),
-            font.clone(),
-            p.background,
-        );
+        let label = match &path.labels {
+            None => Some((i + 1).to_string()),
+            Some(labels) => labels.get(i).cloned().flatten(),
+        };
+        match label {
+            Some(label) => {
+                painter.circle_filled(*pt, 6.0, stroke.color);
+                painter.text(
+                    *pt,
+                    Align2::CENTER_CENTER,
+                    label,
+                    font.clone(),
+                    p.background,
+                );
+            }
+            // A pattern's turn: a dot, so that 60 turns do not pile up 60 numbers.
+            None if path.labels.as_ref().is_some_and(|l| i < l.len()) => {
+                painter.circle_filled(*pt, 2.5, stroke.color);
+            }
+            None => {}
+        }
     }
 }
 

@@ -5,9 +5,6 @@
 //! `.waypoints` files. The geometry is pure functions in a local metric plane, tested below.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-use eframe::egui;
 
 use super::map::{Outline, Pick};
 use super::{ConsoleApp, Pos};
@@ -31,8 +28,32 @@ pub enum PlanItem {
         /// Ground speed from this waypoint on, if set.
         speed_mps: Option<f64>,
     },
+    /// An observation pattern (lawnmower) over an area: flown as its waypoints, planned and
+    /// shown as one item (its area and lines, not a number on every turn).
+    Survey {
+        area: Vec<Pos>,
+        settings: SurveySettings,
+        /// The turn points, in flight order.
+        points: Vec<Pos>,
+    },
     /// Anything else from a file, kept exactly.
     Other(MissionItem),
+}
+
+impl PlanItem {
+    /// Where the item takes the vehicle, in order (none for a command without a place).
+    pub fn points(&self) -> Vec<Pos> {
+        match self {
+            Self::Waypoint {
+                lat_deg, lon_deg, ..
+            } => vec![(*lat_deg, *lon_deg)],
+            Self::Survey { points, .. } => points.clone(),
+            Self::Other(item) if mission::is_global_frame(item.frame) && item.x != 0.0 => {
+                vec![(item.x, item.y)]
+            }
+            Self::Other(_) => Vec::new(),
+        }
+    }
 }
 
 /// What clicks on the map add to.
@@ -94,6 +115,11 @@ pub struct Planner {
     pub status: String,
     /// Missions known to be on each vehicle (downloaded or uploaded by this console).
     pub on_vehicle: BTreeMap<u8, Mission>,
+    /// An upload waiting for the operator to confirm it, to these drones.
+    pub pending_upload: Option<Vec<u8>>,
+    /// A pattern waiting for the operator to say whether it goes after the plan's items or
+    /// replaces them.
+    pub pending_pattern: bool,
 }
 
 impl Default for Planner {
@@ -114,6 +140,8 @@ impl Default for Planner {
             file: "mission.plan".into(),
             status: String::new(),
             on_vehicle: BTreeMap::new(),
+            pending_upload: None,
+            pending_pattern: false,
         }
     }
 }
@@ -158,7 +186,7 @@ impl Planner {
             }
             Drawing::None => match picked {
                 Some(Pick::Waypoint(i)) => {
-                    self.selected = self.waypoint_item_index(*i);
+                    self.selected = self.item_of_point(*i);
                     true
                 }
                 _ => false,
@@ -166,45 +194,54 @@ impl Planner {
         }
     }
 
-    /// The item index of the `n`th waypoint.
-    fn waypoint_item_index(&self, n: usize) -> Option<usize> {
+    /// The item the `n`th point of [`Self::outline`] belongs to.
+    fn item_of_point(&self, n: usize) -> Option<usize> {
         self.items
             .iter()
             .enumerate()
-            .filter(|(_, it)| matches!(it, PlanItem::Waypoint { .. }))
+            .flat_map(|(i, item)| std::iter::repeat_n(i, item.points().len()))
             .nth(n)
-            .map(|(i, _)| i)
     }
 
-    /// The plan as the map draws it (waypoints in order), or what is being drawn.
+    /// The plan as the map draws it (its points in order, each labelled with its item's
+    /// number in the list; a pattern's turns unlabelled after the first), or what is being
+    /// drawn.
     pub fn outline(&self) -> Option<Outline> {
-        let pts: Vec<Pos> = match self.drawing {
-            Drawing::SurveyArea if !self.survey_area.is_empty() => {
-                return Some(Outline {
-                    points_deg: self.survey_area.clone(),
-                    closed: true,
-                });
+        if self.drawing == Drawing::SurveyArea && !self.survey_area.is_empty() {
+            return Some(Outline {
+                points_deg: self.survey_area.clone(),
+                closed: true,
+                labels: None,
+            });
+        }
+        let mut points_deg = Vec::new();
+        let mut labels = Vec::new();
+        for (i, item) in self.items.iter().enumerate() {
+            for (k, point) in item.points().into_iter().enumerate() {
+                points_deg.push(point);
+                labels.push((k == 0).then(|| (i + 1).to_string()));
             }
-            _ => self
-                .items
-                .iter()
-                .filter_map(|it| match it {
-                    PlanItem::Waypoint {
-                        lat_deg, lon_deg, ..
-                    } => Some((*lat_deg, *lon_deg)),
-                    PlanItem::Other(item)
-                        if mission::is_global_frame(item.frame) && item.x != 0.0 =>
-                    {
-                        Some((item.x, item.y))
-                    }
-                    PlanItem::Other(_) => None,
-                })
-                .collect(),
-        };
-        (!pts.is_empty()).then_some(Outline {
-            points_deg: pts,
+        }
+        (!points_deg.is_empty()).then_some(Outline {
+            points_deg,
             closed: false,
+            labels: Some(labels),
         })
+    }
+
+    /// The areas of the plan's patterns (drawn as outlines under their lines).
+    pub fn survey_areas(&self) -> Vec<Outline> {
+        self.items
+            .iter()
+            .filter_map(|item| match item {
+                PlanItem::Survey { area, .. } => Some(Outline {
+                    points_deg: area.clone(),
+                    closed: true,
+                    labels: Some(Vec::new()),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn fences(&self) -> Vec<Outline> {
@@ -212,6 +249,7 @@ impl Planner {
             vec![Outline {
                 points_deg: self.fence.clone(),
                 closed: true,
+                labels: None,
             }]
         } else {
             Vec::new()
@@ -230,25 +268,41 @@ impl Planner {
                     .map(|it| (it.x, it.y))
                     .collect(),
                 closed: false,
+                labels: None,
             })
             .filter(|o| !o.points_deg.is_empty())
             .collect()
     }
 
+    /// A mission downloaded from a drone: drawn on the map, and in the editor at once when
+    /// the editor is empty (otherwise "Load" puts it there).
     pub fn downloaded(&mut self, target: u8, mission: Mission) {
-        self.status = format!(
-            "downloaded {} items from {target}: Load into the editor to change them",
-            mission.items.len()
-        );
+        let n = mission::count(mission.items.len(), "mission item", "mission items");
+        self.status = if self.items.is_empty() {
+            self.load(&mission);
+            format!("downloaded {n} from drone {target}: in the editor")
+        } else {
+            format!(
+                "downloaded {n} from drone {target}: drawn on the map; \"Load drone {target}'s mission\" puts it in the editor"
+            )
+        };
         self.on_vehicle.insert(target, mission);
     }
 
     /// The plan as a mission: optional takeoff, speed changes before the waypoints that set one,
     /// the items, optional return to launch.
     pub fn to_mission(&self, home: Option<GeoPoint>) -> Mission {
+        self.mission_with_owners(home).0
+    }
+
+    /// The plan as a mission, and for each mission item the plan item it comes from (`None`
+    /// for the take-off and the return added around them).
+    fn mission_with_owners(&self, home: Option<GeoPoint>) -> (Mission, Vec<Option<usize>>) {
         let mut items = Vec::new();
+        let mut owners = Vec::new();
         let first_alt = self.items.iter().find_map(|it| match it {
             PlanItem::Waypoint { alt_rel_m, .. } => Some(*alt_rel_m),
+            PlanItem::Survey { settings, .. } => Some(settings.alt_rel_m),
             PlanItem::Other(_) => None,
         });
         if self.takeoff {
@@ -259,49 +313,75 @@ impl Planner {
                 first_alt.unwrap_or(self.default_alt_m),
             ));
         }
+        owners.resize(items.len(), None);
         let mut speed = None;
-        for item in &self.items {
-            match item {
+        for (i, item) in self.items.iter().enumerate() {
+            let (points, alt_rel_m, item_speed) = match item {
                 PlanItem::Waypoint {
                     lat_deg,
                     lon_deg,
                     alt_rel_m,
                     speed_mps,
-                } => {
-                    if let Some(s) = speed_mps
-                        && speed != Some(*s)
-                    {
-                        items.push(MissionItem {
-                            frame: MAV_FRAME_GLOBAL_RELATIVE_ALT,
-                            command: MAV_CMD_DO_CHANGE_SPEED,
-                            autocontinue: true,
-                            // Ground speed, this speed, no throttle change.
-                            params: [1.0, *s as f32, -1.0, 0.0],
-                            x: 0.0,
-                            y: 0.0,
-                            z: 0.0,
-                        });
-                        speed = Some(*s);
-                    }
-                    items.push(nav_item(
-                        MAV_CMD_NAV_WAYPOINT,
-                        *lat_deg,
-                        *lon_deg,
-                        *alt_rel_m,
-                    ));
+                } => (vec![(*lat_deg, *lon_deg)], *alt_rel_m, *speed_mps),
+                PlanItem::Survey {
+                    settings, points, ..
+                } => (points.clone(), settings.alt_rel_m, Some(settings.speed_mps)),
+                PlanItem::Other(item) => {
+                    items.push(item.clone());
+                    owners.push(Some(i));
+                    continue;
                 }
-                PlanItem::Other(item) => items.push(item.clone()),
+            };
+            if let Some(s) = item_speed
+                && speed != Some(s)
+            {
+                items.push(MissionItem {
+                    frame: MAV_FRAME_GLOBAL_RELATIVE_ALT,
+                    command: MAV_CMD_DO_CHANGE_SPEED,
+                    autocontinue: true,
+                    // Ground speed, this speed, no throttle change.
+                    params: [1.0, s as f32, -1.0, 0.0],
+                    x: 0.0,
+                    y: 0.0,
+                    z: 0.0,
+                });
+                owners.push(Some(i));
+                speed = Some(s);
+            }
+            for (lat_deg, lon_deg) in points {
+                items.push(nav_item(MAV_CMD_NAV_WAYPOINT, lat_deg, lon_deg, alt_rel_m));
+                owners.push(Some(i));
             }
         }
         if self.rtl_at_end {
             items.push(nav_item(MAV_CMD_NAV_RETURN_TO_LAUNCH, 0.0, 0.0, 0.0));
+            owners.push(None);
         }
-        Mission {
+        let mission = Mission {
             home,
             items,
             fence: fence_of(&self.fence),
             ..Default::default()
+        };
+        (mission, owners)
+    }
+
+    /// The plan's legs, distance and time from `home` as `model` flies it: each plan item's
+    /// leg (the way to it, and along a pattern's lines), and the whole flight.
+    pub fn estimate(
+        &self,
+        home: Option<GeoPoint>,
+        model: mission::FlightModel,
+    ) -> (Vec<Option<f64>>, mission::FlightEstimate) {
+        let (mission, owners) = self.mission_with_owners(home);
+        let estimate = mission::estimate(&mission, home, model);
+        let mut legs = vec![None; self.items.len()];
+        for (owner, leg) in owners.iter().zip(&estimate.legs_m) {
+            if let (Some(i), Some(leg)) = (owner, leg) {
+                *legs[*i].get_or_insert(0.0) += leg;
+            }
         }
+        (legs, estimate)
     }
 
     /// Loads a mission into the editor: the reverse of [`Self::to_mission`].
@@ -340,28 +420,30 @@ impl Planner {
         self.selected = None;
     }
 
-    /// Replaces the survey area's waypoints by a lawnmower over it.
-    pub fn generate_survey(&mut self) -> Result<usize, String> {
+    /// A lawnmower over the survey area as one item, after the plan's items or (`append`
+    /// false) instead of them; returns its number of waypoints.
+    pub fn generate_survey(&mut self, append: bool) -> Result<usize, String> {
         if self.survey_area.len() < 3 {
             return Err("draw the area first: at least three points".into());
         }
-        let pts = lawnmower(
+        let points = lawnmower(
             &self.survey_area,
             self.survey.spacing_m(),
             self.survey.angle_deg,
         );
-        if pts.is_empty() {
+        if points.is_empty() {
             return Err("the area is too small for one line at this spacing".into());
         }
-        let n = pts.len();
-        for (i, p) in pts.into_iter().enumerate() {
-            self.items.push(PlanItem::Waypoint {
-                lat_deg: p.0,
-                lon_deg: p.1,
-                alt_rel_m: self.survey.alt_rel_m,
-                speed_mps: (i == 0).then_some(self.survey.speed_mps),
-            });
+        let n = points.len();
+        if !append {
+            self.items.clear();
         }
+        self.items.push(PlanItem::Survey {
+            area: std::mem::take(&mut self.survey_area),
+            settings: self.survey,
+            points,
+        });
+        self.selected = Some(self.items.len() - 1);
         self.drawing = Drawing::None;
         Ok(n)
     }
@@ -456,262 +538,6 @@ pub fn lawnmower(polygon: &[Pos], spacing_m: f64, angle_deg: f64) -> Vec<Pos> {
     out
 }
 
-// Long: immediate-mode drawing of the mission planner: items, patterns, fence, files.
-/// The planner tab of the side panel.
-pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    let targets: Vec<u8> = app.selected_vehicles.iter().copied().collect();
-    let p = &mut app.planner;
-    ui.heading("Mission plan");
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Click on the map to:");
-        ui.selectable_value(&mut p.drawing, Drawing::Waypoints, "Add waypoints");
-        ui.selectable_value(&mut p.drawing, Drawing::SurveyArea, "Draw survey area");
-        ui.selectable_value(&mut p.drawing, Drawing::Geofence, "Draw geofence");
-        ui.selectable_value(&mut p.drawing, Drawing::None, "Stop");
-    });
-    ui.horizontal(|ui| {
-        ui.label("New waypoint altitude");
-        ui.add(
-            egui::DragValue::new(&mut p.default_alt_m)
-                .range(2.0..=500.0)
-                .suffix(" m"),
-        );
-    });
-    ui.checkbox(&mut p.takeoff, "Start with a takeoff");
-    ui.checkbox(&mut p.rtl_at_end, "Return to launch at the end");
-    ui.separator();
-
-    let mut remove = None;
-    egui::Grid::new("plan-items").striped(true).show(ui, |ui| {
-        ui.label("#");
-        ui.label("lat / lon");
-        ui.label("alt m");
-        ui.label("speed m/s");
-        ui.end_row();
-        let mut n = 0;
-        for (i, item) in p.items.iter_mut().enumerate() {
-            match item {
-                PlanItem::Waypoint {
-                    lat_deg,
-                    lon_deg,
-                    alt_rel_m,
-                    speed_mps,
-                } => {
-                    n += 1;
-                    let sel = p.selected == Some(i);
-                    if ui.selectable_label(sel, n.to_string()).clicked() {
-                        p.selected = Some(i);
-                    }
-                    ui.label(format!("{lat_deg:.5}, {lon_deg:.5}"));
-                    ui.add(egui::DragValue::new(alt_rel_m).range(1.0..=1000.0));
-                    let mut has_speed = speed_mps.is_some();
-                    ui.horizontal(|ui| {
-                        if ui.checkbox(&mut has_speed, "").changed() {
-                            *speed_mps = has_speed.then_some(8.0);
-                        }
-                        if let Some(s) = speed_mps {
-                            ui.add(egui::DragValue::new(s).range(0.5..=40.0));
-                        }
-                        if ui.small_button("Delete").clicked() {
-                            remove = Some(i);
-                        }
-                    });
-                }
-                PlanItem::Other(item) => {
-                    ui.label("·");
-                    ui.label(format!("MAV_CMD {}", item.command));
-                    ui.label(format!("{:.0}", item.z));
-                    if ui.small_button("Delete").clicked() {
-                        remove = Some(i);
-                    }
-                }
-            }
-            ui.end_row();
-        }
-    });
-    if let Some(i) = remove {
-        p.items.remove(i);
-        p.selected = None;
-    }
-    if ui.button("Clear the plan").clicked() {
-        p.items.clear();
-        p.selected = None;
-    }
-
-    ui.separator();
-    ui.collapsing("Observation pattern (lawnmower)", |ui| {
-        let s = &mut p.survey;
-        egui::Grid::new("survey").show(ui, |ui| {
-            number_row(ui, "Altitude", &mut s.alt_rel_m, 5.0..=500.0, " m");
-            number_row(
-                ui,
-                "Camera across-track FOV",
-                &mut s.hfov_deg,
-                5.0..=150.0,
-                "°",
-            );
-            number_row(ui, "Side overlap", &mut s.overlap_pct, 0.0..=90.0, " %");
-            number_row(ui, "Line direction", &mut s.angle_deg, 0.0..=179.0, "°");
-            number_row(ui, "Speed", &mut s.speed_mps, 1.0..=30.0, " m/s");
-        });
-        ui.label(format!(
-            "Line spacing {:.0} m; area: {} points",
-            p.survey.spacing_m(),
-            p.survey_area.len()
-        ));
-        ui.horizontal(|ui| {
-            if ui.button("Generate pattern").clicked() {
-                p.status = match p.generate_survey() {
-                    Ok(n) => format!("pattern of {n} waypoints added"),
-                    Err(e) => e,
-                };
-            }
-            if ui.button("Clear area").clicked() {
-                p.survey_area.clear();
-            }
-        });
-    });
-    ui.collapsing("Orbit a place", |ui| {
-        ui.horizontal(|ui| {
-            ui.label("Radius");
-            ui.add(
-                egui::DragValue::new(&mut p.orbit_radius_m)
-                    .range(20.0..=2000.0)
-                    .suffix(" m"),
-            );
-            ui.label("points");
-            ui.add(egui::DragValue::new(&mut p.orbit_points).range(4..=36));
-        });
-        ui.label("Around the selected site or waypoint:");
-        let centre = match &app.selection {
-            Some(Pick::Site(i)) => super::panels::site_centre(&app.snapshot, *i),
-            _ => p.selected.and_then(|i| match p.items.get(i) {
-                Some(PlanItem::Waypoint {
-                    lat_deg, lon_deg, ..
-                }) => Some((*lat_deg, *lon_deg)),
-                _ => None,
-            }),
-        };
-        if ui
-            .add_enabled(centre.is_some(), egui::Button::new("Add orbit"))
-            .clicked()
-            && let Some(c) = centre
-        {
-            p.add_orbit(c);
-            p.status = format!("orbit of {} points added", p.orbit_points + 1);
-        }
-    });
-    ui.collapsing("Geofence", |ui| {
-        ui.label(format!(
-            "{} vertices (draw with \"Draw geofence\"); saved in .plan files",
-            p.fence.len()
-        ));
-        if ui.button("Clear geofence").clicked() {
-            p.fence.clear();
-        }
-    });
-
-    ui.separator();
-    ui.label(match targets.as_slice() {
-        [] => "Select a drone to upload to or download from".to_owned(),
-        t => format!(
-            "Drones: {}",
-            t.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
-        ),
-    });
-    let home = |app: &ConsoleApp, t: u8| {
-        app.snapshot
-            .world
-            .vehicles
-            .get(&t)
-            .and_then(|v| v.home)
-            .map(|h| GeoPoint {
-                lat_deg: h.lat_deg,
-                lon_deg: h.lon_deg,
-                alt_m: h.alt_msl_m,
-            })
-    };
-    ui.horizontal(|ui| {
-        let any = !targets.is_empty();
-        if ui.add_enabled(any, egui::Button::new("Upload")).clicked() {
-            for &t in &targets {
-                let mission = app.planner.to_mission(home(app, t));
-                app.planner.on_vehicle.insert(t, mission.clone());
-                app.actions
-                    .mission(&app.station, t, MissionOp::Upload(mission));
-            }
-        }
-        if ui.add_enabled(any, egui::Button::new("Download")).clicked() {
-            for &t in &targets {
-                app.actions.mission(&app.station, t, MissionOp::Download);
-            }
-        }
-        if ui
-            .add_enabled(any, egui::Button::new("Clear on vehicle"))
-            .clicked()
-        {
-            for &t in &targets {
-                app.planner.on_vehicle.remove(&t);
-                app.actions.mission(&app.station, t, MissionOp::Clear);
-            }
-        }
-    });
-    for t in app.actions.log.iter().filter(|t| t.mission).take(4) {
-        ui.label(t.line());
-    }
-    if let Some(&t) = targets.first()
-        && let Some(m) = app.planner.on_vehicle.get(&t).cloned()
-        && ui
-            .button(format!("Load drone {t}'s mission into the editor"))
-            .clicked()
-    {
-        app.planner.load(&m);
-    }
-    let p = &mut app.planner;
-    ui.separator();
-    ui.horizontal(|ui| {
-        ui.label("File");
-        ui.text_edit_singleline(&mut p.file);
-    });
-    ui.horizontal(|ui| {
-        if ui.button("Open").clicked() {
-            let path = PathBuf::from(p.file.trim());
-            p.status = match mission::load_mission(&path) {
-                Ok(m) => {
-                    p.load(&m);
-                    p.fence = first_inclusion_polygon(&m.fence);
-                    format!("opened {} ({} items)", path.display(), m.items.len())
-                }
-                Err(e) => format!("not opened: {e}"),
-            };
-        }
-        if ui.button("Save").clicked() {
-            let path = PathBuf::from(p.file.trim());
-            let m = p.to_mission(None);
-            p.status = match mission::save_mission(&path, &m) {
-                Ok(()) => format!("saved {}", path.display()),
-                Err(e) => format!("not saved: {e}"),
-            };
-        }
-    });
-    if !p.status.is_empty() {
-        ui.label(&p.status);
-    }
-}
-
-/// A grid row: a label and a number dragged within `range`.
-fn number_row(
-    ui: &mut egui::Ui,
-    label: &str,
-    value: &mut f64,
-    range: std::ops::RangeInclusive<f64>,
-    suffix: &str,
-) {
-    ui.label(label);
-    ui.add(egui::DragValue::new(value).range(range).suffix(suffix));
-    ui.end_row();
-}
-
 /// The drawn geofence polygon as the mission's fence (none until it has three vertices).
 fn fence_of(polygon: &[Pos]) -> mission::Fence {
     let mut fence = mission::Fence::default();
@@ -733,6 +559,9 @@ fn first_inclusion_polygon(fence: &mission::Fence) -> Vec<Pos> {
         .map(|p| p.vertices.clone())
         .unwrap_or_default()
 }
+
+mod panel;
+pub use panel::{dialogs, panel};
 
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@
 //! themselves live in [`plan`], [`waypoints`] and [`params_file`]; [`validate()`] checks a
 //! mission before it goes to a vehicle.
 
+pub mod estimate;
 pub mod params_file;
 pub mod plan;
 pub mod validate;
@@ -15,6 +16,7 @@ pub mod waypoints;
 
 use std::path::Path;
 
+pub use estimate::{FlightEstimate, FlightModel, estimate};
 pub use params_file::{load_params, parse_params, save_params, to_params_string};
 pub use plan::{parse_plan, to_plan_string};
 pub use validate::{Findings, MissionProblem, Place, inspect, validate};

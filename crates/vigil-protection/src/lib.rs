@@ -174,6 +174,8 @@ pub struct ProtectionView {
     pub dispatches: Arc<Vec<DispatchRecord>>,
     /// Where each mover from outside is heading, soonest arrival first.
     pub approaches: Arc<Vec<ApproachView>>,
+    /// The rules' flight figures (endurance, reserve), for the planner's battery estimate.
+    pub dispatch: Arc<rules::DispatchConfig>,
 }
 
 /// A predicted approach (see `predict.rs`): a mover from outside heading for a site.
@@ -367,6 +369,10 @@ impl Protection {
             .collect();
         let area_outlines = set.areas.iter().map(|a| a.outline.clone()).collect();
         let mut protection = Self {
+            view: Arc::new(ProtectionView {
+                dispatch: Arc::new(rules.dispatch.clone()),
+                ..ProtectionView::default()
+            }),
             rules,
             frame: None,
             sites: Arc::new(set.sites),
@@ -392,7 +398,6 @@ impl Protection {
             next_report: 0,
             dispatcher: dispatch::Dispatcher::default(),
             tripwire_ends: Vec::new(),
-            view: Arc::new(ProtectionView::default()),
             changed: true,
             events: events::EventQueue::default(),
             contacts: contacts::ContactBook::new(),
@@ -1026,6 +1031,7 @@ impl Protection {
             reports: Arc::new(self.reports.clone()),
             dispatches: Arc::new(self.dispatcher.records.clone()),
             approaches: Arc::new(self.approach_views()),
+            dispatch: self.view.dispatch.clone(),
         });
     }
 

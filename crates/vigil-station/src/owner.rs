@@ -660,6 +660,7 @@ impl Owner {
             journal: journal.clone(),
             protection: old.protection.clone(),
             analysed_to: old.analysed_to,
+            mission_transfers: self.engine.mission_progress(),
         });
     }
 }

@@ -94,6 +94,8 @@ pub struct Snapshot {
     pub analysed_to: vigil_core::time::TimeUs,
     /// Protected places, alerts, coverage, incidents and reports (shared until they change).
     pub protection: Arc<vigil_protection::ProtectionView>,
+    /// Mission transfers in flight and how far each has gone (the console's progress).
+    pub mission_transfers: Vec<vigil_world::command::TransferProgress>,
 }
 
 impl Snapshot {

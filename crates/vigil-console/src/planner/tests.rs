@@ -106,13 +106,74 @@ fn clicks_add_to_what_is_being_drawn() {
     for pt in square(600.0) {
         p.on_map_click(pt, None);
     }
-    // Spacing 48.5 m (69.3 m wide at 60 m, 30 % overlap): 12 lines of two turn points.
-    assert_eq!(p.generate_survey().unwrap(), 24);
-    assert_eq!(p.items.len(), 25);
+    // Spacing 48.5 m (69.3 m wide at 60 m, 30 % overlap): 12 lines of two turn points, as
+    // one item after the waypoint.
+    assert_eq!(p.generate_survey(true).unwrap(), 24);
+    assert_eq!(p.items.len(), 2);
+    assert!(p.survey_area.is_empty(), "the area went into the pattern");
+    assert_eq!(p.survey_areas().len(), 1);
+    // On the map: the waypoint labelled 1, the pattern's first turn 2, the others dots.
+    let outline = p.outline().expect("drawn");
+    assert_eq!(outline.points_deg.len(), 25);
+    let labels = outline.labels.expect("labelled");
+    assert_eq!(labels[0].as_deref(), Some("1"));
+    assert_eq!(labels[1].as_deref(), Some("2"));
+    assert!(labels[2..].iter().all(Option::is_none));
+    // Flown as its waypoints: take-off, waypoint, speed, 24 turns, return.
+    assert_eq!(p.to_mission(None).items.len(), 28);
     p.drawing = Drawing::None;
+    // A click on a turn of the pattern selects the pattern.
+    assert!(p.on_map_click((0.0, 0.0), Some(&Pick::Waypoint(7))));
+    assert_eq!(p.selected, Some(1));
     assert!(p.on_map_click((0.0, 0.0), Some(&Pick::Waypoint(0))));
     assert_eq!(p.selected, Some(0));
     p.delete_selected();
-    assert_eq!(p.items.len(), 24);
+    assert_eq!(p.items.len(), 1);
     assert!(!p.on_map_click((0.0, 0.0), None));
+}
+
+#[test]
+fn a_pattern_replacing_the_plan_and_each_items_leg() {
+    let mut p = Planner::default();
+    p.add_waypoint((9.0, 30.0));
+    p.survey_area = square(600.0);
+    p.generate_survey(false).unwrap();
+    assert_eq!(p.items.len(), 1, "the waypoint was replaced");
+    let home = GeoPoint {
+        lat_deg: 9.0,
+        lon_deg: 30.0,
+        alt_m: 400.0,
+    };
+    let model = mission::FlightModel {
+        cruise_mps: 10.0,
+        vertical_mps: 2.5,
+    };
+    let (legs, estimate) = p.estimate(Some(home), model);
+    // 12 lines of 600 m, 11 steps of 48.5 m across, the way out (24 m east) and back.
+    let along_m = 12.0 * 600.0 + 11.0 * 600.0 / 12.0 * 0.97;
+    let leg = legs[0].expect("the pattern's leg");
+    assert!((leg - along_m).abs() < 40.0, "{leg} against {along_m}");
+    assert!(estimate.total_m > leg);
+    assert!(!estimate.open_ended);
+    // Climb to 60 m (24 s) and the way flown at 10 m/s, then the descent.
+    assert!(estimate.flight_s > 24.0 + estimate.total_m / 10.0);
+}
+
+#[test]
+fn a_downloaded_mission_goes_into_an_empty_editor_and_beside_a_plan() {
+    let mut source = Planner::default();
+    source.add_waypoint((9.0, 30.0));
+    source.add_waypoint((9.01, 30.0));
+    let on_drone = source.to_mission(None);
+    let mut p = Planner::default();
+    p.downloaded(1, on_drone.clone());
+    assert_eq!(p.items, source.items, "into the empty editor");
+    assert!(p.status.contains("in the editor"), "{}", p.status);
+    assert_eq!(p.vehicle_missions().len(), 1, "and drawn on the map");
+    // A plan being edited is not overwritten: the drone's mission is drawn beside it.
+    p.add_waypoint((9.02, 30.0));
+    p.downloaded(2, on_drone);
+    assert_eq!(p.items.len(), 3);
+    assert!(p.status.contains("drawn on the map"), "{}", p.status);
+    assert_eq!(p.vehicle_missions().len(), 2);
 }

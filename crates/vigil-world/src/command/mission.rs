@@ -327,6 +327,19 @@ struct Transfer {
     reply: Sender<Result<MissionOutcome, MissionError>>,
 }
 
+/// How far a transfer in flight has gone, for the operator's progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferProgress {
+    pub sysid: u8,
+    /// The list being transferred now.
+    pub list: List,
+    pub upload: bool,
+    /// Items of this list sent (upload) or received (download) so far.
+    pub done: usize,
+    /// The list's length (a download knows it once the vehicle has said its count).
+    pub total: Option<usize>,
+}
+
 /// Mission transfers in flight, at most one per vehicle.
 #[derive(Debug, Default)]
 pub(crate) struct MissionTransfers {
@@ -336,6 +349,44 @@ pub(crate) struct MissionTransfers {
 impl MissionTransfers {
     pub fn is_busy(&self) -> bool {
         !self.active.is_empty()
+    }
+
+    /// Each transfer in flight and how far it has gone.
+    pub fn progress(&self) -> Vec<TransferProgress> {
+        self.active
+            .iter()
+            .filter_map(|(&sysid, transfer)| {
+                let part = transfer.parts.front()?;
+                // Counted as every count reported: without ArduPilot's home (item 0).
+                let home = usize::from(
+                    part.list == List::Mission && transfer.route.firmware.is_ardupilot(),
+                );
+                let (upload, done, total) = match &part.stage {
+                    Stage::Upload(items) => {
+                        // The item last sent was asked for: those before it are on board.
+                        let on_board = match &transfer.last_sent {
+                            MavMessage::MISSION_ITEM_INT(item) => usize::from(item.seq),
+                            _ => 0,
+                        };
+                        let home = items.len().saturating_sub(part.reported);
+                        (true, on_board.saturating_sub(home), Some(part.reported))
+                    }
+                    Stage::Download { count, items } => (
+                        false,
+                        items.len().saturating_sub(home),
+                        count.map(|n| usize::from(n).saturating_sub(home)),
+                    ),
+                    Stage::Clear => (false, 0, Some(0)),
+                };
+                Some(TransferProgress {
+                    sysid,
+                    list: part.list,
+                    upload,
+                    done,
+                    total,
+                })
+            })
+            .collect()
     }
 
     pub fn start(

@@ -22,7 +22,7 @@ use vigil_link::{Envelope, LinkId};
 use vigil_protocol::modes::{Firmware, custom_mode_from_name, mode_names};
 use vigil_protocol::{MavMessage, MavVersion, e7_from_deg, mav};
 
-pub use mission::{MissionError, MissionOp, MissionOutcome, UploadCounts};
+pub use mission::{List, MissionError, MissionOp, MissionOutcome, TransferProgress, UploadCounts};
 pub use params::{ParamError, ParamOp, ParamOutcome, ParamValue};
 
 /// Wait for an acknowledgement before sending a command again.
@@ -349,6 +349,11 @@ impl CommandEngine {
     }
 
     /// True while anything waits for a vehicle (the world thread then ticks often).
+    /// The mission transfers in flight and how far each has gone.
+    pub fn mission_progress(&self) -> Vec<TransferProgress> {
+        self.missions.progress()
+    }
+
     pub fn is_busy(&self) -> bool {
         !self.commands.is_empty()
             || !self.procedures.is_empty()

@@ -27,6 +27,10 @@ struct Bench {
     answers_arrive: bool,
     /// This many of the vehicle's next answers are lost.
     lose_next: usize,
+    /// Exchanges (engine to vehicle and back) left before the radio pauses; what the engine
+    /// sends then waits in `held`.
+    rounds_left: Option<usize>,
+    held: Vec<Outgoing>,
 }
 
 impl Bench {
@@ -49,6 +53,8 @@ impl Bench {
             sent: Vec::new(),
             answers_arrive: true,
             lose_next: 0,
+            rounds_left: None,
+            held: Vec::new(),
         };
         let telemetry = bench.vehicle.slow_telemetry(bench.now, 0);
         bench.receive(telemetry);
@@ -80,6 +86,13 @@ impl Bench {
     /// Delivers what the engine sent to the vehicle and the answers back, until quiet.
     fn exchange(&mut self, mut out: Vec<Outgoing>) {
         while !out.is_empty() {
+            if let Some(left) = self.rounds_left.as_mut() {
+                if *left == 0 {
+                    self.held.append(&mut out);
+                    return;
+                }
+                *left -= 1;
+            }
             let mut answers = Vec::new();
             for outgoing in out.drain(..) {
                 assert_eq!(outgoing.link, LinkId(0));
@@ -353,6 +366,37 @@ fn a_mission_uploads_and_downloads_identical() {
         panic!()
     };
     assert!(empty.items.is_empty() && empty.home.is_none());
+}
+
+#[test]
+fn a_transfer_shows_its_progress_counted_without_home() {
+    let mut bench = Bench::new();
+    let mission = sample_mission();
+    // Count, then home (item 0) and two items requested and sent: two of five on board.
+    bench.rounds_left = Some(4);
+    let uploaded = bench.mission(MissionOp::Upload(mission.clone()));
+    let progress = bench.engine.mission_progress();
+    assert_eq!(
+        progress,
+        vec![TransferProgress {
+            sysid: 1,
+            list: List::Mission,
+            upload: true,
+            done: 2,
+            total: Some(5),
+        }]
+    );
+    bench.rounds_left = None;
+    let held = std::mem::take(&mut bench.held);
+    bench.exchange(held);
+    assert!(matches!(uploaded.try_recv(), Ok(Ok(_))));
+    assert!(bench.engine.mission_progress().is_empty());
+    // A download knows its total once the vehicle has said its count.
+    bench.rounds_left = Some(3);
+    let _downloaded = bench.mission(MissionOp::Download);
+    let progress = bench.engine.mission_progress();
+    assert_eq!(progress[0].total, Some(5), "{progress:?}");
+    assert!(!progress[0].upload && progress[0].done <= 2, "{progress:?}");
 }
 
 #[test]
