@@ -300,6 +300,12 @@ fn layers_switch_off_and_on_from_the_menu() {
     h.get_by_label("Tracks").click();
     h.step();
     assert!(h.state().settings().layers.tracks);
+    // The coverage layer comes with its legend.
+    assert!(!has_label(&h, "Coverage: time since observed"));
+    h.get_by_label("Coverage").click();
+    step_until(&mut h, "the coverage legend", |h| {
+        has_label(h, "Coverage: time since observed") && has_label(h, "never observed")
+    });
     rig.pipeline.shutdown();
 }
 
@@ -321,6 +327,46 @@ fn the_night_and_day_themes_switch_with_a_key() {
         vigil_console::settings::Theme::Day
     );
     assert!(!h.ctx.global_style().visuals.dark_mode);
+    rig.pipeline.shutdown();
+}
+
+#[test]
+fn escape_closes_the_window_on_top_then_the_tool() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    select_drone_1(&mut h);
+    h.key_press(egui::Key::F1);
+    step_until(&mut h, "the shortcuts window", |h| {
+        has_label(h, "Keyboard shortcuts")
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the shortcuts window closed", |h| {
+        !has_label(h, "Keyboard shortcuts")
+    });
+    h.get_by_label("Session").click();
+    step_until(&mut h, "the session menu", |h| has_label(h, "Export..."));
+    h.get_by_label("Export...").click();
+    step_until(&mut h, "the export window", |h| {
+        has_label(h, "Export the session")
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the export window closed", |h| {
+        !has_label(h, "Export the session")
+    });
+    // The measuring tool stays while Esc closes a window; the next Esc leaves it.
+    h.key_press(egui::Key::M);
+    step_until(&mut h, "the measuring tool", |h| h.state().measuring());
+    h.key_press(egui::Key::F1);
+    step_until(&mut h, "the shortcuts window", |h| {
+        has_label(h, "Keyboard shortcuts")
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the shortcuts window closed", |h| {
+        !has_label(h, "Keyboard shortcuts")
+    });
+    assert!(h.state().measuring(), "a window's Esc left the tool");
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the tool left", |h| !h.state().measuring());
     rig.pipeline.shutdown();
 }
 

@@ -106,9 +106,10 @@ enum Command {
         /// Layers: paths,footprints,detections,tracks,alerts,incidents,reports,dispatches,notes (default all).
         #[arg(long, value_name = "LIST")]
         layers: Option<String>,
-        /// none, public (names of operators and reporters removed) or strict (also places
-        /// of civilians, incidents and reports moved to a 1 km grid).
-        #[arg(long, value_name = "LEVEL", default_value = "none")]
+        /// none, public (names of operators and reporters removed; the default, as in the
+        /// console's export window) or strict (also places of civilians, incidents and
+        /// reports moved to a 1 km grid).
+        #[arg(long, value_name = "LEVEL", default_value = "public")]
         redact: vigil_record::export::RedactLevel,
     },
     /// How fast the mission responded, from a session's journal: each alert raised to

@@ -415,6 +415,11 @@ impl ConsoleApp {
     }
 
     /// The drones actions go to.
+    /// Whether the measuring tool is on.
+    pub fn measuring(&self) -> bool {
+        self.tool == MapTool::Measure
+    }
+
     pub fn selected_vehicles(&self) -> &BTreeSet<u8> {
         &self.selected_vehicles
     }
@@ -707,7 +712,13 @@ impl ConsoleApp {
             return;
         }
         let pressed = |key| ctx.input(|i| i.key_pressed(key) && !i.modifiers.command);
-        if pressed(egui::Key::Escape) {
+        // Esc closes the window on top first (egui closes its own menus and popups), then
+        // leaves a tool, a drawing and the selection.
+        if pressed(egui::Key::Escape) && self.show_help {
+            self.show_help = false;
+        } else if pressed(egui::Key::Escape) && self.exporter.open && !self.exporter.is_running() {
+            self.exporter.open = false;
+        } else if pressed(egui::Key::Escape) {
             self.tool = MapTool::Select;
             self.measure = None;
             self.selection = None;
@@ -1084,6 +1095,9 @@ impl ConsoleApp {
                     }
                 });
             });
+        if self.settings.layers.coverage {
+            map::coverage_legend(ui.ctx(), map_response.response.rect, palette.background);
+        }
         if map_response.response.changed() {
             // A drag, a wheel, a pinch or a double click: the operator has the map now.
             self.view_touched = true;

@@ -5,6 +5,7 @@
 
 // Long: every overlay painted on the map (drones, tracks, sites, alerts, coverage, plans) in one painter pass. Each panel becomes a part with its own state in the next step of issue 13 (see ARCHITECTURE.md).
 
+mod grid;
 mod labels;
 
 pub use labels::{Labels, Priority};
@@ -429,6 +430,10 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
         paint_basemap(painter, proj, input.basemap, p, clip, names, &mut labels);
     }
 
+    if layers.grid_labels {
+        grid::paint_grid(painter, proj, p.label);
+    }
+
     if layers.coverage {
         let mut batch = Batch::default();
         for cell in input.coverage {
@@ -438,15 +443,11 @@ pub fn paint_overlays(painter: &egui::Painter, proj: &dyn MapProjection, input: 
             if !clip.intersects(rect) {
                 continue;
             }
-            // Never observed: solid; observed: fading as the time since grows to an hour.
-            let alpha = match cell.unobserved_s {
-                None => 90.0,
-                Some(s) => (s / 3600.0).clamp(0.0, 1.0) * 80.0,
-            };
-            if alpha >= 4.0 {
+            if let Some(colour) = coverage_colour(cell.unobserved_s) {
+                // Whole pixels: neighbouring cells meet edge to edge, with no seam between.
                 batch.rect(
-                    rect,
-                    Color32::from_rgba_unmultiplied(200, 60, 160, alpha as u8),
+                    egui::Rect::from_min_max(rect.min.round(), rect.max.round()),
+                    colour,
                 );
             }
         }
@@ -1256,6 +1257,54 @@ pub fn paint_scale_bar(painter: &egui::Painter, rect: egui::Rect, px_per_m: f32,
 }
 
 /// A north arrow at the top right of `rect` (the map is north-up Web Mercator).
+/// A coverage cell's colour: never observed, solid; observed, fading in as the time since
+/// grows to an hour; `None` (clear) when observed in the last couple of minutes.
+pub fn coverage_colour(unobserved_s: Option<f64>) -> Option<Color32> {
+    let alpha = match unobserved_s {
+        None => 90.0,
+        Some(s) => (s / 3600.0).clamp(0.0, 1.0) * 80.0,
+    };
+    (alpha >= 4.0).then(|| Color32::from_rgba_unmultiplied(200, 60, 160, alpha as u8))
+}
+
+/// The coverage layer's legend, in the map's bottom-right corner.
+pub fn coverage_legend(ctx: &egui::Context, map: egui::Rect, background: Color32) {
+    egui::Area::new(egui::Id::unique("coverage-legend"))
+        .fixed_pos(map.right_bottom() + vec2(-230.0, -112.0))
+        .order(egui::Order::Foreground)
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(background.gamma_multiply(0.9))
+                .inner_margin(6.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.label(egui::RichText::new("Coverage: time since observed").strong());
+                    for (text, since_s) in [
+                        ("never observed", None),
+                        ("an hour or more", Some(3600.0)),
+                        ("half an hour", Some(1800.0)),
+                        ("within minutes (clear)", Some(0.0)),
+                    ] {
+                        ui.horizontal(|ui| {
+                            let (swatch, _) =
+                                ui.allocate_exact_size(vec2(14.0, 10.0), egui::Sense::hover());
+                            if let Some(colour) = coverage_colour(since_s) {
+                                ui.painter().rect_filled(swatch, 0.0, colour);
+                            }
+                            ui.painter().rect_stroke(
+                                swatch,
+                                0.0,
+                                Stroke::new(1.0, Color32::GRAY),
+                                egui::StrokeKind::Inside,
+                            );
+                            ui.label(text);
+                        });
+                    }
+                });
+        });
+}
+
 pub fn paint_north_arrow(painter: &egui::Painter, rect: egui::Rect, colour: Color32) {
     let c = rect.right_top() + vec2(-28.0, 40.0);
     painter.add(Shape::convex_polygon(
