@@ -22,6 +22,7 @@ const CASES: &[&str] = &[
     "run-sites-bad-field",
     "run-rules-missing",
     "run-rules-bad-field",
+    "run-names-bad-field",
     "run-session-kept",
     "run-session-dir-file",
     "run-link-unparsable",
@@ -157,6 +158,7 @@ impl Scratch {
                 r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[31.0,9.0]},"properties":{"id":"w7","name":"Keradu market","category":"market","population":300,"buffer_m":-5}}]}"#,
             ),
             ("rules.toml", "[buffer_intrusion]\nseverity = \"loud\"\n"),
+            ("fleet.toml", "[[drone]]\nsysid = 1\ncalsign = \"Kite 1\"\n"),
             ("notes.txt", "the operator's notes\n"),
             ("console.json", "{\"theme\": \"Night\",, }\n"),
             (
@@ -312,6 +314,7 @@ fn run_case(case: &str, s: &Scratch) -> Output {
         "run-sites-bad-field" => with(&["--sites", "sites.geojson"]),
         "run-rules-missing" => with(&["--rules", "missing.toml"]),
         "run-rules-bad-field" => with(&["--rules", "rules.toml"]),
+        "run-names-bad-field" => with(&["--names", "fleet.toml"]),
         "run-session-kept" => {
             let before = s.files("old");
             let out = s.vigil(&[

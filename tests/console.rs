@@ -370,6 +370,64 @@ fn escape_closes_the_window_on_top_then_the_tool() {
     rig.pipeline.shutdown();
 }
 
+/// Drones by their callsign and sensors by name and place, from a fleet file
+/// (`vigil run --names`); the demo's sensors and sites.
+#[test]
+fn drones_and_sensors_go_by_their_names() {
+    use vigil_sim::{RunOptions, Scenario, SimTransport, SimWorld};
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let fleet = dir.path().join("fleet.toml");
+    std::fs::write(
+        &fleet,
+        "[[drone]]\nsysid = 1\ncallsign = \"Kite 1\"\n\n[[sensor]]\nsysid = 105\nname = \"Keradu east radar\"\n",
+    )
+    .expect("written");
+    let pipeline = Pipeline::start(vigil_station::PipelineConfig {
+        links: vec![common::link("udpin:127.0.0.1:0")],
+        demo_sites: true,
+        names: vigil::cli::names::load(&fleet).expect("the fleet file"),
+        ..vigil_station::PipelineConfig::new(common::test_folders())
+    })
+    .expect("the pipeline starts");
+    let station = pipeline.station();
+    let _sim = SimRunner::start_world(
+        SimWorld::from_scenario(&Scenario::demo(), 7),
+        SimTransport::Udp {
+            socket: std::net::UdpSocket::bind("127.0.0.1:0").expect("a port"),
+            peer: Some(common::bound_addr(&station, 0)),
+            learn: false,
+        },
+        RunOptions {
+            speed: 4.0,
+            ..RunOptions::default()
+        },
+        None,
+    )
+    .expect("the simulator starts");
+    let mut h = console(&station);
+    step_until(&mut h, "the named drone and sensor", |h| {
+        has_label(h, "Kite 1 · ") && has_label(h, "Keradu east radar · radar · ")
+    });
+    // Unnamed ones by number, each with its place against the nearest site.
+    step_until(&mut h, "an unnamed drone and sensor with a place", |h| {
+        has_label(h, "Drone 2 · ") && has_label(h, "101/158 seismic · ")
+    });
+    let sensor_row = h
+        .query_all_by_label_contains("Keradu east radar · radar · ")
+        .next()
+        .and_then(|n| n.accesskit_node().label())
+        .expect("the row");
+    assert!(
+        sensor_row.contains(" of Keradu") || sensor_row.contains("at Keradu"),
+        "{sensor_row}"
+    );
+    h.get_by_label_contains("Kite 1 · ").click();
+    step_until(&mut h, "the drone's details", |h| {
+        has_label(h, "Kite 1 (drone 1) — ArduCopter")
+    });
+    pipeline.shutdown();
+}
+
 /// The demo world at four times real time, with a rule that raises "unobserved" alerts after
 /// 20 simulated seconds, so that the workflow has alerts to work on within seconds.
 fn demo_rig() -> (Pipeline, SimRunner, GroundStation, tempfile::TempDir) {

@@ -4,6 +4,7 @@
 // Long: every subcommand's arguments (clap's derive) and the few lines that start each; the
 // only place that resolves the user's folders. Splitting it per subcommand is the next step.
 
+pub mod names;
 mod patrol;
 mod services;
 mod sim;
@@ -71,6 +72,10 @@ enum Command {
         /// Alert rules (TOML, see assets/rules/README.md); default: the built-in rules.
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
+        /// The fleet's names: drones' callsigns and sensors' names (TOML: [[drone]] sysid,
+        /// callsign; [[sensor]] sysid, compid, name). The simulation names its own.
+        #[arg(long, value_name = "FILE")]
+        names: Option<PathBuf>,
         /// Without --link: simulate this scenario in-process instead of the built-in demo
         /// (assets/scenarios/FORMAT.md).
         #[arg(long, value_name = "FILE")]
@@ -431,6 +436,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             services,
             sites,
             rules,
+            names,
             signing,
             scenario,
             speed,
@@ -454,6 +460,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 sites,
                 rules,
                 ways: console.basemap.clone(),
+                names: match (&names, &demo) {
+                    (Some(path), _) => {
+                        self::names::load(path).map_err(|e| anyhow!("--names {e}"))?
+                    }
+                    (None, Some(demo)) => self::names::of_scenario(&demo.scenario),
+                    (None, None) => vigil_world::Names::default(),
+                },
                 ..PipelineConfig::new(user_folders())
             };
             signing.apply(&mut config)?;

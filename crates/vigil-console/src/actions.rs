@@ -512,7 +512,8 @@ impl ActionCenter {
                 for t in &confirm.targets {
                     if let Some(v) = snapshot.world.vehicles.get(t) {
                         ui.label(format!(
-                            "Drone {t}: {}",
+                            "{}: {}",
+                            snapshot.world.names.drone(*t),
                             vigil_world::command::launch_steps(v.firmware, alt_rel_m)
                         ));
                     }
@@ -527,7 +528,7 @@ impl ActionCenter {
                         .get(t)
                         .and_then(|v| reach_text(v, at))
                     {
-                        ui.label(format!("Drone {t}: {text}"));
+                        ui.label(format!("{}: {text}", snapshot.world.names.drone(*t)));
                     }
                 }
             }

@@ -81,12 +81,13 @@ impl DispatchDesk {
         let (target, choice) = (*target, plan.choice.clone());
         let mut decided = None;
         egui::Modal::new(egui::Id::unique("vigil-dispatch")).show(ui.ctx(), |ui| {
+            let name = station.snapshot().world.names.drone(choice.drone);
             ui.heading(format!(
                 "Send drone {} to {}?",
                 choice.drone,
                 target_text(target)
             ));
-            ui.label(format!("Drone {} is {}.", choice.drone, choice.task));
+            ui.label(format!("{name} is {}.", choice.task));
             ui.label(format!(
                 "{:.1} km away: about {} to get there{}.",
                 choice.distance_m / 1000.0,

@@ -1081,7 +1081,8 @@ fn paint_vehicle(
             c + vec2(18.0, -4.0),
             Align2::LEFT_BOTTOM,
             format!(
-                "{sysid} {} · position {}",
+                "{} {} · position {}",
+                input.snapshot.world.names.drone_short(sysid),
                 vehicle.mode,
                 telemetry::age_text(age)
             ),
@@ -1130,7 +1131,7 @@ fn paint_vehicle(
     painter.circle_stroke(c, 16.0, Stroke::new(2.0, health));
     let label = format!(
         "{} {} {:.0} m{}{}",
-        sysid,
+        input.snapshot.world.names.drone_short(sysid),
         vehicle.mode,
         pos.alt_rel_home_m,
         if heading.is_none() {

@@ -288,8 +288,8 @@ fn health_colour(palette: &Palette, health: Health) -> Color32 {
 /// A drone's line in the list: mode, altitude and battery when they are readings, "no position"
 /// when it has sent none (it is then not on the map), the age of a stale position. Each part
 /// says whether it is a missing value (drawn greyed).
-pub fn vehicle_line_parts(sysid: u8, v: &Vehicle, now: TimeUs) -> Vec<(String, bool)> {
-    let mut parts = vec![(format!("Drone {sysid} · {}", v.mode), false)];
+pub fn vehicle_line_parts(name: String, v: &Vehicle, now: TimeUs) -> Vec<(String, bool)> {
+    let mut parts = vec![(format!("{name} · {}", v.mode), false)];
     match telemetry::position(v, now) {
         Reading::Fresh(p) => parts.push((format!(" · {:.0} m", p.alt_rel_home_m), false)),
         Reading::Stale(age) => {
@@ -335,7 +335,8 @@ pub fn vehicle_list(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 let selected = app.selected_vehicles.contains(sysid);
                 let mut job = egui::text::LayoutJob::default();
                 let style = ui.style().clone();
-                for (text, missing) in vehicle_line_parts(*sysid, v, now) {
+                let name = snapshot.world.names.drone(*sysid);
+                for (text, missing) in vehicle_line_parts(name, v, now) {
                     let part = if missing {
                         RichText::new(text).color(Color32::GRAY).italics()
                     } else {
@@ -381,7 +382,19 @@ pub fn vehicle_list(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 .id_salt("sensor-list")
                 .show(ui, |ui| {
                     for ((sysid, compid), node) in &snapshot.world.sensors {
-                        let mut text = format!("{sysid}/{compid} {}", node.kind.label());
+                        // By name when it has one, by number when not; and where it is.
+                        let names = &snapshot.world.names;
+                        let mut text = if names.has_sensor(*sysid, *compid) {
+                            format!("{} · {}", names.sensor(*sysid, *compid), node.kind.label())
+                        } else {
+                            format!("{sysid}/{compid} {}", node.kind.label())
+                        };
+                        if let Some(place) = node
+                            .position
+                            .and_then(|p| place_text(&snapshot, (p.lat_deg, p.lon_deg)))
+                        {
+                            text.push_str(&format!(" · {place}"));
+                        }
                         if let Some(b) = node.battery_pct {
                             text.push_str(&format!(" {b:.0}%"));
                         }
@@ -434,7 +447,10 @@ pub fn details(app: &mut ConsoleApp, ui: &mut egui::Ui) {
     match (&app.selection, shown_vehicle) {
         (Some(Pick::Sensor(s, c)), _) => {
             if let Some(node) = snapshot.world.sensors.get(&(*s, *c)) {
-                ui.heading(format!("Sensor node {s}/{c}"));
+                ui.heading(match snapshot.world.names.has_sensor(*s, *c) {
+                    true => format!("{} (sensor {s}/{c})", snapshot.world.names.sensor(*s, *c)),
+                    false => format!("Sensor node {s}/{c}"),
+                });
                 egui::Grid::new("sensor").striped(true).show(ui, |ui| {
                     row(ui, "Kind", node.kind.label().to_owned());
                     row(ui, "Link", node.health.label().to_owned());
@@ -593,8 +609,15 @@ fn vehicle_details(
     palette: &Palette,
 ) {
     let now = snapshot.world.time;
+    let names = &snapshot.world.names;
     ui.heading(format!(
-        "Drone {sysid} — {} {}",
+        "{}{} — {} {}",
+        names.drone(sysid),
+        if names.drones.contains_key(&sysid) {
+            format!(" (drone {sysid})")
+        } else {
+            String::new()
+        },
         v.firmware.label(),
         telemetry::airframe_text(v.airframe)
     ));
@@ -1238,6 +1261,32 @@ pub fn protection_marks(snapshot: &Snapshot, with_coverage: bool) -> Marks {
 }
 
 /// The centre of protected site number `i` (in the view's order).
+/// Where a place is against the nearest protected site: "at Keradu", "1.20 km NE of
+/// Lomisa" (none farther than 20 km from every site).
+pub fn place_text(snapshot: &Snapshot, at: Pos) -> Option<String> {
+    const POINTS: [&str; 8] = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
+    let (distance_m, bearing_deg, name) = snapshot
+        .protection
+        .sites
+        .iter()
+        .map(|s| {
+            let (d, b) = super::map::distance_and_bearing((s.centre.lat_deg, s.centre.lon_deg), at);
+            (d, b, &s.name)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))?;
+    match distance_m {
+        d if d < 150.0 => Some(format!("at {name}")),
+        d if d <= 20_000.0 => {
+            let point = POINTS[((bearing_deg + 22.5).rem_euclid(360.0) / 45.0) as usize % 8];
+            Some(format!(
+                "{} {point} of {name}",
+                super::map::format_distance(d)
+            ))
+        }
+        _ => None,
+    }
+}
+
 pub fn site_centre(snapshot: &Snapshot, i: usize) -> Option<Pos> {
     snapshot
         .protection

@@ -77,11 +77,16 @@ impl QuitGuard {
             }
         }
         if self.asking {
-            self.dialog(ctx, &flying);
+            self.dialog(ctx, &flying, &snapshot.world.names);
         }
     }
 
-    fn dialog(&mut self, ctx: &egui::Context, flying: &[(u8, &Vehicle)]) {
+    fn dialog(
+        &mut self,
+        ctx: &egui::Context,
+        flying: &[(u8, &Vehicle)],
+        names: &vigil_world::Names,
+    ) {
         egui::Window::new("Drones in the air")
             .collapsible(false)
             .resizable(false)
@@ -91,7 +96,7 @@ impl QuitGuard {
                     let height = v.position.map_or("height unknown".to_owned(), |p| {
                         format!("{:.0} m above home", p.alt_rel_home_m)
                     });
-                    ui.label(format!("Drone {id}: {}, {height}", v.mode));
+                    ui.label(format!("{}: {}, {height}", names.drone(*id), v.mode));
                 }
                 ui.label(
                     RichText::new(

@@ -130,6 +130,9 @@ pub struct SensorSpec {
     pub sysid: u8,
     #[serde(default = "peripheral")]
     pub compid: u8,
+    /// What the operators call it ("Keradu east radar"); the station shows it when given.
+    #[serde(default)]
+    pub name: String,
     pub kind: SensorKindSpec,
     pub position: LatLon,
     pub radius_m: f64,

@@ -88,6 +88,8 @@ pub struct PipelineConfig {
     pub analysis_on_world_thread: bool,
     /// Writes the tlog through this instead of the file (tests: a disk that fills up).
     pub recorder_sink: Option<session::recorder::SinkFactory>,
+    /// Drones' callsigns and sensors' names (`vigil run --names`, or the simulated scenario's).
+    pub names: vigil_world::Names,
 }
 
 impl PipelineConfig {
@@ -107,6 +109,7 @@ impl PipelineConfig {
             signing: crate::signing::SigningConfig::default(),
             analysis_on_world_thread: false,
             recorder_sink: None,
+            names: vigil_world::Names::default(),
         }
     }
 }

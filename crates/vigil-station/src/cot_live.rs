@@ -77,7 +77,14 @@ pub fn snapshot_events(snapshot: &Snapshot) -> Vec<CotEvent> {
             },
             ce_m: vehicle.gps.hdop.map_or(UNKNOWN, |h| h * 5.0),
             le_m: UNKNOWN,
-            callsign: format!("Vigil drone {}", vehicle.sysid),
+            // The drone's own callsign when the fleet names it (TAK users see it as such).
+            callsign: snapshot
+                .world
+                .names
+                .drones
+                .get(&vehicle.sysid)
+                .cloned()
+                .unwrap_or_else(|| format!("Vigil drone {}", vehicle.sysid)),
             remarks: format!(
                 "{} {}",
                 vehicle.mode,

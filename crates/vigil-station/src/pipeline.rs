@@ -69,7 +69,9 @@ impl Pipeline {
 
         let replay_only =
             !config.links.is_empty() && config.links.iter().all(LinkAddress::is_replay);
+        let names = Arc::new(config.names.clone());
         let mut first_world = World::new();
+        first_world.names = names.clone();
         if !replay_only {
             // Live: the picture's clock is the wall clock from the first snapshot on.
             first_world.tick(clock.now());
@@ -85,6 +87,7 @@ impl Pipeline {
             .map(|dir| JournalWriter::start(&dir.join(vigil_record::journal::JOURNAL_FILE)))
             .transpose()?;
         let mut world = World::new();
+        world.names = names;
         world.set_camera_range_m(protection.rules().coverage.camera_range_m);
         let sealing = match &recording.dir {
             Some(dir) => match session_key(dir, &config.folders.station_key) {

@@ -13,6 +13,7 @@ pub mod entities;
 pub mod events;
 pub mod footprint;
 pub mod integrity;
+pub mod names;
 pub mod notices;
 
 use std::borrow::Cow;
@@ -24,6 +25,7 @@ pub use decode::severity_of;
 use decode::{airframe_of, class_hint, finite, measurement_of, sensor_kind, state_name};
 pub use entities::*;
 pub use events::WorldEvent;
+pub use names::Names;
 pub use notices::{Notice, NoticeLog, Severity, Source};
 
 use vigil_core::time::TimeUs;
@@ -75,6 +77,8 @@ pub struct World {
     pub detections: Arc<DetectionLog>,
     /// Frames applied since the start.
     pub frames_applied: u64,
+    /// What the operator calls each drone and sensor.
+    pub names: Arc<Names>,
     /// What changed since the last step returned its events (empty in every snapshot).
     events: Vec<WorldEvent>,
     /// How far cameras' footprints reach (see [`footprint::DEFAULT_CAMERA_RANGE_M`]); zero

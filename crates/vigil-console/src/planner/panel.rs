@@ -201,7 +201,8 @@ fn flight_figures(
                 let left_pct = now_pct - used_pct;
                 let short = left_pct < config.reserve_pct;
                 let text = format!(
-                    "Drone {t}: about {used_pct:.0} % of its battery ({now_pct:.0} % now, {left_pct:.0} % at the end; reserve {:.0} %)",
+                    "{}: about {used_pct:.0} % of its battery ({now_pct:.0} % now, {left_pct:.0} % at the end; reserve {:.0} %)",
+                    snapshot.world.names.drone(*t),
                     config.reserve_pct
                 );
                 if short {
@@ -212,7 +213,8 @@ fn flight_figures(
                 }
             }
             None => RichText::new(format!(
-                "Drone {t}: about {used_pct:.0} % of a full battery ({endurance_min:.0} min); its level is not known"
+                "{}: about {used_pct:.0} % of a full battery ({endurance_min:.0} min); its level is not known",
+                snapshot.world.names.drone(*t)
             )),
         };
         ui.label(text);
@@ -489,7 +491,10 @@ pub fn dialogs(app: &mut ConsoleApp, ctx: &egui::Context) {
                 ),
                 None => "not heard".to_owned(),
             };
-            ui.label(format!("Drone {t} ({state}): holds {held}"));
+            ui.label(format!(
+                "{} ({state}): holds {held}",
+                app.snapshot.world.names.drone(*t)
+            ));
         }
         ui.horizontal(|ui| {
             let label = match targets.len() {
