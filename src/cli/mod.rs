@@ -599,6 +599,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 tracks_out,
                 ..PipelineConfig::new(user_folders())
             };
+            // The session's own sites, rules and ways, as the live run judged with.
+            let config = vigil_station::with_session_inputs(config, &file);
             if !headless {
                 return run_replay_console(&file, speed, &console);
             }

@@ -236,6 +236,12 @@ impl Analysis {
         if let Some(feed) = &mut self.journal {
             feed.on_events(events, time);
         }
+        // A replay runs faster than the 100 ms timer that steps protection live: it steps on
+        // the recording's own clock instead (once a second of it), so that a fast replay
+        // judges every second the live run judged.
+        if self.replay_only {
+            self.protect();
+        }
     }
 
     /// Writes the confirmed tracks of the scan just run into the journal and, if asked to,

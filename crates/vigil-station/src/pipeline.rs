@@ -285,6 +285,7 @@ fn open_session(config: &PipelineConfig, clock: MonoClock) -> Result<Recording, 
     };
     let dir = session::create_session_dir(&dir, &meta)?;
     vigil_record::provenance::seal::unseal_for_append(&dir);
+    keep_inputs(config, &dir)?;
     let (tx, rx) = bounded(RECORDER_QUEUE_CAPACITY);
     let path = dir.join(session::TLOG_FILE);
     let recorder = match &config.recorder_sink {
@@ -302,6 +303,67 @@ fn open_session(config: &PipelineConfig, clock: MonoClock) -> Result<Recording, 
         recorder: Some(recorder),
         tlog: Some(tx),
     })
+}
+
+/// Keeps the sites, rules and ways the session runs with in its folder (the built-in ones
+/// written out), so that a replay judges as this run does and the seal covers them.
+fn keep_inputs(config: &PipelineConfig, dir: &std::path::Path) -> Result<(), PipelineError> {
+    use vigil_protection::{predict::DEMO_AREA, rules::DEFAULT_RULES, sites::DEMO_SITES};
+    let inputs: [(&str, Option<&PathBuf>, Option<&str>); 3] = [
+        (
+            session::SITES_FILE,
+            config.sites.as_ref(),
+            config.demo_sites.then_some(DEMO_SITES),
+        ),
+        (
+            session::RULES_FILE,
+            config.rules.as_ref(),
+            Some(DEFAULT_RULES),
+        ),
+        (
+            session::WAYS_FILE,
+            config.ways.as_ref(),
+            config.demo_sites.then_some(DEMO_AREA),
+        ),
+    ];
+    for (name, file, builtin) in inputs {
+        let to = dir.join(name);
+        let result = match (file, builtin) {
+            // Already the session's own (a session folder given as its own input).
+            (Some(from), _) if same_file(from, &to) => Ok(()),
+            (Some(from), _) => std::fs::copy(from, &to).map(|_| ()),
+            (None, Some(text)) => std::fs::write(&to, text),
+            (None, None) => match std::fs::remove_file(&to) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        result.map_err(|source| session::SessionError::Write { path: to, source })?;
+    }
+    Ok(())
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// A replay's configuration with the sites, rules and ways kept in the recorded session's
+/// folder (see [`keep_inputs`]), where the configuration names none itself.
+pub fn with_session_inputs(mut config: PipelineConfig, tlog: &std::path::Path) -> PipelineConfig {
+    let Some(dir) = tlog.parent() else {
+        return config;
+    };
+    let kept = |name: &str| Some(dir.join(name)).filter(|p| p.is_file());
+    if config.sites.is_none() && !config.demo_sites {
+        config.sites = kept(session::SITES_FILE);
+    }
+    if config.rules.is_none() {
+        config.rules = kept(session::RULES_FILE);
+    }
+    if config.ways.is_none() && !config.demo_sites {
+        config.ways = kept(session::WAYS_FILE);
+    }
+    config
 }
 
 /// Starts one task (or replay thread) per configured link.

@@ -77,7 +77,7 @@ impl ReplayController {
     }
 
     fn start_pipeline(&self) -> Result<Pipeline, PipelineError> {
-        Pipeline::start(PipelineConfig {
+        let config = PipelineConfig {
             links: vec![LinkAddress::File {
                 path: self.tlog.clone(),
             }],
@@ -86,7 +86,9 @@ impl ReplayController {
                 ..LinkOptions::default()
             },
             ..PipelineConfig::new(self.folders.clone())
-        })
+        };
+        // The session's own sites and rules: the replay shows the alerts the live run had.
+        Pipeline::start(crate::pipeline::with_session_inputs(config, &self.tlog))
     }
 
     /// The decisions recorded up to `time` (alerts' changes, reports, incidents, dispatches,

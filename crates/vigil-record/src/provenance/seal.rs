@@ -2,6 +2,7 @@
 //! the files' SHA-256, signed with ed25519 over the payload's JSON bytes. The public key is
 //! in the payload and in `signing-key.pub` beside it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -36,6 +37,10 @@ pub struct SealPayload {
     pub tlog_sha256: Option<String>,
     pub session_json_sha256: Option<String>,
     pub public_key: String,
+    /// The inputs the session ran with (its sites, rules and ways: `session::INPUT_FILES`),
+    /// by file name. Absent from seals made before they were kept, which verify as before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs_sha256: BTreeMap<String, String>,
 }
 
 /// `seal.json`.
@@ -107,6 +112,10 @@ pub fn seal_session(
         tlog_sha256: optional_hash(&tlog),
         session_json_sha256: optional_hash(&dir.join(META_FILE)),
         public_key: super::keys::public_hex(&key.verifying_key()),
+        inputs_sha256: crate::session::INPUT_FILES
+            .iter()
+            .filter_map(|name| optional_hash(&dir.join(name)).map(|h| ((*name).to_owned(), h)))
+            .collect(),
     };
     let message = serde_json::to_vec(&payload).map_err(|err| ProvenanceError::Format {
         path: dir.join(SEAL_FILE),

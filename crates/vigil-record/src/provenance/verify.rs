@@ -457,4 +457,12 @@ fn check_seal(dir: &Path, seal: &Seal, findings: &mut Findings, found: SealInput
     {
         findings.problem(crate::session::META_FILE, "file", "changed after the seal");
     }
+    // The inputs the session ran with: as sealed, or the replay would judge otherwise.
+    for (name, sealed_hash) in &sealed.inputs_sha256 {
+        match file_sha256(&dir.join(name)) {
+            Ok(hash) if unhex::<32>(sealed_hash) == Some(hash) => {}
+            Ok(_) => findings.problem(name, "file", "changed after the seal"),
+            Err(_) => findings.problem(name, "file", "removed after the seal"),
+        }
+    }
 }

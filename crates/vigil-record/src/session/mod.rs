@@ -11,6 +11,15 @@ use serde::Serialize;
 pub const TLOG_FILE: &str = "telemetry.tlog";
 /// Name of the session's description inside a session folder.
 pub const META_FILE: &str = "session.json";
+/// The protected places the session ran with (GeoJSON), kept in its folder.
+pub const SITES_FILE: &str = "sites.geojson";
+/// The alert rules it ran with (TOML).
+pub const RULES_FILE: &str = "rules.toml";
+/// The area's ways approaches were predicted along (GeoJSON).
+pub const WAYS_FILE: &str = "ways.geojson";
+/// The inputs kept with a session so that a replay judges as the live run did; the seal
+/// covers them.
+pub const INPUT_FILES: [&str; 3] = [SITES_FILE, RULES_FILE, WAYS_FILE];
 
 /// Errors creating a session folder.
 #[derive(Debug, thiserror::Error)]
