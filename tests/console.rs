@@ -258,7 +258,7 @@ fn plan_by_clicking_and_upload_a_mission() {
     h.get_by_label("Generate pattern").click();
     click_in_dialog(&mut h, "Add after");
     step_until(&mut h, "the pattern in the list", |h| {
-        has_label(h, "Pattern: ")
+        has_label(h, "Pattern, ")
     });
     assert_eq!(h.state().planner.items.len(), 4);
 
@@ -266,12 +266,25 @@ fn plan_by_clicking_and_upload_a_mission() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("patrol.plan");
     h.state_mut().planner.file = path.display().to_string();
-    h.get_by_label("Save").scroll_to_me();
+    // The side panel scrolled to its end with the wheel, as an operator would.
+    h.event(egui::Event::PointerMoved(egui::pos2(1100.0, 400.0)));
     h.step();
-    h.step();
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: egui::vec2(0.0, -30.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+    for _ in 0..5 {
+        h.step();
+    }
     h.get_by_label("Save").click();
     step_until(&mut h, "the save", |h| {
-        has_label(h, "planned home: drone 1's home")
+        h.state()
+            .planner
+            .status
+            .contains("planned home: drone 1's home")
     });
     let saved = vigil_mission::load_mission(&path).expect("saved plan");
     let home = saved.home.expect("a planned home");
@@ -370,6 +383,79 @@ fn escape_closes_the_window_on_top_then_the_tool() {
     rig.pipeline.shutdown();
 }
 
+/// Nothing moves under the pointer: the bottom panel keeps its height whatever its tab
+/// shows, the plot has room under its legend, and the export window leaves the drone list
+/// uncovered.
+#[test]
+fn the_layout_holds_still_across_tabs_and_windows() {
+    let (rig, station) = rig();
+    let mut h = console(&station);
+    select_drone_1(&mut h);
+    let tab_top =
+        |h: &Harness<'static, ConsoleApp>| h.get_by_label_contains("Reports (").rect().top();
+    let first = tab_top(&h);
+    for tab in [
+        "Links",
+        "Plots",
+        "Messages",
+        "Alerts (0)",
+        "Reports (0 new)",
+    ] {
+        // The bottom panel's tab: the lowest of the labels that read so.
+        let lowest = h
+            .query_all_by_label(tab)
+            .max_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+            .expect("the tab");
+        lowest.click();
+        h.step();
+        h.step();
+        assert_eq!(tab_top(&h), first, "the bottom panel moved on {tab}");
+    }
+    h.query_all_by_label("Plots")
+        .max_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .expect("the tab")
+        .click();
+    step_until(&mut h, "the plot", |h| h.state().plot_rect().is_some());
+    h.step();
+    let plot = h.state().plot_rect().expect("drawn");
+    assert!(
+        plot.height() >= 100.0,
+        "the plot is {} px tall",
+        plot.height()
+    );
+    // The side panel keeps its width when the plan's table is wide.
+    let side_left = h.get_by_label("Details").rect().left();
+    h.get_by_label("Plan").click();
+    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
+    {
+        let planner = &mut h.state_mut().planner;
+        planner.add_waypoint((9.0, 31.01));
+        planner.survey_area = vec![(9.004, 31.004), (9.004, 31.012), (8.998, 31.012)];
+        planner.generate_survey(true).expect("a pattern");
+    }
+    h.step();
+    h.step();
+    assert_eq!(
+        h.get_by_label("Details").rect().left(),
+        side_left,
+        "the side panel widened"
+    );
+    let list = h.get_by_label_contains("Drone 1 ·").rect();
+    h.get_by_label("Session").click();
+    step_until(&mut h, "the session menu", |h| has_label(h, "Export..."));
+    h.get_by_label("Export...").click();
+    step_until(&mut h, "the export window", |h| {
+        has_label(h, "Export the session")
+    });
+    h.step();
+    let window = h.get_by_label("Export the session").rect();
+    assert!(
+        window.left() > list.right(),
+        "the export window ({window:?}) covers the drone list ({list:?})"
+    );
+    rig.pipeline.shutdown();
+}
+
 /// Drones by their callsign and sensors by name and place, from a fleet file
 /// (`vigil run --names`); the demo's sensors and sites.
 #[test]
@@ -406,14 +492,14 @@ fn drones_and_sensors_go_by_their_names() {
     .expect("the simulator starts");
     let mut h = console(&station);
     step_until(&mut h, "the named drone and sensor", |h| {
-        has_label(h, "Kite 1 · ") && has_label(h, "Keradu east radar · radar · ")
+        has_label(h, "Kite 1 · ") && has_label(h, "Keradu east radar · radar ")
     });
     // Unnamed ones by number, each with its place against the nearest site.
     step_until(&mut h, "an unnamed drone and sensor with a place", |h| {
-        has_label(h, "Drone 2 · ") && has_label(h, "101/158 seismic · ")
+        has_label(h, "Drone 2 · ") && has_label(h, "101/158 seismic ")
     });
     let sensor_row = h
-        .query_all_by_label_contains("Keradu east radar · radar · ")
+        .query_all_by_label_contains("Keradu east radar · radar ")
         .next()
         .and_then(|n| n.accesskit_node().label())
         .expect("the row");

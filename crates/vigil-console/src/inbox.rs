@@ -168,7 +168,7 @@ impl Inbox {
         egui::ScrollArea::vertical()
             .id_salt("inbox")
             .auto_shrink([false, false])
-            .max_height((ui.available_height() - 30.0).max(40.0))
+            .max_height((ui.available_height() - 40.0).max(40.0))
             .show(ui, |ui| {
                 for report in reports.iter().rev().filter(|r| self.filter.shows(r)) {
                     ui.horizontal(|ui| {

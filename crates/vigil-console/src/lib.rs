@@ -415,6 +415,11 @@ impl ConsoleApp {
     }
 
     /// The drones actions go to.
+    /// Where the telemetry plot was last drawn.
+    pub fn plot_rect(&self) -> Option<egui::Rect> {
+        self.plots.drawn
+    }
+
     /// Whether the measuring tool is on.
     pub fn measuring(&self) -> bool {
         self.tool == MapTool::Measure
@@ -622,7 +627,8 @@ impl ConsoleApp {
         {
             egui::Panel::bottom("vigil-bottom")
                 .resizable(true)
-                .default_size(180.0)
+                .default_size(230.0)
+                .min_size(190.0)
                 .show(ui, |ui| self.bottom_panel(ui));
         }
         egui::CentralPanel::default_margins()
@@ -938,7 +944,9 @@ impl ConsoleApp {
             ui.selectable_value(&mut self.side_tab, SideTab::Plan, "Plan");
         });
         ui.separator();
-        egui::ScrollArea::vertical()
+        // Both ways: a table wider than the panel (the plan's items) scrolls sideways
+        // instead of widening the panel.
+        egui::ScrollArea::both()
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.set_max_width(width);
@@ -968,6 +976,13 @@ impl ConsoleApp {
             ui.selectable_value(&mut self.bottom_tab, BottomTab::Plots, "Plots");
         });
         ui.separator();
+        // Each tab draws within the panel's own height (clipped, never enlarging it), so the
+        // panel does not jump as the operator goes from tab to tab.
+        let area = ui.available_rect_before_wrap();
+        ui.allocate_rect(area, egui::Sense::hover());
+        let mut tab_ui = ui.new_child(egui::UiBuilder::new().max_rect(area));
+        tab_ui.set_clip_rect(area.intersect(ui.clip_rect()));
+        let ui = &mut tab_ui;
         match self.bottom_tab {
             BottomTab::Alerts => panels::alerts(self, ui),
             BottomTab::Reports => {

@@ -1129,6 +1129,7 @@ fn paint_vehicle(
     }
     // Link health ring.
     painter.circle_stroke(c, 16.0, Stroke::new(2.0, health));
+    labels.keep_clear(egui::Rect::from_center_size(c, vec2(32.0, 32.0)));
     let label = format!(
         "{} {} {:.0} m{}{}",
         input.snapshot.world.names.drone_short(sysid),

@@ -163,6 +163,8 @@ pub struct PlotState {
     pub vehicle: Option<u8>,
     pub shown: Vec<Field>,
     last_time_s: f64,
+    /// Where the plot was last drawn (its height is kept usable: tests check it).
+    pub drawn: Option<egui::Rect>,
 }
 
 impl Default for PlotState {
@@ -172,6 +174,7 @@ impl Default for PlotState {
             vehicle: None,
             shown: vec![Field::AltRel, Field::Groundspeed],
             last_time_s: 0.0,
+            drawn: None,
         }
     }
 }
@@ -389,14 +392,14 @@ pub fn vehicle_list(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                         } else {
                             format!("{sysid}/{compid} {}", node.kind.label())
                         };
+                        if let Some(b) = node.battery_pct {
+                            text.push_str(&format!(" {b:.0}%"));
+                        }
                         if let Some(place) = node
                             .position
                             .and_then(|p| place_text(&snapshot, (p.lat_deg, p.lon_deg)))
                         {
                             text.push_str(&format!(" · {place}"));
-                        }
-                        if let Some(b) = node.battery_pct {
-                            text.push_str(&format!(" {b:.0}%"));
                         }
                         if node.flags.tamper {
                             text.push_str(" TAMPER");
@@ -814,7 +817,7 @@ fn action_buttons(app: &mut ConsoleApp, ui: &mut egui::Ui) {
         RichText::new(match targets.len() {
             _ if replaying => "Actions (none in a replay)".to_owned(),
             0 => "Actions (select drones first)".to_owned(),
-            1 => format!("Actions for drone {}", targets[0]),
+            1 => format!("Actions for {}", app.snapshot.world.names.drone(targets[0])),
             n => format!("Actions for {n} drones"),
         })
         .strong(),
@@ -1130,10 +1133,12 @@ pub fn plots(app: &mut ConsoleApp, ui: &mut egui::Ui) {
             );
         }
     }
-    Plot::new("telemetry")
+    let response = Plot::new("telemetry")
         .legend(Legend::default())
         .x_axis_label("seconds before now")
         .allow_scroll(false)
+        // All the panel's height below the fields, and never a sliver under the legend.
+        .height(ui.available_height().max(MIN_PLOT_HEIGHT))
         .show(ui, |plot| {
             for f in &app.plots.shown {
                 if let Some(series) = app.plots.series(sysid, *f) {
@@ -1145,7 +1150,11 @@ pub fn plots(app: &mut ConsoleApp, ui: &mut egui::Ui) {
                 }
             }
         });
+    app.plots.drawn = Some(response.response.rect);
 }
+
+/// The plot is never drawn shorter than this, px.
+const MIN_PLOT_HEIGHT: f32 = 120.0;
 
 /// A gap longer than this between two samples breaks a plotted line.
 const PLOT_GAP_S: f64 = 2.0;

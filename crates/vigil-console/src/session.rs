@@ -151,6 +151,9 @@ pub fn export_window(ctx: &egui::Context, exporter: &mut Exporter, session: Opti
     egui::Window::new("Export the session")
         .open(&mut open)
         .collapsible(false)
+        // Over the middle of the map, not over the drone list at the left edge.
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 60.0))
         .show(ctx, |ui| {
             let Some(session) = session else {
                 ui.label("This session is not recorded: nothing to export.");

@@ -35,6 +35,8 @@ struct Label {
 #[derive(Default)]
 pub struct Labels {
     labels: Vec<Label>,
+    /// Marks no label may cover (the drones' icons).
+    clear: Vec<egui::Rect>,
 }
 
 impl Labels {
@@ -57,20 +59,32 @@ impl Labels {
         });
     }
 
+    /// Keeps labels off a mark (a drone's icon): they move beside it or are left out.
+    pub fn keep_clear(&mut self, rect: egui::Rect) {
+        self.clear.push(rect);
+    }
+
     /// Places and paints them, the most important first (in the order given within a
-    /// priority); returns how many were left out.
+    /// priority); a label that would overlap another or a mark kept clear moves a line down
+    /// or up, or is left out. Returns how many were left out.
     pub fn paint(mut self, painter: &egui::Painter) -> usize {
         self.labels.sort_by_key(|l| std::cmp::Reverse(l.priority));
-        let mut placed: Vec<egui::Rect> = Vec::new();
+        let mut placed: Vec<egui::Rect> = self.clear.clone();
         let mut left_out = 0;
         for label in self.labels {
             let galley = painter.layout_no_wrap(label.text, label.font, label.colour);
-            let rect = label.align.anchor_size(label.anchor, galley.size());
-            let overlaps = placed.iter().any(|r| r.expand(1.0).intersects(rect));
-            if overlaps && label.priority != Priority::Selected {
+            let first = label.align.anchor_size(label.anchor, galley.size());
+            let line = first.height() + 2.0;
+            let free = |r: &egui::Rect| !placed.iter().any(|p| p.expand(1.0).intersects(*r));
+            let rect = [0.0, line, -line]
+                .into_iter()
+                .map(|dy| first.translate(egui::vec2(0.0, dy)))
+                .find(free)
+                .or((label.priority == Priority::Selected).then_some(first));
+            let Some(rect) = rect else {
                 left_out += 1;
                 continue;
-            }
+            };
             placed.push(rect);
             painter.galley(rect.min, galley, label.colour);
         }
@@ -113,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn an_overlapping_label_is_left_out_unless_selected() {
+    fn an_overlapping_label_moves_aside_or_is_left_out_unless_selected() {
         let ctx = egui::Context::default();
         let mut left_out = 0;
         let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
@@ -121,29 +135,33 @@ mod tests {
             let mut labels = Labels::default();
             let font = FontId::proportional(11.0);
             let at = Pos2::new(50.0, 50.0);
+            // A drone's icon just right of the place: no label covers it.
+            labels.keep_clear(egui::Rect::from_center_size(
+                Pos2::new(120.0, 50.0),
+                egui::vec2(32.0, 32.0),
+            ));
+            for (priority, text) in [
+                (Priority::Site, "Keradu"),
+                (Priority::Critical, "intrusion"),
+                (Priority::Alert, "gathering"),
+                (Priority::Selected, "drone 1"),
+            ] {
+                labels.add(
+                    priority,
+                    at,
+                    Align2::CENTER_CENTER,
+                    text,
+                    font.clone(),
+                    Color32::RED,
+                );
+            }
             labels.add(
-                Priority::Site,
-                at,
-                Align2::CENTER_CENTER,
-                "Keradu",
+                Priority::Vehicle,
+                Pos2::new(120.0, 50.0),
+                Align2::LEFT_CENTER,
+                "2 MANUAL",
                 font.clone(),
-                Color32::WHITE,
-            );
-            labels.add(
-                Priority::Critical,
-                at,
-                Align2::CENTER_CENTER,
-                "intrusion",
-                font.clone(),
-                Color32::RED,
-            );
-            labels.add(
-                Priority::Selected,
-                at,
-                Align2::CENTER_CENTER,
-                "drone 1",
-                font.clone(),
-                Color32::YELLOW,
+                Color32::GRAY,
             );
             labels.add(
                 Priority::Basemap,
@@ -157,8 +175,9 @@ mod tests {
         });
         // Nothing renders the fonts' texture here.
         output.textures_delta.clear();
-        // The selected drone's label goes first, whatever is under it; the critical alert's
-        // and the site's at the same place are left out; the forest's, far away, is drawn.
+        // The selected drone's label goes first; the critical alert's moves a line down, the
+        // other alert's a line up; the site's finds no room and is left out; so is the label
+        // on the icon kept clear (above and below it are the icon too); the forest's is drawn.
         assert_eq!(left_out, 2);
     }
 }

@@ -98,7 +98,7 @@ fn flight_model(snapshot: &Snapshot, targets: &[u8]) -> mission::FlightModel {
 fn items_grid(p: &mut Planner, ui: &mut egui::Ui, legs: &[Option<f64>]) {
     let mut remove = None;
     egui::Grid::new("plan-items").striped(true).show(ui, |ui| {
-        for title in ["#", "item", "alt m", "speed m/s", "leg", ""] {
+        for title in ["#", "item", "alt m", "m/s", "leg", ""] {
             ui.label(title);
         }
         ui.end_row();
@@ -116,7 +116,8 @@ fn items_grid(p: &mut Planner, ui: &mut egui::Ui, legs: &[Option<f64>]) {
                     alt_rel_m,
                     speed_mps,
                 } => {
-                    ui.label(format!("{lat_deg:.5}, {lon_deg:.5}"));
+                    // Four decimals: 11 m, as the map's own grid reads it.
+                    ui.label(format!("{lat_deg:.4}, {lon_deg:.4}"));
                     ui.add(egui::DragValue::new(alt_rel_m).range(1.0..=1000.0));
                     let mut has_speed = speed_mps.is_some();
                     ui.horizontal(|ui| {
@@ -131,11 +132,12 @@ fn items_grid(p: &mut Planner, ui: &mut egui::Ui, legs: &[Option<f64>]) {
                 PlanItem::Survey {
                     settings, points, ..
                 } => {
-                    ui.label(format!(
-                        "Pattern: {} lines, {} m apart",
-                        points.len() / 2,
-                        settings.spacing_m().round()
-                    ));
+                    ui.label(format!("Pattern, {} lines", points.len() / 2))
+                        .on_hover_text(format!(
+                            "{:.0} m apart, {} turns",
+                            settings.spacing_m(),
+                            points.len()
+                        ));
                     ui.label(format!("{:.0}", settings.alt_rel_m));
                     ui.label(format!("{:.1}", settings.speed_mps));
                 }
@@ -152,7 +154,11 @@ fn items_grid(p: &mut Planner, ui: &mut egui::Ui, legs: &[Option<f64>]) {
                     .map(crate::map::format_distance)
                     .unwrap_or_default(),
             );
-            if ui.small_button("Delete").clicked() {
+            if ui
+                .small_button("x")
+                .on_hover_text("delete this item")
+                .clicked()
+            {
                 remove = Some(i);
             }
             ui.end_row();
