@@ -1270,29 +1270,46 @@ fn a_critical_alert_shows_a_banner_that_opens_it() {
 }
 
 #[test]
-fn the_context_menu_keeps_its_width_at_the_maps_right_edge() {
+fn the_context_menu_keeps_its_width_at_each_edge_of_the_map() {
     let (rig, station) = rig();
     let mut h = console(&station);
     h.step();
-    // Just left of the side panel: the map's right edge.
-    let at = egui::pos2(925.0, 300.0);
-    h.event(egui::Event::PointerMoved(at));
-    h.step();
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos: at,
-            button: egui::PointerButton::Secondary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
+    let map = h.state().map_rect();
+    // Just inside each edge of the map: right (beside the side panel), bottom (above the
+    // bottom panel), left (beside the drone list) and top (under the menu bar).
+    for (edge, at) in [
+        ("right", egui::pos2(map.right() - 5.0, map.center().y)),
+        ("bottom", egui::pos2(map.center().x, map.bottom() - 5.0)),
+        ("left", egui::pos2(map.left() + 5.0, map.center().y)),
+        ("top", egui::pos2(map.center().x, map.top() + 5.0)),
+    ] {
+        h.event(egui::Event::PointerMoved(at));
+        h.step();
+        for pressed in [true, false] {
+            h.event(egui::Event::PointerButton {
+                pos: at,
+                button: egui::PointerButton::Secondary,
+                pressed,
+                modifiers: egui::Modifiers::NONE,
+            });
+            h.step();
+        }
+        step_until(&mut h, "the context menu", |h| {
+            has_label(h, "Add waypoint here")
         });
         h.step();
+        let button = h.get_by_label("Add waypoint here").rect();
+        assert!(button.width() >= 200.0, "{edge}: {button:?}");
+        let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+        assert!(
+            window.contains_rect(button),
+            "{edge}: outside the window: {button:?}"
+        );
+        h.key_press(egui::Key::Escape);
+        step_until(&mut h, "the menu closed", |h| {
+            !has_label(h, "Add waypoint here")
+        });
     }
-    step_until(&mut h, "the context menu", |h| {
-        has_label(h, "Add waypoint here")
-    });
-    let button = h.get_by_label("Add waypoint here").rect();
-    assert!(button.width() >= 200.0, "{button:?}");
-    assert!(button.right() <= 1280.0, "inside the window: {button:?}");
     rig.pipeline.shutdown();
 }
 

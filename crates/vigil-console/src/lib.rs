@@ -176,6 +176,8 @@ pub struct ConsoleApp {
     /// and alone while the window is hidden).
     logic_done: bool,
     pub exporter: session::Exporter,
+    /// Where the map was drawn last frame.
+    map_rect: egui::Rect,
     /// Failures of background settings saves (bounded 1: one is enough to show).
     settings_errors: (
         crossbeam_channel::Sender<String>,
@@ -286,6 +288,7 @@ impl ConsoleApp {
             replay_error: None,
             logic_done: false,
             exporter: session::Exporter::default(),
+            map_rect: egui::Rect::NOTHING,
             settings_errors: crossbeam_channel::bounded(1),
         };
         app.open_tiles(ctx);
@@ -427,6 +430,11 @@ impl ConsoleApp {
 
     pub fn selected_vehicles(&self) -> &BTreeSet<u8> {
         &self.selected_vehicles
+    }
+
+    /// Where the map was drawn last (inside the panels).
+    pub fn map_rect(&self) -> egui::Rect {
+        self.map_rect
     }
 
     /// The map's centre `(lat_deg, lon_deg)` and zoom level, as drawn last.
@@ -1110,6 +1118,7 @@ impl ConsoleApp {
                     }
                 });
             });
+        self.map_rect = map_response.response.rect;
         if self.settings.layers.coverage {
             map::coverage_legend(ui.ctx(), map_response.response.rect, palette.background);
         }
