@@ -696,3 +696,38 @@ fn a_track_outside_known_coverage_is_kept_and_marked_unobserved() {
         }
     }
 }
+
+/// Issue #16, item 1: each detection updates its track at its own time. A vehicle at 15 m/s
+/// east is detected exactly, at times spread over each one-second scan (0.1 s to 0.9 s before
+/// the scan's end); its track, carried to each scan's time, is where the vehicle is then —
+/// not where it was when detected (which would put it up to 13.5 m behind).
+#[test]
+fn each_detection_updates_its_track_at_its_own_time() {
+    let speed_mps = 15.0;
+    let mut tracker = Tracker::new(TrackerConfig::default()).expect("valid config");
+    let mut rng = Rng::new(16);
+    let mut worst_lag_m: f64 = 0.0;
+    for scan in 0..40 {
+        let scan_s = T0_S + f64::from(scan);
+        let before_s = 0.1 + 0.8 * rng.uniform();
+        let taken_s = scan_s - before_s;
+        let truth_x = speed_mps * (taken_s - T0_S);
+        let detection = position_detection(taken_s, Vector2::new(truth_x, 0.0), 1);
+        let report = tracker.step(scan_s, &[detection]).expect("a scan");
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        if scan >= 10 {
+            let track = tracker
+                .confirmed_tracks()
+                .next()
+                .expect("a confirmed track");
+            assert_eq!(tracker.tracks().len(), 1, "one track");
+            assert_eq!(track.state.time_s, scan_s, "carried to the scan's time");
+            let now_x = speed_mps * (scan_s - T0_S);
+            worst_lag_m = worst_lag_m.max((now_x - track.state.pos_enu_m().x).abs());
+        }
+    }
+    assert!(
+        worst_lag_m < 2.0,
+        "the track is {worst_lag_m:.1} m off at a scan's time"
+    );
+}

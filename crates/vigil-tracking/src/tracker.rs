@@ -18,7 +18,7 @@ use super::motion::{ConstantVelocity, Motion, MotionModel};
 use super::predict::{KalmanPredictor, Predictor};
 use super::scan::Scan;
 use super::spatial::{Bound, TrackGrid};
-use super::types::{Detection, Prediction, Track};
+use super::types::{Detection, GaussianState, Prediction, Track};
 use super::update::{KalmanUpdater, Updater};
 
 /// What the tracker is tuned with.
@@ -157,6 +157,9 @@ pub struct Tracker {
     tracks: Vec<Track>,
     next_id: u64,
     time_s: Option<f64>,
+    /// The tracks carried to the scan's time, for gating (the tracks themselves stay at
+    /// the time of their last update until each is updated at its detection's own time).
+    gating: Vec<GaussianState>,
     /// The tracks' predicted positions, for gating (rebuilt each scan).
     grid: TrackGrid,
     /// The grid's answer for one detection (kept to reuse its memory).
@@ -193,6 +196,7 @@ impl Tracker {
             tracks: Vec::new(),
             next_id: 1,
             time_s: None,
+            gating: Vec::new(),
             grid: TrackGrid::default(),
             candidates: Vec::new(),
             coverage: Coverage::unknown(),
@@ -231,11 +235,14 @@ impl Tracker {
     }
 
     /// Processes one scan of detections at `time_s` (seconds, the clock of the detections):
-    /// predicts every track to `time_s`, then for each source in turn gates, associates and
-    /// updates, and starts tracks from what is left; then confirms and deletes. Each
-    /// detection counts as taken at `time_s`. Invalid detections, and those before the last
-    /// scan or after this one, are skipped and listed in the report; a non-finite `time_s` or
-    /// one before the last scan is an error and changes nothing.
+    /// for each source in turn gates (against the tracks carried to `time_s`), associates,
+    /// and updates each track at its detection's own time (predicted there from its last
+    /// update; a second detection of one track in a scan that is older than the first is
+    /// taken at the first's time), and starts tracks from what is left (at their detection's
+    /// time); then carries every track to `time_s`, confirms and deletes. Invalid
+    /// detections, and those before the last scan or after this one, are skipped and listed
+    /// in the report; a non-finite `time_s` or one before the last scan is an error and
+    /// changes nothing.
     pub fn step(
         &mut self,
         time_s: f64,
@@ -247,13 +254,18 @@ impl Tracker {
             ..StepReport::default()
         };
         let batches = self.observe(time_s, detections, &mut report);
-        self.predict_all(time_s)?;
+        self.gating = self
+            .tracks
+            .iter()
+            .map(|t| self.carried(&t.state, time_s))
+            .collect::<Result<_, _>>()?;
         self.grid
-            .rebuild(self.tracks.iter().map(|t| &t.state), self.gate.threshold(2));
+            .rebuild(self.gating.iter(), self.gate.threshold(2));
         let mut hit = vec![false; self.tracks.len()];
         for batch in batches.values() {
             self.assimilate(time_s, batch, &mut hit, &mut report)?;
         }
+        self.predict_all(time_s)?;
         self.close_scan(time_s, &hit, &mut report);
         self.delete(time_s, &mut report);
         self.time_s = Some(time_s);
@@ -318,7 +330,13 @@ impl Tracker {
         }
     }
 
-    /// Carries every track to the scan time; a track that no detection updates keeps this.
+    /// `state` predicted to `time_s` (not back: a later state is kept).
+    fn carried(&self, state: &GaussianState, time_s: f64) -> Result<GaussianState, TrackingError> {
+        let dt_s = (time_s - state.time_s).max(0.0);
+        Ok(self.predictor.predict(state, dt_s)?.state)
+    }
+
+    /// Carries every track to the scan time, once its detections have updated it.
     fn predict_all(&mut self, time_s: f64) -> Result<(), TrackingError> {
         for track in &mut self.tracks {
             let dt_s = (time_s - track.state.time_s).max(0.0);
@@ -350,7 +368,7 @@ impl Tracker {
                 .copied()
                 .collect();
             for (t, d) in self.associate(&open) {
-                self.update_track(t, &batch[d], hit, report)?;
+                self.update_track(time_s, t, &batch[d], hit, report)?;
                 taken[d] = true;
             }
         }
@@ -369,7 +387,7 @@ impl Tracker {
         for (detection, observed) in batch.iter().enumerate() {
             self.grid.candidates(&observed.bound, &mut candidates);
             for &track in &candidates {
-                let state = &self.tracks[track as usize].state;
+                let state = &self.gating[track as usize];
                 let distance = observed
                     .observation
                     .gate_distance(state.pos_enu_m(), &state.pos_covar_m2());
@@ -450,27 +468,31 @@ impl Tracker {
         pairs
     }
 
-    /// Updates track `t` with a detection the association gave it (its innovation is formed
-    /// again, with the whole state, for the update), and moves it in the grid.
+    /// Updates track `t` with a detection the association gave it, at the detection's own
+    /// time (the track predicted there from its last update, and its innovation formed
+    /// again with the whole state), and moves it in the grid (carried to the scan's time).
     fn update_track(
         &mut self,
+        time_s: f64,
         t: usize,
         observed: &Observed<'_>,
         hit: &mut [bool],
         report: &mut StepReport,
     ) -> Result<(), TrackingError> {
-        let track = &mut self.tracks[t];
-        // The gate formed this pair's innovation on the stack from the same state; should the
-        // whole one fail all the same, the pair counts as outside.
-        let Ok(innovation) = observed.observation.innovation(&track.state) else {
+        let at_detection = self.carried(&self.tracks[t].state, observed.detection.time_s)?;
+        // The gate formed this pair's innovation on the stack from the track at the scan's
+        // time; should the whole one fail at the detection's, the pair counts as outside.
+        let Ok(innovation) = observed.observation.innovation(&at_detection) else {
             return Ok(());
         };
         let prediction = Prediction {
-            state: track.state.clone(),
+            state: at_detection,
         };
         let update = self
             .updater
             .update(&prediction, &observed.observation, &innovation)?;
+        let gating = self.carried(&update.state, time_s)?;
+        let track = &mut self.tracks[t];
         track.state = update.state;
         track.note_attributes(observed.detection);
         hit[t] = true;
@@ -479,7 +501,8 @@ impl Tracker {
             detection_index: observed.index,
             detection_time_s: observed.detection.time_s,
         });
-        self.grid.set(t, &track.state);
+        self.grid.set(t, &gating);
+        self.gating[t] = gating;
         Ok(())
     }
 
@@ -490,13 +513,23 @@ impl Tracker {
         hit: &mut Vec<bool>,
         report: &mut StepReport,
     ) {
-        if let Some(track) = self.initiator.initiate(self.next_id, detection, time_s) {
-            self.next_id += 1;
-            report.initiated.push(track.id);
-            self.grid.set(self.tracks.len(), &track.state);
-            self.tracks.push(track);
-            hit.push(true);
-        }
+        // Started where and when the detection was taken; carried to the scan's time with
+        // the others.
+        let Some(track) =
+            self.initiator
+                .initiate(self.next_id, detection, detection.time_s.min(time_s))
+        else {
+            return;
+        };
+        let Ok(gating) = self.carried(&track.state, time_s) else {
+            return;
+        };
+        self.next_id += 1;
+        report.initiated.push(track.id);
+        self.grid.set(self.tracks.len(), &gating);
+        self.gating.push(gating);
+        self.tracks.push(track);
+        hit.push(true);
     }
 
     /// Counts each track's hit or miss, notes whether a sensor could see it, and confirms
