@@ -555,6 +555,67 @@ fn demo_rig_with(rules_text: &str) -> (Pipeline, SimRunner, GroundStation, tempf
     (pipeline, sim, station, dir)
 }
 
+/// Patrols from the console (issue #18): planned over the demo's sites with the drones and
+/// sensors the station sees, each site's revisit beside how long it has gone unseen, uploaded
+/// (confirmed) and flown (confirmed): the drones take off on their AUTO missions.
+#[test]
+fn patrols_are_planned_uploaded_and_flown_from_the_console() {
+    let (pipeline, _sim, station, _dir) = demo_rig_with("");
+    common::wait(&station, "both drones with a home", |s| {
+        [1, 2]
+            .iter()
+            .all(|id| s.world.vehicles.get(id).is_some_and(|v| v.home.is_some()))
+    });
+    let mut h = console(&station);
+    h.get_by_label("Plan").click();
+    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
+    h.get_by_label("Patrols that close the sensors' gaps")
+        .click();
+    step_until(&mut h, "the patrol tool", |h| has_label(h, "Plan patrols"));
+    h.get_by_label("Plan patrols").click();
+    step_until(&mut h, "the plan", |h| {
+        h.state().patrol.status.contains("loops planned")
+    });
+    let plan = h.state().patrol.plan.clone().expect("a plan");
+    let flying: Vec<u8> = plan.loops.iter().map(|l| l.sysid).collect();
+    assert!(!flying.is_empty(), "{:?}", plan.left_out);
+    assert!(has_label(&h, "seen every") && has_label(&h, "unseen now"));
+    assert!(has_label(&h, &format!("Drone {}: loop ", flying[0])));
+
+    h.get_by_label("Upload the patrols").click();
+    click_in_dialog(&mut h, "Upload the loops");
+    step_until_for(
+        &mut h,
+        "every loop on its drone",
+        common::TIMEOUT * 2,
+        |h| {
+            flying.iter().all(|id| {
+                h.state().actions.log.iter().any(|t| {
+                    t.target == *id
+                        && t.outcome.as_ref().is_some_and(|o| {
+                            o.as_ref().is_ok_and(|text| text.contains("items uploaded"))
+                        })
+                })
+            })
+        },
+    );
+    h.get_by_label("Fly the patrols").click();
+    click_in_dialog(&mut h, "Take off on the loops");
+    step_until_for(&mut h, "the drones on patrol", common::TIMEOUT * 3, |h| {
+        flying.iter().all(|id| {
+            h.state()
+                .snapshot()
+                .world
+                .vehicles
+                .get(id)
+                .is_some_and(|v| {
+                    v.mode == "AUTO" && v.position.is_some_and(|p| p.alt_rel_home_m > 5.0)
+                })
+        })
+    });
+    pipeline.shutdown();
+}
+
 /// Opens the first open alert from the alerts tab; returns its id.
 fn open_first_alert(h: &mut Harness<'static, ConsoleApp>) -> u64 {
     // The rule needs 20 simulated seconds (5 s here); generous for a loaded machine.

@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod instruments;
 pub mod map;
 pub mod panels;
+pub mod patrol;
 pub mod planner;
 pub mod quit;
 pub mod session;
@@ -176,6 +177,8 @@ pub struct ConsoleApp {
     /// and alone while the window is hidden).
     logic_done: bool,
     pub exporter: session::Exporter,
+    /// Patrols that close the sensors' gaps (the Plan tab).
+    pub patrol: patrol::PatrolDesk,
     /// Where the map was drawn last frame.
     map_rect: egui::Rect,
     /// Failures of background settings saves (bounded 1: one is enough to show).
@@ -288,6 +291,7 @@ impl ConsoleApp {
             replay_error: None,
             logic_done: false,
             exporter: session::Exporter::default(),
+            patrol: patrol::PatrolDesk::default(),
             map_rect: egui::Rect::NOTHING,
             settings_errors: crossbeam_channel::bounded(1),
         };
@@ -645,6 +649,8 @@ impl ConsoleApp {
 
         self.actions.dialogs(ui, &self.station, &self.snapshot);
         planner::dialogs(self, ui.ctx());
+        self.patrol
+            .dialogs(ui.ctx(), &self.station, &self.snapshot, &mut self.actions);
         self.dispatch_desk.dialog(
             ui,
             &self.station,
@@ -1037,6 +1043,7 @@ impl ConsoleApp {
         // The vehicles' missions, and the areas of the plan's patterns under their lines.
         let mut missions = self.planner.vehicle_missions();
         missions.extend(self.planner.survey_areas());
+        missions.extend(self.patrol.outlines());
         let tiles: Option<&mut dyn walkers::Tiles> = if self.settings.layers.tiles {
             self.tiles
                 .as_deref_mut()

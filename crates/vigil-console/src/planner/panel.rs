@@ -227,8 +227,12 @@ fn flight_figures(
     }
 }
 
-/// The pattern, orbit and geofence tools.
+/// The pattern, orbit, patrol and geofence tools.
 fn tools(app: &mut ConsoleApp, ui: &mut egui::Ui) {
+    ui.collapsing("Patrols that close the sensors' gaps", |ui| {
+        let snapshot = app.snapshot.clone();
+        app.patrol.ui(ui, &snapshot);
+    });
     let p = &mut app.planner;
     ui.collapsing("Observation pattern (lawnmower)", |ui| {
         let s = &mut p.survey;

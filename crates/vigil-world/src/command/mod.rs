@@ -57,6 +57,10 @@ pub enum Action {
     /// Start the mission on the vehicle (MAV_CMD_MISSION_START: ArduCopter takes off on it
     /// when armed on the ground in GUIDED; switching to AUTO on the ground does not).
     StartMission,
+    /// Fly the mission on board from the ground, in one step: ArduCopter GUIDED, arm,
+    /// MISSION_START, seen in AUTO; ArduPlane AUTO, arm (it takes off by the mission's
+    /// take-off item); PX4 arm, MISSION_START.
+    FlyMission,
     /// Fly to a point and hold there (guided reposition).
     Goto {
         lat_deg: f64,
@@ -92,6 +96,7 @@ impl std::fmt::Display for Action {
             Self::Land => write!(f, "land"),
             Self::ReturnToLaunch => write!(f, "return to launch"),
             Self::StartMission => write!(f, "start the mission"),
+            Self::FlyMission => write!(f, "fly the mission"),
             Self::Goto {
                 lat_deg,
                 lon_deg,
@@ -832,6 +837,7 @@ fn plan_action(vehicle: &Vehicle, action: &Action, now: TimeUs) -> Result<Plan, 
             ]))
         }
         (_, Action::Launch { alt_rel_m }) => launch(vehicle, *alt_rel_m),
+        (_, Action::FlyMission) => fly_mission(vehicle),
         (Firmware::Px4, Action::Takeoff { alt_rel_m }) => {
             px4_takeoff(vehicle, *alt_rel_m).map(|message| Plan::Single(Box::new(message)))
         }
@@ -908,6 +914,36 @@ fn launch(vehicle: &Vehicle, alt_rel_m: f64) -> Result<Plan, String> {
             command("arm", Action::Arm)?,
             command("take off", Action::Takeoff { alt_rel_m })?,
             climb(Some("GUIDED")),
+        ],
+    };
+    Ok(Plan::Steps(steps))
+}
+
+/// Flying the mission on board from the ground, as the firmware starts one.
+fn fly_mission(vehicle: &Vehicle) -> Result<Plan, String> {
+    let route = Route::to(vehicle);
+    let command = |what: &str, action: Action| -> Result<procedure::Step, String> {
+        Ok(procedure::Step::Command {
+            what: what.into(),
+            message: encode_action(&route, &action)?,
+        })
+    };
+    let steps = match route.firmware {
+        Firmware::ArduPlane => vec![
+            command("mode AUTO", Action::SetMode("AUTO".into()))?,
+            procedure::Step::Mode { name: "AUTO" },
+            command("arm", Action::Arm)?,
+        ],
+        Firmware::Px4 => vec![
+            command("arm", Action::Arm)?,
+            command("start the mission", Action::StartMission)?,
+        ],
+        _ => vec![
+            command("mode GUIDED", Action::SetMode("GUIDED".into()))?,
+            procedure::Step::Mode { name: "GUIDED" },
+            command("arm", Action::Arm)?,
+            command("start the mission", Action::StartMission)?,
+            procedure::Step::Mode { name: "AUTO" },
         ],
     };
     Ok(Plan::Steps(steps))
@@ -1120,8 +1156,10 @@ fn encode_action(route: &Route, action: &Action) -> Result<MavMessage, String> {
                 [0.0, 0.0, 0.0, NAN, NAN, NAN, *alt_rel_m as f32],
             )
         }
-        Action::Launch { .. } => {
-            return Err("taking off in one step takes several commands (see `launch`)".into());
+        Action::Launch { .. } | Action::FlyMission => {
+            return Err(format!(
+                "to {action}, several commands are sent (see `plan_action`)"
+            ));
         }
         Action::Land => command_long(route, MAV_CMD_NAV_LAND, [0.0, 0.0, 0.0, NAN, NAN, NAN, NAN]),
         Action::ReturnToLaunch => command_long(route, MAV_CMD_NAV_RETURN_TO_LAUNCH, [0.0; 7]),

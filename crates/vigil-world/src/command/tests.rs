@@ -648,6 +648,18 @@ fn a_plane_takes_off_in_one_step_in_takeoff_mode() {
 }
 
 #[test]
+fn a_copter_flies_its_mission_from_the_ground_in_one_step() {
+    let mut bench = Bench::new();
+    let uploaded = bench.mission(MissionOp::Upload(sample_mission()));
+    assert!(matches!(uploaded.try_recv(), Ok(Ok(_))));
+    let outcome = bench.command(Action::FlyMission);
+    let answer = bench.fly_until_answered(&outcome, Duration::from_secs(30));
+    assert_eq!(answer, Some(CommandOutcome::Accepted));
+    assert!(bench.vehicle.armed);
+    assert_eq!(bench.vehicle.custom_mode, 3, "AUTO");
+}
+
+#[test]
 fn actions_and_outcomes_read_as_plain_words() {
     assert_eq!(Action::SetMode("GUIDED".into()).to_string(), "mode GUIDED");
     assert_eq!(

@@ -1,0 +1,355 @@
+//! Patrols that close the ground sensors' gaps, in the console (issue #18): the operator asks
+//! for a plan over the protected sites with the drones and sensors the station sees now
+//! (`vigil_protection::patrol`, computed on a `vigil-patrol` thread so the frame never
+//! waits), sees each drone's loop on the map with each site's expected revisit interval
+//! beside how long it has been unobserved, uploads the loops as the drones' AUTO missions
+//! (confirmed, naming each drone) and starts them (confirmed: each drone flies its mission in
+//! one step, `Action::FlyMission`).
+
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use eframe::egui;
+
+use super::actions::ActionCenter;
+use super::map::Outline;
+use vigil_protection::dispatch::cruise_speed_mps;
+use vigil_protection::patrol::{PatrolDrone, PatrolInput, PatrolPlan, SensorCover, plan};
+use vigil_protection::{LatLon, ProtectionView};
+use vigil_station::{GroundStation, Snapshot};
+use vigil_world::command::{Action, MissionOp};
+use vigil_world::{Names, World};
+
+/// A camera's field of view across track when the drone has not said (the demo copter's).
+const DEFAULT_HFOV_RAD: f64 = 62.0 * std::f64::consts::PI / 180.0;
+/// The camera's look below the horizon when not known, rad (60°).
+const DEFAULT_PITCH_RAD: f64 = 60.0 * std::f64::consts::PI / 180.0;
+
+/// What the operator is being asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asking {
+    Upload,
+    Fly,
+}
+
+/// The patrol desk: its settings, the plan being made or made, and the questions.
+pub struct PatrolDesk {
+    pub alt_rel_m: f64,
+    planning: Option<Receiver<Result<PatrolPlan, String>>>,
+    pub plan: Option<PatrolPlan>,
+    pub status: String,
+    asking: Option<Asking>,
+}
+
+impl Default for PatrolDesk {
+    fn default() -> Self {
+        Self {
+            alt_rel_m: 120.0,
+            planning: None,
+            plan: None,
+            status: String::new(),
+            asking: None,
+        }
+    }
+}
+
+/// The planner's input from what the station sees: its sites, the sensors with a position
+/// and a range, and the drones with a home (their speed by airframe, their flight time from
+/// the battery above the rules' reserve, their camera's swath at the patrol height).
+pub fn patrol_input(world: &World, protection: &ProtectionView, alt_rel_m: f64) -> PatrolInput {
+    let config = &protection.dispatch;
+    let sensors = world
+        .sensors
+        .values()
+        .filter_map(|s| {
+            let at = s.position?;
+            Some(SensorCover {
+                at: LatLon {
+                    lat_deg: at.lat_deg,
+                    lon_deg: at.lon_deg,
+                },
+                radius_m: s.sensing_radius_m?,
+                sector_rad: s
+                    .boresight_rad
+                    .zip(s.fov_rad)
+                    .filter(|(_, fov)| *fov < std::f64::consts::TAU),
+            })
+        })
+        .collect();
+    let drones = world
+        .vehicles
+        .values()
+        .filter_map(|v| {
+            let home = v.home?;
+            let speed_mps = cruise_speed_mps(v.airframe);
+            let rotor = speed_mps < cruise_speed_mps(vigil_world::Airframe::FixedWing);
+            let endurance_min = if rotor {
+                config.copter_endurance_min
+            } else {
+                config.plane_endurance_min
+            };
+            let battery_pct = v.battery.remaining_pct.unwrap_or(100.0);
+            let hfov_rad = v.camera.map_or(DEFAULT_HFOV_RAD, |c| c.hfov_rad);
+            let slant_m = alt_rel_m / DEFAULT_PITCH_RAD.sin();
+            Some(PatrolDrone {
+                sysid: v.sysid,
+                home: LatLon {
+                    lat_deg: home.lat_deg,
+                    lon_deg: home.lon_deg,
+                },
+                speed_mps,
+                endurance_s: (battery_pct - config.reserve_pct).max(0.0) / 100.0
+                    * endurance_min
+                    * 60.0,
+                swath_m: 2.0 * slant_m * (hfov_rad / 2.0).tan(),
+            })
+        })
+        .collect();
+    PatrolInput {
+        sites: protection.sites.as_ref().clone(),
+        sensors,
+        drones,
+        alt_rel_m,
+        night: protection.night,
+    }
+}
+
+fn minutes(s: f64) -> String {
+    vigil_protection::dispatch::minutes_text(s)
+}
+
+impl PatrolDesk {
+    /// The loops of the plan, as the map draws them (closed).
+    pub fn outlines(&self) -> Vec<Outline> {
+        self.plan
+            .iter()
+            .flat_map(|p| &p.loops)
+            .map(|l| Outline {
+                points_deg: l.waypoints.iter().map(|p| (p.lat_deg, p.lon_deg)).collect(),
+                closed: true,
+                labels: Some(Vec::new()),
+            })
+            .collect()
+    }
+
+    /// Starts planning on the `vigil-patrol` thread.
+    fn start(&mut self, snapshot: &Snapshot) {
+        let input = patrol_input(&snapshot.world, &snapshot.protection, self.alt_rel_m);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let spawned = std::thread::Builder::new()
+            .name("vigil-patrol".into())
+            .spawn(move || {
+                let _ = tx.send(plan(&input).map_err(|e| e.to_string()));
+            });
+        match spawned {
+            Ok(_) => {
+                self.planning = Some(rx);
+                self.status = "planning...".into();
+            }
+            Err(err) => self.status = format!("cannot plan: {err}"),
+        }
+    }
+
+    fn poll(&mut self) {
+        let Some(rx) = &self.planning else {
+            return;
+        };
+        match rx.try_recv() {
+            Ok(Ok(plan)) => {
+                self.status = match plan.loops.len() {
+                    0 => "no drone can fly a patrol".into(),
+                    n => format!("{n} loops planned: check them, then upload"),
+                };
+                self.plan = Some(plan);
+                self.planning = None;
+            }
+            Ok(Err(err)) => {
+                self.status = format!("no plan: {err}");
+                self.planning = None;
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => {
+                self.status = "the planner stopped without a plan".into();
+                self.planning = None;
+            }
+        }
+    }
+
+    /// The section of the Plan tab.
+    pub fn ui(&mut self, ui: &mut egui::Ui, snapshot: &Arc<Snapshot>) {
+        self.poll();
+        ui.horizontal(|ui| {
+            ui.label("Patrol height");
+            ui.add(
+                egui::DragValue::new(&mut self.alt_rel_m)
+                    .range(30.0..=400.0)
+                    .suffix(" m"),
+            );
+            if ui
+                .add_enabled(self.planning.is_none(), egui::Button::new("Plan patrols"))
+                .clicked()
+            {
+                self.start(snapshot);
+            }
+        });
+        if !self.status.is_empty() {
+            ui.label(&self.status);
+        }
+        let Some(plan) = &self.plan else {
+            return;
+        };
+        let names = &snapshot.world.names;
+        for l in &plan.loops {
+            ui.label(format!(
+                "{}: loop {:.1} km, round in {}",
+                names.drone(l.sysid),
+                l.length_m / 1000.0,
+                minutes(l.period_s)
+            ));
+        }
+        for (sysid, why) in &plan.left_out {
+            ui.label(format!("{} left out: {why}", names.drone(*sysid)));
+        }
+        if plan.unpatrolled_points > 0 {
+            ui.label(format!(
+                "{} approach points beyond the batteries (the least weighted)",
+                plan.unpatrolled_points
+            ));
+        }
+        // Each site's planned revisit beside how long it has gone unobserved now.
+        egui::Grid::new("patrol-sites")
+            .striped(true)
+            .show(ui, |ui| {
+                ui.label("site");
+                ui.label("seen every");
+                ui.label("unseen now");
+                ui.end_row();
+                for site in &plan.sites {
+                    ui.label(&site.site);
+                    ui.label(match site.revisit_s {
+                        Some(s) => minutes(s),
+                        None => "sensors".to_owned(),
+                    });
+                    let unseen = snapshot
+                        .protection
+                        .unobserved
+                        .iter()
+                        .find(|u| u.name == site.site)
+                        .map_or("—".to_owned(), |u| minutes(u.unobserved_s));
+                    ui.label(unseen);
+                    ui.end_row();
+                }
+            });
+        ui.horizontal(|ui| {
+            let any = !plan.loops.is_empty();
+            if ui
+                .add_enabled(any, egui::Button::new("Upload the patrols"))
+                .clicked()
+            {
+                self.asking = Some(Asking::Upload);
+            }
+            if ui
+                .add_enabled(any, egui::Button::new("Fly the patrols"))
+                .clicked()
+            {
+                self.asking = Some(Asking::Fly);
+            }
+        });
+    }
+
+    /// The confirmations of an upload and of the start; each goes to every drone of the plan.
+    pub fn dialogs(
+        &mut self,
+        ctx: &egui::Context,
+        station: &GroundStation,
+        snapshot: &Snapshot,
+        actions: &mut ActionCenter,
+    ) {
+        let (Some(asking), Some(plan)) = (self.asking, &self.plan) else {
+            return;
+        };
+        let names = &snapshot.world.names;
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("vigil-patrol")).show(ctx, |ui| {
+            ui.heading(match asking {
+                Asking::Upload => "Upload the patrols",
+                Asking::Fly => "Fly the patrols",
+            });
+            for l in &plan.loops {
+                ui.label(loop_line(names, snapshot, l, asking));
+            }
+            ui.horizontal(|ui| {
+                let go = match asking {
+                    Asking::Upload => "Upload the loops",
+                    Asking::Fly => "Take off on the loops",
+                };
+                if ui.button(go).clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    answer = Some(false);
+                }
+            });
+        });
+        if answer == Some(true) {
+            for l in &plan.loops {
+                match asking {
+                    Asking::Upload => {
+                        let Some(home) = snapshot.world.vehicles.get(&l.sysid).and_then(|v| v.home)
+                        else {
+                            continue;
+                        };
+                        let mission = l.mission(vigil_mission::GeoPoint {
+                            lat_deg: home.lat_deg,
+                            lon_deg: home.lon_deg,
+                            alt_m: home.alt_msl_m,
+                        });
+                        actions.mission(station, l.sysid, MissionOp::Upload(mission));
+                    }
+                    Asking::Fly => actions.send(station, &Action::FlyMission, &[l.sysid]),
+                }
+            }
+            self.status = match asking {
+                Asking::Upload => "uploading the patrols: see each drone's answer below".into(),
+                Asking::Fly => "the drones are sent on their patrols".into(),
+            };
+        }
+        if answer.is_some() {
+            self.asking = None;
+        }
+    }
+}
+
+/// "Kite 1 (multirotor STABILIZE, 100 %): 6.2 km loop, round in 10 min".
+fn loop_line(
+    names: &Names,
+    snapshot: &Snapshot,
+    l: &vigil_protection::patrol::PatrolLoop,
+    asking: Asking,
+) -> String {
+    let state = snapshot
+        .world
+        .vehicles
+        .get(&l.sysid)
+        .map_or("not heard".to_owned(), |v| {
+            format!(
+                "{} {}{}",
+                super::telemetry::airframe_text(v.airframe),
+                v.mode,
+                v.battery
+                    .remaining_pct
+                    .map_or(String::new(), |b| format!(", {b:.0} %"))
+            )
+        });
+    let what = match asking {
+        Asking::Upload => "its mission replaced by",
+        Asking::Fly => "takes off and flies",
+    };
+    format!(
+        "{} ({state}): {what} a {:.1} km loop at {:.0} m, round in {}",
+        names.drone(l.sysid),
+        l.length_m / 1000.0,
+        l.alt_rel_m,
+        minutes(l.period_s)
+    )
+}
