@@ -560,7 +560,7 @@ fn demo_rig_with(rules_text: &str) -> (Pipeline, SimRunner, GroundStation, tempf
 /// (confirmed) and flown (confirmed): the drones take off on their AUTO missions.
 #[test]
 fn patrols_are_planned_uploaded_and_flown_from_the_console() {
-    let (pipeline, _sim, station, _dir) = demo_rig_with("");
+    let (pipeline, sim, station, _dir) = demo_rig_with("");
     common::wait(&station, "both drones with a home", |s| {
         [1, 2]
             .iter()
@@ -577,8 +577,33 @@ fn patrols_are_planned_uploaded_and_flown_from_the_console() {
         h.state().patrol.status.contains("loops planned")
     });
     let plan = h.state().patrol.plan.clone().expect("a plan");
+    assert_eq!(
+        plan.loops.len(),
+        2,
+        "a loop for each drone: {:?}",
+        plan.left_out
+    );
+
+    // Drone 1's battery falls below the hand-over level: the plan no longer holds, and the
+    // re-plan gives its loop to the other.
+    sim.world().drones[0].vehicle.battery_pct = 30.0;
+    step_until_for(&mut h, "the plan declared stale", common::TIMEOUT, |h| {
+        has_label(
+            h,
+            "The plan no longer holds: Drone 1: its battery is at 30 %",
+        )
+    });
+    h.get_by_label("Re-plan").click();
+    step_until(&mut h, "the new plan", |h| {
+        h.state()
+            .patrol
+            .plan
+            .as_ref()
+            .is_some_and(|p| p.loops.iter().all(|l| l.sysid != 1))
+    });
+    let plan = h.state().patrol.plan.clone().expect("a plan");
     let flying: Vec<u8> = plan.loops.iter().map(|l| l.sysid).collect();
-    assert!(!flying.is_empty(), "{:?}", plan.left_out);
+    assert_eq!(flying, vec![2], "{:?}", plan.left_out);
     assert!(has_label(&h, "seen every") && has_label(&h, "unseen now"));
     assert!(has_label(&h, &format!("Drone {}: loop ", flying[0])));
 

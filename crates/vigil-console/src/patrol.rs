@@ -4,7 +4,9 @@
 //! waits), sees each drone's loop on the map with each site's expected revisit interval
 //! beside how long it has been unobserved, uploads the loops as the drones' AUTO missions
 //! (confirmed, naming each drone) and starts them (confirmed: each drone flies its mission in
-//! one step, `Action::FlyMission`).
+//! one step, `Action::FlyMission`). When the plan no longer holds — a drone's battery below the
+//! hand-over level, its link lost, a drone sent to an alert, a sensor gone silent — the desk
+//! says why and re-plans without them when asked, so that another drone takes the loop.
 
 use std::sync::Arc;
 
@@ -39,6 +41,8 @@ pub struct PatrolDesk {
     pub plan: Option<PatrolPlan>,
     pub status: String,
     asking: Option<Asking>,
+    /// The sensors the plan counted on.
+    sensors: Vec<(u8, u8)>,
 }
 
 impl Default for PatrolDesk {
@@ -49,18 +53,55 @@ impl Default for PatrolDesk {
             plan: None,
             status: String::new(),
             asking: None,
+            sensors: Vec::new(),
         }
     }
 }
 
-/// The planner's input from what the station sees: its sites, the sensors with a position
-/// and a range, and the drones with a home (their speed by airframe, their flight time from
-/// the battery above the rules' reserve, their camera's swath at the patrol height).
+/// Why a drone cannot patrol now: its link lost, its battery below the hand-over level, or
+/// sent to an alert (a dispatch under way).
+fn unavailable(
+    vehicle: Option<&vigil_world::Vehicle>,
+    protection: &ProtectionView,
+) -> Option<String> {
+    use vigil_protection::DispatchState;
+    let Some(v) = vehicle else {
+        return Some("not heard".into());
+    };
+    if v.health == vigil_world::Health::Lost {
+        return Some("its link is lost".into());
+    }
+    if let Some(pct) = v.battery.remaining_pct
+        && pct < protection.dispatch.handover_battery_pct
+    {
+        return Some(format!("its battery is at {pct:.0} %"));
+    }
+    protection
+        .dispatches
+        .iter()
+        .find(|d| {
+            d.drone == v.sysid
+                && matches!(
+                    d.state,
+                    DispatchState::InProgress | DispatchState::EnRoute | DispatchState::Orbiting
+                )
+        })
+        .map(|d| match d.alert {
+            Some(alert) => format!("it is sent to alert {alert}"),
+            None => "it is sent to a place".into(),
+        })
+}
+
+/// The planner's input from what the station sees: its sites, the sensors heard with a
+/// position and a range, and the drones with a home that can patrol (see [`unavailable`];
+/// their speed by airframe, their flight time from the battery above the rules' reserve,
+/// their camera's swath at the patrol height).
 pub fn patrol_input(world: &World, protection: &ProtectionView, alt_rel_m: f64) -> PatrolInput {
     let config = &protection.dispatch;
     let sensors = world
         .sensors
         .values()
+        .filter(|s| s.health != vigil_world::Health::Lost)
         .filter_map(|s| {
             let at = s.position?;
             Some(SensorCover {
@@ -79,6 +120,7 @@ pub fn patrol_input(world: &World, protection: &ProtectionView, alt_rel_m: f64) 
     let drones = world
         .vehicles
         .values()
+        .filter(|v| unavailable(Some(v), protection).is_none())
         .filter_map(|v| {
             let home = v.home?;
             let speed_mps = cruise_speed_mps(v.airframe);
@@ -132,9 +174,39 @@ impl PatrolDesk {
             .collect()
     }
 
+    /// Why the plan no longer holds: each drone of it that can no longer fly its loop, each
+    /// sensor it counted on that went silent.
+    pub fn stale_reasons(&self, snapshot: &Snapshot) -> Vec<String> {
+        let Some(plan) = &self.plan else {
+            return Vec::new();
+        };
+        let names = &snapshot.world.names;
+        let drones = plan.loops.iter().filter_map(|l| {
+            let vehicle = snapshot.world.vehicles.get(&l.sysid).map(Arc::as_ref);
+            unavailable(vehicle, &snapshot.protection)
+                .map(|why| format!("{}: {why}", names.drone(l.sysid)))
+        });
+        let sensors = self.sensors.iter().filter_map(|&(sysid, compid)| {
+            let silent = snapshot
+                .world
+                .sensors
+                .get(&(sysid, compid))
+                .is_none_or(|s| s.health == vigil_world::Health::Lost);
+            silent.then(|| format!("{} is silent", names.sensor(sysid, compid)))
+        });
+        drones.chain(sensors).collect()
+    }
+
     /// Starts planning on the `vigil-patrol` thread.
     fn start(&mut self, snapshot: &Snapshot) {
         let input = patrol_input(&snapshot.world, &snapshot.protection, self.alt_rel_m);
+        self.sensors = snapshot
+            .world
+            .sensors
+            .iter()
+            .filter(|(_, s)| s.health != vigil_world::Health::Lost && s.position.is_some())
+            .map(|(key, _)| *key)
+            .collect();
         let (tx, rx) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new()
             .name("vigil-patrol".into())
@@ -185,13 +257,29 @@ impl PatrolDesk {
                     .range(30.0..=400.0)
                     .suffix(" m"),
             );
+            let stale = self.stale_reasons(snapshot);
+            let label = if stale.is_empty() {
+                "Plan patrols"
+            } else {
+                "Re-plan"
+            };
             if ui
-                .add_enabled(self.planning.is_none(), egui::Button::new("Plan patrols"))
+                .add_enabled(self.planning.is_none(), egui::Button::new(label))
                 .clicked()
             {
                 self.start(snapshot);
             }
         });
+        let stale = self.stale_reasons(snapshot);
+        if !stale.is_empty() {
+            ui.label(
+                egui::RichText::new(format!(
+                    "The plan no longer holds: {}. Re-plan: the others take their loops.",
+                    stale.join("; ")
+                ))
+                .color(egui::Color32::from_rgb(0xe0, 0x60, 0x40)),
+            );
+        }
         if !self.status.is_empty() {
             ui.label(&self.status);
         }
