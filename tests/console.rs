@@ -460,7 +460,6 @@ fn the_layout_holds_still_across_tabs_and_windows() {
 /// (`vigil run --names`); the demo's sensors and sites.
 #[test]
 fn drones_and_sensors_go_by_their_names() {
-    use vigil_sim::{RunOptions, Scenario, SimTransport, SimWorld};
     let dir = tempfile::tempdir().expect("a temporary folder");
     let fleet = dir.path().join("fleet.toml");
     std::fs::write(
@@ -468,28 +467,10 @@ fn drones_and_sensors_go_by_their_names() {
         "[[drone]]\nsysid = 1\ncallsign = \"Kite 1\"\n\n[[sensor]]\nsysid = 105\nname = \"Keradu east radar\"\n",
     )
     .expect("written");
-    let pipeline = Pipeline::start(vigil_station::PipelineConfig {
-        links: vec![common::link("udpin:127.0.0.1:0")],
-        demo_sites: true,
+    let (pipeline, _sim, station) = demo_rig_on(vigil_station::PipelineConfig {
         names: vigil::cli::names::load(&fleet).expect("the fleet file"),
         ..vigil_station::PipelineConfig::new(common::test_folders())
-    })
-    .expect("the pipeline starts");
-    let station = pipeline.station();
-    let _sim = SimRunner::start_world(
-        SimWorld::from_scenario(&Scenario::demo(), 7),
-        SimTransport::Udp {
-            socket: std::net::UdpSocket::bind("127.0.0.1:0").expect("a port"),
-            peer: Some(common::bound_addr(&station, 0)),
-            learn: false,
-        },
-        RunOptions {
-            speed: 4.0,
-            ..RunOptions::default()
-        },
-        None,
-    )
-    .expect("the simulator starts");
+    });
     let mut h = console(&station);
     step_until(&mut h, "the named drone and sensor", |h| {
         has_label(h, "Kite 1 · ") && has_label(h, "Keradu east radar · radar ")
@@ -522,7 +503,6 @@ fn demo_rig() -> (Pipeline, SimRunner, GroundStation, tempfile::TempDir) {
 
 /// The demo scenario at four times the pace, with alert rules `rules` and a lower orbit.
 fn demo_rig_with(rules_text: &str) -> (Pipeline, SimRunner, GroundStation, tempfile::TempDir) {
-    use vigil_sim::{RunOptions, Scenario, SimTransport, SimWorld};
     let dir = tempfile::tempdir().expect("a temporary folder");
     let rules = dir.path().join("rules.toml");
     std::fs::write(
@@ -530,11 +510,21 @@ fn demo_rig_with(rules_text: &str) -> (Pipeline, SimRunner, GroundStation, tempf
         format!("{rules_text}[dispatch]\nalt_rel_m = 50.0\norbit_radius_m = 100.0\n"),
     )
     .expect("written");
+    let (pipeline, sim, station) = demo_rig_on(vigil_station::PipelineConfig {
+        rules: Some(rules),
+        ..vigil_station::PipelineConfig::new(common::test_folders())
+    });
+    (pipeline, sim, station, dir)
+}
+
+/// The demo scenario at four times the pace over UDP, into a pipeline with `config` (its
+/// link and the demo's sites set here).
+fn demo_rig_on(config: vigil_station::PipelineConfig) -> (Pipeline, SimRunner, GroundStation) {
+    use vigil_sim::{RunOptions, Scenario, SimTransport, SimWorld};
     let pipeline = Pipeline::start(vigil_station::PipelineConfig {
         links: vec![common::link("udpin:127.0.0.1:0")],
         demo_sites: true,
-        rules: Some(rules),
-        ..vigil_station::PipelineConfig::new(common::test_folders())
+        ..config
     })
     .expect("the pipeline starts");
     let station = pipeline.station();
@@ -552,7 +542,7 @@ fn demo_rig_with(rules_text: &str) -> (Pipeline, SimRunner, GroundStation, tempf
         None,
     )
     .expect("the simulator starts");
-    (pipeline, sim, station, dir)
+    (pipeline, sim, station)
 }
 
 /// Patrols from the console (issue #18): planned over the demo's sites with the drones and

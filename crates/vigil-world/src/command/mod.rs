@@ -883,12 +883,7 @@ fn launch(vehicle: &Vehicle, alt_rel_m: f64) -> Result<Plan, String> {
         mode,
         timeout: LEAVE_GROUND_TIMEOUT,
     };
-    let command = |what: &str, action: Action| -> Result<procedure::Step, String> {
-        Ok(procedure::Step::Command {
-            what: what.into(),
-            message: encode_action(&route, &action)?,
-        })
-    };
+    let command = |what: &str, action: Action| command_step(&route, what, &action);
     let steps = match route.firmware {
         Firmware::ArduPlane => vec![
             procedure::Step::SetParam {
@@ -919,15 +914,18 @@ fn launch(vehicle: &Vehicle, alt_rel_m: f64) -> Result<Plan, String> {
     Ok(Plan::Steps(steps))
 }
 
+/// A procedure's step that sends `action`, named `what`.
+fn command_step(route: &Route, what: &str, action: &Action) -> Result<procedure::Step, String> {
+    Ok(procedure::Step::Command {
+        what: what.into(),
+        message: encode_action(route, action)?,
+    })
+}
+
 /// Flying the mission on board from the ground, as the firmware starts one.
 fn fly_mission(vehicle: &Vehicle) -> Result<Plan, String> {
     let route = Route::to(vehicle);
-    let command = |what: &str, action: Action| -> Result<procedure::Step, String> {
-        Ok(procedure::Step::Command {
-            what: what.into(),
-            message: encode_action(&route, &action)?,
-        })
-    };
+    let command = |what: &str, action: Action| command_step(&route, what, &action);
     let steps = match route.firmware {
         Firmware::ArduPlane => vec![
             command("mode AUTO", Action::SetMode("AUTO".into()))?,
