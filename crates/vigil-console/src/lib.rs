@@ -22,6 +22,7 @@ pub mod map;
 pub mod panels;
 pub mod patrol;
 pub mod planner;
+pub mod plots;
 pub mod quit;
 pub mod session;
 pub mod settings;
@@ -143,7 +144,7 @@ pub struct ConsoleApp {
     pub(crate) selection: Option<Pick>,
     pub actions: ActionCenter,
     pub planner: Planner,
-    pub(crate) plots: panels::PlotState,
+    pub(crate) plots: plots::PlotState,
     pub(crate) messages: panels::MessageFilter,
     pub(crate) side_tab: SideTab,
     pub(crate) bottom_tab: BottomTab,
@@ -265,7 +266,7 @@ impl ConsoleApp {
             selection: None,
             actions: ActionCenter::default(),
             planner: Planner::default(),
-            plots: panels::PlotState::default(),
+            plots: plots::PlotState::default(),
             messages: panels::MessageFilter::default(),
             side_tab: SideTab::Details,
             bottom_tab: BottomTab::Alerts,
@@ -312,7 +313,7 @@ impl ConsoleApp {
             self.station = station;
         }
         self.trails = Trails::default();
-        self.plots = panels::PlotState::default();
+        self.plots = plots::PlotState::default();
         self.marks = ((u64::MAX, false), panels::Marks::default());
         self.snapshot = self.station.snapshot();
     }
@@ -1020,7 +1021,7 @@ impl ConsoleApp {
             }
             BottomTab::Messages => panels::messages(self, ui),
             BottomTab::Links => panels::links(self, ui),
-            BottomTab::Plots => panels::plots(self, ui),
+            BottomTab::Plots => self.plots.ui(ui, &self.snapshot),
         }
     }
 
