@@ -18,6 +18,7 @@ pub mod basemap;
 pub mod dispatch;
 pub mod inbox;
 pub mod instruments;
+pub mod links;
 pub mod map;
 pub mod panels;
 pub mod patrol;
@@ -1020,7 +1021,9 @@ impl ConsoleApp {
                 }
             }
             BottomTab::Messages => panels::messages(self, ui),
-            BottomTab::Links => panels::links(self, ui),
+            BottomTab::Links => {
+                links::ui(ui, &self.snapshot, &map::Palette::of(self.settings.theme));
+            }
             BottomTab::Plots => self.plots.ui(ui, &self.snapshot),
         }
     }
