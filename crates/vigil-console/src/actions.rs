@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use eframe::egui;
 
 use super::Pos;
-use super::panels::MessageFilter;
+use super::messages::MessageFilter;
 use super::planner::Planner;
 use vigil_protection::{DispatchTarget, DispatchUpdate, ProtectionError};
 use vigil_station::{GroundStation, PipelineError, Snapshot};

@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod instruments;
 pub mod links;
 pub mod map;
+pub mod messages;
 pub mod panels;
 pub mod patrol;
 pub mod planner;
@@ -146,7 +147,7 @@ pub struct ConsoleApp {
     pub actions: ActionCenter,
     pub planner: Planner,
     pub(crate) plots: plots::PlotState,
-    pub(crate) messages: panels::MessageFilter,
+    pub(crate) messages: messages::MessageFilter,
     pub(crate) side_tab: SideTab,
     pub(crate) bottom_tab: BottomTab,
     tool: MapTool,
@@ -268,7 +269,7 @@ impl ConsoleApp {
             actions: ActionCenter::default(),
             planner: Planner::default(),
             plots: plots::PlotState::default(),
-            messages: panels::MessageFilter::default(),
+            messages: messages::MessageFilter::default(),
             side_tab: SideTab::Details,
             bottom_tab: BottomTab::Alerts,
             tool: MapTool::Select,
@@ -1020,7 +1021,14 @@ impl ConsoleApp {
                     self.settings.panels.details = true;
                 }
             }
-            BottomTab::Messages => panels::messages(self, ui),
+            BottomTab::Messages => {
+                let decisions = self
+                    .replay
+                    .as_ref()
+                    .map(|r| r.decisions_until(self.snapshot.world.time));
+                let palette = map::Palette::of(self.settings.theme);
+                self.messages.ui(ui, &self.snapshot, decisions, &palette);
+            }
             BottomTab::Links => {
                 links::ui(ui, &self.snapshot, &map::Palette::of(self.settings.theme));
             }

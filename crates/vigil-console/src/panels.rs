@@ -1,12 +1,12 @@
 //! The console's panels around the map: the status strip, the drone and sensor list, the details
-//! of what is selected (instruments and actions for a drone), alerts and messages (the plots
-//! and the links are parts of their own: `plots.rs`, `links.rs`). Each reads the frame's
-//! snapshot; none waits on anything.
+//! of what is selected (instruments and actions for a drone) and the alerts (the messages, the
+//! plots and the links are parts of their own: `messages.rs`, `plots.rs`, `links.rs`). Each
+//! reads the frame's snapshot; none waits on anything.
 
-// Long: the details, lists, alerts and messages panels. Each panel becomes a part with its own state in the next step of issue 13 (see ARCHITECTURE.md).
+// Long: the details, lists and alerts panels. Each panel becomes a part with its own state in the next step of issue 13 (see ARCHITECTURE.md).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui::{self, Color32, RichText};
 
@@ -20,32 +20,6 @@ use vigil_protocol::modes::mode_names;
 use vigil_station::Snapshot;
 use vigil_world::command::Action;
 use vigil_world::{Health, Severity, Source, Vehicle};
-
-/// Messages from the console itself (command failures, files not saved) kept on screen.
-const LOCAL_MESSAGES: usize = 50;
-
-/// The message list's filter and the console's own messages.
-#[derive(Debug)]
-pub struct MessageFilter {
-    pub min: Severity,
-    pub local: VecDeque<(Instant, String)>,
-}
-
-impl Default for MessageFilter {
-    fn default() -> Self {
-        Self {
-            min: Severity::Info,
-            local: VecDeque::new(),
-        }
-    }
-}
-
-impl MessageFilter {
-    pub fn local(&mut self, text: String) {
-        self.local.push_front((Instant::now(), text));
-        self.local.truncate(LOCAL_MESSAGES);
-    }
-}
 
 /// The UI thread's own time per frame, for the status strip.
 #[derive(Debug, Default)]
@@ -789,68 +763,6 @@ pub fn severity_colour(palette: &Palette, s: Severity) -> Color32 {
         Severity::Warning => palette.stale,
         _ => palette.label,
     }
-}
-
-/// Notices from the world (drones, sensors, links, the ground station) and the console's own.
-pub fn messages(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    let palette = Palette::of(app.settings.theme);
-    ui.horizontal(|ui| {
-        egui::ComboBox::from_label("and more severe")
-            .selected_text(app.messages.min.label())
-            .show_ui(ui, |ui| {
-                for s in [
-                    Severity::Critical,
-                    Severity::Error,
-                    Severity::Warning,
-                    Severity::Notice,
-                    Severity::Info,
-                    Severity::Debug,
-                ] {
-                    ui.selectable_value(&mut app.messages.min, s, s.label());
-                }
-            });
-    });
-    let snapshot = app.snapshot.clone();
-    egui::ScrollArea::vertical()
-        .id_salt("messages")
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            for (at, text) in app.messages.local.iter().take(5) {
-                if at.elapsed() < Duration::from_secs(120) {
-                    ui.label(RichText::new(format!("console: {text}")).color(palette.stale));
-                }
-            }
-            // A replay shows what the mission decided, from the session's journal.
-            if let Some(replay) = app.replay() {
-                let now = snapshot.world.time;
-                for (at, line) in replay.decisions_until(now).iter().rev().take(50) {
-                    ui.label(
-                        RichText::new(format!(
-                            "{} decision  {line}",
-                            &utc_string(*at).get(11..19).unwrap_or("")
-                        ))
-                        .monospace()
-                        .color(palette.label),
-                    );
-                }
-            }
-            for n in snapshot.world.notices.iter().rev() {
-                if n.severity > app.messages.min {
-                    continue;
-                }
-                // Notices name their source in their text.
-                ui.label(
-                    RichText::new(format!(
-                        "{} {:<9} {}",
-                        &utc_string(n.time).get(11..19).unwrap_or(""),
-                        n.severity.label(),
-                        n.text
-                    ))
-                    .monospace()
-                    .color(severity_colour(&palette, n.severity)),
-                );
-            }
-        });
 }
 
 /// The protection layer as the map draws it, rebuilt when the protection view changes.
