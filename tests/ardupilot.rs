@@ -1037,8 +1037,9 @@ fn set_param(station: &GroundStation, peer: &dyn Peer, name: &str, value: f64) {
 }
 
 /// (b) A mission with a fence and rally points through the `GroundStation`: uploaded (retrying
-/// while ArduCopter says NO_SPACE just after boot), downloaded back identical, then flown:
-/// GUIDED, arm, MISSION_START (ArduCopter takes off on it from the ground in GUIDED), AUTO,
+/// while ArduCopter says NO_SPACE just after boot), downloaded back identical, then flown in
+/// one step (`Action::FlyMission`: GUIDED, arm, MISSION_START — ArduCopter takes off on it
+/// from the ground in GUIDED — seen in AUTO),
 /// each waypoint reached (MISSION_ITEM_REACHED), the return at the end, landed at home and
 /// disarmed. The sticks stay centred (AUTO ignores them; RTL and LAND take the pilot's nudges
 /// on some configurations).
@@ -1067,10 +1068,15 @@ fn station_flies_a_fenced_mission_in_auto(peer: &dyn Peer) {
     // that the polygon is valid), and keeps it out of the exclusion circle in flight.
     set_param(station, peer, "FENCE_ENABLE", 1.0);
 
-    arm_in_guided(station, peer);
-    // Armed with the throttle down (ArduCopter refuses to arm otherwise), then centred.
+    // Ready to arm in GUIDED (which needs a position estimate), then the mission flown in one
+    // step, as the console's "Fly the patrols" does: GUIDED, arm (the throttle down:
+    // ArduCopter refuses to arm otherwise), MISSION_START, seen in AUTO; then the sticks
+    // centred.
+    wait_ready_to_arm_in(station, peer, "STABILIZE", Duration::from_secs(40));
+    accept(station, peer, Action::SetMode("GUIDED".into()), TIMEOUT);
+    wait_ready_to_arm_in(station, peer, "GUIDED", Duration::from_secs(40));
+    accept(station, peer, Action::FlyMission, TIMEOUT);
     let _sticks = peer.sticks_centred();
-    accept(station, peer, Action::StartMission, TIMEOUT);
     wait_for(station, peer, "AUTO", TIMEOUT, |s| in_mode(s, "AUTO"));
     // ArduPilot numbers the items from home (0): the takeoff is 1, the waypoints 2 and 3, the
     // return 4.
