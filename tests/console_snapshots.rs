@@ -31,6 +31,12 @@ fn console_on_recording(dir: &std::path::Path) -> Harness<'static, ConsoleApp> {
         &tlog,
     )
     .expect("the recording");
+    // A session's folder: its description, and the sites it ran with.
+    std::fs::write(
+        dir.join("session.json"),
+        r#"{"vigil_version": "0.1.0", "started_utc": "2026-03-14T17:44:41Z", "started_unix_us": 0, "links": []}"#,
+    )
+    .expect("the session's description");
     std::fs::write(
         dir.join("sites.geojson"),
         vigil_protection::sites::DEMO_SITES,

@@ -348,9 +348,15 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 }
 
 /// A replay's configuration with the sites, rules and ways kept in the recorded session's
-/// folder (see [`keep_inputs`]), where the configuration names none itself.
+/// folder (see [`keep_inputs`]), where the configuration names none itself and the tlog is
+/// in a session's folder.
 pub fn with_session_inputs(mut config: PipelineConfig, tlog: &std::path::Path) -> PipelineConfig {
-    let Some(dir) = tlog.parent() else {
+    // Only a recorded session's folder (it has its `session.json`): a tlog kept elsewhere
+    // does not take whatever files lie beside it.
+    let Some(dir) = tlog
+        .parent()
+        .filter(|dir| dir.join(session::META_FILE).is_file())
+    else {
         return config;
     };
     let kept = |name: &str| Some(dir.join(name)).filter(|p| p.is_file());
