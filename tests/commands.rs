@@ -281,6 +281,14 @@ fn vigil_cmd_exits_zero_only_when_the_vehicle_accepts() {
     assert_eq!(back.items.len(), 3);
     assert_eq!(back.items[1].command, 16);
     assert!((back.items[1].x - 9.001).abs() < 1e-7);
+    // The mission flown in one step (GUIDED, armed already, MISSION_START, seen in AUTO).
+    let fly = vigil_cmd(port, &["fly-mission"]);
+    assert!(fly.status.success(), "{}", text(&fly));
+    assert!(
+        text(&fly).contains("vehicle 4: fly the mission: accepted"),
+        "{}",
+        text(&fly)
+    );
 
     // Parameters: save all, change one, load a file.
     let params_path = files.path().join("copter.param");

@@ -328,6 +328,9 @@ enum CmdAction {
     Rtl,
     /// Start the uploaded mission (from the ground: armed in GUIDED, as ArduCopter needs).
     StartMission,
+    /// Fly the uploaded mission from the ground in one step: ArduCopter GUIDED, arm,
+    /// MISSION_START (seen in AUTO); ArduPlane AUTO, arm; PX4 arm, MISSION_START.
+    FlyMission,
     /// Fly to a position (altitude above home) and hold.
     Goto {
         #[arg(allow_hyphen_values = true)]
@@ -972,6 +975,7 @@ fn perform(station: &GroundStation, sysid: u8, action: CmdAction) -> Result<Stri
         CmdAction::Land => command(station, sysid, Action::Land),
         CmdAction::Rtl => command(station, sysid, Action::ReturnToLaunch),
         CmdAction::StartMission => command(station, sysid, Action::StartMission),
+        CmdAction::FlyMission => command(station, sysid, Action::FlyMission),
         CmdAction::Goto { lat, lon, alt_m } => command(
             station,
             sysid,
