@@ -38,7 +38,6 @@ impl MessageFilter {
         self.local.truncate(LOCAL_MESSAGES);
     }
 
-    /// Notices from the world (drones, sensors, links, the ground station) and the console's own.
     /// The Messages tab: the console's own recent messages, a replay's recorded decisions up
     /// to the replay's time, and the notices at or above the chosen severity, newest first.
     pub fn ui(

@@ -1,6 +1,6 @@
 //! The Plots tab, a part with its own state: every drone's telemetry recorded from each new
 //! snapshot (ten samples a second, about ten minutes kept), and the chosen fields of one
-//! drone drawn against time, a gap in the samples drawn as one.
+//! drone drawn against time, a gap in the samples left as a gap.
 
 use std::collections::{BTreeMap, VecDeque};
 
