@@ -551,10 +551,13 @@ fn demo_rig_on(config: vigil_station::PipelineConfig) -> (Pipeline, SimRunner, G
 #[test]
 fn patrols_are_planned_uploaded_and_flown_from_the_console() {
     let (pipeline, sim, station, _dir) = demo_rig_with("");
-    common::wait(&station, "both drones with a home", |s| {
-        [1, 2]
-            .iter()
-            .all(|id| s.world.vehicles.get(id).is_some_and(|v| v.home.is_some()))
+    common::wait(&station, "both drones with a home and ready to arm", |s| {
+        [1, 2].iter().all(|id| {
+            s.world
+                .vehicles
+                .get(id)
+                .is_some_and(|v| v.home.is_some() && v.prearm_ok == Some(true))
+        })
     });
     let mut h = console(&station);
     h.get_by_label("Plan").click();
@@ -567,15 +570,13 @@ fn patrols_are_planned_uploaded_and_flown_from_the_console() {
         h.state().patrol.status.contains("loops planned")
     });
     let plan = h.state().patrol.plan.clone().expect("a plan");
-    assert_eq!(
-        plan.loops.len(),
-        2,
-        "a loop for each drone: {:?}",
-        plan.left_out
-    );
+    assert_eq!(plan.loops.len(), 2, "a loop each: {:?}", plan.left_out);
+    assert!(has_label(&h, "seen every") && has_label(&h, "unseen now"));
+    assert!(has_label(&h, "Drone 1: loop ") && has_label(&h, "Drone 2: loop "));
+    upload_and_fly_the_patrols(&mut h, &[1, 2]);
 
-    // Drone 1's battery falls below the hand-over level: the plan no longer holds, and the
-    // re-plan gives its loop to the other.
+    // Drone 1's battery falls below the hand-over level: the plan no longer holds; the re-plan
+    // gives everything to drone 2, which takes it in the air, and only then drone 1 goes home.
     sim.world().drones[0].vehicle.battery_pct = 30.0;
     step_until_for(&mut h, "the plan declared stale", common::TIMEOUT, |h| {
         has_label(
@@ -594,41 +595,52 @@ fn patrols_are_planned_uploaded_and_flown_from_the_console() {
     let plan = h.state().patrol.plan.clone().expect("a plan");
     let flying: Vec<u8> = plan.loops.iter().map(|l| l.sysid).collect();
     assert_eq!(flying, vec![2], "{:?}", plan.left_out);
-    assert!(has_label(&h, "seen every") && has_label(&h, "unseen now"));
-    assert!(has_label(&h, &format!("Drone {}: loop ", flying[0])));
-
-    h.get_by_label("Upload the patrols").click();
-    click_in_dialog(&mut h, "Upload the loops");
-    step_until_for(
-        &mut h,
-        "every loop on its drone",
-        common::TIMEOUT * 2,
-        |h| {
-            flying.iter().all(|id| {
-                h.state().actions.log.iter().any(|t| {
-                    t.target == *id
-                        && t.outcome.as_ref().is_some_and(|o| {
-                            o.as_ref().is_ok_and(|text| text.contains("items uploaded"))
-                        })
-                })
-            })
-        },
+    upload_and_fly_the_patrols(&mut h, &flying);
+    step_until_for(&mut h, "drone 1 relieved", common::TIMEOUT * 2, |h| {
+        h.state().snapshot().world.vehicles[&1].mode == "RTL"
+    });
+    assert!(
+        h.state().actions.latest_accepted(2, "Fly the mission"),
+        "drone 1 went home before drone 2 took its loop"
     );
-    h.get_by_label("Fly the patrols").click();
-    click_in_dialog(&mut h, "Take off on the loops");
-    step_until_for(&mut h, "the drones on patrol", common::TIMEOUT * 3, |h| {
-        flying.iter().all(|id| {
-            h.state()
-                .snapshot()
-                .world
-                .vehicles
-                .get(id)
-                .is_some_and(|v| {
-                    v.mode == "AUTO" && v.position.is_some_and(|p| p.alt_rel_home_m > 5.0)
+    assert_eq!(h.state().snapshot().world.vehicles[&2].mode, "AUTO");
+    pipeline.shutdown();
+}
+
+/// Uploads the plan's loops and flies them, each confirmed; waits until `drones` are in AUTO
+/// and in the air.
+fn upload_and_fly_the_patrols(h: &mut Harness<'static, ConsoleApp>, drones: &[u8]) {
+    let uploads_before: usize = h.state().actions.log.iter().filter(|t| t.mission).count();
+    h.get_by_label("Upload the patrols").click();
+    click_in_dialog(h, "Upload the loops");
+    step_until_for(h, "every loop on its drone", common::TIMEOUT * 2, |h| {
+        let log = &h.state().actions.log;
+        log.iter().filter(|t| t.mission).count() >= uploads_before + drones.len()
+            && log
+                .iter()
+                .filter(|t| t.mission)
+                .take(drones.len())
+                .all(|t| {
+                    t.outcome.as_ref().is_some_and(|o| {
+                        o.as_ref().is_ok_and(|text| text.contains("items uploaded"))
+                    })
                 })
+    });
+    h.get_by_label("Fly the patrols").click();
+    click_in_dialog(h, "Take off on the loops");
+    step_until_for(h, "the drones on patrol", common::TIMEOUT * 3, |h| {
+        drones.iter().all(|id| {
+            h.state().actions.latest_accepted(*id, "Fly the mission")
+                && h.state()
+                    .snapshot()
+                    .world
+                    .vehicles
+                    .get(id)
+                    .is_some_and(|v| {
+                        v.mode == "AUTO" && v.position.is_some_and(|p| p.alt_rel_home_m > 5.0)
+                    })
         })
     });
-    pipeline.shutdown();
 }
 
 /// Opens the first open alert from the alerts tab; returns its id.

@@ -218,6 +218,14 @@ impl ActionCenter {
         self.confirm = Some(Confirm { action, targets });
     }
 
+    /// Whether `target`'s latest `label` command ("Fly the mission") was accepted.
+    pub fn latest_accepted(&self, target: u8, label: &str) -> bool {
+        self.log
+            .iter()
+            .find(|t| t.target == target && !t.workflow && t.label == label)
+            .is_some_and(|t| matches!(t.outcome, Some(Ok(_))))
+    }
+
     /// Sends an action to each target now.
     pub fn send(&mut self, station: &GroundStation, action: &Action, targets: &[u8]) {
         if let Some((at, what)) = goal_of(action) {

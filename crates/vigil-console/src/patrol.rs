@@ -6,8 +6,11 @@
 //! (confirmed, naming each drone) and starts them (confirmed: each drone flies its mission in
 //! one step, `Action::FlyMission`). When the plan no longer holds — a drone's battery below the
 //! hand-over level, its link lost, a drone sent to an alert, a sensor gone silent — the desk
-//! says why and re-plans without them when asked, so that another drone takes the loop.
+//! says why and re-plans without them when asked, so that another drone takes the loop; a
+//! drone of the old plan that has no loop in the new one is sent home (RTL) only once every
+//! drone of the new plan is flying its loop: the hand-over leaves no gap.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, TryRecvError};
@@ -43,6 +46,10 @@ pub struct PatrolDesk {
     asking: Option<Asking>,
     /// The sensors the plan counted on.
     sensors: Vec<(u8, u8)>,
+    /// The drones sent on the loops of the plan flown last.
+    flying: BTreeSet<u8>,
+    /// Drones of an earlier plan to send home once every drone of the new one flies its loop.
+    relieving: BTreeSet<u8>,
 }
 
 impl Default for PatrolDesk {
@@ -54,6 +61,8 @@ impl Default for PatrolDesk {
             status: String::new(),
             asking: None,
             sensors: Vec::new(),
+            flying: BTreeSet::new(),
+            relieving: BTreeSet::new(),
         }
     }
 }
@@ -345,7 +354,42 @@ impl PatrolDesk {
         });
     }
 
+    /// The hand-over: once every drone of the plan flown last has taken its loop (its "fly
+    /// the mission" accepted, in AUTO), the drones it relieves go home.
+    fn hand_over(
+        &mut self,
+        station: &GroundStation,
+        snapshot: &Snapshot,
+        actions: &mut ActionCenter,
+    ) {
+        if self.relieving.is_empty() {
+            return;
+        }
+        let taken = self.flying.iter().all(|id| {
+            actions.latest_accepted(*id, "Fly the mission")
+                && snapshot
+                    .world
+                    .vehicles
+                    .get(id)
+                    .is_some_and(|v| v.mode == "AUTO")
+        });
+        if !taken {
+            return;
+        }
+        let relieved: Vec<u8> = std::mem::take(&mut self.relieving).into_iter().collect();
+        actions.send(station, &Action::ReturnToLaunch, &relieved);
+        let names: Vec<String> = relieved
+            .iter()
+            .map(|id| snapshot.world.names.drone(*id))
+            .collect();
+        self.status = format!(
+            "handed over: {} returning home, the others on their loops",
+            names.join(", ")
+        );
+    }
+
     /// The confirmations of an upload and of the start; each goes to every drone of the plan.
+    /// Also moves a hand-over on.
     pub fn dialogs(
         &mut self,
         ctx: &egui::Context,
@@ -353,6 +397,7 @@ impl PatrolDesk {
         snapshot: &Snapshot,
         actions: &mut ActionCenter,
     ) {
+        self.hand_over(station, snapshot, actions);
         let (Some(asking), Some(plan)) = (self.asking, &self.plan) else {
             return;
         };
@@ -397,9 +442,21 @@ impl PatrolDesk {
                     Asking::Fly => actions.send(station, &Action::FlyMission, &[l.sysid]),
                 }
             }
+            if asking == Asking::Fly {
+                let new: BTreeSet<u8> = plan.loops.iter().map(|l| l.sysid).collect();
+                self.relieving.extend(self.flying.difference(&new).copied());
+                self.relieving.retain(|id| !new.contains(id));
+                self.flying = new;
+            }
             self.status = match asking {
                 Asking::Upload => "uploading the patrols: see each drone's answer below".into(),
-                Asking::Fly => "the drones are sent on their patrols".into(),
+                Asking::Fly if self.relieving.is_empty() => {
+                    "the drones are sent on their patrols".into()
+                }
+                Asking::Fly => {
+                    "the drones are sent on their patrols; the others go home once they fly them"
+                        .into()
+                }
             };
         }
         if answer.is_some() {
