@@ -347,26 +347,8 @@ fn the_night_and_day_themes_switch_with_a_key() {
 fn escape_closes_the_window_on_top_then_the_tool() {
     let (rig, station) = rig();
     let mut h = console(&station);
-    select_drone_1(&mut h);
-    h.key_press(egui::Key::F1);
-    step_until(&mut h, "the shortcuts window", |h| {
-        has_label(h, "Keyboard shortcuts")
-    });
-    h.key_press(egui::Key::Escape);
-    step_until(&mut h, "the shortcuts window closed", |h| {
-        !has_label(h, "Keyboard shortcuts")
-    });
-    h.get_by_label("Session").click();
-    step_until(&mut h, "the session menu", |h| has_label(h, "Export..."));
-    h.get_by_label("Export...").click();
-    step_until(&mut h, "the export window", |h| {
-        has_label(h, "Export the session")
-    });
-    h.key_press(egui::Key::Escape);
-    step_until(&mut h, "the export window closed", |h| {
-        !has_label(h, "Export the session")
-    });
-    // The measuring tool stays while Esc closes a window; the next Esc leaves it.
+    // With the measuring tool on, each Esc closes the window on top and leaves the tool; the
+    // Esc after them leaves the tool.
     h.key_press(egui::Key::M);
     step_until(&mut h, "the measuring tool", |h| h.state().measuring());
     h.key_press(egui::Key::F1);
@@ -377,7 +359,21 @@ fn escape_closes_the_window_on_top_then_the_tool() {
     step_until(&mut h, "the shortcuts window closed", |h| {
         !has_label(h, "Keyboard shortcuts")
     });
-    assert!(h.state().measuring(), "a window's Esc left the tool");
+    assert!(h.state().measuring(), "Esc on the shortcuts left the tool");
+    h.get_by_label("Session").click();
+    step_until(&mut h, "the session menu", |h| has_label(h, "Export..."));
+    h.get_by_label("Export...").click();
+    step_until(&mut h, "the export window", |h| {
+        has_label(h, "Export the session")
+    });
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "the export window closed", |h| {
+        !has_label(h, "Export the session")
+    });
+    assert!(
+        h.state().measuring(),
+        "Esc on the export window left the tool"
+    );
     h.key_press(egui::Key::Escape);
     step_until(&mut h, "the tool left", |h| !h.state().measuring());
     rig.pipeline.shutdown();
@@ -422,23 +418,6 @@ fn the_layout_holds_still_across_tabs_and_windows() {
         plot.height() >= 100.0,
         "the plot is {} px tall",
         plot.height()
-    );
-    // The side panel keeps its width when the plan's table is wide.
-    let side_left = h.get_by_label("Details").rect().left();
-    h.get_by_label("Plan").click();
-    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
-    {
-        let planner = &mut h.state_mut().planner;
-        planner.add_waypoint((9.0, 31.01));
-        planner.survey_area = vec![(9.004, 31.004), (9.004, 31.012), (8.998, 31.012)];
-        planner.generate_survey(true).expect("a pattern");
-    }
-    h.step();
-    h.step();
-    assert_eq!(
-        h.get_by_label("Details").rect().left(),
-        side_left,
-        "the side panel widened"
     );
     let list = h.get_by_label_contains("Drone 1 ·").rect();
     h.get_by_label("Session").click();
@@ -600,7 +579,9 @@ fn patrols_are_planned_uploaded_and_flown_from_the_console() {
         h.state().snapshot().world.vehicles[&1].mode == "RTL"
     });
     assert!(
-        h.state().actions.latest_accepted(2, "Fly the mission"),
+        h.state()
+            .actions
+            .latest_accepted(2, &vigil_world::command::Action::FlyMission),
         "drone 1 went home before drone 2 took its loop"
     );
     assert_eq!(h.state().snapshot().world.vehicles[&2].mode, "AUTO");
@@ -630,7 +611,9 @@ fn upload_and_fly_the_patrols(h: &mut Harness<'static, ConsoleApp>, drones: &[u8
     click_in_dialog(h, "Take off on the loops");
     step_until_for(h, "the drones on patrol", common::TIMEOUT * 3, |h| {
         drones.iter().all(|id| {
-            h.state().actions.latest_accepted(*id, "Fly the mission")
+            h.state()
+                .actions
+                .latest_accepted(*id, &vigil_world::command::Action::FlyMission)
                 && h.state()
                     .snapshot()
                     .world

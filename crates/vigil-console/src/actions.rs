@@ -218,8 +218,9 @@ impl ActionCenter {
         self.confirm = Some(Confirm { action, targets });
     }
 
-    /// Whether `target`'s latest `label` command ("Fly the mission") was accepted.
-    pub fn latest_accepted(&self, target: u8, label: &str) -> bool {
+    /// Whether `target`'s latest `action` command was accepted.
+    pub fn latest_accepted(&self, target: u8, action: &Action) -> bool {
+        let label = describe(action);
         self.log
             .iter()
             .find(|t| t.target == target && !t.workflow && t.label == label)

@@ -259,6 +259,7 @@ impl PatrolDesk {
     /// The section of the Plan tab.
     pub fn ui(&mut self, ui: &mut egui::Ui, snapshot: &Arc<Snapshot>) {
         self.poll();
+        let stale = self.stale_reasons(snapshot);
         ui.horizontal(|ui| {
             ui.label("Patrol height");
             ui.add(
@@ -266,7 +267,6 @@ impl PatrolDesk {
                     .range(30.0..=400.0)
                     .suffix(" m"),
             );
-            let stale = self.stale_reasons(snapshot);
             let label = if stale.is_empty() {
                 "Plan patrols"
             } else {
@@ -279,7 +279,6 @@ impl PatrolDesk {
                 self.start(snapshot);
             }
         });
-        let stale = self.stale_reasons(snapshot);
         if !stale.is_empty() {
             ui.label(
                 egui::RichText::new(format!(
@@ -366,7 +365,7 @@ impl PatrolDesk {
             return;
         }
         let taken = self.flying.iter().all(|id| {
-            actions.latest_accepted(*id, "Fly the mission")
+            actions.latest_accepted(*id, &Action::FlyMission)
                 && snapshot
                     .world
                     .vehicles

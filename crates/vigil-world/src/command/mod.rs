@@ -857,7 +857,7 @@ fn plan_action(vehicle: &Vehicle, action: &Action, now: TimeUs) -> Result<Plan, 
 /// height when that is lower, m.
 const LEFT_THE_GROUND_M: f64 = 3.0;
 /// Time allowed to leave the ground after the take-off command (a plane's run and a copter's
-/// spool-up), on top of [`procedure::transit_timeout`]'s margin.
+/// spool-up).
 const LEAVE_GROUND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What taking off in one step does on a firmware, in the operator's words (the console's
