@@ -548,16 +548,26 @@ fn send_a_drone_takes_off_orbits_the_site_and_looks_at_it() {
         };
         std::thread::sleep(Duration::from_millis(100));
     }
-    // Its camera looks at the camp, and the coverage shows the camp observed.
+    // Its camera looks at the camp, and the coverage shows the camp's middle observed (the
+    // camp itself; its ways in, 800 m out, are another matter).
+    let centre_age_s = |s: &vigil_station::Snapshot| {
+        let p = &s.protection;
+        let c = &p.coverage;
+        (0..c.rows)
+            .flat_map(|row| (0..c.cols).map(move |col| (col, row)))
+            .find(|&(col, row)| {
+                p.cell_corners(col, row).is_some_and(|[sw, ne]| {
+                    (sw.lat_deg..ne.lat_deg).contains(&camp.centre.lat_deg)
+                        && (sw.lon_deg..ne.lon_deg).contains(&camp.centre.lon_deg)
+                })
+            })
+            .and_then(|(col, row)| c.age_s(col, row, p.time))
+    };
     let snapshot = common::wait(&station, "the camera on the camp", |s| {
         s.world.vehicles.get(&1).is_some_and(|v| {
             vigil_world::footprint::camera_footprint(v, 1000.0)
                 .is_some_and(|f| f.contains(camp.centre.lat_deg, camp.centre.lon_deg))
-        }) && s
-            .protection
-            .unobserved
-            .iter()
-            .any(|u| u.site == camp.id && u.unobserved_s < 5.0)
+        }) && centre_age_s(s).is_some_and(|age| age < 5.0)
     });
     let record = snapshot.protection.dispatches.last().expect("a dispatch");
     assert_eq!(record.drone, 1);

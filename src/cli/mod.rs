@@ -809,6 +809,9 @@ fn run_headless_with(
         for line in services.decisions_until(until) {
             println!("{line}");
         }
+        for line in services.patrol_lines() {
+            println!("{line}");
+        }
         if Instant::now() >= next_status || finished {
             println!("{}", status_line(&snapshot));
             next_status += Duration::from_secs(1);

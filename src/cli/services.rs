@@ -40,6 +40,16 @@ pub struct ServiceArgs {
     /// Each message is answered with its report number or with how to write one.
     #[arg(long, value_name = "DEVICE[:BAUD]")]
     sms: Option<String>,
+    /// Keep the drones on patrols that close the ground sensors' gaps around the protected
+    /// places, without an operator: plan once the deployment is heard, upload each loop as
+    /// the drone's AUTO mission, fly it, and plan again when a drone's battery runs low, its
+    /// link is lost, it is sent to an alert or a sensor goes silent (another drone takes the
+    /// loop before the first goes home). Each plan goes to the journal.
+    #[arg(long)]
+    patrol: bool,
+    /// The patrols' height above home, m.
+    #[arg(long, value_name = "M", default_value_t = 120.0, requires = "patrol")]
+    patrol_alt_m: f64,
 }
 
 /// The modem's speed when none is given: what USB modems' AT ports use.
@@ -68,6 +78,7 @@ pub struct ServicePlan {
     reports: Option<ReportServerConfig>,
     imports: Vec<PathBuf>,
     sms: Option<(String, u32)>,
+    patrol: Option<vigil_station::patrol::KeeperConfig>,
     /// A replay's decisions from the session's journal, to print as their times pass.
     decisions: Vec<(vigil_core::time::TimeUs, String)>,
 }
@@ -106,11 +117,20 @@ impl ServiceArgs {
                 anyhow::bail!("--import-reports {}: no such file", file.display());
             }
         }
+        if self.patrol && !(self.patrol_alt_m.is_finite() && self.patrol_alt_m > 0.0) {
+            anyhow::bail!(
+                "--patrol-alt-m {}: must be a height above zero",
+                self.patrol_alt_m
+            );
+        }
         Ok(ServicePlan {
             cot,
             reports,
             imports: self.import_reports.clone(),
             sms: self.sms.as_deref().map(sms_port).transpose()?,
+            patrol: self.patrol.then_some(vigil_station::patrol::KeeperConfig {
+                alt_rel_m: self.patrol_alt_m,
+            }),
             decisions: Vec::new(),
         })
     }
@@ -122,6 +142,9 @@ pub struct Services {
     _cot: Option<vigil_station::cot_live::CotFeed>,
     _reports: Option<ReportServer>,
     _sms: Option<vigil_station::SmsGateway>,
+    patrol: Option<vigil_station::patrol::PatrolKeeper>,
+    /// The next patrol line to print.
+    patrol_seq: u64,
 }
 
 impl ServicePlan {
@@ -132,6 +155,7 @@ impl ServicePlan {
             reports: None,
             imports: Vec::new(),
             sms: None,
+            patrol: None,
             decisions: Vec::new(),
         }
     }
@@ -199,11 +223,26 @@ impl ServicePlan {
             }
             None => None,
         };
+        let patrol = match self.patrol {
+            Some(config) => {
+                println!(
+                    "keeping patrols at {:.0} m over the protected places",
+                    config.alt_rel_m
+                );
+                Some(
+                    vigil_station::patrol::PatrolKeeper::start(station.clone(), config)
+                        .context("--patrol: cannot start the patrol keeper")?,
+                )
+            }
+            None => None,
+        };
         Ok(Services {
             decisions: self.decisions.into(),
             _cot: cot,
             _reports: reports,
             _sms: sms,
+            patrol,
+            patrol_seq: 0,
         })
     }
 }
@@ -221,6 +260,24 @@ impl Services {
             }
         }
         due
+    }
+}
+
+impl Services {
+    /// What the patrol keeper did since the last call, each line once.
+    pub fn patrol_lines(&mut self) -> Vec<String> {
+        let Some(keeper) = &self.patrol else {
+            return Vec::new();
+        };
+        let status = keeper.status();
+        let lines = status
+            .since(self.patrol_seq)
+            .map(|(_, time, text)| {
+                format!("{} patrol: {text}", vigil_core::time::utc_string(*time))
+            })
+            .collect();
+        self.patrol_seq = status.next_seq();
+        lines
     }
 }
 

@@ -18,17 +18,11 @@ use eframe::egui;
 
 use super::actions::ActionCenter;
 use super::map::Outline;
-use vigil_protection::dispatch::cruise_speed_mps;
-use vigil_protection::patrol::{PatrolDrone, PatrolInput, PatrolPlan, SensorCover, plan};
-use vigil_protection::{LatLon, ProtectionView};
+use vigil_protection::patrol::{PatrolPlan, plan};
+use vigil_station::patrol::{counted_sensors, patrol_input, stale_reasons};
 use vigil_station::{GroundStation, Snapshot};
+use vigil_world::Names;
 use vigil_world::command::{Action, MissionOp};
-use vigil_world::{Names, World};
-
-/// A camera's field of view across track when the drone has not said (the demo copter's).
-const DEFAULT_HFOV_RAD: f64 = 62.0 * std::f64::consts::PI / 180.0;
-/// The camera's look below the horizon when not known, rad (60°).
-const DEFAULT_PITCH_RAD: f64 = 60.0 * std::f64::consts::PI / 180.0;
 
 /// What the operator is being asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,104 +61,6 @@ impl Default for PatrolDesk {
     }
 }
 
-/// Why a drone cannot patrol now: its link lost, its battery below the hand-over level, or
-/// sent to an alert (a dispatch under way).
-fn unavailable(
-    vehicle: Option<&vigil_world::Vehicle>,
-    protection: &ProtectionView,
-) -> Option<String> {
-    use vigil_protection::DispatchState;
-    let Some(v) = vehicle else {
-        return Some("not heard".into());
-    };
-    if v.health == vigil_world::Health::Lost {
-        return Some("its link is lost".into());
-    }
-    if let Some(pct) = v.battery.remaining_pct
-        && pct < protection.dispatch.handover_battery_pct
-    {
-        return Some(format!("its battery is at {pct:.0} %"));
-    }
-    protection
-        .dispatches
-        .iter()
-        .find(|d| {
-            d.drone == v.sysid
-                && matches!(
-                    d.state,
-                    DispatchState::InProgress | DispatchState::EnRoute | DispatchState::Orbiting
-                )
-        })
-        .map(|d| match d.alert {
-            Some(alert) => format!("it is sent to alert {alert}"),
-            None => "it is sent to a place".into(),
-        })
-}
-
-/// The planner's input from what the station sees: its sites, the sensors heard with a
-/// position and a range, and the drones with a home that can patrol (see [`unavailable`];
-/// their speed by airframe, their flight time from the battery above the rules' reserve,
-/// their camera's swath at the patrol height).
-pub fn patrol_input(world: &World, protection: &ProtectionView, alt_rel_m: f64) -> PatrolInput {
-    let config = &protection.dispatch;
-    let sensors = world
-        .sensors
-        .values()
-        .filter(|s| s.health != vigil_world::Health::Lost)
-        .filter_map(|s| {
-            let at = s.position?;
-            Some(SensorCover {
-                at: LatLon {
-                    lat_deg: at.lat_deg,
-                    lon_deg: at.lon_deg,
-                },
-                radius_m: s.sensing_radius_m?,
-                sector_rad: s
-                    .boresight_rad
-                    .zip(s.fov_rad)
-                    .filter(|(_, fov)| *fov < std::f64::consts::TAU),
-            })
-        })
-        .collect();
-    let drones = world
-        .vehicles
-        .values()
-        .filter(|v| unavailable(Some(v), protection).is_none())
-        .filter_map(|v| {
-            let home = v.home?;
-            let speed_mps = cruise_speed_mps(v.airframe);
-            let rotor = speed_mps < cruise_speed_mps(vigil_world::Airframe::FixedWing);
-            let endurance_min = if rotor {
-                config.copter_endurance_min
-            } else {
-                config.plane_endurance_min
-            };
-            let battery_pct = v.battery.remaining_pct.unwrap_or(100.0);
-            let hfov_rad = v.camera.map_or(DEFAULT_HFOV_RAD, |c| c.hfov_rad);
-            let slant_m = alt_rel_m / DEFAULT_PITCH_RAD.sin();
-            Some(PatrolDrone {
-                sysid: v.sysid,
-                home: LatLon {
-                    lat_deg: home.lat_deg,
-                    lon_deg: home.lon_deg,
-                },
-                speed_mps,
-                endurance_s: (battery_pct - config.reserve_pct).max(0.0) / 100.0
-                    * endurance_min
-                    * 60.0,
-                swath_m: 2.0 * slant_m * (hfov_rad / 2.0).tan(),
-            })
-        })
-        .collect();
-    PatrolInput {
-        sites: protection.sites.as_ref().clone(),
-        sensors,
-        drones,
-        alt_rel_m,
-        night: protection.night,
-    }
-}
-
 fn minutes(s: f64) -> String {
     vigil_protection::dispatch::minutes_text(s)
 }
@@ -186,36 +82,15 @@ impl PatrolDesk {
     /// Why the plan no longer holds: each drone of it that can no longer fly its loop, each
     /// sensor it counted on that went silent.
     pub fn stale_reasons(&self, snapshot: &Snapshot) -> Vec<String> {
-        let Some(plan) = &self.plan else {
-            return Vec::new();
-        };
-        let names = &snapshot.world.names;
-        let drones = plan.loops.iter().filter_map(|l| {
-            let vehicle = snapshot.world.vehicles.get(&l.sysid).map(Arc::as_ref);
-            unavailable(vehicle, &snapshot.protection)
-                .map(|why| format!("{}: {why}", names.drone(l.sysid)))
-        });
-        let sensors = self.sensors.iter().filter_map(|&(sysid, compid)| {
-            let silent = snapshot
-                .world
-                .sensors
-                .get(&(sysid, compid))
-                .is_none_or(|s| s.health == vigil_world::Health::Lost);
-            silent.then(|| format!("{} is silent", names.sensor(sysid, compid)))
-        });
-        drones.chain(sensors).collect()
+        self.plan.as_ref().map_or_else(Vec::new, |plan| {
+            stale_reasons(plan, &self.sensors, snapshot)
+        })
     }
 
     /// Starts planning on the `vigil-patrol` thread.
     fn start(&mut self, snapshot: &Snapshot) {
         let input = patrol_input(&snapshot.world, &snapshot.protection, self.alt_rel_m);
-        self.sensors = snapshot
-            .world
-            .sensors
-            .iter()
-            .filter(|(_, s)| s.health != vigil_world::Health::Lost && s.position.is_some())
-            .map(|(key, _)| *key)
-            .collect();
+        self.sensors = counted_sensors(&snapshot.world);
         let (tx, rx) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new()
             .name("vigil-patrol".into())

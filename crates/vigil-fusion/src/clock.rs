@@ -45,6 +45,11 @@ use vigil_core::time::TimeUs;
 
 /// Accepted readings kept per source.
 pub const CLOCK_SAMPLES: usize = 16;
+/// Readings kept are at least this many received seconds apart: a burst of detections (many a
+/// second from a simulator at a speed-up) replaces the newest instead of pushing the older
+/// ones out, so that the readings kept span enough time to give the rate. Without it a busy
+/// source never had a rate and the message clock ran at 1x behind a simulator at 20x.
+pub const READING_SPACING_S: f64 = 1.0;
 /// Received seconds between two readings for their slope to count toward a rate.
 pub const RATE_BASELINE_S: f64 = 10.0;
 /// Slowest and fastest clock rates believed (stamped seconds per received second): the
@@ -66,6 +71,14 @@ pub const FIRST_AHEAD_S: f64 = 3600.0;
 /// Consecutive rejected readings, consistent with each other (and the others), before a
 /// source's clock is taken as changed.
 pub const REANCHOR_AFTER: u32 = 3;
+
+/// A source heard within this many received seconds speaks for the message clock; one
+/// silent for longer (a drone's camera that saw nothing for a while, a node gone quiet) only
+/// when none has been heard since. A silent source's prediction runs on at its own rate, and
+/// a rate learned from a few bursts of readings can be off by a fraction: after minutes of
+/// silence its prediction is minutes off, and two of four such sources pulled the clock back
+/// (issue #18's patrol test saw it go back 100 s, which restarts the coverage).
+pub const FRESH_S: f64 = 30.0;
 
 /// A source: (system id, component id).
 pub type SourceId = (u8, u8);
@@ -189,7 +202,13 @@ impl SourceClock {
     }
 
     fn push(&mut self, reading: Reading, unix: bool) {
-        if self.readings.len() == CLOCK_SAMPLES {
+        let crowded = self.readings.len() >= 2
+            && self
+                .newest()
+                .is_some_and(|n| reading.rx_s - n.rx_s < READING_SPACING_S);
+        if crowded {
+            self.readings.pop();
+        } else if self.readings.len() == CLOCK_SAMPLES {
             self.readings.remove(0);
         }
         self.readings.push(reading);
@@ -235,19 +254,6 @@ impl Clocks {
         median(&mut rates)
     }
 
-    /// The fusion-wide clock at `rx_s` from every source but `except`: the median of their
-    /// predictions (rates unknown taken as the shared rate, else 1).
-    fn shared_time(&self, rx_s: f64, except: Option<SourceId>) -> Option<f64> {
-        let shared = self.shared_rate(except).unwrap_or(1.0);
-        let mut predictions: Vec<f64> = self
-            .sources
-            .iter()
-            .filter(|(id, _)| Some(**id) != except)
-            .filter_map(|(_, c)| c.predict(rx_s, c.own_rate().unwrap_or(shared)))
-            .collect();
-        median(&mut predictions)
-    }
-
     /// What the other sources than `except` expect at `rx_s`: the medians of their earliest
     /// and latest expected times.
     fn shared_bounds(&self, rx_s: f64, except: SourceId) -> Option<(f64, f64)> {
@@ -263,9 +269,23 @@ impl Clocks {
 
     /// The message clock at `rx` (the world's receive clock): the fusion-wide clock, or `rx`
     /// itself before any reading.
+    ///
+    /// Only the sources heard within [`FRESH_S`] count (all of them when none has been).
     pub fn message_time(&self, rx: TimeUs) -> TimeUs {
-        self.shared_time(rx.as_secs_f64(), None)
-            .map_or(rx, TimeUs::from_secs_f64)
+        let rx_s = rx.as_secs_f64();
+        let shared = self.shared_rate(None).unwrap_or(1.0);
+        let predict = |c: &SourceClock| c.predict(rx_s, c.own_rate().unwrap_or(shared));
+        let fresh = |c: &&SourceClock| c.newest().is_some_and(|r| rx_s - r.rx_s <= FRESH_S);
+        let mut predictions: Vec<f64> = self
+            .sources
+            .values()
+            .filter(fresh)
+            .filter_map(predict)
+            .collect();
+        if predictions.is_empty() {
+            predictions = self.sources.values().filter_map(predict).collect();
+        }
+        median(&mut predictions).map_or(rx, TimeUs::from_secs_f64)
     }
 
     /// Readings set aside from `source`.
@@ -415,6 +435,54 @@ mod tests {
             assert_eq!(result, Ok(()), "reading {i} at rx {rx}");
         }
         rx
+    }
+
+    #[test]
+    fn a_busy_source_at_a_speed_up_has_a_rate_and_the_clock_runs_at_it() {
+        // Ten detections a second from a simulator at 20x, for 20 s.
+        let truth = |rx: f64| T0 + 20.0 * (rx - T0);
+        let mut clocks = Clocks::default();
+        let rx = feed(&mut clocks, (110, 1), T0, 0.1, 200, truth);
+        let rate = clocks.shared_rate(None).expect("a rate");
+        assert!((rate - 20.0).abs() < 1e-3, "{rate}");
+        // Two seconds without a detection: the clock has gone on at 20x, not at 1x.
+        let message = clocks.message_time(t(rx + 2.0)).as_secs_f64();
+        assert!(
+            (message - truth(rx + 2.0)).abs() < 1.0,
+            "{} s off",
+            message - truth(rx + 2.0)
+        );
+    }
+
+    #[test]
+    fn sources_gone_quiet_do_not_pull_the_message_clock_back() {
+        // A simulator at 20x: two sources heard every second, two heard only for the first
+        // 12 s, whose rates came out at 15 (stamps a little late in their bursts).
+        let truth = |rx: f64| T0 + 20.0 * (rx - T0);
+        let mut clocks = Clocks::default();
+        for i in 0..=12 {
+            let rx = T0 + f64::from(i);
+            for source in [(1, 1), (4, 1)] {
+                assert_eq!(clocks.check(source, t(truth(rx)), true, t(rx)), Ok(()));
+            }
+            for source in [(2, 1), (3, 1)] {
+                let stamp = T0 + 15.0 * (rx - T0);
+                assert_eq!(clocks.check(source, t(stamp), true, t(rx)), Ok(()));
+            }
+        }
+        let rx = feed(&mut clocks, (1, 1), T0 + 13.0, 1.0, 188, truth);
+        feed(&mut clocks, (4, 1), T0 + 13.0, 1.0, 188, truth);
+        // The quiet ones would say ~940 s less; the message clock follows those heard.
+        let message = clocks.message_time(t(rx)).as_secs_f64();
+        assert!(
+            (message - truth(rx)).abs() < 5.0,
+            "{} s off",
+            message - truth(rx)
+        );
+        // With every source quiet, all of them count again.
+        let later = rx + 2.0 * FRESH_S;
+        let message = clocks.message_time(t(later)).as_secs_f64();
+        assert!(message < truth(later), "{message}");
     }
 
     #[test]

@@ -171,7 +171,7 @@ fn unobserved(scene: &Scene, out: &mut Vec<Finding>) {
             cause: Cause::default(),
             position: site.centre,
             text: format!(
-                "{} not observed by any camera or sensor for {:.0} min",
+                "{}: a way in not watched by any camera or sensor for {:.0} min",
                 scene.site_label(site),
                 unobserved_s / 60.0
             ),

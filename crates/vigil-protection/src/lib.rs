@@ -61,6 +61,14 @@ pub const STEP_PERIOD_S: f64 = 1.0;
 const CLOCK_JUMP_S: f64 = 3600.0;
 /// Without sites, the coverage grid spans this far around the first thing heard, m.
 const DEFAULT_HALF_EXTENT_M: f64 = 5000.0;
+/// A site with a buffer is observed when each side it can be approached from has been
+/// watched: the edge of its buffer (where the patrol planner puts its approach points) in
+/// this many bearing sectors round its centre, each watched when any of its cells is. So the
+/// time a site has gone unobserved is the longest any approach to it has (issue #18), and a
+/// patrol loop's round is what brings it back to zero.
+pub const APPROACH_SECTORS: usize = 8;
+/// How far apart the buffer's edge is sampled, m (at least one cell).
+const APPROACH_SPACING_M: f64 = 100.0;
 
 /// A WGS84 position in degrees.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -327,7 +335,9 @@ pub struct Protection {
     area_shapes: Vec<sites::PlaneShape>,
     is_point: Vec<bool>,
     area_outlines: Vec<Vec<Vec<LatLon>>>,
-    site_cells: Vec<Vec<usize>>,
+    /// Each site's cells in groups: the site is observed when each group has been (its
+    /// approaches, see [`APPROACH_SECTORS`]), when any has for a site without a buffer.
+    site_cells: Vec<Vec<Vec<usize>>>,
     coverage: Option<CoverageGrid>,
     started: Option<TimeUs>,
     last_step: Option<TimeUs>,
@@ -503,18 +513,8 @@ impl Protection {
         self.site_cells = self
             .shapes
             .iter()
-            .map(|shape| {
-                let mut cells = Vec::new();
-                if !shape.is_point {
-                    for ring in &shape.rings {
-                        grid.for_polygon(ring, |c| cells.push(c));
-                    }
-                }
-                cells.extend(grid.cell_of(shape.centre));
-                cells.sort_unstable();
-                cells.dedup();
-                cells
-            })
+            .zip(self.sites.iter())
+            .map(|(shape, site)| site_cells(&grid, shape, site.buffer_m))
             .collect();
         self.coverage = Some(grid);
     }
@@ -701,11 +701,19 @@ impl Protection {
         };
         self.site_cells
             .iter()
-            .map(|cells| {
-                let t = cells
+            .map(|groups| {
+                let latest = |cells: &Vec<usize>| {
+                    cells
+                        .iter()
+                        .map(|c| grid.last_observed_s(*c))
+                        .fold(coverage::NEVER, f32::max)
+                };
+                // The side watched longest ago.
+                let t = groups
                     .iter()
-                    .map(|c| grid.last_observed_s(*c))
-                    .fold(coverage::NEVER, f32::max);
+                    .map(latest)
+                    .reduce(f32::min)
+                    .unwrap_or(coverage::NEVER);
                 (t != coverage::NEVER)
                     .then(|| TimeUs::from_secs_f64(grid.epoch.as_secs_f64() + f64::from(t)))
             })
@@ -1131,4 +1139,37 @@ pub fn alert_line(alert: &Alert, sites: &[Site]) -> String {
         alert.rule.label(),
         alert.text
     )
+}
+
+/// A site's cells, grouped as [`Protection::site_observed`] reads them: the cells of its
+/// buffer's edge in [`APPROACH_SECTORS`] bearing sectors round its centre (sectors the edge
+/// does not cross left out); without a buffer, one group of its outline's cells and centre.
+fn site_cells(grid: &CoverageGrid, shape: &sites::PlaneShape, buffer_m: f64) -> Vec<Vec<usize>> {
+    let mut groups = vec![Vec::new(); APPROACH_SECTORS];
+    if buffer_m > 0.0 {
+        let spacing_m = APPROACH_SPACING_M.max(grid.cell_m);
+        for ring in sites::buffer_rings(shape, buffer_m) {
+            for p in sites::along(&ring, spacing_m) {
+                let bearing_rad = (p[0] - shape.centre[0]).atan2(p[1] - shape.centre[1]);
+                let sector = (bearing_rad.rem_euclid(std::f64::consts::TAU) / std::f64::consts::TAU
+                    * APPROACH_SECTORS as f64) as usize;
+                if let Some(cell) = grid.cell_of(p) {
+                    groups[sector.min(APPROACH_SECTORS - 1)].push(cell);
+                }
+            }
+        }
+    } else {
+        if !shape.is_point {
+            for ring in &shape.rings {
+                grid.for_polygon(ring, |c| groups[0].push(c));
+            }
+        }
+        groups[0].extend(grid.cell_of(shape.centre));
+    }
+    groups.retain(|g| !g.is_empty());
+    for g in &mut groups {
+        g.sort_unstable();
+        g.dedup();
+    }
+    groups
 }

@@ -29,7 +29,7 @@
 //! points each) and the weighting is ours.
 
 use super::LatLon;
-use super::sites::{Site, SiteCategory, buffer_rings, latlon_of, plane_shape};
+use super::sites::{Site, SiteCategory, along, buffer_rings, latlon_of, plane_shape};
 use vigil_core::geodesy::{Geodetic, LocalFrame};
 use vigil_mission::{GeoPoint, Mission, MissionItem};
 
@@ -38,6 +38,7 @@ const FRAME_RELATIVE: u8 = 3;
 const NAV_WAYPOINT: u16 = 16;
 const NAV_TAKEOFF: u16 = 22;
 const DO_JUMP: u16 = 177;
+const DO_CHANGE_SPEED: u16 = 178;
 /// Approach points are at least this far apart, m.
 const MIN_SPACING_M: f64 = 50.0;
 /// The cuts between arcs move at most this many times.
@@ -82,6 +83,9 @@ pub struct PatrolLoop {
     pub waypoints: Vec<LatLon>,
     pub alt_rel_m: f64,
     pub length_m: f64,
+    /// The speed the period is counted at, m/s: the mission sets it (DO_CHANGE_SPEED), so
+    /// that the vehicle's own default (ArduCopter's WPNAV_SPEED) does not stretch the round.
+    pub speed_mps: f64,
     /// Time round the loop, s.
     pub period_s: f64,
     /// The highest risk weight on it.
@@ -174,24 +178,6 @@ fn covered(p: [f64; 2], sensors: &[([f64; 2], SensorCover)]) -> bool {
             }
         }
     })
-}
-
-/// Points along a closed ring, `spacing_m` apart.
-fn along(ring: &[[f64; 2]], spacing_m: f64) -> Vec<[f64; 2]> {
-    let mut out = Vec::new();
-    let mut carry = 0.0;
-    for pair in ring.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        let len = dist(a, b);
-        let mut t = carry;
-        while t < len {
-            let f = t / len;
-            out.push([a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f]);
-            t += spacing_m;
-        }
-        carry = t - len;
-    }
-    out
 }
 
 /// A closed tour's length.
@@ -382,6 +368,7 @@ pub fn plan_with(input: &PatrolInput, balance_arcs: bool) -> Result<PatrolPlan, 
             waypoints: tour.iter().map(|p| latlon_of(&frame, *p)).collect(),
             alt_rel_m: input.alt_rel_m,
             length_m: tour_length(&tour),
+            speed_mps: drone.speed_mps,
             period_s,
             weight,
         });
@@ -610,8 +597,9 @@ fn clone_arc(a: &Arc) -> Arc {
 }
 
 impl PatrolLoop {
-    /// The loop as an AUTO mission from `home`: take off, the loop's points, then DO_JUMP
-    /// back to the first point for ever.
+    /// The loop as an AUTO mission from `home`: take off, the speed the round was counted at
+    /// (DO_CHANGE_SPEED, as an airspeed: ArduCopter takes it as its horizontal speed), the
+    /// loop's points, then DO_JUMP back to the first point for ever.
     pub fn mission(&self, home: GeoPoint) -> Mission {
         let item = |command: u16, params: [f32; 4], at: Option<LatLon>| MissionItem {
             frame: FRAME_RELATIVE,
@@ -620,7 +608,7 @@ impl PatrolLoop {
             params,
             x: at.map_or(0.0, |p| p.lat_deg),
             y: at.map_or(0.0, |p| p.lon_deg),
-            z: if command == DO_JUMP {
+            z: if command == DO_JUMP || command == DO_CHANGE_SPEED {
                 0.0
             } else {
                 self.alt_rel_m as f32
@@ -634,13 +622,19 @@ impl PatrolLoop {
                 lon_deg: home.lon_deg,
             }),
         )];
+        items.push(item(
+            DO_CHANGE_SPEED,
+            [0.0, self.speed_mps as f32, -1.0, 0.0],
+            None,
+        ));
         items.extend(
             self.waypoints
                 .iter()
                 .map(|p| item(NAV_WAYPOINT, [0.0; 4], Some(*p))),
         );
-        // Items are numbered from 1 after home: the take-off is 1, the first point 2.
-        items.push(item(DO_JUMP, [2.0, -1.0, 0.0, 0.0], None));
+        // Items are numbered from 1 after home: the take-off is 1, the speed 2, the first
+        // point 3.
+        items.push(item(DO_JUMP, [3.0, -1.0, 0.0, 0.0], None));
         Mission {
             home: Some(home),
             items,

@@ -447,6 +447,25 @@ pub(crate) fn latlon_of(frame: &LocalFrame, p: [f64; 2]) -> LatLon {
 }
 
 /// The buffer of a place in the plane: every point within `buffer_m` of it.
+/// Points along a closed ring, `spacing_m` apart: where the patrol planner puts its approach
+/// points and where coverage looks for a site's approaches.
+pub(crate) fn along(ring: &[[f64; 2]], spacing_m: f64) -> Vec<[f64; 2]> {
+    let mut out = Vec::new();
+    let mut carry = 0.0;
+    for pair in ring.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let len = (b[0] - a[0]).hypot(b[1] - a[1]);
+        let mut t = carry;
+        while t < len {
+            let f = t / len;
+            out.push([a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f]);
+            t += spacing_m;
+        }
+        carry = t - len;
+    }
+    out
+}
+
 pub(crate) fn buffer_rings(shape: &PlaneShape, buffer_m: f64) -> Vec<Vec<[f64; 2]>> {
     let coords = |ring: &[[f64; 2]]| -> LineString<f64> {
         LineString::new(ring.iter().map(|p| Coord { x: p[0], y: p[1] }).collect())

@@ -382,7 +382,7 @@ fn speed_and_time_to_arrival_decide_an_approach() {
 }
 
 #[test]
-fn a_site_unobserved_for_the_set_time_is_alerted_and_cleared_when_a_footprint_covers_it() {
+fn a_site_unobserved_for_the_set_time_is_alerted_and_cleared_once_every_approach_is_watched() {
     let mut p = protection(day_rules());
     let mut world = World::new();
     for s in (0..=900).step_by(10) {
@@ -393,18 +393,38 @@ fn a_site_unobserved_for_the_set_time_is_alerted_and_cleared_when_a_footprint_co
     let unobserved = alerts_of(&p, RuleKind::Unobserved);
     assert_eq!(unobserved.len(), 1);
     assert!(unobserved[0].active);
-    // A drone 120 m over the site looking straight down.
+    // A drone 120 m over the site looking straight down sees the village, not the ways into
+    // it 300 m out: still unobserved.
     world.time = t(920.0);
     world
         .vehicles
         .insert(1, Arc::new(drone(1, 20.0, 0.0, 90.0, t(920.0))));
     p.step(&world, &[], t(920.0));
-    let unobserved = alerts_of(&p, RuleKind::Unobserved);
-    assert_eq!(unobserved.len(), 1);
-    assert!(!unobserved[0].active, "cleared once seen");
+    assert!(alerts_of(&p, RuleKind::Unobserved)[0].active);
+    // Flown round the buffer's edge, one side after another: observed once the last side is.
+    let sides = super::APPROACH_SECTORS;
+    for k in 0..sides {
+        let bearing = (k as f64 + 0.5) / sides as f64 * std::f64::consts::TAU;
+        let now = t(930.0 + 10.0 * k as f64);
+        world.time = now;
+        world.vehicles.insert(
+            1,
+            Arc::new(drone(
+                1,
+                300.0 * bearing.sin(),
+                300.0 * bearing.cos(),
+                90.0,
+                now,
+            )),
+        );
+        p.step(&world, &[], now);
+        let active = alerts_of(&p, RuleKind::Unobserved)[0].active;
+        assert_eq!(active, k + 1 < sides, "after side {k}");
+    }
+    // The site's last observation is its side watched longest ago, 70 s before the last.
     let view = p.view();
-    assert_eq!(view.unobserved[0].last_observed, Some(t(920.0)));
-    assert_eq!(view.unobserved[0].unobserved_s, 0.0);
+    assert_eq!(view.unobserved[0].last_observed, Some(t(930.0)));
+    assert_eq!(view.unobserved[0].unobserved_s, 70.0);
 }
 
 #[test]
@@ -790,9 +810,10 @@ fn the_coverage_ranks_sites_by_time_unobserved() {
     set.sites.push(far);
     let mut p = Protection::new(set, day_rules());
     let mut world = World::new();
-    world
-        .sensors
-        .insert((30, 1), Arc::new(sensor(30, 20.0, 0.0, t(0.0))));
+    // A radar at the village whose range takes in the whole buffer: every approach watched.
+    let mut radar = sensor(30, 20.0, 0.0, t(0.0));
+    radar.sensing_radius_m = Some(500.0);
+    world.sensors.insert((30, 1), Arc::new(radar));
     for s in 0..100 {
         world.time = t(f64::from(s));
         Arc::make_mut(world.sensors.get_mut(&(30, 1)).expect("sensor")).last_heard = world.time;

@@ -237,7 +237,16 @@ struct Upload {
     count: u16,
     mission_type: mav::MavMissionType,
     items: Vec<mav::MISSION_ITEM_INT_DATA>,
+    /// When the last item (or the count) arrived, and when the next item was last asked for.
+    received: TimeUs,
+    requested: TimeUs,
 }
+
+/// As ArduPilot (MissionItemProtocol::update): an item not sent within a second is asked for
+/// again, so that one lost request does not stall the upload...
+const UPLOAD_REREQUEST_US: u64 = 1_000_000;
+/// ...and an upload with nothing received for 8 s (`upload_timeout_ms`) is cancelled.
+const UPLOAD_TIMEOUT_US: u64 = 8_000_000;
 
 /// Where AUTO is in the mission.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -267,6 +276,8 @@ pub struct SimVehicle {
     /// Geofence and rally lists, kept apart from the mission as ArduPilot does.
     other_lists: BTreeMap<u8, Vec<mav::MISSION_ITEM_INT_DATA>>,
     progress: Option<MissionProgress>,
+    /// DO_JUMP items' jumps so far in this run of the mission, by the item's number.
+    jumps: BTreeMap<u16, u32>,
     upload: Option<Upload>,
     params: BTreeMap<String, (f32, mav::MavParamType)>,
     /// The GPS receiver's error, north and east metres: a slow random walk added to what the
@@ -363,6 +374,7 @@ const PLANE_PARAMS: &[(&str, f32, mav::MavParamType)] = {
     &[
         ("TKOFF_ALT", 50.0, MAV_PARAM_TYPE_REAL32),
         ("TKOFF_DIST", 200.0, MAV_PARAM_TYPE_REAL32),
+        ("WP_RADIUS", 90.0, MAV_PARAM_TYPE_INT16),
     ]
 };
 
@@ -500,6 +512,7 @@ impl SimVehicle {
             mission: Vec::new(),
             other_lists: BTreeMap::new(),
             progress: None,
+            jumps: BTreeMap::new(),
             upload: None,
             params,
             roi: None,
@@ -622,6 +635,8 @@ impl SimVehicle {
                     count: c.count,
                     mission_type: c.mission_type,
                     items: Vec::new(),
+                    received: self.clock,
+                    requested: self.clock,
                 });
                 vec![self.request_item(0, c.mission_type)]
             }
@@ -758,6 +773,27 @@ impl SimVehicle {
         }
     }
 
+    /// An upload's request sent again, or the upload cancelled, as ArduPilot's timers do.
+    fn upload_timers(&mut self, now: TimeUs) {
+        let Some(upload) = &mut self.upload else {
+            return;
+        };
+        let mission_type = upload.mission_type;
+        if now.0.saturating_sub(upload.received.0) > UPLOAD_TIMEOUT_US {
+            self.upload = None;
+            let cancelled = self.mission_ack(
+                mav::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED,
+                mission_type,
+            );
+            self.events.push_back(cancelled);
+        } else if now.0.saturating_sub(upload.requested.0) > UPLOAD_REREQUEST_US {
+            upload.requested = now;
+            let next = upload.items.len() as u16;
+            let request = self.request_item(next, mission_type);
+            self.events.push_back(request);
+        }
+    }
+
     /// ArduPilot 4.7 asks for each item with MISSION_REQUEST (and takes MISSION_ITEM_INT).
     #[allow(deprecated, reason = "ArduPilot 4.7 still asks with MISSION_REQUEST")]
     fn request_item(&self, seq: u16, mission_type: mav::MavMissionType) -> MavMessage {
@@ -811,10 +847,13 @@ impl SimVehicle {
                 return vec![self.mission_ack(result, mission_type)];
             }
         };
+        let now = self.clock;
         let Some(upload) = &mut self.upload else {
             return Vec::new();
         };
         upload.items.push(item);
+        upload.received = now;
+        upload.requested = now;
         if upload.items.len() < usize::from(upload.count) {
             let next = upload.items.len() as u16;
             return vec![self.request_item(next, mission_type)];
@@ -1053,6 +1092,7 @@ impl SimVehicle {
     }
 
     fn start_mission(&mut self) {
+        self.jumps.clear();
         self.progress = Some(MissionProgress {
             seq: 1,
             hold_left_s: None,
@@ -1111,6 +1151,7 @@ impl SimVehicle {
             self.say(mav::MavSeverity::MAV_SEVERITY_INFO, "EKF3 IMU0 origin set");
             self.events.push_back(self.home_position());
         }
+        self.upload_timers(now);
         let dt_s = dt.as_secs_f64();
         self.check_failsafes();
         if self.custom_mode == self.modes.auto && self.armed {
@@ -1201,6 +1242,9 @@ impl SimVehicle {
                 here.alt_rel_m
             },
         };
+        if item.command == MAV_CMD_DO_JUMP && self.jump(progress.seq, &item) {
+            return;
+        }
         let reached = match item.command {
             MAV_CMD_NAV_TAKEOFF => {
                 self.target = Some(Target {
@@ -1212,8 +1256,13 @@ impl SimVehicle {
             }
             MAV_CMD_NAV_WAYPOINT | MAV_CMD_NAV_LOITER_TIME | MAV_CMD_NAV_LOITER_UNLIM => {
                 self.target = Some(point);
-                let radius_m = if self.is_plane() { 30.0 } else { 2.0 };
-                self.distance_m(point) < radius_m && (self.alt_rel_m - point.alt_rel_m).abs() < 1.5
+                if self.is_plane() {
+                    // ArduPlane takes a waypoint once within WP_RADIUS of it, whatever its
+                    // height (a plane cannot hover onto it).
+                    self.distance_m(point) < self.param("WP_RADIUS").max(1.0)
+                } else {
+                    self.distance_m(point) < 2.0 && (self.alt_rel_m - point.alt_rel_m).abs() < 1.5
+                }
             }
             MAV_CMD_NAV_RETURN_TO_LAUNCH => {
                 // ArduCopter stays in AUTO for this item and reports it reached once landed
@@ -1267,6 +1316,27 @@ impl SimVehicle {
         if usize::from(next) < self.mission.len() {
             self.announce_current(next);
         }
+    }
+
+    /// As ArduPilot: DO_JUMP (param1 the item to go to, param2 how many times, -1 for ever)
+    /// goes to its item while it has jumps left; then the mission goes on past it. True when
+    /// it jumped.
+    fn jump(&mut self, seq: u16, item: &mav::MISSION_ITEM_INT_DATA) -> bool {
+        let to = item.param1.max(0.0) as u16;
+        if to == 0 || usize::from(to) >= self.mission.len() {
+            return false;
+        }
+        let done = self.jumps.entry(seq).or_insert(0);
+        if item.param2 >= 0.0 && f64::from(*done) >= f64::from(item.param2) {
+            return false;
+        }
+        *done = done.saturating_add(1);
+        self.progress = Some(MissionProgress {
+            seq: to,
+            hold_left_s: None,
+        });
+        self.announce_current(to);
+        true
     }
 
     fn fly(&mut self, dt_s: f64) {

@@ -20,6 +20,7 @@ mod client;
 mod config;
 pub mod cot_live;
 mod owner;
+pub mod patrol;
 mod pipeline;
 mod protection;
 pub mod replay;

@@ -140,12 +140,17 @@ fn a_loop_is_an_auto_mission_the_validator_takes() {
         alt_m: 400.0,
     };
     let mission = plan.loops[0].mission(home);
-    assert_eq!(mission.items.len(), plan.loops[0].waypoints.len() + 2);
+    assert_eq!(mission.items.len(), plan.loops[0].waypoints.len() + 3);
     assert_eq!(mission.items[0].command, 22);
+    // The speed the round was counted at, whatever the vehicle's default.
+    assert_eq!(
+        (mission.items[1].command, mission.items[1].params[1]),
+        (178, plan.loops[0].speed_mps as f32)
+    );
     let jump = mission.items.last().expect("the jump");
     assert_eq!(
         (jump.command, jump.params[0], jump.params[1]),
-        (177, 2.0, -1.0)
+        (177, 3.0, -1.0)
     );
     vigil_mission::validate(&mission).expect("a valid mission");
 }

@@ -1,0 +1,279 @@
+//! Patrols kept flying by the station without an operator (`vigil run --patrol`, issue #18),
+//! end to end: three simulated copters and a radar over UDP into a real station with two
+//! protected places. The keeper plans once the deployment is heard, uploads each loop as an
+//! AUTO mission and flies it; drone 1 (low battery) is relieved and sent home once the
+//! others fly the new plan; an operator sends drone 2 to an alert about an armed group and
+//! the keeper gives its loop to drone 3 without sending drone 2 home; and with drone 3 alone
+//! on the loop, each place's ways in are watched again within the revisit interval the plan
+//! promised. Every plan and hand-over is in the session's journal.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use vigil_protection::{DispatchTarget, RuleKind};
+use vigil_record::journal::{JOURNAL_FILE, JournalReader, JournalRecord};
+use vigil_sim::{RunOptions, Scenario, SimRunner, SimTransport, SimWorld};
+use vigil_station::patrol::{KeeperConfig, PatrolKeeper, PatrolStatus};
+use vigil_station::{Pipeline, PipelineConfig};
+
+/// Two places 1.1 km apart, each with a 300 m buffer.
+const SITES: &str = r#"{"type": "FeatureCollection", "features": [
+ {"type": "Feature", "properties": {"name": "West well", "category": "water_point", "buffer_m": 300},
+  "geometry": {"type": "Point", "coordinates": [31.0100, 9.0000]}},
+ {"type": "Feature", "properties": {"name": "East school", "category": "school", "buffer_m": 300},
+  "geometry": {"type": "Point", "coordinates": [31.0200, 9.0000]}}
+]}"#;
+
+/// Three copters at a pad south of the places (drone 1 nearly at the hand-over level), a
+/// radar west of the well, and four armed men walking in from the west.
+const SCENARIO: &str = r#"
+[scenario]
+name = "patrol keeper"
+start_utc = "2026-03-14T09:00:00Z"
+seed = 5
+
+[[drone]]
+sysid = 1
+kind = "multirotor"
+home = { lat_deg = 8.9950, lon_deg = 31.0140, alt_msl_m = 400.0 }
+battery_pct = 41.0
+endurance_min = 30.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[drone]]
+sysid = 2
+kind = "multirotor"
+home = { lat_deg = 8.9950, lon_deg = 31.0150, alt_msl_m = 400.0 }
+battery_pct = 100.0
+endurance_min = 120.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[drone]]
+sysid = 3
+kind = "multirotor"
+home = { lat_deg = 8.9950, lon_deg = 31.0160, alt_msl_m = 400.0 }
+battery_pct = 100.0
+endurance_min = 120.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[sensor]]
+sysid = 110
+kind = "radar"
+position = { lat_deg = 9.0000, lon_deg = 31.0040 }
+radius_m = 500.0
+pd = 0.95
+report_period_s = 1.0
+
+[[mover]]
+id = "armed-group"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.2
+armed = true
+route = [
+  { lat_deg = 9.0000, lon_deg = 31.0000 },
+  { lat_deg = 9.0000, lon_deg = 31.0095 },
+]
+"#;
+
+/// Simulated seconds per real second.
+const SPEED: f64 = 20.0;
+
+fn lines(status: &PatrolStatus) -> String {
+    status
+        .log
+        .iter()
+        .map(|(_, _, text)| text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Waits until the keeper's log has a line containing each of `wanted`.
+fn wait_log(keeper: &PatrolKeeper, wanted: &[&str], limit: Duration) -> PatrolStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        let status = keeper.status();
+        let text = lines(&status);
+        if wanted.iter().all(|w| text.contains(w)) {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the keeper never said {wanted:?}; it said:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_station_keeps_patrols_flying_hands_over_and_keeps_its_revisit_promise() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let sites = dir.path().join("sites.geojson");
+    std::fs::write(&sites, SITES).expect("written");
+    let session = dir.path().join("session");
+    let pipeline = Pipeline::start(PipelineConfig {
+        links: vec![common::link("udpin:127.0.0.1:0")],
+        sites: Some(sites),
+        session_dir: Some(session.clone()),
+        ..PipelineConfig::new(common::test_folders())
+    })
+    .expect("the pipeline starts");
+    let station = pipeline.station();
+    let scenario = Scenario::parse(SCENARIO, Path::new("patrol.toml")).expect("a scenario");
+    let _sim = SimRunner::start_world(
+        SimWorld::from_scenario(&scenario, 5),
+        SimTransport::Udp {
+            socket: std::net::UdpSocket::bind("127.0.0.1:0").expect("a port"),
+            peer: Some(common::bound_addr(&station, 0)),
+            learn: false,
+        },
+        RunOptions {
+            speed: SPEED,
+            ..RunOptions::default()
+        },
+        None,
+    )
+    .expect("the simulator starts");
+    let keeper = PatrolKeeper::start(station.clone(), KeeperConfig { alt_rel_m: 100.0 })
+        .expect("the keeper starts");
+
+    // The first plan, with the three drones, flown.
+    let status = wait_log(
+        &keeper,
+        &["patrols flown (the patrols start)"],
+        common::TIMEOUT * 3,
+    );
+    let first = status.plan.clone().expect("a plan");
+    assert_eq!(first.loops.len(), 3, "{first:?}");
+    common::wait_for(&station, "every drone in AUTO", common::TIMEOUT * 3, |s| {
+        (1..=3).all(|id| s.world.vehicles.get(&id).is_some_and(|v| v.mode == "AUTO"))
+    });
+
+    // Drone 1's battery runs low: the others take its loop, then it goes home.
+    wait_log(
+        &keeper,
+        &[
+            "patrols flown (Drone 1: its battery is at",
+            "handed over: Drone 1 returns home",
+        ],
+        common::TIMEOUT * 6,
+    );
+    common::wait_for(&station, "drone 1 going home", common::TIMEOUT, |s| {
+        s.world.vehicles.get(&1).is_some_and(|v| v.mode == "RTL")
+    });
+
+    // The operator sends drone 2 to an alert about the armed group: drone 3 takes the loops
+    // and drone 2 stays on the alert.
+    let alerted = common::wait_for(
+        &station,
+        "an alert about the group",
+        common::TIMEOUT * 6,
+        |s| {
+            s.protection
+                .alerts
+                .iter()
+                .any(|a| matches!(a.rule, RuleKind::Approach | RuleKind::BufferIntrusion))
+        },
+    );
+    let alert = alerted
+        .protection
+        .alerts
+        .iter()
+        .find(|a| matches!(a.rule, RuleKind::Approach | RuleKind::BufferIntrusion))
+        .expect("the alert")
+        .id;
+    let _updates = station
+        .send_confirmed_drone(DispatchTarget::Alert(alert), "Sgt Diallo", Some(2))
+        .expect("sent");
+    let status = wait_log(
+        &keeper,
+        &[
+            &format!("patrols flown (Drone 2: it is sent to alert {alert})"),
+            "Drone 2 stays on its alert, relieved of its loop",
+        ],
+        common::TIMEOUT * 6,
+    );
+    let last = status.plan.clone().expect("the last plan");
+    assert_eq!(
+        last.loops.iter().map(|l| l.sysid).collect::<Vec<_>>(),
+        [3],
+        "{last:?}"
+    );
+    let period_s = last.loops[0].period_s;
+    let snapshot = station.snapshot();
+    assert_ne!(
+        snapshot.world.vehicles.get(&2).map(|v| v.mode.to_string()),
+        Some("RTL".into()),
+        "drone 2 is not sent home"
+    );
+
+    // The promise: once drone 3 has been round its loop, no place's ways in go unwatched for
+    // longer than the loop's round (with a minute for the camera's look ahead and the
+    // protection's steps). Watched for a second round.
+    let flown_at_s = snapshot.protection.time.as_secs_f64();
+    let transit_s = 120.0;
+    let from_s = flown_at_s + transit_s + period_s;
+    let to_s = from_s + period_s;
+    let mut worst: std::collections::BTreeMap<String, f64> = Default::default();
+    let deadline =
+        Instant::now() + Duration::from_secs_f64((to_s - flown_at_s) / SPEED * 2.0 + 30.0);
+    loop {
+        let s = station.snapshot();
+        let now_s = s.protection.time.as_secs_f64();
+        if now_s >= from_s {
+            for u in s.protection.unobserved.iter() {
+                let w = worst.entry(u.name.clone()).or_insert(0.0);
+                *w = w.max(u.unobserved_s);
+            }
+        }
+        if now_s >= to_s {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the loop's second round never ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let promised: Vec<(String, f64)> = last
+        .sites
+        .iter()
+        .filter_map(|s| Some((s.site.clone(), s.revisit_s?)))
+        .collect();
+    assert_eq!(promised.len(), 2, "{last:?}");
+    for (site, revisit_s) in &promised {
+        let seen = worst.get(site).copied().expect("measured");
+        println!("{site}: promised every {revisit_s:.0} s, longest unwatched {seen:.0} s");
+        assert!(
+            seen <= revisit_s + 60.0,
+            "{site}: unwatched {seen:.0} s, promised {revisit_s:.0} s"
+        );
+    }
+    drop(keeper);
+    pipeline.shutdown();
+
+    // The journal has each plan and hand-over, by the keeper.
+    let reader = JournalReader::open(&session.join(JOURNAL_FILE)).expect("the journal");
+    let notes: Vec<String> = reader
+        .records(None, None, &["note"])
+        .expect("read")
+        .into_iter()
+        .filter_map(|(_, r)| match r {
+            JournalRecord::Note(n) if n.author == vigil_station::patrol::AUTHOR => Some(n.text),
+            _ => None,
+        })
+        .collect();
+    let text = notes.join("\n");
+    assert!(
+        notes
+            .iter()
+            .filter(|n| n.starts_with("patrols flown"))
+            .count()
+            >= 3,
+        "{text}"
+    );
+    assert!(text.contains("handed over: Drone 1 returns home"), "{text}");
+}
