@@ -1,19 +1,21 @@
 //! Early-warning benchmark (issue #18): how well the alert rules protect civilians on each
 //! scenario with armed movers, measured the way anyone can: `vigil sim --scenario S --truth
 //! T.csv` over UDP into `vigil run --headless` (the demo's sites and area map), then `vigil
-//! score --truth T.csv --json` on the recorded session. Each scenario runs twice, with
-//! today's rules and with the first version's (every track treated as from outside, the old
-//! severities: `FIRST_VERSION_RULES`), and the figures are printed side by side with the
-//! issue's targets. It prints figures and never fails on them.
+//! score --truth T.csv --json` on the recorded session. Each scenario runs three times: with
+//! the patrol planner flying the scenario's drones and no other operator action (`vigil run
+//! --patrol`), with today's rules and the drones left on the ground, and with the first
+//! version's rules (every track treated as from outside, the old severities:
+//! `FIRST_VERSION_RULES`); the figures are printed side by side with the issue's targets,
+//! with each run's longest time any site's ways in went unwatched. It prints figures and
+//! never fails on them.
 //!
 //! Run with `cargo bench --bench early_warning`. Options after `--`: `--speed X` (simulated
 //! seconds per real second, default 60), `--scenario FILE` (repeatable; default every
 //! scenario in `assets/scenarios/` with an armed mover), `--seconds S` (default each
 //! scenario's duration).
 //!
-//! No drone flies: the scenarios' drones stay on the ground unless an operator (or, later,
-//! the patrol planner) sends them, so entries where no ground sensor sees the movers are
-//! missed; the figures say how much the ground sensors and the rules alone achieve.
+//! Without `--patrol` no drone flies: entries where no ground sensor sees the movers are
+//! missed; those rows say how much the ground sensors and the rules alone achieve.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -115,7 +117,13 @@ fn free_port() -> u16 {
 }
 
 /// Records one run of a scenario with a rules file and scores it; the score's JSON.
-fn run(scenario: &Path, rules: &Path, options: &Options, dir: &Path) -> Result<Value, String> {
+fn run(
+    scenario: &Path,
+    rules: &Path,
+    patrol: bool,
+    options: &Options,
+    dir: &Path,
+) -> Result<Value, String> {
     let (session, truth) = (dir.join("session"), dir.join("truth.csv"));
     let port = free_port();
     let sites = repo().join("assets/demo/sites.geojson");
@@ -131,6 +139,7 @@ fn run(scenario: &Path, rules: &Path, options: &Options, dir: &Path) -> Result<V
         .arg(rules)
         .arg("--session-dir")
         .arg(&session)
+        .args(patrol.then_some("--patrol"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -209,8 +218,13 @@ fn row(name: &str, rules: &str, score: &Value) -> String {
                 .collect()
         })
         .unwrap_or_default();
+    // The longest any site's ways in went unwatched (sites come longest first).
+    let unwatched_min = score["sites"][0]["longest_unobserved_us"]
+        .as_f64()
+        .unwrap_or(f64::NAN)
+        / 60e6;
     format!(
-        "{name:<16} {rules:<14} {:>4} {:>6.0}% {:>7.0} s {:>6.0}% {:>7.1} {:>5} {:>4}/{:<4} {}",
+        "{name:<16} {rules:<16} {:>4} {:>6.0}% {:>7.0} s {:>6.0}% {:>7.1} {:>5} {:>4}/{:<4} {:>6.0} min  {}",
         u("entries"),
         100.0 * f("alerted_share"),
         f("median_delay_us") / 1e6,
@@ -219,6 +233,7 @@ fn row(name: &str, rules: &str, score: &Value) -> String {
         u("critical_false"),
         u("about_armed"),
         u("alerts"),
+        unwatched_min,
         per_hour.join(", ")
     )
 }
@@ -241,24 +256,39 @@ fn main() {
         options.speed
     );
     println!(
-        "{:<16} {:<14} {:>4} {:>7} {:>9} {:>7} {:>7} {:>5} {:>9} alerts per hour",
-        "scenario", "rules", "ent", "alerted", "median", "warned", "false/h", "crit", "armed/all"
+        "{:<16} {:<16} {:>4} {:>7} {:>9} {:>7} {:>7} {:>5} {:>9} {:>10}  alerts per hour",
+        "scenario",
+        "run",
+        "ent",
+        "alerted",
+        "median",
+        "warned",
+        "false/h",
+        "crit",
+        "armed/all",
+        "unwatched"
     );
     for (index, scenario) in options.scenarios.iter().enumerate() {
         let name = scenario
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        for (label, rules) in [("today", &today), ("first version", &first)] {
-            let run_dir = dir.path().join(format!("{index}-{label}"));
+        for (label, rules, patrol) in [
+            ("patrols flown", &today, true),
+            ("today, no drone", &today, false),
+            ("first version", &first, false),
+        ] {
+            let run_dir = dir
+                .path()
+                .join(format!("{index}-{}", label.replace([' ', ','], "-")));
             let started = Instant::now();
-            match run(scenario, rules, &options, &run_dir) {
+            match run(scenario, rules, patrol, &options, &run_dir) {
                 Ok(score) => println!(
                     "{}  ({:.0} s)",
                     row(&name, label, &score),
                     started.elapsed().as_secs_f64()
                 ),
-                Err(err) => println!("{name:<16} {label:<14} failed: {err}"),
+                Err(err) => println!("{name:<16} {label:<16} failed: {err}"),
             }
         }
     }

@@ -2,9 +2,10 @@
 //! 1 s and a large one (20 drones, 200 sites, 500 sensors) in under 10 s, without holding up
 //! the world thread"): the time `vigil_protection::patrol::plan` takes on the demo's
 //! deployment (assets/scenarios/demo.toml's drones and sensors, the demo's sites) and on a
-//! generated large one, beside the same plan without the balancing step (the first cut's arcs
-//! as they are), with the worst weighted revisit interval and the sites left unpatrolled of
-//! each. It prints figures and never fails on them.
+//! generated large one, beside the same plan with the first version's cut (one Hilbert curve
+//! over every drone, whatever its base) and without the balancing step (the first cut's arcs
+//! as they are), with the worst weighted revisit interval, the sites left unpatrolled and the
+//! drones left out of each. It prints figures and never fails on them.
 //!
 //! Run with `cargo bench --bench patrol`. Option after `--`: `--seed N` (default 1).
 //!
@@ -17,7 +18,7 @@ use std::time::Instant;
 
 use vigil_core::geodesy::{Geodetic, LocalFrame};
 use vigil_core::rng::Rng;
-use vigil_protection::patrol::{PatrolDrone, PatrolInput, SensorCover, plan_with};
+use vigil_protection::patrol::{PatrolDrone, PatrolInput, PlanSteps, SensorCover, plan_with};
 use vigil_protection::sites::{Site, SiteCategory};
 use vigil_protection::{LatLon, SiteSet};
 
@@ -135,9 +136,17 @@ fn large(seed: u64) -> PatrolInput {
 }
 
 fn report(name: &str, input: &PatrolInput) {
-    for (label, balance) in [("planner", true), ("no balancing", false)] {
+    let steps = |follow_bases, balance| PlanSteps {
+        follow_bases,
+        balance,
+    };
+    for (label, steps) in [
+        ("planner", steps(true, true)),
+        ("one curve", steps(false, true)),
+        ("no balancing", steps(true, false)),
+    ] {
         let started = Instant::now();
-        let plan = match plan_with(input, balance) {
+        let plan = match plan_with(input, steps) {
             Ok(plan) => plan,
             Err(err) => {
                 println!("{name:<8} {label:<13} no plan: {err}");

@@ -588,6 +588,50 @@ fn patrols_are_planned_uploaded_and_flown_from_the_console() {
     pipeline.shutdown();
 }
 
+#[test]
+fn the_plan_tab_shows_the_patrols_the_station_keeps() {
+    let (pipeline, _sim, station, _dir) = demo_rig_with("");
+    // `vigil run --patrol`: the station's keeper flies the patrols; the console shows them.
+    let keeper = vigil_station::patrol::PatrolKeeper::start(
+        station.clone(),
+        vigil_station::patrol::KeeperConfig::default(),
+    )
+    .expect("the keeper starts");
+    let app = ConsoleApp::new(
+        station.clone(),
+        ConsoleOptions {
+            patrol_keeper: Some(keeper.watch()),
+            ..ConsoleOptions::default()
+        },
+        &egui::Context::default(),
+    );
+    let mut h = gui::harness(app);
+    h.get_by_label("Plan").click();
+    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
+    h.get_by_label("Patrols that close the sensors' gaps")
+        .click();
+    step_until(&mut h, "the keeper's section", |h| {
+        has_label(h, "The station flies the patrols on its own")
+    });
+    step_until_for(&mut h, "the patrols flown", common::TIMEOUT * 4, |h| {
+        has_label(h, "patrols flown (the patrols start)")
+    });
+    assert!(has_label(&h, "Drone 1: loop ") && has_label(&h, "Drone 2: loop "));
+    assert!(has_label(&h, "seen every") && has_label(&h, "unseen now"));
+    assert!(
+        !has_label(&h, "Plan patrols") && !has_label(&h, "Upload the patrols"),
+        "no hand planning beside the keeper"
+    );
+    assert_eq!(
+        h.state().patrol.outlines().len(),
+        2,
+        "both loops on the map"
+    );
+    drop(h);
+    drop(keeper);
+    pipeline.shutdown();
+}
+
 /// Uploads the plan's loops and flies them, each confirmed; waits until `drones` are in AUTO
 /// and in the air.
 fn upload_and_fly_the_patrols(h: &mut Harness<'static, ConsoleApp>, drones: &[u8]) {

@@ -258,6 +258,7 @@ impl ConsoleArgs {
             // SIGTERM and Ctrl-C close the window as a click would (without asking), so that
             // the session is sealed.
             quit: stop_flag().ok(),
+            patrol_keeper: None,
         }
     }
 }
@@ -733,7 +734,7 @@ fn run_console(
     args: &ConsoleArgs,
     title: String,
 ) -> Result<ExitCode> {
-    let options = args.options(title);
+    let mut options = args.options(title);
     if demo.is_some() {
         config.links = vec![demo_link()?];
         config.demo_sites = config.sites.is_none();
@@ -749,7 +750,10 @@ fn run_console(
     if let Some(dir) = &station.snapshot().session_dir {
         println!("recording to {}", dir.display());
     }
-    let result = services.and_then(|_services| Ok(vigil_console::run(station, options)?));
+    let result = services.and_then(|services| {
+        options.patrol_keeper = services.patrol_watch();
+        Ok(vigil_console::run(station, options)?)
+    });
     if let Some(sim) = sim {
         sim.stop();
     }

@@ -264,6 +264,15 @@ impl Services {
 }
 
 impl Services {
+    /// A handle on the patrol keeper's status, when `--patrol` runs one.
+    #[cfg_attr(
+        not(feature = "console"),
+        allow(dead_code, reason = "only the console shows the keeper")
+    )]
+    pub fn patrol_watch(&self) -> Option<vigil_station::patrol::PatrolWatch> {
+        self.patrol.as_ref().map(|k| k.watch())
+    }
+
     /// What the patrol keeper did since the last call, each line once.
     pub fn patrol_lines(&mut self) -> Vec<String> {
         let Some(keeper) = &self.patrol else {

@@ -88,6 +88,9 @@ pub struct ConsoleOptions {
     /// Set from outside (SIGTERM, Ctrl-C): the console closes, without asking, so that the
     /// session is sealed.
     pub quit: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The station's patrol keeper (`vigil run --patrol`): the Plan tab shows what it flies
+    /// instead of planning by hand.
+    pub patrol_keeper: Option<vigil_station::patrol::PatrolWatch>,
 }
 
 /// How often the window redraws without input: the snapshot changes continuously.
@@ -294,7 +297,7 @@ impl ConsoleApp {
             replay_error: None,
             logic_done: false,
             exporter: session::Exporter::default(),
-            patrol: patrol::PatrolDesk::default(),
+            patrol: patrol::PatrolDesk::kept_by(options.patrol_keeper.clone()),
             map_rect: egui::Rect::NOTHING,
             settings_errors: crossbeam_channel::bounded(1),
         };

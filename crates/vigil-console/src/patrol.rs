@@ -19,10 +19,15 @@ use eframe::egui;
 use super::actions::ActionCenter;
 use super::map::Outline;
 use vigil_protection::patrol::{PatrolPlan, plan};
-use vigil_station::patrol::{counted_sensors, patrol_input, stale_reasons};
+use vigil_station::patrol::{
+    PatrolStatus, PatrolWatch, counted_sensors, patrol_input, stale_reasons,
+};
 use vigil_station::{GroundStation, Snapshot};
 use vigil_world::Names;
 use vigil_world::command::{Action, MissionOp};
+
+/// The keeper's last lines shown in the Plan tab.
+const KEEPER_LINES: usize = 5;
 
 /// What the operator is being asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +49,8 @@ pub struct PatrolDesk {
     flying: BTreeSet<u8>,
     /// Drones of an earlier plan to send home once every drone of the new one flies its loop.
     relieving: BTreeSet<u8>,
+    /// The station's keeper, when it flies the patrols (`vigil run --patrol`).
+    keeper: Option<PatrolWatch>,
 }
 
 impl Default for PatrolDesk {
@@ -57,6 +64,7 @@ impl Default for PatrolDesk {
             sensors: Vec::new(),
             flying: BTreeSet::new(),
             relieving: BTreeSet::new(),
+            keeper: None,
         }
     }
 }
@@ -66,10 +74,20 @@ fn minutes(s: f64) -> String {
 }
 
 impl PatrolDesk {
-    /// The loops of the plan, as the map draws them (closed).
+    /// A desk that shows what the station's keeper flies (`keeper`), or plans by hand.
+    pub fn kept_by(keeper: Option<PatrolWatch>) -> Self {
+        Self {
+            keeper,
+            ..Self::default()
+        }
+    }
+
+    /// The loops of the plan, as the map draws them (closed): the keeper's when it flies them.
     pub fn outlines(&self) -> Vec<Outline> {
-        self.plan
-            .iter()
+        let kept = self.keeper.as_ref().and_then(|k| k.status().plan);
+        kept.as_ref()
+            .or(self.plan.as_ref())
+            .into_iter()
             .flat_map(|p| &p.loops)
             .map(|l| Outline {
                 points_deg: l.waypoints.iter().map(|p| (p.lat_deg, p.lon_deg)).collect(),
@@ -133,6 +151,10 @@ impl PatrolDesk {
 
     /// The section of the Plan tab.
     pub fn ui(&mut self, ui: &mut egui::Ui, snapshot: &Arc<Snapshot>) {
+        if let Some(keeper) = &self.keeper {
+            kept_ui(ui, &keeper.status(), snapshot);
+            return;
+        }
         self.poll();
         let stale = self.stale_reasons(snapshot);
         ui.horizontal(|ui| {
@@ -169,48 +191,7 @@ impl PatrolDesk {
         let Some(plan) = &self.plan else {
             return;
         };
-        let names = &snapshot.world.names;
-        for l in &plan.loops {
-            ui.label(format!(
-                "{}: loop {:.1} km, round in {}",
-                names.drone(l.sysid),
-                l.length_m / 1000.0,
-                minutes(l.period_s)
-            ));
-        }
-        for (sysid, why) in &plan.left_out {
-            ui.label(format!("{} left out: {why}", names.drone(*sysid)));
-        }
-        if plan.unpatrolled_points > 0 {
-            ui.label(format!(
-                "{} approach points beyond the batteries (the least weighted)",
-                plan.unpatrolled_points
-            ));
-        }
-        // Each site's planned revisit beside how long it has gone unobserved now.
-        egui::Grid::new("patrol-sites")
-            .striped(true)
-            .show(ui, |ui| {
-                ui.label("site");
-                ui.label("seen every");
-                ui.label("unseen now");
-                ui.end_row();
-                for site in &plan.sites {
-                    ui.label(&site.site);
-                    ui.label(match site.revisit_s {
-                        Some(s) => minutes(s),
-                        None => "sensors".to_owned(),
-                    });
-                    let unseen = snapshot
-                        .protection
-                        .unobserved
-                        .iter()
-                        .find(|u| u.name == site.site)
-                        .map_or("—".to_owned(), |u| minutes(u.unobserved_s));
-                    ui.label(unseen);
-                    ui.end_row();
-                }
-            });
+        plan_table(ui, plan, snapshot);
         ui.horizontal(|ui| {
             let any = !plan.loops.is_empty();
             if ui
@@ -337,6 +318,67 @@ impl PatrolDesk {
             self.asking = None;
         }
     }
+}
+
+/// What the station's keeper flies: its plan, as the desk shows one, and what it did last.
+fn kept_ui(ui: &mut egui::Ui, status: &PatrolStatus, snapshot: &Snapshot) {
+    ui.label("The station flies the patrols on its own (vigil run --patrol): it plans again when a drone or sensor drops out and hands the loop over.");
+    for (_, time, text) in status.log.iter().rev().take(KEEPER_LINES).rev() {
+        ui.label(format!("{} {text}", vigil_core::time::utc_string(*time)));
+    }
+    match &status.plan {
+        Some(plan) => plan_table(ui, plan, snapshot),
+        None => {
+            ui.label("waiting for the drones and sensors to be heard...");
+        }
+    }
+}
+
+/// Each loop, each drone left out, and each site's planned revisit beside how long its ways
+/// in have gone unwatched now.
+fn plan_table(ui: &mut egui::Ui, plan: &PatrolPlan, snapshot: &Snapshot) {
+    let names = &snapshot.world.names;
+    for l in &plan.loops {
+        ui.label(format!(
+            "{}: loop {:.1} km, round in {}",
+            names.drone(l.sysid),
+            l.length_m / 1000.0,
+            minutes(l.period_s)
+        ));
+    }
+    for (sysid, why) in &plan.left_out {
+        ui.label(format!("{} left out: {why}", names.drone(*sysid)));
+    }
+    if plan.unpatrolled_points > 0 {
+        ui.label(format!(
+            "{} approach points beyond the batteries (the least weighted)",
+            plan.unpatrolled_points
+        ));
+    }
+    // Each site's planned revisit beside how long it has gone unobserved now.
+    egui::Grid::new("patrol-sites")
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label("site");
+            ui.label("seen every");
+            ui.label("unseen now");
+            ui.end_row();
+            for site in &plan.sites {
+                ui.label(&site.site);
+                ui.label(match site.revisit_s {
+                    Some(s) => minutes(s),
+                    None => "sensors".to_owned(),
+                });
+                let unseen = snapshot
+                    .protection
+                    .unobserved
+                    .iter()
+                    .find(|u| u.name == site.site)
+                    .map_or("—".to_owned(), |u| minutes(u.unobserved_s));
+                ui.label(unseen);
+                ui.end_row();
+            }
+        });
 }
 
 /// "Kite 1 (multirotor STABILIZE, 100 %): 6.2 km loop, round in 10 min".

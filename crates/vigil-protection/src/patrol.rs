@@ -43,6 +43,8 @@ const DO_CHANGE_SPEED: u16 = 178;
 const MIN_SPACING_M: f64 = 50.0;
 /// The cuts between arcs move at most this many times.
 const MAX_BALANCE_STEPS: usize = 400;
+/// Drones whose homes are this close share a base: their points are cut between them.
+const BASE_RADIUS_M: f64 = 2000.0;
 
 /// A ground sensor's coverage.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -263,12 +265,27 @@ fn worst(arcs: &[Arc]) -> f64 {
 
 /// Plans the patrols.
 pub fn plan(input: &PatrolInput) -> Result<PatrolPlan, PatrolError> {
-    plan_with(input, true)
+    plan_with(
+        input,
+        PlanSteps {
+            follow_bases: true,
+            balance: true,
+        },
+    )
 }
 
-/// As [`plan`]; without `balance`, the first cut's arcs as they are (the benchmark's
-/// baseline).
-pub fn plan_with(input: &PatrolInput, balance_arcs: bool) -> Result<PatrolPlan, PatrolError> {
+/// The planner's steps that can be left out, to measure what each brings (the benchmark's
+/// baselines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanSteps {
+    /// Cut the area by base first (else one curve over every drone, the first version's cut).
+    pub follow_bases: bool,
+    /// Move the cuts to lower the worst weighted revisit (else the first cut as it is).
+    pub balance: bool,
+}
+
+/// The first site, once the input is checked: sites, drones, and each drone's figures.
+fn check(input: &PatrolInput) -> Result<&Site, PatrolError> {
     let first = input.sites.first().ok_or(PatrolError::NoSites)?;
     if input.drones.is_empty() {
         return Err(PatrolError::NoDrones);
@@ -281,6 +298,12 @@ pub fn plan_with(input: &PatrolInput, balance_arcs: bool) -> Result<PatrolPlan, 
             ));
         }
     }
+    Ok(first)
+}
+
+/// As [`plan`], with only `steps`.
+pub fn plan_with(input: &PatrolInput, steps: PlanSteps) -> Result<PatrolPlan, PatrolError> {
+    let first = check(input)?;
     let frame = LocalFrame::new(Geodetic::from_deg(
         first.centre.lat_deg,
         first.centre.lon_deg,
@@ -333,11 +356,19 @@ pub fn plan_with(input: &PatrolInput, balance_arcs: bool) -> Result<PatrolPlan, 
         .iter()
         .map(|d| (d.clone(), enu(d.home)))
         .collect();
-    let mut arcs = arcs_for(&mut points, &drones);
-    if balance_arcs {
+    let mut arcs = arcs_for(&mut points, &drones, steps.follow_bases);
+    if steps.balance {
         balance(&mut arcs, &points, &drones);
     }
     let mut plan = PatrolPlan::default();
+    for (index, (drone, _)) in drones.iter().enumerate() {
+        if arcs.iter().all(|a| a.drone != index) {
+            plan.left_out.push((
+                drone.sysid,
+                "its base's approaches are shared by the other drones there".into(),
+            ));
+        }
+    }
     for arc in &arcs {
         let (drone, home) = &drones[arc.drone];
         // A loop too long for the battery keeps its most important points: by weight, then
@@ -451,9 +482,17 @@ fn hilbert_index(p: [f64; 2], min: [f64; 2], max: [f64; 2]) -> u64 {
     d
 }
 
-/// Step 1: the points along a Hilbert curve over their area, cut into runs of equal weight
-/// (compact areas), each to the nearest drone.
-fn arcs_for(points: &mut [Point], drones: &[(PatrolDrone, [f64; 2])]) -> Vec<Arc> {
+/// Step 1: each point to its nearest base (drones whose homes lie within [`BASE_RADIUS_M`]
+/// of each other), so that no drone is given an area beyond its battery because another
+/// base's area came first on the curve; then each base's points along a Hilbert curve over
+/// the whole area, cut into runs of equal weight (compact areas), one per drone of the base,
+/// each to the drone nearest it. The bases' runs follow each other in `points`, so that the
+/// balancing can still move points between neighbouring runs.
+fn arcs_for(
+    points: &mut [Point],
+    drones: &[(PatrolDrone, [f64; 2])],
+    follow_bases: bool,
+) -> Vec<Arc> {
     let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     for p in points.iter() {
         for i in 0..2 {
@@ -464,24 +503,82 @@ fn arcs_for(points: &mut [Point], drones: &[(PatrolDrone, [f64; 2])]) -> Vec<Arc
     // A square box, so that the curve's cells are square on the ground.
     let side = (max[0] - min[0]).max(max[1] - min[1]);
     let max = [min[0] + side, min[1] + side];
-    points.sort_by_key(|p| hilbert_index(p.at, min, max));
-    let k = drones.len().min(points.len()).max(1);
-    let total: f64 = points.iter().map(|p| p.weight).sum();
+    let bases = if follow_bases {
+        bases_of(drones)
+    } else {
+        vec![(
+            drones.first().map_or([0.0; 2], |d| d.1),
+            (0..drones.len()).collect(),
+        )]
+    };
+    let base_of = |p: &Point| {
+        (0..bases.len())
+            .min_by(|a, b| dist(p.at, bases[*a].0).total_cmp(&dist(p.at, bases[*b].0)))
+            .unwrap_or(0)
+    };
+    points.sort_by_cached_key(|p| (base_of(p), hilbert_index(p.at, min, max)));
+    let mut arcs = Vec::new();
+    let mut from = 0;
+    for (index, (_, members)) in bases.iter().enumerate() {
+        let to = from
+            + points[from..]
+                .iter()
+                .take_while(|p| base_of(p) == index)
+                .count();
+        arcs.extend(cut(points, from, to, members, drones));
+        from = to;
+    }
+    for arc in &mut arcs {
+        build(arc, points, drones);
+    }
+    arcs
+}
+
+/// The bases: each a centre and the drones (indices into `drones`) whose homes are within
+/// [`BASE_RADIUS_M`] of its first drone's.
+fn bases_of(drones: &[(PatrolDrone, [f64; 2])]) -> Vec<([f64; 2], Vec<usize>)> {
+    let mut bases: Vec<([f64; 2], Vec<usize>)> = Vec::new();
+    for (d, (_, home)) in drones.iter().enumerate() {
+        match bases
+            .iter_mut()
+            .find(|(centre, _)| dist(*centre, *home) <= BASE_RADIUS_M)
+        {
+            Some((_, members)) => members.push(d),
+            None => bases.push((*home, vec![d])),
+        }
+    }
+    bases
+}
+
+/// `points[from..to]` cut into runs of equal weight, one per drone of `members`, each run to
+/// the drone nearest it (the nearest pairs of run centre and home first).
+fn cut(
+    points: &[Point],
+    from: usize,
+    to: usize,
+    members: &[usize],
+    drones: &[(PatrolDrone, [f64; 2])],
+) -> Vec<Arc> {
+    let run = &points[from..to];
+    if run.is_empty() {
+        return Vec::new();
+    }
+    let k = members.len().min(run.len()).max(1);
+    let total: f64 = run.iter().map(|p| p.weight).sum();
     let mut cuts = vec![0];
     let mut acc = 0.0;
-    for (i, p) in points.iter().enumerate() {
+    for (i, p) in run.iter().enumerate() {
         acc += p.weight;
         if cuts.len() < k && acc >= total * cuts.len() as f64 / k as f64 {
             cuts.push(i + 1);
         }
     }
-    cuts.push(points.len());
+    cuts.push(run.len());
     cuts.dedup();
-    // Each arc to a drone: the nearest pairs (arc centre, home) first.
     let centres: Vec<[f64; 2]> = cuts
         .windows(2)
         .map(|w| {
-            let s = &points[w[0]..w[1]];
+            let s = &run[w[0]..w[1]];
             let m = s.len().max(1) as f64;
             [
                 s.iter().map(|p| p.at[0]).sum::<f64>() / m,
@@ -491,8 +588,8 @@ fn arcs_for(points: &mut [Point], drones: &[(PatrolDrone, [f64; 2])]) -> Vec<Arc
         .collect();
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for (a, c) in centres.iter().enumerate() {
-        for (d, (_, home)) in drones.iter().enumerate() {
-            pairs.push((dist(*c, *home), a, d));
+        for &d in members {
+            pairs.push((dist(*c, drones[d].1), a, d));
         }
     }
     pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
@@ -504,24 +601,19 @@ fn arcs_for(points: &mut [Point], drones: &[(PatrolDrone, [f64; 2])]) -> Vec<Arc
             taken[d] = true;
         }
     }
-    let mut arcs: Vec<Arc> = cuts
-        .windows(2)
+    cuts.windows(2)
         .zip(drone_of)
         .filter(|(_, d)| *d != usize::MAX)
         .map(|(w, drone)| Arc {
-            from: w[0],
-            to: w[1],
+            from: from + w[0],
+            to: from + w[1],
             drone,
             tour: Vec::new(),
             weight: 0.0,
             period_s: 0.0,
             fits: false,
         })
-        .collect();
-    for arc in &mut arcs {
-        build(arc, points, drones);
-    }
-    arcs
+        .collect()
 }
 
 /// Step 3: move the cuts next to the worst loop while that lowers the worst.

@@ -1870,4 +1870,6 @@ fn item_int_from_float(item: &mav::MISSION_ITEM_DATA) -> mav::MISSION_ITEM_INT_D
 }
 
 #[cfg(test)]
+mod mission_tests;
+#[cfg(test)]
 mod tests;

@@ -291,7 +291,23 @@ impl PatrolKeeper {
 
     /// What the keeper is doing now (a copy).
     pub fn status(&self) -> PatrolStatus {
-        self.status
+        self.watch().status()
+    }
+
+    /// A handle that reads the keeper's status (for the console), without owning it.
+    pub fn watch(&self) -> PatrolWatch {
+        PatrolWatch(self.status.clone())
+    }
+}
+
+/// Reads a running keeper's status; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PatrolWatch(Arc<Mutex<PatrolStatus>>);
+
+impl PatrolWatch {
+    /// What the keeper is doing now (a copy; the lock is held only to copy).
+    pub fn status(&self) -> PatrolStatus {
+        self.0
             .lock()
             .map(|s| s.clone())
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())

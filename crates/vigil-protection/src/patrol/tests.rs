@@ -175,3 +175,63 @@ fn a_short_drone_gets_less_to_fly_until_its_loop_fits() {
     let one = plan.loops.iter().find(|l| l.sysid == 1).expect("drone 1");
     assert!(one.period_s <= 1200.0, "{}", one.period_s);
 }
+
+#[test]
+fn each_base_patrols_the_places_nearest_it() {
+    // Three drones at base A (west), one at base B 30 km east; two places near A, six near B.
+    let mut drones: Vec<PatrolDrone> = (1..=3).map(|id| drone(id, 0.0)).collect();
+    drones.push(drone(4, 30_000.0));
+    for d in &mut drones {
+        d.endurance_s = 1800.0;
+    }
+    let mut sites = vec![
+        site("A1", 0.0, 1000.0, SiteCategory::WaterPoint),
+        site("A2", 1000.0, 1000.0, SiteCategory::WaterPoint),
+    ];
+    for i in 0..6 {
+        let (e, n) = (
+            30_000.0 + 800.0 * f64::from(i % 3),
+            800.0 * f64::from(i / 3),
+        );
+        sites.push(site(&format!("B{i}"), e, n, SiteCategory::WaterPoint));
+    }
+    let input = PatrolInput {
+        sites,
+        sensors: Vec::new(),
+        drones,
+        alt_rel_m: 120.0,
+        night: false,
+    };
+    let planned = plan(&input).expect("a plan");
+    let frame = LocalFrame::new(Geodetic::from_deg(9.0, 31.0, 0.0));
+    let east_of = |p: &LatLon| super::super::sites::enu_of(&frame, *p)[0];
+    for l in &planned.loops {
+        let home_east = if l.sysid == 4 { 30_000.0 } else { 0.0 };
+        assert!(
+            l.waypoints
+                .iter()
+                .all(|p| (east_of(p) - home_east).abs() < 5000.0),
+            "drone {}'s loop strays from its base",
+            l.sysid
+        );
+    }
+    assert!(
+        planned.sites.iter().all(|s| s.revisit_s.is_some()),
+        "{:?}",
+        planned.sites
+    );
+    assert_eq!(planned.unpatrolled_points, 0);
+    // The first version's cut, one curve over every drone, sends base A's drones east.
+    let one_curve = plan_with(
+        &input,
+        PlanSteps {
+            follow_bases: false,
+            balance: true,
+        },
+    )
+    .expect("a plan");
+    assert!(
+        one_curve.unpatrolled_points > 0 || !one_curve.left_out.is_empty(),
+        "{one_curve:?}"
+    );
+}
