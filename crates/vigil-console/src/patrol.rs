@@ -324,6 +324,8 @@ impl PatrolDesk {
 fn kept_ui(ui: &mut egui::Ui, status: &PatrolStatus, snapshot: &Snapshot) {
     ui.label("The station flies the patrols on its own (vigil run --patrol): it plans again when a drone or sensor drops out and hands the loop over.");
     for (_, time, text) in status.log.iter().rev().take(KEEPER_LINES).rev() {
+        // The revisits are in the table below (the journal keeps the whole line).
+        let text = text.split("; revisits:").next().unwrap_or(text);
         ui.label(format!("{} {text}", vigil_core::time::utc_string(*time)));
     }
     match &status.plan {

@@ -274,7 +274,13 @@ impl Clocks {
     pub fn message_time(&self, rx: TimeUs) -> TimeUs {
         let rx_s = rx.as_secs_f64();
         let shared = self.shared_rate(None).unwrap_or(1.0);
-        let predict = |c: &SourceClock| c.predict(rx_s, c.own_rate().unwrap_or(shared));
+        // A source without a rate of its own yet (its first RATE_BASELINE_S) speaks from its
+        // newest reading only: its older ones, a second apart, would be carried forward at a
+        // borrowed rate and lag a simulator at a speed-up by minutes.
+        let predict = |c: &SourceClock| match c.own_rate() {
+            Some(rate) => c.predict(rx_s, rate),
+            None => c.newest().map(|n| n.stamp_s + shared * (rx_s - n.rx_s)),
+        };
         let fresh = |c: &&SourceClock| c.newest().is_some_and(|r| rx_s - r.rx_s <= FRESH_S);
         let mut predictions: Vec<f64> = self
             .sources
@@ -443,6 +449,15 @@ mod tests {
         let truth = |rx: f64| T0 + 20.0 * (rx - T0);
         let mut clocks = Clocks::default();
         let rx = feed(&mut clocks, (110, 1), T0, 0.1, 200, truth);
+        // Before any rate (the first 10 s), the clock is the newest reading's.
+        let mut early = Clocks::default();
+        let rx5 = feed(&mut early, (110, 1), T0, 0.1, 50, truth);
+        let message = early.message_time(t(rx5 + 0.1)).as_secs_f64();
+        assert!(
+            (message - truth(rx5 + 0.1)).abs() < 3.0,
+            "{} s off",
+            message - truth(rx5 + 0.1)
+        );
         let rate = clocks.shared_rate(None).expect("a rate");
         assert!((rate - 20.0).abs() < 1e-3, "{rate}");
         // Two seconds without a detection: the clock has gone on at 20x, not at 1x.

@@ -146,8 +146,10 @@ pub(crate) type Judgement = (super::Verdict, String, String, TimeUs);
 pub(crate) struct EventQueue {
     events: VecDeque<ProtectionEvent>,
     pub dropped: u64,
-    /// Whether each site was observed at the last step (for [`ProtectionEvent::Coverage`]).
+    /// Whether each site was observed at the last step, and the last observation said (for
+    /// [`ProtectionEvent::Coverage`]).
     observed: Vec<bool>,
+    said_last: Vec<Option<TimeUs>>,
 }
 
 impl EventQueue {
@@ -204,16 +206,22 @@ impl Protection {
     }
 
     /// Says which sites went out of sight or came back into it at the step `now`, from when
-    /// each was last observed (one per site, in the sites' order).
+    /// each was last observed (one per site, in the sites' order); and, for a site out of
+    /// sight, each time its last observation moves on without bringing it into sight (a
+    /// patrol watched the side of it watched longest ago, and another side is now the oldest):
+    /// the time it had gone unwatched until then is what the score measures.
     pub(crate) fn note_coverage(&mut self, site_observed: &[Option<TimeUs>], now: TimeUs) {
         self.events.observed.resize(site_observed.len(), false);
+        self.events.said_last.resize(site_observed.len(), None);
         for (index, last) in site_observed.iter().enumerate() {
             let observed =
                 last.is_some_and(|t| now.as_secs_f64() - t.as_secs_f64() <= OBSERVED_WITHIN_S);
-            if self.events.observed[index] == observed {
+            let moved_on = !observed && *last > self.events.said_last[index];
+            if self.events.observed[index] == observed && !moved_on {
                 continue;
             }
             self.events.observed[index] = observed;
+            self.events.said_last[index] = *last;
             let Some(site) = self.sites.get(index) else {
                 continue;
             };
@@ -381,6 +389,16 @@ mod tests {
         assert_eq!(
             coverage(&protection.take_events()),
             [(names[0].clone(), false, Some(t(1.0)), t(4.0))]
+        );
+        // Out of sight, its oldest side watched again (another side now the oldest): said,
+        // still out of sight, so that the time it went unwatched can be measured.
+        protection.note_coverage(&observed, t(5.0));
+        assert_eq!(coverage(&protection.take_events()), []);
+        observed[0] = Some(t(3.0));
+        protection.note_coverage(&observed, t(9.0));
+        assert_eq!(
+            coverage(&protection.take_events()),
+            [(names[0].clone(), false, Some(t(3.0)), t(9.0))]
         );
     }
 }

@@ -278,7 +278,9 @@ pub fn plan(input: &PatrolInput) -> Result<PatrolPlan, PatrolError> {
 /// baselines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanSteps {
-    /// Cut the area by base first (else one curve over every drone, the first version's cut).
+    /// Also cut the area by base (each approach to its nearest base, each base's shared by its
+    /// drones) and keep whichever first cut keeps more weight within the batteries; else one
+    /// curve over every drone, whatever its base (the first version's cut).
     pub follow_bases: bool,
     /// Move the cuts to lower the worst weighted revisit (else the first cut as it is).
     pub balance: bool,
@@ -356,7 +358,7 @@ pub fn plan_with(input: &PatrolInput, steps: PlanSteps) -> Result<PatrolPlan, Pa
         .iter()
         .map(|d| (d.clone(), enu(d.home)))
         .collect();
-    let mut arcs = arcs_for(&mut points, &drones, steps.follow_bases);
+    let (points, mut arcs) = first_cut(points, &drones, steps.follow_bases);
     if steps.balance {
         balance(&mut arcs, &points, &drones);
     }
@@ -365,7 +367,7 @@ pub fn plan_with(input: &PatrolInput, steps: PlanSteps) -> Result<PatrolPlan, Pa
         if arcs.iter().all(|a| a.drone != index) {
             plan.left_out.push((
                 drone.sysid,
-                "its base's approaches are shared by the other drones there".into(),
+                "the other drones share every approach near it".into(),
             ));
         }
     }
@@ -532,6 +534,47 @@ fn arcs_for(
         build(arc, points, drones);
     }
     arcs
+}
+
+/// The first cut (the points reordered along it, and its arcs): one curve over every drone,
+/// or with `follow_bases` whichever of that and the cut by base keeps more weight within the
+/// drones' batteries. Cutting by base gives each base the approaches nearest it, which is
+/// what distant bases with few drones need; but where a base's share is beyond its drones'
+/// reach, one curve can give a far drone what the near ones cannot fly (the benchmark's large
+/// case), so both are tried.
+fn first_cut(
+    points: Vec<Point>,
+    drones: &[(PatrolDrone, [f64; 2])],
+    follow_bases: bool,
+) -> (Vec<Point>, Vec<Arc>) {
+    let mut one_curve = points.clone();
+    let curve_arcs = arcs_for(&mut one_curve, drones, false);
+    if !follow_bases {
+        return (one_curve, curve_arcs);
+    }
+    let mut by_base = points;
+    let base_arcs = arcs_for(&mut by_base, drones, true);
+    if kept_weight(&base_arcs, &by_base, drones) > kept_weight(&curve_arcs, &one_curve, drones) {
+        (by_base, base_arcs)
+    } else {
+        (one_curve, curve_arcs)
+    }
+}
+
+/// The weight of the points the arcs' loops keep within their drones' batteries.
+fn kept_weight(arcs: &[Arc], points: &[Point], drones: &[(PatrolDrone, [f64; 2])]) -> f64 {
+    arcs.iter()
+        .map(|arc| {
+            let run = &points[arc.from..arc.to];
+            let kept = if arc.fits {
+                run.to_vec()
+            } else {
+                let (drone, home) = &drones[arc.drone];
+                fit(run, drone, *home).0
+            };
+            kept.iter().map(|p| p.weight).sum::<f64>()
+        })
+        .sum()
 }
 
 /// The bases: each a centre and the drones (indices into `drones`) whose homes are within

@@ -455,25 +455,39 @@ pub fn site_coverage(
                     best = (to - from, from, to);
                 }
             };
-            let mut since = Some(start_us);
+            // `since`: when the site was last observed as far as the records say (the start
+            // when never); `in_sight`: whether it is in sight now. Out of sight, a record whose
+            // last observation moved on ends an unwatched interval where it is: a patrol
+            // watched the side seen longest ago, or the site came back into sight.
+            let mut since = start_us;
+            let mut in_sight = false;
             let mut ever_observed = false;
             for record in coverage.iter().filter(|c| &c.site == name) {
                 if record.time_us > end_us {
                     break;
                 }
-                if record.observed {
-                    ever_observed |= record.time_us >= start_us;
-                    if let Some(from) = since.take() {
-                        consider(from, record.time_us.max(start_us));
-                    }
-                } else if since.is_none() {
-                    let from = record.last_observed_us.unwrap_or(record.time_us);
-                    since = Some(from.clamp(start_us, end_us));
-                    ever_observed |= from >= start_us;
+                let last = record.last_observed_us.unwrap_or(0).clamp(start_us, end_us);
+                if in_sight {
+                    // Went out of sight: unwatched from its last observation.
+                    since = last;
+                } else if record.observed || (record.last_observed_us.is_some() && last > since) {
+                    consider(since, record.time_us.max(start_us));
+                    since = if record.observed {
+                        record.time_us.max(start_us)
+                    } else {
+                        last
+                    };
                 }
+                // Every side seen at least once within the period.
+                if record.observed && record.time_us >= start_us
+                    || record.last_observed_us.is_some_and(|l| l >= start_us)
+                {
+                    ever_observed = true;
+                }
+                in_sight = record.observed;
             }
-            if let Some(from) = since {
-                consider(from, end_us);
+            if !in_sight {
+                consider(since, end_us);
             }
             SiteCoverage {
                 site: name.clone(),

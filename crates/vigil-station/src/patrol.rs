@@ -207,6 +207,17 @@ pub fn plan_text(plan: &PatrolPlan, world: &World) -> String {
     format!("{}; revisits: {}", loops.join("; "), revisits.join(", "))
 }
 
+/// The mission clock (the messages' clock the rules run on), which a simulator at a speed-up
+/// runs fast: the keeper's waits are in mission time; the receive clock before the first
+/// step.
+fn mission_time(snapshot: &Snapshot) -> TimeUs {
+    if snapshot.protection.time.0 > 0 {
+        snapshot.protection.time
+    } else {
+        snapshot.world.time
+    }
+}
+
 /// How the keeper flies the patrols.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeeperConfig {
@@ -399,7 +410,7 @@ impl Keeper {
         let refused_until = |id: &u8| {
             self.refused
                 .get(id)
-                .is_some_and(|t| snapshot.world.time.0 < t.0 + REFUSED_FOR_US)
+                .is_some_and(|t| mission_time(snapshot).0 < t.0 + REFUSED_FOR_US)
         };
         patrol_input(&snapshot.world, &snapshot.protection, self.config.alt_rel_m)
             .drones
@@ -422,7 +433,7 @@ impl Keeper {
             if drones.is_empty() {
                 if !said_none && !first {
                     self.say(
-                        snapshot.world.time,
+                        mission_time(&snapshot),
                         format!("no drone can patrol ({reason})"),
                         true,
                     );
@@ -438,9 +449,11 @@ impl Keeper {
                 drones,
                 sensors: counted_sensors(&snapshot.world),
             };
-            let now = snapshot.world.time.0;
+            let now = mission_time(&snapshot).0;
             match &seen {
-                Some((before, since)) if *before == heard => {
+                // (A clock that moved back, as when the mission clock takes over from the
+                // receive clock, starts the wait again.)
+                Some((before, since)) if *before == heard && now >= *since => {
                     if now.saturating_sub(*since) >= SETTLE_US {
                         return Ok(snapshot);
                     }
@@ -453,7 +466,7 @@ impl Keeper {
     /// Plans, uploads each loop and starts each drone on it. `Some(reason)` asks for another
     /// plan at once (a drone refused).
     fn fly_plan(&mut self, snapshot: &Snapshot, reason: &str) -> Result<Option<String>, Stopped> {
-        let now = snapshot.world.time;
+        let now = mission_time(snapshot);
         self.last_plan_us = now.0.max(1);
         let available = self.available(snapshot);
         let mut input = patrol_input(&snapshot.world, &snapshot.protection, self.config.alt_rel_m);
@@ -530,7 +543,7 @@ impl Keeper {
         if let Ok(mut status) = self.status.lock() {
             status.flying = self.flying.iter().copied().collect();
         }
-        let now = self.station.snapshot().world.time;
+        let now = mission_time(&self.station.snapshot());
         self.say(
             now,
             format!(
@@ -545,12 +558,12 @@ impl Keeper {
 
     /// Leaves a drone that refused its loop out for a while; the reason to plan again.
     fn refuse(&mut self, snapshot: &Snapshot, sysid: u8, what: &str, err: &str) -> String {
-        self.refused.insert(sysid, snapshot.world.time);
+        self.refused.insert(sysid, mission_time(snapshot));
         let text = format!(
             "{} refused {what}: {err}",
             snapshot.world.names.drone(sysid)
         );
-        self.say(snapshot.world.time, text.clone(), true);
+        self.say(mission_time(snapshot), text.clone(), true);
         text
     }
 
@@ -586,7 +599,7 @@ impl Keeper {
                     return Ok(stale.join("; "));
                 }
             }
-            let now = snapshot.world.time.0;
+            let now = mission_time(&snapshot).0;
             if now.saturating_sub(self.last_plan_us) < REGAIN_EVERY_US {
                 continue;
             }
@@ -640,7 +653,7 @@ impl Keeper {
                     Err(_) => return,
                 }
             };
-            self.say(snapshot.world.time, text, true);
+            self.say(mission_time(snapshot), text, true);
         }
     }
 }

@@ -264,6 +264,38 @@ fn an_unfinished_unobserved_interval_runs_to_the_end() {
 }
 
 #[test]
+fn a_patrolled_site_is_unwatched_from_its_side_seen_longest_ago() {
+    // Never in sight all round at once: each record says the side seen longest ago moved on.
+    let record = |t: u64, last: u64| CoverageRecord {
+        time_us: at(t),
+        site: "A".into(),
+        observed: false,
+        last_observed_us: Some(at(last)),
+    };
+    let coverage = [record(10, 5), record(40, 30), record(60, 50)];
+    let refs: Vec<&CoverageRecord> = coverage.iter().collect();
+    let sites = site_coverage(&["A".into()], &refs, at(0), at(100));
+    // 0-10, 5-40 (35 s), 30-60 (30 s), 50-100 (50 s): the longest is the last.
+    assert_eq!(
+        (
+            sites[0].longest_unobserved_us,
+            sites[0].from_us,
+            sites[0].to_us
+        ),
+        (50 * SEC, at(50), at(100))
+    );
+    assert!(sites[0].ever_observed, "every side seen by 10 s");
+    // With the last record at 90 instead: 5-40 is then the longest.
+    let coverage = [record(10, 5), record(40, 30), record(90, 80)];
+    let refs: Vec<&CoverageRecord> = coverage.iter().collect();
+    let sites = site_coverage(&["A".into()], &refs, at(0), at(100));
+    assert_eq!(
+        (sites[0].longest_unobserved_us, sites[0].from_us),
+        (60 * SEC, at(30))
+    );
+}
+
+#[test]
 fn a_mover_that_appears_inside_does_not_enter() {
     let truth = Truth::from_rows(walk("armed-1", true, 100.0, 5)).expect("rows");
     assert!(score(&truth, &sites(), &[]).entries.is_empty());
