@@ -1312,8 +1312,8 @@ fn an_alerts_panel_shows_only_that_alerts_typing_and_answers() {
         !has_label(&h, &acknowledged),
         "the first alert's answer is shown"
     );
-    assert_eq!(h.state().alert_form.assignee, "");
-    assert_eq!(h.state().alert_form.for_alert, Some(second.id));
+    assert_eq!(h.state().details.alert_form.assignee, "");
+    assert_eq!(h.state().details.alert_form.for_alert, Some(second.id));
     pipeline.shutdown();
 }
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use crossbeam_channel::{Receiver, TryRecvError};
 use eframe::egui::{self, RichText};
 
-use super::actions::ActionCenter;
+use super::desk::Shared;
 use super::map::{self, Pick};
 use vigil_core::time::{TimeUs, utc_string};
 use vigil_protection::{
@@ -101,18 +101,6 @@ pub struct Inbox {
     revealed: Option<(u64, Result<String, String>)>,
 }
 
-/// What the inbox draws with and asks through.
-pub struct InboxContext<'a> {
-    pub snapshot: &'a Snapshot,
-    pub station: &'a GroundStation,
-    pub operator: &'a str,
-    pub actions: &'a mut ActionCenter,
-    /// "Send a drone", confirmed before anything moves.
-    pub desk: &'a mut super::dispatch::DispatchDesk,
-    /// The console's selection: choosing a report selects it.
-    pub selection: &'a mut Option<Pick>,
-}
-
 impl Inbox {
     /// Reports not yet verified or rejected.
     pub fn unread(snapshot: &Snapshot) -> usize {
@@ -147,13 +135,13 @@ impl Inbox {
     }
 
     /// The bottom panel's tab: the note, the filters, the list, the import.
-    pub fn ui(&mut self, ui: &mut egui::Ui, mut cx: InboxContext) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Shared) {
         self.poll();
-        self.note_row(ui, &mut cx);
-        self.list(ui, &mut cx);
+        self.note_row(ui, cx);
+        self.list(ui, cx);
     }
 
-    fn list(&mut self, ui: &mut egui::Ui, cx: &mut InboxContext) {
+    fn list(&mut self, ui: &mut egui::Ui, cx: &mut Shared) {
         let reports = &cx.snapshot.protection.reports;
         ui.horizontal(|ui| {
             for filter in [Filter::New, Filter::Verified, Filter::Rejected, Filter::All] {
@@ -184,9 +172,9 @@ impl Inbox {
                                 self.checked.remove(&report.id);
                             }
                         }
-                        let selected = *cx.selection == Some(Pick::Report(report.id));
+                        let selected = cx.focus.pick == Some(Pick::Report(report.id));
                         if ui.selectable_label(selected, report_line(report)).clicked() {
-                            *cx.selection = Some(Pick::Report(report.id));
+                            cx.open(Pick::Report(report.id));
                         }
                     });
                 }
@@ -249,7 +237,7 @@ impl Inbox {
     }
 
     /// The side panel for report `id`: its details, the verdict, and the incident form.
-    pub fn details(&mut self, ui: &mut egui::Ui, id: u64, mut cx: InboxContext) {
+    pub fn details(&mut self, ui: &mut egui::Ui, id: u64, cx: &mut Shared) {
         if self.reason_for != Some(id) {
             self.reason.clear();
             self.reason_for = Some(id);
@@ -259,21 +247,16 @@ impl Inbox {
         self.poll_reveal();
         let report = cx.snapshot.protection.reports.iter().find(|r| r.id == id);
         match report {
-            Some(report) => self.report_details(ui, report, &mut cx),
+            Some(report) => self.report_details(ui, report, cx),
             None => {
                 ui.label(RichText::new(format!("Report {id} is no longer kept.")).weak());
             }
         }
         ui.separator();
-        self.incident_form(ui, &mut cx);
+        self.incident_form(ui, cx);
     }
 
-    fn report_details(
-        &mut self,
-        ui: &mut egui::Ui,
-        report: &CommunityReport,
-        cx: &mut InboxContext,
-    ) {
+    fn report_details(&mut self, ui: &mut egui::Ui, report: &CommunityReport, cx: &mut Shared) {
         let r = &report.report;
         ui.label(RichText::new(format!("Report {} - {}", report.id, r.category)).strong());
         if !r.description.is_empty() {
@@ -320,7 +303,7 @@ impl Inbox {
         }
     }
 
-    fn verdict_row(&mut self, ui: &mut egui::Ui, id: u64, cx: &mut InboxContext) {
+    fn verdict_row(&mut self, ui: &mut egui::Ui, id: u64, cx: &mut Shared) {
         ui.horizontal(|ui| {
             let name = ui.label("Reason");
             ui.add(
@@ -336,7 +319,8 @@ impl Inbox {
                     let reason = self.reason.trim();
                     cx.actions.protection_reply(
                         format!("{label} report {id}"),
-                        cx.station.verify_report(id, cx.operator, verdict, reason),
+                        cx.station
+                            .verify_report(id, &cx.settings.operator, verdict, reason),
                     );
                     self.reason.clear();
                 }
@@ -344,7 +328,7 @@ impl Inbox {
             if ui.button("Send a drone").clicked()
                 && let Some(report) = cx.snapshot.protection.reports.iter().find(|r| r.id == id)
             {
-                cx.desk.ask(
+                cx.dispatch.ask(
                     cx.station,
                     DispatchTarget::Position(report.report.position),
                     cx.actions,
@@ -356,7 +340,7 @@ impl Inbox {
 
 impl Inbox {
     /// The reporter's pseudonym, and the contact only when asked for (the asking is recorded).
-    fn contact_row(&mut self, ui: &mut egui::Ui, report: &CommunityReport, cx: &mut InboxContext) {
+    fn contact_row(&mut self, ui: &mut egui::Ui, report: &CommunityReport, cx: &mut Shared) {
         ui.horizontal(|ui| {
             ui.label(format!("From {}", report.reporter_ref));
             match &self.revealed {
@@ -375,7 +359,7 @@ impl Inbox {
                         .on_hover_text("the reveal is recorded in the journal: who and when")
                         .clicked()
                     {
-                        match cx.station.reveal_contact(report.id, cx.operator) {
+                        match cx.station.reveal_contact(report.id, &cx.settings.operator) {
                             Ok(answer) => self.reveal = Some((report.id, answer)),
                             Err(err) => self.revealed = Some((report.id, Err(err.to_string()))),
                         }
@@ -447,7 +431,7 @@ fn corroboration_line(report: &CommunityReport, snapshot: &Snapshot) -> String {
 }
 
 impl Inbox {
-    fn incident_form(&mut self, ui: &mut egui::Ui, cx: &mut InboxContext) {
+    fn incident_form(&mut self, ui: &mut egui::Ui, cx: &mut Shared) {
         let checked: Vec<&CommunityReport> = cx
             .snapshot
             .protection
@@ -492,7 +476,7 @@ impl Inbox {
                 Ok(incident) => {
                     cx.actions.incident_reply(
                         format!("Record incident from reports {:?}", self.checked),
-                        cx.station.record_incident(incident, cx.operator),
+                        cx.station.record_incident(incident, &cx.settings.operator),
                     );
                     self.checked.clear();
                     self.draft = IncidentDraft::default();
@@ -502,7 +486,7 @@ impl Inbox {
         }
     }
 
-    fn note_row(&mut self, ui: &mut egui::Ui, cx: &mut InboxContext) {
+    fn note_row(&mut self, ui: &mut egui::Ui, cx: &mut Shared) {
         ui.horizontal(|ui| {
             let name = ui.label("Note for the log");
             ui.add(
@@ -515,7 +499,7 @@ impl Inbox {
                 .add_enabled(!self.note.trim().is_empty(), egui::Button::new("Add note"))
                 .clicked()
             {
-                let at = match cx.selection {
+                let at = match &cx.focus.pick {
                     Some(Pick::Report(id)) => cx
                         .snapshot
                         .protection
@@ -527,7 +511,8 @@ impl Inbox {
                 };
                 cx.actions.protection_reply(
                     "Note".into(),
-                    cx.station.add_note(cx.operator, at, self.note.trim()),
+                    cx.station
+                        .add_note(&cx.settings.operator, at, self.note.trim()),
                 );
                 self.note.clear();
             }

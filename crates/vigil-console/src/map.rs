@@ -7,9 +7,11 @@
 
 mod grid;
 mod labels;
+mod view;
 
 pub use labels::{Labels, Priority};
 use std::collections::{BTreeSet, HashMap, VecDeque};
+pub use view::MapView;
 
 use eframe::egui::{self, Align2, Color32, FontId, Pos2, Shape, Stroke, Vec2, vec2};
 

@@ -7,7 +7,11 @@
 use std::collections::BTreeMap;
 
 use super::map::{Outline, Pick};
-use super::{ConsoleApp, Pos};
+use std::path::PathBuf;
+
+use super::Pos;
+use super::desk::Shared;
+use super::patrol::PatrolDesk;
 use vigil_core::geodesy::{Geodetic, LocalFrame};
 use vigil_mission::{self as mission, GeoPoint, Mission, MissionItem};
 use vigil_world::command::MissionOp;
@@ -120,6 +124,16 @@ pub struct Planner {
     /// A pattern waiting for the operator to say whether it goes after the plan's items or
     /// replaces them.
     pub pending_pattern: bool,
+    /// A plan file being read or written on `vigil-plan-file` (one at a time): the UI thread
+    /// never waits on the disk.
+    file_job: Option<crossbeam_channel::Receiver<FileDone>>,
+}
+
+/// What a plan file's thread did.
+enum FileDone {
+    Opened(PathBuf, Result<Mission, mission::MissionFileError>),
+    /// Saved, with whose home is the planned home.
+    Saved(PathBuf, String, Result<(), mission::MissionFileError>),
 }
 
 impl Default for Planner {
@@ -142,11 +156,83 @@ impl Default for Planner {
             on_vehicle: BTreeMap::new(),
             pending_upload: None,
             pending_pattern: false,
+            file_job: None,
         }
     }
 }
 
 impl Planner {
+    /// A plan file is being read or written.
+    pub fn file_busy(&self) -> bool {
+        self.file_job.is_some()
+    }
+
+    /// Reads the plan file at `path` on `vigil-plan-file`; the plan is replaced when it is read
+    /// ([`Planner::poll_file`]).
+    pub fn open_file(&mut self, path: PathBuf) {
+        self.file_job(format!("opening {}…", path.display()), move || {
+            let read = mission::load_mission(&path);
+            FileDone::Opened(path, read)
+        });
+    }
+
+    /// Writes `plan` to `path` on `vigil-plan-file`; `whose` says whose home it starts from.
+    pub fn save_file(&mut self, path: PathBuf, plan: Mission, whose: String) {
+        self.file_job(format!("saving {}…", path.display()), move || {
+            let written = mission::save_mission(&path, &plan);
+            FileDone::Saved(path, whose, written)
+        });
+    }
+
+    fn file_job(&mut self, status: String, job: impl FnOnce() -> FileDone + Send + 'static) {
+        if self.file_job.is_some() {
+            return;
+        }
+        // Bounded 1: the one answer of the one job.
+        let (done_tx, done) = crossbeam_channel::bounded(1);
+        let spawned = std::thread::Builder::new()
+            .name("vigil-plan-file".into())
+            .spawn(move || {
+                let _ = done_tx.send(job());
+            });
+        match spawned {
+            Ok(_) => {
+                self.status = status;
+                self.file_job = Some(done);
+            }
+            Err(err) => self.status = format!("cannot start the file's thread: {err}"),
+        }
+    }
+
+    /// Takes a finished open or save (never waits): an opened plan replaces the editor's.
+    pub fn poll_file(&mut self) {
+        let Some(job) = &self.file_job else {
+            return;
+        };
+        let done = match job.try_recv() {
+            Ok(done) => done,
+            Err(crossbeam_channel::TryRecvError::Empty) => return,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                self.file_job = None;
+                self.status = "the file's thread stopped".into();
+                return;
+            }
+        };
+        self.file_job = None;
+        self.status = match done {
+            FileDone::Opened(path, Ok(m)) => {
+                self.load(&m);
+                self.fence = first_inclusion_polygon(&m.fence);
+                format!("opened {} ({} items)", path.display(), m.items.len())
+            }
+            FileDone::Opened(_, Err(e)) => format!("not opened: {e}"),
+            FileDone::Saved(path, whose, Ok(())) => {
+                format!("saved {}; planned home: {whose}", path.display())
+            }
+            FileDone::Saved(_, _, Err(e)) => format!("not saved: {e}"),
+        };
+    }
+
     pub fn stop_drawing(&mut self) {
         self.drawing = Drawing::None;
     }
@@ -561,7 +647,6 @@ fn first_inclusion_polygon(fence: &mission::Fence) -> Vec<Pos> {
 }
 
 mod panel;
-pub use panel::{dialogs, panel};
 
 #[cfg(test)]
 mod tests;

@@ -10,9 +10,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
-use vigil_core::time::utc_string;
 use vigil_record::export::{ExportOptions, Format, Progress, RedactLevel, export_session};
-use vigil_station::replay::ReplayController;
 
 /// Progress messages in flight from the export thread; when full, one is skipped (the next
 /// carries the newer figure).
@@ -207,64 +205,4 @@ pub fn export_window(ctx: &egui::Context, exporter: &mut Exporter, session: Opti
             }
         });
     exporter.open = open;
-}
-
-/// Speeds offered for a replay.
-const SPEEDS: [f64; 7] = [0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0];
-
-/// The replay bar: play/pause, speed, and a slider to seek, with why the last seek failed.
-/// Returns the seconds to seek to when the operator let go of the slider (the console seeks
-/// on a thread of its own: a seek backward restarts the replay's pipeline).
-pub fn replay_bar(
-    ui: &mut egui::Ui,
-    replay: &mut ReplayController,
-    slider_s: &mut f64,
-    error: Option<&str>,
-) -> Option<f64> {
-    let (start, end) = replay.span();
-    let length_s = end.since(start).as_secs_f64();
-    let position = replay.position().unwrap_or(start);
-    let at_s = position.since(start).as_secs_f64();
-    let mut seek_to = None;
-    ui.horizontal(|ui| {
-        ui.label("Replay");
-        if replay.is_paused() {
-            if ui.button("Play").clicked() {
-                replay.play();
-            }
-        } else if ui.button("Pause").clicked() {
-            replay.pause();
-        }
-        let mut speed = replay.speed();
-        egui::ComboBox::from_label("speed")
-            .selected_text(format!("{speed}x"))
-            .show_ui(ui, |ui| {
-                for s in SPEEDS {
-                    ui.selectable_value(&mut speed, s, format!("{s}x"));
-                }
-            });
-        if (speed - replay.speed()).abs() > f64::EPSILON {
-            replay.set_speed(speed);
-        }
-        let response = ui.add(
-            egui::Slider::new(slider_s, 0.0..=length_s.max(1.0))
-                .text("seconds")
-                .show_value(true),
-        );
-        if response.drag_stopped() || (response.changed() && !response.dragged()) {
-            seek_to = Some(*slider_s);
-        } else if !response.dragged() {
-            *slider_s = at_s;
-        }
-        ui.label(format!(
-            "{} ({:.0} of {:.0} s)",
-            utc_string(position),
-            at_s,
-            length_s
-        ));
-        if let Some(error) = error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
-        }
-    });
-    seek_to
 }

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use eframe::egui::{self, RichText};
 
-use super::map::Palette;
+use super::desk::Shared;
+use super::map::{Palette, Pick};
 use vigil_core::time::TimeUs;
 use vigil_protection::{
     Alert, AlertSeverity, AlertState, ProtectionView, RuleKind, SiteId, Subject,
@@ -190,6 +191,53 @@ pub fn rows<'a>(view: &'a ProtectionView, w: &Worklist) -> Vec<Row<'a>> {
 }
 
 impl Worklist {
+    /// The Alerts tab: the count and the sites longest unobserved above the worklist; opening
+    /// an alert shows it in the details panel, acknowledging is recorded with the operator.
+    pub fn tab(&mut self, ui: &mut egui::Ui, cx: &mut Shared) {
+        let snapshot = cx.snapshot;
+        let palette = cx.palette();
+        let open = snapshot.protection.open_alerts();
+        ui.label(format!(
+            "{} open alerts · sites longest unobserved: {}",
+            open.len(),
+            snapshot
+                .protection
+                .unobserved
+                .iter()
+                .take(3)
+                .map(|u| format!("{} ({:.0} min)", u.name, u.unobserved_s / 60.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        let selected = match cx.focus.pick {
+            Some(Pick::Alert(id)) => Some(id),
+            _ => None,
+        };
+        let asked = self.ui(
+            ui,
+            &snapshot.protection,
+            &palette,
+            selected,
+            snapshot.protection.time,
+        );
+        match asked {
+            Some(Asked::Open(id)) => {
+                cx.open(Pick::Alert(id));
+            }
+            Some(Asked::Acknowledge(ids)) => {
+                let by = cx.operator().to_owned();
+                for id in ids {
+                    cx.actions.protection_reply_about(
+                        format!("alert {id}"),
+                        format!("Acknowledge alert {id}"),
+                        cx.station.acknowledge_alert(id, &by),
+                    );
+                }
+            }
+            None => {}
+        }
+    }
+
     /// The filter bar and the list; what the operator asked, if anything.
     pub fn ui(
         &mut self,
@@ -318,6 +366,50 @@ fn age_text(now: TimeUs, at: Option<TimeUs>) -> String {
         || "?".to_owned(),
         |at| vigil_protection::dispatch::minutes_text(now.since(at).as_secs_f64()),
     )
+}
+
+/// A red band under the menu while a critical alert is open (not yet acknowledged): seen
+/// whether or not the cues sound; a click opens the alert.
+pub fn critical_banner(ui: &mut egui::Ui, cx: &mut Shared) {
+    let open: Vec<(u64, String)> = cx
+        .snapshot
+        .protection
+        .open_alerts()
+        .into_iter()
+        .filter(|a| {
+            a.severity == vigil_protection::AlertSeverity::Critical
+                && a.state == vigil_protection::AlertState::Open
+        })
+        .map(|a| {
+            (
+                a.id,
+                vigil_protection::alert_line(a, &cx.snapshot.protection.sites),
+            )
+        })
+        .collect();
+    let Some((id, line)) = open.first().cloned() else {
+        return;
+    };
+    let palette = cx.palette();
+    egui::Panel::top("vigil-critical")
+        .frame(egui::Frame::NONE.fill(palette.critical).inner_margin(4.0))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let more = if open.len() > 1 {
+                    format!(" (+{} more critical)", open.len() - 1)
+                } else {
+                    String::new()
+                };
+                ui.label(
+                    egui::RichText::new(format!("{line}{more}"))
+                        .strong()
+                        .color(egui::Color32::WHITE),
+                );
+                if ui.button("Open the alert").clicked() {
+                    cx.open(Pick::Alert(id));
+                }
+            });
+        });
 }
 
 #[cfg(test)]

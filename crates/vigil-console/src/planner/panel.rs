@@ -17,49 +17,330 @@ use vigil_world::command::TransferProgress;
 const VERTICAL_MPS: f64 = 2.5;
 
 /// The planner tab of the side panel.
-pub fn panel(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    let targets: Vec<u8> = app.selected_vehicles.iter().copied().collect();
-    let p = &mut app.planner;
-    ui.heading("Mission plan");
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Click on the map to:");
-        ui.selectable_value(&mut p.drawing, Drawing::Waypoints, "Add waypoints");
-        ui.selectable_value(&mut p.drawing, Drawing::SurveyArea, "Draw survey area");
-        ui.selectable_value(&mut p.drawing, Drawing::Geofence, "Draw geofence");
-        ui.selectable_value(&mut p.drawing, Drawing::None, "Stop");
-    });
-    ui.horizontal(|ui| {
-        ui.label("New waypoint altitude");
-        ui.add(
-            egui::DragValue::new(&mut p.default_alt_m)
-                .range(2.0..=500.0)
-                .suffix(" m"),
-        );
-    });
-    ui.checkbox(&mut p.takeoff, "Start with a takeoff");
-    ui.checkbox(&mut p.rtl_at_end, "Return to launch at the end");
-    ui.separator();
+impl Planner {
+    /// The planner tab of the side panel; the patrol desk is one of its tools.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Shared, patrol: &mut PatrolDesk) {
+        let targets = cx.focus.targets();
+        let p = &mut *self;
+        ui.heading("Mission plan");
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Click on the map to:");
+            ui.selectable_value(&mut p.drawing, Drawing::Waypoints, "Add waypoints");
+            ui.selectable_value(&mut p.drawing, Drawing::SurveyArea, "Draw survey area");
+            ui.selectable_value(&mut p.drawing, Drawing::Geofence, "Draw geofence");
+            ui.selectable_value(&mut p.drawing, Drawing::None, "Stop");
+        });
+        ui.horizontal(|ui| {
+            ui.label("New waypoint altitude");
+            ui.add(
+                egui::DragValue::new(&mut p.default_alt_m)
+                    .range(2.0..=500.0)
+                    .suffix(" m"),
+            );
+        });
+        ui.checkbox(&mut p.takeoff, "Start with a takeoff");
+        ui.checkbox(&mut p.rtl_at_end, "Return to launch at the end");
+        ui.separator();
 
-    let home = plan_home(&app.snapshot, &targets);
-    let model = flight_model(&app.snapshot, &targets);
-    let (legs, estimate) = app.planner.estimate(home.map(|(h, _)| h), model);
-    items_grid(&mut app.planner, ui, &legs);
-    if app.planner.items.is_empty() {
-        ui.label("No items: add waypoints, a pattern or an orbit.");
-    } else {
-        flight_figures(ui, &app.snapshot, &targets, &estimate, model);
-    }
-    if ui.button("Clear the plan").clicked() {
-        app.planner.items.clear();
-        app.planner.selected = None;
+        let home = plan_home(cx.snapshot, &targets);
+        let model = flight_model(cx.snapshot, &targets);
+        let (legs, estimate) = self.estimate(home.map(|(h, _)| h), model);
+        items_grid(self, ui, &legs);
+        if self.items.is_empty() {
+            ui.label("No items: add waypoints, a pattern or an orbit.");
+        } else {
+            flight_figures(ui, cx.snapshot, &targets, &estimate, model);
+        }
+        if ui.button("Clear the plan").clicked() {
+            self.items.clear();
+            self.selected = None;
+        }
+
+        ui.separator();
+        self.tools(ui, cx, patrol);
+        ui.separator();
+        self.vehicles(ui, cx, &targets);
+        ui.separator();
+        self.files(ui, cx, &targets);
     }
 
-    ui.separator();
-    tools(app, ui);
-    ui.separator();
-    vehicles(app, ui, &targets);
-    ui.separator();
-    files(app, ui, &targets);
+    /// The pattern, orbit, patrol and geofence tools.
+    fn tools(&mut self, ui: &mut egui::Ui, cx: &Shared, patrol: &mut PatrolDesk) {
+        ui.collapsing("Patrols that close the sensors' gaps", |ui| {
+            patrol.ui(ui, cx.snapshot);
+        });
+        let p = self;
+        ui.collapsing("Observation pattern (lawnmower)", |ui| {
+            let s = &mut p.survey;
+            egui::Grid::new("survey").show(ui, |ui| {
+                number_row(ui, "Altitude", &mut s.alt_rel_m, 5.0..=500.0, " m");
+                number_row(
+                    ui,
+                    "Camera across-track FOV",
+                    &mut s.hfov_deg,
+                    5.0..=150.0,
+                    "°",
+                );
+                number_row(ui, "Side overlap", &mut s.overlap_pct, 0.0..=90.0, " %");
+                number_row(ui, "Line direction", &mut s.angle_deg, 0.0..=179.0, "°");
+                number_row(ui, "Speed", &mut s.speed_mps, 1.0..=30.0, " m/s");
+            });
+            ui.label(format!(
+                "Line spacing {:.0} m; area: {} points",
+                p.survey.spacing_m(),
+                p.survey_area.len()
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Generate pattern").clicked() {
+                    if p.items.is_empty() {
+                        p.status = survey_status(p.generate_survey(true));
+                    } else {
+                        // Asked first: after the plan's items, or instead of them.
+                        p.pending_pattern = true;
+                    }
+                }
+                if ui.button("Clear area").clicked() {
+                    p.survey_area.clear();
+                }
+            });
+        });
+        ui.collapsing("Orbit a place", |ui| {
+            ui.horizontal(|ui| {
+                ui.label("Radius");
+                ui.add(
+                    egui::DragValue::new(&mut p.orbit_radius_m)
+                        .range(20.0..=2000.0)
+                        .suffix(" m"),
+                );
+                ui.label("points");
+                ui.add(egui::DragValue::new(&mut p.orbit_points).range(4..=36));
+            });
+            ui.label("Around the selected site or waypoint:");
+            let centre = match &cx.focus.pick {
+                Some(Pick::Site(i)) => crate::panels::site_centre(cx.snapshot, *i),
+                _ => p.selected.and_then(|i| match p.items.get(i) {
+                    Some(PlanItem::Waypoint {
+                        lat_deg, lon_deg, ..
+                    }) => Some((*lat_deg, *lon_deg)),
+                    _ => None,
+                }),
+            };
+            if ui
+                .add_enabled(centre.is_some(), egui::Button::new("Add orbit"))
+                .clicked()
+                && let Some(c) = centre
+            {
+                p.add_orbit(c);
+                p.status = format!("orbit of {} points added", p.orbit_points + 1);
+            }
+        });
+        ui.collapsing("Geofence", |ui| {
+            ui.label(format!(
+                "{} vertices (draw with \"Draw geofence\"); saved in .plan files",
+                p.fence.len()
+            ));
+            if ui.button("Clear geofence").clicked() {
+                p.fence.clear();
+            }
+        });
+    }
+
+    /// Upload (confirmed), download and clear for the selected drones, the transfers' progress,
+    /// and what each drone holds.
+    fn vehicles(&mut self, ui: &mut egui::Ui, cx: &mut Shared, targets: &[u8]) {
+        ui.label(match targets {
+            [] => "Select a drone to upload to or download from".to_owned(),
+            t => format!(
+                "Drones: {}",
+                t.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        ui.horizontal(|ui| {
+            let any = !targets.is_empty();
+            if ui.add_enabled(any, egui::Button::new("Upload")).clicked() {
+                self.pending_upload = Some(targets.to_vec());
+            }
+            if ui.add_enabled(any, egui::Button::new("Download")).clicked() {
+                for &t in targets {
+                    cx.actions.mission(cx.station, t, MissionOp::Download);
+                }
+            }
+            if ui
+                .add_enabled(any, egui::Button::new("Clear on vehicle"))
+                .clicked()
+            {
+                for &t in targets {
+                    self.on_vehicle.remove(&t);
+                    cx.actions.mission(cx.station, t, MissionOp::Clear);
+                }
+            }
+        });
+        for transfer in &cx.snapshot.mission_transfers {
+            ui.add(
+                egui::ProgressBar::new(progress_fraction(transfer)).text(progress_text(transfer)),
+            );
+        }
+        for t in cx.actions.log.iter().filter(|t| t.mission).take(4) {
+            ui.label(t.line());
+        }
+        for &t in targets {
+            let Some(m) = self.on_vehicle.get(&t).cloned() else {
+                continue;
+            };
+            let home = plan_home(cx.snapshot, &[t]).map(|(h, _)| h);
+            let e = mission::estimate(&m, home, flight_model(cx.snapshot, &[t]));
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!(
+                    "On drone {t}: {}, {}",
+                    mission::count(m.items.len(), "mission item", "mission items"),
+                    crate::map::format_distance(e.total_m)
+                ));
+                if ui.button(format!("Load drone {t}'s mission")).clicked() {
+                    self.load(&m);
+                    self.fence = first_inclusion_polygon(&m.fence);
+                    self.status = format!("drone {t}'s mission is in the editor");
+                }
+            });
+        }
+    }
+
+    /// The plan's file: open and save (with the planned home of a drone, or of the plan's first
+    /// point when no drone's home is known).
+    fn files(&mut self, ui: &mut egui::Ui, cx: &Shared, targets: &[u8]) {
+        let home = plan_home(cx.snapshot, targets);
+        let p = &mut *self;
+        ui.horizontal(|ui| {
+            ui.label("File");
+            ui.text_edit_singleline(&mut p.file);
+        });
+        ui.horizontal(|ui| {
+            let free = !p.file_busy();
+            if ui.add_enabled(free, egui::Button::new("Open")).clicked() {
+                p.open_file(PathBuf::from(p.file.trim()));
+            }
+            if ui.add_enabled(free, egui::Button::new("Save")).clicked() {
+                let path = PathBuf::from(p.file.trim());
+                let (home, whose) = match home {
+                    Some((home, sysid)) => (Some(home), format!("drone {sysid}'s home")),
+                    None => match p.items.iter().flat_map(PlanItem::points).next() {
+                        Some((lat_deg, lon_deg)) => (
+                            Some(GeoPoint {
+                                lat_deg,
+                                lon_deg,
+                                alt_m: 0.0,
+                            }),
+                            "the first waypoint (no drone's home is known)".to_owned(),
+                        ),
+                        None => (None, "none".to_owned()),
+                    },
+                };
+                let plan = p.to_mission(home);
+                p.save_file(path, plan, whose);
+            }
+            if p.file_busy() {
+                ui.spinner();
+            }
+        });
+        if !p.status.is_empty() {
+            ui.label(&p.status);
+        }
+    }
+
+    /// The planner's questions: append or replace for a pattern, and the upload's confirmation
+    /// naming each drone, what it holds and what replaces it.
+    pub fn dialogs(&mut self, ctx: &egui::Context, cx: &mut Shared) {
+        if self.pending_pattern {
+            let mut answer = None;
+            egui::Modal::new(egui::Id::unique("vigil-pattern")).show(ctx, |ui| {
+                ui.heading("Add the pattern");
+                ui.label(format!(
+                    "The plan already has {}. Add the pattern after them, or replace them?",
+                    mission::count(self.items.len(), "item", "items")
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Add after").clicked() {
+                        answer = Some(Some(true));
+                    }
+                    if ui.button("Replace the plan").clicked() {
+                        answer = Some(Some(false));
+                    }
+                    if ui.button("Cancel").clicked()
+                        || ui.input(|i| i.key_pressed(egui::Key::Escape))
+                    {
+                        answer = Some(None);
+                    }
+                });
+            });
+            if let Some(answer) = answer {
+                self.pending_pattern = false;
+                if let Some(append) = answer {
+                    self.status = survey_status(self.generate_survey(append));
+                }
+            }
+        }
+        let Some(targets) = self.pending_upload.clone() else {
+            return;
+        };
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("vigil-upload")).show(ctx, |ui| {
+            let plan = self.to_mission(None);
+            ui.heading(format!(
+                "Upload {}",
+                mission::count(plan.items.len(), "mission item", "mission items")
+            ));
+            ui.label(format!(
+                "With {}. It replaces what each drone holds:",
+                plan.fence.describe()
+            ));
+            for t in &targets {
+                let held = match self.on_vehicle.get(t) {
+                    Some(m) => mission::count(m.items.len(), "mission item", "mission items"),
+                    None => "a mission not downloaded here".to_owned(),
+                };
+                let state = match cx.snapshot.world.vehicles.get(t) {
+                    Some(v) => format!(
+                        "{} {}{}",
+                        crate::telemetry::airframe_text(v.airframe),
+                        v.mode,
+                        if v.armed { ", armed" } else { "" }
+                    ),
+                    None => "not heard".to_owned(),
+                };
+                ui.label(format!(
+                    "{} ({state}): holds {held}",
+                    cx.snapshot.world.names.drone(*t)
+                ));
+            }
+            ui.horizontal(|ui| {
+                let label = match targets.len() {
+                    1 => format!("Upload to drone {}", targets[0]),
+                    n => format!("Upload to {n} drones"),
+                };
+                if ui.button(label).clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    answer = Some(false);
+                }
+            });
+        });
+        match answer {
+            Some(true) => {
+                self.pending_upload = None;
+                for t in targets {
+                    let home = plan_home(cx.snapshot, &[t])
+                        .filter(|(_, sysid)| *sysid == t)
+                        .map(|(h, _)| h);
+                    let mission = self.to_mission(home);
+                    self.on_vehicle.insert(t, mission.clone());
+                    cx.actions
+                        .mission(cx.station, t, MissionOp::Upload(mission));
+                }
+            }
+            Some(false) => self.pending_upload = None,
+            None => {}
+        }
+    }
 }
 
 /// The drone whose home the plan starts from: the first selected one with a home, else any
@@ -227,149 +508,10 @@ fn flight_figures(
     }
 }
 
-/// The pattern, orbit, patrol and geofence tools.
-fn tools(app: &mut ConsoleApp, ui: &mut egui::Ui) {
-    ui.collapsing("Patrols that close the sensors' gaps", |ui| {
-        let snapshot = app.snapshot.clone();
-        app.patrol.ui(ui, &snapshot);
-    });
-    let p = &mut app.planner;
-    ui.collapsing("Observation pattern (lawnmower)", |ui| {
-        let s = &mut p.survey;
-        egui::Grid::new("survey").show(ui, |ui| {
-            number_row(ui, "Altitude", &mut s.alt_rel_m, 5.0..=500.0, " m");
-            number_row(
-                ui,
-                "Camera across-track FOV",
-                &mut s.hfov_deg,
-                5.0..=150.0,
-                "°",
-            );
-            number_row(ui, "Side overlap", &mut s.overlap_pct, 0.0..=90.0, " %");
-            number_row(ui, "Line direction", &mut s.angle_deg, 0.0..=179.0, "°");
-            number_row(ui, "Speed", &mut s.speed_mps, 1.0..=30.0, " m/s");
-        });
-        ui.label(format!(
-            "Line spacing {:.0} m; area: {} points",
-            p.survey.spacing_m(),
-            p.survey_area.len()
-        ));
-        ui.horizontal(|ui| {
-            if ui.button("Generate pattern").clicked() {
-                if p.items.is_empty() {
-                    p.status = survey_status(p.generate_survey(true));
-                } else {
-                    // Asked first: after the plan's items, or instead of them.
-                    p.pending_pattern = true;
-                }
-            }
-            if ui.button("Clear area").clicked() {
-                p.survey_area.clear();
-            }
-        });
-    });
-    ui.collapsing("Orbit a place", |ui| {
-        ui.horizontal(|ui| {
-            ui.label("Radius");
-            ui.add(
-                egui::DragValue::new(&mut p.orbit_radius_m)
-                    .range(20.0..=2000.0)
-                    .suffix(" m"),
-            );
-            ui.label("points");
-            ui.add(egui::DragValue::new(&mut p.orbit_points).range(4..=36));
-        });
-        ui.label("Around the selected site or waypoint:");
-        let centre = match &app.selection {
-            Some(Pick::Site(i)) => crate::panels::site_centre(&app.snapshot, *i),
-            _ => p.selected.and_then(|i| match p.items.get(i) {
-                Some(PlanItem::Waypoint {
-                    lat_deg, lon_deg, ..
-                }) => Some((*lat_deg, *lon_deg)),
-                _ => None,
-            }),
-        };
-        if ui
-            .add_enabled(centre.is_some(), egui::Button::new("Add orbit"))
-            .clicked()
-            && let Some(c) = centre
-        {
-            p.add_orbit(c);
-            p.status = format!("orbit of {} points added", p.orbit_points + 1);
-        }
-    });
-    ui.collapsing("Geofence", |ui| {
-        ui.label(format!(
-            "{} vertices (draw with \"Draw geofence\"); saved in .plan files",
-            p.fence.len()
-        ));
-        if ui.button("Clear geofence").clicked() {
-            p.fence.clear();
-        }
-    });
-}
-
 fn survey_status(result: Result<usize, String>) -> String {
     match result {
         Ok(n) => format!("pattern of {n} waypoints added"),
         Err(e) => e,
-    }
-}
-
-/// Upload (confirmed), download and clear for the selected drones, the transfers' progress,
-/// and what each drone holds.
-fn vehicles(app: &mut ConsoleApp, ui: &mut egui::Ui, targets: &[u8]) {
-    ui.label(match targets {
-        [] => "Select a drone to upload to or download from".to_owned(),
-        t => format!(
-            "Drones: {}",
-            t.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
-        ),
-    });
-    ui.horizontal(|ui| {
-        let any = !targets.is_empty();
-        if ui.add_enabled(any, egui::Button::new("Upload")).clicked() {
-            app.planner.pending_upload = Some(targets.to_vec());
-        }
-        if ui.add_enabled(any, egui::Button::new("Download")).clicked() {
-            for &t in targets {
-                app.actions.mission(&app.station, t, MissionOp::Download);
-            }
-        }
-        if ui
-            .add_enabled(any, egui::Button::new("Clear on vehicle"))
-            .clicked()
-        {
-            for &t in targets {
-                app.planner.on_vehicle.remove(&t);
-                app.actions.mission(&app.station, t, MissionOp::Clear);
-            }
-        }
-    });
-    for transfer in &app.snapshot.mission_transfers {
-        ui.add(egui::ProgressBar::new(progress_fraction(transfer)).text(progress_text(transfer)));
-    }
-    for t in app.actions.log.iter().filter(|t| t.mission).take(4) {
-        ui.label(t.line());
-    }
-    for &t in targets {
-        let Some(m) = app.planner.on_vehicle.get(&t).cloned() else {
-            continue;
-        };
-        let home = plan_home(&app.snapshot, &[t]).map(|(h, _)| h);
-        let e = mission::estimate(&m, home, flight_model(&app.snapshot, &[t]));
-        ui.horizontal_wrapped(|ui| {
-            ui.label(format!(
-                "On drone {t}: {}, {}",
-                mission::count(m.items.len(), "mission item", "mission items"),
-                crate::map::format_distance(e.total_m)
-            ));
-            if ui.button(format!("Load drone {t}'s mission")).clicked() {
-                app.planner.load(&m);
-                app.planner.fence = first_inclusion_polygon(&m.fence);
-                app.planner.status = format!("drone {t}'s mission is in the editor");
-            }
-        });
     }
 }
 
@@ -392,149 +534,6 @@ fn progress_text(t: &TransferProgress) -> String {
         "{verb} {way} drone {}: {} {}/{total}",
         t.sysid, t.list, t.done
     )
-}
-
-/// The plan's file: open and save (with the planned home of a drone, or of the plan's first
-/// point when no drone's home is known).
-fn files(app: &mut ConsoleApp, ui: &mut egui::Ui, targets: &[u8]) {
-    let home = plan_home(&app.snapshot, targets);
-    let p = &mut app.planner;
-    ui.horizontal(|ui| {
-        ui.label("File");
-        ui.text_edit_singleline(&mut p.file);
-    });
-    ui.horizontal(|ui| {
-        if ui.button("Open").clicked() {
-            let path = PathBuf::from(p.file.trim());
-            p.status = match mission::load_mission(&path) {
-                Ok(m) => {
-                    p.load(&m);
-                    p.fence = first_inclusion_polygon(&m.fence);
-                    format!("opened {} ({} items)", path.display(), m.items.len())
-                }
-                Err(e) => format!("not opened: {e}"),
-            };
-        }
-        if ui.button("Save").clicked() {
-            let path = PathBuf::from(p.file.trim());
-            let (home, whose) = match home {
-                Some((home, sysid)) => (Some(home), format!("drone {sysid}'s home")),
-                None => match p.items.iter().flat_map(PlanItem::points).next() {
-                    Some((lat_deg, lon_deg)) => (
-                        Some(GeoPoint {
-                            lat_deg,
-                            lon_deg,
-                            alt_m: 0.0,
-                        }),
-                        "the first waypoint (no drone's home is known)".to_owned(),
-                    ),
-                    None => (None, "none".to_owned()),
-                },
-            };
-            let m = p.to_mission(home);
-            p.status = match mission::save_mission(&path, &m) {
-                Ok(()) => format!("saved {}; planned home: {whose}", path.display()),
-                Err(e) => format!("not saved: {e}"),
-            };
-        }
-    });
-    if !p.status.is_empty() {
-        ui.label(&p.status);
-    }
-}
-
-/// The planner's questions: append or replace for a pattern, and the upload's confirmation
-/// naming each drone, what it holds and what replaces it.
-pub fn dialogs(app: &mut ConsoleApp, ctx: &egui::Context) {
-    if app.planner.pending_pattern {
-        let mut answer = None;
-        egui::Modal::new(egui::Id::unique("vigil-pattern")).show(ctx, |ui| {
-            ui.heading("Add the pattern");
-            ui.label(format!(
-                "The plan already has {}. Add the pattern after them, or replace them?",
-                mission::count(app.planner.items.len(), "item", "items")
-            ));
-            ui.horizontal(|ui| {
-                if ui.button("Add after").clicked() {
-                    answer = Some(Some(true));
-                }
-                if ui.button("Replace the plan").clicked() {
-                    answer = Some(Some(false));
-                }
-                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-                    answer = Some(None);
-                }
-            });
-        });
-        if let Some(answer) = answer {
-            app.planner.pending_pattern = false;
-            if let Some(append) = answer {
-                app.planner.status = survey_status(app.planner.generate_survey(append));
-            }
-        }
-    }
-    let Some(targets) = app.planner.pending_upload.clone() else {
-        return;
-    };
-    let mut answer = None;
-    egui::Modal::new(egui::Id::unique("vigil-upload")).show(ctx, |ui| {
-        let plan = app.planner.to_mission(None);
-        ui.heading(format!(
-            "Upload {}",
-            mission::count(plan.items.len(), "mission item", "mission items")
-        ));
-        ui.label(format!(
-            "With {}. It replaces what each drone holds:",
-            plan.fence.describe()
-        ));
-        for t in &targets {
-            let held = match app.planner.on_vehicle.get(t) {
-                Some(m) => mission::count(m.items.len(), "mission item", "mission items"),
-                None => "a mission not downloaded here".to_owned(),
-            };
-            let state = match app.snapshot.world.vehicles.get(t) {
-                Some(v) => format!(
-                    "{} {}{}",
-                    crate::telemetry::airframe_text(v.airframe),
-                    v.mode,
-                    if v.armed { ", armed" } else { "" }
-                ),
-                None => "not heard".to_owned(),
-            };
-            ui.label(format!(
-                "{} ({state}): holds {held}",
-                app.snapshot.world.names.drone(*t)
-            ));
-        }
-        ui.horizontal(|ui| {
-            let label = match targets.len() {
-                1 => format!("Upload to drone {}", targets[0]),
-                n => format!("Upload to {n} drones"),
-            };
-            if ui.button(label).clicked() {
-                answer = Some(true);
-            }
-            if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-                answer = Some(false);
-            }
-        });
-    });
-    match answer {
-        Some(true) => {
-            app.planner.pending_upload = None;
-            for t in targets {
-                let home = plan_home(&app.snapshot, &[t])
-                    .filter(|(_, sysid)| *sysid == t)
-                    .map(|(h, _)| h);
-                let mission = app.planner.to_mission(home);
-                app.planner.on_vehicle.insert(t, mission.clone());
-                app.actions
-                    .mission(&app.station, t, MissionOp::Upload(mission));
-            }
-        }
-        Some(false) => app.planner.pending_upload = None,
-        None => {}
-    }
 }
 
 /// A grid row: a label and a number dragged within `range`.

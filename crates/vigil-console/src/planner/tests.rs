@@ -177,3 +177,42 @@ fn a_downloaded_mission_goes_into_an_empty_editor_and_beside_a_plan() {
     assert!(p.status.contains("drawn on the map"), "{}", p.status);
     assert_eq!(p.vehicle_missions().len(), 2);
 }
+
+/// Waits (bounded) for the plan file's thread to finish, as the console's logic step does.
+fn wait_for_file(p: &mut Planner) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while p.file_busy() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        p.poll_file();
+    }
+    assert!(!p.file_busy(), "the plan file's thread never finished");
+}
+
+#[test]
+fn plan_files_are_written_and_read_off_the_ui_thread_and_errors_name_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("round.plan");
+    let mut p = Planner::default();
+    p.add_waypoint((9.0, 30.0));
+    p.add_waypoint((9.001, 30.001));
+    let plan = p.to_mission(None);
+    p.save_file(path.clone(), plan.clone(), "none".into());
+    // The call returns at once; the status says what is under way until the thread answers.
+    assert!(p.file_busy() || p.status.starts_with("saved"));
+    wait_for_file(&mut p);
+    assert!(p.status.starts_with("saved "), "{}", p.status);
+
+    let mut q = Planner::default();
+    q.open_file(path.clone());
+    wait_for_file(&mut q);
+    assert!(q.status.starts_with("opened "), "{}", q.status);
+    assert_eq!(q.to_mission(None).items, plan.items);
+
+    let missing = dir.path().join("missing.plan");
+    q.open_file(missing.clone());
+    wait_for_file(&mut q);
+    assert!(q.status.starts_with("not opened: "), "{}", q.status);
+    assert!(q.status.contains("missing.plan"), "{}", q.status);
+    // A failed open keeps the plan in the editor.
+    assert_eq!(q.to_mission(None).items, plan.items);
+}
