@@ -1,3 +1,4 @@
+use super::movers::icon;
 use super::*;
 use eframe::egui::pos2;
 

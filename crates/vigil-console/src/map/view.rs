@@ -656,7 +656,11 @@ mod tests {
         };
         let view = open(&mut settings);
         assert!(view.tile_status().starts_with("tiles not loaded: "));
-        assert!(view.tile_status().contains("no-such-tiles"), "{}", view.tile_status());
+        assert!(
+            view.tile_status().contains("no-such-tiles"),
+            "{}",
+            view.tile_status()
+        );
         assert!(view.tiles.is_none());
         assert_eq!(settings.tiles, TileChoice::None);
     }
