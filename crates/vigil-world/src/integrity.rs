@@ -66,6 +66,9 @@ pub struct Integrity {
     frame: Option<LocalFrame>,
     last: Option<Fix>,
     window_start: Option<Fix>,
+    /// The reported velocity integrated over the window so far (trapezoids between
+    /// consecutive fixes), east and north metres: what the vehicle says it moved.
+    reported_en_m: [f64; 2],
     last_seq: Option<u8>,
     backward_jumps: u32,
     backward_since: Option<TimeUs>,
@@ -125,6 +128,13 @@ impl Integrity {
         let mut finding = None;
         if let Some(last) = self.last {
             let dt_s = time.since(last.time).as_secs_f64();
+            // Between two fixes the vehicle moved by about the mean of their velocities; summed
+            // fix by fix, this follows an acceleration (a plane's take-off run) that the mean of
+            // the window's two ends would miss.
+            for axis in 0..2 {
+                self.reported_en_m[axis] +=
+                    (last.vel_en_mps[axis] + fix.vel_en_mps[axis]) / 2.0 * dt_s;
+            }
             let predicted = [
                 last.en_m[0] + last.vel_en_mps[0] * dt_s,
                 last.en_m[1] + last.vel_en_mps[1] * dt_s,
@@ -144,10 +154,7 @@ impl Integrity {
                     (fix.en_m[0] - start.en_m[0]) / dt_s,
                     (fix.en_m[1] - start.en_m[1]) / dt_s,
                 ];
-                let reported = [
-                    (start.vel_en_mps[0] + fix.vel_en_mps[0]) / 2.0,
-                    (start.vel_en_mps[1] + fix.vel_en_mps[1]) / 2.0,
-                ];
+                let reported = [self.reported_en_m[0] / dt_s, self.reported_en_m[1] / dt_s];
                 let disagreement = (observed[0] - reported[0]).hypot(observed[1] - reported[1]);
                 if disagreement > VELOCITY_MISMATCH_MPS && finding.is_none() {
                     self.flags.velocity_mismatch = Some(time);
@@ -157,8 +164,12 @@ impl Integrity {
                     });
                 }
                 self.window_start = Some(fix);
+                self.reported_en_m = [0.0; 2];
             }
-            None => self.window_start = Some(fix),
+            None => {
+                self.window_start = Some(fix);
+                self.reported_en_m = [0.0; 2];
+            }
             Some(_) => {}
         }
         self.last = Some(fix);
@@ -288,6 +299,28 @@ mod tests {
             panic!("{found:?}")
         };
         assert!(reported_mps < 0.1 && (observed_mps - 8.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn a_take_off_run_that_accelerates_is_not_a_mismatch() {
+        // A plane's take-off: from rest to 20 m/s in 1 s, then on at 20 m/s, fixes at 5 Hz.
+        // The mean of a window's two ends (0 and 20 m/s) said 10 m/s against 18 observed.
+        let mut integrity = Integrity::default();
+        let speed = |t: f64| (20.0 * t).min(20.0);
+        let north_m = |t: f64| {
+            if t <= 1.0 {
+                10.0 * t * t
+            } else {
+                10.0 + 20.0 * (t - 1.0)
+            }
+        };
+        for i in 0..40 {
+            let t = f64::from(i) * 0.2;
+            let (lat, lon) = at_ne_m([north_m(t), 0.0]);
+            let found = integrity.check_position(at(t), lat, lon, [speed(t), 0.0]);
+            assert_eq!(found, None, "at {t} s");
+        }
+        assert_eq!(integrity.flags.velocity_mismatch, None);
     }
 
     #[test]
