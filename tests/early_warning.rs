@@ -147,8 +147,8 @@ fn an_approach_along_a_track_is_warned_before_the_buffer_and_shown_on_the_alert_
     assert!(intrusion.first_seen > approach.first_seen);
     let after_s = intrusion.first_seen.as_secs_f64() - predicted_at_s;
     println!(
-        "warned {:.0} s before the intrusion; predicted {:.0} s ({:.0}-{:.0} s)",
-        after_s, predicted.arrival_s, predicted.earliest_s, predicted.latest_s
+        "warned {:.0} s before the intrusion; predicted {:.0} s ({:.0}-{:.0} s) at {:.2} m/s",
+        after_s, predicted.arrival_s, predicted.earliest_s, predicted.latest_s, predicted.speed_mps
     );
     assert!(
         after_s >= predicted.earliest_s - 15.0 && after_s <= predicted.latest_s + 15.0,

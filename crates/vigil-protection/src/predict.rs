@@ -498,4 +498,59 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn the_demo_groups_way_from_the_forest_to_keradu_is_as_long_as_measured_by_hand() {
+        // The armed group of tests/early_warning.rs, on the Eastern track out of the forest:
+        // walked point by point in a flat plane (a separate Python calculation over
+        // assets/demo/sites.geojson, 1 m steps), its lead enters Keradu's 500 m buffer after
+        // 765 m. The prediction follows the way from the group's first, second and third
+        // route points at 1.5 m/s.
+        let sites = crate::sites::SiteSet::demo().sites;
+        let frame = LocalFrame::new(vigil_core::geodesy::Geodetic::from_deg(9.0, 31.0, 0.0));
+        let shapes: Vec<PlaneShape> = sites
+            .iter()
+            .map(|s| {
+                let is_point = s.outline.iter().all(|r| r.len() == 1);
+                crate::sites::plane_shape(&frame, &s.outline, is_point)
+            })
+            .collect();
+        let ways = plane_ways(&frame, &demo_ways());
+        let route = [
+            (9.012206, 31.025464),
+            (9.011437, 31.023191),
+            (9.011302, 31.020462),
+        ];
+        let at = |i: usize| {
+            let (lat_deg, lon_deg) = route[i];
+            enu_of(&frame, LatLon { lat_deg, lon_deg })
+        };
+        let mut walked_m = 0.0;
+        for leg in 0..2 {
+            let (a, b) = (at(leg), at(leg + 1));
+            let d = [b[0] - a[0], b[1] - a[1]];
+            let length_m = d[0].hypot(d[1]);
+            let mover = Mover {
+                track: 1,
+                pos_en_m: a,
+                vel_en_mps: [1.5 * d[0] / length_m, 1.5 * d[1] / length_m],
+                speed_spread_mps: 0.2,
+            };
+            let terrain = Terrain {
+                ways: &ways,
+                sites: &sites,
+                shapes: &shapes,
+            };
+            let p = predict(&mover, 3000.0, &terrain).expect("heading for Keradu");
+            assert_eq!(sites[p.site].name, "Keradu");
+            assert_eq!(p.way.as_deref(), Some("Eastern track"));
+            let by_hand_m = 765.0 - walked_m;
+            assert!(
+                (p.distance_m - by_hand_m).abs() < 15.0,
+                "{p:?} against {by_hand_m} m"
+            );
+            assert!((p.arrival_s - by_hand_m / 1.5).abs() < 10.0, "{p:?}");
+            walked_m += length_m;
+        }
+    }
 }
