@@ -92,7 +92,11 @@ fn lines(status: &PatrolStatus) -> String {
 }
 
 /// Waits until the keeper's log has a line containing each of `wanted`.
-fn wait_log(keeper: &PatrolKeeper, wanted: &[&str], limit: Duration) -> PatrolStatus {
+fn wait_log(
+    keeper: &PatrolKeeper,
+    wanted: &[&str],
+    limit: Duration,
+) -> std::sync::Arc<PatrolStatus> {
     let deadline = Instant::now() + limit;
     loop {
         let status = keeper.status();

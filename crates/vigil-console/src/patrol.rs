@@ -84,7 +84,7 @@ impl PatrolDesk {
 
     /// The loops of the plan, as the map draws them (closed): the keeper's when it flies them.
     pub fn outlines(&self) -> Vec<Outline> {
-        let kept = self.keeper.as_ref().and_then(|k| k.status().plan);
+        let kept = self.keeper.as_ref().and_then(|k| k.status().plan.clone());
         kept.as_ref()
             .or(self.plan.as_ref())
             .into_iter()

@@ -15,11 +15,12 @@
 //! operator plans by hand.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use vigil_core::time::TimeUs;
@@ -268,7 +269,7 @@ impl PatrolStatus {
 /// The running keeper; dropping it stops its thread (drones keep flying what they have).
 pub struct PatrolKeeper {
     stop: Arc<AtomicBool>,
-    status: Arc<Mutex<PatrolStatus>>,
+    status: Arc<ArcSwap<PatrolStatus>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -276,7 +277,7 @@ impl PatrolKeeper {
     /// Starts keeping patrols on `station`'s drones.
     pub fn start(station: GroundStation, config: KeeperConfig) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let status = Arc::new(Mutex::new(PatrolStatus::default()));
+        let status = Arc::new(ArcSwap::from_pointee(PatrolStatus::default()));
         let keeper = Keeper {
             station,
             config,
@@ -301,7 +302,7 @@ impl PatrolKeeper {
     }
 
     /// What the keeper is doing now (a copy).
-    pub fn status(&self) -> PatrolStatus {
+    pub fn status(&self) -> Arc<PatrolStatus> {
         self.watch().status()
     }
 
@@ -313,15 +314,13 @@ impl PatrolKeeper {
 
 /// Reads a running keeper's status; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct PatrolWatch(Arc<Mutex<PatrolStatus>>);
+pub struct PatrolWatch(Arc<ArcSwap<PatrolStatus>>);
 
 impl PatrolWatch {
-    /// What the keeper is doing now (a copy; the lock is held only to copy).
-    pub fn status(&self) -> PatrolStatus {
-        self.0
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    /// What the keeper is doing now: a lock-free load (the console reads it each frame and
+    /// never waits on the keeper).
+    pub fn status(&self) -> Arc<PatrolStatus> {
+        self.0.load_full()
     }
 }
 
@@ -349,7 +348,7 @@ struct Keeper {
     station: GroundStation,
     config: KeeperConfig,
     stop: Arc<AtomicBool>,
-    status: Arc<Mutex<PatrolStatus>>,
+    status: Arc<ArcSwap<PatrolStatus>>,
     /// The plan flown last (none when planning failed).
     plan: Option<PatrolPlan>,
     /// The drones sent on its loops.
@@ -367,6 +366,13 @@ struct Keeper {
 }
 
 impl Keeper {
+    /// Publishes a changed status: only this thread writes it, readers load it lock-free.
+    fn change_status(&self, change: impl FnOnce(&mut PatrolStatus)) {
+        let mut status = PatrolStatus::clone(&self.status.load());
+        change(&mut status);
+        self.status.store(Arc::new(status));
+    }
+
     fn run(mut self) {
         let mut reason = "the patrols start".to_owned();
         loop {
@@ -392,9 +398,7 @@ impl Keeper {
             // reason to stop patrolling.
             let _ = self.station.add_note(AUTHOR, None, &text);
         }
-        if let Ok(mut status) = self.status.lock() {
-            status.push(time, text);
-        }
+        self.change_status(|status| status.push(time, text));
     }
 
     /// The next snapshot after one tick, or `Stopped`.
@@ -494,10 +498,10 @@ impl Keeper {
                 return Ok(None);
             }
         };
-        if let Ok(mut status) = self.status.lock() {
+        self.change_status(|status| {
             status.plan = Some(plan.clone());
             status.plans += 1;
-        }
+        });
         for l in &plan.loops {
             let Some(home) = snapshot.world.vehicles.get(&l.sysid).and_then(|v| v.home) else {
                 continue;
@@ -540,9 +544,8 @@ impl Keeper {
         self.relieving.extend(self.flying.difference(&new).copied());
         self.relieving.retain(|id| !new.contains(id));
         self.flying = new;
-        if let Ok(mut status) = self.status.lock() {
-            status.flying = self.flying.iter().copied().collect();
-        }
+        let flying = self.flying.iter().copied().collect();
+        self.change_status(|status| status.flying = flying);
         let now = mission_time(&self.station.snapshot());
         self.say(
             now,
