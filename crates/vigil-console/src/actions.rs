@@ -11,11 +11,19 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use eframe::egui;
 
 use super::Pos;
-use super::messages::MessageFilter;
-use super::planner::Planner;
+use vigil_mission::Mission;
 use vigil_protection::{DispatchTarget, DispatchUpdate, ProtectionError};
 use vigil_station::{GroundStation, PipelineError, Snapshot};
 use vigil_world::command::{Action, CommandOutcome, MissionError, MissionOp, MissionOutcome};
+
+/// What an answer brought, for the parts it concerns (the planner, the messages).
+#[derive(Debug)]
+pub enum Answer {
+    /// A drone's mission, downloaded.
+    Downloaded(u8, Mission),
+    /// A request failed or went unanswered: what and why, in words.
+    Failed(String),
+}
 
 /// How many finished commands the log keeps.
 const LOG_LENGTH: usize = 40;
@@ -105,14 +113,7 @@ pub struct ActionCenter {
     pub goals: Vec<Goal>,
 }
 
-/// A place a drone was sent to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Goal {
-    pub drone: u8,
-    pub at: Pos,
-    /// `go here` or `orbit`.
-    pub what: &'static str,
-}
+pub use super::map::Goal;
 
 /// A drone this near its "go here" goal is there, m.
 const ARRIVED_M: f64 = 30.0;
@@ -384,8 +385,9 @@ impl ActionCenter {
         }
     }
 
-    /// Collects outcomes that have arrived. Never blocks.
-    pub fn poll(&mut self, planner: &mut Planner, messages: &mut MessageFilter) {
+    /// Collects outcomes that have arrived and says what they brought. Never blocks.
+    pub fn poll(&mut self) -> Vec<Answer> {
+        let mut answers = Vec::new();
         for tracked in &mut self.log {
             let Some(waiting) = &mut tracked.waiting else {
                 continue;
@@ -403,7 +405,7 @@ impl ActionCenter {
                         MissionOutcome::Uploaded { items } => format!("{items} items uploaded"),
                         MissionOutcome::Downloaded(m) => {
                             let text = format!("{} items downloaded", m.items.len());
-                            planner.downloaded(tracked.target, m);
+                            answers.push(Answer::Downloaded(tracked.target, m));
                             text
                         }
                         MissionOutcome::Cleared => "cleared".into(),
@@ -474,15 +476,16 @@ impl ActionCenter {
             });
             if let Some(result) = result {
                 if let Err(reason) = &result {
-                    messages.local(format!(
+                    answers.push(Answer::Failed(format!(
                         "{}, drone {}: {reason}",
                         tracked.label, tracked.target
-                    ));
+                    )));
                 }
                 tracked.outcome = Some(result);
                 tracked.waiting = None;
             }
         }
+        answers
     }
 
     /// The confirmation dialog.

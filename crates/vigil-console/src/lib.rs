@@ -13,7 +13,7 @@
 //! handed a `desk::Shared` (the snapshot, the station, the settings, what the operator has
 //! picked, the requests in flight): the drone list (`vehicles`), the details panel (`details`),
 //! the alerts (`worklist`), the reports (`inbox`), the messages, links and plots, the planner
-//! and its patrol desk, the map (`map::MapView`), the replay bar (`replay`). The logic step
+//! and its patrol desk, the map (`mapview::MapView`), the replay bar (`replay`). The logic step
 //! (`ConsoleApp::logic`) takes the snapshot, polls the answers and sounds the cues (`cues`), and
 //! eframe runs it even while the window is hidden.
 //!
@@ -32,6 +32,7 @@ pub mod inbox;
 pub mod instruments;
 pub mod links;
 pub mod map;
+pub mod mapview;
 pub mod messages;
 pub mod panels;
 pub mod patrol;
@@ -143,7 +144,7 @@ pub struct ConsoleApp {
     settings_path: Option<PathBuf>,
     last_saved: Instant,
     /// The map, its view, tools, trails and marks.
-    map: map::MapView,
+    map: mapview::MapView,
     /// What the operator has picked, and the side panel's tab.
     pub(crate) focus: desk::Focus,
     pub actions: ActionCenter,
@@ -190,7 +191,7 @@ impl ConsoleApp {
         if let Some(tiles) = options.tiles {
             settings.tiles = tiles;
         }
-        let map = map::MapView::new(
+        let map = mapview::MapView::new(
             &mut settings,
             options.basemap.as_deref(),
             options.tile_cache_dir,
@@ -348,7 +349,14 @@ impl ConsoleApp {
         }
         self.map.follow(&snapshot, new_seq, &mut self.settings);
         self.snapshot = snapshot;
-        self.actions.poll(&mut self.planner, &mut self.messages);
+        for answer in self.actions.poll() {
+            match answer {
+                actions::Answer::Downloaded(sysid, mission) => {
+                    self.planner.downloaded(sysid, mission);
+                }
+                actions::Answer::Failed(text) => self.messages.local(text),
+            }
+        }
         self.planner.poll_file();
         self.actions.drop_reached_goals(&self.snapshot);
         self.cues.follow(&self.snapshot, &mut self.messages);

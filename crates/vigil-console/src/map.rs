@@ -8,14 +8,12 @@ mod chrome;
 mod grid;
 mod labels;
 mod movers;
-mod view;
 
 use areas::{closed, paint_alerts, paint_basemap, paint_path, screen_points};
 pub use chrome::{coverage_colour, coverage_legend, paint_north_arrow, paint_scale_bar};
 pub use labels::{Labels, Priority};
 use movers::{paint_approaches, paint_track, paint_vehicle};
 use std::collections::{BTreeSet, HashMap, VecDeque};
-pub use view::MapView;
 
 use eframe::egui::{self, Align2, Color32, FontId, Pos2, Shape, Stroke, Vec2, vec2};
 
@@ -307,6 +305,15 @@ pub struct IncidentMark {
     pub verified: bool,
 }
 
+/// A place a drone was sent to (go here, orbit here), marked on the map until it arrives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Goal {
+    pub drone: u8,
+    pub at: (f64, f64),
+    /// `go here` or `orbit`.
+    pub what: &'static str,
+}
+
 /// Everything the overlay painter needs for one frame, borrowed from the console's state.
 pub struct OverlayInput<'a> {
     pub snapshot: &'a Snapshot,
@@ -327,7 +334,7 @@ pub struct OverlayInput<'a> {
     pub incidents: &'a [IncidentMark],
     pub measure: Option<((f64, f64), (f64, f64))>,
     /// Where drones were sent (go here, orbit here).
-    pub goals: &'a [crate::actions::Goal],
+    pub goals: &'a [Goal],
 }
 
 /// Many small marks (sensor rings and diamonds, tracks, their ellipses and vectors) gathered into

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui;
 
-use super::{
-    Outline, OverlayInput, Pick, Trails, coverage_legend, paint_north_arrow, paint_overlays,
-    paint_scale_bar, pick, position_text,
-};
 use crate::actions::{self, ActionCenter};
 use crate::basemap::{self, BasemapFile, VectorBasemap};
 use crate::desk::Shared;
+use crate::map::{
+    MapProjection, Outline, OverlayInput, Pick, Trails, coverage_legend, paint_north_arrow,
+    paint_overlays, paint_scale_bar, pick, position_text,
+};
 use crate::panels::{self, Marks};
 use crate::planner::Planner;
 use crate::settings::{Settings, TileChoice};
@@ -369,29 +369,29 @@ impl MapView {
                 if !known.is_empty() {
                     let view = response.rect;
                     in_view = known.iter().any(|&(lat, lon)| {
-                        view.contains(super::MapProjection::to_screen(projector, lat, lon))
+                        view.contains(MapProjection::to_screen(projector, lat, lon))
                     });
                     refit = fit_view(projector, view, memory.zoom(), &known);
                 }
                 let painter = ui.painter().with_clip_rect(response.rect);
                 paint_overlays(&painter, projector, &input);
-                let scale = super::MapProjection::px_per_m(projector, self.home_deg.0);
+                let scale = MapProjection::px_per_m(projector, self.home_deg.0);
                 paint_scale_bar(&painter, response.rect, scale, palette.label);
                 paint_north_arrow(&painter, response.rect, palette.label);
                 if let Some(at) = response.hover_pos() {
-                    hover = Some(super::MapProjection::to_geo(projector, at));
+                    hover = Some(MapProjection::to_geo(projector, at));
                 }
                 if response.clicked()
                     && let Some(at) = response.interact_pointer_pos()
                 {
                     let shift = ui.input(|i| i.modifiers.shift || i.modifiers.command);
-                    clicked = Some((super::MapProjection::to_geo(projector, at), shift));
+                    clicked = Some((MapProjection::to_geo(projector, at), shift));
                     picked = pick(projector, at, 14.0, &input);
                 }
                 if response.secondary_clicked()
                     && let Some(at) = response.interact_pointer_pos()
                 {
-                    context = Some(super::MapProjection::to_geo(projector, at));
+                    context = Some(MapProjection::to_geo(projector, at));
                 }
                 response.context_menu(|ui| {
                     if let Some(at) = self.context_deg {
@@ -529,13 +529,13 @@ fn fit_view(
 ) -> Option<(Pos, f64)> {
     let screen: Vec<egui::Pos2> = points
         .iter()
-        .map(|&(lat, lon)| super::MapProjection::to_screen(projector, lat, lon))
+        .map(|&(lat, lon)| MapProjection::to_screen(projector, lat, lon))
         .collect();
     let bounds = egui::Rect::from_points(&screen);
     if !bounds.is_finite() {
         return None;
     }
-    let centre = super::MapProjection::to_geo(projector, bounds.center());
+    let centre = MapProjection::to_geo(projector, bounds.center());
     let usable = view.size() * 0.7;
     let scale = (f64::from(usable.x) / f64::from(bounds.width().max(1e-3)))
         .min(f64::from(usable.y) / f64::from(bounds.height().max(1e-3)));
@@ -559,7 +559,7 @@ fn context_menu(
     // it left rather than squeezing it (which wrapped its labels letter by letter).
     ui.set_min_width(CONTEXT_MENU_WIDTH);
     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
-    ui.label(super::position_text(at.0, at.1));
+    ui.label(position_text(at.0, at.1));
     ui.separator();
     let targets: Vec<u8> = selected.iter().copied().collect();
     let any = !targets.is_empty();
