@@ -149,6 +149,15 @@ fn track(ui: &mut egui::Ui, cx: &mut Shared, id: u64) {
                     snapshot.world.time.since(t.updated).as_secs_f64()
                 ),
             );
+            row(
+                ui,
+                "Seen",
+                if t.observable {
+                    "inside a sensor's or camera's coverage".into()
+                } else {
+                    "by nothing now: a prediction, its uncertainty growing".into()
+                },
+            );
             if let Some(text) = approach_text(&snapshot.protection, id) {
                 row(ui, "Heading for", text);
             }

@@ -69,6 +69,27 @@ pub(super) fn paint_approaches(
     }
 }
 
+/// How a track is drawn: an unobserved one (no sensor or camera covers where it is) is only a
+/// prediction — faded, hollow, with its uncertainty always drawn, growing while nothing sees
+/// it; an observed one is a filled mark, its ellipse drawn when the layer is on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TrackStyle {
+    pub filled: bool,
+    pub ellipse: bool,
+    /// The class colour's strength, 0 to 1.
+    pub fade: f32,
+}
+
+impl TrackStyle {
+    pub(crate) fn of(track: &TrackView, uncertainty_layer: bool) -> Self {
+        Self {
+            filled: track.observable,
+            ellipse: uncertainty_layer || !track.observable,
+            fade: if track.observable { 1.0 } else { 0.55 },
+        }
+    }
+}
+
 pub(super) fn paint_track(
     painter: &egui::Painter,
     batch: &mut Batch,
@@ -82,9 +103,10 @@ pub(super) fn paint_track(
     if !clip.contains(c) {
         return;
     }
-    let colour = p.class(track.class);
+    let style = TrackStyle::of(track, input.layers.track_uncertainty);
+    let colour = p.class(track.class).gamma_multiply(style.fade);
     let px_per_m = proj.px_per_m(track.lat_deg);
-    if input.layers.track_uncertainty {
+    if style.ellipse {
         // Two-sigma ellipse, axis-aligned east/north as the tracker publishes it.
         let (rx, ry) = (
             (2.0 * track.std_en_m[0]) as f32 * px_per_m,
@@ -107,10 +129,19 @@ pub(super) fn paint_track(
             p.selected,
         );
     }
-    batch.rect(
-        egui::Rect::from_center_size(c, Vec2::splat(half * 2.0)),
-        colour,
-    );
+    let mark = egui::Rect::from_center_size(c, Vec2::splat(half * 2.0));
+    if style.filled {
+        batch.rect(mark, colour);
+    } else {
+        let corners = [
+            mark.left_top(),
+            mark.right_top(),
+            mark.right_bottom(),
+            mark.left_bottom(),
+            mark.left_top(),
+        ];
+        batch.polyline(&corners, 1.5, colour);
+    }
     if let Some(n) = track.count.filter(|n| *n > 1) {
         painter.text(
             c + vec2(half + 2.0, -half),

@@ -1,4 +1,4 @@
-use super::movers::icon;
+use super::movers::{TrackStyle, icon};
 use super::*;
 use eframe::egui::pos2;
 
@@ -44,4 +44,25 @@ fn icons_point_along_the_heading() {
     assert!((north[0] - pos2(100.0, 90.0)).length() < 1e-4);
     let east = icon(Airframe::FixedWing, c, std::f32::consts::FRAC_PI_2, 10.0);
     assert!((east[0] - pos2(110.0, 100.0)).length() < 1e-4);
+}
+
+#[test]
+fn an_unobserved_track_is_drawn_apart_as_a_prediction() {
+    let track = |observable| TrackView {
+        id: 1,
+        updated: TimeUs(0),
+        lat_deg: 9.0,
+        lon_deg: 31.0,
+        vel_en_mps: [1.0, 0.0],
+        std_en_m: [40.0, 40.0],
+        class: vigil_world::ClassHint::Person,
+        count: None,
+        observable,
+    };
+    let seen = TrackStyle::of(&track(true), false);
+    assert!(seen.filled && !seen.ellipse && seen.fade == 1.0);
+    assert!(TrackStyle::of(&track(true), true).ellipse);
+    // Hollow, faded, its uncertainty drawn whether or not the layer is on.
+    let predicted = TrackStyle::of(&track(false), false);
+    assert!(!predicted.filled && predicted.ellipse && predicted.fade < 1.0);
 }
