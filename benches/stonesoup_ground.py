@@ -50,6 +50,7 @@ import csv
 import datetime
 import json
 import math
+import os
 import sys
 import time
 from collections import defaultdict
@@ -62,8 +63,6 @@ def fail(message):
 
 try:
     import numpy as np
-    from scipy.optimize import linear_sum_assignment
-    from scipy.spatial.distance import cdist
     import stonesoup
     from stonesoup.dataassociator.neighbour import GNNWith2DAssignment
     from stonesoup.deleter.error import CovarianceBasedDeleter
@@ -87,6 +86,12 @@ except ImportError as err:
     fail(f"cannot import Stone Soup ({err}): run with the python that "
          "'tests/tools/setup-venv.sh --with-stonesoup' prints")
 
+# The truth reader and the OSPA of the point-detection bench beside this script, so that both
+# benches score the same way; imported without writing a __pycache__ into the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stonesoup_tracker import ospa, read_truth  # noqa: E402
+
 # Vigil's TrackerConfig::default(), see the module documentation.
 Q_ACCEL_M2PS3 = 0.3
 GATE_CHI2_2DOF = 9.2103
@@ -105,29 +110,6 @@ def read_scans(path):
         for row in csv.DictReader(f):
             scans[float(row["time_s"])].append(row)
     return scans
-
-
-def read_truth(path):
-    """{time_s: np.array of (x, y)} of the covered movers."""
-    truth = defaultdict(list)
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            truth[float(row["time_s"])].append((float(row["x_m"]), float(row["y_m"])))
-    return {t: np.array(p, dtype=float).reshape(-1, 2) for t, p in truth.items()}
-
-
-def ospa(estimates, truths, c, p):
-    """OSPA between two (k, 2) arrays: the assignment minimises sum min(d, c)^p."""
-    m, n = len(estimates), len(truths)
-    if m == 0 and n == 0:
-        return 0.0
-    if m == 0 or n == 0:
-        return float(c)
-    size = max(m, n)
-    cost = np.full((size, size), float(c) ** p)
-    cost[:m, :n] = np.minimum(cdist(estimates, truths), c) ** p
-    rows, cols = linear_sum_assignment(cost)
-    return float((cost[rows, cols].sum() / size) ** (1.0 / p))
 
 
 def build_tracker(camera_model):

@@ -16,7 +16,7 @@ use vigil_world::command::TransferProgress;
 /// WPNAV_SPEED_UP is 2.5 m/s).
 const VERTICAL_MPS: f64 = 2.5;
 
-/// The planner tab of the side panel.
+/// The Plan tab: the planner draws its own tab and dialogs.
 impl Planner {
     /// The planner tab of the side panel; the patrol desk is one of its tools.
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Shared, patrol: &mut PatrolDesk) {
