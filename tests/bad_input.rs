@@ -37,6 +37,7 @@ const CASES: &[&str] = &[
     "run-settings-bad",
     "run-cot-bad",
     "run-key-missing",
+    "run-associator-bad",
     "run-signing-bad",
     "cmd-no-vehicle",
     "cmd-serial-missing",
@@ -387,6 +388,7 @@ fn run_case(case: &str, s: &Scratch) -> Output {
         }
         "run-cot-bad" => with(&["--cot", "tak.example.org"]),
         "run-key-missing" => with(&["--key", "missing.key"]),
+        "run-associator-bad" => with(&["--associator", "mht"]),
         "run-signing-bad" => with(&["--signing", "sometimes"]),
         "cmd-no-vehicle" => s.vigil(&["cmd", "--link", "udpin:127.0.0.1:0", "--wait", "1", "arm"]),
         "cmd-serial-missing" => {
@@ -615,5 +617,68 @@ fn every_bad_input_fails_naming_the_place() {
         failures.len(),
         rows.len(),
         failures.join("\n\n")
+    );
+}
+
+/// `--associator` picks the tracker's association for a run or a replay, and `--group-tracks`
+/// adds group tracks: every value is taken (a replay of a recording runs to its end with
+/// each), the help names them, and
+/// anything else is refused before anything starts, naming the option and the values.
+#[test]
+fn the_associator_is_chosen_on_the_command_line() {
+    let s = Scratch::new();
+    let tlog = repo().join("tests/data/demo-start.tlog");
+    let tlog = tlog.to_str().expect("utf-8 path");
+    for (associator, groups) in [
+        ("gnn", None),
+        ("jpda", None),
+        ("jpda", Some("--group-tracks")),
+    ] {
+        let tracks = format!("tracks-{associator}-{}.csv", groups.is_some());
+        let mut args = vec![
+            "replay",
+            tlog,
+            "--headless",
+            "--fast",
+            "--associator",
+            associator,
+            "--tracks-out",
+            &tracks,
+        ];
+        args.extend(groups);
+        let out = s.vigil(&args);
+        assert_eq!(out.status.code(), Some(0), "{associator}\n{}", show(&out));
+        assert!(s.path(&tracks).is_file(), "{associator}: no {tracks}");
+    }
+    // The demo, simulated in-process, for a second.
+    let out = s.vigil(&[
+        "run",
+        "--headless",
+        "--no-record",
+        "--duration",
+        "1",
+        "--associator",
+        "jpda",
+        "--group-tracks",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "run\n{}", show(&out));
+    for command in ["run", "replay"] {
+        let help = s.vigil(&[command, "--help"]);
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(
+            text.contains("--associator <NAME>")
+                && text.contains("jpda")
+                && text.contains("gnn")
+                && text.contains("--group-tracks"),
+            "vigil {command} --help:\n{text}"
+        );
+    }
+    let out = s.vigil(&["replay", tlog, "--headless", "--associator", "hungarian"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        stderr.contains("invalid value 'hungarian' for '--associator <NAME>'")
+            && stderr.contains("[possible values: gnn, jpda]"),
+        "{stderr}"
     );
 }

@@ -4,6 +4,7 @@
 // Long: every subcommand's arguments (clap's derive) and the few lines that start each; the
 // only place that resolves the user's folders. Splitting it per subcommand is the next step.
 
+mod associator;
 pub mod names;
 mod patrol;
 mod services;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 
+use associator::Associator;
 use services::{ServiceArgs, ServicePlan};
 use vigil_core::address::LinkAddress;
 use vigil_link::{LinkOptions, ReplayPace};
@@ -84,6 +86,15 @@ enum Command {
         /// the forest ten minutes in; --speed 10 brings it in one).
         #[arg(long, value_name = "X", default_value_t = 1.0)]
         speed: f64,
+        /// How the tracker associates detections with tracks: gnn (global nearest neighbour,
+        /// the default) or jpda (joint probabilistic data association: keeps crossing
+        /// targets apart; with --group-tracks, for crowds walking in groups).
+        #[arg(long, value_enum, value_name = "NAME", default_value_t = Associator::Gnn)]
+        associator: Associator,
+        /// Merge the tracks of people walking together into one group track that counts
+        /// them (shown as a group of N).
+        #[arg(long)]
+        group_tracks: bool,
         #[command(flatten)]
         console: ConsoleArgs,
         #[command(flatten)]
@@ -198,6 +209,14 @@ enum Command {
         /// uncertainty, class, count) after each scan.
         #[arg(long, value_name = "FILE")]
         tracks_out: Option<PathBuf>,
+        /// How the tracker associates detections with tracks: gnn (as a live run does by
+        /// default) or jpda; a replay with the live run's association rebuilds its tracks.
+        #[arg(long, value_enum, value_name = "NAME", default_value_t = Associator::Gnn)]
+        associator: Associator,
+        /// Merge the tracks of people walking together into group tracks (as `vigil run
+        /// --group-tracks`).
+        #[arg(long)]
+        group_tracks: bool,
         #[command(flatten)]
         console: ConsoleArgs,
     },
@@ -444,6 +463,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             signing,
             scenario,
             speed,
+            associator,
+            group_tracks,
         } => {
             let services = services.plan()?;
             let demo = if links.is_empty() {
@@ -471,6 +492,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     (None, Some(demo)) => self::names::of_scenario(&demo.scenario),
                     (None, None) => vigil_world::Names::default(),
                 },
+                tracker: associator.tracker_config(group_tracks),
                 ..PipelineConfig::new(user_folders())
             };
             signing.apply(&mut config)?;
@@ -582,6 +604,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             speed,
             fast,
             tracks_out,
+            associator,
+            group_tracks,
             console,
         } => {
             if !(speed.is_finite() && speed > 0.0) {
@@ -601,12 +625,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     ..LinkOptions::default()
                 },
                 tracks_out,
+                tracker: associator.tracker_config(group_tracks),
                 ..PipelineConfig::new(user_folders())
             };
             // The session's own sites, rules and ways, as the live run judged with.
             let config = vigil_station::with_session_inputs(config, &file);
             if !headless {
-                return run_replay_console(&file, speed, &console);
+                return run_replay_console(&file, speed, &console, config.tracker);
             }
             run_headless(config, None, ServicePlan::replay(&file)).map(|(code, _)| code)
         }
@@ -698,8 +723,18 @@ fn run_demo(
 
 /// Opens a recording in the console with the replay bar (play, pause, speed, seek).
 #[cfg(feature = "console")]
-fn run_replay_console(file: &Path, speed: f64, args: &ConsoleArgs) -> Result<ExitCode> {
-    let replay = vigil_station::replay::ReplayController::open(file, false, user_folders())?;
+fn run_replay_console(
+    file: &Path,
+    speed: f64,
+    args: &ConsoleArgs,
+    tracker: vigil_tracking::TrackerConfig,
+) -> Result<ExitCode> {
+    let replay = vigil_station::replay::ReplayController::open_with_tracker(
+        file,
+        false,
+        user_folders(),
+        tracker,
+    )?;
     replay.set_speed(speed);
     vigil_console::run_replay(
         replay,
@@ -709,7 +744,12 @@ fn run_replay_console(file: &Path, speed: f64, args: &ConsoleArgs) -> Result<Exi
 }
 
 #[cfg(not(feature = "console"))]
-fn run_replay_console(_file: &Path, _speed: f64, _args: &ConsoleArgs) -> Result<ExitCode> {
+fn run_replay_console(
+    _file: &Path,
+    _speed: f64,
+    _args: &ConsoleArgs,
+    _tracker: vigil_tracking::TrackerConfig,
+) -> Result<ExitCode> {
     bail!("this build has no console (the `console` feature is off): replay with --headless")
 }
 

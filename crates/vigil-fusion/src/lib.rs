@@ -453,7 +453,12 @@ impl Fusion {
                     vel_en_mps: [mean[2], mean[3]],
                     std_en_m: [covar[(0, 0)].max(0.0).sqrt(), covar[(1, 1)].max(0.0).sqrt()],
                     class: class_from(track.class),
-                    count: track.count,
+                    // A group track (see `vigil_tracking::group`) stands for its members.
+                    count: if track.members > 1 {
+                        Some(track.group_size())
+                    } else {
+                        track.count
+                    },
                     observable: track.observable,
                 }
             })

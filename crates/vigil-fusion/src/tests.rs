@@ -384,3 +384,30 @@ fn a_detection_stamped_at_a_coasting_scans_time_is_taken() {
     assert!(fusion.tick(late.received).is_some(), "a coasting scan");
     assert_eq!(fusion.add(&on_time, Instant::now()).err(), None);
 }
+
+/// Two people walking east side by side, 2 m apart, seen by one camera: with JPDA and group
+/// tracks the station shows one track of two, its count the group's.
+#[test]
+fn a_group_track_shows_its_members_as_its_count() {
+    let mut fusion = Fusion::new(TrackerConfig {
+        association: tracking::AssociationMethod::jpda(),
+        groups: Some(tracking::GroupConfig::default()),
+        ..TrackerConfig::default()
+    })
+    .expect("a valid configuration");
+    // Once a second (every other half-second step): one detection of each in each scan.
+    for step in (0..120).step_by(2) {
+        for (index, north_m) in [0.0, 2.0].into_iter().enumerate() {
+            let mut detection = seen(1, step);
+            detection.detection_id = (2 * step + index as u64) as u32;
+            if let M::Position { lat_deg, .. } = &mut detection.measurement {
+                *lat_deg += north_m / 110_000.0;
+            }
+            fusion.tick(detection.received);
+            assert!(fusion.add(&detection, Instant::now()).is_ok(), "{step}");
+        }
+    }
+    fusion.flush();
+    let counts: Vec<Option<u32>> = fusion.confirmed.iter().map(|t| t.count).collect();
+    assert_eq!(counts, vec![Some(2)]);
+}

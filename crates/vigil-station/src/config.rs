@@ -30,6 +30,8 @@ pub enum PipelineError {
     Journal(#[from] vigil_record::journal::JournalError),
     #[error(transparent)]
     Protection(#[from] vigil_protection::ProtectionError),
+    #[error("tracker configuration: {0}")]
+    Tracker(vigil_tracking::TrackingError),
 }
 
 /// Where the station keeps what outlives a run. The caller names them: the `vigil` binary
@@ -90,6 +92,9 @@ pub struct PipelineConfig {
     pub recorder_sink: Option<session::recorder::SinkFactory>,
     /// Drones' callsigns and sensors' names (`vigil run --names`, or the simulated scenario's).
     pub names: vigil_world::Names,
+    /// How fusion's tracker is tuned: its association (`vigil run --associator`, GNN by
+    /// default, JPDA where targets cross) and group tracks (`--group-tracks`).
+    pub tracker: vigil_tracking::TrackerConfig,
 }
 
 impl PipelineConfig {
@@ -110,6 +115,7 @@ impl PipelineConfig {
             analysis_on_world_thread: false,
             recorder_sink: None,
             names: vigil_world::Names::default(),
+            tracker: vigil_tracking::TrackerConfig::default(),
         }
     }
 }

@@ -50,7 +50,8 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn start(config: PipelineConfig) -> Result<Self, PipelineError> {
         // The operator's files first: a bad one must fail before a session is opened (which
-        // would unseal a recorded one to append to it).
+        // would unseal a recorded one to append to it); so must a bad tracker configuration.
+        let fusion = Fusion::new(config.tracker).map_err(PipelineError::Tracker)?;
         let mut protection = load_protection(&config)?;
         let clock = MonoClock::new();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -109,7 +110,7 @@ impl Pipeline {
         let (to_world, from_analysis) = bounded(FROM_ANALYSIS_CAPACITY);
         let (protection_tx, protection_rx) = bounded(PROTECTION_REQUEST_CAPACITY);
         let analysis = Analysis {
-            fusion: fusion_for(&mut protection),
+            fusion: centred_on_sites(fusion, &mut protection),
             protection,
             tracks_writer: config
                 .tracks_out
@@ -409,8 +410,7 @@ fn start_links(
 }
 
 /// Fusion with its plane centred on the protected sites, when there are any.
-fn fusion_for(protection: &mut Protection) -> Fusion {
-    let mut fusion = Fusion::default();
+fn centred_on_sites(mut fusion: Fusion, protection: &mut Protection) -> Fusion {
     let centres: Vec<_> = protection
         .view()
         .sites

@@ -16,6 +16,7 @@ use vigil_core::address::LinkAddress;
 use vigil_core::time::TimeUs;
 use vigil_link::{LinkOptions, ReplayControl, ReplayPace};
 use vigil_protocol::tlog::{TlogError, TlogReader};
+use vigil_tracking::TrackerConfig;
 
 /// Errors opening a replay.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub struct ReplayController {
     tlog: PathBuf,
     /// Where the replay's signing keys are (a signed recording is checked against them).
     folders: Folders,
+    /// How fusion's tracker is tuned.
+    tracker: TrackerConfig,
     span: (TimeUs, TimeUs),
     control: ReplayControl,
     pipeline: Option<Pipeline>,
@@ -58,6 +61,17 @@ impl ReplayController {
     /// Opens a tlog and starts replaying it at the recorded pace, paused if `paused`, with the
     /// signing keys of `folders`.
     pub fn open(tlog: &Path, paused: bool, folders: Folders) -> Result<Self, ReplayError> {
+        Self::open_with_tracker(tlog, paused, folders, TrackerConfig::default())
+    }
+
+    /// [`ReplayController::open`] with fusion's tracker tuned by `tracker` (`vigil replay
+    /// --associator`); every pipeline a seek starts has it too.
+    pub fn open_with_tracker(
+        tlog: &Path,
+        paused: bool,
+        folders: Folders,
+        tracker: TrackerConfig,
+    ) -> Result<Self, ReplayError> {
         let span = tlog_span(tlog)?;
         let control = ReplayControl::new(1.0);
         if paused {
@@ -66,6 +80,7 @@ impl ReplayController {
         let mut controller = Self {
             tlog: tlog.to_owned(),
             folders,
+            tracker,
             span,
             control,
             pipeline: None,
@@ -85,6 +100,7 @@ impl ReplayController {
                 replay: ReplayPace::Controlled(self.control.clone()),
                 ..LinkOptions::default()
             },
+            tracker: self.tracker,
             ..PipelineConfig::new(self.folders.clone())
         };
         // The session's own sites and rules: the replay shows the alerts the live run had.

@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 /// Costs larger than this in magnitude (and NaNs, infinities) mark a forbidden pair.
 pub const MAX_COST: f64 = 1e150;
 
-fn allowed(cost: f64) -> bool {
+pub(crate) fn allowed(cost: f64) -> bool {
     cost.is_finite() && cost.abs() <= MAX_COST
 }
 

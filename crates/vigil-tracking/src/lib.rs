@@ -19,9 +19,14 @@
 //!  │   ChiSquareGate::admits      d² ≤ χ²(p, dim z)      (gate)         │
 //!  │   Associator::associate      GNN, confirmed tracks  (associate)    │
 //!  │                              first, then tentative                 │
+//!  │   or Jpda::marginals         β per pair, per        (jpda)         │
+//!  │                              cluster                               │
 //!  │   Updater::update            EKF, Joseph form       (update)       │
+//!  │   (JPDA: collapse            β-weighted mixture)    (update)       │
 //!  │   Initiator::initiate        leftovers in no gate   (initiate)     │
 //!  │ Track::close_scan, MOfN      hits, confirmation     (initiate)     │
+//!  │ GroupConfig::merge           tracks kept together   (group)        │
+//!  │                              become group tracks                   │
 //!  │ Coverage::rate_at            observable or not      (coverage)     │
 //!  │ Deleter::should_delete       M-of-N, unseen in      (delete)       │
 //!  │                              coverage, coast, P                    │
@@ -46,7 +51,9 @@ pub mod coverage;
 pub mod delete;
 pub mod error;
 pub mod gate;
+pub mod group;
 pub mod initiate;
+pub mod jpda;
 pub mod measure;
 pub mod metrics;
 pub mod motion;
@@ -55,6 +62,8 @@ pub mod scan;
 pub mod spatial;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_jpda;
 pub mod tracker;
 pub mod types;
 pub mod update;
@@ -64,7 +73,9 @@ pub use coverage::{Coverage, CoverageRegion, Region};
 pub use delete::{DeleteReason, Deleter};
 pub use error::TrackingError;
 pub use gate::{ChiSquareGate, chi_square_cdf, chi_square_quantile};
+pub use group::GroupConfig;
 pub use initiate::{Initiator, MOfN, locate};
+pub use jpda::{AssociationMethod, Jpda, JpdaConfig, Marginals};
 pub use measure::{GateDistance, MeasurementModel, Observation, bearing_rad, wrap_angle_rad};
 pub use metrics::{
     Gospa, LatencySummary, ScanScore, ScoreSummary, TrackingScore, confirmed_estimates, gospa, ospa,
@@ -77,4 +88,4 @@ pub use types::{
     ClassHint, Detection, GaussianState, GroundTruth, GroundTruthPoint, Innovation, Measurement,
     PositionNoise, Prediction, Track, TrackPoint, Update,
 };
-pub use update::{KalmanUpdater, Updater};
+pub use update::{KalmanUpdater, Updater, collapse};

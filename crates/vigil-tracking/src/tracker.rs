@@ -1,5 +1,5 @@
 //! The tracker: owns the tracks and runs the loop over one scan, composing the parts (predict,
-//! gate, associate, update, initiate, confirm, delete) and adding nothing of its own but the
+//! gate, associate, update, initiate, confirm, group, delete) and adding nothing of its own but the
 //! bookkeeping. Everything is in a fixed order (tracks by creation, detections by source then
 //! arrival), so the same input gives the same tracks, bit for bit.
 
@@ -12,14 +12,16 @@ use super::coverage::Coverage;
 use super::delete::{DeleteReason, Deleter};
 use super::error::{TrackingError, finite};
 use super::gate::ChiSquareGate;
+use super::group::GroupConfig;
 use super::initiate::{Initiator, MOfN};
+use super::jpda::{AssociationMethod, Jpda};
 use super::measure::Observation;
 use super::motion::{ConstantVelocity, Motion, MotionModel};
 use super::predict::{KalmanPredictor, Predictor};
 use super::scan::Scan;
 use super::spatial::{Bound, TrackGrid};
 use super::types::{Detection, GaussianState, Prediction, Track};
-use super::update::{KalmanUpdater, Updater};
+use super::update::{KalmanUpdater, Updater, collapse};
 
 /// What the tracker is tuned with.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,6 +50,11 @@ pub struct TrackerConfig {
     pub initiate_from_presence: bool,
     /// How many scans of history each track keeps.
     pub history_len: usize,
+    /// How detections are associated with tracks: GNN, or JPDA for dense groups.
+    pub association: AssociationMethod,
+    /// Whether tracks of people walking together are merged into group tracks, and when
+    /// (see `group`); `None`, the default: never.
+    pub groups: Option<GroupConfig>,
 }
 
 impl Default for TrackerConfig {
@@ -69,6 +76,8 @@ impl Default for TrackerConfig {
             init_turn_rate_std_radps: 0.1,
             initiate_from_presence: false,
             history_len: 200,
+            association: AssociationMethod::GlobalNearestNeighbour,
+            groups: None,
         }
     }
 }
@@ -104,6 +113,10 @@ impl TrackerConfig {
                 "history_len must be at least 1",
             ));
         }
+        self.association.validate()?;
+        if let Some(groups) = self.groups {
+            groups.validate()?;
+        }
         ChiSquareGate::new(self.gate_probability).map(|_| ())
     }
 }
@@ -134,6 +147,10 @@ pub struct StepReport {
     pub deleted: Vec<(u64, DeleteReason)>,
     /// Detections refused (index in the input), and why.
     pub rejected: Vec<(usize, TrackingError)>,
+    /// Clusters with more joint events than JPDA enumerates, associated by GNN instead.
+    pub jpda_fallbacks: u32,
+    /// Tracks merged into group tracks: (merged track, group track).
+    pub merged: Vec<(u64, u64)>,
 }
 
 /// A valid detection with its observation and the observation's bound for the grid.
@@ -152,6 +169,8 @@ pub struct Tracker {
     updater: KalmanUpdater,
     gate: ChiSquareGate,
     associator: GlobalNearestNeighbour,
+    /// JPDA instead of `associator`, when the configuration asks for it.
+    jpda: Option<Jpda>,
     initiator: Initiator,
     deleter: Deleter,
     tracks: Vec<Track>,
@@ -179,6 +198,13 @@ impl Tracker {
             updater: KalmanUpdater,
             gate: ChiSquareGate::new(config.gate_probability)?,
             associator: GlobalNearestNeighbour,
+            jpda: match config.association {
+                AssociationMethod::GlobalNearestNeighbour => None,
+                AssociationMethod::Jpda(jpda) => Some(Jpda {
+                    config: jpda,
+                    gate_probability: config.gate_probability,
+                }),
+            },
             initiator: Initiator {
                 state_dim: config.motion.state_dim(),
                 speed_std_mps: config.init_speed_std_mps,
@@ -239,10 +265,10 @@ impl Tracker {
     /// and updates each track at its detection's own time (predicted there from its last
     /// update; a second detection of one track in a scan that is older than the first is
     /// taken at the first's time), and starts tracks from what is left (at their detection's
-    /// time); then carries every track to `time_s`, confirms and deletes. Invalid
-    /// detections, and those before the last scan or after this one, are skipped and listed
-    /// in the report; a non-finite `time_s` or one before the last scan is an error and
-    /// changes nothing.
+    /// time); then carries every track to `time_s`, confirms, merges group tracks (when
+    /// configured) and deletes. Invalid detections, and those before the last scan or after
+    /// this one, are skipped and listed in the report; a non-finite `time_s` or one before
+    /// the last scan is an error and changes nothing.
     pub fn step(
         &mut self,
         time_s: f64,
@@ -267,6 +293,9 @@ impl Tracker {
         }
         self.predict_all(time_s)?;
         self.close_scan(time_s, &hit, &mut report);
+        if let Some(groups) = self.config.groups {
+            report.merged = groups.merge(&mut self.tracks);
+        }
         self.delete(time_s, &mut report);
         self.time_s = Some(time_s);
         Ok(report)
@@ -367,6 +396,10 @@ impl Tracker {
                 .filter(|p| self.tracks[p.track].confirmed == confirmed && !taken[p.detection])
                 .copied()
                 .collect();
+            if self.jpda.is_some() {
+                self.assimilate_jpda(time_s, batch, &open, &mut taken, hit, report)?;
+                continue;
+            }
             for (t, d) in self.associate(&open) {
                 self.update_track(time_s, t, &batch[d], hit, report)?;
                 taken[d] = true;
@@ -409,63 +442,133 @@ impl Tracker {
         gated
     }
 
-    /// Associates the gated pairs `open` (sorted by track); the cost of a pair is its
-    /// negative log-likelihood, and pairs not in `open` are never made. Tracks and
-    /// detections split into the connected components of the gating graph, each solved
-    /// alone: no pair links two components, so the whole optimum is the union of theirs, and
-    /// many small assignments cost far less than one of thousands of rows. Returns
-    /// (track, detection) pairs by track.
+    /// Associates the gated pairs `open` (sorted by track) by GNN, cluster by cluster (see
+    /// `clusters`); the cost of a pair is its negative log-likelihood, and pairs
+    /// not in `open` are never made. Returns (track, detection) pairs by track.
     fn associate(&self, open: &[Gated]) -> Vec<(usize, usize)> {
-        // Nodes: the tracks in `open` (numbered in order), then every detection.
-        let mut track_node = Vec::with_capacity(open.len());
-        let mut tracks = 0;
-        for (i, pair) in open.iter().enumerate() {
-            if i == 0 || open[i - 1].track != pair.track {
-                tracks += 1;
-            }
-            track_node.push(tracks - 1);
-        }
-        let n_detections = open.iter().map(|p| p.detection + 1).max().unwrap_or(0);
-        let mut components = Components::new(tracks + n_detections);
-        for (pair, &node) in open.iter().zip(&track_node) {
-            components.join(node, tracks + pair.detection);
-        }
-        // Each component's rows (tracks, ascending: `open` is by track), columns and pairs.
-        let mut groups: BTreeMap<usize, Group> = BTreeMap::new();
-        for (index, (pair, &node)) in open.iter().zip(&track_node).enumerate() {
-            let group = groups.entry(components.root(node)).or_default();
-            if group.rows.last() != Some(&pair.track) {
-                group.rows.push(pair.track);
-            }
-            group.cols.push(pair.detection);
-            group.pairs.push(index);
-        }
         let mut pairs = Vec::new();
-        for group in groups.values_mut() {
-            group.cols.sort_unstable();
-            group.cols.dedup();
-            let mut costs =
-                DMatrix::from_element(group.rows.len(), group.cols.len(), f64::INFINITY);
-            for &index in &group.pairs {
-                let pair = &open[index];
-                let (Ok(r), Ok(c)) = (
-                    group.rows.binary_search(&pair.track),
-                    group.cols.binary_search(&pair.detection),
-                ) else {
-                    continue;
-                };
-                costs[(r, c)] = pair.cost;
-            }
-            let association = self.associator.associate(&costs);
+        for cluster in clusters(open) {
+            let association = self.associator.associate(&cluster.costs);
             pairs.extend(
                 association
                     .pairs
                     .iter()
-                    .map(|&(r, d)| (group.rows[r], group.cols[d])),
+                    .map(|&(r, d)| (cluster.rows[r], cluster.cols[d])),
             );
         }
         pairs.sort_unstable();
         pairs
+    }
+
+    /// Associates the gated pairs `open` by JPDA, cluster by cluster, and updates each of
+    /// their tracks with all its detections weighted by their probabilities. A detection is
+    /// taken (not offered to the tentative tracks after the confirmed) when it belongs to one
+    /// of these tracks with probability at least one half.
+    fn assimilate_jpda(
+        &mut self,
+        time_s: f64,
+        batch: &[Observed<'_>],
+        open: &[Gated],
+        taken: &mut [bool],
+        hit: &mut [bool],
+        report: &mut StepReport,
+    ) -> Result<(), TrackingError> {
+        let Some(jpda) = self.jpda else {
+            return Ok(());
+        };
+        let mut weighted = Vec::new();
+        for cluster in clusters(open) {
+            let log_clutter: Vec<f64> = cluster
+                .cols
+                .iter()
+                .map(|&d| jpda.config.log_clutter_density(&batch[d].observation))
+                .collect();
+            let marginals = jpda.marginals(&cluster.costs, &log_clutter);
+            if !marginals.exact {
+                report.jpda_fallbacks += 1;
+            }
+            for (c, &d) in cluster.cols.iter().enumerate() {
+                if marginals.detection.column(c).sum() >= 0.5 {
+                    taken[d] = true;
+                }
+            }
+            for (r, &track) in cluster.rows.iter().enumerate() {
+                let betas = cluster
+                    .cols
+                    .iter()
+                    .enumerate()
+                    .map(|(c, &d)| (d, marginals.detection[(r, c)]))
+                    .filter(|&(_, beta)| beta > 0.0)
+                    .collect();
+                weighted.push(Weighted {
+                    track,
+                    betas,
+                    miss: marginals.miss[r],
+                });
+            }
+        }
+        weighted.sort_unstable_by_key(|w| w.track);
+        for weights in &weighted {
+            self.update_track_jpda(time_s, batch, weights, hit, report)?;
+        }
+        Ok(())
+    }
+
+    /// Updates a track with all its detections by their weights (see `update::collapse`),
+    /// at the time of its most probable detection (one source's detections in a scan are
+    /// taken at one time); a detection whose innovation cannot be formed counts as outside
+    /// the gate (its β goes to β₀). The track counts as hit, takes that detection's class
+    /// and count and is reported updated by it when it was detected with probability at
+    /// least one half; otherwise it is corrected all the same, and counts as missed.
+    fn update_track_jpda(
+        &mut self,
+        time_s: f64,
+        batch: &[Observed<'_>],
+        weights: &Weighted,
+        hit: &mut [bool],
+        report: &mut StepReport,
+    ) -> Result<(), TrackingError> {
+        let (t, betas, mut miss) = (weights.track, &weights.betas, weights.miss);
+        let Some(&(best, _)) = betas.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+            return Ok(());
+        };
+        let observed = &batch[best];
+        let prediction = Prediction {
+            state: self.carried(&self.tracks[t].state, observed.detection.time_s)?,
+        };
+        let mut updates = Vec::with_capacity(betas.len());
+        for &(d, beta) in betas.iter() {
+            match batch[d].observation.innovation(&prediction.state) {
+                Ok(innovation) => updates.push((
+                    beta,
+                    self.updater
+                        .update(&prediction, &batch[d].observation, &innovation)?
+                        .state,
+                )),
+                Err(_) => miss += beta,
+            }
+        }
+        let detected: f64 = updates.iter().map(|u| u.0).sum();
+        let state = collapse(
+            &prediction.state,
+            miss,
+            updates.iter().map(|(beta, state)| (*beta, state)),
+        )?;
+        let gating = self.carried(&state, time_s)?;
+        let track = &mut self.tracks[t];
+        track.state = state;
+        if detected >= 0.5 {
+            track.note_attributes(observed.detection);
+            hit[t] = true;
+            report.updates.push(TrackUpdate {
+                track_id: track.id,
+                detection_index: observed.index,
+                detection_time_s: observed.detection.time_s,
+            });
+        }
+        self.grid.set(t, &gating);
+        self.gating[t] = gating;
+        Ok(())
     }
 
     /// Updates track `t` with a detection the association gave it, at the detection's own
@@ -565,6 +668,78 @@ impl Tracker {
                 None => true,
             });
     }
+}
+
+/// Splits the gated pairs `open` (sorted by track) into the connected components of the
+/// gating graph, each with its tracks (ascending), detections (ascending) and cost matrix
+/// (infinite for pairs not in `open`). No pair links two components, so each is associated
+/// alone: the whole GNN optimum is the union of theirs, JPDA's joint events factor over
+/// them, and many small problems cost far less than one of thousands of rows.
+fn clusters(open: &[Gated]) -> Vec<Cluster> {
+    // Nodes: the tracks in `open` (numbered in order), then every detection.
+    let mut track_node = Vec::with_capacity(open.len());
+    let mut tracks = 0;
+    for (i, pair) in open.iter().enumerate() {
+        if i == 0 || open[i - 1].track != pair.track {
+            tracks += 1;
+        }
+        track_node.push(tracks - 1);
+    }
+    let n_detections = open.iter().map(|p| p.detection + 1).max().unwrap_or(0);
+    let mut components = Components::new(tracks + n_detections);
+    for (pair, &node) in open.iter().zip(&track_node) {
+        components.join(node, tracks + pair.detection);
+    }
+    // Each component's rows (tracks, ascending: `open` is by track), columns and pairs.
+    let mut groups: BTreeMap<usize, Group> = BTreeMap::new();
+    for (index, (pair, &node)) in open.iter().zip(&track_node).enumerate() {
+        let group = groups.entry(components.root(node)).or_default();
+        if group.rows.last() != Some(&pair.track) {
+            group.rows.push(pair.track);
+        }
+        group.cols.push(pair.detection);
+        group.pairs.push(index);
+    }
+    groups
+        .into_values()
+        .map(|mut group| {
+            group.cols.sort_unstable();
+            group.cols.dedup();
+            let mut costs =
+                DMatrix::from_element(group.rows.len(), group.cols.len(), f64::INFINITY);
+            for &index in &group.pairs {
+                let pair = &open[index];
+                let (Ok(r), Ok(c)) = (
+                    group.rows.binary_search(&pair.track),
+                    group.cols.binary_search(&pair.detection),
+                ) else {
+                    continue;
+                };
+                costs[(r, c)] = pair.cost;
+            }
+            Cluster {
+                rows: group.rows,
+                cols: group.cols,
+                costs,
+            }
+        })
+        .collect()
+}
+
+/// A track's association probabilities from JPDA.
+struct Weighted {
+    track: usize,
+    /// (detection index in the batch, β), for the detections with β > 0.
+    betas: Vec<(usize, f64)>,
+    /// β₀: the probability that none of them is the track's.
+    miss: f64,
+}
+
+/// One cluster to associate: its tracks, its detections and the cost of each pair.
+struct Cluster {
+    rows: Vec<usize>,
+    cols: Vec<usize>,
+    costs: DMatrix<f64>,
 }
 
 /// A track and a detection inside its gate, with the pair's cost for the association.

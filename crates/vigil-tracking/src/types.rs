@@ -341,6 +341,12 @@ pub struct Track {
     /// Detections the coverage was expected to give since the last update, while the track
     /// was inside it (Σ pd·Δt/period): what the deleter weighs a silence by.
     pub missed_detections: f64,
+    /// How many tracks this one stands for: 1, or more once tracks of people walking
+    /// together have been merged into it (see `group`).
+    pub members: u32,
+    /// The older track this one has kept close to, and for how many scans in a row (see
+    /// `group`).
+    pub close_to: Option<(u64, u32)>,
 }
 
 impl Track {
@@ -364,6 +370,8 @@ impl Track {
             created_s: time_s,
             observable: true,
             missed_detections: 0.0,
+            members: 1,
+            close_to: None,
         }
     }
 
@@ -380,6 +388,13 @@ impl Track {
         if let Some(rate_hz) = rate_hz {
             self.missed_detections += rate_hz * dt_s.max(0.0);
         }
+    }
+
+    /// How many people (or animals, vehicles) the track stands for: the tracks merged into
+    /// it, or the sensors' head count if that is larger; 1 for a lone target. What the
+    /// console and journal show as "group of N".
+    pub fn group_size(&self) -> u32 {
+        self.members.max(self.count.unwrap_or(1)).max(1)
     }
 
     /// Takes a detection's class hint and head count into the track's aggregates.

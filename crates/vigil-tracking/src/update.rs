@@ -2,7 +2,7 @@
 //! covariance in Joseph form, (I − K H) P (I − K H)ᵀ + K R Kᵀ, which stays symmetric and
 //! positive definite under rounding where the short form (I − K H) P can drift out of it.
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 
 use super::error::TrackingError;
 use super::measure::Observation;
@@ -61,9 +61,58 @@ impl Updater for KalmanUpdater {
     }
 }
 
+/// The JPDA (and PDA) posterior of a track: the mixture of its prediction, weighted by β₀
+/// (no detection was its), and of each detection's Kalman update, weighted by that
+/// detection's β, collapsed to the one Gaussian with the same mean and covariance. The
+/// covariance is β₀ P̂ + Σ β_j P_j plus the spread of the means about theirs,
+/// Σ β_j d_j d_jᵀ − δ δᵀ with d_j = x_j − x̂ and δ = Σ β_j d_j (kept relative to x̂, so that
+/// positions of thousands of metres lose nothing to rounding). When every detection shares
+/// one innovation covariance S (one sensor's positions) this is Bar-Shalom's PDA update
+/// exactly: x = x̂ + K ν with ν = Σ β_j ν_j, and P = β₀ P̂ + (1 − β₀) P_c +
+/// K (Σ β_j ν_j ν_jᵀ − ν νᵀ) Kᵀ. The weights are normalised by their sum (they are
+/// marginals, which sum to one up to rounding); a sum that is not positive and finite is an
+/// error.
+pub fn collapse<'a>(
+    prediction: &GaussianState,
+    miss: f64,
+    updates: impl IntoIterator<Item = (f64, &'a GaussianState)>,
+) -> Result<GaussianState, TrackingError> {
+    prediction.check_dims()?;
+    let n = prediction.dim();
+    let mut delta = DVector::zeros(n);
+    let mut covar = &prediction.covar * miss;
+    let mut total = miss;
+    for (weight, state) in updates {
+        state.check_dims()?;
+        if state.dim() != n {
+            return Err(TrackingError::DimensionMismatch {
+                expected: n,
+                got: state.dim(),
+            });
+        }
+        let d = &state.mean - &prediction.mean;
+        covar += (&state.covar + &d * d.transpose()) * weight;
+        delta += d * weight;
+        total += weight;
+    }
+    if !(total.is_finite() && total > 0.0) {
+        return Err(TrackingError::InvalidConfig(
+            "association weights must sum to a positive number",
+        ));
+    }
+    covar /= total;
+    delta /= total;
+    covar -= &delta * delta.transpose();
+    Ok(GaussianState {
+        mean: &prediction.mean + delta,
+        covar: (&covar + covar.transpose()) * 0.5,
+        time_s: prediction.time_s,
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use nalgebra::{DVector, Vector2};
+    use nalgebra::Vector2;
 
     use super::*;
     use crate::measure::MeasurementModel;
@@ -187,6 +236,53 @@ mod tests {
                 "round {round}: predicted eigenvalue {smallest}"
             );
         }
+    }
+
+    #[test]
+    fn collapse_is_the_pda_update_when_detections_share_s() {
+        // Two position detections of one sensor around a prediction, β₀ = 0.2, β = 0.5 and
+        // 0.3: the collapsed mixture must be Bar-Shalom's closed form.
+        #[rustfmt::skip]
+        let covar = DMatrix::from_row_slice(4, 4, &[
+            4.0, 0.5, 1.0, 0.0,
+            0.5, 9.0, 0.0, 2.0,
+            1.0, 0.0, 1.0, 0.0,
+            0.0, 2.0, 0.0, 3.0,
+        ]);
+        let pred = prediction(&[100.0, -50.0, 1.0, 2.0], covar.clone());
+        let observation = |x: f64, y: f64| Observation {
+            model: MeasurementModel::Position,
+            z: DVector::from_vec(vec![x, y]),
+            noise_covar: DMatrix::identity(2, 2) * 2.0,
+        };
+        let (o1, o2) = (observation(102.0, -49.0), observation(97.0, -53.0));
+        let (u1, u2) = (update(&pred, &o1), update(&pred, &o2));
+        let (b0, b1, b2) = (0.2, 0.5, 0.3);
+        let got = collapse(&pred.state, b0, [(b1, &u1.state), (b2, &u2.state)]).expect("sum");
+        // Closed form.
+        let h = DMatrix::from_row_slice(2, 4, &[1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+        let s = &h * &covar * h.transpose() + DMatrix::identity(2, 2) * 2.0;
+        let k = &covar * h.transpose() * s.clone().try_inverse().expect("invertible");
+        let n1 = DVector::from_vec(vec![2.0, 1.0]);
+        let n2 = DVector::from_vec(vec![-3.0, -3.0]);
+        let nu = &n1 * b1 + &n2 * b2;
+        let mean = &pred.state.mean + &k * &nu;
+        let p_c = &covar - &k * &s * k.transpose();
+        let spread = &n1 * n1.transpose() * b1 + &n2 * n2.transpose() * b2 - &nu * nu.transpose();
+        let expected = &covar * b0 + p_c * (1.0 - b0) + &k * spread * k.transpose();
+        assert!((&got.mean - mean).abs().max() < 1e-9, "{}", got.mean);
+        assert!(
+            (&got.covar - &expected).abs().max() < 1e-9,
+            "{} vs {expected}",
+            got.covar
+        );
+        // All weight on one detection is its Kalman update; all on none, the prediction.
+        let one = collapse(&pred.state, 0.0, [(1.0, &u1.state), (0.0, &u2.state)]).expect("sum");
+        assert!((&one.mean - &u1.state.mean).abs().max() < 1e-12);
+        assert!((&one.covar - &u1.state.covar).abs().max() < 1e-12);
+        let none = collapse(&pred.state, 1.0, [(0.0, &u1.state)]).expect("sum");
+        assert!((&none.covar - &covar).abs().max() < 1e-12);
+        assert!(collapse(&pred.state, 0.0, [(0.0, &u1.state)]).is_err());
     }
 
     #[test]

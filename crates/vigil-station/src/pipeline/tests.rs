@@ -111,3 +111,57 @@ fn the_snapshot_that_finishes_a_replay_holds_its_last_frame_and_its_tracks_on_di
         pipeline.shutdown();
     }
 }
+
+/// The station runs fusion's tracker as configured: a replay with JPDA tracks the walker
+/// as GNN does, and a configuration out of range is refused before anything starts.
+#[test]
+fn the_tracker_configuration_reaches_fusion_and_a_bad_one_starts_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tlog = tmp.path().join("walk.tlog");
+    let (_, last_detection) = write_tlog(&tlog);
+    let config = |tracks: &Path, tracker| PipelineConfig {
+        links: vec![LinkAddress::File { path: tlog.clone() }],
+        link_options: LinkOptions {
+            replay: ReplayPace::Fast,
+            ..LinkOptions::default()
+        },
+        tracks_out: Some(tracks.to_owned()),
+        tracker,
+        ..PipelineConfig::new(crate::Folders::under(&tmp.path().join("folders")))
+    };
+    let jpda = vigil_tracking::TrackerConfig {
+        association: vigil_tracking::AssociationMethod::jpda(),
+        groups: Some(vigil_tracking::GroupConfig::default()),
+        ..vigil_tracking::TrackerConfig::default()
+    };
+    let tracks = tmp.path().join("tracks-jpda.csv");
+    let pipeline = Pipeline::start(config(&tracks, jpda)).expect("the replay starts");
+    let snapshot = first_finished(&pipeline.station());
+    assert_eq!(snapshot.analysed_to, last_detection);
+    pipeline.shutdown();
+    let written = std::fs::read_to_string(&tracks).expect("tracks file");
+    assert!(
+        written.lines().count() > 10,
+        "the walker is tracked with JPDA:\n{written}"
+    );
+
+    let bad = vigil_tracking::TrackerConfig {
+        association: vigil_tracking::AssociationMethod::Jpda(vigil_tracking::JpdaConfig {
+            detection_probability: 1.5,
+            ..vigil_tracking::JpdaConfig::default()
+        }),
+        ..vigil_tracking::TrackerConfig::default()
+    };
+    let refused = tmp.path().join("tracks-bad.csv");
+    match Pipeline::start(config(&refused, bad)) {
+        Err(PipelineError::Tracker(err)) => {
+            assert!(err.to_string().contains("detection probability"), "{err}")
+        }
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(pipeline) => {
+            pipeline.shutdown();
+            panic!("a detection probability of 1.5 was taken");
+        }
+    }
+    assert!(!refused.exists(), "the tracks file was created");
+}
