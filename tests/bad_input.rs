@@ -54,6 +54,7 @@ const CASES: &[&str] = &[
     "replay-folder",
     "replay-not-tlog",
     "replay-tracks-out",
+    "replay-session-tracker-bad",
     "sim-scenario-missing",
     "sim-scenario-bad-field",
     "sim-link-unparsable",
@@ -419,6 +420,25 @@ fn run_case(case: &str, s: &Scratch) -> Output {
             "--tracks-out",
             "nodir/tracks.csv",
         ]),
+        "replay-session-tracker-bad" => {
+            // A session whose session.json names an association this Vigil does not know
+            // (a later version's, say): the replay says where, and guesses nothing.
+            std::fs::create_dir_all(s.path("later")).expect("mkdir");
+            for name in ["telemetry.tlog", "session.json"] {
+                std::fs::copy(s.path("old").join(name), s.path("later").join(name)).expect("copy");
+            }
+            let meta = String::from_utf8(s.read("later/session.json")).expect("utf-8");
+            assert!(meta.contains("\"association\": \"gnn\""), "{meta}");
+            let meta = meta.replace("\"association\": \"gnn\"", "\"association\": \"mht\"");
+            std::fs::write(s.path("later/session.json"), &meta).expect("write");
+            let out = s.vigil(&["replay", "later/telemetry.tlog", "--headless", "--fast"]);
+            assert_eq!(
+                s.read("later/session.json"),
+                meta.as_bytes(),
+                "session.json changed"
+            );
+            out
+        }
         "sim-scenario-missing" => sim(s, "missing.toml", &[]),
         "sim-scenario-bad-field" => sim(s, "scenario.toml", &[]),
         "sim-link-unparsable" => s.vigil(&[

@@ -45,25 +45,28 @@ fn text(output: &Output) -> String {
 }
 
 /// Starts `vigil run` recording into `dir` on a UDP port, and `vigil sim` sending to it.
-fn record(dir: &Path, key: &Path, duration_s: &str) -> (Child, Child) {
+/// Records a live run of `duration_s` with `extra` options into `dir`, fed by the
+/// simulator's crowded scenario at 10x.
+fn record(dir: &Path, key: &Path, duration_s: &str, extra: &[&str]) -> (Child, Child) {
     let port = free_udp_port();
-    let run = vigil(
-        &[
-            "run",
-            "--headless",
-            "--link",
-            &format!("udpin:127.0.0.1:{port}"),
-            "--session-dir",
-            &dir.to_string_lossy(),
-            "--duration",
-            duration_s,
-        ],
-        key,
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("vigil run starts");
+    let link = format!("udpin:127.0.0.1:{port}");
+    let dir_arg = dir.to_string_lossy();
+    let mut args = vec![
+        "run",
+        "--headless",
+        "--link",
+        &link,
+        "--session-dir",
+        &dir_arg,
+        "--duration",
+        duration_s,
+    ];
+    args.extend_from_slice(extra);
+    let run = vigil(&args, key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vigil run starts");
     std::thread::sleep(Duration::from_millis(500));
     let sim = vigil(
         &[
@@ -164,7 +167,14 @@ fn a_recorded_session_verifies_replays_to_the_same_tracks_and_catches_tampering(
     let tmp = tempfile::tempdir().expect("tempdir");
     let key = tmp.path().join("key");
     let dir = tmp.path().join("session");
-    let (mut run, mut sim) = record(&dir, &key, "14");
+    // With JPDA and group tracks, which session.json keeps: the replay below, given no
+    // tracker options, must take them from there to rebuild the live run's tracks.
+    let (mut run, mut sim) = record(
+        &dir,
+        &key,
+        "14",
+        &["--associator", "jpda", "--group-tracks"],
+    );
     let status = wait_exit(&mut run, Duration::from_secs(40));
     let _ = sim.kill();
     let _ = sim.wait();
@@ -192,26 +202,36 @@ fn a_recorded_session_verifies_replays_to_the_same_tracks_and_catches_tampering(
     let live = journal_tracks(&dir);
     assert!(!live.is_empty(), "the live run confirmed no track");
 
-    // Replay rebuilds the same tracks, scan for scan.
-    let tracks_csv = tmp.path().join("replayed.csv");
-    let output = run_to_end(vigil(
-        &[
+    let meta = std::fs::read_to_string(dir.join("session.json")).expect("session.json");
+    assert!(
+        meta.contains("\"association\": \"jpda\"") && meta.contains("\"group_tracks\": true"),
+        "session.json keeps the tracker's options: {meta}"
+    );
+
+    // Replay (no tracker options: the session's) rebuilds the same tracks, scan for scan.
+    let replay = |name: &str, extra: &[&str]| -> Vec<String> {
+        let tracks_csv = tmp.path().join(name);
+        let tlog = dir.join(TLOG_FILE);
+        let (tlog, csv) = (tlog.to_string_lossy(), tracks_csv.to_string_lossy());
+        let mut args = vec![
             "replay",
-            &dir.join(TLOG_FILE).to_string_lossy(),
+            &tlog,
             "--headless",
             "--fast",
             "--tracks-out",
-            &tracks_csv.to_string_lossy(),
-        ],
-        &key,
-    ));
-    assert!(output.status.success(), "{}", text(&output));
-    let replayed: Vec<String> = std::fs::read_to_string(&tracks_csv)
-        .expect("tracks csv")
-        .lines()
-        .skip(1)
-        .map(|line| line.split(',').take(4).collect::<Vec<_>>().join(","))
-        .collect();
+            &csv,
+        ];
+        args.extend_from_slice(extra);
+        let output = run_to_end(vigil(&args, &key));
+        assert!(output.status.success(), "{}", text(&output));
+        std::fs::read_to_string(&tracks_csv)
+            .expect("tracks csv")
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').take(4).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    let replayed = replay("replayed.csv", &[]);
     let live_rows: Vec<String> = live
         .iter()
         .map(|t| {
@@ -234,6 +254,13 @@ fn a_recorded_session_verifies_replays_to_the_same_tracks_and_catches_tampering(
         replayed[..live_rows.len()],
         live_rows[..],
         "the replay's tracks differ from the live run's"
+    );
+    // And the options matter: GNN's tracks of the same log are not these.
+    let gnn = replay("gnn.csv", &["--associator", "gnn"]);
+    assert_ne!(
+        gnn[..gnn.len().min(live_rows.len())],
+        live_rows[..gnn.len().min(live_rows.len())],
+        "GNN rebuilt JPDA's tracks: the replay's tracker options would not show"
     );
 
     // An export of the real session opens in GDAL with every feature.
@@ -402,7 +429,7 @@ fn a_session_killed_mid_flight_is_readable_and_verifiable_up_to_the_kill() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let key = tmp.path().join("key");
     let dir = tmp.path().join("session");
-    let (mut run, mut sim) = record(&dir, &key, "60");
+    let (mut run, mut sim) = record(&dir, &key, "60", &[]);
     let deadline = Instant::now() + TIMEOUT;
     loop {
         let rows = JournalReader::open(&dir.join(JOURNAL_FILE))

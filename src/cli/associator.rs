@@ -2,6 +2,8 @@
 //! it merges people walking together into group tracks, chosen per deployment on the
 //! command line and turned into the tracker's configuration.
 
+use std::path::Path;
+
 use vigil_tracking::{AssociationMethod, GroupConfig, TrackerConfig};
 
 /// How detections are associated with tracks.
@@ -30,4 +32,18 @@ impl Associator {
             ..TrackerConfig::default()
         }
     }
+}
+
+/// The tracker a replay of `tlog` runs: the one `--associator` and `--group-tracks` ask for;
+/// given neither, the one the recording session kept in its `session.json`; else the default.
+pub fn replay_tracker(
+    tlog: &Path,
+    associator: Option<Associator>,
+    group_tracks: bool,
+) -> anyhow::Result<TrackerConfig> {
+    if associator.is_some() || group_tracks {
+        return Ok(associator.unwrap_or_default().tracker_config(group_tracks));
+    }
+    // The error names session.json and what it says.
+    Ok(vigil_station::session_tracker(tlog)?.unwrap_or_default())
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 
-use associator::Associator;
+use associator::{Associator, replay_tracker};
 use services::{ServiceArgs, ServicePlan};
 use vigil_core::address::LinkAddress;
 use vigil_link::{LinkOptions, ReplayPace};
@@ -209,10 +209,11 @@ enum Command {
         /// uncertainty, class, count) after each scan.
         #[arg(long, value_name = "FILE")]
         tracks_out: Option<PathBuf>,
-        /// How the tracker associates detections with tracks: gnn (as a live run does by
-        /// default) or jpda; a replay with the live run's association rebuilds its tracks.
-        #[arg(long, value_enum, value_name = "NAME", default_value_t = Associator::Gnn)]
-        associator: Associator,
+        /// How the tracker associates detections with tracks: gnn or jpda. Given neither
+        /// this nor --group-tracks, a replay of a session folder's tlog takes what the live
+        /// run recorded in its `session.json` (so it rebuilds the live run's tracks), else gnn.
+        #[arg(long, value_enum, value_name = "NAME")]
+        associator: Option<Associator>,
         /// Merge the tracks of people walking together into group tracks (as `vigil run
         /// --group-tracks`).
         #[arg(long)]
@@ -625,7 +626,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     ..LinkOptions::default()
                 },
                 tracks_out,
-                tracker: associator.tracker_config(group_tracks),
+                tracker: replay_tracker(&file, associator, group_tracks)?,
                 ..PipelineConfig::new(user_folders())
             };
             // The session's own sites, rules and ways, as the live run judged with.

@@ -32,6 +32,11 @@ pub enum PipelineError {
     Protection(#[from] vigil_protection::ProtectionError),
     #[error("tracker configuration: {0}")]
     Tracker(vigil_tracking::TrackingError),
+    #[error(
+        "{path}: tracker association \"{name}\" is not one this Vigil knows (gnn, jpda); \
+         give --associator"
+    )]
+    UnknownAssociation { path: PathBuf, name: String },
 }
 
 /// Where the station keeps what outlives a run. The caller names them: the `vigil` binary

@@ -34,7 +34,7 @@ pub use analysis::{ANALYSIS_QUEUE_CAPACITY, FROM_ANALYSIS_CAPACITY, PROTECTION_R
 pub use client::{GroundStation, SigningSetupError};
 pub use config::{Folders, PipelineConfig, PipelineError};
 pub use owner::{GCS_HEARTBEAT_PERIOD, TICK_PERIOD};
-pub use pipeline::{Pipeline, with_session_inputs};
+pub use pipeline::{Pipeline, session_tracker, with_session_inputs};
 pub use sms::{SmsError, SmsGateway, SmsStats};
 pub use snapshot::{JournalView, LinkView, PipelineView, RecorderView, Snapshot};
 

@@ -32,6 +32,7 @@ use vigil_protocol::tlog::TlogRecord;
 use vigil_record::journal::{JournalFeed, JournalSender, JournalWriter};
 use vigil_record::session::recorder::Recorder;
 use vigil_record::session::{self, SessionMeta};
+use vigil_tracking::{AssociationMethod, GroupConfig, TrackerConfig};
 use vigil_world::{Severity, Source, World};
 
 /// The running pipeline. Dropping it without [`Pipeline::shutdown`] still stops everything.
@@ -283,6 +284,10 @@ fn open_session(config: &PipelineConfig, clock: MonoClock) -> Result<Recording, 
         started_utc: vigil_core::time::utc_string(clock.now()),
         started_unix_us: clock.now().0,
         links: config.links.iter().map(ToString::to_string).collect(),
+        tracker: Some(session::TrackerChoice {
+            association: config.tracker.association.name().to_owned(),
+            group_tracks: config.tracker.groups.is_some(),
+        }),
     };
     let dir = session::create_session_dir(&dir, &meta)?;
     vigil_record::provenance::seal::unseal_for_append(&dir);
@@ -371,6 +376,29 @@ pub fn with_session_inputs(mut config: PipelineConfig, tlog: &std::path::Path) -
         config.ways = kept(session::WAYS_FILE);
     }
     config
+}
+
+/// The tracker the session that recorded `tlog` ran with, from its folder's `session.json`
+/// (`None` for a tlog outside a session folder, or a session recorded before the choice was
+/// kept): a replay given no `--associator` rebuilds the live run's tracks with it.
+pub fn session_tracker(tlog: &std::path::Path) -> Result<Option<TrackerConfig>, PipelineError> {
+    let Some(dir) = tlog.parent() else {
+        return Ok(None);
+    };
+    let Some(choice) = session::read_tracker_choice(dir)? else {
+        return Ok(None);
+    };
+    let association = AssociationMethod::from_name(&choice.association).ok_or_else(|| {
+        PipelineError::UnknownAssociation {
+            path: dir.join(session::META_FILE),
+            name: choice.association.clone(),
+        }
+    })?;
+    Ok(Some(TrackerConfig {
+        association,
+        groups: choice.group_tracks.then(GroupConfig::default),
+        ..TrackerConfig::default()
+    }))
 }
 
 /// Starts one task (or replay thread) per configured link.

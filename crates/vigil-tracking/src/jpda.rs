@@ -47,6 +47,24 @@ impl AssociationMethod {
         Self::Jpda(JpdaConfig::default())
     }
 
+    /// The association's name, as `--associator` and a session's `session.json` give it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::GlobalNearestNeighbour => "gnn",
+            Self::Jpda(_) => "jpda",
+        }
+    }
+
+    /// The association called `name` (see [`AssociationMethod::name`]), with its default
+    /// parameters; `None` for a name this tracker does not know.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "gnn" => Some(Self::GlobalNearestNeighbour),
+            "jpda" => Some(Self::jpda()),
+            _ => None,
+        }
+    }
+
     /// Checks the parameters.
     pub fn validate(&self) -> Result<(), TrackingError> {
         match self {
