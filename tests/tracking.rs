@@ -88,6 +88,8 @@ struct Scored {
     tracking: Duration,
     /// Clusters too large for JPDA's enumeration, associated by GNN.
     jpda_fallbacks: u32,
+    /// Members who left a group track (see `vigil_tracking::group`).
+    group_splits: usize,
 }
 
 /// Vigil's world fed by the simulator as by a link: every message framed, decoded and applied.
@@ -105,6 +107,7 @@ fn score(name: &str, seed: u64, seconds: u32, tracker: TrackerConfig) -> Scored 
     let mut fusion = Fusion::new(tracker).expect("a valid tracker configuration");
     let mut tracking = Duration::ZERO;
     let mut jpda_fallbacks = 0;
+    let mut group_splits = 0;
     let mut scoring = TrackingScore::new(50.0, 2.0).expect("valid parameters");
     let mut scoring_by_count = TrackingScore::new(50.0, 2.0).expect("valid parameters");
     let mut truth_ids: BTreeMap<String, u64> = BTreeMap::new();
@@ -138,6 +141,7 @@ fn score(name: &str, seed: u64, seconds: u32, tracker: TrackerConfig) -> Scored 
             tracking += started.elapsed();
             if let Ok(Some(report)) = report {
                 jpda_fallbacks += report.jpda_fallbacks;
+                group_splits += report.split.len();
             }
         }
         if step % 10 != 0 {
@@ -146,7 +150,10 @@ fn score(name: &str, seed: u64, seconds: u32, tracker: TrackerConfig) -> Scored 
         let started = Instant::now();
         let report = fusion.tick(sim.now);
         tracking += started.elapsed();
-        jpda_fallbacks += report.map_or(0, |r| r.jpda_fallbacks);
+        if let Some(report) = report {
+            jpda_fallbacks += report.jpda_fallbacks;
+            group_splits += report.split.len();
+        }
         let Some(frame) = fusion.frame().cloned() else {
             continue;
         };
@@ -207,6 +214,7 @@ fn score(name: &str, seed: u64, seconds: u32, tracker: TrackerConfig) -> Scored 
         truth_points,
         tracking,
         jpda_fallbacks,
+        group_splits,
     }
 }
 
@@ -267,6 +275,7 @@ fn score_all(name: &str, seed: u64, seconds: u32) -> Vec<Scored> {
     });
     row("tracking ms", &|r| r.tracking.as_millis().to_string());
     row("JPDA fallbacks", &|r| r.jpda_fallbacks.to_string());
+    row("group members who left", &|r| r.group_splits.to_string());
     runs
 }
 

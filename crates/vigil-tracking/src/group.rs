@@ -8,9 +8,14 @@
 //! (the larger of that and the sensors' head count) is what the console and journal can show
 //! as "group of N". The older track keeps its identity and state; the younger ends.
 //!
-//! A group that splits up keeps its count: the one who walks away starts a track of their
-//! own, but the group's count is not lowered (left for later: it would need the spread of
-//! the detections the group track absorbs).
+//! A group that splits up gives its members back: one who walks away is seen outside the
+//! group track's gate and starts a track of their own beside it (within
+//! [`GroupConfig::split_distance_m`]: [`GroupConfig::born_of`] notes which group, in
+//! [`Track::born_of`]), and when that track is confirmed the group counts one fewer
+//! ([`GroupConfig::split`]). Should the newcomer keep with the group after all, it merges
+//! back in and the count is what it was.
+
+use nalgebra::Vector2;
 
 use super::error::TrackingError;
 use super::types::Track;
@@ -24,16 +29,23 @@ pub struct GroupConfig {
     pub merge_speed_mps: f64,
     /// Scans in a row they must keep that close.
     pub merge_scans: u32,
+    /// A track started this close to a group track (metres) is taken for one of its
+    /// members walking off.
+    pub split_distance_m: f64,
 }
 
 impl Default for GroupConfig {
     /// Within 6 m (people walking in file, seen by sensors of about 5 m noise) and 0.7 m/s
-    /// (half a walking pace: people crossing are not merged), for 5 scans in a row.
+    /// (half a walking pace: people crossing are not merged), for 5 scans in a row; a track
+    /// started within 40 m of a group is one of its members (one walking off is taken
+    /// for the group until outside its gate, some 20 m out, and starts a track a little
+    /// beyond: `tests_jpda::one_who_walks_off_a_group_track_is_counted_once`).
     fn default() -> Self {
         Self {
             merge_distance_m: 6.0,
             merge_speed_mps: 0.7,
             merge_scans: 5,
+            split_distance_m: 40.0,
         }
     }
 }
@@ -42,14 +54,52 @@ impl GroupConfig {
     /// Checks every value is in its range.
     pub fn validate(&self) -> Result<(), TrackingError> {
         let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !(positive(self.merge_distance_m) && positive(self.merge_speed_mps))
+        if !(positive(self.merge_distance_m)
+            && positive(self.merge_speed_mps)
+            && positive(self.split_distance_m))
             || self.merge_scans == 0
         {
             return Err(TrackingError::InvalidConfig(
-                "group merge distance and speed must be > 0, and merge_scans at least 1",
+                "group merge and split distances and merge speed must be > 0, and merge_scans \
+                 at least 1",
             ));
         }
         Ok(())
+    }
+
+    /// The group track (standing for more than one) nearest to `pos_enu_m` within
+    /// `split_distance_m`, confirmed: the group a track started there came out of.
+    pub fn born_of(&self, tracks: &[Track], pos_enu_m: Vector2<f64>) -> Option<u64> {
+        tracks
+            .iter()
+            .filter(|t| t.confirmed && t.members > 1)
+            .map(|t| (t.id, (t.state.pos_enu_m() - pos_enu_m).norm()))
+            .filter(|&(_, d)| d <= self.split_distance_m)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(id, _)| id)
+    }
+
+    /// For each track of `confirmed` (confirmed this scan) that was born of a group still
+    /// standing for more than one, takes one member off that group; returns (group track,
+    /// the track that left it) identities.
+    pub fn split(&self, tracks: &mut [Track], confirmed: &[u64]) -> Vec<(u64, u64)> {
+        let mut split = Vec::new();
+        for &id in confirmed {
+            let Some(child) = tracks.iter_mut().find(|t| t.id == id) else {
+                continue;
+            };
+            let Some(group_id) = child.born_of.take() else {
+                continue;
+            };
+            if let Some(group) = tracks
+                .iter_mut()
+                .find(|t| t.id == group_id && t.members > 1)
+            {
+                group.members -= 1;
+                split.push((group_id, id));
+            }
+        }
+        split
     }
 
     /// Notes, for each confirmed track, the older confirmed track it keeps close to (the
@@ -189,5 +239,35 @@ mod tests {
             .validate()
             .is_err()
         );
+    }
+
+    #[test]
+    fn one_who_walks_off_a_group_is_taken_off_its_count_and_comes_back_if_it_rejoins() {
+        let config = GroupConfig::default();
+        let mut group = track(1, [0.0, 0.0], [1.0, 0.0]);
+        group.members = 3;
+        let mut tracks = vec![group, track(9, [200.0, 0.0], [1.0, 0.0])];
+        // Started 12 m from the group: one of its members; 50 m from it: nobody's.
+        assert_eq!(config.born_of(&tracks, Vector2::new(10.0, 7.0)), Some(1));
+        assert_eq!(config.born_of(&tracks, Vector2::new(50.0, 0.0)), None);
+        // A lone track (members 1) is no group.
+        assert_eq!(config.born_of(&tracks, Vector2::new(195.0, 0.0)), None);
+        let mut child = track(2, [10.0, 7.0], [0.0, 1.4]);
+        child.born_of = config.born_of(&tracks, child.state.pos_enu_m());
+        tracks.push(child);
+        assert_eq!(config.split(&mut tracks, &[2]), vec![(1, 2)]);
+        assert_eq!(tracks[0].members, 2);
+        assert_eq!(tracks[2].born_of, None, "counted once");
+        assert_eq!(config.split(&mut tracks, &[2]), vec![]);
+        // It walks with the group again: merged back, the count is 3 again.
+        tracks[2].state.mean[0] = 2.0;
+        tracks[2].state.mean[1] = 0.0;
+        tracks[2].state.mean[2] = 1.0;
+        tracks[2].state.mean[3] = 0.0;
+        for _ in 0..config.merge_scans {
+            config.merge(&mut tracks);
+        }
+        assert_eq!(tracks[0].members, 3);
+        assert_eq!(tracks.len(), 2);
     }
 }

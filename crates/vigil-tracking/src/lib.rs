@@ -11,22 +11,26 @@
 //!  Tracker::step(time_s, &detections)          ▼
 //!  ┌────────────────────────────────────────────────────────────────────┐
 //!  │ Observation::from_detection  validate; z, R, h(x)   (measure)      │──► rejected
-//!  │ Predictor::predict           every track to time_s  (predict)      │
+//!  │ Predictor::predict_position  every track to time_s  (predict)      │
 //!  │ TrackGrid::rebuild           tracks by position     (spatial)      │
 //!  │ for each source_id, in order:                                      │
 //!  │   TrackGrid::candidates      tracks near, by bound  (spatial)      │
 //!  │   Observation::gate_distance d² per near pair       (measure)      │
 //!  │   ChiSquareGate::admits      d² ≤ χ²(p, dim z)      (gate)         │
+//!  │   lone_pairs, clusters       split the gated pairs  (cluster)      │
 //!  │   Associator::associate      GNN, confirmed tracks  (associate)    │
 //!  │                              first, then tentative                 │
 //!  │   or Jpda::marginals         β per pair, per        (jpda)         │
 //!  │                              cluster                               │
-//!  │   Updater::update            EKF, Joseph form       (update)       │
+//!  │   KalmanUpdater::            EKF, Joseph form, on   (update)       │
+//!  │     update_in_place          the stack                             │
 //!  │   (JPDA: collapse            β-weighted mixture)    (update)       │
 //!  │   Initiator::initiate        leftovers in no gate   (initiate)     │
 //!  │ Track::close_scan, MOfN      hits, confirmation     (initiate)     │
-//!  │ GroupConfig::merge           tracks kept together   (group)        │
-//!  │                              become group tracks                   │
+//!  │ GroupConfig::split, merge    one who walked off     (group)        │
+//!  │                              leaves a group; tracks                │
+//!  │                              kept together become                  │
+//!  │                              group tracks                          │
 //!  │ Coverage::rate_at            observable or not      (coverage)     │
 //!  │ Deleter::should_delete       M-of-N, unseen in      (delete)       │
 //!  │                              coverage, coast, P                    │
@@ -47,6 +51,7 @@
 //! give the same tracks, bit for bit.
 
 pub mod associate;
+mod cluster;
 pub mod coverage;
 pub mod delete;
 pub mod error;

@@ -218,6 +218,28 @@ impl Observation {
     }
 }
 
+/// An observation linearised about a predicted position (see [`Observation::linearise`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Linearised {
+    /// A position: H over the position is the identity.
+    Position {
+        residual: Vector2<f64>,
+        noise: Matrix2<f64>,
+    },
+    /// Two components (range and bearing).
+    Two {
+        h: Matrix2<f64>,
+        residual: Vector2<f64>,
+        noise: Matrix2<f64>,
+    },
+    /// One component (a bearing).
+    One {
+        h: RowVector2<f64>,
+        residual: Vector1<f64>,
+        noise: Matrix1<f64>,
+    },
+}
+
 /// What the gate needs of an innovation, computed on the stack: the squared Mahalanobis
 /// distance and ln det S of a measurement of `dim` components.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -278,33 +300,54 @@ impl Observation {
                 got: self.z.len(),
             });
         }
-        let r = &self.noise_covar;
-        match self.model {
-            MeasurementModel::Position => {
-                let noise = Matrix2::new(r[(0, 0)], r[(0, 1)], r[(1, 0)], r[(1, 1)]);
-                let residual = Vector2::new(self.z[0] - pos_enu_m.x, self.z[1] - pos_enu_m.y);
+        match self.linearise(pos_enu_m)? {
+            // H = I: S = P + R exactly.
+            Linearised::Position { residual, noise } => {
                 fixed_distance!(residual, pos_covar_m2 + noise, 2)
             }
+            Linearised::Two { h, residual, noise } => {
+                fixed_distance!(residual, h * pos_covar_m2 * h.transpose() + noise, 2)
+            }
+            Linearised::One { h, residual, noise } => {
+                fixed_distance!(residual, h * pos_covar_m2 * h.transpose() + noise, 1)
+            }
+        }
+    }
+
+    /// This observation linearised about a predicted position `pos_enu_m`, in fixed-size
+    /// matrices: the columns of H over the position (the others are zero: every
+    /// measurement model depends on the position alone), the residual z − h(x̂) (bearings
+    /// wrapped) and R. Assumes z and R of the model's size (`check_dims`); errors when the
+    /// position is on an angle-measuring sensor.
+    pub(crate) fn linearise(&self, pos_enu_m: Vector2<f64>) -> Result<Linearised, TrackingError> {
+        let r = &self.noise_covar;
+        Ok(match self.model {
+            MeasurementModel::Position => Linearised::Position {
+                residual: Vector2::new(self.z[0] - pos_enu_m.x, self.z[1] - pos_enu_m.y),
+                noise: Matrix2::new(r[(0, 0)], r[(0, 1)], r[(1, 0)], r[(1, 1)]),
+            },
             MeasurementModel::RangeBearing { sensor_pos_enu_m } => {
                 let (d, range_m) = offset_of(sensor_pos_enu_m, pos_enu_m)?;
                 let r2 = range_m * range_m;
-                let h = Matrix2::new(d.x / range_m, d.y / range_m, d.y / r2, -d.x / r2);
-                let noise = Matrix2::new(r[(0, 0)], r[(0, 1)], r[(1, 0)], r[(1, 1)]);
-                let residual = Vector2::new(
-                    self.z[0] - range_m,
-                    wrap_angle_rad(self.z[1] - d.x.atan2(d.y)),
-                );
-                fixed_distance!(residual, h * pos_covar_m2 * h.transpose() + noise, 2)
+                Linearised::Two {
+                    h: Matrix2::new(d.x / range_m, d.y / range_m, d.y / r2, -d.x / r2),
+                    residual: Vector2::new(
+                        self.z[0] - range_m,
+                        wrap_angle_rad(self.z[1] - d.x.atan2(d.y)),
+                    ),
+                    noise: Matrix2::new(r[(0, 0)], r[(0, 1)], r[(1, 0)], r[(1, 1)]),
+                }
             }
             MeasurementModel::Bearing { sensor_pos_enu_m } => {
                 let (d, range_m) = offset_of(sensor_pos_enu_m, pos_enu_m)?;
                 let r2 = range_m * range_m;
-                let h = RowVector2::new(d.y / r2, -d.x / r2);
-                let noise = Matrix1::new(r[(0, 0)]);
-                let residual = Vector1::new(wrap_angle_rad(self.z[0] - d.x.atan2(d.y)));
-                fixed_distance!(residual, h * pos_covar_m2 * h.transpose() + noise, 1)
+                Linearised::One {
+                    h: RowVector2::new(d.y / r2, -d.x / r2),
+                    residual: Vector1::new(wrap_angle_rad(self.z[0] - d.x.atan2(d.y))),
+                    noise: Matrix1::new(r[(0, 0)]),
+                }
             }
-        }
+        })
     }
 
     /// Checks that z and R have the model's dimension (the fields are public).

@@ -8,7 +8,9 @@
 //! gently want q near 0.1 to 1; a value near the square of the largest manoeuvre
 //! acceleration times the scan interval keeps a turning target inside the gate.
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DVector, Matrix2, Matrix4, Vector2};
+
+use super::types::PositionBelief;
 
 /// A motion model: state transition, its Jacobian and process noise for a time step.
 /// `mean` must have `state_dim()` entries; the predictor checks that before calling.
@@ -21,6 +23,54 @@ pub trait MotionModel {
     fn jacobian(&self, mean: &DVector<f64>, dt_s: f64) -> DMatrix<f64>;
     /// Q(dt), the covariance the step adds.
     fn process_noise(&self, dt_s: f64) -> DMatrix<f64>;
+
+    /// Carries `mean` and `covar` `dt_s` seconds forward in place: x' = f(x),
+    /// P' = F P Fᵀ + Q, symmetrised. This default forms F and Q as matrices; a model may
+    /// write the same without allocating (the tracker carries every track every scan).
+    fn predict_in_place(&self, mean: &mut DVector<f64>, covar: &mut DMatrix<f64>, dt_s: f64) {
+        predict_by_matrices(self, mean, covar, dt_s);
+    }
+
+    /// The position and its covariance `dt_s` seconds after `mean`, `covar`: what
+    /// `predict_in_place` would give of them, without the rest (the gate and the spatial grid
+    /// need no more). This default predicts a copy of the whole state.
+    fn predict_position(
+        &self,
+        mean: &DVector<f64>,
+        covar: &DMatrix<f64>,
+        dt_s: f64,
+    ) -> PositionBelief {
+        position_by_matrices(self, mean, covar, dt_s)
+    }
+}
+
+/// The position part of `predict_by_matrices` on a copy of the state.
+fn position_by_matrices<M: MotionModel + ?Sized>(
+    model: &M,
+    mean: &DVector<f64>,
+    covar: &DMatrix<f64>,
+    dt_s: f64,
+) -> PositionBelief {
+    let (mut mean, mut covar) = (mean.clone(), covar.clone());
+    predict_by_matrices(model, &mut mean, &mut covar, dt_s);
+    PositionBelief {
+        pos_enu_m: Vector2::new(mean[0], mean[1]),
+        pos_covar_m2: covar.fixed_view::<2, 2>(0, 0).into_owned(),
+    }
+}
+
+/// x' = f(x), P' = F P Fᵀ + Q with F and Q formed as matrices (see
+/// `MotionModel::predict_in_place`).
+fn predict_by_matrices<M: MotionModel + ?Sized>(
+    model: &M,
+    mean: &mut DVector<f64>,
+    covar: &mut DMatrix<f64>,
+    dt_s: f64,
+) {
+    let f = model.jacobian(mean, dt_s);
+    let p = &f * &*covar * f.transpose() + model.process_noise(dt_s);
+    *mean = model.transition(mean, dt_s);
+    *covar = (&p + p.transpose()) * 0.5;
 }
 
 /// Constant velocity on `[x_e_m, y_n_m, v_e_mps, v_n_mps]`; linear.
@@ -70,6 +120,66 @@ impl MotionModel for ConstantVelocity {
 
     fn process_noise(&self, dt_s: f64) -> DMatrix<f64> {
         cv_noise(self.q_accel_m2ps3, dt_s, 4)
+    }
+
+    // The same products as the default, in fixed-size matrices on the stack: no allocation.
+    fn predict_in_place(&self, mean: &mut DVector<f64>, covar: &mut DMatrix<f64>, dt_s: f64) {
+        if mean.len() != 4 || covar.shape() != (4, 4) {
+            // Not this model's state: the matrices say what they say (the predictor checks
+            // the dimensions before it calls).
+            return predict_by_matrices(self, mean, covar, dt_s);
+        }
+        let f = Matrix4::new(
+            1.0, 0.0, dt_s, 0.0, //
+            0.0, 1.0, 0.0, dt_s, //
+            0.0, 0.0, 1.0, 0.0, //
+            0.0, 0.0, 0.0, 1.0,
+        );
+        let p = Matrix4::from_column_slice(covar.as_slice());
+        let p = f * p * f.transpose() + self.noise4(dt_s);
+        covar.copy_from_slice(((p + p.transpose()) * 0.5).as_slice());
+        mean[0] += mean[2] * dt_s;
+        mean[1] += mean[3] * dt_s;
+    }
+
+    // P'_pp = P_pp + dt (P_pv + P_vp) + dt² P_vv + Q_pp: the position block of F P Fᵀ + Q.
+    fn predict_position(
+        &self,
+        mean: &DVector<f64>,
+        covar: &DMatrix<f64>,
+        dt_s: f64,
+    ) -> PositionBelief {
+        if mean.len() != 4 || covar.shape() != (4, 4) {
+            return position_by_matrices(self, mean, covar, dt_s);
+        }
+        let block = |r: usize, c: usize| covar.fixed_view::<2, 2>(r, c).into_owned();
+        let q_pos = self.q_accel_m2ps3 * dt_s * dt_s * dt_s / 3.0;
+        let p = block(0, 0)
+            + (block(0, 2) + block(2, 0)) * dt_s
+            + block(2, 2) * (dt_s * dt_s)
+            + Matrix2::identity() * q_pos;
+        PositionBelief {
+            pos_enu_m: Vector2::new(mean[0] + mean[2] * dt_s, mean[1] + mean[3] * dt_s),
+            pos_covar_m2: (p + p.transpose()) * 0.5,
+        }
+    }
+}
+
+impl ConstantVelocity {
+    /// Q(dt) as a fixed-size matrix (see `cv_noise`).
+    fn noise4(&self, dt_s: f64) -> Matrix4<f64> {
+        let q = self.q_accel_m2ps3;
+        let (pp, pv, vv) = (
+            q * dt_s * dt_s * dt_s / 3.0,
+            q * dt_s * dt_s / 2.0,
+            q * dt_s,
+        );
+        Matrix4::new(
+            pp, 0.0, pv, 0.0, //
+            0.0, pp, 0.0, pv, //
+            pv, 0.0, vv, 0.0, //
+            0.0, pv, 0.0, vv,
+        )
     }
 }
 
@@ -208,6 +318,19 @@ impl MotionModel for Motion {
     fn process_noise(&self, dt_s: f64) -> DMatrix<f64> {
         self.model().process_noise(dt_s)
     }
+
+    fn predict_in_place(&self, mean: &mut DVector<f64>, covar: &mut DMatrix<f64>, dt_s: f64) {
+        self.model().predict_in_place(mean, covar, dt_s);
+    }
+
+    fn predict_position(
+        &self,
+        mean: &DVector<f64>,
+        covar: &DMatrix<f64>,
+        dt_s: f64,
+    ) -> PositionBelief {
+        self.model().predict_position(mean, covar, dt_s)
+    }
 }
 
 #[cfg(test)]
@@ -230,6 +353,50 @@ mod tests {
         assert_eq!(q[(2, 2)], 6.0);
         assert_eq!(q[(0, 1)], 0.0);
         assert_eq!(q[(2, 3)], 0.0);
+    }
+
+    /// The default `predict_in_place` and `predict_position`, through matrices, for `model`.
+    struct ByMatrices<'a>(&'a dyn MotionModel);
+
+    impl MotionModel for ByMatrices<'_> {
+        fn state_dim(&self) -> usize {
+            self.0.state_dim()
+        }
+        fn transition(&self, mean: &DVector<f64>, dt_s: f64) -> DVector<f64> {
+            self.0.transition(mean, dt_s)
+        }
+        fn jacobian(&self, mean: &DVector<f64>, dt_s: f64) -> DMatrix<f64> {
+            self.0.jacobian(mean, dt_s)
+        }
+        fn process_noise(&self, dt_s: f64) -> DMatrix<f64> {
+            self.0.process_noise(dt_s)
+        }
+    }
+
+    #[test]
+    fn cv_on_the_stack_predicts_what_the_matrices_do() {
+        let cv = ConstantVelocity { q_accel_m2ps3: 0.7 };
+        let mean = DVector::from_vec(vec![1200.0, -350.0, 1.4, -0.6]);
+        #[rustfmt::skip]
+        let covar = DMatrix::from_row_slice(4, 4, &[
+            25.0, 3.0, 4.0, 0.5,
+            3.0, 16.0, 0.2, 2.0,
+            4.0, 0.2, 2.0, 0.1,
+            0.5, 2.0, 0.1, 1.5,
+        ]);
+        for dt_s in [0.0, 0.4, 1.0, 7.5] {
+            let (mut m1, mut p1) = (mean.clone(), covar.clone());
+            let (mut m2, mut p2) = (mean.clone(), covar.clone());
+            cv.predict_in_place(&mut m1, &mut p1, dt_s);
+            ByMatrices(&cv).predict_in_place(&mut m2, &mut p2, dt_s);
+            assert!((&m1 - &m2).abs().max() < 1e-9, "dt {dt_s}: {m1} vs {m2}");
+            assert!((&p1 - &p2).abs().max() < 1e-9, "dt {dt_s}: {p1} vs {p2}");
+            let fast = cv.predict_position(&mean, &covar, dt_s);
+            let slow = ByMatrices(&cv).predict_position(&mean, &covar, dt_s);
+            assert!((fast.pos_enu_m - slow.pos_enu_m).abs().max() < 1e-9);
+            assert!((fast.pos_covar_m2 - slow.pos_covar_m2).abs().max() < 1e-9);
+            assert_eq!(fast.pos_enu_m, Vector2::new(m1[0], m1[1]));
+        }
     }
 
     #[test]

@@ -5,13 +5,29 @@
 
 use super::error::TrackingError;
 use super::motion::MotionModel;
-use super::types::{GaussianState, Prediction};
+use super::types::{GaussianState, PositionBelief, Prediction};
 
 /// Predicts a state forward by a time step.
 pub trait Predictor {
     /// The state `dt_s` seconds after `prior`. `dt_s` must be finite and not negative: a
     /// process noise for a negative step would not be a covariance.
     fn predict(&self, prior: &GaussianState, dt_s: f64) -> Result<Prediction, TrackingError>;
+
+    /// `state` carried `dt_s` seconds forward in place, as [`Predictor::predict`] gives it;
+    /// on an error `state` is unchanged.
+    fn predict_in_place(&self, state: &mut GaussianState, dt_s: f64) -> Result<(), TrackingError> {
+        *state = self.predict(state, dt_s)?.state;
+        Ok(())
+    }
+
+    /// The position and its covariance of `prior` carried `dt_s` seconds forward.
+    fn predict_position(
+        &self,
+        prior: &GaussianState,
+        dt_s: f64,
+    ) -> Result<PositionBelief, TrackingError> {
+        Ok(self.predict(prior, dt_s)?.state.position_belief())
+    }
 }
 
 /// The (extended) Kalman predictor over a motion model.
@@ -21,8 +37,9 @@ pub struct KalmanPredictor<M> {
     pub model: M,
 }
 
-impl<M: MotionModel> Predictor for KalmanPredictor<M> {
-    fn predict(&self, prior: &GaussianState, dt_s: f64) -> Result<Prediction, TrackingError> {
+impl<M: MotionModel> KalmanPredictor<M> {
+    /// Refuses a step that is negative or not finite, and a state not of the model's size.
+    fn check(&self, prior: &GaussianState, dt_s: f64) -> Result<(), TrackingError> {
         if !(dt_s.is_finite() && dt_s >= 0.0) {
             return Err(TrackingError::InvalidTimeStep(dt_s));
         }
@@ -34,15 +51,32 @@ impl<M: MotionModel> Predictor for KalmanPredictor<M> {
                 got: prior.dim(),
             });
         }
-        let f = self.model.jacobian(&prior.mean, dt_s);
-        let covar = &f * &prior.covar * f.transpose() + self.model.process_noise(dt_s);
-        Ok(Prediction {
-            state: GaussianState {
-                mean: self.model.transition(&prior.mean, dt_s),
-                covar: (&covar + covar.transpose()) * 0.5,
-                time_s: prior.time_s + dt_s,
-            },
-        })
+        Ok(())
+    }
+}
+
+impl<M: MotionModel> Predictor for KalmanPredictor<M> {
+    fn predict(&self, prior: &GaussianState, dt_s: f64) -> Result<Prediction, TrackingError> {
+        let mut state = prior.clone();
+        self.predict_in_place(&mut state, dt_s)?;
+        Ok(Prediction { state })
+    }
+
+    fn predict_in_place(&self, state: &mut GaussianState, dt_s: f64) -> Result<(), TrackingError> {
+        self.check(state, dt_s)?;
+        self.model
+            .predict_in_place(&mut state.mean, &mut state.covar, dt_s);
+        state.time_s += dt_s;
+        Ok(())
+    }
+
+    fn predict_position(
+        &self,
+        prior: &GaussianState,
+        dt_s: f64,
+    ) -> Result<PositionBelief, TrackingError> {
+        self.check(prior, dt_s)?;
+        Ok(self.model.predict_position(&prior.mean, &prior.covar, dt_s))
     }
 }
 

@@ -45,7 +45,7 @@ use nalgebra::{Matrix2, Vector2};
 
 use super::gate::ChiSquareGate;
 use super::measure::{MeasurementModel, Observation};
-use super::types::GaussianState;
+use super::types::PositionBelief;
 
 /// Relative slack on the thresholds, against rounding in the full gate and in the bound.
 const SLACK: f64 = 1e-9;
@@ -111,11 +111,11 @@ pub struct Reach {
 }
 
 impl Reach {
-    /// The reach of a state.
-    pub fn of(state: &GaussianState) -> Self {
+    /// The reach of a track believed at `belief`.
+    pub fn of(belief: &PositionBelief) -> Self {
         Self {
-            pos_enu_m: state.pos_enu_m(),
-            lambda_m2: largest_eigenvalue(&state.pos_covar_m2()).max(0.0),
+            pos_enu_m: belief.pos_enu_m,
+            lambda_m2: largest_eigenvalue(&belief.pos_covar_m2).max(0.0),
         }
     }
 
@@ -403,7 +403,14 @@ impl BoxGrid {
         } else {
             cell_m.clamp(MIN_CELL_M, MAX_CELL_M)
         };
-        self.cells.clear();
+        // The cells used last time keep their memory (a grid rebuilt every scan with much
+        // the same cells would otherwise allocate each again); the others go, so that the
+        // map holds no more than two scans' worth.
+        self.cells.retain(|_, ids| {
+            let used = !ids.is_empty();
+            ids.clear();
+            used
+        });
         self.spans.clear();
         self.boxes.clear();
         self.wide.clear();
@@ -561,10 +568,11 @@ pub struct TrackGrid {
 impl TrackGrid {
     /// Puts every track of `states` in a new grid, for a gate whose largest threshold is
     /// `threshold`; the cell size is the median width of their boxes.
-    pub fn rebuild<'a>(&mut self, states: impl Iterator<Item = &'a GaussianState>, threshold: f64) {
+    pub fn rebuild(&mut self, beliefs: impl Iterator<Item = PositionBelief>, threshold: f64) {
         self.threshold = threshold;
         self.reaches.clear();
-        self.reaches.extend(states.map(Reach::of));
+        self.reaches
+            .extend(beliefs.map(|belief| Reach::of(&belief)));
         self.widths.clear();
         self.widths.extend(
             self.reaches
@@ -576,7 +584,10 @@ impl TrackGrid {
             DEFAULT_CELL_M
         } else {
             let middle = self.widths.len() / 2;
-            *self.widths.select_nth_unstable_by(middle, f64::total_cmp).1
+            // Rounded to a power of √2, so that from one scan to the next the cells are
+            // mostly the same ones (and keep their memory: `BoxGrid::clear`).
+            let median = *self.widths.select_nth_unstable_by(middle, f64::total_cmp).1;
+            2f64.powf((2.0 * median.log2()).round() / 2.0)
         };
         self.grid.clear(cell_m);
         for (id, reach) in self.reaches.iter().enumerate() {
@@ -585,9 +596,9 @@ impl TrackGrid {
         }
     }
 
-    /// Moves track `id` to its new state, or adds it (at most one past the last).
-    pub fn set(&mut self, id: usize, state: &GaussianState) {
-        let reach = Reach::of(state);
+    /// Moves track `id` to where it is now believed, or adds it (at most one past the last).
+    pub fn set(&mut self, id: usize, belief: &PositionBelief) {
+        let reach = Reach::of(belief);
         if id >= self.reaches.len() {
             self.reaches.resize(id + 1, reach);
         }

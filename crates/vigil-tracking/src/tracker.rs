@@ -3,11 +3,8 @@
 //! bookkeeping. Everything is in a fixed order (tracks by creation, detections by source then
 //! arrival), so the same input gives the same tracks, bit for bit.
 
-use std::collections::BTreeMap;
-
-use nalgebra::DMatrix;
-
 use super::associate::{Associator, GlobalNearestNeighbour};
+use super::cluster::{Gated, clusters, lone_pairs};
 use super::coverage::Coverage;
 use super::delete::{DeleteReason, Deleter};
 use super::error::{TrackingError, finite};
@@ -20,7 +17,7 @@ use super::motion::{ConstantVelocity, Motion, MotionModel};
 use super::predict::{KalmanPredictor, Predictor};
 use super::scan::Scan;
 use super::spatial::{Bound, TrackGrid};
-use super::types::{Detection, GaussianState, Prediction, Track};
+use super::types::{Detection, GaussianState, PositionBelief, Prediction, Track};
 use super::update::{KalmanUpdater, Updater, collapse};
 
 /// What the tracker is tuned with.
@@ -151,6 +148,21 @@ pub struct StepReport {
     pub jpda_fallbacks: u32,
     /// Tracks merged into group tracks: (merged track, group track).
     pub merged: Vec<(u64, u64)>,
+    /// Members who left a group track, confirmed as tracks of their own: (group track, the
+    /// member's track).
+    pub split: Vec<(u64, u64)>,
+}
+
+/// The buffers one batch's association works in, kept for their memory between batches and
+/// scans (a scan has a batch per source: hundreds).
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    gated: Vec<Gated>,
+    open: Vec<Gated>,
+    in_some_gate: Vec<bool>,
+    taken: Vec<bool>,
+    uses: Vec<u32>,
+    rest: Vec<Gated>,
 }
 
 /// A valid detection with its observation and the observation's bound for the grid.
@@ -176,13 +188,15 @@ pub struct Tracker {
     tracks: Vec<Track>,
     next_id: u64,
     time_s: Option<f64>,
-    /// The tracks carried to the scan's time, for gating (the tracks themselves stay at
-    /// the time of their last update until each is updated at its detection's own time).
-    gating: Vec<GaussianState>,
+    /// The tracks' positions carried to the scan's time, for gating (the tracks themselves
+    /// stay at the time of their last update until each is updated at its detection's own
+    /// time).
+    gating: Vec<PositionBelief>,
     /// The tracks' predicted positions, for gating (rebuilt each scan).
     grid: TrackGrid,
     /// The grid's answer for one detection (kept to reuse its memory).
     candidates: Vec<u32>,
+    scratch: Scratch,
     /// Where the sensors see, for the tracks' life.
     coverage: Coverage,
 }
@@ -225,6 +239,7 @@ impl Tracker {
             gating: Vec::new(),
             grid: TrackGrid::default(),
             candidates: Vec::new(),
+            scratch: Scratch::default(),
             coverage: Coverage::unknown(),
         })
     }
@@ -265,8 +280,8 @@ impl Tracker {
     /// and updates each track at its detection's own time (predicted there from its last
     /// update; a second detection of one track in a scan that is older than the first is
     /// taken at the first's time), and starts tracks from what is left (at their detection's
-    /// time); then carries every track to `time_s`, confirms, merges group tracks (when
-    /// configured) and deletes. Invalid detections, and those before the last scan or after
+    /// time); then carries every track to `time_s`, confirms, splits and merges group tracks
+    /// (when configured) and deletes. Invalid detections, and those before the last scan or after
     /// this one, are skipped and listed in the report; a non-finite `time_s` or one before
     /// the last scan is an error and changes nothing.
     pub fn step(
@@ -279,21 +294,29 @@ impl Tracker {
             time_s,
             ..StepReport::default()
         };
-        let batches = self.observe(time_s, detections, &mut report);
-        self.gating = self
-            .tracks
-            .iter()
-            .map(|t| self.carried(&t.state, time_s))
-            .collect::<Result<_, _>>()?;
-        self.grid
-            .rebuild(self.gating.iter(), self.gate.threshold(2));
-        let mut hit = vec![false; self.tracks.len()];
-        for batch in batches.values() {
-            self.assimilate(time_s, batch, &mut hit, &mut report)?;
+        let observed = self.observe(time_s, detections, &mut report);
+        let mut gating = std::mem::take(&mut self.gating);
+        gating.clear();
+        for track in &self.tracks {
+            gating.push(self.carried_position(&track.state, time_s)?);
         }
+        self.gating = gating;
+        self.grid
+            .rebuild(self.gating.iter().copied(), self.gate.threshold(2));
+        let mut hit = vec![false; self.tracks.len()];
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for batch in observed.chunk_by(|a, b| a.detection.source_id == b.detection.source_id) {
+            if let Err(error) = self.assimilate(time_s, batch, &mut scratch, &mut hit, &mut report)
+            {
+                self.scratch = scratch;
+                return Err(error);
+            }
+        }
+        self.scratch = scratch;
         self.predict_all(time_s)?;
         self.close_scan(time_s, &hit, &mut report);
         if let Some(groups) = self.config.groups {
+            report.split = groups.split(&mut self.tracks, &report.confirmed);
             report.merged = groups.merge(&mut self.tracks);
         }
         self.delete(time_s, &mut report);
@@ -317,29 +340,28 @@ impl Tracker {
         }
     }
 
-    /// Validates the detections and groups them by source, in source order.
+    /// Validates the detections, ordered by source and, within a source, by arrival (a
+    /// stable sort): one source's are a batch.
     fn observe<'a>(
         &self,
         time_s: f64,
         detections: &'a [Detection],
         report: &mut StepReport,
-    ) -> BTreeMap<u32, Vec<Observed<'a>>> {
-        let mut batches: BTreeMap<u32, Vec<Observed<'a>>> = BTreeMap::new();
+    ) -> Vec<Observed<'a>> {
+        let mut observed = Vec::with_capacity(detections.len());
         for (index, detection) in detections.iter().enumerate() {
             match self.observation_of(time_s, detection) {
-                Ok(observation) => batches
-                    .entry(detection.source_id)
-                    .or_default()
-                    .push(Observed {
-                        index,
-                        detection,
-                        bound: Bound::new(&observation, &self.gate),
-                        observation,
-                    }),
+                Ok(observation) => observed.push(Observed {
+                    index,
+                    detection,
+                    bound: Bound::new(&observation, &self.gate),
+                    observation,
+                }),
                 Err(error) => report.rejected.push((index, error)),
             }
         }
-        batches
+        observed.sort_by_key(|o| o.detection.source_id);
+        observed
     }
 
     fn observation_of(&self, time_s: f64, d: &Detection) -> Result<Observation, TrackingError> {
@@ -365,11 +387,21 @@ impl Tracker {
         Ok(self.predictor.predict(state, dt_s)?.state)
     }
 
+    /// The position of `state` predicted to `time_s` (not back), for the gate and the grid.
+    fn carried_position(
+        &self,
+        state: &GaussianState,
+        time_s: f64,
+    ) -> Result<PositionBelief, TrackingError> {
+        let dt_s = (time_s - state.time_s).max(0.0);
+        self.predictor.predict_position(state, dt_s)
+    }
+
     /// Carries every track to the scan time, once its detections have updated it.
     fn predict_all(&mut self, time_s: f64) -> Result<(), TrackingError> {
         for track in &mut self.tracks {
             let dt_s = (time_s - track.state.time_s).max(0.0);
-            track.state = self.predictor.predict(&track.state, dt_s)?.state;
+            self.predictor.predict_in_place(&mut track.state, dt_s)?;
         }
         Ok(())
     }
@@ -381,26 +413,37 @@ impl Tracker {
         &mut self,
         time_s: f64,
         batch: &[Observed<'_>],
+        scratch: &mut Scratch,
         hit: &mut Vec<bool>,
         report: &mut StepReport,
     ) -> Result<(), TrackingError> {
-        let gated = self.gate_batch(batch);
-        let mut in_some_gate = vec![false; batch.len()];
-        for pair in &gated {
+        self.gate_batch(batch, &mut scratch.gated);
+        let Scratch {
+            gated,
+            open,
+            in_some_gate,
+            taken,
+            ..
+        } = scratch;
+        in_some_gate.clear();
+        in_some_gate.resize(batch.len(), false);
+        for pair in gated.iter() {
             in_some_gate[pair.detection] = true;
         }
-        let mut taken = vec![false; batch.len()];
+        taken.clear();
+        taken.resize(batch.len(), false);
         for confirmed in [true, false] {
-            let open: Vec<Gated> = gated
-                .iter()
-                .filter(|p| self.tracks[p.track].confirmed == confirmed && !taken[p.detection])
-                .copied()
-                .collect();
+            open.clear();
+            open.extend(
+                gated
+                    .iter()
+                    .filter(|p| self.tracks[p.track].confirmed == confirmed && !taken[p.detection]),
+            );
             if self.jpda.is_some() {
-                self.assimilate_jpda(time_s, batch, &open, &mut taken, hit, report)?;
+                self.assimilate_jpda(time_s, batch, open, taken, hit, report)?;
                 continue;
             }
-            for (t, d) in self.associate(&open) {
+            for (t, d) in self.associate(open, &mut scratch.uses, &mut scratch.rest) {
                 self.update_track(time_s, t, &batch[d], hit, report)?;
                 taken[d] = true;
             }
@@ -414,16 +457,16 @@ impl Tracker {
     /// The pairs of tracks and detections inside the gate, by track then detection. Only
     /// the tracks the grid returns for a detection (near it, and not ruled out by the
     /// bound: see `spatial`) go through the full gate, which works on the stack.
-    fn gate_batch(&mut self, batch: &[Observed<'_>]) -> Vec<Gated> {
-        let mut gated = Vec::new();
+    fn gate_batch(&mut self, batch: &[Observed<'_>], gated: &mut Vec<Gated>) {
+        gated.clear();
         let mut candidates = std::mem::take(&mut self.candidates);
         for (detection, observed) in batch.iter().enumerate() {
             self.grid.candidates(&observed.bound, &mut candidates);
             for &track in &candidates {
-                let state = &self.gating[track as usize];
+                let belief = &self.gating[track as usize];
                 let distance = observed
                     .observation
-                    .gate_distance(state.pos_enu_m(), &state.pos_covar_m2());
+                    .gate_distance(belief.pos_enu_m, &belief.pos_covar_m2);
                 // A pair whose innovation cannot be formed (a target predicted onto an
                 // angle-measuring sensor) counts as outside.
                 if let Ok(distance) = distance
@@ -439,15 +482,19 @@ impl Tracker {
         }
         self.candidates = candidates;
         gated.sort_unstable_by_key(|p| (p.track, p.detection));
-        gated
     }
 
     /// Associates the gated pairs `open` (sorted by track) by GNN, cluster by cluster (see
     /// `clusters`); the cost of a pair is its negative log-likelihood, and pairs
     /// not in `open` are never made. Returns (track, detection) pairs by track.
-    fn associate(&self, open: &[Gated]) -> Vec<(usize, usize)> {
-        let mut pairs = Vec::new();
-        for cluster in clusters(open) {
+    fn associate(
+        &self,
+        open: &[Gated],
+        uses: &mut Vec<u32>,
+        rest: &mut Vec<Gated>,
+    ) -> Vec<(usize, usize)> {
+        let mut pairs = lone_pairs(open, uses, rest);
+        for cluster in clusters(rest) {
             let association = self.associator.associate(&cluster.costs);
             pairs.extend(
                 association
@@ -554,21 +601,33 @@ impl Tracker {
             miss,
             updates.iter().map(|(beta, state)| (*beta, state)),
         )?;
-        let gating = self.carried(&state, time_s)?;
-        let track = &mut self.tracks[t];
-        track.state = state;
+        let gating = self.carried_position(&state, time_s)?;
+        self.tracks[t].state = state;
         if detected >= 0.5 {
-            track.note_attributes(observed.detection);
-            hit[t] = true;
-            report.updates.push(TrackUpdate {
-                track_id: track.id,
-                detection_index: observed.index,
-                detection_time_s: observed.detection.time_s,
-            });
+            self.note_hit(t, observed, hit, report);
         }
         self.grid.set(t, &gating);
         self.gating[t] = gating;
         Ok(())
+    }
+
+    /// Notes that track `t` took `observed` this scan: its class and count, a hit, and the
+    /// update in the report.
+    fn note_hit(
+        &mut self,
+        t: usize,
+        observed: &Observed<'_>,
+        hit: &mut [bool],
+        report: &mut StepReport,
+    ) {
+        let track = &mut self.tracks[t];
+        track.note_attributes(observed.detection);
+        hit[t] = true;
+        report.updates.push(TrackUpdate {
+            track_id: track.id,
+            detection_index: observed.index,
+            detection_time_s: observed.detection.time_s,
+        });
     }
 
     /// Updates track `t` with a detection the association gave it, at the detection's own
@@ -582,28 +641,22 @@ impl Tracker {
         hit: &mut [bool],
         report: &mut StepReport,
     ) -> Result<(), TrackingError> {
-        let at_detection = self.carried(&self.tracks[t].state, observed.detection.time_s)?;
-        // The gate formed this pair's innovation on the stack from the track at the scan's
-        // time; should the whole one fail at the detection's, the pair counts as outside.
-        let Ok(innovation) = observed.observation.innovation(&at_detection) else {
-            return Ok(());
-        };
-        let prediction = Prediction {
-            state: at_detection,
-        };
-        let update = self
-            .updater
-            .update(&prediction, &observed.observation, &innovation)?;
-        let gating = self.carried(&update.state, time_s)?;
+        // Carried to the detection's time in place (carrying it there first and on to the
+        // scan's time later is the same as carrying it at once), then corrected in place.
         let track = &mut self.tracks[t];
-        track.state = update.state;
-        track.note_attributes(observed.detection);
-        hit[t] = true;
-        report.updates.push(TrackUpdate {
-            track_id: track.id,
-            detection_index: observed.index,
-            detection_time_s: observed.detection.time_s,
-        });
+        let dt_s = (observed.detection.time_s - track.state.time_s).max(0.0);
+        self.predictor.predict_in_place(&mut track.state, dt_s)?;
+        // The gate formed this pair's innovation from the track at the scan's time; should
+        // the one at the detection's time fail, the pair counts as outside.
+        if self
+            .updater
+            .update_in_place(&mut track.state, &observed.observation)
+            .is_err()
+        {
+            return Ok(());
+        }
+        let gating = self.carried_position(&self.tracks[t].state, time_s)?;
+        self.note_hit(t, observed, hit, report);
         self.grid.set(t, &gating);
         self.gating[t] = gating;
         Ok(())
@@ -618,13 +671,16 @@ impl Tracker {
     ) {
         // Started where and when the detection was taken; carried to the scan's time with
         // the others.
-        let Some(track) =
+        let Some(mut track) =
             self.initiator
                 .initiate(self.next_id, detection, detection.time_s.min(time_s))
         else {
             return;
         };
-        let Ok(gating) = self.carried(&track.state, time_s) else {
+        if let Some(groups) = self.config.groups {
+            track.born_of = groups.born_of(&self.tracks, track.state.pos_enu_m());
+        }
+        let Ok(gating) = self.carried_position(&track.state, time_s) else {
             return;
         };
         self.next_id += 1;
@@ -670,62 +726,6 @@ impl Tracker {
     }
 }
 
-/// Splits the gated pairs `open` (sorted by track) into the connected components of the
-/// gating graph, each with its tracks (ascending), detections (ascending) and cost matrix
-/// (infinite for pairs not in `open`). No pair links two components, so each is associated
-/// alone: the whole GNN optimum is the union of theirs, JPDA's joint events factor over
-/// them, and many small problems cost far less than one of thousands of rows.
-fn clusters(open: &[Gated]) -> Vec<Cluster> {
-    // Nodes: the tracks in `open` (numbered in order), then every detection.
-    let mut track_node = Vec::with_capacity(open.len());
-    let mut tracks = 0;
-    for (i, pair) in open.iter().enumerate() {
-        if i == 0 || open[i - 1].track != pair.track {
-            tracks += 1;
-        }
-        track_node.push(tracks - 1);
-    }
-    let n_detections = open.iter().map(|p| p.detection + 1).max().unwrap_or(0);
-    let mut components = Components::new(tracks + n_detections);
-    for (pair, &node) in open.iter().zip(&track_node) {
-        components.join(node, tracks + pair.detection);
-    }
-    // Each component's rows (tracks, ascending: `open` is by track), columns and pairs.
-    let mut groups: BTreeMap<usize, Group> = BTreeMap::new();
-    for (index, (pair, &node)) in open.iter().zip(&track_node).enumerate() {
-        let group = groups.entry(components.root(node)).or_default();
-        if group.rows.last() != Some(&pair.track) {
-            group.rows.push(pair.track);
-        }
-        group.cols.push(pair.detection);
-        group.pairs.push(index);
-    }
-    groups
-        .into_values()
-        .map(|mut group| {
-            group.cols.sort_unstable();
-            group.cols.dedup();
-            let mut costs =
-                DMatrix::from_element(group.rows.len(), group.cols.len(), f64::INFINITY);
-            for &index in &group.pairs {
-                let pair = &open[index];
-                let (Ok(r), Ok(c)) = (
-                    group.rows.binary_search(&pair.track),
-                    group.cols.binary_search(&pair.detection),
-                ) else {
-                    continue;
-                };
-                costs[(r, c)] = pair.cost;
-            }
-            Cluster {
-                rows: group.rows,
-                cols: group.cols,
-                costs,
-            }
-        })
-        .collect()
-}
-
 /// A track's association probabilities from JPDA.
 struct Weighted {
     track: usize,
@@ -733,56 +733,4 @@ struct Weighted {
     betas: Vec<(usize, f64)>,
     /// β₀: the probability that none of them is the track's.
     miss: f64,
-}
-
-/// One cluster to associate: its tracks, its detections and the cost of each pair.
-struct Cluster {
-    rows: Vec<usize>,
-    cols: Vec<usize>,
-    costs: DMatrix<f64>,
-}
-
-/// A track and a detection inside its gate, with the pair's cost for the association.
-#[derive(Debug, Clone, Copy)]
-struct Gated {
-    track: usize,
-    detection: usize,
-    cost: f64,
-}
-
-/// One connected component of the gating graph: its tracks (ascending), its detections and
-/// the indices of its pairs.
-#[derive(Debug, Default)]
-struct Group {
-    rows: Vec<usize>,
-    cols: Vec<usize>,
-    pairs: Vec<usize>,
-}
-
-/// Connected components by union-find (path halving), for splitting an assignment.
-struct Components {
-    parent: Vec<usize>,
-}
-
-impl Components {
-    fn new(len: usize) -> Self {
-        Self {
-            parent: (0..len).collect(),
-        }
-    }
-
-    fn root(&mut self, mut node: usize) -> usize {
-        while self.parent[node] != node {
-            self.parent[node] = self.parent[self.parent[node]];
-            node = self.parent[node];
-        }
-        node
-    }
-
-    fn join(&mut self, a: usize, b: usize) {
-        let (root_a, root_b) = (self.root(a), self.root(b));
-        if root_a != root_b {
-            self.parent[root_a.max(root_b)] = root_a.min(root_b);
-        }
-    }
 }

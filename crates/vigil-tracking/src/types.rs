@@ -240,6 +240,25 @@ impl GaussianState {
     pub fn pos_covar_m2(&self) -> Matrix2<f64> {
         self.covar.fixed_view::<2, 2>(0, 0).into_owned()
     }
+
+    /// The position and its covariance alone.
+    pub fn position_belief(&self) -> PositionBelief {
+        PositionBelief {
+            pos_enu_m: self.pos_enu_m(),
+            pos_covar_m2: self.pos_covar_m2(),
+        }
+    }
+}
+
+/// Where a track is believed to be, without its velocity: all that the gate and the spatial
+/// grid need of it (every measurement model depends on the position alone), held on the
+/// stack.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PositionBelief {
+    /// Estimated position, ENU metres.
+    pub pos_enu_m: Vector2<f64>,
+    /// Its covariance, m².
+    pub pos_covar_m2: Matrix2<f64>,
 }
 
 /// A state carried forward in time by a motion model, before any measurement.
@@ -347,6 +366,9 @@ pub struct Track {
     /// The older track this one has kept close to, and for how many scans in a row (see
     /// `group`).
     pub close_to: Option<(u64, u32)>,
+    /// The group track this one was started beside, until it is confirmed: one of the
+    /// group's members walking off (see `group`).
+    pub born_of: Option<u64>,
 }
 
 impl Track {
@@ -372,6 +394,7 @@ impl Track {
             missed_detections: 0.0,
             members: 1,
             close_to: None,
+            born_of: None,
         }
     }
 

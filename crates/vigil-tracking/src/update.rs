@@ -2,10 +2,10 @@
 //! covariance in Joseph form, (I − K H) P (I − K H)ᵀ + K R Kᵀ, which stays symmetric and
 //! positive definite under rounding where the short form (I − K H) P can drift out of it.
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DVector, Matrix2, SMatrix, SVector};
 
 use super::error::TrackingError;
-use super::measure::Observation;
+use super::measure::{Linearised, Observation};
 use super::types::{GaussianState, Innovation, Prediction, Update};
 
 /// Turns a prediction and a measurement into an update.
@@ -59,6 +59,82 @@ impl Updater for KalmanUpdater {
             innovation: innovation.clone(),
         })
     }
+}
+
+impl KalmanUpdater {
+    /// Corrects `state` with `observation` in place, at the state's own time: the update of
+    /// [`Updater::update`] with the innovation formed from `state`, worked in fixed-size
+    /// matrices on the stack for the tracker's states (4 and 5 entries; others go through
+    /// `update`). On an error (an innovation that cannot be formed, a singular S) `state`
+    /// is unchanged.
+    pub fn update_in_place(
+        &self,
+        state: &mut GaussianState,
+        observation: &Observation,
+    ) -> Result<(), TrackingError> {
+        state.check_dims()?;
+        observation.check_dims()?;
+        let linearised = observation.linearise(state.pos_enu_m())?;
+        match (state.dim(), linearised) {
+            (4, Linearised::Position { residual, noise }) => {
+                update_fixed::<4, 2>(state, Matrix2::identity(), residual, noise)
+            }
+            (4, Linearised::Two { h, residual, noise }) => {
+                update_fixed::<4, 2>(state, h, residual, noise)
+            }
+            (4, Linearised::One { h, residual, noise }) => {
+                update_fixed::<4, 1>(state, h, residual, noise)
+            }
+            (5, Linearised::Position { residual, noise }) => {
+                update_fixed::<5, 2>(state, Matrix2::identity(), residual, noise)
+            }
+            (5, Linearised::Two { h, residual, noise }) => {
+                update_fixed::<5, 2>(state, h, residual, noise)
+            }
+            (5, Linearised::One { h, residual, noise }) => {
+                update_fixed::<5, 1>(state, h, residual, noise)
+            }
+            _ => {
+                let innovation = observation.innovation(state)?;
+                let prediction = Prediction {
+                    state: state.clone(),
+                };
+                *state = self.update(&prediction, observation, &innovation)?.state;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The Kalman update of an N-state with an M-component measurement whose Jacobian is
+/// `h_pos` over the position and zero elsewhere, as `KalmanUpdater::update` forms it (S
+/// symmetrised and factorised by Cholesky, the gain with S⁻¹, the covariance in Joseph
+/// form, symmetrised), on the stack. `state` is N long (the caller matched it).
+fn update_fixed<const N: usize, const M: usize>(
+    state: &mut GaussianState,
+    h_pos: SMatrix<f64, M, 2>,
+    residual: SVector<f64, M>,
+    noise: SMatrix<f64, M, M>,
+) -> Result<(), TrackingError> {
+    let p = SMatrix::<f64, N, N>::from_column_slice(state.covar.as_slice());
+    let mut h = SMatrix::<f64, M, N>::zeros();
+    h.fixed_view_mut::<M, 2>(0, 0).copy_from(&h_pos);
+    let s = h * p * h.transpose() + noise;
+    let s = (s + s.transpose()) * 0.5;
+    let cholesky = s.cholesky().ok_or(TrackingError::SingularInnovation)?;
+    if !residual.dot(&cholesky.solve(&residual)).is_finite() {
+        return Err(TrackingError::SingularInnovation);
+    }
+    let gain = p * h.transpose() * cholesky.inverse();
+    let a = SMatrix::<f64, N, N>::identity() - gain * h;
+    let covar = a * p * a.transpose() + gain * noise * gain.transpose();
+    let covar = (covar + covar.transpose()) * 0.5;
+    let correction = gain * residual;
+    for (x, dx) in state.mean.iter_mut().zip(correction.iter()) {
+        *x += dx;
+    }
+    state.covar.copy_from_slice(covar.as_slice());
+    Ok(())
 }
 
 /// The JPDA (and PDA) posterior of a track: the mixture of its prediction, weighted by β₀
@@ -236,6 +312,80 @@ mod tests {
                 "round {round}: predicted eigenvalue {smallest}"
             );
         }
+    }
+
+    #[test]
+    fn the_update_on_the_stack_is_the_matrices_update_for_every_model_and_state_size() {
+        let sensor = Vector2::new(-300.0, 150.0);
+        let observations = [
+            Observation {
+                model: MeasurementModel::Position,
+                z: DVector::from_vec(vec![103.0, -47.5]),
+                noise_covar: DMatrix::from_row_slice(2, 2, &[4.0, 0.5, 0.5, 2.0]),
+            },
+            Observation {
+                model: MeasurementModel::RangeBearing {
+                    sensor_pos_enu_m: sensor,
+                },
+                z: DVector::from_vec(vec![455.0, 2.03]),
+                noise_covar: DMatrix::from_diagonal(&DVector::from_vec(vec![9.0, 1e-4])),
+            },
+            Observation {
+                model: MeasurementModel::Bearing {
+                    sensor_pos_enu_m: sensor,
+                },
+                z: DVector::from_element(1, 2.04),
+                noise_covar: DMatrix::from_element(1, 1, 4e-4),
+            },
+        ];
+        #[rustfmt::skip]
+        let covar4 = DMatrix::from_row_slice(4, 4, &[
+            25.0, 3.0, 4.0, 0.5,
+            3.0, 16.0, 0.2, 2.0,
+            4.0, 0.2, 2.0, 0.1,
+            0.5, 2.0, 0.1, 1.5,
+        ]);
+        let mut covar5 = DMatrix::identity(5, 5) * 0.01;
+        covar5.view_mut((0, 0), (4, 4)).copy_from(&covar4);
+        covar5[(0, 4)] = 0.02;
+        covar5[(4, 0)] = 0.02;
+        let priors = [
+            prediction(&[100.0, -50.0, 1.0, 2.0], covar4),
+            prediction(&[100.0, -50.0, 1.0, 2.0, 0.05], covar5),
+        ];
+        for prior in &priors {
+            for observation in &observations {
+                let by_matrices = update(prior, observation).state;
+                let mut on_stack = prior.state.clone();
+                KalmanUpdater
+                    .update_in_place(&mut on_stack, observation)
+                    .expect("update");
+                let mean_off = (&on_stack.mean - &by_matrices.mean).abs().max();
+                let covar_off = (&on_stack.covar - &by_matrices.covar).abs().max();
+                assert!(
+                    mean_off < 1e-9,
+                    "{:?}: mean off by {mean_off}",
+                    observation.model
+                );
+                assert!(
+                    covar_off < 1e-9,
+                    "{:?}: covar off by {covar_off}",
+                    observation.model
+                );
+                assert_eq!(on_stack.time_s, prior.state.time_s);
+            }
+        }
+        // A target on an angle-measuring sensor: an error, and the state as it was.
+        let mut on_sensor = priors[0].state.clone();
+        on_sensor.mean[0] = sensor.x;
+        on_sensor.mean[1] = sensor.y;
+        let before = on_sensor.clone();
+        assert!(
+            KalmanUpdater
+                .update_in_place(&mut on_sensor, &observations[2])
+                .is_err()
+        );
+        assert_eq!(on_sensor, before);
     }
 
     #[test]

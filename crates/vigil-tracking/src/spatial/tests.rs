@@ -5,6 +5,7 @@ use vigil_core::rng::Rng;
 
 use super::*;
 use crate::measure::wrap_angle_rad;
+use crate::types::GaussianState;
 
 const GATE_PROBABILITY: f64 = 0.99;
 
@@ -132,7 +133,7 @@ fn the_bound_never_rejects_what_the_gate_admits() {
             _ => panic!("case {case}: full {full:?}, fixed {fixed:?}"),
         }
         let bound = Bound::new(&observation, &gate);
-        let reach = Reach::of(&state);
+        let reach = Reach::of(&state.position_belief());
         let passes = bound.might_admit(&reach);
         if !passes {
             pruned[kind] += 1;
@@ -191,7 +192,10 @@ fn the_grid_finds_every_admitted_track_and_few_others() {
         .collect();
     states[13].mean[0] = f64::NAN;
     let mut grid = TrackGrid::default();
-    grid.rebuild(states.iter(), gate.threshold(2));
+    grid.rebuild(
+        states.iter().map(GaussianState::position_belief),
+        gate.threshold(2),
+    );
     let mut candidates = Vec::new();
     // Of the detections with a bounded region (positions, ranges and bearings).
     let (mut returned, mut admitted_total, mut queries) = (0, 0, 0);
@@ -231,7 +235,7 @@ fn the_grid_finds_every_admitted_track_and_few_others() {
             } else {
                 continue;
             }
-            grid.set(id, &states[id]);
+            grid.set(id, &states[id].position_belief());
         }
     }
     eprintln!("{queries} detections: {admitted_total} admitted pairs, {returned} candidates");
