@@ -1,9 +1,11 @@
 //! Early-warning benchmark (issue #18): how well the alert rules protect civilians on each
 //! scenario with armed movers, measured the way anyone can: `vigil sim --scenario S --truth
 //! T.csv` over UDP into `vigil run --headless` (the demo's sites and area map), then `vigil
-//! score --truth T.csv --json` on the recorded session. Each scenario runs three times: with
-//! the patrol planner flying the scenario's drones and no other operator action (`vigil run
-//! --patrol`), with today's rules and the drones left on the ground, and with the first
+//! score --truth T.csv --json` on the recorded session. Each scenario runs four times: with
+//! the patrol planner flying the scenario's drones and cueing them to warnings about movers
+//! (`vigil run --patrol --cue`), with the patrols alone and no other operator action
+//! (`vigil run --patrol`), with today's rules and the drones left on the ground, and with the
+//! first
 //! version's rules (every track treated as from outside, the old severities:
 //! `FIRST_VERSION_RULES`); the figures are printed side by side with the issue's targets,
 //! with how many sites had every way in watched at some time and, over those, the median of
@@ -120,7 +122,7 @@ fn free_port() -> u16 {
 fn run(
     scenario: &Path,
     rules: &Path,
-    patrol: bool,
+    patrol: &[&str],
     options: &Options,
     dir: &Path,
 ) -> Result<Value, String> {
@@ -139,7 +141,7 @@ fn run(
         .arg(rules)
         .arg("--session-dir")
         .arg(&session)
-        .args(patrol.then_some("--patrol"))
+        .args(patrol)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -282,9 +284,10 @@ fn main() {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         for (label, rules, patrol) in [
-            ("patrols flown", &today, true),
-            ("today, no drone", &today, false),
-            ("first version", &first, false),
+            ("patrols + cue", &today, &["--patrol", "--cue"][..]),
+            ("patrols flown", &today, &["--patrol"][..]),
+            ("today, no drone", &today, &[][..]),
+            ("first version", &first, &[][..]),
         ] {
             let run_dir = dir
                 .path()

@@ -112,8 +112,18 @@ fn wait_log(
     }
 }
 
-#[test]
-fn the_station_keeps_patrols_flying_hands_over_and_keeps_its_revisit_promise() {
+/// What a test runs: the station recording into `session`, the simulator and the keeper.
+struct Flying {
+    _dir: tempfile::TempDir,
+    session: std::path::PathBuf,
+    pipeline: Pipeline,
+    station: vigil_station::GroundStation,
+    _sim: SimRunner,
+    keeper: PatrolKeeper,
+}
+
+/// Starts the station on the two places, the simulator on `SCENARIO`, and the keeper.
+fn fly(config: KeeperConfig) -> Flying {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let sites = dir.path().join("sites.geojson");
     std::fs::write(&sites, SITES).expect("written");
@@ -141,8 +151,45 @@ fn the_station_keeps_patrols_flying_hands_over_and_keeps_its_revisit_promise() {
         None,
     )
     .expect("the simulator starts");
-    let keeper = PatrolKeeper::start(station.clone(), KeeperConfig { alt_rel_m: 100.0 })
-        .expect("the keeper starts");
+    let keeper = PatrolKeeper::start(station.clone(), config).expect("the keeper starts");
+    Flying {
+        _dir: dir,
+        session,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    }
+}
+
+/// The keeper's notes in the session's journal.
+fn journal_notes(session: &Path) -> String {
+    let reader = JournalReader::open(&session.join(JOURNAL_FILE)).expect("the journal");
+    let notes: Vec<String> = reader
+        .records(None, None, &["note"])
+        .expect("read")
+        .into_iter()
+        .filter_map(|(_, r)| match r {
+            JournalRecord::Note(n) if n.author == vigil_station::patrol::AUTHOR => Some(n.text),
+            _ => None,
+        })
+        .collect();
+    notes.join("\n")
+}
+
+#[test]
+fn the_station_keeps_patrols_flying_hands_over_and_keeps_its_revisit_promise() {
+    let Flying {
+        _dir,
+        session,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    } = fly(KeeperConfig {
+        alt_rel_m: 100.0,
+        cue: false,
+    });
 
     // The first plan, with the three drones, flown.
     let status = wait_log(
@@ -260,24 +307,106 @@ fn the_station_keeps_patrols_flying_hands_over_and_keeps_its_revisit_promise() {
     pipeline.shutdown();
 
     // The journal has each plan and hand-over, by the keeper.
-    let reader = JournalReader::open(&session.join(JOURNAL_FILE)).expect("the journal");
-    let notes: Vec<String> = reader
-        .records(None, None, &["note"])
-        .expect("read")
-        .into_iter()
-        .filter_map(|(_, r)| match r {
-            JournalRecord::Note(n) if n.author == vigil_station::patrol::AUTHOR => Some(n.text),
-            _ => None,
-        })
-        .collect();
-    let text = notes.join("\n");
+    let text = journal_notes(&session);
+    assert!(text.matches("patrols flown").count() >= 3, "{text}");
+    assert!(text.contains("handed over: Drone 1 returns home"), "{text}");
+}
+
+/// `vigil run --patrol --cue`: the warning about the armed group takes a drone off its loop
+/// at once, without an operator; the others fly the loops; when the operator resolves the
+/// alert the drone is taken back, and the next plan flies it again. Each step is a note in
+/// the journal, and the dispatch is the keeper's.
+#[test]
+fn with_cue_a_warning_takes_a_drone_off_its_loop_until_it_is_over() {
+    let Flying {
+        _dir,
+        session,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    } = fly(KeeperConfig {
+        alt_rel_m: 100.0,
+        cue: true,
+    });
+    wait_log(
+        &keeper,
+        &["patrols flown (the patrols start)"],
+        common::TIMEOUT * 3,
+    );
+    let status = wait_log(&keeper, &["a drone is cued to alert "], common::TIMEOUT * 9);
+    let text = lines(&status);
+    let alert: u64 = text
+        .split("a drone is cued to alert ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("an alert number in:\n{text}"));
+    let sent = common::wait_for(
+        &station,
+        "the keeper's dispatch",
+        common::TIMEOUT * 3,
+        |s| {
+            s.protection
+                .dispatches
+                .iter()
+                .any(|d| d.alert == Some(alert) && d.by == vigil_station::patrol::AUTHOR)
+        },
+    );
+    let drone = sent
+        .protection
+        .dispatches
+        .iter()
+        .find(|d| d.alert == Some(alert))
+        .map(|d| d.drone)
+        .expect("the dispatch");
+    let name = format!("Drone {drone}");
+    wait_log(
+        &keeper,
+        &[&format!(
+            "patrols flown ({name}: it is sent to alert {alert})"
+        )],
+        common::TIMEOUT * 6,
+    );
+
+    // The operator has seen to it: the drone comes back to the patrols.
+    station
+        .acknowledge_alert(alert, "Sgt Diallo")
+        .expect("sent")
+        .recv_timeout(common::TIMEOUT)
+        .expect("answered")
+        .expect("acknowledged");
+    station
+        .resolve_alert(alert, "Sgt Diallo", "herders, not armed")
+        .expect("sent")
+        .recv_timeout(common::TIMEOUT)
+        .expect("answered")
+        .expect("resolved");
+    wait_log(
+        &keeper,
+        &[
+            &format!("{name} taken back from alert {alert}: its alert is over"),
+            &format!("({name} can patrol)"),
+        ],
+        common::TIMEOUT * 9,
+    );
+    let released = station.snapshot();
+    let record = released
+        .protection
+        .dispatches
+        .iter()
+        .find(|d| d.alert == Some(alert))
+        .expect("the dispatch");
+    assert_eq!(record.state, vigil_protection::DispatchState::Released);
+    drop(keeper);
+    pipeline.shutdown();
+    let text = journal_notes(&session);
     assert!(
-        notes
-            .iter()
-            .filter(|n| n.starts_with("patrols flown"))
-            .count()
-            >= 3,
+        text.contains(&format!("a drone is cued to alert {alert}")),
         "{text}"
     );
-    assert!(text.contains("handed over: Drone 1 returns home"), "{text}");
+    assert!(
+        text.contains(&format!("{name} taken back from alert {alert}")),
+        "{text}"
+    );
 }

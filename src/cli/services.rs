@@ -50,6 +50,11 @@ pub struct ServiceArgs {
     /// The patrols' height above home, m.
     #[arg(long, value_name = "M", default_value_t = 120.0, requires = "patrol")]
     patrol_alt_m: f64,
+    /// Cue and follow without waiting for the operator: each new warning about movers takes
+    /// the drone that gets there first off its loop to follow them (at most half the drones
+    /// at a time), and gives it back to the patrols when the warning is over.
+    #[arg(long, requires = "patrol")]
+    cue: bool,
 }
 
 /// The modem's speed when none is given: what USB modems' AT ports use.
@@ -130,6 +135,7 @@ impl ServiceArgs {
             sms: self.sms.as_deref().map(sms_port).transpose()?,
             patrol: self.patrol.then_some(vigil_station::patrol::KeeperConfig {
                 alt_rel_m: self.patrol_alt_m,
+                cue: self.cue,
             }),
             decisions: Vec::new(),
         })

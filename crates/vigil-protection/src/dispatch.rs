@@ -78,6 +78,9 @@ pub enum DispatchState {
     Lost,
     /// Another drone took over on station; this one went home.
     HandedOver,
+    /// Taken back by whoever sent it (the patrol keeper, its warning over): the drone is free
+    /// for other work.
+    Released,
 }
 
 impl DispatchState {
@@ -89,6 +92,7 @@ impl DispatchState {
             Self::Failed => "failed",
             Self::Lost => "lost",
             Self::HandedOver => "handed over",
+            Self::Released => "taken back",
         }
     }
 }
@@ -280,6 +284,32 @@ impl Dispatcher {
                 (r.drone, format!("sent to {what} ({})", r.state.label()))
             })
             .collect()
+    }
+
+    /// Ends the dispatch under way with `drone` (in progress, en route or on station; a
+    /// follow that ended keeps the drone orbiting, and is ended too): the drone is free for
+    /// other work and is sent no more commands for it. Returns the dispatch's id, or why
+    /// there is none.
+    pub fn release(&mut self, drone: u8) -> Result<u64, String> {
+        let record = self
+            .records
+            .iter_mut()
+            .rev()
+            .find(|r| {
+                r.drone == drone
+                    && matches!(
+                        r.state,
+                        DispatchState::InProgress
+                            | DispatchState::EnRoute
+                            | DispatchState::Orbiting
+                    )
+            })
+            .ok_or_else(|| format!("drone {drone} is not sent anywhere"))?;
+        record.state = DispatchState::Released;
+        let id = record.id;
+        self.active.retain(|a| a.record != id);
+        self.changed.push(id);
+        Ok(id)
     }
 
     /// Starts a dispatch; what the requester hears goes to `reply`. Returns the drone taken,
@@ -653,4 +683,37 @@ fn lost(world: &World, drone: u8) -> Option<Ending> {
         state: DispatchState::Lost,
         reason,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taking_back_a_drone_sent_nowhere_says_so_and_an_ended_one_is_free() {
+        let mut dispatcher = Dispatcher::default();
+        let error = dispatcher.release(3).expect_err("nothing to take back");
+        assert!(error.contains("drone 3"), "{error}");
+        dispatcher.records.push(DispatchRecord {
+            id: 7,
+            drone: 3,
+            alert: Some(2),
+            site: None,
+            target: LatLon {
+                lat_deg: 9.0,
+                lon_deg: 31.0,
+            },
+            by: "vigil patrol".into(),
+            at: TimeUs(0),
+            state: DispatchState::Orbiting,
+            steps: Vec::new(),
+            failure: Some("track 4 is gone".into()),
+            following: Some(4),
+        });
+        assert_eq!(dispatcher.release(3), Ok(7));
+        assert_eq!(dispatcher.records[0].state, DispatchState::Released);
+        assert!(dispatcher.busy().is_empty());
+        assert_eq!(dispatcher.take_changes().len(), 1);
+        assert!(dispatcher.release(3).is_err(), "taken back once");
+    }
 }

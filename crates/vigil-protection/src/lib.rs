@@ -274,6 +274,12 @@ pub enum ProtectionRequest {
         target: DispatchTarget,
         reply: Sender<Result<dispatch::DispatchPlan, String>>,
     },
+    /// End the dispatch under way with `drone`, which is free again (the patrol keeper takes
+    /// back a drone it cued once the warning is over); the answer is the dispatch's id.
+    ReleaseDrone {
+        drone: u8,
+        reply: Sender<Result<u64, String>>,
+    },
     /// Send a drone to orbit the target and look at it: `drone`, as the operator confirmed
     /// it, or (`None`) the nearest suitable one.
     SendDrone {
@@ -774,6 +780,9 @@ impl Protection {
                 reply,
             } => {
                 self.send_drone(target, &by, drone, reply, world, now);
+            }
+            ProtectionRequest::ReleaseDrone { drone, reply } => {
+                let _ = reply.try_send(self.dispatcher.release(drone));
             }
             ProtectionRequest::RecordIncident {
                 incident,

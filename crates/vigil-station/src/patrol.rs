@@ -26,7 +26,8 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use vigil_core::time::TimeUs;
 use vigil_protection::dispatch::cruise_speed_mps;
 use vigil_protection::patrol::{PatrolDrone, PatrolInput, PatrolPlan, SensorCover, plan};
-use vigil_protection::{DispatchState, LatLon, ProtectionView};
+use vigil_protection::rules::AlertSeverity;
+use vigil_protection::{AlertState, DispatchState, DispatchTarget, LatLon, ProtectionView};
 use vigil_world::command::{Action, CommandOutcome, MissionOp};
 use vigil_world::{Health, Vehicle, World};
 
@@ -224,11 +225,18 @@ fn mission_time(snapshot: &Snapshot) -> TimeUs {
 pub struct KeeperConfig {
     /// Patrol height above home, m.
     pub alt_rel_m: f64,
+    /// Cue and follow without waiting for the operator (`vigil run --patrol --cue`): each
+    /// new warning about movers takes a drone off its loop to follow them (see
+    /// [`Keeper::cue`]), and the drone comes back to the patrols when the warning is over.
+    pub cue: bool,
 }
 
 impl Default for KeeperConfig {
     fn default() -> Self {
-        Self { alt_rel_m: 120.0 }
+        Self {
+            alt_rel_m: 120.0,
+            cue: false,
+        }
     }
 }
 
@@ -290,6 +298,8 @@ impl PatrolKeeper {
             planned_with: BTreeSet::new(),
             refused: BTreeMap::new(),
             last_plan_us: 0,
+            cued: BTreeSet::new(),
+            released: BTreeSet::new(),
         };
         let thread = std::thread::Builder::new()
             .name("vigil-patrol".into())
@@ -363,6 +373,10 @@ struct Keeper {
     refused: BTreeMap<u8, TimeUs>,
     /// The mission time of the last plan.
     last_plan_us: u64,
+    /// The alerts a drone was cued to (each once).
+    cued: BTreeSet<u64>,
+    /// The dispatches taken back (asked once; the snapshot shows it a step later).
+    released: BTreeSet<u64>,
 }
 
 impl Keeper {
@@ -595,6 +609,7 @@ impl Keeper {
     fn watch(&mut self) -> Result<String, Stopped> {
         loop {
             let snapshot = self.tick()?;
+            self.cue(&snapshot);
             self.hand_over(&snapshot);
             if let Some(plan) = &self.plan {
                 let stale = stale_reasons(plan, &self.sensors, &snapshot);
@@ -619,6 +634,98 @@ impl Keeper {
                 .find(|key| !self.sensors.contains(key));
             if let Some((sysid, compid)) = new_sensor {
                 return Ok(format!("{} is heard", names.sensor(sysid, compid)));
+            }
+        }
+    }
+
+    /// With [`KeeperConfig::cue`], what an operator would do with "send a drone" at once:
+    /// each new active warning (or critical alert) about movers has a drone sent to it, the
+    /// one the dispatcher picks (first there with the battery to stay), which follows the
+    /// movers; at most half the drones planned with (at least one) are cued at a time, so
+    /// that patrols go on, and an alert someone else sent a drone to is left to them. A drone
+    /// the keeper cued is taken back once its alert is no longer active (or the operator
+    /// resolved it) or the movers are lost, and the next plan takes it in again. Each cue and each taking back is a note in
+    /// the journal; the dispatches themselves are journaled as any.
+    fn cue(&mut self, snapshot: &Snapshot) {
+        if !self.config.cue {
+            return;
+        }
+        let protection = &snapshot.protection;
+        let now = mission_time(snapshot);
+        let names = &snapshot.world.names;
+        let under_way = |state: DispatchState| {
+            matches!(
+                state,
+                DispatchState::InProgress | DispatchState::EnRoute | DispatchState::Orbiting
+            )
+        };
+        let alert_of =
+            |id: Option<u64>| id.and_then(|id| protection.alerts.iter().find(|a| a.id == id));
+        let mut cued_now = 0;
+        for dispatch in protection.dispatches.iter() {
+            if dispatch.by != AUTHOR || !under_way(dispatch.state) {
+                continue;
+            }
+            cued_now += 1;
+            let over = alert_of(dispatch.alert)
+                .is_none_or(|a| !a.active || a.state == AlertState::Resolved);
+            // A follow that ended (the movers lost) leaves the drone orbiting, with why.
+            let lost = dispatch.state == DispatchState::Orbiting && dispatch.failure.is_some();
+            if !(over || lost) || self.released.contains(&dispatch.id) {
+                continue;
+            }
+            self.released.insert(dispatch.id);
+            if self.station.release_drone(dispatch.drone).is_ok() {
+                let why = if over {
+                    "its alert is over"
+                } else {
+                    "the movers are lost"
+                };
+                let alert = dispatch
+                    .alert
+                    .map_or(String::new(), |a| format!(" from alert {a}"));
+                self.say(
+                    now,
+                    format!("{} taken back{alert}: {why}", names.drone(dispatch.drone)),
+                    true,
+                );
+            }
+        }
+        let fleet = self.planned_with.len().max(self.flying.len());
+        let most = (fleet / 2).max(1);
+        let wanting = protection.alerts.iter().filter(|a| {
+            a.active
+                && a.state != AlertState::Resolved
+                && a.rule.is_about_tracks()
+                && a.severity >= AlertSeverity::Warning
+                && !self.cued.contains(&a.id)
+        });
+        let mut sent = Vec::new();
+        for alert in wanting {
+            if cued_now + sent.len() >= most {
+                break;
+            }
+            let taken = protection
+                .dispatches
+                .iter()
+                .any(|d| d.alert == Some(alert.id) && under_way(d.state));
+            if !taken {
+                sent.push((alert.id, alert.text.clone()));
+            }
+        }
+        for (alert, text) in sent {
+            self.cued.insert(alert);
+            // The dispatcher's answers are not awaited: the dispatch shows in the snapshot.
+            if self
+                .station
+                .send_drone(DispatchTarget::Alert(alert), AUTHOR)
+                .is_ok()
+            {
+                self.say(
+                    now,
+                    format!("a drone is cued to alert {alert}: {text}"),
+                    true,
+                );
             }
         }
     }

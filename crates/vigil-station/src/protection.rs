@@ -115,6 +115,14 @@ impl GroundStation {
         Ok(updates)
     }
 
+    /// Ends the dispatch under way with `drone` (see `ProtectionRequest::ReleaseDrone`); the
+    /// answer is the dispatch's id, or why there is none.
+    pub fn release_drone(&self, drone: u8) -> Result<Receiver<Result<u64, String>>, PipelineError> {
+        let (reply, answer) = bounded(1);
+        self.protection(ProtectionRequest::ReleaseDrone { drone, reply })?;
+        Ok(answer)
+    }
+
     /// Records an incident; the answer is its id.
     pub fn record_incident(
         &self,
