@@ -644,8 +644,9 @@ impl Keeper {
     /// movers; at most half the drones planned with (at least one) are cued at a time, so
     /// that patrols go on, and an alert someone else sent a drone to is left to them. A drone
     /// the keeper cued is taken back once its alert is no longer active (or the operator
-    /// resolved it) or the movers are lost, and the next plan takes it in again. Each cue and each taking back is a note in
-    /// the journal; the dispatches themselves are journaled as any.
+    /// resolved it) or the movers are lost, and the next plan takes it in again. Each cue
+    /// and each taking back is a note in the journal; the dispatches themselves are
+    /// journaled as any.
     fn cue(&mut self, snapshot: &Snapshot) {
         if !self.config.cue {
             return;
