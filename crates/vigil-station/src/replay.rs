@@ -59,9 +59,11 @@ pub struct ReplayController {
 
 impl ReplayController {
     /// Opens a tlog and starts replaying it at the recorded pace, paused if `paused`, with the
-    /// signing keys of `folders`.
+    /// signing keys of `folders` and the tracker its session recorded in `session.json`
+    /// (the default for a tlog outside a session folder): the live run's tracks again.
     pub fn open(tlog: &Path, paused: bool, folders: Folders) -> Result<Self, ReplayError> {
-        Self::open_with_tracker(tlog, paused, folders, TrackerConfig::default())
+        let tracker = crate::session_tracker(tlog)?.unwrap_or_default();
+        Self::open_with_tracker(tlog, paused, folders, tracker)
     }
 
     /// [`ReplayController::open`] with fusion's tracker tuned by `tracker` (`vigil replay
