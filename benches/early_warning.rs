@@ -14,7 +14,9 @@
 //! Run with `cargo bench --bench early_warning`. Options after `--`: `--speed X` (simulated
 //! seconds per real second, default 60), `--scenario FILE` (repeatable; default every
 //! scenario in `assets/scenarios/` with an armed mover), `--seconds S` (default each
-//! scenario's duration).
+//! scenario's duration), `--runs N` (each row N times, default 1: runs vary, the drones'
+//! paths with the timing of the station's answers), `--only LABEL` (one of the four runs,
+//! e.g. `--only "patrols + cue"`).
 //!
 //! Without `--patrol` no drone flies: entries where no ground sensor sees the movers are
 //! missed; those rows say how much the ground sensors and the rules alone achieve.
@@ -50,6 +52,8 @@ struct Options {
     speed: f64,
     scenarios: Vec<PathBuf>,
     seconds: Option<f64>,
+    runs: usize,
+    only: Option<String>,
 }
 
 fn options() -> Options {
@@ -57,6 +61,8 @@ fn options() -> Options {
         speed: 60.0,
         scenarios: Vec::new(),
         seconds: None,
+        runs: 1,
+        only: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -66,6 +72,8 @@ fn options() -> Options {
             "--speed" => options.speed = value.parse().unwrap_or(options.speed),
             "--scenario" => options.scenarios.push(PathBuf::from(value)),
             "--seconds" => options.seconds = value.parse().ok(),
+            "--runs" => options.runs = value.parse().unwrap_or(1).max(1),
+            "--only" => options.only = Some(value),
             _ => {
                 i += 1;
                 continue;
@@ -289,17 +297,23 @@ fn main() {
             ("today, no drone", &today, &[][..]),
             ("first version", &first, &[][..]),
         ] {
-            let run_dir = dir
-                .path()
-                .join(format!("{index}-{}", label.replace([' ', ','], "-")));
-            let started = Instant::now();
-            match run(scenario, rules, patrol, &options, &run_dir) {
-                Ok(score) => println!(
-                    "{}  ({:.0} s)",
-                    row(&name, label, &score),
-                    started.elapsed().as_secs_f64()
-                ),
-                Err(err) => println!("{name:<16} {label:<16} failed: {err}"),
+            if options.only.as_ref().is_some_and(|only| only != label) {
+                continue;
+            }
+            for repeat in 0..options.runs {
+                let run_dir = dir.path().join(format!(
+                    "{index}-{}-{repeat}",
+                    label.replace([' ', ','], "-")
+                ));
+                let started = Instant::now();
+                match run(scenario, rules, patrol, &options, &run_dir) {
+                    Ok(score) => println!(
+                        "{}  ({:.0} s)",
+                        row(&name, label, &score),
+                        started.elapsed().as_secs_f64()
+                    ),
+                    Err(err) => println!("{name:<16} {label:<16} failed: {err}"),
+                }
             }
         }
     }

@@ -142,6 +142,7 @@ fn sensor(sysid: u8, compid: u8, rng: &mut Rng, time: TimeUs) -> SensorNode {
         detections_missed: 0,
         last_detection_id: None,
         last_detection: None,
+        recent_detections: Default::default(),
     }
 }
 

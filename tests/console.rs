@@ -632,6 +632,65 @@ fn the_plan_tab_shows_the_patrols_the_station_keeps() {
     pipeline.shutdown();
 }
 
+/// The operator lets the station keep the patrols from the Plan tab (as `vigil run --patrol
+/// --cue` would), with a drone cued to each warning, sees them flown, and takes them back.
+#[test]
+fn the_operator_lets_the_station_keep_the_patrols_and_stops_it() {
+    let (pipeline, _sim, station, _dir) = demo_rig_with("");
+    let mut h = console(&station);
+    h.get_by_label("Plan").click();
+    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
+    h.get_by_label("Patrols that close the sensors' gaps")
+        .click();
+    step_until(&mut h, "the patrol tool", |h| {
+        has_label(h, "Let the station keep them")
+    });
+    // Cueing is offered on; the operator turns it off and on again.
+    assert!(h.state().patrol.cue);
+    h.get_by_label("and cue a drone to each warning").click();
+    h.step();
+    assert!(!h.state().patrol.cue);
+    h.get_by_label("and cue a drone to each warning").click();
+    h.step();
+    assert!(h.state().patrol.cue);
+    h.get_by_label("Let the station keep them").click();
+    click_in_dialog(&mut h, "Keep them flying");
+    step_until(&mut h, "the keeper's section", |h| {
+        has_label(h, "The station flies the patrols on its own")
+    });
+    assert!(has_label(
+        &h,
+        "It sends a drone to each warning about movers (--cue), which follows them."
+    ));
+    step_until_for(&mut h, "the patrols flown", common::TIMEOUT * 4, |h| {
+        has_label(h, "patrols flown (the patrols start)")
+    });
+    assert!(has_label(&h, "Drone 1: loop ") && has_label(&h, "Drone 2: loop "));
+    assert!(!has_label(&h, "Plan patrols"), "no hand planning beside it");
+    step_until_for(&mut h, "the drones on patrol", common::TIMEOUT * 3, |h| {
+        [1, 2].iter().all(|id| {
+            h.state()
+                .snapshot()
+                .world
+                .vehicles
+                .get(id)
+                .is_some_and(|v| v.mode == "AUTO")
+        })
+    });
+
+    // Taken back: the hand desk again, the drones on the loops they have.
+    h.get_by_label("Stop keeping them").click();
+    step_until(&mut h, "the hand desk", |h| has_label(h, "Plan patrols"));
+    assert!(
+        h.state()
+            .patrol
+            .status
+            .contains("no longer keeps the patrols")
+    );
+    drop(h);
+    pipeline.shutdown();
+}
+
 /// Uploads the plan's loops and flies them, each confirmed; waits until `drones` are in AUTO
 /// and in the air.
 fn upload_and_fly_the_patrols(h: &mut Harness<'static, ConsoleApp>, drones: &[u8]) {

@@ -124,6 +124,11 @@ struct Flying {
 
 /// Starts the station on the two places, the simulator on `SCENARIO`, and the keeper.
 fn fly(config: KeeperConfig) -> Flying {
+    fly_over(config, SCENARIO)
+}
+
+/// As [`fly`], with the simulator on `scenario`.
+fn fly_over(config: KeeperConfig, scenario: &str) -> Flying {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let sites = dir.path().join("sites.geojson");
     std::fs::write(&sites, SITES).expect("written");
@@ -136,7 +141,7 @@ fn fly(config: KeeperConfig) -> Flying {
     })
     .expect("the pipeline starts");
     let station = pipeline.station();
-    let scenario = Scenario::parse(SCENARIO, Path::new("patrol.toml")).expect("a scenario");
+    let scenario = Scenario::parse(scenario, Path::new("patrol.toml")).expect("a scenario");
     let _sim = SimRunner::start_world(
         SimWorld::from_scenario(&scenario, 5),
         SimTransport::Udp {
@@ -409,4 +414,151 @@ fn with_cue_a_warning_takes_a_drone_off_its_loop_until_it_is_over() {
         text.contains(&format!("{name} taken back from alert {alert}")),
         "{text}"
     );
+}
+
+/// At night, one copter, a seismic node on the path 800 m outside the well's buffer and a
+/// radar nearer in; four armed men walk past the node towards the well (after the first plan).
+const NIGHT: &str = r#"
+[scenario]
+name = "night at the well"
+start_utc = "2026-03-14T20:00:00Z"
+seed = 9
+
+[[drone]]
+sysid = 1
+kind = "multirotor"
+home = { lat_deg = 8.9950, lon_deg = 31.0150, alt_msl_m = 400.0 }
+battery_pct = 100.0
+endurance_min = 120.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[sensor]]
+sysid = 120
+kind = "seismic"
+position = { lat_deg = 9.0000, lon_deg = 31.0000 }
+radius_m = 60.0
+pd = 0.95
+false_alarms_per_hour = 0.0
+report_period_s = 2.0
+
+[[sensor]]
+sysid = 110
+kind = "radar"
+position = { lat_deg = 9.0000, lon_deg = 31.0040 }
+radius_m = 300.0
+pd = 0.95
+report_period_s = 1.0
+
+[[mover]]
+id = "armed-group"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.2
+start_s = 150.0
+armed = true
+route = [
+  { lat_deg = 9.0000, lon_deg = 30.9960 },
+  { lat_deg = 9.0000, lon_deg = 31.0095 },
+]
+"#;
+
+#[test]
+fn with_cue_movement_at_a_sensor_at_night_takes_a_drone_there_which_follows_the_movers_found() {
+    let Flying {
+        _dir,
+        session,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    } = fly_over(
+        KeeperConfig {
+            alt_rel_m: 100.0,
+            cue: true,
+        },
+        NIGHT,
+    );
+    wait_log(
+        &keeper,
+        &["patrols flown (the patrols start)"],
+        common::TIMEOUT * 3,
+    );
+    // The node feels the group long before anything tracks it: a warning, and a drone.
+    let cue = "a drone is cued to alert ";
+    let status = wait_log(
+        &keeper,
+        &[cue, "movement at night: seismic sensor 120/"],
+        common::TIMEOUT * 9,
+    );
+    let text = lines(&status);
+    let felt: u64 = text
+        .split(cue)
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("an alert number in:\n{text}"));
+    let sent = common::wait_for(
+        &station,
+        "the keeper's dispatch",
+        common::TIMEOUT * 3,
+        |s| {
+            s.protection
+                .dispatches
+                .iter()
+                .any(|d| d.alert == Some(felt))
+        },
+    );
+    let alert = sent
+        .protection
+        .alerts
+        .iter()
+        .find(|a| a.id == felt)
+        .expect("the alert");
+    assert_eq!(alert.rule, RuleKind::SensorActivity);
+    assert!(alert.cause.tracks.is_empty());
+    let dispatch = sent
+        .protection
+        .dispatches
+        .iter()
+        .find(|d| d.alert == Some(felt))
+        .expect("the dispatch");
+    assert_eq!(dispatch.drone, 1);
+    // It looks on the way in to the well (300 m buffer, 1.1 km east of the node), not at
+    // the node the movers walked on from.
+    assert!(
+        dispatch.target.lon_deg > 31.006 && dispatch.target.lon_deg < 31.008,
+        "{:?}",
+        dispatch.target
+    );
+
+    // Once the radar tracks them, the drone moves on to the alert about those tracks and
+    // follows them.
+    let moved = format!("Drone 1 moves on from alert {felt} to alert ");
+    let status = wait_log(&keeper, &[&moved], common::TIMEOUT * 9);
+    let text = lines(&status);
+    let found: u64 = text
+        .split(&moved)
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("an alert number in:\n{text}"));
+    let following = common::wait_for(&station, "the drone following", common::TIMEOUT * 3, |s| {
+        s.protection
+            .dispatches
+            .iter()
+            .any(|d| d.alert == Some(found) && d.drone == 1 && d.following.is_some())
+    });
+    let first = following
+        .protection
+        .dispatches
+        .iter()
+        .find(|d| d.alert == Some(felt))
+        .expect("the first dispatch");
+    assert_eq!(first.state, vigil_protection::DispatchState::Released);
+    drop(keeper);
+    pipeline.shutdown();
+    let notes = journal_notes(&session);
+    assert!(notes.contains(&format!("{cue}{felt}")), "{notes}");
+    assert!(notes.contains(&moved), "{notes}");
 }

@@ -8,7 +8,10 @@
 //! hand-over level, its link lost, a drone sent to an alert, a sensor gone silent — the desk
 //! says why and re-plans without them when asked, so that another drone takes the loop; a
 //! drone of the old plan that has no loop in the new one is sent home (RTL) only once every
-//! drone of the new plan is flying its loop: the hand-over leaves no gap.
+//! drone of the new plan is flying its loop: the hand-over leaves no gap. Or the operator
+//! lets the station keep them ("Let the station keep them", confirmed, with or without a
+//! drone cued to each warning: the `vigil run --patrol [--cue]` keeper, started from here and
+//! stopped from here), and the desk shows what the keeper flies.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,7 +23,8 @@ use super::actions::ActionCenter;
 use super::map::Outline;
 use vigil_protection::patrol::{PatrolPlan, plan};
 use vigil_station::patrol::{
-    PatrolStatus, PatrolWatch, counted_sensors, patrol_input, stale_reasons,
+    KeeperConfig, PatrolKeeper, PatrolStatus, PatrolWatch, counted_sensors, patrol_input,
+    stale_reasons,
 };
 use vigil_station::{GroundStation, Snapshot};
 use vigil_world::Names;
@@ -43,14 +47,21 @@ pub struct PatrolDesk {
     pub plan: Option<PatrolPlan>,
     pub status: String,
     asking: Option<Asking>,
+    /// Whether the operator is asked to let the station's keeper fly the patrols.
+    asking_keep: bool,
     /// The sensors the plan counted on.
     sensors: Vec<(u8, u8)>,
     /// The drones sent on the loops of the plan flown last.
     flying: BTreeSet<u8>,
     /// Drones of an earlier plan to send home once every drone of the new one flies its loop.
     relieving: BTreeSet<u8>,
-    /// The station's keeper, when it flies the patrols (`vigil run --patrol`).
+    /// The station's keeper, when it flies the patrols (`vigil run --patrol`, or started
+    /// here).
     keeper: Option<PatrolWatch>,
+    /// The keeper started from this desk ("Let the station keep them"), which the desk stops.
+    own: Option<PatrolKeeper>,
+    /// Whether a keeper started here cues a drone to each warning about movers.
+    pub cue: bool,
 }
 
 impl Default for PatrolDesk {
@@ -61,10 +72,13 @@ impl Default for PatrolDesk {
             plan: None,
             status: String::new(),
             asking: None,
+            asking_keep: false,
             sensors: Vec::new(),
             flying: BTreeSet::new(),
             relieving: BTreeSet::new(),
             keeper: None,
+            own: None,
+            cue: true,
         }
     }
 }
@@ -152,7 +166,9 @@ impl PatrolDesk {
     /// The section of the Plan tab.
     pub fn ui(&mut self, ui: &mut egui::Ui, snapshot: &Arc<Snapshot>) {
         if let Some(keeper) = &self.keeper {
-            kept_ui(ui, &keeper.status(), snapshot);
+            if kept_ui(ui, &keeper.status(), snapshot, self.own.is_some()) {
+                self.stop_keeping();
+            }
             return;
         }
         self.poll();
@@ -176,6 +192,14 @@ impl PatrolDesk {
                 self.start(snapshot);
             }
         });
+        let keep = ui.button("Let the station keep them").on_hover_text(
+            "The station plans, uploads and flies the patrols, and plans again by itself when \
+             a drone or sensor drops out (as vigil run --patrol)",
+        );
+        if keep.clicked() {
+            self.asking_keep = true;
+        }
+        ui.checkbox(&mut self.cue, "and cue a drone to each warning");
         if !stale.is_empty() {
             ui.label(
                 egui::RichText::new(format!(
@@ -243,6 +267,67 @@ impl PatrolDesk {
         );
     }
 
+    /// Stops the keeper started here (on a thread of its own: it may be waiting for a
+    /// drone's answer, and the frame never waits); the drones fly on the loops they have.
+    fn stop_keeping(&mut self) {
+        self.keeper = None;
+        if let Some(keeper) = self.own.take() {
+            let _ = std::thread::Builder::new()
+                .name("vigil-patrol-stop".into())
+                .spawn(move || drop(keeper));
+        }
+        self.status =
+            "the station no longer keeps the patrols: the drones fly the loops they have".into();
+    }
+
+    /// Asks before the station's keeper takes the patrols over; starts it.
+    fn keep_dialog(&mut self, ctx: &egui::Context, station: &GroundStation) {
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("vigil-patrol-keep")).show(ctx, |ui| {
+            ui.heading("Let the station keep the patrols");
+            ui.label(format!(
+                "The station plans patrols at {:.0} m with the drones and sensors it hears, \
+                 uploads and flies them, and plans again by itself when a drone's battery \
+                 runs low, a link or a sensor is lost, or a drone is sent to an alert.",
+                self.alt_rel_m
+            ));
+            if self.cue {
+                ui.label(
+                    "It also sends a drone to each warning about movers at once, which \
+                     follows them and comes back to the patrols when the alert is over.",
+                );
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Keep them flying").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    answer = Some(false);
+                }
+            });
+        });
+        let Some(answer) = answer else {
+            return;
+        };
+        self.asking_keep = false;
+        if !answer {
+            return;
+        }
+        let config = KeeperConfig {
+            alt_rel_m: self.alt_rel_m,
+            cue: self.cue,
+        };
+        match PatrolKeeper::start(station.clone(), config) {
+            Ok(keeper) => {
+                self.keeper = Some(keeper.watch());
+                self.own = Some(keeper);
+                self.plan = None;
+                self.status.clear();
+            }
+            Err(err) => self.status = format!("cannot start the station's patrols: {err}"),
+        }
+    }
+
     /// The confirmations of an upload and of the start; each goes to every drone of the plan.
     /// Also moves a hand-over on.
     pub fn dialogs(
@@ -253,6 +338,10 @@ impl PatrolDesk {
         actions: &mut ActionCenter,
     ) {
         self.hand_over(station, snapshot, actions);
+        if self.asking_keep {
+            self.keep_dialog(ctx, station);
+            return;
+        }
         let (Some(asking), Some(plan)) = (self.asking, &self.plan) else {
             return;
         };
@@ -321,8 +410,13 @@ impl PatrolDesk {
 }
 
 /// What the station's keeper flies: its plan, as the desk shows one, and what it did last.
-fn kept_ui(ui: &mut egui::Ui, status: &PatrolStatus, snapshot: &Snapshot) {
-    ui.label("The station flies the patrols on its own (vigil run --patrol): it plans again when a drone or sensor drops out and hands the loop over.");
+/// The keeper's section; whether the operator asked to stop it (`own`: started here).
+fn kept_ui(ui: &mut egui::Ui, status: &PatrolStatus, snapshot: &Snapshot, own: bool) -> bool {
+    ui.label("The station flies the patrols on its own (as vigil run --patrol): it plans again when a drone or sensor drops out and hands the loop over.");
+    if status.cue {
+        ui.label("It sends a drone to each warning about movers (--cue), which follows them.");
+    }
+    let stop = own && ui.button("Stop keeping them").clicked();
     for (_, time, text) in status.log.iter().rev().take(KEEPER_LINES).rev() {
         // The revisits are in the table below (the journal keeps the whole line).
         let text = text.split("; revisits:").next().unwrap_or(text);
@@ -334,6 +428,7 @@ fn kept_ui(ui: &mut egui::Ui, status: &PatrolStatus, snapshot: &Snapshot) {
             ui.label("waiting for the drones and sensors to be heard...");
         }
     }
+    stop
 }
 
 /// Each loop, each drone left out, and each site's planned revisit beside how long its ways

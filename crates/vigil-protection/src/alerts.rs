@@ -26,6 +26,7 @@ pub enum RuleKind {
     Gathering,
     Tripwire,
     NightActivity,
+    SensorActivity,
     Unobserved,
     SensorHealth,
     DroneCover,
@@ -40,6 +41,7 @@ impl RuleKind {
             Self::Gathering => "gathering",
             Self::Tripwire => "tripwire",
             Self::NightActivity => "night activity",
+            Self::SensorActivity => "movement at a sensor",
             Self::Unobserved => "unobserved",
             Self::SensorHealth => "sensor",
             Self::DroneCover => "drone",
@@ -58,6 +60,12 @@ impl RuleKind {
                 | Self::NightActivity
                 | Self::Restricted
         )
+    }
+
+    /// Whether the alert is about movers on the ground, tracked or only felt by a sensor
+    /// (movement at a sensor), rather than about our equipment.
+    pub fn is_about_movers(self) -> bool {
+        self.is_about_tracks() || self == Self::SensorActivity
     }
 }
 

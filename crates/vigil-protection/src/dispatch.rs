@@ -84,6 +84,11 @@ pub enum DispatchState {
 }
 
 impl DispatchState {
+    /// In progress, en route or on station: the drone is still on it.
+    pub fn is_under_way(self) -> bool {
+        matches!(self, Self::InProgress | Self::EnRoute | Self::Orbiting)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::InProgress => "in progress",
@@ -269,12 +274,7 @@ impl Dispatcher {
     pub fn busy(&self) -> Vec<(u8, String)> {
         self.records
             .iter()
-            .filter(|r| {
-                matches!(
-                    r.state,
-                    DispatchState::InProgress | DispatchState::EnRoute | DispatchState::Orbiting
-                )
-            })
+            .filter(|r| r.state.is_under_way())
             .map(|r| {
                 let what = match (r.alert, r.site) {
                     (Some(a), _) => format!("alert {a}"),
@@ -295,15 +295,7 @@ impl Dispatcher {
             .records
             .iter_mut()
             .rev()
-            .find(|r| {
-                r.drone == drone
-                    && matches!(
-                        r.state,
-                        DispatchState::InProgress
-                            | DispatchState::EnRoute
-                            | DispatchState::Orbiting
-                    )
-            })
+            .find(|r| r.drone == drone && r.state.is_under_way())
             .ok_or_else(|| format!("drone {drone} is not sent anywhere"))?;
         record.state = DispatchState::Released;
         let id = record.id;

@@ -17,7 +17,7 @@ use super::sites::{AreaKind, PlaneShape, RestrictedArea, Site, enu_of, latlon_of
 use vigil_core::geodesy::LocalFrame;
 use vigil_core::time::TimeUs;
 use vigil_fusion::TrackView;
-use vigil_world::{ClassHint, Health, World};
+use vigil_world::{ClassHint, Health, SensorKind, SensorNode, World};
 
 /// A track in the plane.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,6 +133,9 @@ pub fn evaluate(scene: &Scene, book: &mut AlertBook) -> Vec<Finding> {
     if rules.night_activity.enabled && scene.night {
         night_activity(scene, &mut findings);
     }
+    if rules.sensor_activity.enabled && scene.night {
+        sensor_activity(scene, &mut findings);
+    }
     if rules.unobserved.enabled {
         unobserved(scene, &mut findings);
     }
@@ -174,6 +177,102 @@ fn unobserved(scene: &Scene, out: &mut Vec<Finding>) {
                 "{}: a way in not watched by any camera or sensor for {:.0} min",
                 scene.site_label(site),
                 unobserved_s / 60.0
+            ),
+        });
+    }
+}
+
+/// At night: ground sensors away from every home, stirred `min_detections` times within the
+/// window (mostly not by animals, by what they say), with no track near their zone. One alert
+/// per site (the nearest), about the busiest of its sensors, naming the others.
+fn sensor_activity(scene: &Scene, out: &mut Vec<Finding>) {
+    let rule = &scene.rules.sensor_activity;
+    let window = std::time::Duration::from_secs_f64(rule.window_s);
+    let home_margin_m = scene.rules.residents.home_margin_m;
+    // Per site: (sensor, detections, distance outside the buffer, position).
+    let mut stirred: Vec<Vec<(&SensorNode, usize, f64, LatLon)>> =
+        vec![Vec::new(); scene.sites.len()];
+    for sensor in scene.world.sensors.values() {
+        let presence = matches!(
+            sensor.kind,
+            SensorKind::Seismic | SensorKind::Pir | SensorKind::Acoustic
+        );
+        if !presence || sensor.health == Health::Lost || sensor.flags.sensor_fault {
+            continue;
+        }
+        let (Some(position), Some(radius_m)) = (sensor.position, sensor.sensing_radius_m) else {
+            continue;
+        };
+        let (detections, animals) = sensor.detections_within(scene.world.time, window);
+        if detections < rule.min_detections || 2 * animals > detections {
+            continue;
+        }
+        let at = LatLon {
+            lat_deg: position.lat_deg,
+            lon_deg: position.lon_deg,
+        };
+        let p = enu_of(scene.frame, at);
+        let at_home = scene.sites.iter().zip(scene.shapes).any(|(site, shape)| {
+            site.category.is_lived_in() && shape.distance_m(p) <= home_margin_m
+        });
+        let explained = scene.tracks.iter().any(|t| {
+            let d = (t.pos_en_m[0] - p[0]).hypot(t.pos_en_m[1] - p[1]);
+            d <= radius_m + rule.explained_m
+        });
+        if at_home || explained {
+            continue;
+        }
+        let nearest = scene
+            .sites
+            .iter()
+            .zip(scene.shapes)
+            .enumerate()
+            .map(|(index, (site, shape))| (index, shape.distance_m(p) - site.buffer_m))
+            .filter(|(_, outside_m)| *outside_m <= rule.near_buffer_m)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((index, outside_m)) = nearest {
+            stirred[index].push((sensor, detections, outside_m, at));
+        }
+    }
+    for (index, mut stirred) in stirred.into_iter().enumerate() {
+        stirred.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.total_cmp(&b.2)));
+        let Some(&(busiest, detections, outside_m, at)) = stirred.first() else {
+            continue;
+        };
+        let site = &scene.sites[index];
+        let others: Vec<String> = stirred[1..]
+            .iter()
+            .map(|(s, _, _, _)| format!("{}/{}", s.sysid, s.compid))
+            .collect();
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (and {})", others.join(", "))
+        };
+        let where_ = if outside_m > 0.0 {
+            format!("{outside_m:.0} m outside the buffer of")
+        } else {
+            "in the buffer of".to_owned()
+        };
+        out.push(Finding {
+            key: AlertKey {
+                rule: RuleKind::SensorActivity,
+                subject: Subject::Site(site.id),
+            },
+            severity: rule.severity,
+            site: Some(index as u32),
+            cause: Cause {
+                sensor: Some((busiest.sysid, busiest.compid)),
+                ..Cause::default()
+            },
+            position: at,
+            text: format!(
+                "movement at night: {} sensor {}/{}{also} {where_} {}, {detections} detections in {:.0} s, nothing tracked there",
+                busiest.kind.label(),
+                busiest.sysid,
+                busiest.compid,
+                scene.site_label(site),
+                rule.window_s
             ),
         });
     }

@@ -7,7 +7,9 @@
 //!   is nobody's home), or the
 //!   one it was first seen walking away from (its first position and the way it went from
 //!   there, traced back `residents.lookback_m`): a *resident* of that place, going about its
-//!   life (the water run, the market crowd, the way home); or from outside every place (the
+//!   life (the water run, the market crowd, the way home; from a place that is nobody's home
+//!   at night, such as the market at nightfall, on the way into a village or camp: a
+//!   resident of that home going back to it); or from outside every place (the
 //!   bush, the forest, a road from off the map). A track from outside that is inside a
 //!   buffer has entered it, whether or not anyone saw it cross the edge; people moving about
 //!   inside their own village or camp never have. A new track next to a track from outside
@@ -250,6 +252,17 @@ struct Places<'a> {
 }
 
 impl Places<'_> {
+    /// The place a point is at, home or not: the nearest within `home_margin_m` of it.
+    fn place_of(&self, p: [f64; 2]) -> Option<usize> {
+        self.shapes
+            .iter()
+            .enumerate()
+            .map(|(index, shape)| (index, shape.distance_m(p)))
+            .filter(|(_, d)| *d <= self.config.home_margin_m)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(index, _)| index)
+    }
+
     /// The place a point is at home in: the nearest home within `home_margin_m` of it.
     fn home_of(&self, p: [f64; 2]) -> Option<usize> {
         self.shapes
@@ -284,9 +297,25 @@ fn traced_origin(memory: &Memory, now_en_m: [f64; 2], places: &Places) -> Origin
     }
     let (ux, uy) = (dx / moved_m, dy / moved_m);
     let steps = (places.config.lookback_m / TRACE_STEP_M).ceil() as usize;
+    let mut from_a_place = false;
     for step in 1..=steps {
         let back_m = step as f64 * TRACE_STEP_M;
-        if let Some(index) = places.home_of([x0 - ux * back_m, y0 - uy * back_m]) {
+        let p = [x0 - ux * back_m, y0 - uy * back_m];
+        if let Some(index) = places.home_of(p) {
+            return Origin::Site(index);
+        }
+        from_a_place |= places.place_of(p).is_some();
+    }
+    // From a place that is nobody's home now (the market at nightfall) on the way into a
+    // home: a resident of it going home. From nowhere, or from such a place to no home:
+    // from outside.
+    if from_a_place {
+        let [x, y] = now_en_m;
+        let ahead = (1..=steps).find_map(|step| {
+            let ahead_m = step as f64 * TRACE_STEP_M;
+            places.home_of([x + ux * ahead_m, y + uy * ahead_m])
+        });
+        if let Some(index) = ahead {
             return Origin::Site(index);
         }
     }
@@ -403,6 +432,33 @@ mod tests {
         assert_eq!(history.origin(1), Origin::Undecided);
         history.update(&[track(1, [60.0, 0.0])], &shapes, &[false], &config, at(30));
         assert_eq!(history.origin(1), Origin::Outside);
+    }
+
+    #[test]
+    fn from_the_market_at_night_into_a_village_is_going_home() {
+        // The market at 0, the village 600 m east; the market is nobody's home at night.
+        let shapes = [shape([0.0, 0.0]), shape([600.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let homes = [false, true];
+        let mut history = TrackHistory::default();
+        // Walking from the market towards the village: going home.
+        history.update(&[track(1, [150.0, 0.0])], &shapes, &homes, &config, at(0));
+        history.update(&[track(1, [200.0, 0.0])], &shapes, &homes, &config, at(30));
+        assert_eq!(history.origin(1), Origin::Site(1));
+        // From the market away from every home (south), or from nowhere into the village:
+        // from outside.
+        history.update(&[track(2, [0.0, -150.0])], &shapes, &homes, &config, at(0));
+        history.update(&[track(2, [0.0, -200.0])], &shapes, &homes, &config, at(30));
+        assert_eq!(history.origin(2), Origin::Outside);
+        history.update(&[track(3, [300.0, 900.0])], &shapes, &homes, &config, at(0));
+        history.update(
+            &[track(3, [330.0, 800.0])],
+            &shapes,
+            &homes,
+            &config,
+            at(30),
+        );
+        assert_eq!(history.origin(3), Origin::Outside);
     }
 
     #[test]

@@ -628,6 +628,7 @@ impl Protection {
             RuleKind::Gathering => rules.gathering.hysteresis(),
             RuleKind::Tripwire => rules.tripwire.hysteresis(),
             RuleKind::NightActivity => rules.night_activity.hysteresis(),
+            RuleKind::SensorActivity => rules.sensor_activity.hysteresis(),
             RuleKind::Unobserved => rules.unobserved.hysteresis(),
             RuleKind::SensorHealth => rules.sensor_health.hysteresis(),
             RuleKind::DroneCover => rules.drone_cover.hysteresis(),
@@ -845,7 +846,13 @@ impl Protection {
             DispatchTarget::Alert(id) => self
                 .book
                 .get(id)
-                .map(|a| (a.position, Some(id), a.site))
+                .map(|a| {
+                    let look_at = match (a.rule, a.site) {
+                        (RuleKind::SensorActivity, Some(site)) => self.way_in(a.position, site),
+                        _ => a.position,
+                    };
+                    (look_at, Some(id), a.site)
+                })
                 .ok_or_else(|| format!("no alert {id}")),
             DispatchTarget::Site(id) => self
                 .sites
@@ -855,6 +862,34 @@ impl Protection {
             DispatchTarget::Position(p) if p.is_valid() => Ok((p, None, None)),
             DispatchTarget::Position(p) => Err(format!("{p:?} is not a position")),
         }
+    }
+
+    /// Where movers felt at `from` (a sensor) would come into a site's buffer walking straight
+    /// for it: a drone sent to movement at a sensor looks there, on the way in, rather than at
+    /// the sensor they have walked on from by the time it arrives. `from` itself when it is in
+    /// the buffer already (or the site or the plane is not known).
+    fn way_in(&self, from: LatLon, site: SiteId) -> LatLon {
+        /// The way is walked in steps this long, m.
+        const STEP_M: f64 = 10.0;
+        let (Some(frame), Some(site), Some(shape)) = (
+            self.frame.as_ref(),
+            self.sites.get(site as usize),
+            self.shapes.get(site as usize),
+        ) else {
+            return from;
+        };
+        let start = sites::enu_of(frame, from);
+        let centre = shape.centre;
+        let (dx, dy) = (centre[0] - start[0], centre[1] - start[1]);
+        let length_m = dx.hypot(dy);
+        let steps = (length_m / STEP_M).ceil() as usize;
+        (0..=steps)
+            .map(|i| {
+                let f = (i as f64 * STEP_M / length_m).min(1.0);
+                [start[0] + f * dx, start[1] + f * dy]
+            })
+            .find(|p| shape.distance_m(*p) <= site.buffer_m)
+            .map_or(from, |p| sites::latlon_of(frame, p))
     }
 
     /// "Send a drone" to an alert, a site or a position: `drone`, or the one the dispatcher

@@ -182,6 +182,27 @@ rule_struct!(
 );
 
 rule_struct!(
+    /// At night, a ground sensor away from where people live (a tripwire's seismic node, a
+    /// PIR on a path) stirred again and again while no track explains it: someone moving
+    /// where nobody should be and no camera sees. A presence detection places the movers
+    /// only within the sensor's zone, so the tracker starts no track of it (see the tracker's
+    /// `initiate`); the alert is about the place, and a drone sent to it looks.
+    SensorActivity {
+        /// This many detections within `window_s` are movement rather than a false alarm
+        /// (a node false-alarms a few times an hour).
+        min_detections: usize = 3,
+        window_s: f64 = 60.0,
+        /// Sensors farther than this outside every site's buffer are left alone, m.
+        near_buffer_m: f64 = 1000.0,
+        /// A track within this distance of the sensor's zone explains it: the track rules
+        /// judge that mover, m.
+        explained_m: f64 = 50.0,
+    }
+    defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 0.0,
+    clear_after_s = 300.0, rearm_s = 600.0
+);
+
+rule_struct!(
     /// A site no camera footprint or sensor range has covered for too long.
     Unobserved {
         max_unobserved_s: f64 = 900.0,
@@ -384,6 +405,7 @@ pub struct RulesConfig {
     pub gathering: Gathering,
     pub tripwire: Tripwire,
     pub night_activity: NightActivity,
+    pub sensor_activity: SensorActivity,
     pub unobserved: Unobserved,
     pub sensor_health: SensorHealth,
     pub drone_cover: DroneCover,
@@ -414,6 +436,7 @@ impl RulesConfig {
         let mut bad: Vec<(String, String)> = Vec::new();
         config.check_hysteresis(&mut bad);
         config.check_values(&mut bad);
+        config.check_sensor_activity(&mut bad);
         match bad.into_iter().next() {
             Some((field, reason)) => Err(ProtectionError::Rules {
                 file: file.to_owned(),
@@ -431,6 +454,7 @@ impl RulesConfig {
         self.gathering.check_common("gathering", bad);
         self.tripwire.check_common("tripwire", bad);
         self.night_activity.check_common("night_activity", bad);
+        self.sensor_activity.check_common("sensor_activity", bad);
         self.unobserved.check_common("unobserved", bad);
         self.sensor_health.check_common("sensor_health", bad);
         self.drone_cover.check_common("drone_cover", bad);
@@ -539,6 +563,34 @@ impl RulesConfig {
                     "from_sensor and to_sensor must differ".into(),
                 ));
             }
+        }
+    }
+
+    /// The `[sensor_activity]` values.
+    fn check_sensor_activity(&self, bad: &mut Vec<(String, String)>) {
+        let rule = &self.sensor_activity;
+        for (field, value) in [
+            ("window_s", rule.window_s),
+            ("near_buffer_m", rule.near_buffer_m),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                bad.push((
+                    format!("sensor_activity.{field}"),
+                    format!("{value} must be above zero"),
+                ));
+            }
+        }
+        if rule.min_detections == 0 {
+            bad.push((
+                "sensor_activity.min_detections".to_owned(),
+                "0 must be at least 1".to_owned(),
+            ));
+        }
+        if !(rule.explained_m.is_finite() && rule.explained_m >= 0.0) {
+            bad.push((
+                "sensor_activity.explained_m".to_owned(),
+                format!("{} must be a distance ≥ 0", rule.explained_m),
+            ));
         }
     }
 }

@@ -11,6 +11,7 @@ use nalgebra::Vector3;
 use super::*;
 
 mod residents;
+mod sensor_activity;
 use vigil_link::LinkId;
 use vigil_protocol::MavVersion;
 use vigil_protocol::modes::Firmware;
@@ -123,6 +124,7 @@ fn sensor(sysid: u8, east_m: f64, north_m: f64, last_heard: TimeUs) -> SensorNod
         detections_missed: 0,
         last_detection_id: None,
         last_detection: None,
+        recent_detections: Default::default(),
     }
 }
 

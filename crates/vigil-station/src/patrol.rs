@@ -2,8 +2,9 @@
 //! plans loops over the protected sites with the drones and sensors the station sees
 //! (`vigil_protection::patrol`), uploads them as the drones' AUTO missions, starts them, and
 //! watches: when the plan no longer holds — a drone's battery below the hand-over level, its
-//! link lost, a drone sent to an alert, a sensor gone silent, a mission refused — it plans
-//! again without them, and a drone that comes free (or a sensor heard again) is taken back in.
+//! link lost, a drone sent to an alert, a sensor gone silent or reporting a fault, a mission
+//! refused — it plans again without them, and a drone that comes free (or a sensor heard
+//! again) is taken back in.
 //! A drone of the old plan with no loop in the new one goes home (RTL) only once every drone
 //! of the new plan flies its loop (in AUTO): the hand-over leaves no gap. A drone sent to an
 //! alert is never sent home by the keeper. Each plan flown, each hand-over and each refusal
@@ -26,12 +27,13 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use vigil_core::time::TimeUs;
 use vigil_protection::dispatch::cruise_speed_mps;
 use vigil_protection::patrol::{PatrolDrone, PatrolInput, PatrolPlan, SensorCover, plan};
-use vigil_protection::rules::AlertSeverity;
-use vigil_protection::{AlertState, DispatchState, DispatchTarget, LatLon, ProtectionView};
+use vigil_protection::{LatLon, ProtectionView};
 use vigil_world::command::{Action, CommandOutcome, MissionOp};
-use vigil_world::{Health, Vehicle, World};
+use vigil_world::{Health, SensorNode, Vehicle, World};
 
 use crate::{GroundStation, Snapshot};
+
+mod cue;
 
 /// Who the keeper's notes in the journal are by.
 pub const AUTHOR: &str = "vigil patrol";
@@ -80,26 +82,24 @@ fn dispatched(sysid: u8, protection: &ProtectionView) -> Option<Option<u64>> {
     protection
         .dispatches
         .iter()
-        .find(|d| {
-            d.drone == sysid
-                && matches!(
-                    d.state,
-                    DispatchState::InProgress | DispatchState::EnRoute | DispatchState::Orbiting
-                )
-        })
+        .find(|d| d.drone == sysid && d.state.is_under_way())
         .map(|d| d.alert)
 }
 
-/// The sensors a plan can count on: heard, not lost, with a position and a range.
+/// The sensors a plan can count on: heard, not lost, not reporting a fault (its sensing
+/// element failed: it detects nothing), with a position and a range.
 pub fn counted_sensors(world: &World) -> Vec<(u8, u8)> {
     world
         .sensors
         .iter()
-        .filter(|(_, s)| {
-            s.health != Health::Lost && s.position.is_some() && s.sensing_radius_m.is_some()
-        })
+        .filter(|(_, s)| senses(s) && s.position.is_some() && s.sensing_radius_m.is_some())
         .map(|(key, _)| *key)
         .collect()
+}
+
+/// Whether a sensor node can detect now: heard, and not reporting a fault.
+fn senses(sensor: &SensorNode) -> bool {
+    sensor.health != Health::Lost && !sensor.flags.sensor_fault
 }
 
 /// The planner's input from what the station sees: its sites, the sensors heard with a
@@ -111,7 +111,7 @@ pub fn patrol_input(world: &World, protection: &ProtectionView, alt_rel_m: f64) 
     let sensors = world
         .sensors
         .values()
-        .filter(|s| s.health != Health::Lost)
+        .filter(|s| senses(s))
         .filter_map(|s| {
             let at = s.position?;
             Some(SensorCover {
@@ -167,7 +167,7 @@ pub fn patrol_input(world: &World, protection: &ProtectionView, alt_rel_m: f64) 
 }
 
 /// Why `plan` no longer holds: each drone of it that can no longer fly its loop, each sensor
-/// it counted on (`sensors`) that went silent.
+/// it counted on (`sensors`) that went silent or reports a fault.
 pub fn stale_reasons(plan: &PatrolPlan, sensors: &[(u8, u8)], snapshot: &Snapshot) -> Vec<String> {
     let names = &snapshot.world.names;
     let drones = plan.loops.iter().filter_map(|l| {
@@ -176,12 +176,12 @@ pub fn stale_reasons(plan: &PatrolPlan, sensors: &[(u8, u8)], snapshot: &Snapsho
             .map(|why| format!("{}: {why}", names.drone(l.sysid)))
     });
     let sensors = sensors.iter().filter_map(|&(sysid, compid)| {
-        let silent = snapshot
-            .world
-            .sensors
-            .get(&(sysid, compid))
-            .is_none_or(|s| s.health == Health::Lost);
-        silent.then(|| format!("{} is silent", names.sensor(sysid, compid)))
+        let name = names.sensor(sysid, compid);
+        match snapshot.world.sensors.get(&(sysid, compid)) {
+            Some(s) if senses(s) => None,
+            Some(s) if s.health != Health::Lost => Some(format!("{name} reports a fault")),
+            _ => Some(format!("{name} is silent")),
+        }
     });
     drones.chain(sensors).collect()
 }
@@ -249,6 +249,8 @@ pub struct PatrolStatus {
     pub flying: Vec<u8>,
     /// Plans made so far.
     pub plans: u32,
+    /// Whether it cues drones to warnings ([`KeeperConfig::cue`]).
+    pub cue: bool,
     /// What it did, oldest first: (sequence number, mission time, text).
     pub log: VecDeque<(u64, TimeUs, String)>,
     next_seq: u64,
@@ -285,7 +287,10 @@ impl PatrolKeeper {
     /// Starts keeping patrols on `station`'s drones.
     pub fn start(station: GroundStation, config: KeeperConfig) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let status = Arc::new(ArcSwap::from_pointee(PatrolStatus::default()));
+        let status = Arc::new(ArcSwap::from_pointee(PatrolStatus {
+            cue: config.cue,
+            ..PatrolStatus::default()
+        }));
         let keeper = Keeper {
             station,
             config,
@@ -299,6 +304,7 @@ impl PatrolKeeper {
             refused: BTreeMap::new(),
             last_plan_us: 0,
             cued: BTreeSet::new(),
+            moving: BTreeMap::new(),
             released: BTreeSet::new(),
         };
         let thread = std::thread::Builder::new()
@@ -375,6 +381,9 @@ struct Keeper {
     last_plan_us: u64,
     /// The alerts a drone was cued to (each once).
     cued: BTreeSet<u64>,
+    /// Drones moved on to another alert whose new dispatch has not shown yet: the alert, and
+    /// when (mission clock).
+    moving: BTreeMap<u8, (u64, TimeUs)>,
     /// The dispatches taken back (asked once; the snapshot shows it a step later).
     released: BTreeSet<u64>,
 }
@@ -439,8 +448,10 @@ impl Keeper {
     }
 
     /// Waits until a drone can patrol and (before the first plan) the drones and sensors
-    /// heard have stayed the same for [`SETTLE_US`].
-    fn wait_until_ready(&self, reason: &str) -> Result<Arc<Snapshot>, Stopped> {
+    /// heard have stayed the same for [`SETTLE_US`]. Meanwhile, once patrols have started,
+    /// warnings are cued and cued drones moved on or taken back (every drone may be on an
+    /// alert).
+    fn wait_until_ready(&mut self, reason: &str) -> Result<Arc<Snapshot>, Stopped> {
         let first = self.last_plan_us == 0;
         // The drones and sensors heard, and since when (mission clock) they have not changed.
         let mut seen: Option<(Deployment, u64)> = None;
@@ -449,6 +460,9 @@ impl Keeper {
             let snapshot = self.tick()?;
             let drones = self.available(&snapshot);
             if drones.is_empty() {
+                if !first {
+                    self.cue(&snapshot);
+                }
                 if !said_none && !first {
                     self.say(
                         mission_time(&snapshot),
@@ -537,6 +551,12 @@ impl Keeper {
             }
         }
         for l in &plan.loops {
+            // A drone cued while the loops were uploaded stays on its alert: plan again.
+            let fresh = self.station.snapshot();
+            let vehicle = fresh.world.vehicles.get(&l.sysid).map(Arc::as_ref);
+            if let Some(why) = unavailable(vehicle, &fresh.protection) {
+                return Ok(Some(format!("{}: {why}", fresh.world.names.drone(l.sysid))));
+            }
             let answer = self
                 .station
                 .command(l.sysid, Action::FlyMission)
@@ -584,8 +604,9 @@ impl Keeper {
         text
     }
 
-    /// Waits for one answer from the station, checking for a stop.
-    fn wait<T>(&self, answer: &Receiver<T>) -> Result<Result<T, String>, Stopped> {
+    /// Waits for one answer from the station, checking for a stop; warnings are cued
+    /// meanwhile (an upload can take minutes over a slow radio: a cue must not wait for it).
+    fn wait<T>(&mut self, answer: &Receiver<T>) -> Result<Result<T, String>, Stopped> {
         let deadline = Instant::now() + TRANSACTION_LIMIT;
         loop {
             if self.stop.load(Ordering::SeqCst) {
@@ -593,7 +614,10 @@ impl Keeper {
             }
             match answer.recv_timeout(TICK) {
                 Ok(answer) => return Ok(Ok(answer)),
-                Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+                Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                    let snapshot = self.station.snapshot();
+                    self.cue(&snapshot);
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     return Ok(Err(format!(
                         "no answer within {} s",
@@ -634,99 +658,6 @@ impl Keeper {
                 .find(|key| !self.sensors.contains(key));
             if let Some((sysid, compid)) = new_sensor {
                 return Ok(format!("{} is heard", names.sensor(sysid, compid)));
-            }
-        }
-    }
-
-    /// With [`KeeperConfig::cue`], what an operator would do with "send a drone" at once:
-    /// each new active warning (or critical alert) about movers has a drone sent to it, the
-    /// one the dispatcher picks (first there with the battery to stay), which follows the
-    /// movers; at most half the drones planned with (at least one) are cued at a time, so
-    /// that patrols go on, and an alert someone else sent a drone to is left to them. A drone
-    /// the keeper cued is taken back once its alert is no longer active (or the operator
-    /// resolved it) or the movers are lost, and the next plan takes it in again. Each cue
-    /// and each taking back is a note in the journal; the dispatches themselves are
-    /// journaled as any.
-    fn cue(&mut self, snapshot: &Snapshot) {
-        if !self.config.cue {
-            return;
-        }
-        let protection = &snapshot.protection;
-        let now = mission_time(snapshot);
-        let names = &snapshot.world.names;
-        let under_way = |state: DispatchState| {
-            matches!(
-                state,
-                DispatchState::InProgress | DispatchState::EnRoute | DispatchState::Orbiting
-            )
-        };
-        let alert_of =
-            |id: Option<u64>| id.and_then(|id| protection.alerts.iter().find(|a| a.id == id));
-        let mut cued_now = 0;
-        for dispatch in protection.dispatches.iter() {
-            if dispatch.by != AUTHOR || !under_way(dispatch.state) {
-                continue;
-            }
-            cued_now += 1;
-            let over = alert_of(dispatch.alert)
-                .is_none_or(|a| !a.active || a.state == AlertState::Resolved);
-            // A follow that ended (the movers lost) leaves the drone orbiting, with why.
-            let lost = dispatch.state == DispatchState::Orbiting && dispatch.failure.is_some();
-            if !(over || lost) || self.released.contains(&dispatch.id) {
-                continue;
-            }
-            self.released.insert(dispatch.id);
-            if self.station.release_drone(dispatch.drone).is_ok() {
-                let why = if over {
-                    "its alert is over"
-                } else {
-                    "the movers are lost"
-                };
-                let alert = dispatch
-                    .alert
-                    .map_or(String::new(), |a| format!(" from alert {a}"));
-                self.say(
-                    now,
-                    format!("{} taken back{alert}: {why}", names.drone(dispatch.drone)),
-                    true,
-                );
-            }
-        }
-        let fleet = self.planned_with.len().max(self.flying.len());
-        let most = (fleet / 2).max(1);
-        let wanting = protection.alerts.iter().filter(|a| {
-            a.active
-                && a.state != AlertState::Resolved
-                && a.rule.is_about_tracks()
-                && a.severity >= AlertSeverity::Warning
-                && !self.cued.contains(&a.id)
-        });
-        let mut sent = Vec::new();
-        for alert in wanting {
-            if cued_now + sent.len() >= most {
-                break;
-            }
-            let taken = protection
-                .dispatches
-                .iter()
-                .any(|d| d.alert == Some(alert.id) && under_way(d.state));
-            if !taken {
-                sent.push((alert.id, alert.text.clone()));
-            }
-        }
-        for (alert, text) in sent {
-            self.cued.insert(alert);
-            // The dispatcher's answers are not awaited: the dispatch shows in the snapshot.
-            if self
-                .station
-                .send_drone(DispatchTarget::Alert(alert), AUTHOR)
-                .is_ok()
-            {
-                self.say(
-                    now,
-                    format!("a drone is cued to alert {alert}: {text}"),
-                    true,
-                );
             }
         }
     }

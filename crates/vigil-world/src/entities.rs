@@ -2,6 +2,7 @@
 //! the unit and frame in each name; degrees only for latitude and longitude.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 
 use vigil_core::geodesy::Geodetic;
 use vigil_core::time::TimeUs;
@@ -288,6 +289,25 @@ pub struct SensorNode {
     pub detections_missed: u64,
     pub last_detection_id: Option<u32>,
     pub last_detection: Option<TimeUs>,
+    /// Its latest detections (when received, and the class it suggested), oldest first, at
+    /// most [`RECENT_DETECTIONS`]: how busy it is now (the rules' movement at a sensor).
+    pub recent_detections: VecDeque<(TimeUs, ClassHint)>,
+}
+
+/// Detections a sensor node keeps in [`SensorNode::recent_detections`].
+pub const RECENT_DETECTIONS: usize = 16;
+
+impl SensorNode {
+    /// How many of its detections were received within `window` up to `now`, and how many of
+    /// those suggested an animal.
+    pub fn detections_within(&self, now: TimeUs, window: std::time::Duration) -> (usize, usize) {
+        self.recent_detections
+            .iter()
+            .filter(|(at, _)| *at <= now && now.since(*at) <= window)
+            .fold((0, 0), |(all, animals), (_, class)| {
+                (all + 1, animals + usize::from(*class == ClassHint::Animal))
+            })
+    }
 }
 
 /// The target class a sensor suggests.

@@ -449,6 +449,11 @@ impl World {
                 node.detections += 1;
                 node.last_detection = Some(time);
                 node.last_heard = time;
+                if node.recent_detections.len() >= RECENT_DETECTIONS {
+                    node.recent_detections.pop_front();
+                }
+                node.recent_detections
+                    .push_back((time, class_hint(data.class_hint)));
                 (node.position, node.sensing_radius_m)
             } else {
                 (None, None)
@@ -634,6 +639,7 @@ fn new_sensor(key: (u8, u8), envelope: &Envelope, time: TimeUs) -> SensorNode {
         detections_missed: 0,
         last_detection_id: None,
         last_detection: None,
+        recent_detections: VecDeque::new(),
     }
 }
 

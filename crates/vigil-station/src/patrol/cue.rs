@@ -1,0 +1,203 @@
+//! The patrol keeper's cue and follow (`vigil run --patrol --cue`): warnings about movers
+//! get a drone at once, which moves on from alert to alert with the movers and is taken back
+//! when they are over or lost.
+
+use std::time::Duration;
+
+use vigil_core::geodesy::{Geodetic, distance_m};
+use vigil_core::time::TimeUs;
+use vigil_protection::rules::AlertSeverity;
+use vigil_protection::{AlertState, DispatchState, DispatchTarget, LatLon};
+
+use super::{AUTHOR, Keeper, mission_time};
+use crate::Snapshot;
+
+/// A drone cued to movement at a sensor moves on to an alert about tracks this near it, m.
+const FOLLOW_ON_M: f64 = 1500.0;
+/// An alert whose condition was found within this long (mission clock) holds now: the rules
+/// run once a second.
+const HOLDS_NOW: Duration = Duration::from_secs(3);
+/// A drone moved on to another alert counts as cued to it until its dispatch shows, at most
+/// this long (mission clock).
+const MOVING_FOR: Duration = Duration::from_secs(10);
+
+impl Keeper {
+    /// With [`super::KeeperConfig::cue`], what an operator would do with "send a drone" at once:
+    /// each new active warning (or critical alert) about movers has a drone sent to it, the
+    /// one the dispatcher picks (first there with the battery to stay), which follows the
+    /// movers; at most half the drones planned with (at least one) are cued at a time, so
+    /// that patrols go on, and an alert someone else sent a drone to is left to them. A drone
+    /// the keeper cued is taken back once its alert is no longer active (or the operator
+    /// resolved it) or the movers are lost, and the next plan takes it in again; an alert
+    /// over and raised again is cued again. A cued drone moves on to the next alert about
+    /// the same movers rather than being taken back (see [`Self::follow_on`]). Each cue
+    /// and each taking back is a note in the journal; the dispatches themselves are
+    /// journaled as any.
+    pub(super) fn cue(&mut self, snapshot: &Snapshot) {
+        if !self.config.cue {
+            return;
+        }
+        let protection = &snapshot.protection;
+        let now = mission_time(snapshot);
+        let names = &snapshot.world.names;
+        self.follow_on(snapshot, now);
+        let alert_of =
+            |id: Option<u64>| id.and_then(|id| protection.alerts.iter().find(|a| a.id == id));
+        let mut cued_now = 0;
+        for dispatch in protection.dispatches.iter() {
+            if dispatch.by != AUTHOR || !dispatch.state.is_under_way() {
+                continue;
+            }
+            cued_now += 1;
+            let over = alert_of(dispatch.alert)
+                .is_none_or(|a| !a.active || a.state == AlertState::Resolved);
+            // A follow that ended (the movers lost) leaves the drone orbiting, with why.
+            let lost = dispatch.state == DispatchState::Orbiting && dispatch.failure.is_some();
+            if !(over || lost) || self.released.contains(&dispatch.id) {
+                continue;
+            }
+            self.released.insert(dispatch.id);
+            if over && let Some(alert) = dispatch.alert {
+                // Raised again later (the movers found again), it is a new event to cue.
+                self.cued.remove(&alert);
+            }
+            if self.station.release_drone(dispatch.drone).is_ok() {
+                let why = if over {
+                    "its alert is over"
+                } else {
+                    "the movers are lost"
+                };
+                let alert = dispatch
+                    .alert
+                    .map_or(String::new(), |a| format!(" from alert {a}"));
+                self.say(
+                    now,
+                    format!("{} taken back{alert}: {why}", names.drone(dispatch.drone)),
+                    true,
+                );
+            }
+        }
+        self.moving.retain(|drone, (alert, since)| {
+            let shown = (protection.dispatches.iter())
+                .any(|d| d.drone == *drone && d.alert == Some(*alert) && d.state.is_under_way());
+            !shown && now.since(*since) <= MOVING_FOR
+        });
+        cued_now += self.moving.len();
+        let fleet = self.planned_with.len().max(self.flying.len());
+        let most = (fleet / 2).max(1);
+        let wanting = protection.alerts.iter().filter(|a| {
+            a.active
+                && a.state != AlertState::Resolved
+                && a.rule.is_about_movers()
+                && a.severity >= AlertSeverity::Warning
+                && !self.cued.contains(&a.id)
+        });
+        let mut sent = Vec::new();
+        for alert in wanting {
+            if cued_now + sent.len() >= most {
+                break;
+            }
+            let taken = protection
+                .dispatches
+                .iter()
+                .any(|d| d.alert == Some(alert.id) && d.state.is_under_way());
+            if !taken {
+                sent.push((alert.id, alert.text.clone()));
+            }
+        }
+        for (alert, text) in sent {
+            self.cued.insert(alert);
+            // The dispatcher's answers are not awaited: the dispatch shows in the snapshot.
+            if self
+                .station
+                .send_drone(DispatchTarget::Alert(alert), AUTHOR)
+                .is_ok()
+            {
+                self.say(
+                    now,
+                    format!("a drone is cued to alert {alert}: {text}"),
+                    true,
+                );
+            }
+        }
+    }
+
+    /// A drone the keeper cued moves on to another alert about the same movers, which no
+    /// other drone has, rather than being taken back and cued again: from an alert with no
+    /// tracks (movement at a sensor: it looked where the sensor felt someone) to an alert
+    /// about tracks raised within [`FOLLOW_ON_M`] of it since (the movers its camera, or
+    /// anything else, found); from an alert that is over (an approach that became an
+    /// intrusion), or whose track it followed was lost, to one whose condition holds now
+    /// about a track it held (the same alert, when it holds other tracks). The most severe
+    /// such alert is taken, the oldest of those. The old dispatch is taken back and the same
+    /// drone sent, following the movers.
+    fn follow_on(&mut self, snapshot: &Snapshot, now: TimeUs) {
+        let protection = &snapshot.protection;
+        let point = |at: LatLon| Geodetic::from_deg(at.lat_deg, at.lon_deg, 0.0);
+        let mut moves = Vec::new();
+        for d in protection.dispatches.iter() {
+            let from = d
+                .alert
+                .and_then(|id| protection.alerts.iter().find(|a| a.id == id));
+            let Some(from) = from else { continue };
+            let looking = from.cause.tracks.is_empty();
+            let over = !from.active && from.state != AlertState::Resolved;
+            let lost = d.state == DispatchState::Orbiting && d.failure.is_some();
+            let moved = self.released.contains(&d.id);
+            if d.by != AUTHOR || moved || !d.state.is_under_way() || !(looking || over || lost) {
+                continue;
+            }
+            let taken = |id: u64| {
+                (protection.dispatches.iter())
+                    .any(|o| o.id != d.id && o.alert == Some(id) && o.state.is_under_way())
+            };
+            let same_movers = |a: &vigil_protection::Alert| {
+                if looking {
+                    a.first_seen >= from.first_seen
+                        && distance_m(&point(a.position), &point(from.position)) <= FOLLOW_ON_M
+                } else {
+                    (a.cause.tracks.iter())
+                        .any(|t| from.cause.tracks.contains(t) || d.following == Some(*t))
+                }
+            };
+            let found = protection
+                .alerts
+                .iter()
+                .filter(|a| {
+                    a.active
+                        && a.state != AlertState::Resolved
+                        && a.rule.is_about_tracks()
+                        && now.since(a.last_seen) <= HOLDS_NOW
+                        && a.cause.tracks.iter().any(|t| d.following != Some(*t))
+                        && (a.id != from.id || lost)
+                        && !taken(a.id)
+                        && same_movers(a)
+                })
+                .max_by_key(|a| (a.severity, std::cmp::Reverse(a.first_seen)));
+            if let Some(to) = found {
+                moves.push((d.id, d.drone, from.id, to.id, to.text.clone()));
+            }
+        }
+        let names = &snapshot.world.names;
+        for (dispatch, drone, from, to, text) in moves {
+            self.released.insert(dispatch);
+            self.cued.insert(to);
+            if self.station.release_drone(drone).is_err() {
+                continue;
+            }
+            if self
+                .station
+                .send_confirmed_drone(DispatchTarget::Alert(to), AUTHOR, Some(drone))
+                .is_ok()
+            {
+                self.moving.insert(drone, (to, now));
+                let what = if from == to {
+                    format!("stays on alert {to}, following another of its tracks")
+                } else {
+                    format!("moves on from alert {from} to alert {to}, to follow the movers")
+                };
+                self.say(now, format!("{} {what}: {text}", names.drone(drone)), true);
+            }
+        }
+    }
+}
