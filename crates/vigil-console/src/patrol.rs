@@ -192,14 +192,6 @@ impl PatrolDesk {
                 self.start(snapshot);
             }
         });
-        let keep = ui.button("Let the station keep them").on_hover_text(
-            "The station plans, uploads and flies the patrols, and plans again by itself when \
-             a drone or sensor drops out (as vigil run --patrol)",
-        );
-        if keep.clicked() {
-            self.asking_keep = true;
-        }
-        ui.checkbox(&mut self.cue, "and cue a drone to each warning");
         if !stale.is_empty() {
             ui.label(
                 egui::RichText::new(format!(
@@ -213,6 +205,7 @@ impl PatrolDesk {
             ui.label(&self.status);
         }
         let Some(plan) = &self.plan else {
+            self.keep_ui(ui);
             return;
         };
         plan_table(ui, plan, snapshot);
@@ -231,6 +224,19 @@ impl PatrolDesk {
                 self.asking = Some(Asking::Fly);
             }
         });
+        self.keep_ui(ui);
+    }
+
+    /// The offer to let the station keep the patrols (below the plan's own buttons).
+    fn keep_ui(&mut self, ui: &mut egui::Ui) {
+        let keep = ui.button("Let the station keep them").on_hover_text(
+            "The station plans, uploads and flies the patrols, and plans again by itself when \
+             a drone or sensor drops out (as vigil run --patrol)",
+        );
+        if keep.clicked() {
+            self.asking_keep = true;
+        }
+        ui.checkbox(&mut self.cue, "and cue a drone to each warning");
     }
 
     /// The hand-over: once every drone of the plan flown last has taken its loop (its "fly
@@ -321,7 +327,10 @@ impl PatrolDesk {
             Ok(keeper) => {
                 self.keeper = Some(keeper.watch());
                 self.own = Some(keeper);
+                // The keeper hands over from here on: none of the desk's own.
                 self.plan = None;
+                self.flying.clear();
+                self.relieving.clear();
                 self.status.clear();
             }
             Err(err) => self.status = format!("cannot start the station's patrols: {err}"),
