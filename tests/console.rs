@@ -539,10 +539,7 @@ fn patrols_are_planned_uploaded_and_flown_from_the_console() {
         })
     });
     let mut h = console(&station);
-    h.get_by_label("Plan").click();
-    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
-    h.get_by_label("Patrols that close the sensors' gaps")
-        .click();
+    open_the_patrol_tool(&mut h);
     step_until(&mut h, "the patrol tool", |h| has_label(h, "Plan patrols"));
     h.get_by_label("Plan patrols").click();
     step_until(&mut h, "the plan", |h| {
@@ -606,10 +603,7 @@ fn the_plan_tab_shows_the_patrols_the_station_keeps() {
         &egui::Context::default(),
     );
     let mut h = gui::harness(app);
-    h.get_by_label("Plan").click();
-    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
-    h.get_by_label("Patrols that close the sensors' gaps")
-        .click();
+    open_the_patrol_tool(&mut h);
     step_until(&mut h, "the keeper's section", |h| {
         has_label(h, "The station flies the patrols on its own")
     });
@@ -638,10 +632,7 @@ fn the_plan_tab_shows_the_patrols_the_station_keeps() {
 fn the_operator_lets_the_station_keep_the_patrols_and_stops_it() {
     let (pipeline, _sim, station, _dir) = demo_rig_with("");
     let mut h = console(&station);
-    h.get_by_label("Plan").click();
-    step_until(&mut h, "the planner", |h| has_label(h, "Add waypoints"));
-    h.get_by_label("Patrols that close the sensors' gaps")
-        .click();
+    open_the_patrol_tool(&mut h);
     step_until(&mut h, "the patrol tool", |h| {
         has_label(h, "Let the station keep them")
     });
@@ -689,6 +680,14 @@ fn the_operator_lets_the_station_keep_the_patrols_and_stops_it() {
     );
     drop(h);
     pipeline.shutdown();
+}
+
+/// Opens the Plan tab's patrol tool.
+fn open_the_patrol_tool(h: &mut Harness<'static, ConsoleApp>) {
+    h.get_by_label("Plan").click();
+    step_until(h, "the planner", |h| has_label(h, "Add waypoints"));
+    h.get_by_label("Patrols that close the sensors' gaps")
+        .click();
 }
 
 /// Uploads the plan's loops and flies them, each confirmed; waits until `drones` are in AUTO

@@ -254,22 +254,20 @@ struct Places<'a> {
 impl Places<'_> {
     /// The place a point is at, home or not: the nearest within `home_margin_m` of it.
     fn place_of(&self, p: [f64; 2]) -> Option<usize> {
-        self.shapes
-            .iter()
-            .enumerate()
-            .map(|(index, shape)| (index, shape.distance_m(p)))
-            .filter(|(_, d)| *d <= self.config.home_margin_m)
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(index, _)| index)
+        self.nearest_within_margin(p, false)
     }
 
     /// The place a point is at home in: the nearest home within `home_margin_m` of it.
     fn home_of(&self, p: [f64; 2]) -> Option<usize> {
+        self.nearest_within_margin(p, true)
+    }
+
+    fn nearest_within_margin(&self, p: [f64; 2], homes_only: bool) -> Option<usize> {
         self.shapes
             .iter()
             .zip(self.homes)
             .enumerate()
-            .filter(|(_, (_, home))| **home)
+            .filter(|(_, (_, home))| **home || !homes_only)
             .map(|(index, (shape, _))| (index, shape.distance_m(p)))
             .filter(|(_, d)| *d <= self.config.home_margin_m)
             .min_by(|a, b| a.1.total_cmp(&b.1))
