@@ -62,8 +62,10 @@ fn demo() -> PatrolInput {
                 swath_m: 150.0,
             })
             .collect(),
+        ways: vigil_protection::predict::demo_ways(),
         alt_rel_m: 120.0,
         night: false,
+        threatened: Vec::new(),
     }
 }
 
@@ -130,8 +132,10 @@ fn large(seed: u64) -> PatrolInput {
         sites,
         sensors,
         drones,
+        ways: Vec::new(),
         alt_rel_m: 120.0,
         night: false,
+        threatened: Vec::new(),
     }
 }
 

@@ -317,6 +317,58 @@ fn the_station_keeps_patrols_flying_hands_over_and_keeps_its_revisit_promise() {
     assert!(text.contains("handed over: Drone 1 returns home"), "{text}");
 }
 
+/// `vigil run --patrol`: an alert about the armed group heading for a place makes the keeper
+/// plan again at once, that place weighing three times what it weighed (its other ways in
+/// are watched before any quiet place's).
+#[test]
+fn an_alert_about_movers_makes_its_place_weigh_more_in_the_next_plan() {
+    let Flying {
+        _dir,
+        session,
+        pipeline,
+        station: _station,
+        _sim,
+        keeper,
+    } = fly(KeeperConfig {
+        alt_rel_m: 100.0,
+        cue: false,
+    });
+    let first = wait_log(
+        &keeper,
+        &["patrols flown (the patrols start)"],
+        common::TIMEOUT * 3,
+    )
+    .plan
+    .clone()
+    .expect("a plan");
+    let said = "patrols flown (an alert about movers is up at ";
+    let status = wait_log(&keeper, &[said], common::TIMEOUT * 9);
+    let text = lines(&status);
+    let site = text
+        .split(said)
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("a place in:\n{text}"))
+        .to_owned();
+    let plan = status.plan.clone().expect("the plan");
+    let weight = |plan: &vigil_protection::patrol::PatrolPlan| {
+        plan.sites
+            .iter()
+            .find(|s| s.site == site)
+            .map(|s| s.weight)
+            .unwrap_or_else(|| panic!("{site} in {plan:?}"))
+    };
+    assert_eq!(
+        weight(&plan),
+        weight(&first) * vigil_protection::patrol::THREAT_WEIGHT,
+        "{text}"
+    );
+    drop(keeper);
+    pipeline.shutdown();
+    let notes = journal_notes(&session);
+    assert!(notes.contains(&format!("{said}{site})")), "{notes}");
+}
+
 /// `vigil run --patrol --cue`: the warning about the armed group takes a drone off its loop
 /// at once, without an operator; the others fly the loops; when the operator resolves the
 /// alert the drone is taken back, and the next plan flies it again. Each step is a note in
@@ -366,13 +418,15 @@ fn with_cue_a_warning_takes_a_drone_off_its_loop_until_it_is_over() {
         .map(|d| d.drone)
         .expect("the dispatch");
     let name = format!("Drone {drone}");
-    wait_log(
+    // Planned again without it (the plan's reason is whichever the keeper saw first: the
+    // drone sent, or the alert about movers up at the well), and it stays on its alert.
+    let status = wait_log(
         &keeper,
-        &[&format!(
-            "patrols flown ({name}: it is sent to alert {alert})"
-        )],
+        &[&format!("{name} stays on its alert, relieved of its loop")],
         common::TIMEOUT * 6,
     );
+    let plan = status.plan.clone().expect("a plan");
+    assert!(plan.loops.iter().all(|l| l.sysid != drone), "{plan:?}");
 
     // The operator has seen to it: the drone comes back to the patrols.
     station
@@ -389,12 +443,40 @@ fn with_cue_a_warning_takes_a_drone_off_its_loop_until_it_is_over() {
         .expect("resolved");
     wait_log(
         &keeper,
-        &[
-            &format!("{name} taken back from alert {alert}: its alert is over"),
-            &format!("({name} can patrol)"),
-        ],
+        &[&format!(
+            "{name} taken back from alert {alert}: its alert is over"
+        )],
         common::TIMEOUT * 9,
     );
+    // A later plan flies it again (planned for it coming back, or for another reason with it
+    // in the fleet).
+    let deadline = Instant::now() + common::TIMEOUT * 9;
+    loop {
+        let status = keeper.status();
+        let taken_back = status
+            .log
+            .iter()
+            .position(|(_, _, t)| t.contains(&format!("{name} taken back from alert {alert}")));
+        let flown_since = taken_back.is_some_and(|i| {
+            status
+                .log
+                .iter()
+                .skip(i)
+                .any(|(_, _, t)| t.starts_with("patrols flown ("))
+        });
+        if flown_since
+            && let Some(plan) = status.plan.as_ref()
+            && plan.loops.iter().any(|l| l.sysid == drone)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never flies a loop again:\n{}",
+            lines(&status)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let released = station.snapshot();
     let record = released
         .protection

@@ -422,12 +422,28 @@ pub fn main() -> ExitCode {
     } else {
         Cli::parse()
     };
+    if !matches!(cli.command, Command::Run { .. }) {
+        quiet_on_closed_pipe();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("vigil: {}", error_text(&err));
             ExitCode::from(1)
         }
+    }
+}
+
+/// A report piped into a reader that stops early (`vigil score ... | head`) ends there, as
+/// any Unix tool does, instead of panicking on its next line: SIGPIPE back to its default,
+/// which Rust's runtime sets to "ignore". Not for `vigil run`, which must keep recording
+/// whoever stops reading its status lines (its sockets never raise SIGPIPE: the standard
+/// library sends with MSG_NOSIGNAL).
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: signal(2) with a valid signal number and SIG_DFL, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -1,7 +1,8 @@
 //! `vigil patrol --scenario FILE --out DIR`: patrols that close the ground sensors' gaps
 //! (`vigil_protection::patrol`), planned from a deployment described as a simulator scenario
 //! (its drones with their airframe, battery, endurance and camera; its ground sensors with
-//! their ranges) over the protected sites (`--sites`, or the demo's). Prints each drone's loop
+//! their ranges) over the protected sites (`--sites`, or the demo's) and the ways into them
+//! (`--basemap`'s roads, tracks and paths, or the demo's). Prints each drone's loop
 //! and each site's expected revisit interval, and writes one QGroundControl `.plan` per drone
 //! (`DIR/drone-N.plan`), which `vigil cmd upload` puts on the vehicle as its AUTO mission.
 
@@ -23,6 +24,10 @@ pub struct PatrolArgs {
     /// Protected places (GeoJSON); default: the demo's.
     #[arg(long, value_name = "FILE")]
     sites: Option<PathBuf>,
+    /// The area map (GeoJSON) whose roads, tracks and paths lead into the sites: their last
+    /// stretches are patrolled too; default: the demo's, with the demo's sites.
+    #[arg(long, value_name = "FILE")]
+    basemap: Option<PathBuf>,
     /// Patrol height above home, m.
     #[arg(long, value_name = "M", default_value_t = 120.0)]
     alt_rel_m: f64,
@@ -55,6 +60,16 @@ pub fn run(args: &PatrolArgs) -> Result<()> {
     let sites = match &args.sites {
         Some(path) => SiteSet::load(path).map_err(|e| anyhow::anyhow!("--sites {e}"))?,
         None => SiteSet::demo(),
+    };
+    let ways = match (&args.basemap, &args.sites) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--basemap {}", path.display()))?;
+            vigil_protection::predict::parse_ways(&text, &path.display().to_string())
+                .map_err(|e| anyhow::anyhow!("--basemap {e}"))?
+        }
+        (None, None) => vigil_protection::predict::demo_ways(),
+        (None, Some(_)) => Vec::new(),
     };
     if !(args.alt_rel_m.is_finite() && args.alt_rel_m > 0.0) {
         bail!(
@@ -101,8 +116,10 @@ pub fn run(args: &PatrolArgs) -> Result<()> {
         sites: sites.sites,
         sensors,
         drones,
+        ways,
         alt_rel_m: args.alt_rel_m,
         night: args.night,
+        threatened: Vec::new(),
     };
     let started = std::time::Instant::now();
     let plan = plan(&input).with_context(|| format!("{}", args.scenario.display()))?;

@@ -6,7 +6,8 @@
 //!   only villages and camps, where people live: a market, a school, a water point at night
 //!   is nobody's home), or the
 //!   one it was first seen walking away from (its first position and the way it went from
-//!   there, traced back `residents.lookback_m`): a *resident* of that place, going about its
+//!   there, traced back `residents.lookback_m` in a straight line, or along the road, track
+//!   or path it walks on): a *resident* of that place, going about its
 //!   life (the water run, the market crowd, the way home; from a place that is nobody's home
 //!   at night, such as the market at nightfall, on the way into a village or camp: a
 //!   resident of that home going back to it); or from outside every place (the
@@ -21,6 +22,7 @@
 use std::collections::BTreeMap;
 
 use super::engine::PlaneTrack;
+use super::predict::PlaneWay;
 use super::rules::ResidentsConfig;
 use super::sites::{PlaneShape, distance_to_segment_m};
 use vigil_core::time::TimeUs;
@@ -31,6 +33,13 @@ const TRACE_AFTER_M: f64 = 30.0;
 
 /// Points along the traced-back path are tested this far apart, m.
 const TRACE_STEP_M: f64 = 20.0;
+
+/// A track first seen this near a way is walking on it, m (the tracker's position of one of
+/// a group is off by tens of metres at first).
+const ON_WAY_M: f64 = 40.0;
+
+/// ... and walking along it when it went within this cosine of the way's direction (45°).
+const ALONG_WAY_COS: f64 = std::f64::consts::FRAC_1_SQRT_2;
 
 /// A new track this near where a track from outside seen in the last `INHERIT_S` could be
 /// now is from outside too (see [`TrackHistory::outsider_near`]).
@@ -149,18 +158,21 @@ impl TrackHistory {
 
     /// Takes in this evaluation's tracks, before the rules run.
     /// `homes`, per site: whether being there makes one a resident now (see the module
-    /// comment).
+    /// comment); `ways`: the area's roads, tracks and paths, along which a track on one is
+    /// traced back.
     pub fn update(
         &mut self,
         tracks: &[PlaneTrack],
         shapes: &[PlaneShape],
         homes: &[bool],
+        ways: &[PlaneWay],
         config: &ResidentsConfig,
         now: TimeUs,
     ) {
         let places = Places {
             shapes,
             homes,
+            ways,
             config,
         };
         for track in tracks {
@@ -248,6 +260,7 @@ impl TrackHistory {
 struct Places<'a> {
     shapes: &'a [PlaneShape],
     homes: &'a [bool],
+    ways: &'a [PlaneWay],
     config: &'a ResidentsConfig,
 }
 
@@ -304,6 +317,9 @@ fn traced_origin(memory: &Memory, now_en_m: [f64; 2], places: &Places) -> Origin
         }
         from_a_place |= places.place_of(p).is_some();
     }
+    if let Some(index) = back_along_way(memory.first_pos_en_m, [ux, uy], places) {
+        return Origin::Site(index);
+    }
     // From a place that is nobody's home now (the market at nightfall) on the way into a
     // home: a resident of it going home. From nowhere, or from such a place to no home:
     // from outside.
@@ -318,6 +334,64 @@ fn traced_origin(memory: &Memory, now_en_m: [f64; 2], places: &Places) -> Origin
         }
     }
     Origin::Outside
+}
+
+/// The home a track walking along a way came from: back along that way (the one within
+/// [`ON_WAY_M`] of where it was first seen, running within [`ALONG_WAY_COS`] of the way it
+/// went) for `lookback_m`. The way it went over its first tens of metres is the tracker's
+/// noise as much as its walk (a few degrees off, and a straight line back misses a village by
+/// metres), and a road bends: the way itself is where it walked.
+fn back_along_way(first_en_m: [f64; 2], dir: [f64; 2], places: &Places) -> Option<usize> {
+    // The nearest segment of any way: (way, segment, distance).
+    let (way, segment, _) = places
+        .ways
+        .iter()
+        .enumerate()
+        .flat_map(|(w, way)| {
+            way.points_en_m
+                .windows(2)
+                .enumerate()
+                .map(move |(i, s)| (w, i, distance_to_segment_m(s[0], s[1], first_en_m)))
+        })
+        .filter(|(_, _, d)| *d <= ON_WAY_M)
+        .min_by(|a, b| a.2.total_cmp(&b.2))?;
+    let points = &places.ways[way].points_en_m;
+    let (a, b) = (points[segment], points[segment + 1]);
+    let len = (b[0] - a[0]).hypot(b[1] - a[1]);
+    if len <= 0.0 {
+        return None;
+    }
+    let cos = ((b[0] - a[0]) * dir[0] + (b[1] - a[1]) * dir[1]) / len;
+    if cos.abs() < ALONG_WAY_COS {
+        return None;
+    }
+    // Walking from a to b came from a's side: back towards the way's start; else its end.
+    let mut path: Vec<[f64; 2]> = vec![first_en_m];
+    if cos > 0.0 {
+        path.extend(points[..=segment].iter().rev());
+    } else {
+        path.extend(&points[segment + 1..]);
+    }
+    let mut left_m = places.config.lookback_m;
+    for leg in path.windows(2) {
+        let (p, q) = (leg[0], leg[1]);
+        let leg_m = (q[0] - p[0]).hypot(q[1] - p[1]);
+        let mut t = 0.0;
+        while t < leg_m {
+            t = (t + TRACE_STEP_M).min(leg_m);
+            if t > left_m {
+                return None;
+            }
+            let f = t / leg_m;
+            if let Some(index) =
+                places.home_of([p[0] + (q[0] - p[0]) * f, p[1] + (q[1] - p[1]) * f])
+            {
+                return Some(index);
+            }
+        }
+        left_m -= leg_m;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -351,7 +425,7 @@ mod tests {
         let mut history = TrackHistory::default();
         for s in 0..60 {
             let p = [s as f64 * 5.0, 0.0];
-            history.update(&[track(1, p)], &shapes, &[true], &config, at(s));
+            history.update(&[track(1, p)], &shapes, &[true], &[], &config, at(s));
         }
         assert_eq!(history.origin(1), Origin::Site(0));
         assert_eq!(history.previous(1), Some([290.0, 0.0]));
@@ -365,7 +439,7 @@ mod tests {
         // Walking west from 3 km east of the village, towards it.
         for s in 0..40 {
             let p = [3000.0 - s as f64 * 2.0, 0.0];
-            history.update(&[track(7, p)], &shapes, &[true], &config, at(s));
+            history.update(&[track(7, p)], &shapes, &[true], &[], &config, at(s));
         }
         assert_eq!(history.origin(7), Origin::Outside);
     }
@@ -379,7 +453,7 @@ mod tests {
         let mut history = TrackHistory::default();
         for s in 0..40 {
             let p = [150.0 - s as f64 * 1.5, 120.0];
-            history.update(&[track(5, p)], &shapes, &[true], &config, at(s));
+            history.update(&[track(5, p)], &shapes, &[true], &[], &config, at(s));
         }
         assert_eq!(history.origin(5), Origin::Outside);
     }
@@ -392,9 +466,47 @@ mod tests {
         let mut history = TrackHistory::default();
         for s in 0..40 {
             let p = [800.0 + s as f64 * 1.5, 0.0];
-            history.update(&[track(3, p)], &shapes, &[true], &config, at(s));
+            history.update(&[track(3, p)], &shapes, &[true], &[], &config, at(s));
         }
         assert_eq!(history.origin(3), Origin::Site(0));
+    }
+
+    #[test]
+    fn a_track_walking_along_a_road_from_a_village_is_its_resident_where_a_line_back_misses() {
+        // A road from a village at the origin runs 600 m north, then bends 600 m west. Two
+        // people are first seen on the bend's western leg walking west; the tracker makes
+        // their first 40 m run 30° north of west, and a straight line back passes far from the
+        // village: along the road, it is 1 km back.
+        let shapes = [shape([0.0, 0.0])];
+        let road = PlaneWay {
+            name: "road".into(),
+            points_en_m: vec![[0.0, 0.0], [0.0, 600.0], [-600.0, 600.0]],
+        };
+        let config = ResidentsConfig::default();
+        let walk = |ways: &[PlaneWay]| {
+            let mut history = TrackHistory::default();
+            for s in 0..40 {
+                let p = [-400.0 - s as f64 * 1.0, 600.0 + s as f64 * 0.6];
+                history.update(&[track(4, p)], &shapes, &[true], ways, &config, at(s));
+            }
+            history.origin(4)
+        };
+        assert_eq!(walk(&[]), Origin::Outside, "a straight line back misses it");
+        assert_eq!(walk(std::slice::from_ref(&road)), Origin::Site(0));
+        // Walking the other way (towards the village), the road behind leads nowhere.
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [-400.0 + s as f64 * 1.0, 600.0 + s as f64 * 0.2];
+            history.update(
+                &[track(5, p)],
+                &shapes,
+                &[true],
+                std::slice::from_ref(&road),
+                &config,
+                at(s),
+            );
+        }
+        assert_eq!(history.origin(5), Origin::Outside);
     }
 
     #[test]
@@ -404,7 +516,7 @@ mod tests {
         let mut history = TrackHistory::default();
         for s in 0..40 {
             let p = [3000.0 - s as f64 * 2.0, 0.0];
-            history.update(&[track(7, p)], &shapes, &[true], &config, at(s));
+            history.update(&[track(7, p)], &shapes, &[true], &[], &config, at(s));
         }
         // The tracker starts a new track beside it, then loses the first; a third starts
         // where the first was, inside the village.
@@ -412,12 +524,13 @@ mod tests {
             &[track(8, [2930.0, 20.0])],
             &shapes,
             &[true],
+            &[],
             &config,
             at(40),
         );
         assert_eq!(history.origin(8), Origin::Outside);
         let far = [track(9, [0.0, 0.0])];
-        history.update(&far, &shapes, &[true], &config, at(41));
+        history.update(&far, &shapes, &[true], &[], &config, at(41));
         assert_eq!(history.origin(9), Origin::Site(0));
     }
 
@@ -426,9 +539,23 @@ mod tests {
         let shapes = [shape([0.0, 0.0])];
         let config = ResidentsConfig::default();
         let mut history = TrackHistory::default();
-        history.update(&[track(1, [10.0, 0.0])], &shapes, &[false], &config, at(0));
+        history.update(
+            &[track(1, [10.0, 0.0])],
+            &shapes,
+            &[false],
+            &[],
+            &config,
+            at(0),
+        );
         assert_eq!(history.origin(1), Origin::Undecided);
-        history.update(&[track(1, [60.0, 0.0])], &shapes, &[false], &config, at(30));
+        history.update(
+            &[track(1, [60.0, 0.0])],
+            &shapes,
+            &[false],
+            &[],
+            &config,
+            at(30),
+        );
         assert_eq!(history.origin(1), Origin::Outside);
     }
 
@@ -440,19 +567,55 @@ mod tests {
         let homes = [false, true];
         let mut history = TrackHistory::default();
         // Walking from the market towards the village: going home.
-        history.update(&[track(1, [150.0, 0.0])], &shapes, &homes, &config, at(0));
-        history.update(&[track(1, [200.0, 0.0])], &shapes, &homes, &config, at(30));
+        history.update(
+            &[track(1, [150.0, 0.0])],
+            &shapes,
+            &homes,
+            &[],
+            &config,
+            at(0),
+        );
+        history.update(
+            &[track(1, [200.0, 0.0])],
+            &shapes,
+            &homes,
+            &[],
+            &config,
+            at(30),
+        );
         assert_eq!(history.origin(1), Origin::Site(1));
         // From the market away from every home (south), or from nowhere into the village:
         // from outside.
-        history.update(&[track(2, [0.0, -150.0])], &shapes, &homes, &config, at(0));
-        history.update(&[track(2, [0.0, -200.0])], &shapes, &homes, &config, at(30));
+        history.update(
+            &[track(2, [0.0, -150.0])],
+            &shapes,
+            &homes,
+            &[],
+            &config,
+            at(0),
+        );
+        history.update(
+            &[track(2, [0.0, -200.0])],
+            &shapes,
+            &homes,
+            &[],
+            &config,
+            at(30),
+        );
         assert_eq!(history.origin(2), Origin::Outside);
-        history.update(&[track(3, [300.0, 900.0])], &shapes, &homes, &config, at(0));
+        history.update(
+            &[track(3, [300.0, 900.0])],
+            &shapes,
+            &homes,
+            &[],
+            &config,
+            at(0),
+        );
         history.update(
             &[track(3, [330.0, 800.0])],
             &shapes,
             &homes,
+            &[],
             &config,
             at(30),
         );
@@ -467,7 +630,14 @@ mod tests {
             ..ResidentsConfig::default()
         };
         let mut history = TrackHistory::default();
-        history.update(&[track(1, [0.0, 0.0])], &shapes, &[true], &config, at(0));
+        history.update(
+            &[track(1, [0.0, 0.0])],
+            &shapes,
+            &[true],
+            &[],
+            &config,
+            at(0),
+        );
         assert_eq!(history.origin(1), Origin::Outside);
     }
 
@@ -476,8 +646,15 @@ mod tests {
         let shapes = [shape([0.0, 0.0])];
         let config = ResidentsConfig::default();
         let mut history = TrackHistory::default();
-        history.update(&[track(1, [0.0, 0.0])], &shapes, &[true], &config, at(0));
-        history.update(&[], &shapes, &[true], &config, at(601));
+        history.update(
+            &[track(1, [0.0, 0.0])],
+            &shapes,
+            &[true],
+            &[],
+            &config,
+            at(0),
+        );
+        history.update(&[], &shapes, &[true], &[], &config, at(601));
         assert_eq!(history.previous(1), None);
     }
 }

@@ -182,6 +182,8 @@ pub struct ProtectionView {
     pub dispatches: Arc<Vec<DispatchRecord>>,
     /// Where each mover from outside is heading, soonest arrival first.
     pub approaches: Arc<Vec<ApproachView>>,
+    /// The area's roads, tracks and paths (the patrol planner watches the ways in).
+    pub ways: Arc<Vec<predict::Way>>,
     /// The rules' flight figures (endurance, reserve), for the planner's battery estimate.
     pub dispatch: Arc<rules::DispatchConfig>,
 }
@@ -352,7 +354,7 @@ pub struct Protection {
     book: AlertBook,
     history: history::TrackHistory,
     /// The area's roads, tracks and paths, and in the plane once it is fixed.
-    ways: Vec<predict::Way>,
+    ways: Arc<Vec<predict::Way>>,
     plane_ways: Vec<predict::PlaneWay>,
     predictions: Vec<predict::PlanePrediction>,
     incidents: Vec<Incident>,
@@ -405,7 +407,7 @@ impl Protection {
             night: false,
             book: AlertBook::default(),
             history: history::TrackHistory::default(),
-            ways: Vec::new(),
+            ways: Arc::default(),
             plane_ways: Vec::new(),
             predictions: Vec::new(),
             incidents: Vec::new(),
@@ -437,10 +439,11 @@ impl Protection {
 
     /// The area's roads, tracks and paths, along which approaches are predicted.
     pub fn with_ways(mut self, ways: Vec<predict::Way>) -> Self {
-        self.ways = ways;
+        self.ways = Arc::new(ways);
         if let Some(frame) = &self.frame {
             self.plane_ways = predict::plane_ways(frame, &self.ways);
         }
+        self.publish();
         self
     }
 
@@ -600,6 +603,7 @@ impl Protection {
             &plane_tracks,
             &self.shapes,
             &homes,
+            &self.plane_ways,
             &self.rules.residents,
             now,
         );
@@ -1083,6 +1087,7 @@ impl Protection {
             reports: Arc::new(self.reports.clone()),
             dispatches: Arc::new(self.dispatcher.records.clone()),
             approaches: Arc::new(self.approach_views()),
+            ways: self.ways.clone(),
             dispatch: self.view.dispatch.clone(),
         });
     }

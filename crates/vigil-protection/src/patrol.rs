@@ -1,9 +1,12 @@
 //! The patrol planner (issue #18 item 2): drones that close the gaps the ground sensors leave.
 //!
 //! What is watched is the **approaches** to each protected place: points along the edge of
-//! its buffer, one camera swath apart, minus those a ground sensor already covers (its disc,
-//! or its sector for a node with a boresight). Each point carries its place's **risk weight**
-//! ([`risk_weight`]: the kind of place, sensitive, its population, night). The planner gives
+//! its buffer, one camera swath apart, and along the **ways in** (the roads, tracks and paths
+//! that lead into the buffer, out to [`WAY_IN_M`] beyond its edge), minus those a ground
+//! sensor already covers (its disc, or its sector for a node with a boresight). Each point
+//! carries its place's **risk weight**
+//! ([`risk_weight`]: the kind of place, sensitive, its population, night; [`THREAT_WEIGHT`]
+//! times more while an alert about movers is up there). The planner gives
 //! each drone one closed loop over a share of the points and measures the plan by the worst
 //! **weighted revisit interval**: a loop's flying time round (its length over the drone's
 //! cruise speed) times the highest weight on it — what the planner minimises:
@@ -29,7 +32,8 @@
 //! points each) and the weighting is ours.
 
 use super::LatLon;
-use super::sites::{Site, SiteCategory, along, buffer_rings, latlon_of, plane_shape};
+use super::predict::Way;
+use super::sites::{Site, SiteCategory, SiteId, latlon_of};
 use vigil_core::geodesy::{Geodetic, LocalFrame};
 use vigil_mission::{GeoPoint, Mission, MissionItem};
 
@@ -45,6 +49,16 @@ const MIN_SPACING_M: f64 = 50.0;
 const MAX_BALANCE_STEPS: usize = 400;
 /// Drones whose homes are this close share a base: their points are cut between them.
 const BASE_RADIUS_M: f64 = 2000.0;
+/// How far beyond a buffer's edge the ways into it are watched, m. A loop round the edge sees
+/// someone crossing it only while he is within a camera's swath of it (a minute or so at a
+/// walk), however often it comes round; someone coming along a road or a track, as most do,
+/// is on its last 600 m for 6 to 10 minutes, so that a loop taking in that stretch sees him
+/// there, before he enters: the avenues of approach an analyst marks on the map.
+pub const WAY_IN_M: f64 = 600.0;
+/// How much more a place weighs while an alert about movers is up there: whoever comes by
+/// one way in may have others coming by the rest (a pincer, or the group's stragglers), so
+/// that the drones left patrolling keep to its approaches before any quiet place's.
+pub const THREAT_WEIGHT: f64 = 3.0;
 
 /// A ground sensor's coverage.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,9 +87,13 @@ pub struct PatrolInput {
     pub sites: Vec<Site>,
     pub sensors: Vec<SensorCover>,
     pub drones: Vec<PatrolDrone>,
+    /// The area's roads, tracks and paths: their stretches leading into a buffer are watched.
+    pub ways: Vec<Way>,
     pub alt_rel_m: f64,
     /// Night weights (villages and camps weigh more: people are asleep in them).
     pub night: bool,
+    /// The places an alert about movers is up at: they weigh [`THREAT_WEIGHT`] times more.
+    pub threatened: Vec<SiteId>,
 }
 
 /// One drone's loop.
@@ -160,26 +178,6 @@ struct Point {
 
 fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
     (a[0] - b[0]).hypot(a[1] - b[1])
-}
-
-fn covered(p: [f64; 2], sensors: &[([f64; 2], SensorCover)]) -> bool {
-    sensors.iter().any(|(c, s)| {
-        let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
-        if dx.hypot(dy) > s.radius_m {
-            return false;
-        }
-        match s.sector_rad {
-            None => true,
-            Some((facing, fov)) => {
-                // Bearings clockwise from north, as sensors report them.
-                let bearing = dx.atan2(dy);
-                let off = (bearing - facing + std::f64::consts::PI)
-                    .rem_euclid(std::f64::consts::TAU)
-                    - std::f64::consts::PI;
-                off.abs() <= fov / 2.0
-            }
-        }
-    })
 }
 
 /// A closed tour's length.
@@ -312,47 +310,13 @@ pub fn plan_with(input: &PatrolInput, steps: PlanSteps) -> Result<PatrolPlan, Pa
         0.0,
     ));
     let enu = |p: LatLon| super::sites::enu_of(&frame, p);
-    let sensors: Vec<([f64; 2], SensorCover)> =
-        input.sensors.iter().map(|s| (enu(s.at), *s)).collect();
     let spacing_m = input
         .drones
         .iter()
         .map(|d| d.swath_m)
         .fold(f64::INFINITY, f64::min)
         .max(MIN_SPACING_M);
-    let mut points: Vec<Point> = Vec::new();
-    let mut revisits: Vec<SiteRevisit> = Vec::new();
-    for (index, site) in input.sites.iter().enumerate() {
-        let shape = plane_shape(
-            &frame,
-            &site.outline,
-            site.outline.iter().all(|r| r.len() == 1),
-        );
-        let weight = risk_weight(site, input.night);
-        let mut all = 0;
-        let mut by_sensor = 0;
-        for ring in buffer_rings(&shape, site.buffer_m) {
-            for at in along(&ring, spacing_m) {
-                all += 1;
-                if covered(at, &sensors) {
-                    by_sensor += 1;
-                } else {
-                    points.push(Point {
-                        at,
-                        site: index,
-                        weight,
-                    });
-                }
-            }
-        }
-        revisits.push(SiteRevisit {
-            site: site.name.clone(),
-            weight,
-            revisit_s: None,
-            points: all,
-            sensor_covered: by_sensor,
-        });
-    }
+    let (points, mut revisits) = approaches::points(input, &frame, spacing_m);
     let drones: Vec<(PatrolDrone, [f64; 2])> = input
         .drones
         .iter()
@@ -778,5 +742,6 @@ impl PatrolLoop {
     }
 }
 
+mod approaches;
 #[cfg(test)]
 mod tests;

@@ -121,6 +121,10 @@ rule_struct!(
     Approach {
         /// Speed towards the site, m/s, at least.
         min_closing_mps: f64 = 0.6,
+        /// ... and at most: faster is traffic on a road (29 km/h and up; nobody walks or
+        /// herds cattle at it), passing by; a vehicle that stops in the buffer still raises
+        /// an intrusion.
+        max_closing_mps: f64 = 8.0,
         /// Time to reach the buffer's edge at the closing speed, seconds, at most.
         max_time_to_arrival_s: f64 = 600.0,
         /// Tracks farther than this from the buffer are ignored, m.
@@ -472,6 +476,7 @@ impl RulesConfig {
         positive("coverage.camera_range_m", self.coverage.camera_range_m);
         positive("tracks.max_age_s", self.tracks.max_age_s);
         positive("approach.min_closing_mps", self.approach.min_closing_mps);
+        positive("approach.max_closing_mps", self.approach.max_closing_mps);
         positive(
             "approach.max_time_to_arrival_s",
             self.approach.max_time_to_arrival_s,
@@ -528,6 +533,15 @@ impl RulesConfig {
             bad.push((
                 "gathering.near_buffer_m".into(),
                 format!("{} must be ≥ 0", self.gathering.near_buffer_m),
+            ));
+        }
+        if self.approach.max_closing_mps <= self.approach.min_closing_mps {
+            bad.push((
+                "approach.max_closing_mps".into(),
+                format!(
+                    "{} must be above approach.min_closing_mps ({})",
+                    self.approach.max_closing_mps, self.approach.min_closing_mps
+                ),
             ));
         }
         if self.buffer_intrusion.group_tracks < 2 {

@@ -381,6 +381,8 @@ fn speed_and_time_to_arrival_decide_an_approach() {
         "1100 m at 1 m/s is beyond 600 s"
     );
     assert!(run(900.0, -1.5).is_empty());
+    // Traffic on a road at 12 m/s, 1500 m out: passing by, not an approach.
+    assert!(run(1500.0, 12.0).is_empty(), "traffic");
 }
 
 #[test]
@@ -616,6 +618,12 @@ fn the_rules_file_has_the_built_in_defaults_and_bad_files_name_the_field() {
     assert_eq!(
         err.to_string(),
         "r.toml: gathering.min_tracks: 1 must be at least 2"
+    );
+    let err = RulesConfig::parse("[approach]\nmax_closing_mps = 0.5\n", "r.toml")
+        .expect_err("below the least");
+    assert_eq!(
+        err.to_string(),
+        "r.toml: approach.max_closing_mps: 0.5 must be above approach.min_closing_mps (0.6)"
     );
     let err = RulesConfig::parse("[approach]\nmin_closing = 1.0\n", "r.toml").expect_err("unknown");
     assert!(

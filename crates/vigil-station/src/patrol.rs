@@ -4,7 +4,9 @@
 //! watches: when the plan no longer holds — a drone's battery below the hand-over level, its
 //! link lost, a drone sent to an alert, a sensor gone silent or reporting a fault, a mission
 //! refused — it plans again without them, and a drone that comes free (or a sensor heard
-//! again) is taken back in.
+//! again) is taken back in. An alert about movers up at a place plans again at once, the
+//! place weighing more (`vigil_protection::patrol::THREAT_WEIGHT`: its other ways in are
+//! watched before any quiet place's); once no such alert is up there, the weights go back.
 //! A drone of the old plan with no loop in the new one goes home (RTL) only once every drone
 //! of the new plan flies its loop (in AUTO): the hand-over leaves no gap. A drone sent to an
 //! alert is never sent home by the keeper. Each plan flown, each hand-over and each refusal
@@ -27,7 +29,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use vigil_core::time::TimeUs;
 use vigil_protection::dispatch::cruise_speed_mps;
 use vigil_protection::patrol::{PatrolDrone, PatrolInput, PatrolPlan, SensorCover, plan};
-use vigil_protection::{LatLon, ProtectionView};
+use vigil_protection::{AlertSeverity, AlertState, LatLon, ProtectionView, SiteId};
 use vigil_world::command::{Action, CommandOutcome, MissionOp};
 use vigil_world::{Health, SensorNode, Vehicle, World};
 
@@ -161,9 +163,30 @@ pub fn patrol_input(world: &World, protection: &ProtectionView, alt_rel_m: f64) 
         sites: protection.sites.as_ref().clone(),
         sensors,
         drones,
+        ways: protection.ways.as_ref().clone(),
         alt_rel_m,
         night: protection.night,
+        threatened: threatened(protection),
     }
+}
+
+/// The places an alert about movers (a warning or worse, not resolved by the operator) is up
+/// at, in order.
+pub fn threatened(protection: &ProtectionView) -> Vec<SiteId> {
+    let mut sites: Vec<SiteId> = protection
+        .alerts
+        .iter()
+        .filter(|a| {
+            a.active
+                && a.state != AlertState::Resolved
+                && a.rule.is_about_movers()
+                && a.severity >= AlertSeverity::Warning
+        })
+        .filter_map(|a| a.site)
+        .collect();
+    sites.sort_unstable();
+    sites.dedup();
+    sites
 }
 
 /// Why `plan` no longer holds: each drone of it that can no longer fly its loop, each sensor
@@ -301,6 +324,7 @@ impl PatrolKeeper {
             relieving: BTreeSet::new(),
             sensors: Vec::new(),
             planned_with: BTreeSet::new(),
+            threatened: Vec::new(),
             refused: BTreeMap::new(),
             last_plan_us: 0,
             cued: BTreeSet::new(),
@@ -375,6 +399,8 @@ struct Keeper {
     sensors: Vec<(u8, u8)>,
     /// The drones the plan was made with (a drone left out by the planner is not new).
     planned_with: BTreeSet<u8>,
+    /// The places the plan weighed as threatened ([`threatened`]).
+    threatened: Vec<SiteId>,
     /// Drones that refused their loop, and when.
     refused: BTreeMap<u8, TimeUs>,
     /// The mission time of the last plan.
@@ -504,6 +530,7 @@ impl Keeper {
         let mut input = patrol_input(&snapshot.world, &snapshot.protection, self.config.alt_rel_m);
         input.drones.retain(|d| available.contains(&d.sysid));
         self.planned_with = available;
+        self.threatened = input.threatened.clone();
         self.sensors = counted_sensors(&snapshot.world);
         self.plan = None;
         let plan = match plan(&input) {
@@ -641,9 +668,29 @@ impl Keeper {
                     return Ok(stale.join("; "));
                 }
             }
+            let sites = &snapshot.protection.sites;
+            let site_name = |id: &SiteId| {
+                sites
+                    .iter()
+                    .find(|s| s.id == *id)
+                    .map_or_else(|| format!("site {id}"), |s| s.name.clone())
+            };
+            let threatened_now = threatened(&snapshot.protection);
+            if let Some(site) = threatened_now.iter().find(|s| !self.threatened.contains(s)) {
+                return Ok(format!(
+                    "an alert about movers is up at {}",
+                    site_name(site)
+                ));
+            }
             let now = mission_time(&snapshot).0;
             if now.saturating_sub(self.last_plan_us) < REGAIN_EVERY_US {
                 continue;
+            }
+            if let Some(site) = self.threatened.iter().find(|s| !threatened_now.contains(s)) {
+                return Ok(format!(
+                    "no alert about movers is up at {} now",
+                    site_name(site)
+                ));
             }
             let names = &snapshot.world.names;
             let new_drone = self

@@ -151,6 +151,7 @@ pub(super) fn approach(scene: &Scene, out: &mut Vec<Finding>) {
     for p in scene.predictions {
         if !(scene.watched(p.track)
             && p.speed_mps >= rule.min_closing_mps
+            && p.speed_mps <= rule.max_closing_mps
             && p.arrival_s <= rule.max_time_to_arrival_s
             && p.distance_m <= rule.max_range_m)
         {

@@ -43,8 +43,10 @@ fn square(drones: Vec<PatrolDrone>) -> PatrolInput {
         ],
         sensors: Vec::new(),
         drones,
+        ways: Vec::new(),
         alt_rel_m: 120.0,
         night: false,
+        threatened: Vec::new(),
     }
 }
 
@@ -120,6 +122,24 @@ fn a_drone_short_of_battery_keeps_the_most_important_approaches() {
         "{:?}",
         plan.left_out
     );
+}
+
+#[test]
+fn a_threatened_place_is_kept_before_a_camp_by_a_drone_short_of_battery() {
+    // As above, but an alert about movers is up at water point A: its approaches are kept
+    // before the camp's, which the short drone can no longer reach as well.
+    let mut short = drone(1, 1000.0);
+    short.endurance_s = 600.0;
+    let mut input = square(vec![short]);
+    for (id, site) in input.sites.iter_mut().enumerate() {
+        site.id = id as u32;
+    }
+    input.sites[2].category = SiteCategory::Camp;
+    input.threatened = vec![0];
+    let plan = plan(&input).expect("a plan");
+    assert_eq!(plan.sites[0].weight, THREAT_WEIGHT);
+    assert!(plan.sites[0].revisit_s.is_some(), "{:?}", plan.sites);
+    assert!(plan.sites[2].revisit_s.is_none(), "{:?}", plan.sites);
 }
 
 #[test]
@@ -199,8 +219,10 @@ fn each_base_patrols_the_places_nearest_it() {
         sites,
         sensors: Vec::new(),
         drones,
+        ways: Vec::new(),
         alt_rel_m: 120.0,
         night: false,
+        threatened: Vec::new(),
     };
     let planned = plan(&input).expect("a plan");
     let frame = LocalFrame::new(Geodetic::from_deg(9.0, 31.0, 0.0));
@@ -233,5 +255,93 @@ fn each_base_patrols_the_places_nearest_it() {
     assert!(
         one_curve.unpatrolled_points > 0 || !one_curve.left_out.is_empty(),
         "{one_curve:?}"
+    );
+}
+
+/// The patrolled points of a one-drone plan of `input`, east and north of (9, 31).
+fn loop_points(input: &PatrolInput) -> Vec<[f64; 2]> {
+    let planned = plan(input).expect("a plan");
+    let frame = LocalFrame::new(Geodetic::from_deg(9.0, 31.0, 0.0));
+    planned.loops[0]
+        .waypoints
+        .iter()
+        .map(|p| super::super::sites::enu_of(&frame, *p))
+        .collect()
+}
+
+#[test]
+fn the_ways_into_a_site_are_watched_beyond_its_edge_and_a_way_passing_by_is_not() {
+    let mut input = square(vec![drone(1, 0.0)]);
+    input.sites.truncate(1);
+    let way = |name: &str, points: &[(f64, f64)]| Way {
+        name: name.into(),
+        points: points.iter().map(|&(e, n)| at(e, n)).collect(),
+    };
+    // A track from 2 km north of A into A; a road 500 m west of A, passing by.
+    input.ways = vec![
+        way("track", &[(0.0, 2000.0), (0.0, 0.0)]),
+        way("road", &[(-500.0, -2000.0), (-500.0, 2000.0)]),
+    ];
+    let with_ways = loop_points(&input);
+    let track: Vec<f64> = with_ways
+        .iter()
+        .filter(|p| p[0].abs() < 1.0 && p[1] > 200.0)
+        .map(|p| p[1])
+        .collect();
+    let farthest = track.iter().copied().fold(0.0, f64::max);
+    assert!(
+        farthest > 200.0 + WAY_IN_M - 100.0 && farthest <= 200.0 + WAY_IN_M + 1.0,
+        "the track is watched out to {farthest:.0} m north (buffer 200 m + {WAY_IN_M} m)"
+    );
+    assert!(track.len() >= 5, "points along the track: {track:?}");
+    assert!(
+        with_ways.iter().all(|p| (p[0] + 500.0).abs() > 1.0),
+        "the road passing by is not a way in"
+    );
+    input.ways.clear();
+    let without = loop_points(&input);
+    assert!(
+        with_ways.len() > without.len(),
+        "{} points with the ways, {} without",
+        with_ways.len(),
+        without.len()
+    );
+    // A sensor on the track covers its stretch.
+    input.ways = vec![way("track", &[(0.0, 2000.0), (0.0, 0.0)])];
+    input.sensors = vec![SensorCover {
+        at: at(0.0, 500.0),
+        radius_m: 400.0,
+        sector_rad: None,
+    }];
+    let covered = loop_points(&input);
+    assert!(
+        covered
+            .iter()
+            .all(|p| !(p[0].abs() < 1.0 && p[1] > 250.0 && p[1] < 850.0)),
+        "the stretch the sensor covers is not patrolled"
+    );
+}
+
+#[test]
+fn a_way_between_two_sites_is_watched_outside_both_buffers_only() {
+    let mut input = square(vec![drone(1, 0.0)]);
+    input.sites.truncate(2);
+    input.ways = vec![Way {
+        name: "A to B".into(),
+        points: vec![at(0.0, 0.0), at(2000.0, 0.0)],
+    }];
+    let points = loop_points(&input);
+    let between = points
+        .iter()
+        .filter(|p| p[1].abs() < 1.0 && p[0] > 250.0 && p[0] < 1750.0)
+        .count();
+    assert!(
+        between >= 10,
+        "points on the way between the buffers: {points:?}"
+    );
+    let inside = |p: &&[f64; 2]| p[0].hypot(p[1]) < 199.0 || (p[0] - 2000.0).hypot(p[1]) < 199.0;
+    assert!(
+        points.iter().filter(inside).count() == 0,
+        "points inside a buffer: {points:?}"
     );
 }

@@ -26,7 +26,10 @@ impl Keeper {
     /// each new active warning (or critical alert) about movers has a drone sent to it, the
     /// one the dispatcher picks (first there with the battery to stay), which follows the
     /// movers; at most half the drones planned with (at least one) are cued at a time, so
-    /// that patrols go on, and an alert someone else sent a drone to is left to them. A drone
+    /// that patrols go on — beyond that only for other movers at a place a cued drone is at
+    /// already (the second group of a pincer, whose ways in the patrols were weighed to) —
+    /// and an alert someone else sent a drone to, or about movers a drone already follows
+    /// (a gathering of the group an intrusion holds), is left to them. A drone
     /// the keeper cued is taken back once its alert is no longer active (or the operator
     /// resolved it) or the movers are lost, and the next plan takes it in again; an alert
     /// over and raised again is cued again. A cued drone moves on to the next alert about
@@ -85,25 +88,43 @@ impl Keeper {
         cued_now += self.moving.len();
         let fleet = self.planned_with.len().max(self.flying.len());
         let most = (fleet / 2).max(1);
+        // What the drones under way are on: their alerts' places and movers.
+        let on: Vec<&vigil_protection::Alert> = (protection.dispatches.iter())
+            .filter(|d| d.state.is_under_way())
+            .filter_map(|d| alert_of(d.alert))
+            .collect();
+        let followed: Vec<u64> = (protection.dispatches.iter())
+            .filter(|d| d.state.is_under_way())
+            .filter_map(|d| d.following)
+            .chain(on.iter().flat_map(|a| a.cause.tracks.iter().copied()))
+            .collect();
+        let mut keeper_places: Vec<_> = (protection.dispatches.iter())
+            .filter(|d| d.by == AUTHOR && d.state.is_under_way())
+            .filter_map(|d| alert_of(d.alert)?.site)
+            .collect();
+        keeper_places.extend(
+            self.moving
+                .values()
+                .filter_map(|(a, _)| alert_of(Some(*a))?.site),
+        );
         let wanting = protection.alerts.iter().filter(|a| {
             a.active
                 && a.state != AlertState::Resolved
                 && a.rule.is_about_movers()
                 && a.severity >= AlertSeverity::Warning
                 && !self.cued.contains(&a.id)
+                && !a.cause.tracks.iter().any(|t| followed.contains(t))
+                && !on.iter().any(|o| o.id == a.id)
         });
         let mut sent = Vec::new();
         for alert in wanting {
-            if cued_now + sent.len() >= most {
-                break;
+            // Beyond half the fleet only for other movers at a place a cued drone is at
+            // already: the second group of a pincer, where the patrols were weighed to anyway.
+            let same_place = alert.site.is_some_and(|s| keeper_places.contains(&s));
+            if cued_now + sent.len() >= most && !same_place {
+                continue;
             }
-            let taken = protection
-                .dispatches
-                .iter()
-                .any(|d| d.alert == Some(alert.id) && d.state.is_under_way());
-            if !taken {
-                sent.push((alert.id, alert.text.clone()));
-            }
+            sent.push((alert.id, alert.text.clone()));
         }
         for (alert, text) in sent {
             self.cued.insert(alert);
@@ -128,8 +149,10 @@ impl Keeper {
     /// about tracks raised within [`FOLLOW_ON_M`] of it since (the movers its camera, or
     /// anything else, found); from an alert that is over (an approach that became an
     /// intrusion), or whose track it followed was lost, to one whose condition holds now
-    /// about a track it held (the same alert, when it holds other tracks). The most severe
-    /// such alert is taken, the oldest of those. The old dispatch is taken back and the same
+    /// about a track it held (the same alert, when it holds other tracks). Only to a warning
+    /// or worse, as the cue: movers that are only "night activity" now (info) are not worth
+    /// a drone that a warning elsewhere waits for; it is taken back and cued afresh. The
+    /// most severe such alert is taken, the oldest of those. The old dispatch is taken back and the same
     /// drone sent, following the movers.
     fn follow_on(&mut self, snapshot: &Snapshot, now: TimeUs) {
         let protection = &snapshot.protection;
@@ -167,6 +190,7 @@ impl Keeper {
                     a.active
                         && a.state != AlertState::Resolved
                         && a.rule.is_about_tracks()
+                        && a.severity >= AlertSeverity::Warning
                         && now.since(a.last_seen) <= HOLDS_NOW
                         && a.cause.tracks.iter().any(|t| d.following != Some(*t))
                         && (a.id != from.id || lost)
@@ -175,13 +199,17 @@ impl Keeper {
                 })
                 .max_by_key(|a| (a.severity, std::cmp::Reverse(a.first_seen)));
             if let Some(to) = found {
-                moves.push((d.id, d.drone, from.id, to.id, to.text.clone()));
+                moves.push((d.id, d.drone, from.id, to.id, to.text.clone(), over));
             }
         }
         let names = &snapshot.world.names;
-        for (dispatch, drone, from, to, text) in moves {
+        for (dispatch, drone, from, to, text, from_over) in moves {
             self.released.insert(dispatch);
             self.cued.insert(to);
+            if from_over {
+                // Raised again later (other movers), it is a new event to cue.
+                self.cued.remove(&from);
+            }
             if self.station.release_drone(drone).is_err() {
                 continue;
             }
