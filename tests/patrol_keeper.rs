@@ -644,3 +644,131 @@ fn with_cue_movement_at_a_sensor_at_night_takes_a_drone_there_which_follows_the_
     assert!(notes.contains(&format!("{cue}{felt}")), "{notes}");
     assert!(notes.contains(&moved), "{notes}");
 }
+
+/// By day, two copters, a radar west of the well and one north of it; four armed men walk in
+/// from the west, and once they are in the well's buffer four more come down from the north.
+const PINCER: &str = r#"
+[scenario]
+name = "pincer at the well"
+start_utc = "2026-03-14T09:00:00Z"
+seed = 11
+
+[[drone]]
+sysid = 1
+kind = "multirotor"
+home = { lat_deg = 8.9950, lon_deg = 31.0140, alt_msl_m = 400.0 }
+battery_pct = 100.0
+endurance_min = 120.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[drone]]
+sysid = 2
+kind = "multirotor"
+home = { lat_deg = 8.9950, lon_deg = 31.0150, alt_msl_m = 400.0 }
+battery_pct = 100.0
+endurance_min = 120.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[sensor]]
+sysid = 110
+kind = "radar"
+position = { lat_deg = 9.0000, lon_deg = 31.0040 }
+radius_m = 500.0
+pd = 0.95
+report_period_s = 1.0
+
+[[sensor]]
+sysid = 111
+kind = "radar"
+position = { lat_deg = 9.0050, lon_deg = 31.0100 }
+radius_m = 500.0
+pd = 0.95
+report_period_s = 1.0
+
+[[mover]]
+id = "west-group"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.2
+armed = true
+route = [
+  { lat_deg = 9.0000, lon_deg = 31.0000 },
+  { lat_deg = 9.0000, lon_deg = 31.0095 },
+]
+
+[[mover]]
+id = "north-group"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.2
+start_s = 720.0
+armed = true
+route = [
+  { lat_deg = 9.0085, lon_deg = 31.0100 },
+  { lat_deg = 9.0005, lon_deg = 31.0100 },
+]
+"#;
+
+/// `vigil run --patrol --cue` with two drones: only one may be cued at a time (half the
+/// fleet), but a second group heading for the place the cued drone is at takes the other
+/// one; neither drone is sent after movers the other follows.
+#[test]
+fn with_cue_a_second_group_at_the_same_place_takes_the_other_drone() {
+    let Flying {
+        _dir,
+        session,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    } = fly_over(
+        KeeperConfig {
+            alt_rel_m: 100.0,
+            cue: true,
+        },
+        PINCER,
+    );
+    let deadline = Instant::now() + common::TIMEOUT * 12;
+    let both = loop {
+        let s = station.snapshot();
+        let on_well: Vec<u8> = (s.protection.dispatches.iter())
+            .filter(|d| d.by == vigil_station::patrol::AUTHOR && d.state.is_under_way())
+            .filter(|d| {
+                let alert = s.protection.alerts.iter().find(|a| Some(a.id) == d.alert);
+                alert.is_some_and(|a| a.site == Some(0))
+            })
+            .map(|d| d.drone)
+            .collect();
+        if on_well.contains(&1) && on_well.contains(&2) {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never both drones on alerts at the well; the keeper said:\n{}\nalerts: {:#?}",
+            lines(&keeper.status()),
+            s.protection
+                .alerts
+                .iter()
+                .map(|a| (a.id, a.rule, a.site, a.active, a.cause.tracks.clone()))
+                .collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Each on an alert of its own.
+    let mut alerts: Vec<u64> = (both.protection.dispatches.iter())
+        .filter(|d| d.by == vigil_station::patrol::AUTHOR && d.state.is_under_way())
+        .filter_map(|d| d.alert)
+        .collect();
+    alerts.sort_unstable();
+    alerts.dedup();
+    assert_eq!(alerts.len(), 2, "{:?}", both.protection.dispatches);
+    drop(keeper);
+    pipeline.shutdown();
+    let notes = journal_notes(&session);
+    assert!(
+        notes.matches("a drone is cued to alert ").count() >= 2,
+        "{notes}"
+    );
+}

@@ -796,6 +796,16 @@ fn send_a_drone_picks_the_nearest_idle_healthy_drone_with_battery() {
             && passed.contains("drone 1 comes first"),
         "{passed}"
     );
+    // Drone 1 on a patrol (AUTO), drone 3 sent elsewhere: the patrolling one goes, farther
+    // as it is; the one on its alert stays with its movers.
+    let mut patrolling = (*world.vehicles[&1]).clone();
+    patrolling.mode = "AUTO".into();
+    world.vehicles.insert(1, Arc::new(patrolling));
+    let plan = dispatch::plan(&world, SITE, &config, &busy).expect("a drone");
+    assert_eq!(
+        (plan.choice.drone, plan.choice.task.as_str()),
+        (1, "flying a mission (AUTO)")
+    );
     // A landed copter nearer than the airborne ones takes off.
     let mut landed = drone(5, 200.0, 0.0, 100.0, t(0.0));
     landed.armed = false;

@@ -46,8 +46,8 @@ fn airborne(vehicle: &Vehicle) -> bool {
             .is_some_and(|p| p.alt_rel_home_m > AIRBORNE_ABOVE_M)
 }
 
-/// The nearest suitable drone for `target`; `busy` drones (already dispatched, or flying a
-/// mission) are taken only when no idle one is suitable.
+/// The nearest suitable drone for `target`; a drone flying a mission is taken only when no
+/// idle one is suitable, and a `busy` one (already dispatched) only when no other is.
 pub fn choose_drone(
     world: &World,
     target: LatLon,
@@ -171,9 +171,8 @@ pub(super) fn candidate(
             config.max_distance_m / 1000.0
         ));
     }
-    let task = busy
-        .iter()
-        .find(|(id, _)| *id == vehicle.sysid)
+    let dispatched = busy.iter().find(|(id, _)| *id == vehicle.sysid);
+    let task = dispatched
         .map(|(_, task)| task.clone())
         .or_else(|| (vehicle.mode == "AUTO").then(|| "flying a mission (AUTO)".to_owned()));
     let speed = if rotor {
@@ -202,8 +201,17 @@ pub(super) fn candidate(
         let usable_s = (pct - config.reserve_pct).max(0.0) / 100.0 * endurance_s;
         (usable_s - climb_s - d / speed - home_m / speed).max(0.0)
     });
-    // Idle first; among those, a drone in the air saves a take-off (worth ~300 m).
-    let score = d + if task.is_some() { 1e9 } else { 0.0 } + if takes_off { 300.0 } else { 0.0 };
+    // Idle first, then one flying a mission (a patrol goes on without it), and one already
+    // sent elsewhere last (it would leave the movers it is on); among each, a drone in the
+    // air saves a take-off (worth ~300 m).
+    let rank = if dispatched.is_some() {
+        2e9
+    } else if task.is_some() {
+        1e9
+    } else {
+        0.0
+    };
+    let score = d + rank + if takes_off { 300.0 } else { 0.0 };
     Ok(Some((
         score,
         Choice {
