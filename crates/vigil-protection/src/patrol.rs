@@ -3,13 +3,13 @@
 //! What is watched is the **approaches** to each protected place: points along the edge of
 //! its buffer, one camera swath apart, and along the **ways in** (the roads, tracks and paths
 //! that lead into the buffer, out to [`WAY_IN_M`] beyond its edge), minus those a ground
-//! sensor already covers (its disc, or its sector for a node with a boresight). Each point
-//! carries its place's **risk weight**
-//! ([`risk_weight`]: the kind of place, sensitive, its population, night; [`THREAT_WEIGHT`]
-//! times more while an alert about movers is up there). The planner gives
-//! each drone one closed loop over a share of the points and measures the plan by the worst
-//! **weighted revisit interval**: a loop's flying time round (its length over the drone's
-//! cruise speed) times the highest weight on it — what the planner minimises:
+//! sensor already covers (its disc, or its sector for a node with a boresight; see
+//! `patrol/approaches.rs`). Each point carries its place's **risk weight** ([`risk_weight`]:
+//! the kind of place, sensitive, its population, night; [`THREAT_WEIGHT`] times more while an
+//! alert about movers is up there). The planner gives each drone one closed loop over a share
+//! of the points and measures the plan by the worst **weighted revisit interval**: a loop's
+//! flying time round (its length over the drone's cruise speed) times the highest weight on
+//! it — what the planner minimises:
 //!
 //! 1. the points are ordered along a Hilbert curve over their area and cut into one
 //!    contiguous run per drone with equal weights (compact areas); each goes to the drone
@@ -22,8 +22,8 @@
 //! Each loop must fit the drone's endurance once (out from home, round, back home, with the
 //! rules' reserve): the balance moves points off a loop that does not fit first; a loop that
 //! still does not fit keeps its most important points (by weight, then nearest home) and the
-//! rest are reported unpatrolled; a drone that reaches none is reported, not planned. The same input
-//! gives the same plan. A plan becomes one AUTO mission per drone ([`PatrolLoop::mission`]):
+//! rest are reported unpatrolled; a drone that reaches none is reported, not planned. The
+//! same input gives the same plan. A plan becomes one AUTO mission per drone ([`PatrolLoop::mission`]):
 //! take off, the loop, DO_JUMP back to its first point for ever, so that the drone keeps
 //! patrolling through a lost link, and the firmware's own failsafes bring it home.
 //!

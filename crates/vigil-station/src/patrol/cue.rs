@@ -152,8 +152,8 @@ impl Keeper {
     /// about a track it held (the same alert, when it holds other tracks). Only to a warning
     /// or worse, as the cue: movers that are only "night activity" now (info) are not worth
     /// a drone that a warning elsewhere waits for; it is taken back and cued afresh. The
-    /// most severe such alert is taken, the oldest of those. The old dispatch is taken back and the same
-    /// drone sent, following the movers.
+    /// most severe such alert is taken, the oldest of those. The old dispatch is taken back
+    /// and the same drone sent, following the movers.
     fn follow_on(&mut self, snapshot: &Snapshot, now: TimeUs) {
         let protection = &snapshot.protection;
         let point = |at: LatLon| Geodetic::from_deg(at.lat_deg, at.lon_deg, 0.0);
