@@ -3,11 +3,12 @@
 //! - where it was at the last evaluation (the tripwires look for a crossing between the two);
 //! - where it came from, its [`Origin`]: the protected place it was first seen in (the place
 //!   itself or within `residents.home_margin_m` of it, not merely in its wider buffer; at night
-//!   only villages and camps, where people live: a market, a school, a water point at night
-//!   is nobody's home), or the
+//!   only villages and camps, where people live, and clinics, where patients stay: a market,
+//!   a school, a water point at night is nobody's home), or the
 //!   one it was first seen walking away from (its first position and the way it went from
 //!   there, traced back `residents.lookback_m` in a straight line, or along the road, track
-//!   or path it walks on): a *resident* of that place, going about its
+//!   or path it walks on, and from the water up the path down to it, to the home at its
+//!   top): a *resident* of that place, going about its
 //!   life (the water run, the market crowd, the way home; from a place that is nobody's home
 //!   at night, such as the market at nightfall, on the way into a village or camp: a
 //!   resident of that home going back to it); or from outside every place (the
@@ -232,11 +233,28 @@ impl TrackHistory {
     }
 }
 
+impl Memory {
+    /// Its velocity over its trail when last seen (its displacement over the last
+    /// [`TRAIL_S`]), or the tracker's when seen for less than [`SETTLED_S`]: the tracker's
+    /// velocity of one of a group standing at a gathering swings to 3 m/s and more, and
+    /// carried on for minutes it reaches a health post a kilometre away.
+    fn trail_velocity(&self) -> [f64; 2] {
+        if let Some((then, from)) = self.trail.front() {
+            let dt_s = self.last_seen.since(*then).as_secs_f64();
+            if dt_s >= SETTLED_S {
+                let [x, y] = self.last_pos_en_m;
+                return [(x - from[0]) / dt_s, (y - from[1]) / dt_s];
+            }
+        }
+        self.last_vel_en_mps
+    }
+}
+
 impl TrackHistory {
     /// `Outside` when a new track is where a track from outside seen in the last `INHERIT_S`
     /// could be now: within `INHERIT_M` (and a tenth of the way it could have gone) of the
-    /// path from where it was last seen to where its velocity would have taken it (it may
-    /// have stopped anywhere on the way). It is one of that group, or the same mover that the
+    /// path from where it was last seen to where its velocity over its last seconds would
+    /// have taken it (it may have stopped anywhere on the way). It is one of that group, or the same mover that the
     /// tracker lost (out of the sensors' sight) and started again, not a resident.
     fn outsider_near(&self, p: [f64; 2], now: TimeUs) -> Option<Origin> {
         self.tracks
@@ -246,7 +264,7 @@ impl TrackHistory {
                 if m.origin != Origin::Outside || elapsed_s > INHERIT_S {
                     return false;
                 }
-                let [vx, vy] = m.last_vel_en_mps;
+                let [vx, vy] = m.trail_velocity();
                 let from = m.last_pos_en_m;
                 let to = [from[0] + vx * elapsed_s, from[1] + vy * elapsed_s];
                 let gone_m = vx.hypot(vy) * elapsed_s;
@@ -367,11 +385,14 @@ fn back_along_way(first_en_m: [f64; 2], dir: [f64; 2], places: &Places) -> Optio
     }
     // Walking from a to b came from a's side: back towards the way's start; else its end.
     let mut path: Vec<[f64; 2]> = vec![first_en_m];
-    if cos > 0.0 {
+    // (Which end of the way is behind it, and the other end.)
+    let (behind, other_end) = if cos > 0.0 {
         path.extend(points[..=segment].iter().rev());
+        (0, points[points.len() - 1])
     } else {
         path.extend(&points[segment + 1..]);
-    }
+        (1, points[0])
+    };
     let mut left_m = places.config.lookback_m;
     for leg in path.windows(2) {
         let (p, q) = (leg[0], leg[1]);
@@ -390,6 +411,12 @@ fn back_along_way(first_en_m: [f64; 2], dir: [f64; 2], places: &Places) -> Optio
             }
         }
         left_m -= leg_m;
+    }
+    // Back at the way's end, where it goes down to the water and no further: who comes up
+    // it went there for water from the home at its other end (the night's water run, first
+    // seen standing at the river on the way back).
+    if places.ways[way].water_ends[behind] {
+        return places.home_of(other_end);
     }
     None
 }
@@ -481,6 +508,7 @@ mod tests {
         let road = PlaneWay {
             name: "road".into(),
             points_en_m: vec![[0.0, 0.0], [0.0, 600.0], [-600.0, 600.0]],
+            water_ends: [false; 2],
         };
         let config = ResidentsConfig::default();
         let walk = |ways: &[PlaneWay]| {
@@ -507,6 +535,76 @@ mod tests {
             );
         }
         assert_eq!(history.origin(5), Origin::Outside);
+    }
+
+    #[test]
+    fn a_track_coming_up_the_path_from_the_river_is_of_the_village_at_its_top() {
+        // A path from the village's edge (500 m east of its centre) 500 m east down to the
+        // river; two people first seen standing at the river end walk back up it.
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig {
+            home_margin_m: 100.0,
+            ..ResidentsConfig::default()
+        };
+        let walk = |water_ends: [bool; 2]| {
+            let path = PlaneWay {
+                name: "river path".into(),
+                points_en_m: vec![[90.0, 0.0], [590.0, 0.0]],
+                water_ends,
+            };
+            let mut history = TrackHistory::default();
+            for s in 0..120 {
+                let x = if s < 60 {
+                    585.0
+                } else {
+                    585.0 - (s - 60) as f64 * 1.0
+                };
+                let ways = std::slice::from_ref(&path);
+                history.update(
+                    &[track(6, [x, 3.0])],
+                    &shapes,
+                    &[true],
+                    ways,
+                    &config,
+                    at(s),
+                );
+            }
+            history.origin(6)
+        };
+        assert_eq!(walk([false, true]), Origin::Site(0));
+        // The same walk up a track from nowhere (the forest): from outside.
+        assert_eq!(walk([false, false]), Origin::Outside);
+    }
+
+    #[test]
+    fn a_group_standing_with_a_jittery_velocity_passes_nothing_on_a_kilometre_away() {
+        // One of a group from outside walks in from the east and stands 1.25 km north-east of
+        // a village for a minute, the tracker's velocity swinging to 3.5 m/s south-west, and
+        // is lost. Six minutes later someone is first seen in the village, on the line that
+        // velocity points along.
+        let shapes = [shape([0.0, 0.0])];
+        let config = ResidentsConfig::default();
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [700.0 + (40 - s) as f64 * 2.0, 1050.0];
+            history.update(&[track(7, p)], &shapes, &[true], &[], &config, at(s));
+        }
+        for s in 40..100 {
+            let jitter = if s % 2 == 0 { 3.0 } else { -3.0 };
+            let mut standing = track(7, [700.0 + jitter, 1050.0]);
+            standing.vel_en_mps = [-1.9, -2.9];
+            history.update(&[standing], &shapes, &[true], &[], &config, at(s));
+        }
+        assert_eq!(history.origin(7), Origin::Outside);
+        history.update(
+            &[track(8, [10.0, 0.0])],
+            &shapes,
+            &[true],
+            &[],
+            &config,
+            at(460),
+        );
+        assert_eq!(history.origin(8), Origin::Site(0));
     }
 
     #[test]

@@ -597,7 +597,7 @@ impl Protection {
         let homes: Vec<bool> = self
             .sites
             .iter()
-            .map(|site| !self.night || site.category.is_lived_in())
+            .map(|site| !self.night || site.category.is_kept_at_night())
             .collect();
         self.history.update(
             &plane_tracks,

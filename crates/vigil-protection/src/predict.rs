@@ -18,7 +18,9 @@
 
 use super::LatLon;
 use super::ProtectionError;
-use super::sites::{PlaneShape, Site, enu_of, read_position, structure_error};
+use super::sites::{
+    PlaneShape, Site, distance_to_segment_m, enu_of, read_position, structure_error,
+};
 use vigil_core::geodesy::LocalFrame;
 use vigil_core::geojson_file::read_feature_collection;
 
@@ -37,12 +39,19 @@ const MIN_SPEED_MPS: f64 = 0.3;
 pub const MIN_SPEED_SPREAD: f64 = 0.25;
 /// The way layers people and vehicles travel on.
 const WAY_LAYERS: [&str; 3] = ["road", "track", "path"];
+/// The water layers a way may lead down to.
+const WATER_LAYERS: [&str; 3] = ["river", "stream", "canal"];
+/// A way's end this near a river of the map, and no other way's line, is at the water, m.
+const AT_WATER_M: f64 = 30.0;
 
 /// A road, track or path, in degrees.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Way {
     pub name: String,
     pub points: Vec<LatLon>,
+    /// Whether its first and its last point is at the water and goes no further (a path down
+    /// to the river: who walks it goes there and back).
+    pub water_ends: [bool; 2],
 }
 
 /// The built-in demo's area map (`assets/demo/area.geojson`), whose ways the demo predicts on.
@@ -58,13 +67,15 @@ pub fn demo_ways() -> Vec<Way> {
 pub fn parse_ways(text: &str, file: &str) -> Result<Vec<Way>, ProtectionError> {
     let collection = read_feature_collection(text).map_err(|fault| structure_error(file, fault))?;
     let mut ways = Vec::new();
+    let mut waters = Vec::new();
     for (index, feature) in collection.features.iter().enumerate() {
         let layer = feature
             .properties
             .as_ref()
             .and_then(|p| p.get("layer"))
             .and_then(|l| l.as_str());
-        if !layer.is_some_and(|l| WAY_LAYERS.contains(&l)) {
+        let water = layer.is_some_and(|l| WATER_LAYERS.contains(&l));
+        if !(water || layer.is_some_and(|l| WAY_LAYERS.contains(&l))) {
             continue;
         }
         let Some(geojson::GeometryValue::LineString { coordinates }) =
@@ -90,11 +101,48 @@ pub fn parse_ways(text: &str, file: &str) -> Result<Vec<Way>, ProtectionError> {
                 })
             })
             .collect::<Result<Vec<LatLon>, _>>()?;
-        if points.len() >= 2 {
-            ways.push(Way { name, points });
+        if points.len() < 2 {
+            continue;
+        }
+        if water {
+            waters.push(points);
+        } else {
+            ways.push(Way {
+                name,
+                points,
+                water_ends: [false; 2],
+            });
         }
     }
+    let ends: Vec<[bool; 2]> = (0..ways.len())
+        .map(|w| {
+            let points = &ways[w].points;
+            let end = [points[0], points[points.len() - 1]];
+            end.map(|p| {
+                let others = ways.iter().enumerate().filter(|(o, _)| *o != w);
+                near_line(p, waters.iter().map(Vec::as_slice))
+                    && !near_line(p, others.map(|(_, o)| o.points.as_slice()))
+            })
+        })
+        .collect();
+    for (way, water_ends) in ways.iter_mut().zip(ends) {
+        way.water_ends = water_ends;
+    }
     Ok(ways)
+}
+
+/// Whether a point is within [`AT_WATER_M`] of any of the lines, measured in a plane at the
+/// point.
+fn near_line<'a>(p: LatLon, mut lines: impl Iterator<Item = &'a [LatLon]>) -> bool {
+    let frame = LocalFrame::new(vigil_core::geodesy::Geodetic::from_deg(
+        p.lat_deg, p.lon_deg, 0.0,
+    ));
+    lines.any(|line| {
+        line.windows(2).any(|s| {
+            let (a, b) = (enu_of(&frame, s[0]), enu_of(&frame, s[1]));
+            distance_to_segment_m(a, b, [0.0, 0.0]) <= AT_WATER_M
+        })
+    })
 }
 
 /// A way in the plane.
@@ -102,6 +150,8 @@ pub fn parse_ways(text: &str, file: &str) -> Result<Vec<Way>, ProtectionError> {
 pub struct PlaneWay {
     pub name: String,
     pub points_en_m: Vec<[f64; 2]>,
+    /// See [`Way::water_ends`].
+    pub water_ends: [bool; 2],
 }
 
 pub fn plane_ways(frame: &LocalFrame, ways: &[Way]) -> Vec<PlaneWay> {
@@ -109,6 +159,7 @@ pub fn plane_ways(frame: &LocalFrame, ways: &[Way]) -> Vec<PlaneWay> {
         .map(|w| PlaneWay {
             name: w.name.clone(),
             points_en_m: w.points.iter().map(|p| enu_of(frame, *p)).collect(),
+            water_ends: w.water_ends,
         })
         .collect()
 }
@@ -444,6 +495,7 @@ mod tests {
         let ways = [PlaneWay {
             name: "North track".into(),
             points_en_m: vec![[1500.0, 2000.0], [0.0, 2000.0], [0.0, 0.0]],
+            water_ends: [false; 2],
         }];
         assert!(go([500.0, 2010.0], [-1.0, 0.0], 3000.0, &[], 500.0).is_none());
         let p = go([500.0, 2010.0], [-1.0, 0.0], 3000.0, &ways, 500.0).expect("along the track");
@@ -460,15 +512,18 @@ mod tests {
             PlaneWay {
                 name: "Eastern track".into(),
                 points_en_m: vec![[2000.0, 1000.0], [1000.0, 1000.0]],
+                water_ends: [false; 2],
             },
             PlaneWay {
                 name: "Field track".into(),
                 // Drawn from the village outwards: followed backwards.
                 points_en_m: vec![[0.0, 0.0], [1000.0, 1005.0]],
+                water_ends: [false; 2],
             },
             PlaneWay {
                 name: "Dead end".into(),
                 points_en_m: vec![[1000.0, 1000.0], [1000.0, 3000.0]],
+                water_ends: [false; 2],
             },
         ];
         let p =
@@ -485,6 +540,11 @@ mod tests {
             ways.iter().all(|w| w.name != "Sowe river"),
             "rivers are not ways"
         );
+        let water_ends = |name: &str| ways.iter().find(|w| w.name == name).map(|w| w.water_ends);
+        assert_eq!(water_ends("Wabenge river path"), Some([false, true]));
+        // A ford crosses the river, and a track from the forest ends in no water.
+        assert_eq!(water_ends("Sowe ford"), Some([false, false]));
+        assert_eq!(water_ends("Eastern track"), Some([false, false]));
         let bad = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{"layer":"road","name":"Bad road"},
              "geometry":{"type":"LineString","coordinates":[[31.0,9.0],[31.0,99.0]]}}]}"#;

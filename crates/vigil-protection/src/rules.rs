@@ -111,6 +111,10 @@ rule_struct!(
         group_tracks: usize = 3,
         group_radius_m: f64 = 100.0,
         group_severity: AlertSeverity = AlertSeverity::Critical,
+        /// A track faster than this does not enter: traffic passing on a road through the
+        /// buffer (a minibus at 11 m/s). One that slows down in the buffer (stops, drops
+        /// people off) does, m/s.
+        traffic_mps: f64 = 8.0,
     }
     defaults: enabled = true, severity = AlertSeverity::Warning, confirm_s = 2.0,
     clear_after_s = 60.0, rearm_s = 300.0
@@ -486,6 +490,10 @@ impl RulesConfig {
         positive(
             "buffer_intrusion.group_radius_m",
             self.buffer_intrusion.group_radius_m,
+        );
+        positive(
+            "buffer_intrusion.traffic_mps",
+            self.buffer_intrusion.traffic_mps,
         );
         positive("night_activity.range_m", self.night_activity.range_m);
         positive(

@@ -61,6 +61,14 @@ impl SiteCategory {
     pub fn is_lived_in(self) -> bool {
         matches!(self, Self::Village | Self::Camp)
     }
+
+    /// Whether people are there at night too: where they live, and the clinic (patients
+    /// kept overnight, their families, the staff on call). Someone first seen at the health
+    /// post at night was there, not come from outside; a market, a school, a water point at
+    /// night is nobody's place.
+    pub fn is_kept_at_night(self) -> bool {
+        self.is_lived_in() || self == Self::Clinic
+    }
 }
 
 /// What kind of area a restricted area is.

@@ -54,7 +54,9 @@ pub(super) fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Fi
             .enumerate()
             .filter_map(|(index, (site, shape))| {
                 let d = shape.distance_m(track.pos_en_m);
-                let enters = d <= site.buffer_m - rule.enter_margin_m && scene.watched(track.id);
+                let passing = track.vel_en_mps[0].hypot(track.vel_en_mps[1]) > rule.traffic_mps;
+                let enters =
+                    d <= site.buffer_m - rule.enter_margin_m && scene.watched(track.id) && !passing;
                 let stays =
                     held(index).contains(&track.id) && d <= site.buffer_m + rule.exit_margin_m;
                 (enters || stays).then_some((index, d, (site.buffer_m - d) / site.buffer_m))

@@ -276,6 +276,7 @@ fn the_ways_into_a_site_are_watched_beyond_its_edge_and_a_way_passing_by_is_not(
     let way = |name: &str, points: &[(f64, f64)]| Way {
         name: name.into(),
         points: points.iter().map(|&(e, n)| at(e, n)).collect(),
+        water_ends: [false; 2],
     };
     // A track from 2 km north of A into A; a road 500 m west of A, passing by.
     input.ways = vec![
@@ -329,6 +330,7 @@ fn a_way_between_two_sites_is_watched_outside_both_buffers_only() {
     input.ways = vec![Way {
         name: "A to B".into(),
         points: vec![at(0.0, 0.0), at(2000.0, 0.0)],
+        water_ends: [false; 2],
     }];
     let points = loop_points(&input);
     let between = points

@@ -182,3 +182,63 @@ fn vehicles_on_the_road_at_night_are_traffic() {
     });
     assert_eq!(alerts_of(&p, RuleKind::NightActivity).len(), 1);
 }
+
+#[test]
+fn a_patient_leaving_the_health_post_at_night_is_no_outsider_and_one_leaving_a_school_is() {
+    let left = |category: SiteCategory| {
+        let mut night = rules();
+        night.night.from_local_hour = 0.0;
+        night.night.to_local_hour = 24.0;
+        let mut sites = one_site(300.0, false);
+        sites.sites[0].category = category;
+        let mut p = Protection::new(sites, night);
+        // First seen at the place, standing a minute, then walking south, out of its buffer
+        // and on (the camp the patient goes back to is off this map).
+        run(&mut p, 0..600, |s| {
+            let y = if s < 60.0 {
+                5.0
+            } else {
+                5.0 - 1.0 * (s - 60.0)
+            };
+            vec![track(
+                9,
+                10.0,
+                y,
+                [0.0, if s < 60.0 { 0.0 } else { -1.0 }],
+                t(s),
+            )]
+        });
+        p.book()
+            .alerts()
+            .filter(|a| a.rule.is_about_tracks())
+            .map(|a| a.rule)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(left(SiteCategory::Clinic), Vec::<RuleKind>::new());
+    assert!(
+        left(SiteCategory::School).contains(&RuleKind::NightActivity),
+        "nobody's place at night"
+    );
+}
+
+#[test]
+fn a_minibus_through_a_buffer_is_traffic_and_one_stopping_in_it_enters() {
+    // From off the map along a road 150 m north of the village (inside its 300 m buffer)
+    // at 11 m/s ...
+    let mut p = Protection::new(one_site(300.0, false), rules());
+    run(&mut p, 0..400, |s| {
+        vec![track(70, -2000.0 + 11.0 * s, 150.0, [11.0, 0.0], t(s))]
+    });
+    assert!(alerts_of(&p, RuleKind::BufferIntrusion).is_empty());
+    // ... and one that stops there for a minute.
+    let mut p = Protection::new(one_site(300.0, false), rules());
+    run(&mut p, 0..400, |s| {
+        let (x, v) = match s {
+            s if s < 180.0 => (-2000.0 + 11.0 * s, 11.0),
+            s if s < 240.0 => (-20.0, 0.0),
+            s => (-20.0 + 11.0 * (s - 240.0), 11.0),
+        };
+        vec![track(71, x, 150.0, [v, 0.0], t(s))]
+    });
+    assert_eq!(alerts_of(&p, RuleKind::BufferIntrusion).len(), 1);
+}
