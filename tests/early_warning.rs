@@ -209,7 +209,8 @@ fn a_drone_sent_to_an_approach_follows_the_group_and_hands_over_on_low_battery()
         .find(|a| a.rule == RuleKind::Approach)
         .expect("the approach")
         .clone();
-    // The proposal says how long the drone can stay.
+    // The proposal says how long the drone can stay: about five minutes on 52 % at the way
+    // into Keradu's buffer where it meets the group (740 m from its pad).
     let plan = station
         .plan_dispatch(DispatchTarget::Alert(alert.id))
         .expect("asked")
@@ -218,7 +219,7 @@ fn a_drone_sent_to_an_approach_follows_the_group_and_hands_over_on_low_battery()
         .expect("a drone");
     assert_eq!(plan.choice.drone, 1, "{plan:?}");
     let on_station_s = plan.choice.on_station_s.expect("a battery level");
-    assert!(on_station_s > 0.0 && on_station_s < 240.0, "{plan:?}");
+    assert!(on_station_s > 0.0 && on_station_s < 400.0, "{plan:?}");
     let updates = station
         .send_confirmed_drone(DispatchTarget::Alert(alert.id), "Sgt Diallo", Some(1))
         .expect("sent");

@@ -853,6 +853,7 @@ impl Protection {
                 .map(|a| {
                     let look_at = match (a.rule, a.site) {
                         (RuleKind::SensorActivity, Some(site)) => self.way_in(a.position, site),
+                        (RuleKind::Approach, Some(site)) => self.entry_ahead(a, site),
                         _ => a.position,
                     };
                     (look_at, Some(id), a.site)
@@ -866,6 +867,28 @@ impl Protection {
             DispatchTarget::Position(p) if p.is_valid() => Ok((p, None, None)),
             DispatchTarget::Position(p) => Err(format!("{p:?} is not a position")),
         }
+    }
+
+    /// Where the movers an approach warning is about are predicted to enter the site's
+    /// buffer (the nearest such point of their tracks' predicted paths): a drone sent there
+    /// meets them on their way in, and still finds them there if the tracker loses them on
+    /// the way (nothing else watches the ways in); the alert's position when nothing predicts
+    /// their way any more.
+    fn entry_ahead(&self, alert: &Alert, site: SiteId) -> LatLon {
+        let Some(frame) = self.frame.as_ref() else {
+            return alert.position;
+        };
+        let here = sites::enu_of(frame, alert.position);
+        self.predictions
+            .iter()
+            .filter(|p| alert.cause.tracks.contains(&p.track))
+            .filter(|p| self.sites.get(p.site).is_some_and(|s| s.id == site))
+            .filter_map(|p| p.path_en_m.last().copied())
+            .min_by(|a, b| {
+                let d = |q: [f64; 2]| (q[0] - here[0]).hypot(q[1] - here[1]);
+                d(*a).total_cmp(&d(*b))
+            })
+            .map_or(alert.position, |entry| sites::latlon_of(frame, entry))
     }
 
     /// Where movers felt at `from` (a sensor) would come into a site's buffer walking straight

@@ -330,6 +330,7 @@ impl PatrolKeeper {
             cued: BTreeSet::new(),
             moving: BTreeMap::new(),
             released: BTreeSet::new(),
+            looking: BTreeMap::new(),
         };
         let thread = std::thread::Builder::new()
             .name("vigil-patrol".into())
@@ -412,6 +413,8 @@ struct Keeper {
     moving: BTreeMap<u8, (u64, TimeUs)>,
     /// The dispatches taken back (asked once; the snapshot shows it a step later).
     released: BTreeSet<u64>,
+    /// Dispatches whose movers are lost or alert over, looking on station since when.
+    looking: BTreeMap<u64, TimeUs>,
 }
 
 impl Keeper {

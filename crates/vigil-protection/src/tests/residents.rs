@@ -242,3 +242,51 @@ fn a_minibus_through_a_buffer_is_traffic_and_one_stopping_in_it_enters() {
     });
     assert_eq!(alerts_of(&p, RuleKind::BufferIntrusion).len(), 1);
 }
+
+#[test]
+fn a_drone_sent_to_an_approach_meets_the_movers_where_they_will_enter_the_buffer() {
+    let mut p = Protection::new(one_site(300.0, false), rules());
+    let mut world = World::new();
+    world
+        .vehicles
+        .insert(1, Arc::new(drone(1, -1000.0, 0.0, 90.0, t(0.0))));
+    // From the bush 1 km east, walking west at 1.2 m/s straight for the village.
+    for s in 0..120u32 {
+        let s = f64::from(s);
+        let now = t(s);
+        world.time = now;
+        p.step(
+            &world,
+            &[track(40, 1000.0 - 1.2 * s, 0.0, [-1.2, 0.0], now)],
+            now,
+        );
+    }
+    let alert = alerts_of(&p, RuleKind::Approach)
+        .pop()
+        .expect("an approach warning");
+    let (reply, answers) = crossbeam_channel::bounded(8);
+    p.request(
+        ProtectionRequest::SendDrone {
+            target: DispatchTarget::Alert(alert.id),
+            by: "operator".into(),
+            drone: None,
+            reply,
+        },
+        &world,
+        t(120.0),
+    );
+    assert!(
+        !matches!(answers.try_recv(), Ok(DispatchUpdate::Done(Err(_)))),
+        "the drone goes"
+    );
+    let view = p.view();
+    let dispatch = view.dispatches.last().expect("a dispatch");
+    assert_eq!(dispatch.following, Some(40));
+    // The buffer's edge on its way in, not where it was (about 900 m east) when warned.
+    let entry = at(300.0, 0.0);
+    let off_m = vigil_core::geodesy::distance_m(
+        &Geodetic::from_deg(dispatch.target.lat_deg, dispatch.target.lon_deg, 0.0),
+        &Geodetic::from_deg(entry.lat_deg, entry.lon_deg, 0.0),
+    );
+    assert!(off_m <= 20.0, "{off_m:.1} m from the way in");
+}

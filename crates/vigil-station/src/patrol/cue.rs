@@ -20,6 +20,10 @@ const HOLDS_NOW: Duration = Duration::from_secs(3);
 /// A drone moved on to another alert counts as cued to it until its dispatch shows, at most
 /// this long (mission clock).
 const MOVING_FOR: Duration = Duration::from_secs(10);
+/// A cued drone whose movers are lost or whose alert is over looks where it is sent (or
+/// where they were last seen) this long on station before it is taken back (mission clock):
+/// a group walking at 1.5 m/s is still within its camera's reach of its predicted way in.
+const LOOK_FOR: Duration = Duration::from_secs(120);
 
 impl Keeper {
     /// With [`super::KeeperConfig::cue`], what an operator would do with "send a drone" at once:
@@ -31,7 +35,8 @@ impl Keeper {
     /// and an alert someone else sent a drone to, or about movers a drone already follows
     /// (a gathering of the group an intrusion holds), is left to them. A drone
     /// the keeper cued is taken back once its alert is no longer active (or the operator
-    /// resolved it) or the movers are lost, and the next plan takes it in again; an alert
+    /// resolved it) or the movers are lost, once it has looked for them on station for
+    /// [`LOOK_FOR`], and the next plan takes it in again; an alert
     /// over and raised again is cued again. A cued drone moves on to the next alert about
     /// the same movers rather than being taken back (see [`Self::follow_on`]). Each cue
     /// and each taking back is a note in the journal; the dispatches themselves are
@@ -58,6 +63,20 @@ impl Keeper {
             let lost = dispatch.state == DispatchState::Orbiting && dispatch.failure.is_some();
             if !(over || lost) || self.released.contains(&dispatch.id) {
                 continue;
+            }
+            // The movers lost before it got there (an approach is over once nothing sees
+            // them) or while it followed: it goes on there and looks for `LOOK_FOR` on
+            // station first; the operator's resolution takes it back at once.
+            let resolved =
+                alert_of(dispatch.alert).is_some_and(|a| a.state == AlertState::Resolved);
+            if !resolved {
+                if dispatch.state != DispatchState::Orbiting {
+                    continue;
+                }
+                let since = *self.looking.entry(dispatch.id).or_insert(now);
+                if now.since(since) < LOOK_FOR {
+                    continue;
+                }
             }
             self.released.insert(dispatch.id);
             if over && let Some(alert) = dispatch.alert {
