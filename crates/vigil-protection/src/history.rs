@@ -254,8 +254,9 @@ impl TrackHistory {
     /// `Outside` when a new track is where a track from outside seen in the last `INHERIT_S`
     /// could be now: within `INHERIT_M` (and a tenth of the way it could have gone) of the
     /// path from where it was last seen to where its velocity over its last seconds would
-    /// have taken it (it may have stopped anywhere on the way). It is one of that group, or the same mover that the
-    /// tracker lost (out of the sensors' sight) and started again, not a resident.
+    /// have taken it (it may have stopped anywhere on the way). It is one of that group, or
+    /// the same mover that the tracker lost (out of the sensors' sight) and started again,
+    /// not a resident.
     fn outsider_near(&self, p: [f64; 2], now: TimeUs) -> Option<Origin> {
         self.tracks
             .values()
