@@ -129,6 +129,35 @@ fn sensor(sysid: u8, east_m: f64, north_m: f64, last_heard: TimeUs) -> SensorNod
 }
 
 /// A copter 120 m above (east, north), camera straight down, battery `pct`.
+/// An operator's "send a drone" to `alert` (the dispatcher picks the drone): the dispatch
+/// started, once the request did not end at once in a refusal.
+fn send_to_alert(p: &mut Protection, world: &World, alert: u64, now: TimeUs) -> DispatchRecord {
+    let (reply, answers) = crossbeam_channel::bounded(8);
+    p.request(
+        ProtectionRequest::SendDrone {
+            target: DispatchTarget::Alert(alert),
+            by: "operator".into(),
+            drone: None,
+            reply,
+        },
+        world,
+        now,
+    );
+    assert!(
+        !matches!(answers.try_recv(), Ok(DispatchUpdate::Done(Err(_)))),
+        "the drone goes"
+    );
+    p.view().dispatches.last().expect("a dispatch").clone()
+}
+
+/// Metres between two positions.
+fn metres(a: LatLon, b: LatLon) -> f64 {
+    vigil_core::geodesy::distance_m(
+        &Geodetic::from_deg(a.lat_deg, a.lon_deg, 0.0),
+        &Geodetic::from_deg(b.lat_deg, b.lon_deg, 0.0),
+    )
+}
+
 fn drone(sysid: u8, east_m: f64, north_m: f64, pct: f64, time: TimeUs) -> Vehicle {
     let p = at(east_m, north_m);
     let mut vehicle = Vehicle {

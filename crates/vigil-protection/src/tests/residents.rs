@@ -264,29 +264,9 @@ fn a_drone_sent_to_an_approach_meets_the_movers_where_they_will_enter_the_buffer
     let alert = alerts_of(&p, RuleKind::Approach)
         .pop()
         .expect("an approach warning");
-    let (reply, answers) = crossbeam_channel::bounded(8);
-    p.request(
-        ProtectionRequest::SendDrone {
-            target: DispatchTarget::Alert(alert.id),
-            by: "operator".into(),
-            drone: None,
-            reply,
-        },
-        &world,
-        t(120.0),
-    );
-    assert!(
-        !matches!(answers.try_recv(), Ok(DispatchUpdate::Done(Err(_)))),
-        "the drone goes"
-    );
-    let view = p.view();
-    let dispatch = view.dispatches.last().expect("a dispatch");
+    let dispatch = send_to_alert(&mut p, &world, alert.id, t(120.0));
     assert_eq!(dispatch.following, Some(40));
     // The buffer's edge on its way in, not where it was (about 900 m east) when warned.
-    let entry = at(300.0, 0.0);
-    let off_m = vigil_core::geodesy::distance_m(
-        &Geodetic::from_deg(dispatch.target.lat_deg, dispatch.target.lon_deg, 0.0),
-        &Geodetic::from_deg(entry.lat_deg, entry.lon_deg, 0.0),
-    );
+    let off_m = metres(dispatch.target, at(300.0, 0.0));
     assert!(off_m <= 20.0, "{off_m:.1} m from the way in");
 }

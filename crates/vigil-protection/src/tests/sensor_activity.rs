@@ -109,31 +109,11 @@ fn a_drone_sent_to_movement_at_a_sensor_looks_at_the_way_in() {
     let alert = alerts_of(&p, RuleKind::SensorActivity)
         .pop()
         .expect("movement at sensor 31");
-    let (reply, answers) = crossbeam_channel::bounded(8);
-    p.request(
-        ProtectionRequest::SendDrone {
-            target: DispatchTarget::Alert(alert.id),
-            by: "operator".into(),
-            drone: None,
-            reply,
-        },
-        &world,
-        t(100.0),
-    );
-    assert!(
-        !matches!(answers.try_recv(), Ok(DispatchUpdate::Done(Err(_)))),
-        "the drone goes"
-    );
-    let view = p.view();
-    let dispatch = view.dispatches.last().expect("a dispatch");
+    let dispatch = send_to_alert(&mut p, &world, alert.id, t(100.0));
     assert_eq!(dispatch.alert, Some(alert.id));
     assert_eq!(dispatch.following, None, "no track to follow yet");
     // The edge of the 300 m buffer on the way from the sensor (700 m east) to the village.
-    let way_in = at(300.0, 0.0);
-    let off_m = vigil_core::geodesy::distance_m(
-        &Geodetic::from_deg(dispatch.target.lat_deg, dispatch.target.lon_deg, 0.0),
-        &Geodetic::from_deg(way_in.lat_deg, way_in.lon_deg, 0.0),
-    );
+    let off_m = metres(dispatch.target, at(300.0, 0.0));
     assert!(off_m <= 10.0, "{off_m:.1} m from the way in");
 }
 
