@@ -775,10 +775,7 @@ fn redaction_removes_names_and_coarsens_positions_by_level() {
         strict.position,
         "a square's centre stays"
     );
-    let offset = vigil_core::geodesy::distance_m(
-        &Geodetic::from_deg(strict.position.lat_deg, strict.position.lon_deg, 0.0),
-        &Geodetic::from_deg(alert.position.lat_deg, alert.position.lon_deg, 0.0),
-    );
+    let offset = metres(strict.position, alert.position);
     assert!(offset < 710.0, "{offset} m");
     // The site is sensitive: public already reduces it to its square's centre.
     let site = redact::site(&view.sites[0], RedactionLevel::Public);

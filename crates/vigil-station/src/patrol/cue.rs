@@ -52,6 +52,10 @@ impl Keeper {
         let alert_of =
             |id: Option<u64>| id.and_then(|id| protection.alerts.iter().find(|a| a.id == id));
         let mut cued_now = 0;
+        // A look counts only while its dispatch is under way and still without its movers.
+        self.looking.retain(|id, _| {
+            (protection.dispatches.iter()).any(|d| d.id == *id && d.state.is_under_way())
+        });
         for dispatch in protection.dispatches.iter() {
             if dispatch.by != AUTHOR || !dispatch.state.is_under_way() {
                 continue;
@@ -62,6 +66,8 @@ impl Keeper {
             // A follow that ended (the movers lost) leaves the drone orbiting, with why.
             let lost = dispatch.state == DispatchState::Orbiting && dispatch.failure.is_some();
             if !(over || lost) || self.released.contains(&dispatch.id) {
+                // Found again (the alert raised again): a later loss looks afresh.
+                self.looking.remove(&dispatch.id);
                 continue;
             }
             // The movers lost before it got there (an approach is over once nothing sees
