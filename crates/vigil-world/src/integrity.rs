@@ -107,6 +107,13 @@ impl Integrity {
         finding
     }
 
+    /// When the last fix was taken, on the vehicle's own boot clock (its receive time for a
+    /// fix without one): how long something took on the vehicle, which a simulation run
+    /// faster than real time runs faster too.
+    pub fn last_fix_time(&self) -> Option<TimeUs> {
+        self.last.map(|f| f.time)
+    }
+
     /// Checks a position report (GLOBAL_POSITION_INT) against the previous ones.
     pub fn check_position(
         &mut self,

@@ -115,8 +115,9 @@ enum Waiting {
     Nothing,
     Command(Receiver<CommandOutcome>),
     Param(Receiver<Result<ParamOutcome, ParamError>>),
-    /// A condition on the world, since when, and the altitude above home then.
-    Condition(TimeUs, Option<f64>),
+    /// A condition on the world, since when (on the station's clock, and on the vehicle's:
+    /// see `Integrity::last_fix_time`), and the altitude above home then.
+    Condition(TimeUs, Option<TimeUs>, Option<f64>),
 }
 
 /// A multi-step action in flight.
@@ -168,12 +169,12 @@ impl Procedure {
                     | Step::Mode { .. }
                     | Step::HoldsAltitude { .. }
                     | Step::Climb { .. } => {
-                        let alt = world
-                            .vehicles
-                            .get(&self.route.sysid)
+                        let vehicle = world.vehicles.get(&self.route.sysid);
+                        let alt = vehicle
                             .and_then(|v| v.fresh_position(now))
                             .map(|p| p.alt_rel_home_m);
-                        self.waiting = Waiting::Condition(now, alt);
+                        let on_vehicle = vehicle.and_then(|v| v.integrity.last_fix_time());
+                        self.waiting = Waiting::Condition(now, on_vehicle, alt);
                     }
                 },
                 Waiting::Command(rx) => match rx.try_recv() {
@@ -205,7 +206,7 @@ impl Procedure {
                         return self.fail(CommandOutcome::Failed("no outcome".into()));
                     }
                 },
-                Waiting::Condition(since, alt) => {
+                Waiting::Condition(since, on_vehicle, alt) => {
                     // No position when the step began: the first one after is the baseline.
                     let alt = alt.or_else(|| {
                         world
@@ -214,12 +215,12 @@ impl Procedure {
                             .and_then(|v| v.fresh_position(now))
                             .map(|p| p.alt_rel_home_m)
                     });
-                    match self.condition(step, world, now, since, alt) {
+                    match self.condition(step, world, now, (since, on_vehicle), alt) {
                         Ok(true) => {
                             self.steps.pop_front();
                         }
                         Ok(false) => {
-                            self.waiting = Waiting::Condition(since, alt);
+                            self.waiting = Waiting::Condition(since, on_vehicle, alt);
                             return (None, false);
                         }
                         Err(reason) => {
@@ -273,7 +274,7 @@ impl Procedure {
         step: &Step,
         world: &World,
         now: TimeUs,
-        since: TimeUs,
+        (since, since_on_vehicle): (TimeUs, Option<TimeUs>),
         alt_then_m: Option<f64>,
     ) -> Result<bool, String> {
         let sysid = self.route.sysid;
@@ -361,7 +362,7 @@ impl Procedure {
                         "it descends ({then:.0} m to {alt:.0} m above home): CIRCLE takes its climb rate from the pilot's throttle, so centre the transmitter's throttle stick (or switch the transmitter off); switching back to GUIDED, which holds"
                     ));
                 }
-                Ok(waited >= *watch)
+                Ok(flown(vehicle, since_on_vehicle, waited) >= *watch)
             }
             Step::Climb {
                 min_alt_rel_m,
@@ -392,4 +393,14 @@ impl Procedure {
 /// The time a copter may take to fly `distance_m`.
 pub(crate) fn transit_timeout(distance_m: f64) -> Duration {
     Duration::from_secs_f64(distance_m.max(0.0) / TRANSIT_SPEED_MPS) + STEP_MARGIN
+}
+
+/// How long the vehicle has flown since a step began: on its own clock where it has one, so
+/// that a simulation at a speed-up is watched as long as a real flight; else `waited`, on the
+/// station's.
+fn flown(vehicle: &crate::Vehicle, since_on_vehicle: Option<TimeUs>, waited: Duration) -> Duration {
+    match (since_on_vehicle, vehicle.integrity.last_fix_time()) {
+        (Some(then), Some(last)) if last >= then => last.since(then),
+        _ => waited,
+    }
 }

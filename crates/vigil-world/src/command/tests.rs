@@ -31,6 +31,10 @@ struct Bench {
     /// sends then waits in `held`.
     rounds_left: Option<usize>,
     held: Vec<Outgoing>,
+    /// The vehicle's seconds per second of the station's (a simulator at a speed-up), and its
+    /// boot clock so far (stamped on its telemetry once it has run).
+    speed: u32,
+    booted: Duration,
 }
 
 impl Bench {
@@ -55,6 +59,8 @@ impl Bench {
             lose_next: 0,
             rounds_left: None,
             held: Vec::new(),
+            speed: 1,
+            booted: Duration::ZERO,
         };
         let telemetry = bench.vehicle.slow_telemetry(bench.now, 0);
         bench.receive(telemetry);
@@ -135,10 +141,14 @@ impl Bench {
             if let Ok(answer) = outcome.try_recv() {
                 return Some(answer);
             }
-            self.vehicle.step(dt, self.now);
+            let flies = dt * self.speed;
+            self.booted += flies;
+            self.vehicle
+                .step(flies, TimeUs(self.now.0 + self.booted.as_micros() as u64));
+            let boot_ms = u32::try_from(self.booted.as_millis()).unwrap_or(u32::MAX);
             let mut messages = self.vehicle.take_events();
-            messages.extend(self.vehicle.slow_telemetry(self.now, 0));
-            messages.extend(self.vehicle.fast_telemetry(0));
+            messages.extend(self.vehicle.slow_telemetry(self.now, boot_ms));
+            messages.extend(self.vehicle.fast_telemetry(boot_ms));
             let out = self.receive(messages);
             self.exchange(out);
             self.advance(dt);
@@ -629,6 +639,34 @@ fn a_one_step_takeoff_refused_says_which_step_and_the_vehicles_reason() {
         other => panic!("{other:?}"),
     }
     assert!(!bench.vehicle.armed);
+}
+
+#[test]
+fn a_copter_entering_its_circle_is_watched_for_seconds_of_its_own_flight() {
+    // The simulator at 20 times real time: after CIRCLE, the altitude is watched for 3 s of
+    // the copter's flight (its boot clock), not 3 s of the station's (a minute of its flight,
+    // in which the drone sent to follow movers does not follow them).
+    let mut bench = Bench::new();
+    let up = bench.command(Action::Launch { alt_rel_m: 20.0 });
+    assert_eq!(
+        bench.fly_until_answered(&up, Duration::from_secs(30)),
+        Some(CommandOutcome::Accepted)
+    );
+    bench.fly_until_answered(&bounded(1).1, Duration::from_secs(20));
+    bench.speed = 20;
+    let circle = bench.command(Action::Orbit {
+        lat_deg: bench.vehicle.lat_deg + 0.0005,
+        lon_deg: bench.vehicle.lon_deg,
+        alt_rel_m: 20.0,
+        radius_m: 30.0,
+        speed_mps: 5.0,
+    });
+    let started = bench.now;
+    let answer = bench.fly_until_answered(&circle, Duration::from_secs(30));
+    assert_eq!(answer, Some(CommandOutcome::Accepted));
+    assert_eq!(bench.vehicle.custom_mode, 7, "CIRCLE");
+    let took_s = bench.now.since(started).as_secs_f64();
+    assert!(took_s < 2.5, "{took_s} s of the station's");
 }
 
 #[test]
