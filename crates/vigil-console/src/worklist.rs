@@ -438,6 +438,8 @@ mod tests {
             state: AlertState::Open,
             assignee: None,
             history: Vec::new(),
+            named_tracks: Default::default(),
+            joined: Vec::new(),
             annotations: Vec::new(),
         }
     }

@@ -7,7 +7,7 @@
 //! assigned → resolved, with who and when, and notes) is plain state here; requests come
 //! through the world thread.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use super::rules::AlertSeverity;
 use super::rules::Hysteresis;
@@ -132,7 +132,7 @@ impl AlertState {
 }
 
 /// What just happened to an alert: the rules' side (raised, raised again, made more severe,
-/// cleared) and the operator's (acknowledged, assigned, annotated, resolved). The book keeps
+/// joined by more movers, cleared) and the operator's (acknowledged, assigned, annotated, resolved). The book keeps
 /// them in order until [`AlertBook::take_changes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertChange {
@@ -141,6 +141,10 @@ pub enum AlertChange {
     Reraised,
     /// A finding more severe than the alert was.
     Escalated,
+    /// Movers its cause had not named before are in it now (a second group entering a buffer
+    /// that the first is still in, or the tracker's new track of one of the group): the
+    /// record names every mover the alert is about, not only those it was raised with.
+    Joined,
     /// Its condition has not held for `clear_after_s`.
     Cleared,
     Acknowledged,
@@ -155,6 +159,7 @@ impl AlertChange {
             Self::Raised => "raised",
             Self::Reraised => "raised again",
             Self::Escalated => "escalated",
+            Self::Joined => "joined",
             Self::Cleared => "cleared",
             Self::Acknowledged => "acknowledged",
             Self::Assigned => "assigned",
@@ -202,6 +207,10 @@ pub struct Alert {
     /// The workflow so far, oldest first (the first entry is `Open`, by "vigil").
     pub history: Vec<Transition>,
     pub annotations: Vec<Annotation>,
+    /// Every track its cause has named, so that each joins it once.
+    pub named_tracks: BTreeSet<u64>,
+    /// The tracks that joined it last ([`AlertChange::Joined`]).
+    pub joined: Vec<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -289,8 +298,11 @@ impl AlertBook {
             if let Some(alert) = existing
                 && alert.active
             {
-                if refresh(alert, &finding, now) {
+                let escalated = refresh(alert, &finding, now);
+                if escalated {
                     self.changes.push((alert.id, AlertChange::Escalated));
+                } else if !alert.joined.is_empty() {
+                    self.changes.push((alert.id, AlertChange::Joined));
                 }
                 continue;
             }
@@ -311,6 +323,7 @@ impl AlertBook {
                 _ => {
                     self.next_id += 1;
                     let id = self.next_id;
+                    let named_tracks = finding.cause.tracks.iter().copied().collect();
                     self.alerts.insert(
                         id,
                         Alert {
@@ -335,6 +348,8 @@ impl AlertBook {
                                 detail: None,
                             }],
                             annotations: Vec::new(),
+                            named_tracks,
+                            joined: Vec::new(),
                         },
                     );
                     condition.alert = Some(id);
@@ -490,8 +505,13 @@ impl AlertBook {
     }
 }
 
-/// Brings an active alert up to its latest finding; whether it became more severe.
+/// Brings an active (or re-raised) alert up to its latest finding; whether it became more
+/// severe. The tracks its cause names for the first time are `alert.joined`.
 fn refresh(alert: &mut Alert, finding: &Finding, now: TimeUs) -> bool {
+    alert.joined = (finding.cause.tracks.iter())
+        .filter(|id| alert.named_tracks.insert(**id))
+        .copied()
+        .collect();
     alert.last_seen = now;
     alert.cause = finding.cause.clone();
     alert.position = finding.position;

@@ -342,8 +342,20 @@ fn alert_change_author(
         AlertChange::Reraised | AlertChange::Escalated => {
             (STATION.to_owned(), None, alert.last_seen)
         }
+        AlertChange::Joined => (
+            STATION.to_owned(),
+            Some(joined_text(&alert.joined)),
+            alert.last_seen,
+        ),
         AlertChange::Cleared => (STATION.to_owned(), None, now),
     }
+}
+
+/// `tracks 35, 36, 37 joined` (every one: the journal's reader counts them).
+fn joined_text(ids: &[u64]) -> String {
+    let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+    let s = if ids.len() == 1 { "" } else { "s" };
+    format!("track{s} {} joined", ids.join(", "))
 }
 
 #[cfg(test)]

@@ -273,6 +273,57 @@ fn one_intrusion_is_one_alert_even_when_the_track_jitters_across_the_edge() {
 }
 
 #[test]
+fn a_second_group_entering_a_buffer_the_first_is_in_joins_its_alert_and_says_so() {
+    // A pincer: one from the east is in the 300 m buffer; a minute later two more come in
+    // from the north while the first is still there. One alert (one place, one event), but
+    // the record says who joined it: the journal names every mover the alert is about.
+    let mut p = protection(day_rules());
+    let world = World::new();
+    let mut changes = Vec::new();
+    for s in 0..=200 {
+        let now = t(f64::from(s));
+        let mut tracks = vec![track(1, 250.0, 0.0, [0.0, 0.0], now)];
+        if s >= 60 {
+            let y = 400.0 - 2.0 * f64::from(s - 60);
+            tracks.push(track(2, -5.0, y, [0.0, -2.0], now));
+            tracks.push(track(3, 5.0, y, [0.0, -2.0], now));
+        }
+        // The tracker drops the first and starts it again as track 1 once more: not news.
+        if (120..125).contains(&s) {
+            tracks.retain(|t| t.id != 1);
+        }
+        p.step(&world, &tracks, now);
+        for event in p.take_events() {
+            if let ProtectionEvent::Alert {
+                change,
+                alert,
+                detail,
+                time,
+                ..
+            } = event
+                && alert.rule == RuleKind::BufferIntrusion
+            {
+                changes.push((change, detail, time, alert.cause.tracks.clone()));
+            }
+        }
+    }
+    let intrusions = alerts_of(&p, RuleKind::BufferIntrusion);
+    assert_eq!(intrusions.len(), 1, "{intrusions:#?}");
+    let joined: Vec<_> = changes
+        .iter()
+        .filter(|c| c.0 == AlertChange::Joined)
+        .collect();
+    // The two are 10 m inside together at s = 116 (y = 288).
+    assert_eq!(joined.len(), 1, "{changes:#?}");
+    let (_, detail, time, tracks) = joined[0];
+    assert_eq!(detail.as_deref(), Some("tracks 2, 3 joined"));
+    assert_eq!(*time, t(116.0));
+    assert_eq!(tracks, &vec![1, 2, 3]);
+    assert_eq!(changes[0].0, AlertChange::Raised);
+    assert_eq!(changes[0].3, vec![1]);
+}
+
+#[test]
 fn a_track_passing_by_outside_the_buffer_raises_no_intrusion() {
     let mut p = protection(day_rules());
     let world = World::new();

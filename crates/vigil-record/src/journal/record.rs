@@ -64,7 +64,8 @@ pub struct TrackRecord {
     pub count: Option<u32>,
 }
 
-/// An alert, written at each change: raised, raised again, escalated, cleared by the rules;
+/// An alert, written at each change: raised, raised again, escalated, joined (by movers its
+/// cause had not named), cleared by the rules;
 /// acknowledged, assigned, annotated, resolved by an operator. Fields added after the first
 /// journals default to empty when an older journal is read.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -83,8 +84,8 @@ pub struct AlertRecord {
     /// Who changed it (an operator's name, or `vigil` for the rules).
     pub who: String,
     pub text: String,
-    /// What happened: `raised`, `raised again`, `escalated`, `cleared`, `acknowledged`,
-    /// `assigned`, `annotated`, `resolved`.
+    /// What happened: `raised`, `raised again`, `escalated`, `joined`, `cleared`,
+    /// `acknowledged`, `assigned`, `annotated`, `resolved`.
     #[serde(default)]
     pub event: String,
     /// The assignee, the resolution or the annotation, as the event has one.
