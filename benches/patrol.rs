@@ -140,14 +140,16 @@ fn large(seed: u64) -> PatrolInput {
 }
 
 fn report(name: &str, input: &PatrolInput) {
-    let steps = |follow_bases, balance| PlanSteps {
+    let steps = |follow_bases, balance, move_places| PlanSteps {
         follow_bases,
         balance,
+        move_places,
     };
     for (label, steps) in [
-        ("planner", steps(true, true)),
-        ("one curve", steps(false, true)),
-        ("no balancing", steps(true, false)),
+        ("planner", steps(true, true, true)),
+        ("no moves", steps(true, true, false)),
+        ("one curve", steps(false, true, true)),
+        ("no balancing", steps(true, false, false)),
     ] {
         let started = Instant::now();
         let plan = match plan_with(input, steps) {

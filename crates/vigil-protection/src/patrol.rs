@@ -17,7 +17,10 @@
 //! 2. each loop is a nearest-neighbour tour improved by 2-opt until no exchange shortens it;
 //! 3. the cuts between neighbouring runs move, a point at a time, from the worst loop to its
 //!    neighbours on the curve while that lowers the worst weighted revisit interval (and
-//!    always, off a loop too long for its drone's battery).
+//!    always, off a loop too long for its drone's battery);
+//! 4. whole places move from the worst loop to the drone, among those based nearest them,
+//!    that lowers the worst weighted revisit interval most, while one does (`patrol/moves.rs`:
+//!    a place the curve gave to a far drone's share).
 //!
 //! Each loop must fit the drone's endurance once (out from home, round, back home, with the
 //! rules' reserve): the balance moves points off a loop that does not fit first; a loop that
@@ -177,7 +180,10 @@ struct Point {
 }
 
 fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
-    (a[0] - b[0]).hypot(a[1] - b[1])
+    // Not `hypot`: its care for overflow costs a third of the planner's time, and the loops
+    // are kilometres across.
+    let (dx, dy) = (a[0] - b[0], a[1] - b[1]);
+    (dx * dx + dy * dy).sqrt()
 }
 
 /// A closed tour's length.
@@ -209,14 +215,16 @@ fn tour(points: &[[f64; 2]], start: [f64; 2]) -> Vec<[f64; 2]> {
     while improved {
         improved = false;
         for i in 0..n - 1 {
+            let mut ab = dist(out[i], out[i + 1]);
             for j in i + 2..n {
-                let (a, b) = (out[i], out[i + 1]);
-                let (c, d) = (out[j], out[(j + 1) % n]);
                 if (j + 1) % n == i {
                     continue;
                 }
-                if dist(a, c) + dist(b, d) + 1e-9 < dist(a, b) + dist(c, d) {
+                let (a, b) = (out[i], out[i + 1]);
+                let (c, d) = (out[j], out[(j + 1) % n]);
+                if dist(a, c) + dist(b, d) + 1e-9 < ab + dist(c, d) {
                     out[i + 1..=j].reverse();
+                    ab = dist(out[i], out[i + 1]);
                     improved = true;
                 }
             }
@@ -268,6 +276,7 @@ pub fn plan(input: &PatrolInput) -> Result<PatrolPlan, PatrolError> {
         PlanSteps {
             follow_bases: true,
             balance: true,
+            move_places: true,
         },
     )
 }
@@ -282,6 +291,8 @@ pub struct PlanSteps {
     pub follow_bases: bool,
     /// Move the cuts to lower the worst weighted revisit (else the first cut as it is).
     pub balance: bool,
+    /// Then move whole places between drones while that lowers it (see `patrol/moves.rs`).
+    pub move_places: bool,
 }
 
 /// The first site, once the input is checked: sites, drones, and each drone's figures.
@@ -326,26 +337,33 @@ pub fn plan_with(input: &PatrolInput, steps: PlanSteps) -> Result<PatrolPlan, Pa
     if steps.balance {
         balance(&mut arcs, &points, &drones);
     }
+    let mut shares = moves::shares(&arcs, &points, &drones);
+    if steps.move_places {
+        moves::move_places(&mut shares, &drones);
+    }
     let mut plan = PatrolPlan::default();
     for (index, (drone, _)) in drones.iter().enumerate() {
-        if arcs.iter().all(|a| a.drone != index) {
+        if shares
+            .iter()
+            .all(|s| s.drone != index || s.points.is_empty())
+        {
             plan.left_out.push((
                 drone.sysid,
                 "the other drones share every approach near it".into(),
             ));
         }
     }
-    for arc in &arcs {
-        let (drone, home) = &drones[arc.drone];
+    for share in shares.into_iter().filter(|s| !s.points.is_empty()) {
+        let (drone, home) = &drones[share.drone];
         // A loop too long for the battery keeps its most important points: by weight, then
         // nearest home, as many as fit.
-        let (kept, tour, period_s, weight) = if arc.fits {
-            let kept: Vec<Point> = points[arc.from..arc.to].to_vec();
-            (kept, arc.tour.clone(), arc.period_s, arc.weight)
+        let planned = share.points.len();
+        let (kept, tour, period_s, weight) = if share.fits {
+            (share.points, share.tour, share.period_s, share.weight)
         } else {
-            fit(&points[arc.from..arc.to], drone, *home)
+            fit(&share.points, drone, *home)
         };
-        plan.unpatrolled_points += (arc.to - arc.from) - kept.len();
+        plan.unpatrolled_points += planned - kept.len();
         if kept.is_empty() {
             plan.left_out.push((
                 drone.sysid,
@@ -743,5 +761,6 @@ impl PatrolLoop {
 }
 
 mod approaches;
+mod moves;
 #[cfg(test)]
 mod tests;

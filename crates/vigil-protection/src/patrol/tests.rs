@@ -249,6 +249,7 @@ fn each_base_patrols_the_places_nearest_it() {
         PlanSteps {
             follow_bases: false,
             balance: true,
+            move_places: true,
         },
     )
     .expect("a plan");
