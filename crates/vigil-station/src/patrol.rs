@@ -408,9 +408,9 @@ struct Keeper {
     last_plan_us: u64,
     /// The alerts a drone was cued to (each once).
     cued: BTreeSet<u64>,
-    /// Drones moved on to another alert whose new dispatch has not shown yet: the alert, and
-    /// when (mission clock).
-    moving: BTreeMap<u8, (u64, TimeUs)>,
+    /// Drones moved on to another alert whose new dispatch has not shown yet: the alert, when
+    /// (mission clock), and the dispatch taken back for it.
+    moving: BTreeMap<u8, (u64, TimeUs, u64)>,
     /// The dispatches taken back (asked once; the snapshot shows it a step later).
     released: BTreeSet<u64>,
     /// Dispatches whose movers are lost or alert over, looking on station since when.

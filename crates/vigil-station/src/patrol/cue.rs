@@ -38,7 +38,9 @@ impl Keeper {
     /// resolved it) or the movers are lost, once it has looked for them on station for
     /// [`LOOK_FOR`], and the next plan takes it in again; an alert
     /// over and raised again is cued again. A cued drone moves on to the next alert about
-    /// the same movers rather than being taken back (see [`Self::follow_on`]). Each cue
+    /// the same movers rather than being taken back (see [`Self::follow_on`]); a move the
+    /// dispatcher refused (the drone's battery too low to stay) leaves the alert to be cued
+    /// afresh, to the drone the dispatcher picks. Each cue
     /// and each taking back is a note in the journal; the dispatches themselves are
     /// journaled as any.
     pub(super) fn cue(&mut self, snapshot: &Snapshot) {
@@ -105,11 +107,32 @@ impl Keeper {
                 );
             }
         }
-        self.moving.retain(|drone, (alert, since)| {
-            let shown = (protection.dispatches.iter())
-                .any(|d| d.drone == *drone && d.alert == Some(*alert) && d.state.is_under_way());
-            !shown && now.since(*since) <= MOVING_FOR
+        let mut refused = Vec::new();
+        self.moving.retain(|drone, (alert, since, old)| {
+            let shown = (protection.dispatches.iter()).any(|d| {
+                d.id != *old
+                    && d.drone == *drone
+                    && d.alert == Some(*alert)
+                    && d.state.is_under_way()
+            });
+            let waiting = now.since(*since) <= MOVING_FOR;
+            if !shown && !waiting {
+                refused.push((*drone, *alert));
+            }
+            !shown && waiting
         });
+        // A move the dispatcher refused (the drone's battery too low to stay there) leaves
+        // its alert to be cued afresh: another drone, the one the dispatcher picks, goes.
+        for (drone, alert) in refused {
+            let under_way = |d: &&vigil_protection::DispatchRecord| {
+                d.state.is_under_way() && !self.released.contains(&d.id)
+            };
+            let sent = (protection.dispatches.iter().filter(under_way))
+                .any(|d| d.alert == Some(alert) || d.drone == drone);
+            if !sent {
+                self.cued.remove(&alert);
+            }
+        }
         cued_now += self.moving.len();
         let fleet = self.planned_with.len().max(self.flying.len());
         let most = (fleet / 2).max(1);
@@ -130,7 +153,7 @@ impl Keeper {
         keeper_places.extend(
             self.moving
                 .values()
-                .filter_map(|(a, _)| alert_of(Some(*a))?.site),
+                .filter_map(|(a, ..)| alert_of(Some(*a))?.site),
         );
         let wanting = protection.alerts.iter().filter(|a| {
             a.active
@@ -243,7 +266,7 @@ impl Keeper {
                 .send_confirmed_drone(DispatchTarget::Alert(to), AUTHOR, Some(drone))
                 .is_ok()
             {
-                self.moving.insert(drone, (to, now));
+                self.moving.insert(drone, (to, now, dispatch));
                 let what = if from == to {
                     format!("stays on alert {to}, following another of its tracks")
                 } else {
