@@ -132,8 +132,8 @@ impl AlertState {
 }
 
 /// What just happened to an alert: the rules' side (raised, raised again, made more severe,
-/// joined by more movers, cleared) and the operator's (acknowledged, assigned, annotated, resolved). The book keeps
-/// them in order until [`AlertBook::take_changes`].
+/// joined by more movers, cleared) and the operator's (acknowledged, assigned, annotated,
+/// resolved). The book keeps them in order until [`AlertBook::take_changes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertChange {
     Raised,

@@ -31,9 +31,11 @@ struct Bench {
     /// sends then waits in `held`.
     rounds_left: Option<usize>,
     held: Vec<Outgoing>,
-    /// The vehicle's seconds per second of the station's (a simulator at a speed-up), and its
-    /// boot clock so far (stamped on its telemetry once it has run).
+    /// The vehicle's seconds per second of the station's (a simulator at a speed-up), how far
+    /// its clock has run ahead of the station's, and its boot clock so far (stamped on its
+    /// telemetry once it has flown).
     speed: u32,
+    ahead: Duration,
     booted: Duration,
 }
 
@@ -60,6 +62,7 @@ impl Bench {
             rounds_left: None,
             held: Vec::new(),
             speed: 1,
+            ahead: Duration::ZERO,
             booted: Duration::ZERO,
         };
         let telemetry = bench.vehicle.slow_telemetry(bench.now, 0);
@@ -143,8 +146,8 @@ impl Bench {
             }
             let flies = dt * self.speed;
             self.booted += flies;
-            self.vehicle
-                .step(flies, TimeUs(self.now.0 + self.booted.as_micros() as u64));
+            self.ahead += flies - dt;
+            self.vehicle.step(flies, self.now.plus(self.ahead));
             let boot_ms = u32::try_from(self.booted.as_millis()).unwrap_or(u32::MAX);
             let mut messages = self.vehicle.take_events();
             messages.extend(self.vehicle.slow_telemetry(self.now, boot_ms));
