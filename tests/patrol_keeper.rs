@@ -5,7 +5,13 @@
 //! others fly the new plan; an operator sends drone 2 to an alert about an armed group and
 //! the keeper gives its loop to drone 3 without sending drone 2 home; and with drone 3 alone
 //! on the loop, each place's ways in are watched again within the revisit interval the plan
-//! promised. Every plan and hand-over is in the session's journal.
+//! promised. Every plan and hand-over is in the session's journal. With cueing: a drone
+//! taken off its loop for a warning and given back, one sent to movement at a sensor that
+//! follows the movers found, a second group taking the other drone, and a drone whose alert
+//! is over looking on station before it is taken back.
+
+// Long: the keeper's end-to-end tests share one harness (station, simulator, keeper) and
+// each needs its own deployment written out.
 
 mod common;
 
@@ -771,4 +777,109 @@ fn with_cue_a_second_group_at_the_same_place_takes_the_other_drone() {
         notes.matches("a drone is cued to alert ").count() >= 2,
         "{notes}"
     );
+}
+
+/// By day, one copter and a radar west of the well; three armed men walk east towards the
+/// well, then turn north 130 m short of its buffer and stop where nothing sees them.
+const TURNED_AWAY: &str = r#"
+[scenario]
+name = "a group that turns away"
+start_utc = "2026-03-14T09:00:00Z"
+seed = 7
+
+[[drone]]
+sysid = 1
+kind = "multirotor"
+home = { lat_deg = 8.9950, lon_deg = 31.0140, alt_msl_m = 400.0 }
+battery_pct = 100.0
+endurance_min = 120.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[sensor]]
+sysid = 110
+kind = "radar"
+position = { lat_deg = 9.0000, lon_deg = 31.0040 }
+radius_m = 500.0
+pd = 0.95
+report_period_s = 1.0
+
+[[mover]]
+id = "group"
+kind = "person"
+count = 3
+spacing_m = 4.0
+speed_mps = 1.2
+armed = true
+route = [
+  { lat_deg = 9.0000, lon_deg = 31.0000 },
+  { lat_deg = 9.0000, lon_deg = 31.0060 },
+  { lat_deg = 9.0060, lon_deg = 31.0060 },
+]
+"#;
+
+/// `vigil run --patrol --cue`: the approach warning about a group that then turns away is
+/// over once nothing predicts them at the well; the drone cued to it is not taken back at
+/// once but looks on station for two minutes (`LOOK_FOR`) first.
+#[test]
+fn with_cue_a_drone_whose_alert_is_over_looks_on_station_before_it_is_taken_back() {
+    let Flying {
+        _dir,
+        session: _,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    } = fly_over(
+        KeeperConfig {
+            alt_rel_m: 100.0,
+            cue: true,
+        },
+        TURNED_AWAY,
+    );
+    let cue = "a drone is cued to alert ";
+    let status = wait_log(&keeper, &[cue], common::TIMEOUT * 9);
+    let text = lines(&status);
+    let alert: u64 = text
+        .split(cue)
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("an alert number in:\n{text}"));
+    // Watch (mission clock) when the alert is over and whether the drone is on station
+    // after, until the keeper takes it back.
+    let taken_back = format!("Drone 1 taken back from alert {alert}: its alert is over");
+    let deadline = Instant::now() + common::TIMEOUT * 9;
+    let mut over_at = None;
+    let mut on_station_after = false;
+    let back_at = loop {
+        let snapshot = station.snapshot();
+        let protection = &snapshot.protection;
+        let active = (protection.alerts.iter()).any(|a| a.id == alert && a.active);
+        if !active && over_at.is_none() {
+            over_at = Some(protection.time);
+        }
+        let orbiting = (protection.dispatches.iter()).any(|d| {
+            d.alert == Some(alert) && d.state == vigil_protection::DispatchState::Orbiting
+        });
+        on_station_after |= over_at.is_some() && orbiting;
+        let status = keeper.status();
+        if let Some((_, at, _)) = status.log.iter().find(|(_, _, t)| t.contains(&taken_back)) {
+            break *at;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never taken back; the keeper said:\n{}",
+            lines(&status)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let over_at = over_at.expect("the alert went over before the drone was taken back");
+    assert!(on_station_after, "the drone looked on station");
+    let looked_s = back_at.since(over_at).as_secs_f64();
+    assert!(
+        (120.0..600.0).contains(&looked_s),
+        "taken back {looked_s:.0} s after the alert was over"
+    );
+    drop(keeper);
+    pipeline.shutdown();
 }
