@@ -118,6 +118,16 @@ fn wait_log(
     }
 }
 
+/// The alert number the keeper's log gives right after `before` (up to `until`).
+fn alert_after(status: &PatrolStatus, before: &str, until: char) -> u64 {
+    let text = lines(status);
+    text.split(before)
+        .nth(1)
+        .and_then(|rest| rest.split(until).next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("an alert number after {before:?} in:\n{text}"))
+}
+
 /// What a test runs: the station recording into `session`, the simulator and the keeper.
 struct Flying {
     _dir: tempfile::TempDir,
@@ -398,13 +408,7 @@ fn with_cue_a_warning_takes_a_drone_off_its_loop_until_it_is_over() {
         common::TIMEOUT * 3,
     );
     let status = wait_log(&keeper, &["a drone is cued to alert "], common::TIMEOUT * 9);
-    let text = lines(&status);
-    let alert: u64 = text
-        .split("a drone is cued to alert ")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("an alert number in:\n{text}"));
+    let alert = alert_after(&status, "a drone is cued to alert ", ':');
     let sent = common::wait_for(
         &station,
         "the keeper's dispatch",
@@ -579,13 +583,7 @@ fn with_cue_movement_at_a_sensor_at_night_takes_a_drone_there_which_follows_the_
         &[cue, "movement at night: seismic sensor 120/"],
         common::TIMEOUT * 9,
     );
-    let text = lines(&status);
-    let felt: u64 = text
-        .split(cue)
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("an alert number in:\n{text}"));
+    let felt = alert_after(&status, cue, ':');
     let sent = common::wait_for(
         &station,
         "the keeper's dispatch",
@@ -624,13 +622,7 @@ fn with_cue_movement_at_a_sensor_at_night_takes_a_drone_there_which_follows_the_
     // follows them.
     let moved = format!("Drone 1 moves on from alert {felt} to alert ");
     let status = wait_log(&keeper, &[&moved], common::TIMEOUT * 9);
-    let text = lines(&status);
-    let found: u64 = text
-        .split(&moved)
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("an alert number in:\n{text}"));
+    let found = alert_after(&status, &moved, ',');
     let following = common::wait_for(&station, "the drone following", common::TIMEOUT * 3, |s| {
         s.protection
             .dispatches
@@ -838,13 +830,7 @@ fn with_cue_a_drone_whose_alert_is_over_looks_on_station_before_it_is_taken_back
     );
     let cue = "a drone is cued to alert ";
     let status = wait_log(&keeper, &[cue], common::TIMEOUT * 9);
-    let text = lines(&status);
-    let alert: u64 = text
-        .split(cue)
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("an alert number in:\n{text}"));
+    let alert = alert_after(&status, cue, ':');
     // Watch (mission clock) when the alert is over and whether the drone is on station
     // after, until the keeper takes it back.
     let taken_back = format!("Drone 1 taken back from alert {alert}: its alert is over");
