@@ -247,10 +247,21 @@ struct PendingCommand {
     reply: Sender<CommandOutcome>,
 }
 
+/// A command waiting for the same command to the same vehicle to be answered.
+#[derive(Debug)]
+struct QueuedCommand {
+    route: Route,
+    command: mav::MavCmd,
+    message: MavMessage,
+    reply: Sender<CommandOutcome>,
+}
+
 /// All transactions in flight.
 #[derive(Debug, Default)]
 pub struct CommandEngine {
     commands: Vec<PendingCommand>,
+    /// At most one per vehicle and command: sent once the one in flight is answered.
+    queued: Vec<QueuedCommand>,
     missions: mission::MissionTransfers,
     params: params::ParamTransfers,
     /// Actions that take several steps on the vehicle's firmware.
@@ -361,6 +372,7 @@ impl CommandEngine {
 
     pub fn is_busy(&self) -> bool {
         !self.commands.is_empty()
+            || !self.queued.is_empty()
             || !self.procedures.is_empty()
             || !self.explaining.is_empty()
             || self.missions.is_busy()
@@ -464,11 +476,24 @@ impl CommandEngine {
             .iter()
             .any(|p| p.route.sysid == route.sysid && p.command == command)
         {
-            let _ = reply.try_send(CommandOutcome::NotSent(format!(
-                "{} is already waiting for vehicle {}",
-                command_name(command),
-                route.sysid
-            )));
+            // A vehicle acknowledges by command alone, so two of the same in flight could not
+            // be told apart: this one goes once the vehicle has answered the one before (a
+            // follow's next orbit, a move on while the last orbit is unanswered). The latest
+            // word wins: one queued before it is superseded.
+            let same = |q: &QueuedCommand| q.route.sysid == route.sysid && q.command == command;
+            if let Some(index) = self.queued.iter().position(same) {
+                let older = self.queued.swap_remove(index);
+                let _ = older.reply.try_send(CommandOutcome::Failed(format!(
+                    "superseded by a later {}",
+                    command_name(command)
+                )));
+            }
+            self.queued.push(QueuedCommand {
+                route,
+                command,
+                message,
+                reply,
+            });
             return;
         }
         out.push(route.send(message.clone()));
@@ -483,6 +508,20 @@ impl CommandEngine {
     }
 
     /// Moves every procedure on, starting the commands and parameter sets its steps need.
+    /// Sends the queued commands whose predecessor has been answered (or has timed out).
+    fn start_queued(&mut self, now: TimeUs, out: &mut Vec<Outgoing>) {
+        let commands = &self.commands;
+        let ready: Vec<QueuedCommand> = self
+            .queued
+            .extract_if(.., |q| {
+                !(commands.iter()).any(|p| p.route.sysid == q.route.sysid && p.command == q.command)
+            })
+            .collect();
+        for queued in ready {
+            self.start_command(queued.route, queued.message, queued.reply, now, out);
+        }
+    }
+
     fn advance_procedures(&mut self, world: &World, now: TimeUs, out: &mut Vec<Outgoing>) {
         let mut procedures = std::mem::take(&mut self.procedures);
         procedures.retain_mut(|procedure| {
@@ -522,6 +561,7 @@ impl CommandEngine {
         match &envelope.message {
             MavMessage::COMMAND_ACK(ack) if !self.streams.on_ack(sysid, ack, now) => {
                 self.on_command_ack(sysid, ack, now);
+                self.start_queued(now, out);
             }
             MavMessage::STATUSTEXT(text)
                 if text.severity as u8 <= mav::MavSeverity::MAV_SEVERITY_WARNING as u8 =>
@@ -674,6 +714,7 @@ impl CommandEngine {
             out.push(pending.route.send(pending.message.clone()));
             index += 1;
         }
+        self.start_queued(now, out);
         self.missions.tick(now, out);
         self.params.tick(now, out);
         self.advance_procedures(world, now, out);

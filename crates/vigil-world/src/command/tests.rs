@@ -260,6 +260,26 @@ fn a_lost_acknowledgement_is_recovered_by_the_retry() {
 }
 
 #[test]
+fn the_same_command_again_waits_for_the_answer_to_the_one_before_and_the_latest_wins() {
+    let mut bench = Bench::new();
+    bench.answers_arrive = false;
+    let first = bench.command(Action::SetMode("GUIDED".into()));
+    let second = bench.command(Action::SetMode("LOITER".into()));
+    let third = bench.command(Action::SetMode("GUIDED".into()));
+    assert_eq!(bench.sent, ["COMMAND_LONG"], "one in flight at a time");
+    let Ok(CommandOutcome::Failed(why)) = second.try_recv() else {
+        panic!("the second is superseded by the third")
+    };
+    assert!(why.contains("superseded"), "{why}");
+    bench.answers_arrive = true;
+    bench.advance(COMMAND_ACK_TIMEOUT);
+    assert_eq!(first.try_recv(), Ok(CommandOutcome::Accepted));
+    assert_eq!(third.try_recv(), Ok(CommandOutcome::Accepted));
+    assert_eq!(bench.sent, ["COMMAND_LONG", "COMMAND_LONG", "COMMAND_LONG"]);
+    assert!(!bench.engine.is_busy());
+}
+
+#[test]
 fn bad_requests_are_not_sent() {
     let mut bench = Bench::new();
     let outcome = bench.command(Action::SetMode("HOVER".into()));
