@@ -46,6 +46,8 @@ const ALONG_WAY_COS: f64 = std::f64::consts::FRAC_1_SQRT_2;
 /// now is from outside too (see [`TrackHistory::outsider_near`]).
 const INHERIT_M: f64 = 100.0;
 const INHERIT_S: f64 = 600.0;
+/// A track not seen for this long is lost (the rules run once a second), s.
+const LOST_S: f64 = 10.0;
 
 /// The weight of each new speed in the running mean and variance (about the last 20 s).
 const SPEED_WEIGHT: f64 = 0.05;
@@ -92,6 +94,8 @@ struct Memory {
     /// Speeds taken into the mean (a plain mean until there are 1 / [`SPEED_WEIGHT`]).
     samples: u32,
     origin: Origin,
+    /// Lost from outside and found again as a new track (see [`TrackHistory::outsider_near`]).
+    found_again: bool,
 }
 
 /// Each track's memory.
@@ -195,6 +199,7 @@ impl TrackHistory {
                         speed_var_m2ps2: 0.0,
                         samples: 0,
                         origin,
+                        found_again: false,
                     },
                 );
             }
@@ -256,22 +261,32 @@ impl TrackHistory {
     /// path from where it was last seen to where its velocity over its last seconds would
     /// have taken it (it may have stopped anywhere on the way). It is one of that group, or
     /// the same mover that the tracker lost (out of the sensors' sight) and started again,
-    /// not a resident.
-    fn outsider_near(&self, p: [f64; 2], now: TimeUs) -> Option<Origin> {
-        self.tracks
-            .values()
-            .any(|m| {
+    /// not a resident. A lost track found again this way (the nearest such) lends its origin
+    /// no more: its mover is the new track now, whose own way counts from here, and a
+    /// resident met later where the old guess of its way ran (a camp resident leaving the
+    /// clinic ten minutes after an armed group was lost a kilometre up the track, found
+    /// again since, elsewhere) is not taken for one of the group.
+    fn outsider_near(&mut self, p: [f64; 2], now: TimeUs) -> Option<Origin> {
+        let ancestor = (self.tracks.iter_mut())
+            .filter_map(|(_, m)| {
                 let elapsed_s = now.since(m.last_seen).as_secs_f64();
-                if m.origin != Origin::Outside || elapsed_s > INHERIT_S {
-                    return false;
+                if m.origin != Origin::Outside || m.found_again || elapsed_s > INHERIT_S {
+                    return None;
                 }
                 let [vx, vy] = m.trail_velocity();
                 let from = m.last_pos_en_m;
                 let to = [from[0] + vx * elapsed_s, from[1] + vy * elapsed_s];
                 let gone_m = vx.hypot(vy) * elapsed_s;
-                distance_to_segment_m(from, to, p) <= INHERIT_M + 0.1 * gone_m
+                let off_m = distance_to_segment_m(from, to, p);
+                (off_m <= INHERIT_M + 0.1 * gone_m).then_some((off_m, m))
             })
-            .then_some(Origin::Outside)
+            .min_by(|a, b| a.0.total_cmp(&b.0))?;
+        let m = ancestor.1;
+        // A track seen lately is not lost: the new one walks with it, one of its group.
+        if now.since(m.last_seen).as_secs_f64() > LOST_S {
+            m.found_again = true;
+        }
+        Some(Origin::Outside)
     }
 }
 

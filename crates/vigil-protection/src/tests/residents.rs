@@ -222,6 +222,51 @@ fn a_patient_leaving_the_health_post_at_night_is_no_outsider_and_one_leaving_a_s
 }
 
 #[test]
+fn a_patient_met_where_a_lost_group_might_have_walked_is_one_of_it_until_it_is_found_again() {
+    // At night, a clinic with a 300 m buffer. A group from the bush walks south towards it
+    // at 2 m/s and is lost 1 km north of it; 500 s later a patient is first seen at the
+    // clinic, standing a minute, then walking out: where the lost group could be by then.
+    let alerts_on_the_patient = |found_again: bool| {
+        let mut night = rules();
+        night.night.from_local_hour = 0.0;
+        night.night.to_local_hour = 24.0;
+        let mut sites = one_site(300.0, false);
+        sites.sites[0].category = SiteCategory::Clinic;
+        let mut p = Protection::new(sites, night);
+        run(&mut p, 0..1700, |s| {
+            let mut tracks = Vec::new();
+            if s <= 500.0 {
+                tracks.push(track(80, 0.0, 2000.0 - 2.0 * s, [0.0, -2.0], t(s)));
+            }
+            // Found again 100 s after it was lost, stopped 150 m on.
+            if found_again && (600.0..1700.0).contains(&s) {
+                tracks.push(track(81, 0.0, 850.0, [0.0, 0.0], t(s)));
+            }
+            if s >= 1000.0 {
+                let y = if s < 1060.0 { 5.0 } else { 5.0 - (s - 1060.0) };
+                let v = if s < 1060.0 { 0.0 } else { -1.0 };
+                tracks.push(track(82, 10.0, y, [0.0, v], t(s)));
+            }
+            tracks
+        });
+        p.book()
+            .alerts()
+            .filter(|a| a.cause.tracks.contains(&82))
+            .map(|a| a.rule)
+            .collect::<Vec<_>>()
+    };
+    // Never found again, the group could be anywhere on its way: the one at the clinic may
+    // be one of it.
+    assert!(
+        alerts_on_the_patient(false).contains(&RuleKind::BufferIntrusion),
+        "{:?}",
+        alerts_on_the_patient(false)
+    );
+    // Found again elsewhere, it is not at the clinic: the patient is a patient.
+    assert_eq!(alerts_on_the_patient(true), Vec::<RuleKind>::new());
+}
+
+#[test]
 fn a_minibus_through_a_buffer_is_traffic_and_one_stopping_in_it_enters() {
     // From off the map along a road 150 m north of the village (inside its 300 m buffer)
     // at 11 m/s ...
