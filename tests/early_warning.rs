@@ -283,3 +283,123 @@ fn a_drone_sent_to_an_approach_follows_the_group_and_hands_over_on_low_battery()
     });
     pipeline.shutdown();
 }
+
+/// Eight armed men on the Eastern track from the tripwire towards Keradu's east edge, seen by
+/// a radar there, who part at the gathering point (inside Keradu's buffer): the four in front
+/// (the drone sent to their approach follows them) take the North track, towards no place;
+/// the four 70 m behind take the Field track south, past the primary school. A copter on a
+/// pad 600 m west.
+const PARTING_SCENARIO: &str = r#"
+[scenario]
+name = "parting"
+start_utc = "2026-03-14T09:00:00Z"
+seed = 5
+
+[[sensor]]
+sysid = 110
+kind = "radar"
+position = { lat_deg = 9.00850, lon_deg = 31.01700 }
+radius_m = 900.0
+pd = 0.95
+report_period_s = 1.0
+
+[[drone]]
+sysid = 1
+kind = "multirotor"
+home = { lat_deg = 9.0095, lon_deg = 31.0100, alt_msl_m = 420.0 }
+battery_pct = 100.0
+endurance_min = 40.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[mover]]
+id = "armed-north"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.5
+armed = true
+route = [
+  { lat_deg = 9.011302, lon_deg = 31.020462 },
+  { lat_deg = 9.010217, lon_deg = 31.017734 },
+  { lat_deg = 9.008499, lon_deg = 31.015733 },
+  { lat_deg = 9.013562, lon_deg = 31.016825 },
+  { lat_deg = 9.019891, lon_deg = 31.015915 },
+]
+
+[[mover]]
+id = "armed-south"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.5
+start_s = 45.0
+armed = true
+route = [
+  { lat_deg = 9.011302, lon_deg = 31.020462 },
+  { lat_deg = 9.010217, lon_deg = 31.017734 },
+  { lat_deg = 9.008499, lon_deg = 31.015733 },
+  { lat_deg = 9.006329, lon_deg = 31.016279 },
+  { lat_deg = 9.003797, lon_deg = 31.016643 },
+]
+"#;
+
+#[test]
+fn a_drone_following_a_group_that_parts_follows_those_heading_for_a_place() {
+    use vigil_protection::DispatchTarget;
+    /// Where the two groups part.
+    const PARTING_LAT_DEG: f64 = 9.008499;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[dispatch]\nalt_rel_m = 40.0\norbit_radius_m = 80.0\n",
+    )
+    .expect("written");
+    let (pipeline, _sim) = start(PARTING_SCENARIO, Some(rules), 10.0);
+    let station = pipeline.station();
+    let warned = common::wait_for(&station, "an approach warning", common::TIMEOUT * 6, |s| {
+        (s.protection.alerts.iter()).any(|a| a.rule == RuleKind::Approach)
+            && s.world.vehicles.contains_key(&1)
+    });
+    let alert = (warned.protection.alerts.iter())
+        .find(|a| a.rule == RuleKind::Approach)
+        .expect("the approach")
+        .clone();
+    station
+        .send_confirmed_drone(DispatchTarget::Alert(alert.id), "Sgt Diallo", Some(1))
+        .expect("sent");
+    // The group parts: the drone ends up on a track of the southern four, well south of the
+    // parting, while the northern four are tracked north of it.
+    let track_lat = |s: &vigil_station::Snapshot, id: u64| {
+        (s.tracks.iter()).find(|t| t.id == id).map(|t| t.lat_deg)
+    };
+    let parted = common::wait_for(
+        &station,
+        "the follow on the southern four",
+        common::TIMEOUT * 9,
+        |s| {
+            let Some(dispatch) = s.protection.dispatches.iter().find(|d| d.drone == 1) else {
+                return false;
+            };
+            let south = (dispatch.following)
+                .and_then(|id| track_lat(s, id))
+                .is_some_and(|lat| lat < PARTING_LAT_DEG - 0.0007);
+            let north = (s.tracks.iter()).any(|t| t.lat_deg > PARTING_LAT_DEG + 0.0007);
+            south && north
+        },
+    );
+    // The alert says why the drone changed movers, and where they are heading.
+    let said = (parted.protection.alerts.iter())
+        .find(|a| a.id == alert.id)
+        .expect("the alert")
+        .annotations
+        .iter()
+        .map(|a| a.text.clone())
+        .collect::<Vec<_>>();
+    assert!(
+        said.iter()
+            .any(|t| t.contains("now, heading for Keradu") && t.contains("parted")),
+        "{said:?}"
+    );
+    pipeline.shutdown();
+}

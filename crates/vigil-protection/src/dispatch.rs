@@ -15,6 +15,8 @@
 mod choose;
 mod follow;
 
+pub use follow::{GROUP_M, Heading, TrackPositions};
+
 pub use choose::{Choice, DispatchPlan, choose_drone, cruise_speed_mps, minutes_text, plan};
 use choose::{candidate, plan_excluding};
 
@@ -257,6 +259,9 @@ pub struct Dispatcher {
     next_id: u64,
     /// Ids of the records changed since the last [`Self::take_changes`], in order.
     changed: Vec<u64>,
+    /// What to say on an alert (its id, who sent the drone, the words) since the last
+    /// [`Self::take_notes`]: a follow that moved to another of its movers.
+    notes: Vec<(u64, String, String)>,
 }
 
 impl Dispatcher {
@@ -268,6 +273,11 @@ impl Dispatcher {
         ids.iter()
             .filter_map(|id| self.records.iter().find(|r| r.id == *id).cloned())
             .collect()
+    }
+
+    /// What to say on alerts since the last call: (alert, who sent the drone, words).
+    pub fn take_notes(&mut self) -> Vec<(u64, String, String)> {
+        std::mem::take(&mut self.notes)
     }
 
     /// Drones with a dispatch in progress, en route or on station, and what for.
@@ -392,6 +402,7 @@ impl Dispatcher {
             records,
             active,
             changed: changed_ids,
+            notes,
             ..
         } = self;
         active.retain_mut(|dispatch| {
@@ -399,6 +410,21 @@ impl Dispatcher {
             let (ended, stepped) = advance(dispatch, world, now, tracks, config, &mut requests);
             let record = records.iter_mut().find(|r| r.id == dispatch.record);
             if let Some(record) = record {
+                let switched = (dispatch.follow.as_mut()).and_then(|f| f.switched.take());
+                if let Some(heading) = switched {
+                    record.following = Some(heading.track);
+                    changed_ids.push(record.id);
+                    changed = true;
+                    if let Some(alert) = record.alert {
+                        let text = format!(
+                            "drone {} follows track {} now, heading for {} (at its buffer in \
+                             {:.0} s): the group parted and the track it followed heads for \
+                             no place",
+                            dispatch.drone, heading.track, heading.place, heading.arrival_s
+                        );
+                        notes.push((alert, record.by.clone(), text));
+                    }
+                }
                 if dispatch.en_route_since.is_some() && record.state == DispatchState::InProgress {
                     record.state = DispatchState::EnRoute;
                     changed_ids.push(record.id);

@@ -1036,17 +1036,20 @@ impl Protection {
 
     /// Moves "send a drone" tasks on; returns the commands for the command engine.
     pub fn pump(&mut self, world: &World, world_now: TimeUs) -> Vec<Request> {
-        let (history, frame, now) = (&self.history, self.frame, self.now);
-        let tracks = |track: u64| {
-            let (pos_en_m, seen) = history.last_seen(track)?;
-            Some((
-                sites::latlon_of(frame.as_ref()?, pos_en_m),
-                now.since(seen).as_secs_f64(),
-            ))
+        let seen = Seen {
+            history: &self.history,
+            frame: self.frame,
+            now: self.now,
+            predictions: &self.predictions,
+            sites: &self.sites,
         };
         let (requests, changed) =
             self.dispatcher
-                .pump(world, world_now, &tracks, &self.rules.dispatch);
+                .pump(world, world_now, &seen, &self.rules.dispatch);
+        for (alert, by, text) in self.dispatcher.take_notes() {
+            // The alert may be gone from the book (forgotten): nothing to say it on.
+            let _ = self.book.annotate(alert, &by, &text, self.now);
+        }
         self.changed |= changed || !requests.is_empty();
         self.collect_events();
         requests
@@ -1164,6 +1167,51 @@ impl Protection {
                 })
             })
             .collect()
+    }
+}
+
+/// Where the tracks were last seen and where the movers from outside are heading, for the
+/// dispatcher's follows.
+struct Seen<'a> {
+    history: &'a history::TrackHistory,
+    frame: Option<LocalFrame>,
+    now: TimeUs,
+    predictions: &'a [predict::PlanePrediction],
+    sites: &'a [Site],
+}
+
+impl Seen<'_> {
+    fn heading_of(&self, p: &predict::PlanePrediction) -> Option<dispatch::Heading> {
+        Some(dispatch::Heading {
+            track: p.track,
+            place: self.sites.get(p.site)?.name.clone(),
+            arrival_s: p.arrival_s,
+        })
+    }
+}
+
+impl dispatch::TrackPositions for Seen<'_> {
+    fn position(&self, track: u64) -> Option<(LatLon, f64)> {
+        let (pos_en_m, seen) = self.history.last_seen(track)?;
+        Some((
+            sites::latlon_of(self.frame.as_ref()?, pos_en_m),
+            self.now.since(seen).as_secs_f64(),
+        ))
+    }
+
+    fn heading(&self, track: u64) -> Option<dispatch::Heading> {
+        let prediction = self.predictions.iter().find(|p| p.track == track)?;
+        self.heading_of(prediction)
+    }
+
+    fn soonest_near(&self, at: LatLon, within_m: f64) -> Option<dispatch::Heading> {
+        let here = sites::enu_of(self.frame.as_ref()?, at);
+        // The predictions come soonest first.
+        let near = self.predictions.iter().find(|p| {
+            (p.path_en_m.first())
+                .is_some_and(|start| (start[0] - here[0]).hypot(start[1] - here[1]) <= within_m)
+        })?;
+        self.heading_of(near)
     }
 }
 

@@ -8,7 +8,7 @@
 //! line it turns onto a way that starts or ends there (the one closest to straight on), or
 //! goes straight on. A track on no way goes straight on along its velocity. The path is
 //! followed for `approach.max_time_to_arrival_s` at the track's speed; the first buffer it
-//! enters is the place it is heading for, and the distance along the path to that buffer's
+//! enters (of those it is not in already) is the place it is heading for, and the distance along the path to that buffer's
 //! edge over the speed is the time of arrival. The velocity is the track's displacement over
 //! its last 30 s (see `history.rs`), and its uncertainty gives the arrival's: the speed one
 //! standard deviation higher and lower (at least [`MIN_SPEED_SPREAD`] of the speed) gives the
@@ -200,8 +200,8 @@ pub struct Terrain<'a> {
     pub shapes: &'a [PlaneShape],
 }
 
-/// Predicts where a mover is heading within `horizon_s`. `None` when it stands, is already in
-/// a buffer, or reaches none in time.
+/// Predicts where a mover is heading within `horizon_s`: the first buffer it is not in
+/// already that it enters. `None` when it stands or reaches none in time.
 pub fn predict(mover: &Mover, horizon_s: f64, terrain: &Terrain) -> Option<PlanePrediction> {
     let speed_mps = mover.vel_en_mps[0].hypot(mover.vel_en_mps[1]);
     let Reach {
@@ -245,15 +245,18 @@ fn follow(mover: &Mover, speed_mps: f64, horizon_s: f64, terrain: &Terrain) -> O
     if speed_mps < MIN_SPEED_MPS || !(speed_mps.is_finite() && horizon_s > 0.0) {
         return None;
     }
+    // The buffers it is in already are not where it is heading: a mover in a village's
+    // buffer heads for the school, the market or the well inside it (their own buffers).
+    let holds =
+        |(site, shape): (&Site, &PlaneShape), p: [f64; 2]| shape.distance_m(p) <= site.buffer_m;
+    let start: Vec<bool> = (sites.iter().zip(shapes))
+        .map(|pair| holds(pair, pos_en_m))
+        .collect();
     let in_buffer = |p: [f64; 2]| {
-        sites
-            .iter()
-            .zip(shapes)
-            .position(|(site, shape)| shape.distance_m(p) <= site.buffer_m)
+        (sites.iter().zip(shapes))
+            .zip(&start)
+            .position(|(pair, inside)| !inside && holds(pair, p))
     };
-    if in_buffer(pos_en_m).is_some() {
-        return None;
-    }
     let reach_m = speed_mps * horizon_s;
     let heading = [vel_en_mps[0] / speed_mps, vel_en_mps[1] / speed_mps];
     let (route, way) = route(pos_en_m, heading, reach_m, ways);
@@ -486,6 +489,30 @@ mod tests {
         assert!(go([1500.0, 0.0], [-1.0, 0.0], 600.0, &[], 500.0).is_none());
         assert!(go([1500.0, 0.0], [1.0, 0.0], 1200.0, &[], 500.0).is_none());
         assert!(go([1500.0, 0.0], [-0.1, 0.0], 12000.0, &[], 500.0).is_none());
+    }
+
+    #[test]
+    fn a_mover_in_a_village_heads_for_the_school_inside_it_not_for_the_village() {
+        // A village's 500 m buffer around (0, 0) holds a school at (300, 0) with its own 100 m
+        // buffer: a mover in the village walking east is heading for the school.
+        let sites = [site(500.0), site(100.0)];
+        let shapes = [point([0.0, 0.0]), point([300.0, 0.0])];
+        let terrain = Terrain {
+            ways: &[],
+            sites: &sites,
+            shapes: &shapes,
+        };
+        let mover = |pos_en_m, vel_en_mps| Mover {
+            track: 1,
+            pos_en_m,
+            vel_en_mps,
+            speed_spread_mps: 0.1,
+        };
+        let p = predict(&mover([-100.0, 0.0], [1.0, 0.0]), 600.0, &terrain).expect("the school");
+        assert_eq!(p.site, 1);
+        assert!((p.distance_m - 300.0).abs() <= STEP_M, "{p:?}");
+        // Walking west, out of the village: no other buffer on its way.
+        assert!(predict(&mover([-100.0, 0.0], [-1.0, 0.0]), 600.0, &terrain).is_none());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Cue and follow: a drone on station over an alert about movers keeps them in view. The orbit
 //! moves to the followed track when the track is `dispatch.follow_move_m` from its centre,
 //! and the camera's region of interest follows it every [`ROI_MOVE_M`]; a track not seen for
-//! [`TRACK_LOST_S`] ends the follow (the drone keeps orbiting where it was last seen). Below
+//! [`TRACK_LOST_S`] ends the follow (the drone keeps orbiting where it was last seen). When
+//! the followed mover heads for no protected place and another within [`GROUP_M`] of it, no
+//! longer walking with it ([`TOGETHER_M`]), does (a group that parts at its gathering point),
+//! the drone follows that one, the soonest there. Below
 //! `dispatch.handover_battery_pct` the drone asks for another to take over (the dispatcher
 //! sends the nearest other suitable drone to follow the same track); once that one is on
 //! station, this one returns home (RTL) and its dispatch ends "handed over".
@@ -20,9 +23,38 @@ pub const ROI_MOVE_M: f64 = 20.0;
 /// A followed track not seen for this long is lost, s.
 pub const TRACK_LOST_S: f64 = 60.0;
 
-/// Where the tracks are: a track's position and how long ago it was seen (s), if known.
+/// Movers this near the followed one are of its group: when they part, the drone may follow
+/// another of them, m (the camera, pointed at the group, still sees them).
+pub const GROUP_M: f64 = 250.0;
+/// Movers this near the followed one walk with it: the camera has them all, and the follow
+/// stays on its track (one of a group that stops for a moment heads nowhere for a moment), m.
+pub const TOGETHER_M: f64 = 60.0;
+
+/// Where a mover is heading: a protected place whose buffer it is not in yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heading {
+    pub track: u64,
+    /// The place, as the operator reads it.
+    pub place: String,
+    /// Time to its buffer at the mover's speed, s.
+    pub arrival_s: f64,
+}
+
+/// Where the tracks are: a track's position and how long ago it was seen (s), if known; and
+/// where movers are heading, when predicted.
 pub trait TrackPositions {
     fn position(&self, track: u64) -> Option<(LatLon, f64)>;
+
+    /// Where the track is heading, if it is predicted to reach a place's buffer.
+    fn heading(&self, _track: u64) -> Option<Heading> {
+        None
+    }
+
+    /// Of the movers within `within_m` of `at`, the one predicted to reach a place's buffer
+    /// soonest.
+    fn soonest_near(&self, _at: LatLon, _within_m: f64) -> Option<Heading> {
+        None
+    }
 }
 
 impl<F: Fn(u64) -> Option<(LatLon, f64)>> TrackPositions for F {
@@ -46,6 +78,9 @@ pub struct Following {
     pub relief_asked: Option<vigil_core::time::TimeUs>,
     /// The relief is on station: go home.
     pub handed_over: bool,
+    /// The follow moved to another mover of the group, heading there (taken by the
+    /// dispatcher, which says so on the alert).
+    pub switched: Option<Heading>,
 }
 
 impl Following {
@@ -63,6 +98,7 @@ impl Following {
             relief: None,
             relief_asked: None,
             handed_over: false,
+            switched: None,
         }
     }
 }
@@ -118,6 +154,20 @@ pub fn step(
             ),
         });
     }
+    // A group that parts: the drone follows those heading for a place rather than those
+    // heading nowhere (back to the forest, off into the bush), as an operator would.
+    let mut at = at;
+    if tracks.heading(following.track).is_none()
+        && let Some(threat) = tracks.soonest_near(at, GROUP_M)
+        && threat.track != following.track
+        && let Some((threat_at, threat_age_s)) = tracks.position(threat.track)
+        && threat_age_s <= TRACK_LOST_S
+        && metres(threat_at, at) > TOGETHER_M
+    {
+        following.track = threat.track;
+        following.switched = Some(threat);
+        at = threat_at;
+    }
     let mut actions = Vec::new();
     if metres(at, following.centre) >= config.follow_move_m {
         following.centre = at;
@@ -155,4 +205,83 @@ pub fn go_home(drone: u8, requests: &mut Vec<Request>) {
         action: Action::ReturnToLaunch,
         reply,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Movers `east_m` metres east of a point, each heading for a place or not.
+    struct Movers(Vec<(u64, f64, Option<f64>)>);
+
+    fn at(east_m: f64) -> LatLon {
+        LatLon {
+            lat_deg: 9.0,
+            lon_deg: 31.0 + east_m / 110_000.0,
+        }
+    }
+
+    impl TrackPositions for Movers {
+        fn position(&self, track: u64) -> Option<(LatLon, f64)> {
+            let (_, east_m, _) = self.0.iter().find(|m| m.0 == track)?;
+            Some((at(*east_m), 1.0))
+        }
+
+        fn heading(&self, track: u64) -> Option<Heading> {
+            let (_, _, arrival_s) = self.0.iter().find(|m| m.0 == track)?;
+            Some(Heading {
+                track,
+                place: "the school".into(),
+                arrival_s: (*arrival_s)?,
+            })
+        }
+
+        fn soonest_near(&self, from: LatLon, within_m: f64) -> Option<Heading> {
+            (self.0.iter())
+                .filter(|m| m.2.is_some() && metres(at(m.1), from) <= within_m)
+                .min_by(|a, b| a.2.unwrap_or(f64::MAX).total_cmp(&b.2.unwrap_or(f64::MAX)))
+                .and_then(|m| self.heading(m.0))
+        }
+    }
+
+    /// The track followed after a step from following track 1 at its place.
+    fn followed_after(movers: Vec<(u64, f64, Option<f64>)>) -> (u64, Option<Heading>) {
+        let movers = Movers(movers);
+        let mut following = Following::new(1, at(0.0));
+        step(
+            &mut following,
+            7,
+            &World::new(),
+            &movers,
+            &DispatchConfig::default(),
+        )
+        .expect("still following");
+        (following.track, following.switched)
+    }
+
+    #[test]
+    fn a_follow_moves_to_the_movers_of_its_group_heading_for_a_place() {
+        // Walking together (40 m apart): the camera has them all; the follow stays.
+        assert_eq!(
+            followed_after(vec![(1, 0.0, None), (2, 40.0, Some(90.0))]),
+            (1, None)
+        );
+        // Parted (150 m): the follow moves to the one heading for a place, the soonest there.
+        let (track, switched) = followed_after(vec![
+            (1, 0.0, None),
+            (2, 150.0, Some(90.0)),
+            (3, -150.0, Some(60.0)),
+        ]);
+        assert_eq!(track, 3);
+        assert_eq!(switched.map(|h| h.arrival_s), Some(60.0));
+        // Not of its group (400 m away), or the followed one heads for a place itself: stays.
+        assert_eq!(
+            followed_after(vec![(1, 0.0, None), (2, 400.0, Some(90.0))]),
+            (1, None)
+        );
+        assert_eq!(
+            followed_after(vec![(1, 0.0, Some(300.0)), (2, 150.0, Some(90.0))]),
+            (1, None)
+        );
+    }
 }
