@@ -235,10 +235,56 @@ impl TrackHistory {
         }
         self.tracks
             .retain(|_, m| now.since(m.last_seen).as_secs_f64() <= FORGET_AFTER_S);
+        self.note_found_again(now);
+    }
+
+    /// A track from outside lost, whose way a track from outside first seen since is on now,
+    /// is found again: its movers are tracked again (the group a drone follows, under new
+    /// track numbers), and its guess of where they are lends its origin no more.
+    fn note_found_again(&mut self, now: TimeUs) {
+        let seen_now: Vec<(TimeUs, [f64; 2])> = (self.tracks.values())
+            .filter(|m| m.origin == Origin::Outside && m.last_seen == now)
+            .map(|m| (m.first_seen, m.last_pos_en_m))
+            .collect();
+        if seen_now.is_empty() {
+            return;
+        }
+        for lost in self.tracks.values_mut() {
+            if lost.origin != Origin::Outside
+                || lost.found_again
+                || now.since(lost.last_seen).as_secs_f64() <= LOST_S
+            {
+                continue;
+            }
+            lost.found_again = (seen_now.iter())
+                .any(|(first_seen, p)| *first_seen > lost.last_seen && lost.could_be_at(*p, now));
+        }
     }
 }
 
 impl Memory {
+    /// How far `p` is from the way it may have gone since it was last seen: from there to
+    /// where its velocity over its last seconds would have taken it by `now`, m.
+    fn off_its_way_m(&self, p: [f64; 2], now: TimeUs) -> f64 {
+        let elapsed_s = now.since(self.last_seen).as_secs_f64();
+        let [vx, vy] = self.trail_velocity();
+        let from = self.last_pos_en_m;
+        let to = [from[0] + vx * elapsed_s, from[1] + vy * elapsed_s];
+        distance_to_segment_m(from, to, p)
+    }
+
+    /// How far it may have gone since it was last seen, m.
+    fn gone_m(&self, now: TimeUs) -> f64 {
+        let [vx, vy] = self.trail_velocity();
+        vx.hypot(vy) * now.since(self.last_seen).as_secs_f64()
+    }
+
+    /// Whether it could be at `p` now: within [`INHERIT_M`] (and a tenth of the way it may
+    /// have gone) of its way since it was last seen.
+    fn could_be_at(&self, p: [f64; 2], now: TimeUs) -> bool {
+        self.off_its_way_m(p, now) <= INHERIT_M + 0.1 * self.gone_m(now)
+    }
+
     /// Its velocity over its trail when last seen (its displacement over the last
     /// [`TRAIL_S`]), or the tracker's when seen for less than [`SETTLED_S`]: the tracker's
     /// velocity of one of a group standing at a gathering swings to 3 m/s and more, and
@@ -261,8 +307,9 @@ impl TrackHistory {
     /// path from where it was last seen to where its velocity over its last seconds would
     /// have taken it (it may have stopped anywhere on the way). It is one of that group, or
     /// the same mover that the tracker lost (out of the sensors' sight) and started again,
-    /// not a resident. A lost track found again this way (the nearest such) lends its origin
-    /// no more: its mover is the new track now, whose own way counts from here, and a
+    /// not a resident. A lost track found again this way (the nearest such), or on whose way
+    /// a track from outside first seen since is now ([`Self::note_found_again`]), lends its
+    /// origin no more: its movers are tracked again, whose own ways count from there, and a
     /// resident met later where the old guess of its way ran (a camp resident leaving the
     /// clinic ten minutes after an armed group was lost a kilometre up the track, found
     /// again since, elsewhere) is not taken for one of the group.
@@ -273,12 +320,8 @@ impl TrackHistory {
                 if m.origin != Origin::Outside || m.found_again || elapsed_s > INHERIT_S {
                     return None;
                 }
-                let [vx, vy] = m.trail_velocity();
-                let from = m.last_pos_en_m;
-                let to = [from[0] + vx * elapsed_s, from[1] + vy * elapsed_s];
-                let gone_m = vx.hypot(vy) * elapsed_s;
-                let off_m = distance_to_segment_m(from, to, p);
-                (off_m <= INHERIT_M + 0.1 * gone_m).then_some((off_m, m))
+                let off_m = m.off_its_way_m(p, now);
+                (off_m <= INHERIT_M + 0.1 * m.gone_m(now)).then_some((off_m, m))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))?;
         let m = ancestor.1;

@@ -223,9 +223,10 @@ fn a_patient_leaving_the_health_post_at_night_is_no_outsider_and_one_leaving_a_s
 
 #[test]
 fn a_patient_met_where_a_lost_group_might_have_walked_is_one_of_it_until_it_is_found_again() {
-    // At night, a clinic with a 300 m buffer. A group from the bush walks south towards it
-    // at 2 m/s and is lost 1 km north of it; 500 s later a patient is first seen at the
-    // clinic, standing a minute, then walking out: where the lost group could be by then.
+    // At night, a clinic with a 300 m buffer. A group from the bush (two tracks) walks south
+    // towards it at 2 m/s and is lost 1 km north of it; 500 s later a patient is first seen
+    // at the clinic, standing a minute, then walking out: where the lost group could be by
+    // then. Found again, the group is one track where both were heading.
     let alerts_on_the_patient = |found_again: bool| {
         let mut night = rules();
         night.night.from_local_hour = 0.0;
@@ -236,6 +237,7 @@ fn a_patient_met_where_a_lost_group_might_have_walked_is_one_of_it_until_it_is_f
         run(&mut p, 0..1700, |s| {
             let mut tracks = Vec::new();
             if s <= 500.0 {
+                tracks.push(track(79, 5.0, 2000.0 - 2.0 * s, [0.0, -2.0], t(s)));
                 tracks.push(track(80, 0.0, 2000.0 - 2.0 * s, [0.0, -2.0], t(s)));
             }
             // Found again 100 s after it was lost, stopped 150 m on.
