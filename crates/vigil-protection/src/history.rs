@@ -48,6 +48,9 @@ const INHERIT_M: f64 = 100.0;
 const INHERIT_S: f64 = 600.0;
 /// A track not seen for this long is lost (the rules run once a second), s.
 const LOST_S: f64 = 10.0;
+/// A new track this near a track from outside seen now walks with it, m: people walking
+/// together a few metres apart, and the tracker's few metres of error.
+const WITH_GROUP_M: f64 = 30.0;
 
 /// The weight of each new speed in the running mean and variance (about the last 20 s).
 const SPEED_WEIGHT: f64 = 0.05;
@@ -182,8 +185,9 @@ impl TrackHistory {
         };
         for track in tracks {
             if !self.tracks.contains_key(&track.id) {
+                let at_home = places.config.enabled && places.home_of(track.pos_en_m).is_some();
                 let origin = self
-                    .outsider_near(track.pos_en_m, now)
+                    .outsider_near(track.pos_en_m, at_home, now)
                     .unwrap_or_else(|| first_origin(track.pos_en_m, &places));
                 self.tracks.insert(
                     track.id,
@@ -312,8 +316,10 @@ impl TrackHistory {
     /// origin no more: its movers are tracked again, whose own ways count from there, and a
     /// resident met later where the old guess of its way ran (a camp resident leaving the
     /// clinic ten minutes after an armed group was lost a kilometre up the track, found
-    /// again since, elsewhere) is not taken for one of the group.
-    fn outsider_near(&mut self, p: [f64; 2], now: TimeUs) -> Option<Origin> {
+    /// again since, elsewhere) is not taken for one of the group. First seen at home in a
+    /// place (`at_home`), it walks with a group seen now only within [`WITH_GROUP_M`] of one
+    /// of it: a patient standing at the clinic as an armed group passes is not one of them.
+    fn outsider_near(&mut self, p: [f64; 2], at_home: bool, now: TimeUs) -> Option<Origin> {
         let ancestor = (self.tracks.iter_mut())
             .filter_map(|(_, m)| {
                 let elapsed_s = now.since(m.last_seen).as_secs_f64();
@@ -321,7 +327,12 @@ impl TrackHistory {
                     return None;
                 }
                 let off_m = m.off_its_way_m(p, now);
-                (off_m <= INHERIT_M + 0.1 * m.gone_m(now)).then_some((off_m, m))
+                let within_m = if at_home && elapsed_s <= LOST_S {
+                    WITH_GROUP_M
+                } else {
+                    INHERIT_M + 0.1 * m.gone_m(now)
+                };
+                (off_m <= within_m).then_some((off_m, m))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))?;
         let m = ancestor.1;

@@ -269,6 +269,46 @@ fn a_patient_met_where_a_lost_group_might_have_walked_is_one_of_it_until_it_is_f
 }
 
 #[test]
+fn a_patient_at_the_clinic_as_an_armed_group_passes_is_no_member_of_it() {
+    // At night, a clinic with a 300 m buffer. A group from the bush (two tracks) walks west
+    // past it 45 m north at 1.5 m/s; as it passes (at 1000 s), someone is first seen there.
+    let alerts_on_the_new_one = |new_one: &dyn Fn(f64, f64) -> TrackView| {
+        let mut night = rules();
+        night.night.from_local_hour = 0.0;
+        night.night.to_local_hour = 24.0;
+        let mut sites = one_site(300.0, false);
+        sites.sites[0].category = SiteCategory::Clinic;
+        let mut p = Protection::new(sites, night);
+        run(&mut p, 0..1300, |s| {
+            let x = 1500.0 - 1.5 * s;
+            let mut tracks = vec![
+                track(90, x, 45.0, [-1.5, 0.0], t(s)),
+                track(91, x + 5.0, 48.0, [-1.5, 0.0], t(s)),
+            ];
+            if s >= 1000.0 {
+                tracks.push(new_one(s, x));
+            }
+            tracks
+        });
+        p.book()
+            .alerts()
+            .filter(|a| a.cause.tracks.contains(&92))
+            .map(|a| a.rule)
+            .collect::<Vec<_>>()
+    };
+    // At the clinic, 45 m from the group: a patient, who stands a minute and walks out south.
+    let patient = |s: f64, _: f64| {
+        let walked_m = (s - 1060.0).max(0.0);
+        let v = if s < 1060.0 { 0.0 } else { -1.0 };
+        track(92, 0.0, -walked_m, [0.0, v], t(s))
+    };
+    assert_eq!(alerts_on_the_new_one(&patient), Vec::<RuleKind>::new());
+    // 15 m from the group, walking with it: one of the group.
+    let member = |s: f64, x: f64| track(92, x + 2.0, 60.0, [-1.5, 0.0], t(s));
+    assert!(!alerts_on_the_new_one(&member).is_empty());
+}
+
+#[test]
 fn a_minibus_through_a_buffer_is_traffic_and_one_stopping_in_it_enters() {
     // From off the map along a road 150 m north of the village (inside its 300 m buffer)
     // at 11 m/s ...
