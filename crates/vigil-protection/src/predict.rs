@@ -8,8 +8,9 @@
 //! line it turns onto a way that starts or ends there (the one closest to straight on), or
 //! goes straight on. A track on no way goes straight on along its velocity. The path is
 //! followed for `approach.max_time_to_arrival_s` at the track's speed; the first buffer it
-//! enters (of those it is not in already) is the place it is heading for, and the distance along the path to that buffer's
-//! edge over the speed is the time of arrival. The velocity is the track's displacement over
+//! enters (of those it is not in already: a mover in a village's buffer heads for its school)
+//! is the place it is heading for, and the distance along the path to that buffer's edge
+//! over the speed is the time of arrival. The velocity is the track's displacement over
 //! its last 30 s (see `history.rs`), and its uncertainty gives the arrival's: the speed one
 //! standard deviation higher and lower (at least [`MIN_SPEED_SPREAD`] of the speed) gives the
 //! earliest and latest arrival.
