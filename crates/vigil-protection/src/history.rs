@@ -49,9 +49,6 @@ const INHERIT_M: f64 = 100.0;
 const INHERIT_S: f64 = 600.0;
 /// A track not seen for this long is lost (the rules run once a second), s.
 const LOST_S: f64 = 10.0;
-/// A new track this fast is going somewhere: the way it goes tells whether it is a lost one
-/// found again, m/s.
-const MOVING_MPS: f64 = 0.5;
 /// A home is ahead of someone when its centre is within 60° of the way he goes (the cosine).
 const AHEAD_COS: f64 = 0.5;
 
@@ -193,7 +190,7 @@ impl TrackHistory {
         for track in tracks {
             if !self.tracks.contains_key(&track.id) {
                 let at_home = places.config.enabled && places.home_of(track.pos_en_m).is_some();
-                let origin = if self.outsider_near(track.pos_en_m, track.vel_en_mps, at_home, now) {
+                let origin = if self.outsider_near(track.pos_en_m, at_home, now) {
                     Origin::Outside
                 } else {
                     first_origin(track.pos_en_m, &places)
@@ -329,26 +326,11 @@ impl TrackHistory {
     /// group. First seen at home in a
     /// place (`at_home`), it walks with a group seen now only within [`WITH_GROUP_M`] of one
     /// of it: a patient standing at the clinic as an armed group passes is not one of them.
-    /// Someone first seen walking back the way a lost one went (by the tracker's velocity)
-    /// is someone else met on its way: a camp resident walking home up the road an armed
-    /// group went down.
-    fn outsider_near(
-        &mut self,
-        p: [f64; 2],
-        vel_en_mps: [f64; 2],
-        at_home: bool,
-        now: TimeUs,
-    ) -> bool {
-        let moving = vel_en_mps[0].hypot(vel_en_mps[1]) >= MOVING_MPS;
+    fn outsider_near(&mut self, p: [f64; 2], at_home: bool, now: TimeUs) -> bool {
         let ancestor = (self.tracks.iter_mut())
             .filter_map(|(_, m)| {
                 let elapsed_s = now.since(m.last_seen).as_secs_f64();
                 if m.origin != Origin::Outside || m.found_again || elapsed_s > INHERIT_S {
-                    return None;
-                }
-                let [vx, vy] = m.trail_velocity();
-                if elapsed_s > LOST_S && moving && vel_en_mps[0] * vx + vel_en_mps[1] * vy < 0.0 {
-                    // Walking back the way a lost one went: someone met on its way.
                     return None;
                 }
                 let off_m = m.off_its_way_m(p, now);

@@ -339,38 +339,6 @@ fn the_market_crowd_going_home_at_night_by_a_road_that_turns_is_resident() {
 }
 
 #[test]
-fn a_villager_walking_back_up_the_road_a_lost_group_went_down_is_no_member_of_it() {
-    // At night, a village with a 500 m buffer. A group from the bush walks west along a road
-    // towards it at 1.5 m/s and is lost 800 m east of it; 100 s later someone is first seen
-    // 700 m east, where the group could be by then, walking east: away from the village,
-    // back up the road the group came down. A villager; one walking on west is of the group.
-    let alerts_on_the_new_one = |east: bool| {
-        let mut night = rules();
-        night.night.from_local_hour = 0.0;
-        night.night.to_local_hour = 24.0;
-        let mut p = Protection::new(one_site(500.0, false), night);
-        run(&mut p, 0..900, |s| {
-            let mut tracks = Vec::new();
-            if s < 467.0 {
-                tracks.push(track(96, 1500.0 - 1.5 * s, 0.0, [-1.5, 0.0], t(s)));
-            }
-            if s >= 567.0 {
-                let v = if east { 1.0 } else { -1.0 };
-                tracks.push(track(97, 700.0 + v * (s - 567.0), 0.0, [v, 0.0], t(s)));
-            }
-            tracks
-        });
-        p.book()
-            .alerts()
-            .filter(|a| a.cause.tracks.contains(&97))
-            .map(|a| a.rule)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(alerts_on_the_new_one(true), Vec::<RuleKind>::new());
-    assert!(alerts_on_the_new_one(false).contains(&RuleKind::BufferIntrusion));
-}
-
-#[test]
 fn a_minibus_through_a_buffer_is_traffic_and_one_stopping_in_it_enters() {
     // From off the map along a road 150 m north of the village (inside its 300 m buffer)
     // at 11 m/s ...
