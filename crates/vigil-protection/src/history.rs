@@ -10,9 +10,8 @@
 //!   or path it walks on, and from the water up the path down to it, to the home at its
 //!   top): a *resident* of that place, going about its
 //!   life (the water run, the market crowd, the way home; from a place that is nobody's home
-//!   at night, such as the market at nightfall, towards a village or camp ahead, within 60°
-//!   of the way it goes, the roads bending and turning: a resident of that home going back
-//!   to it); or from outside every place (the
+//!   at night, such as the market at nightfall, on the way into a village or camp: a
+//!   resident of that home going back to it); or from outside every place (the
 //!   bush, the forest, a road from off the map). A track from outside that is inside a
 //!   buffer has entered it, whether or not anyone saw it cross the edge; people moving about
 //!   inside their own village or camp never have. A new track next to a track from outside
@@ -49,12 +48,6 @@ const INHERIT_M: f64 = 100.0;
 const INHERIT_S: f64 = 600.0;
 /// A track not seen for this long is lost (the rules run once a second), s.
 const LOST_S: f64 = 10.0;
-/// A home is ahead of someone when its centre is within 60° of the way he goes (the cosine).
-const AHEAD_COS: f64 = 0.5;
-
-/// A new track this near a track from outside seen now walks with it, m: people walking
-/// together a few metres apart, and the tracker's few metres of error.
-const WITH_GROUP_M: f64 = 30.0;
 
 /// The weight of each new speed in the running mean and variance (about the last 20 s).
 const SPEED_WEIGHT: f64 = 0.05;
@@ -189,12 +182,9 @@ impl TrackHistory {
         };
         for track in tracks {
             if !self.tracks.contains_key(&track.id) {
-                let at_home = places.config.enabled && places.home_of(track.pos_en_m).is_some();
-                let origin = if self.outsider_near(track.pos_en_m, at_home, now) {
-                    Origin::Outside
-                } else {
-                    first_origin(track.pos_en_m, &places)
-                };
+                let origin = self
+                    .outsider_near(track.pos_en_m, now)
+                    .unwrap_or_else(|| first_origin(track.pos_en_m, &places));
                 self.tracks.insert(
                     track.id,
                     Memory {
@@ -312,21 +302,18 @@ impl Memory {
 }
 
 impl TrackHistory {
-    /// Whether a new track is from outside: where a track from outside seen in the last
-    /// `INHERIT_S` could be now: within `INHERIT_M` (and a tenth of the way it could have
-    /// gone) of the path from where it was last seen to where its velocity over its last
-    /// seconds would have taken it (it may have stopped anywhere on the way). It is one of
-    /// that group, or the same mover that the tracker lost (out of the sensors' sight) and
-    /// started again, not a resident. A lost track found again this way (the nearest such),
-    /// or on whose way a track from outside first seen since is now
-    /// ([`Self::note_found_again`]), lends its origin no more: its movers are tracked again,
-    /// whose own ways count from there, and a resident met later where the old guess of its
-    /// way ran (a camp resident leaving the clinic ten minutes after an armed group was lost
-    /// a kilometre up the track, found again since, elsewhere) is not taken for one of the
-    /// group. First seen at home in a
-    /// place (`at_home`), it walks with a group seen now only within [`WITH_GROUP_M`] of one
-    /// of it: a patient standing at the clinic as an armed group passes is not one of them.
-    fn outsider_near(&mut self, p: [f64; 2], at_home: bool, now: TimeUs) -> bool {
+    /// `Outside` when a new track is where a track from outside seen in the last `INHERIT_S`
+    /// could be now: within `INHERIT_M` (and a tenth of the way it could have gone) of the
+    /// path from where it was last seen to where its velocity over its last seconds would
+    /// have taken it (it may have stopped anywhere on the way). It is one of that group, or
+    /// the same mover that the tracker lost (out of the sensors' sight) and started again,
+    /// not a resident. A lost track found again this way (the nearest such), or on whose way
+    /// a track from outside first seen since is now ([`Self::note_found_again`]), lends its
+    /// origin no more: its movers are tracked again, whose own ways count from there, and a
+    /// resident met later where the old guess of its way ran (a camp resident leaving the
+    /// clinic ten minutes after an armed group was lost a kilometre up the track, found
+    /// again since, elsewhere) is not taken for one of the group.
+    fn outsider_near(&mut self, p: [f64; 2], now: TimeUs) -> Option<Origin> {
         let ancestor = (self.tracks.iter_mut())
             .filter_map(|(_, m)| {
                 let elapsed_s = now.since(m.last_seen).as_secs_f64();
@@ -334,22 +321,15 @@ impl TrackHistory {
                     return None;
                 }
                 let off_m = m.off_its_way_m(p, now);
-                let within_m = if at_home && elapsed_s <= LOST_S {
-                    WITH_GROUP_M
-                } else {
-                    INHERIT_M + 0.1 * m.gone_m(now)
-                };
-                (off_m <= within_m).then_some((off_m, m))
+                (off_m <= INHERIT_M + 0.1 * m.gone_m(now)).then_some((off_m, m))
             })
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        let Some((_, m)) = ancestor else {
-            return false;
-        };
+            .min_by(|a, b| a.0.total_cmp(&b.0))?;
+        let m = ancestor.1;
         // A track seen lately is not lost: the new one walks with it, one of its group.
         if now.since(m.last_seen).as_secs_f64() > LOST_S {
             m.found_again = true;
         }
-        true
+        Some(Origin::Outside)
     }
 }
 
@@ -380,23 +360,6 @@ impl Places<'_> {
             .filter(|(_, (_, home))| **home || !homes_only)
             .map(|(index, (shape, _))| (index, shape.distance_m(p)))
             .filter(|(_, d)| *d <= self.config.home_margin_m)
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(index, _)| index)
-    }
-
-    /// The nearest home ahead of someone at `p` going `dir` (a unit vector): its edge within
-    /// `lookback_m`, its centre within [`AHEAD_COS`] of the way it goes. Roads and paths bend
-    /// and turn: the way home from the market is not a straight line.
-    fn home_ahead(&self, p: [f64; 2], dir: [f64; 2]) -> Option<usize> {
-        (self.shapes.iter().zip(self.homes).enumerate())
-            .filter(|(_, (_, home))| **home)
-            .filter_map(|(index, (shape, _))| {
-                let (dx, dy) = (shape.centre[0] - p[0], shape.centre[1] - p[1]);
-                let length_m = dx.hypot(dy);
-                let ahead = length_m > 0.0 && (dx * dir[0] + dy * dir[1]) / length_m >= AHEAD_COS;
-                let edge_m = shape.distance_m(p);
-                (ahead && edge_m <= self.config.lookback_m).then_some((index, edge_m))
-            })
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(index, _)| index)
     }
@@ -437,8 +400,15 @@ fn traced_origin(memory: &Memory, now_en_m: [f64; 2], places: &Places) -> Origin
     // From a place that is nobody's home now (the market at nightfall) on the way into a
     // home: a resident of it going home. From nowhere, or from such a place to no home:
     // from outside.
-    if from_a_place && let Some(index) = places.home_ahead(now_en_m, [ux, uy]) {
-        return Origin::Site(index);
+    if from_a_place {
+        let [x, y] = now_en_m;
+        let ahead = (1..=steps).find_map(|step| {
+            let ahead_m = step as f64 * TRACE_STEP_M;
+            places.home_of([x + ux * ahead_m, y + uy * ahead_m])
+        });
+        if let Some(index) = ahead {
+            return Origin::Site(index);
+        }
     }
     Origin::Outside
 }
