@@ -15,7 +15,7 @@
 mod choose;
 mod follow;
 
-pub use follow::{GROUP_M, Heading, TrackPositions};
+pub use follow::{Heading, TrackPositions};
 
 pub use choose::{Choice, DispatchPlan, choose_drone, cruise_speed_mps, minutes_text, plan};
 use choose::{candidate, plan_excluding};

@@ -1,0 +1,334 @@
+//! What the rules remember of each track, tested alone.
+
+use super::*;
+
+fn shape(centre: [f64; 2]) -> PlaneShape {
+    PlaneShape {
+        rings: vec![vec![centre]],
+        is_point: true,
+        centre,
+    }
+}
+
+fn track(id: u64, pos_en_m: [f64; 2]) -> PlaneTrack {
+    PlaneTrack {
+        id,
+        pos_en_m,
+        vel_en_mps: [0.0, 0.0],
+    }
+}
+
+fn at(s: u64) -> TimeUs {
+    TimeUs(1_700_000_000_000_000 + s * 1_000_000)
+}
+
+#[test]
+fn a_track_first_seen_in_a_buffer_is_a_resident_and_never_outside_it() {
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    for s in 0..60 {
+        let p = [s as f64 * 5.0, 0.0];
+        history.update(&[track(1, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(1), Origin::Site(0));
+    assert_eq!(history.previous(1), Some([290.0, 0.0]));
+}
+
+#[test]
+fn a_track_from_the_bush_is_from_outside_and_enters() {
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    // Walking west from 3 km east of the village, towards it.
+    for s in 0..40 {
+        let p = [3000.0 - s as f64 * 2.0, 0.0];
+        history.update(&[track(7, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(7), Origin::Outside);
+}
+
+#[test]
+fn a_track_first_seen_in_a_buffer_but_coming_from_the_bush_is_from_outside() {
+    // First seen 150 m east of a borehole (inside its 200 m buffer), walking west past it
+    // 120 m to its north.
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    for s in 0..40 {
+        let p = [150.0 - s as f64 * 1.5, 120.0];
+        history.update(&[track(5, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(5), Origin::Outside);
+}
+
+#[test]
+fn a_track_first_seen_walking_away_from_a_place_is_its_resident() {
+    // The water run: first seen 800 m east of the village, walking east, away from it.
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    for s in 0..40 {
+        let p = [800.0 + s as f64 * 1.5, 0.0];
+        history.update(&[track(3, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(3), Origin::Site(0));
+}
+
+#[test]
+fn a_track_walking_along_a_road_from_a_village_is_its_resident_where_a_line_back_misses() {
+    // A road from a village at the origin runs 600 m north, then bends 600 m west. Two
+    // people are first seen on the bend's western leg walking west; the tracker makes
+    // their first 40 m run 30° north of west, and a straight line back passes far from the
+    // village: along the road, it is 1 km back.
+    let shapes = [shape([0.0, 0.0])];
+    let road = PlaneWay {
+        name: "road".into(),
+        points_en_m: vec![[0.0, 0.0], [0.0, 600.0], [-600.0, 600.0]],
+        water_ends: [false; 2],
+    };
+    let config = ResidentsConfig::default();
+    let walk = |ways: &[PlaneWay]| {
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [-400.0 - s as f64 * 1.0, 600.0 + s as f64 * 0.6];
+            history.update(&[track(4, p)], &shapes, &[true], ways, &config, at(s));
+        }
+        history.origin(4)
+    };
+    assert_eq!(walk(&[]), Origin::Outside, "a straight line back misses it");
+    assert_eq!(walk(std::slice::from_ref(&road)), Origin::Site(0));
+    // Walking the other way (towards the village), the road behind leads nowhere.
+    let mut history = TrackHistory::default();
+    for s in 0..40 {
+        let p = [-400.0 + s as f64 * 1.0, 600.0 + s as f64 * 0.2];
+        history.update(
+            &[track(5, p)],
+            &shapes,
+            &[true],
+            std::slice::from_ref(&road),
+            &config,
+            at(s),
+        );
+    }
+    assert_eq!(history.origin(5), Origin::Outside);
+}
+
+#[test]
+fn a_track_coming_up_the_path_from_the_river_is_of_the_village_at_its_top() {
+    // A path from the village's edge (500 m east of its centre) 500 m east down to the
+    // river; two people first seen standing at the river end walk back up it.
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig {
+        home_margin_m: 100.0,
+        ..ResidentsConfig::default()
+    };
+    let walk = |water_ends: [bool; 2]| {
+        let path = PlaneWay {
+            name: "river path".into(),
+            points_en_m: vec![[90.0, 0.0], [590.0, 0.0]],
+            water_ends,
+        };
+        let mut history = TrackHistory::default();
+        for s in 0..120 {
+            let x = if s < 60 {
+                585.0
+            } else {
+                585.0 - (s - 60) as f64 * 1.0
+            };
+            let ways = std::slice::from_ref(&path);
+            history.update(
+                &[track(6, [x, 3.0])],
+                &shapes,
+                &[true],
+                ways,
+                &config,
+                at(s),
+            );
+        }
+        history.origin(6)
+    };
+    assert_eq!(walk([false, true]), Origin::Site(0));
+    // The same walk up a track from nowhere (the forest): from outside.
+    assert_eq!(walk([false, false]), Origin::Outside);
+}
+
+#[test]
+fn a_group_standing_with_a_jittery_velocity_passes_nothing_on_a_kilometre_away() {
+    // One of a group from outside walks in from the east and stands 1.25 km north-east of
+    // a village for a minute, the tracker's velocity swinging to 3.5 m/s south-west, and
+    // is lost. Six minutes later someone is first seen in the village, on the line that
+    // velocity points along.
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    for s in 0..40 {
+        let p = [700.0 + (40 - s) as f64 * 2.0, 1050.0];
+        history.update(&[track(7, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    for s in 40..100 {
+        let jitter = if s % 2 == 0 { 3.0 } else { -3.0 };
+        let mut standing = track(7, [700.0 + jitter, 1050.0]);
+        standing.vel_en_mps = [-1.9, -2.9];
+        history.update(&[standing], &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(7), Origin::Outside);
+    history.update(
+        &[track(8, [10.0, 0.0])],
+        &shapes,
+        &[true],
+        &[],
+        &config,
+        at(460),
+    );
+    assert_eq!(history.origin(8), Origin::Site(0));
+}
+
+#[test]
+fn a_new_track_beside_a_group_from_outside_is_from_outside() {
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    for s in 0..40 {
+        let p = [3000.0 - s as f64 * 2.0, 0.0];
+        history.update(&[track(7, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    // The tracker starts a new track beside it, then loses the first; a third starts
+    // where the first was, inside the village.
+    history.update(
+        &[track(8, [2930.0, 20.0])],
+        &shapes,
+        &[true],
+        &[],
+        &config,
+        at(40),
+    );
+    assert_eq!(history.origin(8), Origin::Outside);
+    let far = [track(9, [0.0, 0.0])];
+    history.update(&far, &shapes, &[true], &[], &config, at(41));
+    assert_eq!(history.origin(9), Origin::Site(0));
+}
+
+#[test]
+fn a_market_at_night_is_nobody_s_home() {
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    history.update(
+        &[track(1, [10.0, 0.0])],
+        &shapes,
+        &[false],
+        &[],
+        &config,
+        at(0),
+    );
+    assert_eq!(history.origin(1), Origin::Undecided);
+    history.update(
+        &[track(1, [60.0, 0.0])],
+        &shapes,
+        &[false],
+        &[],
+        &config,
+        at(30),
+    );
+    assert_eq!(history.origin(1), Origin::Outside);
+}
+
+#[test]
+fn from_the_market_at_night_into_a_village_is_going_home() {
+    // The market at 0, the village 600 m east; the market is nobody's home at night.
+    let shapes = [shape([0.0, 0.0]), shape([600.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let homes = [false, true];
+    let mut history = TrackHistory::default();
+    // Walking from the market towards the village: going home.
+    history.update(
+        &[track(1, [150.0, 0.0])],
+        &shapes,
+        &homes,
+        &[],
+        &config,
+        at(0),
+    );
+    history.update(
+        &[track(1, [200.0, 0.0])],
+        &shapes,
+        &homes,
+        &[],
+        &config,
+        at(30),
+    );
+    assert_eq!(history.origin(1), Origin::Site(1));
+    // From the market away from every home (south), or from nowhere into the village:
+    // from outside.
+    history.update(
+        &[track(2, [0.0, -150.0])],
+        &shapes,
+        &homes,
+        &[],
+        &config,
+        at(0),
+    );
+    history.update(
+        &[track(2, [0.0, -200.0])],
+        &shapes,
+        &homes,
+        &[],
+        &config,
+        at(30),
+    );
+    assert_eq!(history.origin(2), Origin::Outside);
+    history.update(
+        &[track(3, [300.0, 900.0])],
+        &shapes,
+        &homes,
+        &[],
+        &config,
+        at(0),
+    );
+    history.update(
+        &[track(3, [330.0, 800.0])],
+        &shapes,
+        &homes,
+        &[],
+        &config,
+        at(30),
+    );
+    assert_eq!(history.origin(3), Origin::Outside);
+}
+
+#[test]
+fn with_residents_off_every_track_is_from_outside() {
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig {
+        enabled: false,
+        ..ResidentsConfig::default()
+    };
+    let mut history = TrackHistory::default();
+    history.update(
+        &[track(1, [0.0, 0.0])],
+        &shapes,
+        &[true],
+        &[],
+        &config,
+        at(0),
+    );
+    assert_eq!(history.origin(1), Origin::Outside);
+}
+
+#[test]
+fn tracks_not_seen_for_ten_minutes_are_forgotten() {
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    history.update(
+        &[track(1, [0.0, 0.0])],
+        &shapes,
+        &[true],
+        &[],
+        &config,
+        at(0),
+    );
+    history.update(&[], &shapes, &[true], &[], &config, at(601));
+    assert_eq!(history.previous(1), None);
+}
