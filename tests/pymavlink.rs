@@ -70,10 +70,13 @@ fn a_pymavlink_vehicle_is_shown_and_accepts_vigils_commands() {
     assert_eq!(announced["sysid"], 11);
     let snapshot = wait(
         &station,
-        "the pymavlink vehicle with position, battery and a detection",
+        "the pymavlink vehicle with position, battery, GPS and a detection",
         |s| {
             s.world.vehicles.get(&11).is_some_and(|v| {
-                v.position.is_some() && v.battery.remaining_pct.is_some() && v.attitude.is_some()
+                v.position.is_some()
+                    && v.battery.remaining_pct.is_some()
+                    && v.attitude.is_some()
+                    && v.gps.satellites.is_some()
             }) && s.world.detections.total() > 0
         },
     );
