@@ -256,33 +256,24 @@ impl TrackHistory {
             {
                 continue;
             }
-            lost.found_again = (seen_now.iter())
-                .any(|(first_seen, p)| *first_seen > lost.last_seen && lost.could_be_at(*p, now));
+            lost.found_again = (seen_now.iter()).any(|(first_seen, p)| {
+                *first_seen > lost.last_seen && lost.off_its_way_m(*p, now).is_some()
+            });
         }
     }
 }
 
 impl Memory {
-    /// How far `p` is from the way it may have gone since it was last seen: from there to
-    /// where its velocity over its last seconds would have taken it by `now`, m.
-    fn off_its_way_m(&self, p: [f64; 2], now: TimeUs) -> f64 {
+    /// How far `p` is from the way it may have gone since it was last seen (from there to
+    /// where its velocity over its last seconds would have taken it by `now`), when it could
+    /// be there: within [`INHERIT_M`] and a tenth of the way it may have gone, m.
+    fn off_its_way_m(&self, p: [f64; 2], now: TimeUs) -> Option<f64> {
         let elapsed_s = now.since(self.last_seen).as_secs_f64();
         let [vx, vy] = self.trail_velocity();
         let from = self.last_pos_en_m;
         let to = [from[0] + vx * elapsed_s, from[1] + vy * elapsed_s];
-        distance_to_segment_m(from, to, p)
-    }
-
-    /// How far it may have gone since it was last seen, m.
-    fn gone_m(&self, now: TimeUs) -> f64 {
-        let [vx, vy] = self.trail_velocity();
-        vx.hypot(vy) * now.since(self.last_seen).as_secs_f64()
-    }
-
-    /// Whether it could be at `p` now: within [`INHERIT_M`] (and a tenth of the way it may
-    /// have gone) of its way since it was last seen.
-    fn could_be_at(&self, p: [f64; 2], now: TimeUs) -> bool {
-        self.off_its_way_m(p, now) <= INHERIT_M + 0.1 * self.gone_m(now)
+        let off_m = distance_to_segment_m(from, to, p);
+        (off_m <= INHERIT_M + 0.1 * vx.hypot(vy) * elapsed_s).then_some(off_m)
     }
 
     /// Its velocity over its trail when last seen (its displacement over the last
@@ -320,8 +311,7 @@ impl TrackHistory {
                 if m.origin != Origin::Outside || m.found_again || elapsed_s > INHERIT_S {
                     return None;
                 }
-                let off_m = m.off_its_way_m(p, now);
-                (off_m <= INHERIT_M + 0.1 * m.gone_m(now)).then_some((off_m, m))
+                Some((m.off_its_way_m(p, now)?, m))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))?;
         let m = ancestor.1;

@@ -23,6 +23,14 @@ fn run(
     }
 }
 
+/// The default rules, residents on, with night all day.
+fn night_rules() -> RulesConfig {
+    let mut night = rules();
+    night.night.from_local_hour = 0.0;
+    night.night.to_local_hour = 24.0;
+    night
+}
+
 /// Two villages 900 m apart on an east-west line, each with a 500 m buffer.
 fn two_villages() -> SiteSet {
     let mut set = one_site(500.0, false);
@@ -163,9 +171,7 @@ fn residents_gathering_at_home_raise_nothing_and_outsiders_at_the_edge_are_criti
 
 #[test]
 fn vehicles_on_the_road_at_night_are_traffic() {
-    let mut night = rules();
-    night.night.from_local_hour = 0.0;
-    night.night.to_local_hour = 24.0;
+    let night = night_rules();
     let mut p = Protection::new(one_site(300.0, false), night);
     // A truck from off the map passes 600 m north at 10 m/s.
     run(&mut p, 0..400, |s| {
@@ -173,9 +179,7 @@ fn vehicles_on_the_road_at_night_are_traffic() {
     });
     assert!(alerts_of(&p, RuleKind::NightActivity).is_empty());
     // A walker there at night is not.
-    let mut night = rules();
-    night.night.from_local_hour = 0.0;
-    night.night.to_local_hour = 24.0;
+    let night = night_rules();
     let mut p = Protection::new(one_site(300.0, false), night);
     run(&mut p, 0..400, |s| {
         vec![track(61, -600.0 + 1.2 * s, 600.0, [1.2, 0.0], t(s))]
@@ -186,9 +190,7 @@ fn vehicles_on_the_road_at_night_are_traffic() {
 #[test]
 fn a_patient_leaving_the_health_post_at_night_is_no_outsider_and_one_leaving_a_school_is() {
     let left = |category: SiteCategory| {
-        let mut night = rules();
-        night.night.from_local_hour = 0.0;
-        night.night.to_local_hour = 24.0;
+        let night = night_rules();
         let mut sites = one_site(300.0, false);
         sites.sites[0].category = category;
         let mut p = Protection::new(sites, night);
@@ -228,9 +230,7 @@ fn a_patient_met_where_a_lost_group_might_have_walked_is_one_of_it_until_it_is_f
     // at the clinic, standing a minute, then walking out: where the lost group could be by
     // then. Found again, the group is one track where both were heading.
     let alerts_on_the_patient = |found_again: bool| {
-        let mut night = rules();
-        night.night.from_local_hour = 0.0;
-        night.night.to_local_hour = 24.0;
+        let night = night_rules();
         let mut sites = one_site(300.0, false);
         sites.sites[0].category = SiteCategory::Clinic;
         let mut p = Protection::new(sites, night);
