@@ -3,9 +3,12 @@
 //! the world thread"): the time `vigil_protection::patrol::plan` takes on the demo's
 //! deployment (assets/scenarios/demo.toml's drones and sensors, the demo's sites) and on a
 //! generated large one, beside the same plan with the first version's cut (one Hilbert curve
-//! over every drone, whatever its base) and without the balancing step (the first cut's arcs
-//! as they are), with the worst weighted revisit interval, the sites left unpatrolled and the
-//! drones left out of each. It prints figures and never fails on them.
+//! over every drone, whatever its base), without the balancing step (the first cut's arcs as
+//! they are) and with each point passed once a round (`one pass`: no loop comes back to its
+//! heaviest points between stretches of the rest), with the worst weighted revisit interval,
+//! the sites left unpatrolled and the drones left out of each; and on the demo's plane
+//! patrolling alone while an alert is up at the camp (`threat`: its copter sent to the alert).
+//! It prints figures and never fails on them.
 //!
 //! Run with `cargo bench --bench patrol`. Option after `--`: `--seed N` (default 1).
 //!
@@ -140,16 +143,18 @@ fn large(seed: u64) -> PatrolInput {
 }
 
 fn report(name: &str, input: &PatrolInput) {
-    let steps = |follow_bases, balance, move_places| PlanSteps {
+    let steps = |follow_bases, balance, move_places, interleave| PlanSteps {
         follow_bases,
         balance,
         move_places,
+        interleave,
     };
     for (label, steps) in [
-        ("planner", steps(true, true, true)),
-        ("no moves", steps(true, true, false)),
-        ("one curve", steps(false, true, true)),
-        ("no balancing", steps(true, false, false)),
+        ("planner", steps(true, true, true, true)),
+        ("one pass", steps(true, true, true, false)),
+        ("no moves", steps(true, true, false, false)),
+        ("one curve", steps(false, true, true, false)),
+        ("no balancing", steps(true, false, false, false)),
     ] {
         let started = Instant::now();
         let plan = match plan_with(input, steps) {
@@ -187,5 +192,16 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
     report("demo", &demo());
+    // The demo with its copter sent to an alert at the camp: the plane patrols alone, the
+    // camp weighing three times more (`PatrolInput::threatened`).
+    let mut alone = demo();
+    alone.drones.retain(|d| d.speed_mps > 10.0);
+    alone.threatened = alone
+        .sites
+        .iter()
+        .filter(|s| s.name == "Ambaro displacement camp")
+        .map(|s| s.id)
+        .collect();
+    report("threat", &alone);
     report("large", &large(seed));
 }

@@ -145,9 +145,15 @@ fn fly(config: KeeperConfig) -> Flying {
 
 /// As [`fly`], with the simulator on `scenario`.
 fn fly_over(config: KeeperConfig, scenario: &str) -> Flying {
+    fly_at(config, SITES, scenario)
+}
+
+/// As [`fly_over`], the station protecting `sites` (GeoJSON).
+fn fly_at(config: KeeperConfig, sites: &str, scenario: &str) -> Flying {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let sites = dir.path().join("sites.geojson");
-    std::fs::write(&sites, SITES).expect("written");
+    let sites_file = dir.path().join("sites.geojson");
+    std::fs::write(&sites_file, sites).expect("written");
+    let sites = sites_file;
     let session = dir.path().join("session");
     let pipeline = Pipeline::start(PipelineConfig {
         links: vec![common::link("udpin:127.0.0.1:0")],
@@ -181,6 +187,55 @@ fn fly_over(config: KeeperConfig, scenario: &str) -> Flying {
         _sim,
         keeper,
     }
+}
+
+/// Checks the revisit interval `plan` promised each place against the time its ways in go
+/// unwatched (with a minute for the camera's look ahead and the protection's steps), over
+/// the loop's second round once its drone is on it at `on_loop_s` (mission clock); each
+/// place's promise.
+fn keeps_its_promise(
+    station: &vigil_station::GroundStation,
+    plan: &vigil_protection::patrol::PatrolPlan,
+    on_loop_s: f64,
+) -> Vec<(String, f64)> {
+    let period_s = plan.loops[0].period_s;
+    let start_s = station.snapshot().protection.time.as_secs_f64();
+    let from_s = on_loop_s + period_s;
+    let to_s = from_s + period_s;
+    let mut worst: std::collections::BTreeMap<String, f64> = Default::default();
+    let deadline = Instant::now() + Duration::from_secs_f64((to_s - start_s) / SPEED * 2.0 + 30.0);
+    loop {
+        let s = station.snapshot();
+        let now_s = s.protection.time.as_secs_f64();
+        if now_s >= from_s {
+            for u in s.protection.unobserved.iter() {
+                let w = worst.entry(u.name.clone()).or_insert(0.0);
+                *w = w.max(u.unobserved_s);
+            }
+        }
+        if now_s >= to_s {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the loop's second round never ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let promised: Vec<(String, f64)> = plan
+        .sites
+        .iter()
+        .filter_map(|s| Some((s.site.clone(), s.revisit_s?)))
+        .collect();
+    for (site, revisit_s) in &promised {
+        let seen = worst.get(site).copied().expect("measured");
+        println!("{site}: promised every {revisit_s:.0} s, longest unwatched {seen:.0} s");
+        assert!(
+            seen <= revisit_s + 60.0,
+            "{site}: unwatched {seen:.0} s, promised {revisit_s:.0} s"
+        );
+    }
+    promised
 }
 
 /// The keeper's notes in the session's journal.
@@ -274,7 +329,6 @@ fn the_station_keeps_patrols_flying_hands_over_and_keeps_its_revisit_promise() {
         [3],
         "{last:?}"
     );
-    let period_s = last.loops[0].period_s;
     let snapshot = station.snapshot();
     assert_ne!(
         snapshot.world.vehicles.get(&2).map(|v| v.mode.to_string()),
@@ -283,47 +337,10 @@ fn the_station_keeps_patrols_flying_hands_over_and_keeps_its_revisit_promise() {
     );
 
     // The promise: once drone 3 has been round its loop, no place's ways in go unwatched for
-    // longer than the loop's round (with a minute for the camera's look ahead and the
-    // protection's steps). Watched for a second round.
+    // longer than the loop's round. Watched for a second round.
     let flown_at_s = snapshot.protection.time.as_secs_f64();
-    let transit_s = 120.0;
-    let from_s = flown_at_s + transit_s + period_s;
-    let to_s = from_s + period_s;
-    let mut worst: std::collections::BTreeMap<String, f64> = Default::default();
-    let deadline =
-        Instant::now() + Duration::from_secs_f64((to_s - flown_at_s) / SPEED * 2.0 + 30.0);
-    loop {
-        let s = station.snapshot();
-        let now_s = s.protection.time.as_secs_f64();
-        if now_s >= from_s {
-            for u in s.protection.unobserved.iter() {
-                let w = worst.entry(u.name.clone()).or_insert(0.0);
-                *w = w.max(u.unobserved_s);
-            }
-        }
-        if now_s >= to_s {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the loop's second round never ended"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let promised: Vec<(String, f64)> = last
-        .sites
-        .iter()
-        .filter_map(|s| Some((s.site.clone(), s.revisit_s?)))
-        .collect();
+    let promised = keeps_its_promise(&station, &last, flown_at_s + 120.0);
     assert_eq!(promised.len(), 2, "{last:?}");
-    for (site, revisit_s) in &promised {
-        let seen = worst.get(site).copied().expect("measured");
-        println!("{site}: promised every {revisit_s:.0} s, longest unwatched {seen:.0} s");
-        assert!(
-            seen <= revisit_s + 60.0,
-            "{site}: unwatched {seen:.0} s, promised {revisit_s:.0} s"
-        );
-    }
     drop(keeper);
     pipeline.shutdown();
 
@@ -383,6 +400,96 @@ fn an_alert_about_movers_makes_its_place_weigh_more_in_the_next_plan() {
     pipeline.shutdown();
     let notes = journal_notes(&session);
     assert!(notes.contains(&format!("{said}{site})")), "{notes}");
+}
+
+/// A camp amid three wells 700 m out.
+const CAMP_AND_WELLS: &str = r#"{"type": "FeatureCollection", "features": [
+ {"type": "Feature", "properties": {"name": "Camp", "category": "camp", "buffer_m": 100},
+  "geometry": {"type": "Point", "coordinates": [31.0100, 9.0000]}},
+ {"type": "Feature", "properties": {"name": "North well", "category": "water_point", "buffer_m": 100},
+  "geometry": {"type": "Point", "coordinates": [31.0100, 9.0065]}},
+ {"type": "Feature", "properties": {"name": "East well", "category": "water_point", "buffer_m": 100},
+  "geometry": {"type": "Point", "coordinates": [31.0165, 9.0000]}},
+ {"type": "Feature", "properties": {"name": "West well", "category": "water_point", "buffer_m": 100},
+  "geometry": {"type": "Point", "coordinates": [31.0035, 9.0000]}}
+]}"#;
+
+const ONE_COPTER: &str = r#"
+[scenario]
+name = "one copter"
+start_utc = "2026-03-14T09:00:00Z"
+seed = 5
+
+[[drone]]
+sysid = 1
+kind = "multirotor"
+home = { lat_deg = 8.9960, lon_deg = 31.0100, alt_msl_m = 400.0 }
+battery_pct = 100.0
+endurance_min = 120.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+"#;
+
+/// One drone for a camp (weight 3) and three wells (1) around it: its loop comes back to
+/// the camp between the wells, the mission flown holds the camp's points more than once, and
+/// the camp's ways in are watched within the shorter interval promised for it, the wells'
+/// within the round.
+#[test]
+fn a_loop_comes_back_to_the_camp_between_the_wells_and_keeps_its_promise() {
+    let Flying {
+        _dir,
+        session: _session,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    } = fly_at(
+        KeeperConfig {
+            alt_rel_m: 100.0,
+            cue: false,
+        },
+        CAMP_AND_WELLS,
+        ONE_COPTER,
+    );
+    let status = wait_log(
+        &keeper,
+        &["patrols flown (the patrols start)"],
+        common::TIMEOUT * 3,
+    );
+    let plan = status.plan.clone().expect("a plan");
+    let revisit = |name: &str| {
+        plan.sites
+            .iter()
+            .find(|s| s.site == name)
+            .and_then(|s| s.revisit_s)
+            .unwrap_or_else(|| panic!("{name} patrolled in {plan:?}"))
+    };
+    let period_s = plan.loops[0].period_s;
+    assert_eq!(revisit("North well"), period_s, "{plan:?}");
+    assert!(revisit("Camp") < period_s * 0.6, "{plan:?}");
+    let waypoints = &plan.loops[0].waypoints;
+    let distinct: std::collections::BTreeSet<(u64, u64)> = waypoints
+        .iter()
+        .map(|p| (p.lat_deg.to_bits(), p.lon_deg.to_bits()))
+        .collect();
+    assert!(distinct.len() < waypoints.len(), "{plan:?}");
+    // The protection's clock is the mission's once the copter's camera has seen a place.
+    let flying = common::wait_for(
+        &station,
+        "the copter in AUTO over a place",
+        common::TIMEOUT * 3,
+        |s| {
+            s.world.vehicles.get(&1).is_some_and(|v| v.mode == "AUTO")
+                && s.protection
+                    .unobserved
+                    .iter()
+                    .any(|u| u.last_observed.is_some())
+        },
+    );
+    let on_loop_s = flying.protection.time.as_secs_f64();
+    let promised = keeps_its_promise(&station, &plan, on_loop_s);
+    assert_eq!(promised.len(), 4, "{plan:?}");
+    drop(keeper);
+    pipeline.shutdown();
 }
 
 /// `vigil run --patrol --cue`: the warning about the armed group takes a drone off its loop

@@ -21,7 +21,11 @@
 //! 4. whole places (and areas: a village with its school, market and boreholes) move from
 //!    the worst loop to another drone's, among those based nearest them, or are exchanged for
 //!    one of its places, the change that lowers the worst weighted revisit interval most,
-//!    while one does (`patrol/moves.rs`: a place the curve gave to a far drone's share).
+//!    while one does (`patrol/moves.rs`: a place the curve gave to a far drone's share);
+//! 5. a loop whose heaviest points are a small part of it passes them several times a round,
+//!    the rest in stretches between, where that lowers its worst weighted revisit
+//!    (`patrol/interleave.rs`: the drone left alone while its partner follows movers at the
+//!    camp).
 //!
 //! Each loop must fit the drone's endurance once (out from home, round, back home, with the
 //! rules' reserve): the balance moves points off a loop that does not fit first; a loop that
@@ -114,6 +118,10 @@ pub struct PatrolLoop {
     pub period_s: f64,
     /// The highest risk weight on it.
     pub weight: f64,
+    /// The worst weight × revisit interval over its points, s: `period_s × weight`, unless
+    /// the loop comes back to its heaviest points between stretches of the rest
+    /// (`patrol/interleave.rs`: its waypoints hold them more than once).
+    pub weighted_s: f64,
 }
 
 /// How often a site's approaches are seen.
@@ -279,6 +287,7 @@ pub fn plan(input: &PatrolInput) -> Result<PatrolPlan, PatrolError> {
             follow_bases: true,
             balance: true,
             move_places: true,
+            interleave: true,
         },
     )
 }
@@ -295,6 +304,9 @@ pub struct PlanSteps {
     pub balance: bool,
     /// Then move whole places between drones while that lowers it (see `patrol/moves.rs`).
     pub move_places: bool,
+    /// Then let a loop pass its heaviest points several times a round where that lowers its
+    /// worst weighted revisit (see `patrol/interleave.rs`).
+    pub interleave: bool,
 }
 
 /// The first site, once the input is checked: sites, drones, and each drone's figures.
@@ -376,25 +388,36 @@ pub fn plan_with(input: &PatrolInput, steps: PlanSteps) -> Result<PatrolPlan, Pa
             ));
             continue;
         }
-        for p in &kept {
+        let route = if steps.interleave {
+            interleave::route(&kept, &tour, drone.speed_mps, drone.endurance_s, *home)
+        } else {
+            interleave::Route {
+                waypoints: tour,
+                period_s,
+                revisit_s: vec![period_s; kept.len()],
+                weighted_s: period_s * weight,
+            }
+        };
+        for (p, revisit_s) in kept.iter().zip(&route.revisit_s) {
             let r = &mut revisits[p.site];
-            r.revisit_s = Some(r.revisit_s.unwrap_or(0.0).max(period_s));
+            r.revisit_s = Some(r.revisit_s.unwrap_or(0.0).max(*revisit_s));
         }
         plan.loops.push(PatrolLoop {
             sysid: drone.sysid,
-            waypoints: tour.iter().map(|p| latlon_of(&frame, *p)).collect(),
+            waypoints: route
+                .waypoints
+                .iter()
+                .map(|p| latlon_of(&frame, *p))
+                .collect(),
             alt_rel_m: input.alt_rel_m,
-            length_m: tour_length(&tour),
+            length_m: tour_length(&route.waypoints),
             speed_mps: drone.speed_mps,
-            period_s,
+            period_s: route.period_s,
             weight,
+            weighted_s: route.weighted_s,
         });
     }
-    plan.worst_weighted_s = plan
-        .loops
-        .iter()
-        .map(|l| l.period_s * l.weight)
-        .fold(0.0, f64::max);
+    plan.worst_weighted_s = plan.loops.iter().map(|l| l.weighted_s).fold(0.0, f64::max);
     plan.sites = revisits;
     Ok(plan)
 }
@@ -763,6 +786,7 @@ impl PatrolLoop {
 }
 
 mod approaches;
+mod interleave;
 mod moves;
 #[cfg(test)]
 mod tests;

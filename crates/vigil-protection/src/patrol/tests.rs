@@ -250,6 +250,7 @@ fn each_base_patrols_the_places_nearest_it() {
             follow_bases: false,
             balance: true,
             move_places: true,
+            interleave: true,
         },
     )
     .expect("a plan");
