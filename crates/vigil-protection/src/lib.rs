@@ -891,13 +891,20 @@ impl Protection {
             .map_or(alert.position, |entry| sites::latlon_of(frame, entry))
     }
 
-    /// Where movers felt at `from` (a sensor) would come into a site's buffer walking straight
-    /// for it: a drone sent to movement at a sensor looks there, on the way in, rather than at
-    /// the sensor they have walked on from by the time it arrives. `from` itself when it is in
-    /// the buffer already (or the site or the plane is not known).
+    /// Where movers felt at `from` (a sensor) would come into a site's buffer: along the road,
+    /// track or path that passes within [`FELT_WITHIN_M`] of it and leads there (see
+    /// `predict::way_in_from`), else walking straight for it. A drone sent to movement at a
+    /// sensor looks there, on the way in, rather than at the sensor they have walked on from
+    /// by the time it arrives. `from` itself when it is in the buffer already (or the site or
+    /// the plane is not known).
     fn way_in(&self, from: LatLon, site: SiteId) -> LatLon {
         /// The way is walked in steps this long, m.
         const STEP_M: f64 = 10.0;
+        /// How far from a ground sensor a way may pass for movers felt there to be on it:
+        /// a seismic node feels footsteps out to some 80 m.
+        const FELT_WITHIN_M: f64 = 100.0;
+        /// How far along a way movers felt at a sensor are followed to the buffer, m.
+        const WAY_REACH_M: f64 = 5000.0;
         let (Some(frame), Some(site), Some(shape)) = (
             self.frame.as_ref(),
             self.sites.get(site as usize),
@@ -906,6 +913,20 @@ impl Protection {
             return from;
         };
         let start = sites::enu_of(frame, from);
+        if shape.distance_m(start) <= site.buffer_m {
+            return from;
+        }
+        let terrain = predict::Terrain {
+            ways: &self.plane_ways,
+            sites: &self.sites,
+            shapes: &self.shapes,
+        };
+        let index = site.id as usize;
+        if let Some(entry) =
+            predict::way_in_from(start, index, FELT_WITHIN_M, WAY_REACH_M, &terrain)
+        {
+            return sites::latlon_of(frame, entry);
+        }
         let centre = shape.centre;
         let (dx, dy) = (centre[0] - start[0], centre[1] - start[1]);
         let length_m = dx.hypot(dy);

@@ -228,6 +228,57 @@ pub fn predict(mover: &Mover, horizon_s: f64, terrain: &Terrain) -> Option<Plane
     })
 }
 
+/// Where movers felt within `within_m` of `at` (a ground sensor that tracks nothing) come
+/// into site `site`'s buffer if they walk a way that passes there, as most do: from the
+/// way's point nearest `at`, along it in the direction that reaches that buffer (within
+/// `reach_m`; the nearest way first, then the shorter walk). `None` when no way passing
+/// there leads to it.
+pub fn way_in_from(
+    at: [f64; 2],
+    site: usize,
+    within_m: f64,
+    reach_m: f64,
+    terrain: &Terrain,
+) -> Option<[f64; 2]> {
+    let mut best: Option<(f64, f64, [f64; 2])> = None;
+    for way in terrain.ways {
+        for pair in way.points_en_m.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let length_m = dx.hypot(dy);
+            if length_m <= 0.0 {
+                continue;
+            }
+            let t = (((at[0] - a[0]) * dx + (at[1] - a[1]) * dy) / (length_m * length_m))
+                .clamp(0.0, 1.0);
+            let foot = [a[0] + dx * t, a[1] + dy * t];
+            let off_m = (at[0] - foot[0]).hypot(at[1] - foot[1]);
+            if off_m > within_m {
+                continue;
+            }
+            for sign in [1.0, -1.0] {
+                let mover = Mover {
+                    track: 0,
+                    pos_en_m: foot,
+                    vel_en_mps: [sign * dx / length_m, sign * dy / length_m],
+                    speed_spread_mps: 0.0,
+                };
+                let Some(p) = predict(&mover, reach_m, terrain).filter(|p| p.site == site) else {
+                    continue;
+                };
+                let Some(entry) = p.path_en_m.last().copied() else {
+                    continue;
+                };
+                let better = best.is_none_or(|(o, d, _)| (off_m, p.distance_m) < (o, d));
+                if better {
+                    best = Some((off_m, p.distance_m, entry));
+                }
+            }
+        }
+    }
+    best.map(|(_, _, entry)| entry)
+}
+
 /// The site a mover reaches, the way it follows, the distance to the buffer and the path.
 struct Reach {
     site: usize,
@@ -514,6 +565,44 @@ mod tests {
         assert!((p.distance_m - 300.0).abs() <= STEP_M, "{p:?}");
         // Walking west, out of the village: no other buffer on its way.
         assert!(predict(&mover([-100.0, 0.0], [-1.0, 0.0]), 600.0, &terrain).is_none());
+    }
+
+    #[test]
+    fn movement_at_a_sensor_beside_a_track_comes_in_where_the_track_enters() {
+        // A village's 500 m buffer around (0, 0); the North track comes down from the north
+        // east and bends south into it along x = 0. A sensor 60 m off the track at
+        // (1060, 2000): straight at the centre it would enter at about (240, 450), along
+        // the track at (0, 500).
+        let ways = [PlaneWay {
+            name: "North track".into(),
+            points_en_m: vec![[3000.0, 2000.0], [0.0, 2000.0], [0.0, 0.0]],
+            water_ends: [false; 2],
+        }];
+        let sites = [site(500.0)];
+        let shapes = [point([0.0, 0.0])];
+        let terrain = Terrain {
+            ways: &ways,
+            sites: &sites,
+            shapes: &shapes,
+        };
+        let entry =
+            way_in_from([1060.0, 2060.0], 0, 100.0, 5000.0, &terrain).expect("along the track");
+        assert!(
+            entry[0].abs() <= 1.0 && (entry[1] - 500.0).abs() <= STEP_M,
+            "{entry:?}"
+        );
+        // Too far from the track to be on it, or a track leading elsewhere: nothing.
+        assert!(way_in_from([1060.0, 2300.0], 0, 100.0, 5000.0, &terrain).is_none());
+        let elsewhere = [PlaneWay {
+            name: "East road".into(),
+            points_en_m: vec![[1000.0, 3000.0], [5000.0, 3000.0]],
+            water_ends: [false; 2],
+        }];
+        let terrain = Terrain {
+            ways: &elsewhere,
+            ..terrain
+        };
+        assert!(way_in_from([1060.0, 3060.0], 0, 100.0, 2000.0, &terrain).is_none());
     }
 
     #[test]

@@ -117,6 +117,36 @@ fn a_drone_sent_to_movement_at_a_sensor_looks_at_the_way_in() {
     assert!(off_m <= 10.0, "{off_m:.1} m from the way in");
 }
 
+/// With the area's ways: sensor 31 (700 m east of the village) is 30 m off a path that
+/// comes from the east, turns north-west past the village and comes into it from the north;
+/// movers felt there come in where the path does, 420 m from where the straight line from the
+/// sensor would.
+#[test]
+fn a_drone_sent_to_movement_at_a_sensor_beside_a_path_looks_where_the_path_comes_in() {
+    let path = predict::Way {
+        name: "Field path".into(),
+        points: vec![
+            at(1200.0, 30.0),
+            at(700.0, 30.0),
+            at(0.0, 700.0),
+            at(0.0, 0.0),
+        ],
+        water_ends: [false; 2],
+    };
+    let mut p = Protection::new(one_site(300.0, false), night_rules()).with_ways(vec![path]);
+    let mut world = world();
+    world
+        .vehicles
+        .insert(1, Arc::new(drone(1, -1000.0, 0.0, 90.0, t(100.0))));
+    p.step(&world, &[], t(100.0));
+    let alert = alerts_of(&p, RuleKind::SensorActivity)
+        .pop()
+        .expect("movement at sensor 31");
+    let dispatch = send_to_alert(&mut p, &world, alert.id, t(100.0));
+    let off_m = metres(dispatch.target, at(0.0, 300.0));
+    assert!(off_m <= 12.0, "{off_m:.1} m from where the path comes in");
+}
+
 #[test]
 fn the_rules_file_names_a_bad_sensor_activity_value() {
     let built_in = RulesConfig::builtin();
