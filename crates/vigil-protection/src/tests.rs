@@ -838,6 +838,31 @@ fn redaction_removes_names_and_coarsens_positions_by_level() {
     );
 }
 
+/// Of two idle drones, the plane 2.5 km away (18 m/s: 2 min 19 s) gets there before the
+/// copter 1.5 km away (10 m/s: 2 min 30 s), and goes.
+#[test]
+fn send_a_drone_picks_the_one_that_gets_there_first() {
+    let config = rules::DispatchConfig::default();
+    let mut world = World::new();
+    world
+        .vehicles
+        .insert(1, Arc::new(drone(1, 1500.0, 0.0, 90.0, t(0.0))));
+    let mut plane = drone(2, 2500.0, 0.0, 90.0, t(0.0));
+    plane.airframe = vigil_world::Airframe::FixedWing;
+    world.vehicles.insert(2, Arc::new(plane));
+    let plan = dispatch::plan(&world, SITE, &config, &[]).expect("a drone");
+    assert_eq!(plan.choice.drone, 2, "{plan:?}");
+    assert!((plan.choice.eta_s - 2500.0 / 18.0).abs() < 2.0, "{plan:?}");
+    let passed = plan.passed_over.join("; ");
+    assert!(passed.contains("drone 2 comes first"), "{passed}");
+    // Farther still (3 km: 2 min 47 s), the copter is first.
+    let mut plane = (*world.vehicles[&2]).clone();
+    plane.position = drone(2, 3000.0, 0.0, 90.0, t(0.0)).position;
+    world.vehicles.insert(2, Arc::new(plane));
+    let plan = dispatch::plan(&world, SITE, &config, &[]).expect("a drone");
+    assert_eq!(plan.choice.drone, 1, "{plan:?}");
+}
+
 #[test]
 fn send_a_drone_picks_the_nearest_idle_healthy_drone_with_battery() {
     let config = rules::DispatchConfig::default();

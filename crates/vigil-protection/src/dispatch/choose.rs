@@ -1,12 +1,15 @@
-//! Which drone to send: the nearest suitable one (airborne, or landed and able to take off; a
-//! healthy link; enough battery; idle ones first), with its task, distance, time to arrive
-//! and time it can stay, and why each other one was passed over.
+//! Which drone to send: the suitable one that gets there first (airborne, or landed and able
+//! to take off; a healthy link; enough battery; idle ones first), with its task, distance,
+//! time to arrive and time it can stay, and why each other one was passed over.
 
 use super::{
     AIRBORNE_ABOVE_M, CLIMB_MPS, COPTER_SPEED_MPS, DispatchConfig, LatLon, PLANE_SPEED_MPS,
 };
 use vigil_core::geodesy::{Geodetic, distance_m};
 use vigil_world::{Airframe, Health, Vehicle, World};
+
+/// Arming and lifting off, beyond the climb, s.
+const TAKEOFF_S: f64 = 30.0;
 
 /// The speed a drone of this airframe is reckoned to fly at, for times to arrive, m/s.
 pub fn cruise_speed_mps(airframe: Airframe) -> f64 {
@@ -46,8 +49,9 @@ fn airborne(vehicle: &Vehicle) -> bool {
             .is_some_and(|p| p.alt_rel_home_m > AIRBORNE_ABOVE_M)
 }
 
-/// The nearest suitable drone for `target`; a drone flying a mission is taken only when no
-/// idle one is suitable, and a `busy` one (already dispatched) only when no other is.
+/// The suitable drone that gets to `target` first (a plane 2.5 km away before a copter 2 km
+/// away); a drone flying a mission is taken only when no idle one is suitable, and a `busy`
+/// one (already dispatched) only when no other is.
 pub fn choose_drone(
     world: &World,
     target: LatLon,
@@ -202,8 +206,8 @@ pub(super) fn candidate(
         (usable_s - climb_s - d / speed - home_m / speed).max(0.0)
     });
     // Idle first, then one flying a mission (a patrol goes on without it), and one already
-    // sent elsewhere last (it would leave the movers it is on); among each, a drone in the
-    // air saves a take-off (worth ~300 m).
+    // sent elsewhere last (it would leave the movers it is on); among each, the first there,
+    // a take-off costing its climb and half a minute to arm and lift off.
     let rank = if dispatched.is_some() {
         2e9
     } else if task.is_some() {
@@ -211,14 +215,15 @@ pub(super) fn candidate(
     } else {
         0.0
     };
-    let score = d + rank + if takes_off { 300.0 } else { 0.0 };
+    let eta_s = climb_s + d / speed;
+    let score = eta_s + rank + if takes_off { TAKEOFF_S } else { 0.0 };
     Ok(Some((
         score,
         Choice {
             drone: vehicle.sysid,
             distance_m: d,
             takes_off,
-            eta_s: climb_s + d / speed,
+            eta_s,
             on_station_s,
             task: task.unwrap_or_else(|| {
                 if takes_off {
