@@ -1,7 +1,7 @@
-//! "Send a drone": the nearest suitable drone (airborne, or landed and able to take off; a
-//! healthy link; enough battery; idle ones first) is proposed with its task, distance and
-//! time to arrive and why the others were passed over ([`plan`]), so that the operator can
-//! confirm; then it is tasked through the command engine to orbit the place and point its
+//! "Send a drone": the suitable drone that gets there first (airborne, or landed and able to
+//! take off; a healthy link; enough battery; idle ones first) is proposed with its task,
+//! distance and time to arrive and why the others were passed over ([`plan`]), so that the
+//! operator can confirm; then it is tasked through the command engine to orbit the place and point its
 //! camera at it. A landed multirotor is put in GUIDED, armed and taken off first (ArduPilot's
 //! way; PX4 is not handled here). Its state follows the drone: in progress (commands being
 //! sent), en route, on station (within the orbit of the place), failed, or lost (its link

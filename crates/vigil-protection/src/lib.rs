@@ -283,7 +283,7 @@ pub enum ProtectionRequest {
         reply: Sender<Result<u64, String>>,
     },
     /// Send a drone to orbit the target and look at it: `drone`, as the operator confirmed
-    /// it, or (`None`) the nearest suitable one.
+    /// it, or (`None`) the suitable one that gets there first.
     SendDrone {
         target: DispatchTarget,
         by: String,

@@ -86,9 +86,9 @@ impl GroundStation {
         Ok(answer)
     }
 
-    /// Sends the nearest suitable drone to orbit `target` with its camera on it. The channel
-    /// gives `Chosen`, a `Step` per command (with the engine's outcome), `EnRoute`, then
-    /// `Done` once on station (or why not).
+    /// Sends the suitable drone that gets there first to orbit `target` with its camera on
+    /// it. The channel gives `Chosen`, a `Step` per command (with the engine's outcome),
+    /// `EnRoute`, then `Done` once on station (or why not).
     pub fn send_drone(
         &self,
         target: DispatchTarget,
