@@ -892,7 +892,7 @@ impl Protection {
     }
 
     /// Where movers felt at `from` (a sensor) would come into a site's buffer: along the road,
-    /// track or path that passes within [`FELT_WITHIN_M`] of it and leads there (see
+    /// track or path that passes within `FELT_WITHIN_M` of it and leads there (see
     /// `predict::way_in_from`), else walking straight for it. A drone sent to movement at a
     /// sensor looks there, on the way in, rather than at the sensor they have walked on from
     /// by the time it arrives. `from` itself when it is in the buffer already (or the site or

@@ -49,8 +49,8 @@ fn airborne(vehicle: &Vehicle) -> bool {
             .is_some_and(|p| p.alt_rel_home_m > AIRBORNE_ABOVE_M)
 }
 
-/// The suitable drone that gets to `target` first (a plane 2.5 km away before a copter 2 km
-/// away); a drone flying a mission is taken only when no idle one is suitable, and a `busy`
+/// The suitable drone that gets to `target` first (a plane 2.5 km away before a copter 1.5
+/// km away); a drone flying a mission is taken only when no idle one is suitable, and a `busy`
 /// one (already dispatched) only when no other is.
 pub fn choose_drone(
     world: &World,

@@ -98,19 +98,25 @@ fn rules_with_residents() -> RulesConfig {
     rules
 }
 
-#[test]
-fn a_drone_sent_to_movement_at_a_sensor_looks_at_the_way_in() {
-    let mut p = Protection::new(one_site(300.0, false), night_rules());
+/// The sensors' world with a drone west of the village, stepped once by `p`; the drone
+/// sent to the warning about movement at sensor 31, and that warning's id.
+fn sent_to_sensor_31(p: &mut Protection) -> (DispatchRecord, u64) {
     let mut world = world();
     world
         .vehicles
         .insert(1, Arc::new(drone(1, -1000.0, 0.0, 90.0, t(100.0))));
     p.step(&world, &[], t(100.0));
-    let alert = alerts_of(&p, RuleKind::SensorActivity)
+    let alert = alerts_of(p, RuleKind::SensorActivity)
         .pop()
         .expect("movement at sensor 31");
-    let dispatch = send_to_alert(&mut p, &world, alert.id, t(100.0));
-    assert_eq!(dispatch.alert, Some(alert.id));
+    (send_to_alert(p, &world, alert.id, t(100.0)), alert.id)
+}
+
+#[test]
+fn a_drone_sent_to_movement_at_a_sensor_looks_at_the_way_in() {
+    let mut p = Protection::new(one_site(300.0, false), night_rules());
+    let (dispatch, alert) = sent_to_sensor_31(&mut p);
+    assert_eq!(dispatch.alert, Some(alert));
     assert_eq!(dispatch.following, None, "no track to follow yet");
     // The edge of the 300 m buffer on the way from the sensor (700 m east) to the village.
     let off_m = metres(dispatch.target, at(300.0, 0.0));
@@ -134,15 +140,7 @@ fn a_drone_sent_to_movement_at_a_sensor_beside_a_path_looks_where_the_path_comes
         water_ends: [false; 2],
     };
     let mut p = Protection::new(one_site(300.0, false), night_rules()).with_ways(vec![path]);
-    let mut world = world();
-    world
-        .vehicles
-        .insert(1, Arc::new(drone(1, -1000.0, 0.0, 90.0, t(100.0))));
-    p.step(&world, &[], t(100.0));
-    let alert = alerts_of(&p, RuleKind::SensorActivity)
-        .pop()
-        .expect("movement at sensor 31");
-    let dispatch = send_to_alert(&mut p, &world, alert.id, t(100.0));
+    let (dispatch, _) = sent_to_sensor_31(&mut p);
     let off_m = metres(dispatch.target, at(0.0, 300.0));
     assert!(off_m <= 12.0, "{off_m:.1} m from where the path comes in");
 }
