@@ -203,7 +203,9 @@ fn keeps_its_promise(
     let from_s = on_loop_s + period_s;
     let to_s = from_s + period_s;
     let mut worst: std::collections::BTreeMap<String, f64> = Default::default();
-    let deadline = Instant::now() + Duration::from_secs_f64((to_s - start_s) / SPEED * 2.0 + 30.0);
+    // Generous: the simulator keeps well below `SPEED` with the other keeper tests beside it
+    // on two cores (the deadline only stops a hang).
+    let deadline = Instant::now() + Duration::from_secs_f64((to_s - start_s) / SPEED * 5.0 + 60.0);
     loop {
         let s = station.snapshot();
         let now_s = s.protection.time.as_secs_f64();
@@ -472,13 +474,17 @@ fn a_loop_comes_back_to_the_camp_between_the_wells_and_keeps_its_promise() {
         .map(|p| (p.lat_deg.to_bits(), p.lon_deg.to_bits()))
         .collect();
     assert!(distinct.len() < waypoints.len(), "{plan:?}");
-    // The protection's clock is the mission's once the copter's camera has seen a place.
+    // The protection's clock runs on this machine's until the simulator's messages set it to
+    // the scenario's day (2026-03-14, from 09:00Z): the copter over a place on that clock.
+    let scenario_start_s = 1_773_478_800.0;
     let flying = common::wait_for(
         &station,
-        "the copter in AUTO over a place",
+        "the copter in AUTO over a place, on the scenario's clock",
         common::TIMEOUT * 3,
         |s| {
+            let now_s = s.protection.time.as_secs_f64();
             s.world.vehicles.get(&1).is_some_and(|v| v.mode == "AUTO")
+                && (scenario_start_s..scenario_start_s + 86_400.0).contains(&now_s)
                 && s.protection
                     .unobserved
                     .iter()
