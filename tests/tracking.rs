@@ -329,13 +329,20 @@ fn the_crowded_scenario_is_tracked_within_bounds() {
     // 29.9 m, with 3433 missed and 298 false points (a member who walks off is taken off
     // the group's count, see `vigil_tracking::group`; before that: 64, 33, 3412 and 367);
     // GNN with group tracks, whose tracks coalesce less, 166 swaps and 143 fragmentations at
-    // 29.9 m, 3432 missed and 243 false. These bounds keep each from getting worse.
+    // 29.9 m, 3432 missed and 243 false. The reach gate (a person's track takes no detection
+    // further from its last fix than a run, see `vigil_tracking::SpeedLimits`) stops most
+    // of the trading of places between tracks a few tens of metres apart that the grown
+    // chi-square gate of a track coasting in a crowd allowed, at the cost of more points
+    // missed while a track that may not hop is confirmed anew: GNN 189 swaps, 142
+    // fragmentations, 3457 missed, 237 false at 30.0 m; JPDA 144, 100, 3869, 179 at 31.0 m;
+    // JPDA with group tracks by count 25, 30, 3963, 207 at 31.8 m. These bounds keep each
+    // from getting worse.
     let runs = score_all("crowded.toml", 3, 600);
     let limits = [
-        ("GNN", 400),
-        ("GNN+groups", 400),
-        ("JPDA", 650),
-        ("JPDA+groups", 650),
+        ("GNN", 250),
+        ("GNN+groups", 250),
+        ("JPDA", 200),
+        ("JPDA+groups", 60),
     ];
     for ((name, max_swaps), scored) in limits.iter().zip(&runs) {
         let summary = &scored.summary;
@@ -353,7 +360,7 @@ fn the_crowded_scenario_is_tracked_within_bounds() {
         );
         let missed = scored.by_count.missed_truths as f64 / scored.truth_points as f64;
         assert!(
-            missed < 0.6,
+            missed < 0.65,
             "{name}: {:.0}% of truth points missed",
             missed * 100.0
         );
@@ -366,7 +373,7 @@ fn the_crowded_scenario_is_tracked_within_bounds() {
         gnn.summary.fragmentations
     );
     // Group tracks are the fix for identities in groups: far fewer swaps and fragmentations
-    // than either without them (measured 68 and 41 against 294 and 181 for GNN).
+    // than either without them (measured 25 and 30 against 189 and 142 for GNN).
     assert!(
         groups.by_count.id_swaps * 2 < gnn.by_count.id_swaps
             && groups.by_count.fragmentations * 2 < gnn.by_count.fragmentations,

@@ -16,9 +16,13 @@
 //!   buffer has entered it, whether or not anyone saw it cross the edge; people moving about
 //!   inside their own village or camp never have. A new track next to a track from outside
 //!   (the rest of its group, or the same mover the tracker lost and started again) is from
-//!   outside too.
+//!   outside too; next to a group from outside that is walking, once it goes their way (a
+//!   camp resident whose track starts as an armed group passes, walking the other way, is
+//!   not one of them).
 //!
-//! A track the tracker drops and starts again is a new track here, as it is on the map.
+//! A track the tracker drops and starts again is a new track here, as it is on the map; so
+//! is one that jumps further than its movers could have walked (the tracker gave its number
+//! to someone else).
 
 use std::collections::BTreeMap;
 
@@ -46,6 +50,27 @@ const ALONG_WAY_COS: f64 = std::f64::consts::FRAC_1_SQRT_2;
 /// now is from outside too (see [`TrackHistory::outsider_near`]).
 const INHERIT_M: f64 = 100.0;
 const INHERIT_S: f64 = 600.0;
+
+/// A group from outside moving at least this fast is walking (see [`Kin`]), m/s.
+const WALKING_MPS: f64 = 0.5;
+
+/// A new track on a lost group's way walks on as the group would when, over its first
+/// [`TRACE_AFTER_M`], it goes within this cosine of away from where the group was last seen
+/// (120°: it may have turned at a junction; someone coming the other way walks back
+/// towards there).
+const AWAY_COS: f64 = -0.5;
+
+/// A new track beside a walking group goes their way when, over its first
+/// [`TRACE_AFTER_M`], it keeps within this cosine of their direction (60°).
+const SAME_WAY_COS: f64 = 0.5;
+
+/// A track that moves further than this between two sightings, m, faster than this, m/s
+/// (and than twice its usual speed), is someone else's now (see [`Memory::handed_over`]):
+/// the tracker's position of one of a group walking in file hops by a few metres, and a
+/// track it lost for ten seconds comes back within tens of metres of where it went.
+const JUMP_M: f64 = 40.0;
+const JUMP_MPS: f64 = 3.0;
+
 /// A track not seen for this long is lost (the rules run once a second), s.
 const LOST_S: f64 = 10.0;
 
@@ -94,17 +119,55 @@ struct Memory {
     /// Speeds taken into the mean (a plain mean until there are 1 / [`SPEED_WEIGHT`]).
     samples: u32,
     origin: Origin,
+    /// Whether it, or the group from outside it is one of, was seen outside every site's
+    /// buffer: its coming from outside is seen, not only traced back (see
+    /// [`TrackHistory::seen_from_outside`]).
+    seen_outside: bool,
+    /// Whether it was first seen outside every buffer.
+    first_outside: bool,
+    /// Whether the group of `kin` was seen outside every buffer.
+    kin_seen_outside: bool,
+    /// The walking group from outside it was first seen beside or on the way of, until it
+    /// has moved far enough to tell whether it goes their way (see [`Kin`]).
+    kin: Option<Kin>,
     /// Lost from outside and found again as a new track (see [`TrackHistory::outsider_near`]).
     found_again: bool,
+}
+
+/// What a new track first seen where a track from outside is, or could be now, takes from
+/// it. The tracker starts tracks of people passing a walking group in its midst, and a
+/// lost group's way runs on for hundreds of metres past people coming the other way: where
+/// the group walks, only the new track's own first metres tell one of them from someone
+/// they met.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kin {
+    /// From outside: beside a group standing (at a gathering), lost or not.
+    Outside,
+    /// Beside a group seen lately, walking at this velocity: one of them once it goes their
+    /// way (within [`SAME_WAY_COS`]); a track one of a group walking in file does so within
+    /// its first metres.
+    WalksWith([f64; 2]),
+    /// On the way of a group lost since it was last seen at `last_en_m`, walking at
+    /// `velocity`: the group found again (it may have stopped there), unless, once it
+    /// moves, it walks back towards there as someone coming the other way does, not on
+    /// (it may have turned at a junction).
+    FoundAgain {
+        last_en_m: [f64; 2],
+        velocity: [f64; 2],
+    },
 }
 
 /// Each track's memory.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrackHistory {
     tracks: BTreeMap<u64, Memory>,
+    /// Each site's buffer, m, in the order of the shapes `update` is given (see
+    /// [`TrackHistory::set_buffers`]).
+    buffers_m: Vec<f64>,
 }
 
 impl TrackHistory {
+    /// Forgets every track (the buffers stay).
     pub fn clear(&mut self) {
         self.tracks.clear();
     }
@@ -141,6 +204,22 @@ impl TrackHistory {
         self.origin(id) == Origin::Outside
     }
 
+    /// Whether the track came from outside and that was seen: it, or the group from
+    /// outside it is one of, was first seen outside every site's buffer. A track first seen
+    /// inside a buffer whose way traces back to no place may be someone from outside, or a
+    /// resident who turned at a junction the trace did not (the night walk from the camp to
+    /// the clinic, first seen on the main road).
+    pub fn seen_from_outside(&self, id: u64) -> bool {
+        (self.tracks.get(&id)).is_some_and(|m| m.origin == Origin::Outside && m.seen_outside)
+    }
+
+    /// The sites' buffers, m, in the order of the shapes `update` will be given: a track
+    /// first seen outside all of them is seen coming from outside. With none set, every
+    /// track is.
+    pub fn set_buffers(&mut self, buffers_m: Vec<f64>) {
+        self.buffers_m = buffers_m;
+    }
+
     /// The track's velocity over its last [`TRAIL_S`] (its displacement over that time), once
     /// it has been seen for [`SETTLED_S`]; with the standard error of its speed (from the
     /// spread of the tracker's speeds), m/s.
@@ -174,17 +253,33 @@ impl TrackHistory {
         config: &ResidentsConfig,
         now: TimeUs,
     ) {
+        // (A copy: the places are read while the memories change.)
+        let buffers_m = self.buffers_m.clone();
         let places = Places {
             shapes,
+            buffers_m: &buffers_m,
             homes,
             ways,
             config,
         };
         for track in tracks {
+            let handed_over =
+                (self.tracks.get(&track.id)).is_some_and(|m| m.handed_over(track.pos_en_m, now));
+            if handed_over {
+                self.tracks.remove(&track.id);
+            }
             if !self.tracks.contains_key(&track.id) {
-                let origin = self
-                    .outsider_near(track.pos_en_m, now)
-                    .unwrap_or_else(|| first_origin(track.pos_en_m, &places));
+                let first_outside = !places.in_a_buffer(track.pos_en_m);
+                // Until it has moved: beside a walking group, undecided (the group's own tracks
+                // speak for it); on a lost group's way, the group found again (it may have
+                // stopped there).
+                let (origin, kin, kin_seen_outside) = match self.outsider_near(track.pos_en_m, now)
+                {
+                    Some((Kin::Outside, seen)) => (Origin::Outside, None, seen),
+                    Some((kin @ Kin::WalksWith(_), seen)) => (Origin::Undecided, Some(kin), seen),
+                    Some((kin, seen)) => (Origin::Outside, Some(kin), seen),
+                    None => (first_origin(track.pos_en_m, &places), None, false),
+                };
                 self.tracks.insert(
                     track.id,
                     Memory {
@@ -199,6 +294,11 @@ impl TrackHistory {
                         speed_var_m2ps2: 0.0,
                         samples: 0,
                         origin,
+                        seen_outside: first_outside
+                            || (origin == Origin::Outside && kin_seen_outside),
+                        first_outside,
+                        kin_seen_outside,
+                        kin,
                         found_again: false,
                     },
                 );
@@ -229,7 +329,15 @@ impl TrackHistory {
                 memory.speed_mean_mps += w * delta;
                 memory.speed_var_m2ps2 = (1.0 - w) * (memory.speed_var_m2ps2 + w * delta * delta);
             }
-            if memory.origin == Origin::Undecided {
+            if let Some(kin) = memory.kin {
+                let (origin, theirs) = kin_origin(memory, kin, track.pos_en_m, &places);
+                if origin != Origin::Undecided {
+                    memory.origin = origin;
+                    memory.kin = None;
+                    memory.seen_outside =
+                        memory.first_outside || (theirs && memory.kin_seen_outside);
+                }
+            } else if memory.origin == Origin::Undecided {
                 memory.origin = traced_origin(memory, track.pos_en_m, &places);
             }
         }
@@ -264,6 +372,19 @@ impl TrackHistory {
 }
 
 impl Memory {
+    /// Whether the track at `p` now has jumped further than its movers could have walked
+    /// since it was last seen: over [`JUMP_M`], faster than [`JUMP_MPS`] and than twice its
+    /// usual speed. The tracker has handed its number to someone else (a coasting track
+    /// takes the detection of someone it never was: an armed group's, unseen for twenty
+    /// seconds, a camp resident's seventy metres away), and what it remembers of where
+    /// the track came from is someone else's past.
+    fn handed_over(&self, p: [f64; 2], now: TimeUs) -> bool {
+        let elapsed_s = now.since(self.last_seen).as_secs_f64().max(1.0);
+        let [x, y] = self.last_pos_en_m;
+        let jump_m = (p[0] - x).hypot(p[1] - y);
+        jump_m > JUMP_M && jump_m / elapsed_s > JUMP_MPS.max(2.0 * self.speed_mean_mps)
+    }
+
     /// How far `p` is from the way it may have gone since it was last seen (from there to
     /// where its velocity over its last seconds would have taken it by `now`), when it could
     /// be there: within [`INHERIT_M`] and a tenth of the way it may have gone, m.
@@ -293,19 +414,21 @@ impl Memory {
 }
 
 impl TrackHistory {
-    /// `Outside` when a new track is where a track from outside seen in the last `INHERIT_S`
-    /// could be now: within `INHERIT_M` (and a tenth of the way it could have gone) of the
-    /// path from where it was last seen to where its velocity over its last seconds would
-    /// have taken it (it may have stopped anywhere on the way). It is one of that group, or
-    /// the same mover that the tracker lost (out of the sensors' sight) and started again,
-    /// not a resident. A lost track found again this way (the nearest such), or on whose way
-    /// a track from outside first seen since is now ([`Self::note_found_again`]), lends its
-    /// origin no more: its movers are tracked again, whose own ways count from there, and a
-    /// resident met later where the old guess of its way ran (a camp resident leaving the
-    /// clinic ten minutes after an armed group was lost a kilometre up the track, found
-    /// again since, elsewhere) is not taken for one of the group.
-    fn outsider_near(&mut self, p: [f64; 2], now: TimeUs) -> Option<Origin> {
-        let ancestor = (self.tracks.iter_mut())
+    /// What a new track takes from a track from outside seen in the last `INHERIT_S` (its
+    /// [`Kin`], and whether that track was seen outside every buffer), when it is where that
+    /// track could be now: within `INHERIT_M` (and a tenth of the way it could have gone)
+    /// of the path from where it was last seen to where its velocity over its last seconds
+    /// would have taken it (it may have stopped anywhere on the way). It is one of that
+    /// group, or the same mover that the tracker lost (out of the sensors' sight) and
+    /// started again, not a resident, if it stands, or goes their way once it moves. A lost
+    /// track found again this way (the nearest such), or on whose way a track from outside
+    /// first seen since is now ([`Self::note_found_again`]), lends its origin no more: its
+    /// movers are tracked again, whose own ways count from there, and a resident met later
+    /// where the old guess of its way ran (a camp resident leaving the clinic ten minutes
+    /// after an armed group was lost a kilometre up the track, found again since,
+    /// elsewhere) is not taken for one of the group.
+    fn outsider_near(&mut self, p: [f64; 2], now: TimeUs) -> Option<(Kin, bool)> {
+        let (_, m) = (self.tracks.iter_mut())
             .filter_map(|(_, m)| {
                 let elapsed_s = now.since(m.last_seen).as_secs_f64();
                 if m.origin != Origin::Outside || m.found_again || elapsed_s > INHERIT_S {
@@ -314,24 +437,47 @@ impl TrackHistory {
                 Some((m.off_its_way_m(p, now)?, m))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))?;
-        let m = ancestor.1;
-        // A track seen lately is not lost: the new one walks with it, one of its group.
-        if now.since(m.last_seen).as_secs_f64() > LOST_S {
-            m.found_again = true;
+        let velocity = m.trail_velocity();
+        let walking = velocity[0].hypot(velocity[1]) >= WALKING_MPS;
+        // A track seen lately is not lost: the new one walks with it, or passes it.
+        if now.since(m.last_seen).as_secs_f64() <= LOST_S {
+            let kin = if walking {
+                Kin::WalksWith(velocity)
+            } else {
+                Kin::Outside
+            };
+            return Some((kin, m.seen_outside));
         }
-        Some(Origin::Outside)
+        m.found_again = true;
+        let kin = if walking {
+            Kin::FoundAgain {
+                last_en_m: m.last_pos_en_m,
+                velocity,
+            }
+        } else {
+            Kin::Outside
+        };
+        Some((kin, m.seen_outside))
     }
 }
 
 /// The places one can be at home in now.
 struct Places<'a> {
     shapes: &'a [PlaneShape],
+    /// Each site's buffer, m (as `shapes`; none known: empty).
+    buffers_m: &'a [f64],
     homes: &'a [bool],
     ways: &'a [PlaneWay],
     config: &'a ResidentsConfig,
 }
 
 impl Places<'_> {
+    /// Whether a point is inside a site's buffer.
+    fn in_a_buffer(&self, p: [f64; 2]) -> bool {
+        (self.shapes.iter().zip(self.buffers_m))
+            .any(|(shape, buffer_m)| shape.distance_m(p) <= *buffer_m)
+    }
+
     /// The place a point is at, home or not: the nearest within `home_margin_m` of it.
     fn place_of(&self, p: [f64; 2]) -> Option<usize> {
         self.nearest_within_margin(p, false)
@@ -362,6 +508,51 @@ fn first_origin(p: [f64; 2], places: &Places) -> Origin {
         return Origin::Outside;
     }
     places.home_of(p).map_or(Origin::Undecided, Origin::Site)
+}
+
+/// The origin of a track first seen with a walking group from outside (see [`Kin`]): from
+/// outside once it has gone their way over its first [`TRACE_AFTER_M`], else traced back
+/// as anyone's; and whether it went their way (is one of them).
+fn kin_origin(memory: &Memory, kin: Kin, now_en_m: [f64; 2], places: &Places) -> (Origin, bool) {
+    let [x0, y0] = memory.first_pos_en_m;
+    let moved = [now_en_m[0] - x0, now_en_m[1] - y0];
+    if moved[0].hypot(moved[1]) < TRACE_AFTER_M {
+        return (Origin::Undecided, false);
+    }
+    let theirs = match kin {
+        // (Taken at once: never waits.)
+        Kin::Outside => true,
+        Kin::WalksWith(velocity) => cosine(moved, velocity) >= SAME_WAY_COS,
+        // Away from where the group was last seen (from there to where it was first seen,
+        // or, first seen where the group was, the way the group went).
+        Kin::FoundAgain {
+            last_en_m,
+            velocity,
+        } => {
+            let away = [x0 - last_en_m[0], y0 - last_en_m[1]];
+            let away = if away[0].hypot(away[1]) >= TRACE_AFTER_M {
+                away
+            } else {
+                velocity
+            };
+            cosine(moved, away) >= AWAY_COS
+        }
+    };
+    if theirs {
+        (Origin::Outside, true)
+    } else {
+        (traced_origin(memory, now_en_m, places), false)
+    }
+}
+
+/// The cosine of the angle between two vectors (0 when one is zero).
+fn cosine(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let norms = a[0].hypot(a[1]) * b[0].hypot(b[1]);
+    if norms > 0.0 {
+        (a[0] * b[0] + a[1] * b[1]) / norms
+    } else {
+        0.0
+    }
 }
 
 /// Traces a track back from where it was first seen, along the way it went since, for

@@ -482,6 +482,8 @@ impl Protection {
                 site
             })
             .collect();
+        self.history
+            .set_buffers(sites.iter().map(|site| site.buffer_m).collect());
         self.sites = Arc::new(sites);
         self.plane_ways = predict::plane_ways(&frame, &self.ways);
         self.frame = Some(frame);

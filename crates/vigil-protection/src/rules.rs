@@ -102,9 +102,10 @@ rule_struct!(
         enter_margin_m: f64 = 10.0,
         /// A track that joined stays in until this far outside the buffer.
         exit_margin_m: f64 = 30.0,
-        /// Severity for a sensitive site (camp, clinic...).
+        /// Severity for a sensitive site (camp, clinic...), when one of the tracks was seen
+        /// coming from outside (first seen outside every buffer, or one of a group that was).
         sensitive_severity: AlertSeverity = AlertSeverity::Critical,
-        /// Severity at night.
+        /// Severity at night, likewise.
         night_severity: AlertSeverity = AlertSeverity::Critical,
         /// This many tracks entering together (within `group_radius_m` of each other) are a
         /// group: `group_severity`.

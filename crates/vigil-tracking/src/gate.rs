@@ -2,10 +2,28 @@
 //! track's gate when the squared Mahalanobis distance of its innovation is below the
 //! chi-square quantile of the gate probability for the measurement's dimension (at 0.99:
 //! 6.63 for one dimension, 9.21 for two). Pairs outside the gate are never associated.
+//!
+//! A second gate, [`SpeedLimits`], bounds what the first cannot: a track that has coasted
+//! grows its covariance, and with it a chi-square gate wide enough to take a detection of
+//! someone else a hundred metres away (a person's track whose velocity a file of walkers
+//! had made wrong, coasting twenty seconds, took a passer-by's detection that it could
+//! only have reached at 4.4 m/s). The reach gate admits a detection only where the track's
+//! class could have got to since its last fix, at the class's top speed.
+
+use nalgebra::Vector2;
 
 use super::error::TrackingError;
+use super::initiate::locate;
 use super::measure::GateDistance;
-use super::types::Innovation;
+use super::types::{ClassHint, Detection, Innovation, Track, worst_std_m};
+
+/// How many standard deviations of the detection's and the last fix's position errors the
+/// reach gate allows beyond the distance a track could have moved.
+const REACH_SIGMAS: f64 = 3.0;
+
+/// A class holding at least this share of a track's class votes bounds its reach (see
+/// [`SpeedLimits::of_track`]).
+const CLASS_SHARE: f64 = 0.25;
 
 /// Thresholds are kept for measurement dimensions 1 to this; larger ones are computed.
 const KEPT_DIMS: usize = 4;
@@ -158,6 +176,101 @@ pub fn chi_square_quantile(probability: f64, dof: usize) -> f64 {
         }
     }
     0.5 * (low + high)
+}
+
+/// The fastest each class of target can go, for the reach gate: a detection further from a
+/// track's last fix than the track's class could have gone since is not the track's.
+/// Tracks of no class yet (or `Unknown`) are not bounded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpeedLimits {
+    /// People on foot, m/s.
+    pub person_mps: f64,
+    /// Animals (herds, cattle), m/s.
+    pub animal_mps: f64,
+    /// Vehicles, m/s.
+    pub vehicle_mps: f64,
+}
+
+impl Default for SpeedLimits {
+    /// People 3 m/s (a steady run: a sprint is faster, but not for the tens of seconds a
+    /// track coasts), animals 6 m/s (cattle at a gallop, briefly), vehicles 40 m/s (a
+    /// car on an open road, faster than anything off it).
+    fn default() -> Self {
+        Self {
+            person_mps: 3.0,
+            animal_mps: 6.0,
+            vehicle_mps: 40.0,
+        }
+    }
+}
+
+impl SpeedLimits {
+    /// Checks every limit is finite and positive.
+    pub fn validate(&self) -> Result<(), TrackingError> {
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if positive(self.person_mps) && positive(self.animal_mps) && positive(self.vehicle_mps) {
+            Ok(())
+        } else {
+            Err(TrackingError::InvalidConfig(
+                "speed limits must be finite and > 0",
+            ))
+        }
+    }
+
+    /// The top speed of `class`, m/s; `None` for a class not known.
+    pub fn of(&self, class: ClassHint) -> Option<f64> {
+        match class {
+            ClassHint::Unknown => None,
+            ClassHint::Person => Some(self.person_mps),
+            ClassHint::Animal => Some(self.animal_mps),
+            ClassHint::Vehicle => Some(self.vehicle_mps),
+        }
+    }
+
+    /// The top speed of a track: of the fastest class holding at least [`CLASS_SHARE`] of
+    /// its class votes (a radar takes a vehicle crawling through a market for a walker, and
+    /// the vehicle keeps a vehicle's reach); `None` for a track no sensor has classed.
+    pub fn of_track(&self, track: &Track) -> Option<f64> {
+        let total: f64 = track.class_votes.values().sum();
+        (track.class_votes.iter())
+            .filter(|&(_, &votes)| votes >= CLASS_SHARE * total)
+            .filter_map(|(&class, _)| self.of(class))
+            .reduce(f64::max)
+    }
+
+    /// Whether `track` could have reached where `reach` puts a detection by `time_s`: within
+    /// its top speed ([`SpeedLimits::of_track`]) times the time since its last fix, plus
+    /// [`REACH_SIGMAS`] of the two positions' errors. A detection that does not place the
+    /// target (a bearing), or a track of no class, is always within reach.
+    pub fn within_reach(&self, track: &Track, reach: Option<&Reach>, time_s: f64) -> bool {
+        let (Some(reach), Some(speed_mps)) = (reach, self.of_track(track)) else {
+            return true;
+        };
+        let since_s = (time_s - track.last_update_s).max(0.0);
+        let spread_m = reach.std_m.hypot(track.last_fix_std_m);
+        let distance_m = (reach.pos_enu_m - track.last_fix_enu_m).norm();
+        distance_m <= speed_mps * since_s + REACH_SIGMAS * spread_m
+    }
+}
+
+/// Where a detection puts its target on its own, for the reach gate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reach {
+    /// The position, ENU metres.
+    pub pos_enu_m: Vector2<f64>,
+    /// The standard deviation of its error along its worst axis, metres.
+    pub std_m: f64,
+}
+
+impl Reach {
+    /// The reach of `detection`; `None` for one that does not place the target (a bearing).
+    pub fn of(detection: &Detection) -> Option<Self> {
+        let (pos_enu_m, covar_m2) = locate(detection)?;
+        Some(Self {
+            pos_enu_m,
+            std_m: worst_std_m(&covar_m2),
+        })
+    }
 }
 
 #[cfg(test)]

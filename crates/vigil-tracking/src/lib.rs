@@ -17,6 +17,8 @@
 //!  │   TrackGrid::candidates      tracks near, by bound  (spatial)      │
 //!  │   Observation::gate_distance d² per near pair       (measure)      │
 //!  │   ChiSquareGate::admits      d² ≤ χ²(p, dim z)      (gate)         │
+//!  │   SpeedLimits::within_reach  of its last fix at its (gate)         │
+//!  │                              class's top speed                     │
 //!  │   lone_pairs, clusters       split the gated pairs  (cluster)      │
 //!  │   Associator::associate      GNN, confirmed tracks  (associate)    │
 //!  │                              first, then tentative                 │
@@ -69,6 +71,8 @@ pub mod spatial;
 mod tests;
 #[cfg(test)]
 mod tests_jpda;
+#[cfg(test)]
+mod tests_reach;
 pub mod tracker;
 pub mod types;
 pub mod update;
@@ -77,7 +81,7 @@ pub use associate::{Association, Associator, GlobalNearestNeighbour, solve_assig
 pub use coverage::{Coverage, CoverageRegion, Region};
 pub use delete::{DeleteReason, Deleter};
 pub use error::TrackingError;
-pub use gate::{ChiSquareGate, chi_square_cdf, chi_square_quantile};
+pub use gate::{ChiSquareGate, Reach, SpeedLimits, chi_square_cdf, chi_square_quantile};
 pub use group::GroupConfig;
 pub use initiate::{Initiator, MOfN, locate};
 pub use jpda::{AssociationMethod, Jpda, JpdaConfig, Marginals};

@@ -8,7 +8,7 @@ use super::cluster::{Gated, clusters, lone_pairs};
 use super::coverage::Coverage;
 use super::delete::{DeleteReason, Deleter};
 use super::error::{TrackingError, finite};
-use super::gate::ChiSquareGate;
+use super::gate::{ChiSquareGate, Reach, SpeedLimits};
 use super::group::GroupConfig;
 use super::initiate::{Initiator, MOfN};
 use super::jpda::{AssociationMethod, Jpda};
@@ -52,6 +52,8 @@ pub struct TrackerConfig {
     /// Whether tracks of people walking together are merged into group tracks, and when
     /// (see `group`); `None`, the default: never.
     pub groups: Option<GroupConfig>,
+    /// The top speed of each class, for the reach gate (see `gate`); `None`: no such gate.
+    pub speed_limits: Option<SpeedLimits>,
 }
 
 impl Default for TrackerConfig {
@@ -75,6 +77,7 @@ impl Default for TrackerConfig {
             history_len: 200,
             association: AssociationMethod::GlobalNearestNeighbour,
             groups: None,
+            speed_limits: Some(SpeedLimits::default()),
         }
     }
 }
@@ -113,6 +116,9 @@ impl TrackerConfig {
         self.association.validate()?;
         if let Some(groups) = self.groups {
             groups.validate()?;
+        }
+        if let Some(limits) = self.speed_limits {
+            limits.validate()?;
         }
         ChiSquareGate::new(self.gate_probability).map(|_| ())
     }
@@ -171,6 +177,8 @@ struct Observed<'a> {
     detection: &'a Detection,
     observation: Observation,
     bound: Bound,
+    /// Where the detection alone puts the target, for the reach gate.
+    reach: Option<Reach>,
 }
 
 /// The multi-target tracker.
@@ -356,6 +364,7 @@ impl Tracker {
                     detection,
                     bound: Bound::new(&observation, &self.gate),
                     observation,
+                    reach: Reach::of(detection),
                 }),
                 Err(error) => report.rejected.push((index, error)),
             }
@@ -417,7 +426,7 @@ impl Tracker {
         hit: &mut Vec<bool>,
         report: &mut StepReport,
     ) -> Result<(), TrackingError> {
-        self.gate_batch(batch, &mut scratch.gated);
+        self.gate_batch(time_s, batch, &mut scratch.gated);
         let Scratch {
             gated,
             open,
@@ -457,7 +466,8 @@ impl Tracker {
     /// The pairs of tracks and detections inside the gate, by track then detection. Only
     /// the tracks the grid returns for a detection (near it, and not ruled out by the
     /// bound: see `spatial`) go through the full gate, which works on the stack.
-    fn gate_batch(&mut self, batch: &[Observed<'_>], gated: &mut Vec<Gated>) {
+    /// A pair must also be within the track's reach (see `gate::SpeedLimits`).
+    fn gate_batch(&mut self, time_s: f64, batch: &[Observed<'_>], gated: &mut Vec<Gated>) {
         gated.clear();
         let mut candidates = std::mem::take(&mut self.candidates);
         for (detection, observed) in batch.iter().enumerate() {
@@ -469,8 +479,13 @@ impl Tracker {
                     .gate_distance(belief.pos_enu_m, &belief.pos_covar_m2);
                 // A pair whose innovation cannot be formed (a target predicted onto an
                 // angle-measuring sensor) counts as outside.
+                let reachable = |limits: SpeedLimits| {
+                    let track = &self.tracks[track as usize];
+                    limits.within_reach(track, observed.reach.as_ref(), time_s)
+                };
                 if let Ok(distance) = distance
                     && self.gate.admits_distance(&distance)
+                    && self.config.speed_limits.is_none_or(reachable)
                 {
                     gated.push(Gated {
                         track: track as usize,

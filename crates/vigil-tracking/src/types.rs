@@ -351,6 +351,11 @@ pub struct Track {
     pub recent_counts: VecDeque<u32>,
     /// Time of the last update, seconds.
     pub last_update_s: f64,
+    /// Where the last update put the target, ENU metres (what the reach gate measures from:
+    /// see `gate::SpeedLimits`).
+    pub last_fix_enu_m: Vector2<f64>,
+    /// The standard deviation of that position along its worst axis, metres.
+    pub last_fix_std_m: f64,
     /// Time the track started, seconds.
     pub created_s: f64,
     /// Whether the last scan could see the track: it was detected in it, or it lies inside a
@@ -377,7 +382,6 @@ impl Track {
         let time_s = state.time_s;
         Self {
             id,
-            state,
             history: VecDeque::new(),
             hits: 0,
             misses: 0,
@@ -389,12 +393,15 @@ impl Track {
             count: None,
             recent_counts: VecDeque::new(),
             last_update_s: time_s,
+            last_fix_enu_m: state.pos_enu_m(),
+            last_fix_std_m: worst_std_m(&state.pos_covar_m2()),
             created_s: time_s,
             observable: true,
             missed_detections: 0.0,
             members: 1,
             close_to: None,
             born_of: None,
+            state,
         }
     }
 
@@ -444,6 +451,8 @@ impl Track {
             self.hits = self.hits.saturating_add(1);
             self.misses = 0;
             self.last_update_s = time_s;
+            self.last_fix_enu_m = self.state.pos_enu_m();
+            self.last_fix_std_m = worst_std_m(&self.state.pos_covar_m2());
         } else {
             self.misses = self.misses.saturating_add(1);
         }
@@ -457,6 +466,11 @@ impl Track {
             updated: hit,
         });
     }
+}
+
+/// The standard deviation along the worst axis of a position covariance, metres.
+pub(crate) fn worst_std_m(covar_m2: &Matrix2<f64>) -> f64 {
+    covar_m2.symmetric_eigenvalues().max().max(0.0).sqrt()
 }
 
 /// The class with the largest vote; ties go to the first in `ClassHint` order.

@@ -74,10 +74,14 @@ pub(super) fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Fi
         inside.sort_by(|a, b| a.1.total_cmp(&b.1));
         let ids: Vec<u64> = inside.iter().map(|t| t.0).collect();
         let mut severity = rule.severity;
-        if site.sensitive {
+        // Someone first seen inside a buffer, traced back to no place, may be a resident who
+        // turned where the trace did not: the place and the hour raise the alert of one
+        // seen coming from outside, not of that one alone.
+        let seen = ids.iter().any(|&id| scene.history.seen_from_outside(id));
+        if site.sensitive && seen {
             severity = severity.max(rule.sensitive_severity);
         }
-        if scene.night {
+        if scene.night && seen {
             severity = severity.max(rule.night_severity);
         }
         let group = largest_group(inside.iter().map(|t| t.2), rule.group_radius_m);
@@ -95,6 +99,11 @@ pub(super) fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Fi
         } else {
             String::new()
         };
+        let traced = if seen {
+            ""
+        } else {
+            " (first seen inside a buffer: traced back to no place)"
+        };
         out.push(Finding {
             key: AlertKey {
                 rule: RuleKind::BufferIntrusion,
@@ -105,7 +114,8 @@ pub(super) fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Fi
             cause: cause_of(&ids),
             position: scene.latlon(inside[0].2),
             text: format!(
-                "{} from outside entered the {:.0} m buffer of {}{together}, nearest {where_}",
+                "{} from outside entered the {:.0} m buffer of {}{together}, nearest \
+                 {where_}{traced}",
                 track_list(&ids),
                 site.buffer_m,
                 scene.site_label(site)

@@ -193,20 +193,58 @@ fn a_new_track_beside_a_group_from_outside_is_from_outside() {
         let p = [3000.0 - s as f64 * 2.0, 0.0];
         history.update(&[track(7, p)], &shapes, &[true], &[], &config, at(s));
     }
-    // The tracker starts a new track beside it, then loses the first; a third starts
-    // where the first was, inside the village.
-    history.update(
-        &[track(8, [2930.0, 20.0])],
-        &shapes,
-        &[true],
-        &[],
-        &config,
-        at(40),
-    );
+    // The tracker starts a new track beside it, walking with it, then loses the first; a
+    // third starts where the first was, inside the village.
+    for s in 40..60 {
+        let p = [2930.0 - (s - 40) as f64 * 2.0, 20.0];
+        history.update(&[track(8, p)], &shapes, &[true], &[], &config, at(s));
+    }
     assert_eq!(history.origin(8), Origin::Outside);
     let far = [track(9, [0.0, 0.0])];
-    history.update(&far, &shapes, &[true], &[], &config, at(41));
+    history.update(&far, &shapes, &[true], &[], &config, at(61));
     assert_eq!(history.origin(9), Origin::Site(0));
+}
+
+#[test]
+fn someone_whose_track_starts_as_a_group_from_outside_passes_is_not_one_of_them() {
+    // A group from outside walks west along a road 1 km north of a camp; as it passes the
+    // end of the path down to the camp, a track starts on someone there who walks down the
+    // path, south, home (the demo's camp resident back from the clinic, and the armed group
+    // going the other way along the main road). The path starts at a market, nobody's home
+    // at night.
+    let shapes = [shape([0.0, -1000.0]), shape([0.0, 60.0])];
+    let homes = [true, false];
+    let path = PlaneWay {
+        name: "Camp path".into(),
+        points_en_m: vec![[0.0, 0.0], [0.0, -1000.0]],
+        water_ends: [false, false],
+    };
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    for s in 0..40 {
+        let p = [80.0 - s as f64 * 1.4, 0.0];
+        history.update(&[track(7, p)], &shapes, &homes, &[], &config, at(s));
+    }
+    assert_eq!(history.origin(7), Origin::Outside);
+    let ways = [path];
+    for s in 40..70 {
+        let group = [80.0 - s as f64 * 1.4, 0.0];
+        let resident = [5.0, -((s - 40) as f64) * 1.1];
+        let both = [track(7, group), track(8, resident)];
+        history.update(&both, &shapes, &homes, &ways, &config, at(s));
+        if s < 60 {
+            assert_eq!(
+                history.origin(8),
+                Origin::Undecided,
+                "at {s} s: not yet judged"
+            );
+        }
+    }
+    assert_eq!(
+        history.origin(8),
+        Origin::Site(0),
+        "down the path to the camp: a resident"
+    );
 }
 
 #[test]
@@ -287,7 +325,7 @@ fn from_the_market_at_night_into_a_village_is_going_home() {
         at(0),
     );
     history.update(
-        &[track(3, [330.0, 800.0])],
+        &[track(3, [310.0, 860.0])],
         &shapes,
         &homes,
         &[],
@@ -331,4 +369,87 @@ fn tracks_not_seen_for_ten_minutes_are_forgotten() {
     );
     history.update(&[], &shapes, &[true], &[], &config, at(601));
     assert_eq!(history.previous(1), None);
+}
+
+#[test]
+fn a_track_that_jumps_to_someone_else_starts_afresh_and_one_seen_again_at_its_pace_does_not() {
+    // A track from outside walks west at 1.4 m/s; unseen for 11 s, its number comes back on
+    // someone 64 m south of where it was (5.8 m/s): the tracker handed it to a resident
+    // walking south, away from a village 1.5 km north (the demo's armed group's track on the
+    // camp resident it passed).
+    let shapes = [shape([2930.0, 1500.0])];
+    let config = ResidentsConfig::default();
+    let walk = |history: &mut TrackHistory, id: u64, from: [f64; 2], vel: [f64; 2], s: Vec<u64>| {
+        let start = s[0];
+        for s in s {
+            let dt = (s - start) as f64;
+            let p = [from[0] + vel[0] * dt, from[1] + vel[1] * dt];
+            history.update(&[track(id, p)], &shapes, &[true], &[], &config, at(s));
+        }
+    };
+    let mut history = TrackHistory::default();
+    walk(
+        &mut history,
+        7,
+        [3000.0, 0.0],
+        [-1.4, 0.0],
+        (0..40).collect(),
+    );
+    assert_eq!(history.origin(7), Origin::Outside);
+    let last = [3000.0 - 1.4 * 39.0, 0.0];
+    let jumped = [last[0] - 15.0, -62.0];
+    walk(&mut history, 7, jumped, [0.0, -1.2], (50..90).collect());
+    assert_eq!(
+        history.origin(7),
+        Origin::Site(0),
+        "walking away from the village on someone else's number: its resident"
+    );
+
+    // The same walk, seen again after 11 s 20 m on along its way: the same mover.
+    let mut history = TrackHistory::default();
+    walk(
+        &mut history,
+        7,
+        [3000.0, 0.0],
+        [-1.4, 0.0],
+        (0..40).collect(),
+    );
+    walk(
+        &mut history,
+        7,
+        [last[0] - 20.0, 3.0],
+        [-1.4, 0.0],
+        (50..90).collect(),
+    );
+    assert_eq!(history.origin(7), Origin::Outside);
+}
+
+#[test]
+fn on_a_lost_groups_way_one_walking_on_is_the_group_and_one_coming_back_is_not() {
+    // A group from outside walks west along a road towards a village 1 km west and is
+    // lost; a minute later a track starts 45 m on along its way.
+    let shapes = [shape([1900.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let lost_group = || {
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [3000.0 - s as f64 * 1.4, 0.0];
+            history.update(&[track(7, p)], &shapes, &[true], &[], &config, at(s));
+        }
+        assert_eq!(history.origin(7), Origin::Outside);
+        history
+    };
+    let walk = |history: &mut TrackHistory, vel: [f64; 2]| {
+        for s in 100..140 {
+            let dt = (s - 100) as f64;
+            let p = [2900.0 + vel[0] * dt, 10.0 + vel[1] * dt];
+            history.update(&[track(8, p)], &shapes, &[true], &[], &config, at(s));
+        }
+        history.origin(8)
+    };
+    // Walking east, back towards where the group was last seen: a villager met on the way.
+    assert_eq!(walk(&mut lost_group(), [1.2, 0.0]), Origin::Site(0));
+    // Walking on west, or turned south at a junction: the group found again.
+    assert_eq!(walk(&mut lost_group(), [-1.2, 0.0]), Origin::Outside);
+    assert_eq!(walk(&mut lost_group(), [0.0, -1.2]), Origin::Outside);
 }

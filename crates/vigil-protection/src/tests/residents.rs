@@ -126,6 +126,39 @@ fn one_walker_from_the_bush_by_day_is_a_warning() {
 }
 
 #[test]
+fn at_night_one_walker_seen_coming_from_the_bush_is_critical_and_one_first_seen_inside_is_a_warning()
+ {
+    // A lone walker heading west for a village with a 500 m buffer, first seen 1.5 km out
+    // (outside the buffer), or first seen 300 m out (inside it), where its way traces back
+    // to no place: from outside either way, but only the first was seen coming from there
+    // (the second may be a resident who turned where the trace did not).
+    let intrusion = |first_east_m: f64| {
+        let mut p = Protection::new(one_site(500.0, false), night_rules());
+        run(&mut p, 0..1800, |s| {
+            vec![track(
+                20,
+                (first_east_m - s).max(200.0),
+                0.0,
+                [-1.0, 0.0],
+                t(s),
+            )]
+        });
+        let intrusions = alerts_of(&p, RuleKind::BufferIntrusion);
+        assert_eq!(intrusions.len(), 1, "{intrusions:#?}");
+        intrusions[0].clone()
+    };
+    let seen = intrusion(1500.0);
+    assert_eq!(seen.severity, AlertSeverity::Critical, "{}", seen.text);
+    let traced = intrusion(300.0);
+    assert_eq!(traced.severity, AlertSeverity::Warning, "{}", traced.text);
+    assert!(
+        traced.text.contains("first seen inside a buffer"),
+        "{}",
+        traced.text
+    );
+}
+
+#[test]
 fn the_tracker_losing_a_group_from_outside_does_not_make_it_residents() {
     let mut p = Protection::new(one_site(500.0, false), rules());
     // Walks in from 1.5 km east, unseen from 700 m to 60 m (a blind spot, 427 s), seen again
