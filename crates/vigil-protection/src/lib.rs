@@ -1227,13 +1227,23 @@ impl dispatch::TrackPositions for Seen<'_> {
         self.heading_of(prediction)
     }
 
-    fn soonest_near(&self, at: LatLon, within_m: f64) -> Option<dispatch::Heading> {
+    fn threat_near(&self, at: LatLon, within_m: f64) -> Option<dispatch::Heading> {
         let here = sites::enu_of(self.frame.as_ref()?, at);
-        // The predictions come soonest first.
-        let near = self.predictions.iter().find(|p| {
-            (p.path_en_m.first())
-                .is_some_and(|start| (start[0] - here[0]).hypot(start[1] - here[1]) <= within_m)
-        })?;
+        let stake = |p: &predict::PlanePrediction| {
+            let site = self.sites.get(p.site);
+            (
+                site.is_some_and(|s| s.sensitive),
+                site.and_then(|s| s.population).unwrap_or(0),
+            )
+        };
+        // The predictions come soonest first: the first of the highest stake.
+        let near = (self.predictions.iter())
+            .filter(|p| {
+                (p.path_en_m.first())
+                    .is_some_and(|start| (start[0] - here[0]).hypot(start[1] - here[1]) <= within_m)
+            })
+            .rev()
+            .max_by_key(|p| stake(p))?;
         self.heading_of(near)
     }
 }

@@ -1128,3 +1128,71 @@ fn incidents_and_reports_go_through_requests_and_wait_for_verification() {
     assert_eq!(strict.details.source, redact::REDACTED);
     assert_eq!(strict.recorded_by, redact::REDACTED);
 }
+
+#[test]
+fn a_drone_whose_group_parts_follows_those_with_the_most_at_stake() {
+    use dispatch::TrackPositions;
+    // Two of a parting group within reach of the drone: one heading for a water point it
+    // reaches in 20 s, one for a school (a sensitive place, 400 children) in 90 s, and a
+    // third for a village of 2400 in 60 s.
+    let mut sites = one_site(300.0, false).sites;
+    let site = |name: &str, category: SiteCategory, population: Option<u32>, sensitive| {
+        let mut s = sites[0].clone();
+        s.name = name.into();
+        s.category = category;
+        s.population = population;
+        s.sensitive = sensitive;
+        s
+    };
+    let well = site("the well", SiteCategory::WaterPoint, None, false);
+    let school = site("the school", SiteCategory::School, Some(400), true);
+    let village = site("the village", SiteCategory::Village, Some(2400), false);
+    sites = vec![well, school, village];
+    let heading = |track: u64, site: usize, arrival_s: f64| predict::PlanePrediction {
+        track,
+        site,
+        way: None,
+        distance_m: arrival_s,
+        speed_mps: 1.0,
+        arrival_s,
+        earliest_s: arrival_s,
+        latest_s: arrival_s,
+        path_en_m: vec![[10.0 * track as f64, 0.0]],
+    };
+    let history = history::TrackHistory::default();
+    let seen = |predictions: &[predict::PlanePrediction]| {
+        let seen = Seen {
+            history: &history,
+            frame: Some(frame()),
+            now: t(0.0),
+            predictions,
+            sites: &sites,
+        };
+        seen.threat_near(SITE, 200.0).map(|h| h.place)
+    };
+    // Soonest first, as the predictions come.
+    let all = [
+        heading(1, 0, 20.0),
+        heading(3, 2, 60.0),
+        heading(2, 1, 90.0),
+    ];
+    assert_eq!(seen(&all).as_deref(), Some("the school"));
+    // Without the school: the village's 2400 before the well; two for the village: the
+    // soonest there.
+    let no_school = [
+        heading(1, 0, 20.0),
+        heading(3, 2, 60.0),
+        heading(4, 2, 70.0),
+    ];
+    let seen_no_school = Seen {
+        history: &history,
+        frame: Some(frame()),
+        now: t(0.0),
+        predictions: &no_school,
+        sites: &sites,
+    };
+    let threat = seen_no_school.threat_near(SITE, 200.0).expect("a threat");
+    assert_eq!((threat.place.as_str(), threat.track), ("the village", 3));
+    // Out of reach (more than 200 m from the drone's movers): none.
+    assert_eq!(seen(&[heading(30, 1, 90.0)]), None);
+}

@@ -4,7 +4,8 @@
 //! [`TRACK_LOST_S`] ends the follow (the drone keeps orbiting where it was last seen). When
 //! the followed mover heads for no protected place and another within [`GROUP_M`] of it, no
 //! longer walking with it ([`TOGETHER_M`]), does (a group that parts at its gathering point),
-//! the drone follows that one, the soonest there. Below
+//! the drone follows that one: the one with the most at stake where it heads (see
+//! [`TrackPositions::threat_near`]). Below
 //! `dispatch.handover_battery_pct` the drone asks for another to take over (the dispatcher
 //! sends the nearest other suitable drone to follow the same track); once that one is on
 //! station, this one returns home (RTL) and its dispatch ends "handed over".
@@ -50,9 +51,11 @@ pub trait TrackPositions {
         None
     }
 
-    /// Of the movers within `within_m` of `at`, the one predicted to reach a place's buffer
-    /// soonest.
-    fn soonest_near(&self, _at: LatLon, _within_m: f64) -> Option<Heading> {
+    /// Of the movers within `within_m` of `at` predicted to reach a place's buffer, the one
+    /// with the most at stake: heading for a sensitive place (a camp, a clinic, a school)
+    /// before any other, then for the place with the most people; the soonest there among
+    /// equals.
+    fn threat_near(&self, _at: LatLon, _within_m: f64) -> Option<Heading> {
         None
     }
 }
@@ -158,7 +161,7 @@ pub fn step(
     // heading nowhere (back to the forest, off into the bush), as an operator would.
     let mut at = at;
     if tracks.heading(following.track).is_none()
-        && let Some(threat) = tracks.soonest_near(at, GROUP_M)
+        && let Some(threat) = tracks.threat_near(at, GROUP_M)
         && threat.track != following.track
         && let Some((threat_at, threat_age_s)) = tracks.position(threat.track)
         && threat_age_s <= TRACK_LOST_S
@@ -236,7 +239,7 @@ mod tests {
             })
         }
 
-        fn soonest_near(&self, from: LatLon, within_m: f64) -> Option<Heading> {
+        fn threat_near(&self, from: LatLon, within_m: f64) -> Option<Heading> {
             (self.0.iter())
                 .filter(|m| m.2.is_some() && metres(at(m.1), from) <= within_m)
                 .min_by(|a, b| a.2.unwrap_or(f64::MAX).total_cmp(&b.2.unwrap_or(f64::MAX)))
@@ -266,7 +269,8 @@ mod tests {
             followed_after(vec![(1, 0.0, None), (2, 40.0, Some(90.0))]),
             (1, None)
         );
-        // Parted (150 m): the follow moves to the one heading for a place, the soonest there.
+        // Parted (150 m): the follow moves to the one heading for a place (of two for places
+        // alike, the soonest there).
         let (track, switched) = followed_after(vec![
             (1, 0.0, None),
             (2, 150.0, Some(90.0)),
