@@ -303,6 +303,15 @@ impl TrackHistory {
                     },
                 );
             }
+            // A group that parts walks off in several directions: one of it, first seen
+            // beside those going another way, walks with those going its own.
+            let pending = (self.tracks.get(&track.id))
+                .is_some_and(|m| matches!(m.kin, Some(Kin::WalksWith(_))));
+            let beside = if pending {
+                self.walking_beside(track.id, track.pos_en_m, now)
+            } else {
+                Vec::new()
+            };
             let Some(memory) = self.tracks.get_mut(&track.id) else {
                 continue;
             };
@@ -330,7 +339,7 @@ impl TrackHistory {
                 memory.speed_var_m2ps2 = (1.0 - w) * (memory.speed_var_m2ps2 + w * delta * delta);
             }
             if let Some(kin) = memory.kin {
-                let (origin, theirs) = kin_origin(memory, kin, track.pos_en_m, &places);
+                let (origin, theirs) = kin_origin(memory, kin, &beside, track.pos_en_m, &places);
                 if origin != Origin::Undecided {
                     memory.origin = origin;
                     memory.kin = None;
@@ -414,6 +423,21 @@ impl Memory {
 }
 
 impl TrackHistory {
+    /// The velocities of the tracks from outside, seen lately and walking, within
+    /// `INHERIT_M` of `p`, but `id`'s own.
+    fn walking_beside(&self, id: u64, p: [f64; 2], now: TimeUs) -> Vec<[f64; 2]> {
+        (self.tracks.iter())
+            .filter(|&(other, m)| {
+                *other != id
+                    && m.origin == Origin::Outside
+                    && now.since(m.last_seen).as_secs_f64() <= LOST_S
+                    && (m.last_pos_en_m[0] - p[0]).hypot(m.last_pos_en_m[1] - p[1]) <= INHERIT_M
+            })
+            .map(|(_, m)| m.trail_velocity())
+            .filter(|v| v[0].hypot(v[1]) >= WALKING_MPS)
+            .collect()
+    }
+
     /// What a new track takes from a track from outside seen in the last `INHERIT_S` (its
     /// [`Kin`], and whether that track was seen outside every buffer), when it is where that
     /// track could be now: within `INHERIT_M` (and a tenth of the way it could have gone)
@@ -511,9 +535,16 @@ fn first_origin(p: [f64; 2], places: &Places) -> Origin {
 }
 
 /// The origin of a track first seen with a walking group from outside (see [`Kin`]): from
-/// outside once it has gone their way over its first [`TRACE_AFTER_M`], else traced back
-/// as anyone's; and whether it went their way (is one of them).
-fn kin_origin(memory: &Memory, kin: Kin, now_en_m: [f64; 2], places: &Places) -> (Origin, bool) {
+/// outside once it has gone their way over its first [`TRACE_AFTER_M`] (or, beside it, the
+/// way of one walking at one of `beside_mps`), else traced back as anyone's; and whether it
+/// went their way (is one of them).
+fn kin_origin(
+    memory: &Memory,
+    kin: Kin,
+    beside_mps: &[[f64; 2]],
+    now_en_m: [f64; 2],
+    places: &Places,
+) -> (Origin, bool) {
     let [x0, y0] = memory.first_pos_en_m;
     let moved = [now_en_m[0] - x0, now_en_m[1] - y0];
     if moved[0].hypot(moved[1]) < TRACE_AFTER_M {
@@ -522,7 +553,8 @@ fn kin_origin(memory: &Memory, kin: Kin, now_en_m: [f64; 2], places: &Places) ->
     let theirs = match kin {
         // (Taken at once: never waits.)
         Kin::Outside => true,
-        Kin::WalksWith(velocity) => cosine(moved, velocity) >= SAME_WAY_COS,
+        Kin::WalksWith(velocity) => (std::iter::once(&velocity).chain(beside_mps))
+            .any(|v| cosine(moved, *v) >= SAME_WAY_COS),
         // Away from where the group was last seen (from there to where it was first seen,
         // or, first seen where the group was, the way the group went).
         Kin::FoundAgain {

@@ -453,3 +453,35 @@ fn on_a_lost_groups_way_one_walking_on_is_the_group_and_one_coming_back_is_not()
     assert_eq!(walk(&mut lost_group(), [-1.2, 0.0]), Origin::Outside);
     assert_eq!(walk(&mut lost_group(), [0.0, -1.2]), Origin::Outside);
 }
+
+#[test]
+fn one_of_a_group_that_parts_first_seen_beside_those_going_another_way_is_from_outside() {
+    // Two groups from outside part: one walks east, one south. A track starts on one of
+    // the southern group beside the eastern one (its nearest), and walks south with its
+    // own: from outside, though its way traces back to a village 1 km north. Someone
+    // walking west, against both, away from a village 1 km east, is that village's.
+    let shapes = [shape([3120.0, 1000.0]), shape([4100.0, -40.0])];
+    let config = ResidentsConfig::default();
+    let judged = |vel: [f64; 2]| {
+        let mut history = TrackHistory::default();
+        for s in 0..60 {
+            let east = [3000.0 + s as f64 * 1.4, 0.0];
+            let south = [2990.0, -20.0 - s as f64 * 1.4];
+            let both = [track(7, east), track(8, south)];
+            history.update(&both, &shapes, &[true, true], &[], &config, at(s));
+        }
+        assert_eq!(history.origin(7), Origin::Outside);
+        assert_eq!(history.origin(8), Origin::Outside);
+        for s in 60..90 {
+            let dt = (s - 60) as f64;
+            let east = [3000.0 + s as f64 * 1.4, 0.0];
+            let south = [2990.0, -20.0 - s as f64 * 1.4];
+            let new = [3040.0 + vel[0] * dt, -40.0 + vel[1] * dt];
+            let all = [track(7, east), track(8, south), track(9, new)];
+            history.update(&all, &shapes, &[true, true], &[], &config, at(s));
+        }
+        history.origin(9)
+    };
+    assert_eq!(judged([0.0, -1.4]), Origin::Outside);
+    assert_eq!(judged([-1.4, 0.0]), Origin::Site(1));
+}
