@@ -273,13 +273,15 @@ impl TrackHistory {
                 // Until it has moved: beside a walking group, undecided (the group's own tracks
                 // speak for it); on a lost group's way, the group found again (it may have
                 // stopped there).
-                let (origin, kin, kin_seen_outside) = match self.outsider_near(track.pos_en_m, now)
-                {
-                    Some((Kin::Outside, seen)) => (Origin::Outside, None, seen),
-                    Some((kin @ Kin::WalksWith(_), seen)) => (Origin::Undecided, Some(kin), seen),
-                    Some((kin, seen)) => (Origin::Outside, Some(kin), seen),
-                    None => (first_origin(track.pos_en_m, &places), None, false),
-                };
+                let (origin, kin, kin_seen_outside) =
+                    match self.outsider_near(track.id, track.pos_en_m, now) {
+                        Some((Kin::Outside, seen)) => (Origin::Outside, None, seen),
+                        Some((kin @ Kin::WalksWith(_), seen)) => {
+                            (Origin::Undecided, Some(kin), seen)
+                        }
+                        Some((kin, seen)) => (Origin::Outside, Some(kin), seen),
+                        None => (first_origin(track.pos_en_m, &places), None, false),
+                    };
                 self.tracks.insert(
                     track.id,
                     Memory {
@@ -451,7 +453,10 @@ impl TrackHistory {
     /// where the old guess of its way ran (a camp resident leaving the clinic ten minutes
     /// after an armed group was lost a kilometre up the track, found again since,
     /// elsewhere) is not taken for one of the group.
-    fn outsider_near(&mut self, p: [f64; 2], now: TimeUs) -> Option<(Kin, bool)> {
+    fn outsider_near(&mut self, id: u64, p: [f64; 2], now: TimeUs) -> Option<(Kin, bool)> {
+        // A group is walking when any of it near is: the velocity of one whose number the
+        // tracker passed from walker to walker can say it stands.
+        let walking_here = !self.walking_beside(id, p, now).is_empty();
         let (_, m) = (self.tracks.iter_mut())
             .filter_map(|(_, m)| {
                 let elapsed_s = now.since(m.last_seen).as_secs_f64();
@@ -465,7 +470,7 @@ impl TrackHistory {
         let walking = velocity[0].hypot(velocity[1]) >= WALKING_MPS;
         // A track seen lately is not lost: the new one walks with it, or passes it.
         if now.since(m.last_seen).as_secs_f64() <= LOST_S {
-            let kin = if walking {
+            let kin = if walking || walking_here {
                 Kin::WalksWith(velocity)
             } else {
                 Kin::Outside

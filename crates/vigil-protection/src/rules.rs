@@ -108,7 +108,7 @@ rule_struct!(
         /// Severity at night, likewise.
         night_severity: AlertSeverity = AlertSeverity::Critical,
         /// This many tracks entering together (within `group_radius_m` of each other) are a
-        /// group: `group_severity`.
+        /// group: `group_severity`, when one of them was seen coming from outside.
         group_tracks: usize = 3,
         group_radius_m: f64 = 100.0,
         group_severity: AlertSeverity = AlertSeverity::Critical,

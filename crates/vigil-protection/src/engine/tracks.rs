@@ -75,8 +75,8 @@ pub(super) fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Fi
         let ids: Vec<u64> = inside.iter().map(|t| t.0).collect();
         let mut severity = rule.severity;
         // Someone first seen inside a buffer, traced back to no place, may be a resident who
-        // turned where the trace did not: the place and the hour raise the alert of one
-        // seen coming from outside, not of that one alone.
+        // turned where the trace did not: the place, the hour and the group raise the alert
+        // of one seen coming from outside, not of that one alone.
         let seen = ids.iter().any(|&id| scene.history.seen_from_outside(id));
         if site.sensitive && seen {
             severity = severity.max(rule.sensitive_severity);
@@ -84,8 +84,9 @@ pub(super) fn buffer_intrusion(scene: &Scene, book: &AlertBook, out: &mut Vec<Fi
         if scene.night && seen {
             severity = severity.max(rule.night_severity);
         }
+        // A group, likewise: residents walk home from the market in threes and fives.
         let group = largest_group(inside.iter().map(|t| t.2), rule.group_radius_m);
-        if group >= rule.group_tracks {
+        if group >= rule.group_tracks && seen {
             severity = severity.max(rule.group_severity);
         }
         let nearest_m = inside[0].1;

@@ -485,3 +485,32 @@ fn one_of_a_group_that_parts_first_seen_beside_those_going_another_way_is_from_o
     assert_eq!(judged([0.0, -1.4]), Origin::Outside);
     assert_eq!(judged([-1.4, 0.0]), Origin::Site(1));
 }
+
+#[test]
+fn beside_a_group_that_looks_standing_while_others_of_it_walk_one_walking_off_is_traced() {
+    // Two tracks from outside: one that has stood for half a minute (or whose number the
+    // tracker passed from walker to walker, so that its velocity says it stands), one
+    // walking west beside it. Someone first seen beside them walks south, away from a
+    // village 800 m north: that village's, not one of them.
+    let shapes = [shape([3010.0, 800.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    let walking = |s: u64| [3164.0 - s as f64 * 1.4, -30.0];
+    for s in 0..60 {
+        let standing = [(3600.0 - s as f64 * 20.0).max(3000.0), 0.0];
+        let both = [track(7, standing), track(8, walking(s))];
+        history.update(&both, &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(7), Origin::Outside);
+    assert_eq!(history.origin(8), Origin::Outside);
+    for s in 60..90 {
+        let dt = (s - 60) as f64;
+        let all = [
+            track(7, [3000.0, 0.0]),
+            track(8, walking(s)),
+            track(9, [3010.0, -20.0 - 1.2 * dt]),
+        ];
+        history.update(&all, &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(9), Origin::Site(0));
+}

@@ -156,6 +156,31 @@ fn at_night_one_walker_seen_coming_from_the_bush_is_critical_and_one_first_seen_
         "{}",
         traced.text
     );
+    // Three of them together, first seen inside: still a warning (residents walk home
+    // from the market in threes and fives).
+    let mut p = Protection::new(one_site(500.0, false), night_rules());
+    run(&mut p, 0..600, |s| {
+        (0..3)
+            .map(|i| {
+                track(
+                    40 + i,
+                    (300.0 - s).max(100.0),
+                    4.0 * i as f64,
+                    [-1.0, 0.0],
+                    t(s),
+                )
+            })
+            .collect()
+    });
+    let group = alerts_of(&p, RuleKind::BufferIntrusion);
+    assert_eq!(group.len(), 1, "{group:#?}");
+    assert!(group[0].text.contains("3 together"), "{}", group[0].text);
+    assert_eq!(
+        group[0].severity,
+        AlertSeverity::Warning,
+        "{}",
+        group[0].text
+    );
 }
 
 #[test]
