@@ -69,3 +69,23 @@ fn a_coasting_persons_track_takes_no_detection_beyond_a_run() {
         "a track of no class is not bounded"
     );
 }
+
+#[test]
+fn a_track_keeps_the_reach_of_the_fastest_class_with_a_fair_share_of_its_votes() {
+    use super::gate::SpeedLimits;
+    use super::types::{GaussianState, Track};
+    use nalgebra::{DMatrix, DVector};
+    let state =
+        GaussianState::new(DVector::zeros(4), DMatrix::identity(4, 4), T0_S).expect("a state");
+    let mut track = Track::new(1, state);
+    let limits = SpeedLimits::default();
+    assert_eq!(limits.of_track(&track), None, "no votes: no bound");
+    // A vehicle a radar took for a walker while it crawled through a market: three
+    // "person" votes of 0.7 and one "vehicle" of 0.9 (a quarter or more): a vehicle's reach.
+    track.class_votes.insert(ClassHint::Person, 2.1);
+    track.class_votes.insert(ClassHint::Vehicle, 0.9);
+    assert_eq!(limits.of_track(&track), Some(40.0));
+    // One stray "vehicle" among many "person" votes: a person's.
+    track.class_votes.insert(ClassHint::Person, 9.0);
+    assert_eq!(limits.of_track(&track), Some(3.0));
+}

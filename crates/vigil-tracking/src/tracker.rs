@@ -477,12 +477,12 @@ impl Tracker {
                 let distance = observed
                     .observation
                     .gate_distance(belief.pos_enu_m, &belief.pos_covar_m2);
-                // A pair whose innovation cannot be formed (a target predicted onto an
-                // angle-measuring sensor) counts as outside.
                 let reachable = |limits: SpeedLimits| {
                     let track = &self.tracks[track as usize];
                     limits.within_reach(track, observed.reach.as_ref(), time_s)
                 };
+                // A pair whose innovation cannot be formed (a target predicted onto an
+                // angle-measuring sensor) counts as outside.
                 if let Ok(distance) = distance
                     && self.gate.admits_distance(&distance)
                     && self.config.speed_limits.is_none_or(reachable)

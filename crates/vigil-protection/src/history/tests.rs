@@ -387,15 +387,20 @@ fn a_track_that_jumps_to_someone_else_starts_afresh_and_one_seen_again_at_its_pa
             history.update(&[track(id, p)], &shapes, &[true], &[], &config, at(s));
         }
     };
-    let mut history = TrackHistory::default();
-    walk(
-        &mut history,
-        7,
-        [3000.0, 0.0],
-        [-1.4, 0.0],
-        (0..40).collect(),
-    );
-    assert_eq!(history.origin(7), Origin::Outside);
+    // From outside: walking west from 3 km east.
+    let from_outside = || {
+        let mut history = TrackHistory::default();
+        walk(
+            &mut history,
+            7,
+            [3000.0, 0.0],
+            [-1.4, 0.0],
+            (0..40).collect(),
+        );
+        assert_eq!(history.origin(7), Origin::Outside);
+        history
+    };
+    let mut history = from_outside();
     let last = [3000.0 - 1.4 * 39.0, 0.0];
     let jumped = [last[0] - 15.0, -62.0];
     walk(&mut history, 7, jumped, [0.0, -1.2], (50..90).collect());
@@ -406,14 +411,7 @@ fn a_track_that_jumps_to_someone_else_starts_afresh_and_one_seen_again_at_its_pa
     );
 
     // The same walk, seen again after 11 s 20 m on along its way: the same mover.
-    let mut history = TrackHistory::default();
-    walk(
-        &mut history,
-        7,
-        [3000.0, 0.0],
-        [-1.4, 0.0],
-        (0..40).collect(),
-    );
+    let mut history = from_outside();
     walk(
         &mut history,
         7,
