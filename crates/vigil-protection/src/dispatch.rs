@@ -411,15 +411,18 @@ impl Dispatcher {
             let record = records.iter_mut().find(|r| r.id == dispatch.record);
             if let Some(record) = record {
                 let switched = (dispatch.follow.as_mut()).and_then(|f| f.switched.take());
-                if let Some(heading) = switched {
+                if let Some((heading, from)) = switched {
                     record.following = Some(heading.track);
                     changed_ids.push(record.id);
                     changed = true;
                     if let Some(alert) = record.alert {
+                        let left = from.map_or("no place".to_owned(), |place| {
+                            format!("{place}, where less is at stake")
+                        });
                         let text = format!(
                             "drone {} follows track {} now, heading for {} (at its buffer in \
                              {:.0} s): the group parted and the track it followed heads for \
-                             no place",
+                             {left}",
                             dispatch.drone, heading.track, heading.place, heading.arrival_s
                         );
                         notes.push((alert, record.by.clone(), text));

@@ -1205,10 +1205,12 @@ struct Seen<'a> {
 
 impl Seen<'_> {
     fn heading_of(&self, p: &predict::PlanePrediction) -> Option<dispatch::Heading> {
+        let site = self.sites.get(p.site)?;
         Some(dispatch::Heading {
             track: p.track,
-            place: self.sites.get(p.site)?.name.clone(),
+            place: site.name.clone(),
             arrival_s: p.arrival_s,
+            stake: (site.sensitive, site.population.unwrap_or(0)),
         })
     }
 }
@@ -1229,22 +1231,15 @@ impl dispatch::TrackPositions for Seen<'_> {
 
     fn threat_near(&self, at: LatLon, within_m: f64) -> Option<dispatch::Heading> {
         let here = sites::enu_of(self.frame.as_ref()?, at);
-        let stake = |p: &predict::PlanePrediction| {
-            let site = self.sites.get(p.site);
-            (
-                site.is_some_and(|s| s.sensitive),
-                site.and_then(|s| s.population).unwrap_or(0),
-            )
-        };
         // The predictions come soonest first: the first of the highest stake.
-        let near = (self.predictions.iter())
+        (self.predictions.iter())
             .filter(|p| {
                 (p.path_en_m.first())
                     .is_some_and(|start| (start[0] - here[0]).hypot(start[1] - here[1]) <= within_m)
             })
+            .filter_map(|p| self.heading_of(p))
             .rev()
-            .max_by_key(|p| stake(p))?;
-        self.heading_of(near)
+            .max_by_key(|h| h.stake)
     }
 }
 

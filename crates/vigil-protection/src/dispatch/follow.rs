@@ -2,9 +2,10 @@
 //! moves to the followed track when the track is `dispatch.follow_move_m` from its centre,
 //! and the camera's region of interest follows it every [`ROI_MOVE_M`]; a track not seen for
 //! [`TRACK_LOST_S`] ends the follow (the drone keeps orbiting where it was last seen). When
-//! the followed mover heads for no protected place and another within [`GROUP_M`] of it, no
-//! longer walking with it ([`TOGETHER_M`]), does (a group that parts at its gathering point),
-//! the drone follows that one: the one with the most at stake where it heads (see
+//! the followed mover heads for no protected place, or for one with less at stake, and
+//! another within [`GROUP_M`] of it, no longer walking with it ([`TOGETHER_M`]), heads for
+//! one with more (a group that parts at its gathering point), the drone follows that one:
+//! of those, the one with the most at stake where it heads (see
 //! [`TrackPositions::threat_near`]). Below
 //! `dispatch.handover_battery_pct` the drone asks for another to take over (the dispatcher
 //! sends the nearest other suitable drone to follow the same track); once that one is on
@@ -39,6 +40,9 @@ pub struct Heading {
     pub place: String,
     /// Time to its buffer at the mover's speed, s.
     pub arrival_s: f64,
+    /// What is at stake there: whether the place is sensitive (a camp, a clinic, a school),
+    /// and how many people it has; more is larger.
+    pub stake: (bool, u32),
 }
 
 /// Where the tracks are: a track's position and how long ago it was seen (s), if known; and
@@ -81,9 +85,9 @@ pub struct Following {
     pub relief_asked: Option<vigil_core::time::TimeUs>,
     /// The relief is on station: go home.
     pub handed_over: bool,
-    /// The follow moved to another mover of the group, heading there (taken by the
-    /// dispatcher, which says so on the alert).
-    pub switched: Option<Heading>,
+    /// The follow moved to another mover of the group, heading there, from one heading for
+    /// the place named, or for none (taken by the dispatcher, which says so on the alert).
+    pub switched: Option<(Heading, Option<String>)>,
 }
 
 impl Following {
@@ -158,17 +162,19 @@ pub fn step(
         });
     }
     // A group that parts: the drone follows those heading for a place rather than those
-    // heading nowhere (back to the forest, off into the bush), as an operator would.
+    // heading nowhere (back to the forest, off into the bush), and those heading for a
+    // school or a camp rather than those heading for a water point, as an operator would.
     let mut at = at;
-    if tracks.heading(following.track).is_none()
-        && let Some(threat) = tracks.threat_near(at, GROUP_M)
+    let current = tracks.heading(following.track);
+    if let Some(threat) = tracks.threat_near(at, GROUP_M)
         && threat.track != following.track
+        && current.as_ref().is_none_or(|c| threat.stake > c.stake)
         && let Some((threat_at, threat_age_s)) = tracks.position(threat.track)
         && threat_age_s <= TRACK_LOST_S
         && metres(threat_at, at) > TOGETHER_M
     {
         following.track = threat.track;
-        following.switched = Some(threat);
+        following.switched = Some((threat, current.map(|c| c.place)));
         at = threat_at;
     }
     let mut actions = Vec::new();
@@ -214,8 +220,9 @@ pub fn go_home(drone: u8, requests: &mut Vec<Request>) {
 mod tests {
     use super::*;
 
-    /// Movers `east_m` metres east of a point, each heading for a place or not.
-    struct Movers(Vec<(u64, f64, Option<f64>)>);
+    /// Movers `east_m` metres east of a point, each heading for a place or not (arrival,
+    /// s), where so many people are.
+    struct Movers(Vec<(u64, f64, Option<f64>, u32)>);
 
     fn at(east_m: f64) -> LatLon {
         LatLon {
@@ -226,29 +233,36 @@ mod tests {
 
     impl TrackPositions for Movers {
         fn position(&self, track: u64) -> Option<(LatLon, f64)> {
-            let (_, east_m, _) = self.0.iter().find(|m| m.0 == track)?;
+            let (_, east_m, ..) = self.0.iter().find(|m| m.0 == track)?;
             Some((at(*east_m), 1.0))
         }
 
         fn heading(&self, track: u64) -> Option<Heading> {
-            let (_, _, arrival_s) = self.0.iter().find(|m| m.0 == track)?;
+            let (_, _, arrival_s, people) = self.0.iter().find(|m| m.0 == track)?;
             Some(Heading {
                 track,
-                place: "the school".into(),
+                place: format!("the place of {people}"),
                 arrival_s: (*arrival_s)?,
+                stake: (false, *people),
             })
         }
 
         fn threat_near(&self, from: LatLon, within_m: f64) -> Option<Heading> {
             (self.0.iter())
                 .filter(|m| m.2.is_some() && metres(at(m.1), from) <= within_m)
-                .min_by(|a, b| a.2.unwrap_or(f64::MAX).total_cmp(&b.2.unwrap_or(f64::MAX)))
-                .and_then(|m| self.heading(m.0))
+                .filter_map(|m| self.heading(m.0))
+                .min_by(|a, b| {
+                    (b.stake, a.arrival_s)
+                        .partial_cmp(&(a.stake, b.arrival_s))
+                        .expect("finite")
+                })
         }
     }
 
     /// The track followed after a step from following track 1 at its place.
-    fn followed_after(movers: Vec<(u64, f64, Option<f64>)>) -> (u64, Option<Heading>) {
+    fn followed_after(
+        movers: Vec<(u64, f64, Option<f64>, u32)>,
+    ) -> (u64, Option<(Heading, Option<String>)>) {
         let movers = Movers(movers);
         let mut following = Following::new(1, at(0.0));
         step(
@@ -266,26 +280,39 @@ mod tests {
     fn a_follow_moves_to_the_movers_of_its_group_heading_for_a_place() {
         // Walking together (40 m apart): the camera has them all; the follow stays.
         assert_eq!(
-            followed_after(vec![(1, 0.0, None), (2, 40.0, Some(90.0))]),
+            followed_after(vec![(1, 0.0, None, 0), (2, 40.0, Some(90.0), 0)]),
             (1, None)
         );
         // Parted (150 m): the follow moves to the one heading for a place (of two for places
         // alike, the soonest there).
         let (track, switched) = followed_after(vec![
-            (1, 0.0, None),
-            (2, 150.0, Some(90.0)),
-            (3, -150.0, Some(60.0)),
+            (1, 0.0, None, 0),
+            (2, 150.0, Some(90.0), 0),
+            (3, -150.0, Some(60.0), 0),
         ]);
         assert_eq!(track, 3);
-        assert_eq!(switched.map(|h| h.arrival_s), Some(60.0));
-        // Not of its group (400 m away), or the followed one heads for a place itself: stays.
+        let (heading, from) = switched.expect("switched");
+        assert_eq!((heading.arrival_s, from), (60.0, None));
+        // Not of its group (400 m away), or the followed one heads for a place as much at
+        // stake itself: stays.
         assert_eq!(
-            followed_after(vec![(1, 0.0, None), (2, 400.0, Some(90.0))]),
+            followed_after(vec![(1, 0.0, None, 0), (2, 400.0, Some(90.0), 0)]),
             (1, None)
         );
         assert_eq!(
-            followed_after(vec![(1, 0.0, Some(300.0)), (2, 150.0, Some(90.0))]),
+            followed_after(vec![
+                (1, 0.0, Some(300.0), 500),
+                (2, 150.0, Some(90.0), 500)
+            ]),
             (1, None)
         );
+        // The followed one heads for a water point it reaches in seconds, another of the
+        // group for a camp: the follow moves to the camp's, and says where the other went.
+        let (track, switched) =
+            followed_after(vec![(1, 0.0, Some(5.0), 0), (2, 150.0, Some(200.0), 5200)]);
+        assert_eq!(track, 2);
+        let (heading, from) = switched.expect("switched");
+        assert_eq!(heading.place, "the place of 5200");
+        assert_eq!(from.as_deref(), Some("the place of 0"));
     }
 }
