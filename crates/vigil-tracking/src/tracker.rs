@@ -177,7 +177,7 @@ struct Observed<'a> {
     detection: &'a Detection,
     observation: Observation,
     bound: Bound,
-    /// Where the detection alone puts the target, for the reach gate.
+    /// Where the detection alone puts the target, for the reach gate (when it is on).
     reach: Option<Reach>,
 }
 
@@ -364,7 +364,7 @@ impl Tracker {
                     detection,
                     bound: Bound::new(&observation, &self.gate),
                     observation,
-                    reach: Reach::of(detection),
+                    reach: self.config.speed_limits.and_then(|_| Reach::of(detection)),
                 }),
                 Err(error) => report.rejected.push((index, error)),
             }
