@@ -758,12 +758,19 @@ fn with_cue_movement_at_a_sensor_at_night_takes_a_drone_there_which_follows_the_
 
 /// By day, two copters, a radar west of the well and one north of it; four armed men walk in
 /// from the west, and once they are in the well's buffer four more come down from the north.
-const PINCER: &str = r#"
+fn pincer() -> String {
+    format!("{PINCER_HEAD}{TWO_COPTERS_WEST_RADAR}{PINCER_REST}")
+}
+
+const PINCER_HEAD: &str = r#"
 [scenario]
 name = "pincer at the well"
 start_utc = "2026-03-14T09:00:00Z"
 seed = 11
+"#;
 
+/// Two copters at the pad south of the places, and a radar west of the well.
+const TWO_COPTERS_WEST_RADAR: &str = r#"
 [[drone]]
 sysid = 1
 kind = "multirotor"
@@ -787,7 +794,9 @@ position = { lat_deg = 9.0000, lon_deg = 31.0040 }
 radius_m = 500.0
 pd = 0.95
 report_period_s = 1.0
+"#;
 
+const PINCER_REST: &str = r#"
 [[sensor]]
 sysid = 111
 kind = "radar"
@@ -839,7 +848,7 @@ fn with_cue_a_second_group_at_the_same_place_takes_the_other_drone() {
             alt_rel_m: 100.0,
             cue: true,
         },
-        PINCER,
+        &pincer(),
     );
     let deadline = Instant::now() + common::TIMEOUT * 12;
     let both = loop {
@@ -882,6 +891,126 @@ fn with_cue_a_second_group_at_the_same_place_takes_the_other_drone() {
         notes.matches("a drone is cued to alert ").count() >= 2,
         "{notes}"
     );
+}
+
+/// By day, two copters and radars west, north and south of the well; eight armed men walk in
+/// from the west together, into the well's buffer, and part there: four go 250 m north,
+/// four 250 m south, and stay (both in the buffer, 500 m apart).
+fn parting() -> String {
+    format!("{PARTING_HEAD}{TWO_COPTERS_WEST_RADAR}{PARTING_REST}")
+}
+
+const PARTING_HEAD: &str = r#"
+[scenario]
+name = "a group parts at the well"
+start_utc = "2026-03-14T09:00:00Z"
+seed = 17
+"#;
+
+const PARTING_REST: &str = r#"
+[[sensor]]
+sysid = 111
+kind = "radar"
+position = { lat_deg = 9.0030, lon_deg = 31.0080 }
+radius_m = 400.0
+pd = 0.95
+report_period_s = 1.0
+
+[[sensor]]
+sysid = 112
+kind = "radar"
+position = { lat_deg = 8.9970, lon_deg = 31.0080 }
+radius_m = 400.0
+pd = 0.95
+report_period_s = 1.0
+
+[[mover]]
+id = "north-four"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.2
+armed = true
+route = [
+  { lat_deg = 9.0000, lon_deg = 31.0000 },
+  { lat_deg = 9.0000, lon_deg = 31.0095 },
+  { lat_deg = 9.0023, lon_deg = 31.0095 },
+]
+
+[[mover]]
+id = "south-four"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.2
+start_s = 15.0
+armed = true
+route = [
+  { lat_deg = 9.0000, lon_deg = 31.0000 },
+  { lat_deg = 9.0000, lon_deg = 31.0095 },
+  { lat_deg = 8.9977, lon_deg = 31.0095 },
+]
+"#;
+
+/// `vigil run --patrol --cue`: the drone cued to the group follows one half once it parts;
+/// the other drone, patrolling, is cued to the same alert for the other half (more than
+/// `UNWATCHED_M` from the first's), and is sent to them.
+#[test]
+fn with_cue_a_group_that_parts_gets_a_drone_for_each_half() {
+    let Flying {
+        _dir,
+        session,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    } = fly_over(
+        KeeperConfig {
+            alt_rel_m: 100.0,
+            cue: true,
+        },
+        &parting(),
+    );
+    let status = wait_log(&keeper, &["whose movers have parted"], common::TIMEOUT * 12);
+    let text = lines(&status);
+    let alert: u64 = (text.lines())
+        .find(|l| l.contains("whose movers have parted"))
+        .and_then(|l| l.split("is cued to alert ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("the alert parted in:\n{text}"));
+    let both = common::wait_for(
+        &station,
+        "both drones on the alert",
+        common::TIMEOUT * 3,
+        |s| {
+            let on: Vec<u8> = (s.protection.dispatches.iter())
+                .filter(|d| d.alert == Some(alert) && d.state.is_under_way())
+                .map(|d| d.drone)
+                .collect();
+            on.contains(&1) && on.contains(&2)
+        },
+    );
+    // Following one half each: their tracks far apart.
+    let followed: Vec<(f64, f64)> = (both.protection.dispatches.iter())
+        .filter(|d| d.alert == Some(alert) && d.state.is_under_way())
+        .filter_map(|d| d.following)
+        .filter_map(|id| both.tracks.iter().find(|t| t.id == id))
+        .map(|t| (t.lat_deg, t.lon_deg))
+        .collect();
+    assert_eq!(followed.len(), 2, "{:?}", both.protection.dispatches);
+    let apart_m = vigil_core::geodesy::distance_m(
+        &vigil_core::geodesy::Geodetic::from_deg(followed[0].0, followed[0].1, 0.0),
+        &vigil_core::geodesy::Geodetic::from_deg(followed[1].0, followed[1].1, 0.0),
+    );
+    assert!(
+        apart_m > vigil_protection::dispatch::UNWATCHED_M,
+        "{apart_m:.0} m apart"
+    );
+    drop(keeper);
+    pipeline.shutdown();
+    let notes = journal_notes(&session);
+    assert!(notes.contains("whose movers have parted"), "{notes}");
 }
 
 /// By day, one copter and a radar west of the well; three armed men walk east towards the

@@ -10,12 +10,14 @@
 //!
 //! Sent to an alert about movers, the drone follows the nearest of them once on station
 //! (`follow.rs`): the orbit and the camera move with the track, and a drone whose battery
-//! runs low asks for another to take over, then goes home.
+//! runs low asks for another to take over (one on no other dispatch), then goes home; a
+//! second drone sent to the same alert follows its movers that no drone is near. A drone
+//! holds one dispatch at a time: sent elsewhere, its dispatch under way ends, taken back.
 
 mod choose;
 mod follow;
 
-pub use follow::{Heading, TrackPositions};
+pub use follow::{Heading, TrackPositions, UNWATCHED_M};
 
 pub use choose::{Choice, DispatchPlan, choose_drone, cruise_speed_mps, minutes_text, plan};
 use choose::{candidate, plan_excluding};
@@ -352,6 +354,22 @@ impl Dispatcher {
         });
         let plan = flight_plan(world, config, &order, &choice);
         self.next_id += 1;
+        // A drone holds one dispatch at a time: one already under way (a busy drone the
+        // operator confirmed, or the only one that could go) ends here, taken back, rather
+        // than both sending it commands and the first never ending.
+        let instead = format!(
+            "drone {} sent elsewhere instead (dispatch {})",
+            choice.drone, self.next_id
+        );
+        for record in
+            (self.records.iter_mut()).filter(|r| r.drone == choice.drone && r.state.is_under_way())
+        {
+            record.state = DispatchState::Released;
+            record.failure = Some(instead.clone());
+            self.changed.push(record.id);
+            let id = record.id;
+            self.active.retain(|a| a.record != id);
+        }
         self.records.push(DispatchRecord {
             id: self.next_id,
             drone: choice.drone,
@@ -386,12 +404,14 @@ impl Dispatcher {
     }
 
     /// Advances the dispatches; returns the commands to hand to the command engine and
-    /// whether anything changed. `now` is the world's clock (as the engine's); `tracks` says
-    /// where followed tracks are.
+    /// whether anything changed. `now` is the world's clock (as the engine's: the steps'
+    /// deadlines count on it), `records_now` the protection's (the alerts' and the journal's:
+    /// a relief's dispatch is sent then); `tracks` says where followed tracks are.
     pub fn pump(
         &mut self,
         world: &World,
         now: TimeUs,
+        records_now: TimeUs,
         tracks: &dyn follow::TrackPositions,
         config: &DispatchConfig,
     ) -> (Vec<Request>, bool) {
@@ -478,7 +498,7 @@ impl Dispatcher {
             }
             false
         });
-        changed |= self.send_reliefs(world, config, now);
+        changed |= self.send_reliefs(world, config, now, records_now);
         (requests, changed)
     }
 
@@ -506,10 +526,18 @@ impl Dispatcher {
     }
 
     /// Sends a drone to take over from each follow that wants one (at most once a minute
-    /// each); whether any was sent.
-    fn send_reliefs(&mut self, world: &World, config: &DispatchConfig, now: TimeUs) -> bool {
-        let wanted: Vec<(usize, DispatchOrder)> = (self.active.iter().enumerate())
-            .filter_map(|(index, dispatch)| {
+    /// each): the one that gets there first of those on no other dispatch (a drone following
+    /// other movers is not taken off them); whether any was sent. `now` is the pump's clock,
+    /// `records_now` the clock the dispatch records are kept on (see [`Self::pump`]).
+    fn send_reliefs(
+        &mut self,
+        world: &World,
+        config: &DispatchConfig,
+        now: TimeUs,
+        records_now: TimeUs,
+    ) -> bool {
+        let wanted: Vec<(u64, DispatchOrder)> = (self.active.iter())
+            .filter_map(|dispatch| {
                 let following = dispatch.follow.as_ref()?;
                 let due = following
                     .relief_asked
@@ -519,7 +547,7 @@ impl Dispatcher {
                 }
                 let record = self.records.iter().find(|r| r.id == dispatch.record)?;
                 Some((
-                    index,
+                    dispatch.record,
                     DispatchOrder {
                         // Where the track is now (the orbit's latest centre), not where the
                         // first drone was sent.
@@ -535,13 +563,25 @@ impl Dispatcher {
             })
             .collect();
         let mut sent = false;
-        for (index, order) in wanted {
-            let (reply, _ignored) = bounded(DISPATCH_REPLY_CAPACITY);
-            let taken = self.start(world, config, order, now, reply);
-            if let Some(following) = self.active.get_mut(index).and_then(|d| d.follow.as_mut()) {
+        for (asking, mut order) in wanted {
+            let busy = self.busy();
+            let idle = plan_excluding(world, order.target, config, &busy, order.exclude)
+                .ok()
+                .map(|p| p.choice.drone)
+                .filter(|d| busy.iter().all(|(b, _)| b != d));
+            let taken = idle.and_then(|drone| {
+                order.drone = Some(drone);
+                let (reply, _ignored) = bounded(DISPATCH_REPLY_CAPACITY);
+                self.start(world, config, order, records_now, reply)
+            });
+            let relief = self.next_id;
+            let following = (self.active.iter_mut())
+                .find(|d| d.record == asking)
+                .and_then(|d| d.follow.as_mut());
+            if let Some(following) = following {
                 following.relief_asked = Some(now);
                 if taken.is_some() {
-                    following.relief = Some(self.next_id);
+                    following.relief = Some(relief);
                     sent = true;
                 }
             }
@@ -707,34 +747,4 @@ fn lost(world: &World, drone: u8) -> Option<Ending> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn taking_back_a_drone_sent_nowhere_says_so_and_an_ended_one_is_free() {
-        let mut dispatcher = Dispatcher::default();
-        let error = dispatcher.release(3).expect_err("nothing to take back");
-        assert!(error.contains("drone 3"), "{error}");
-        dispatcher.records.push(DispatchRecord {
-            id: 7,
-            drone: 3,
-            alert: Some(2),
-            site: None,
-            target: LatLon {
-                lat_deg: 9.0,
-                lon_deg: 31.0,
-            },
-            by: "vigil patrol".into(),
-            at: TimeUs(0),
-            state: DispatchState::Orbiting,
-            steps: Vec::new(),
-            failure: Some("track 4 is gone".into()),
-            following: Some(4),
-        });
-        assert_eq!(dispatcher.release(3), Ok(7));
-        assert_eq!(dispatcher.records[0].state, DispatchState::Released);
-        assert!(dispatcher.busy().is_empty());
-        assert_eq!(dispatcher.take_changes().len(), 1);
-        assert!(dispatcher.release(3).is_err(), "taken back once");
-    }
-}
+mod tests;

@@ -50,6 +50,14 @@ const ALONG_WAY_COS: f64 = std::f64::consts::FRAC_1_SQRT_2;
 /// now is from outside too (see [`TrackHistory::outsider_near`]).
 const INHERIT_M: f64 = 100.0;
 const INHERIT_S: f64 = 600.0;
+/// A group lost longer than this, s, lends a track found on its way its origin ("from
+/// outside": a warning where it enters a buffer) but not its having been seen coming from
+/// outside, which makes an intrusion critical at night or at a sensitive place: by then the
+/// group may be anywhere within hundreds of metres of its old way, and so may the residents
+/// walking it (two camp residents walking home from the clinic at night, 170 m ahead of an
+/// armed group lost five minutes before, were taken for it). Seen again sooner, it is still
+/// the group; seen coming from outside itself, any track is critical there.
+const VOUCH_S: f64 = 120.0;
 
 /// A group from outside moving at least this fast is walking (see [`Kin`]), m/s.
 const WALKING_MPS: f64 = 0.5;
@@ -486,7 +494,8 @@ impl TrackHistory {
         } else {
             Kin::Outside
         };
-        Some((kin, m.seen_outside))
+        let vouched = now.since(m.last_seen).as_secs_f64() <= VOUCH_S;
+        Some((kin, m.seen_outside && vouched))
     }
 }
 

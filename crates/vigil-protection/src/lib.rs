@@ -357,6 +357,10 @@ pub struct Protection {
     ways: Arc<Vec<predict::Way>>,
     plane_ways: Vec<predict::PlaneWay>,
     predictions: Vec<predict::PlanePrediction>,
+    /// Where each track from outside was last predicted to enter a site's buffer (the site's
+    /// index, the point), and when: a drone sent to an approach goes there even once nothing
+    /// predicts the movers' way any more (a camera that passed them lost them).
+    entries: std::collections::BTreeMap<u64, (usize, [f64; 2], TimeUs)>,
     incidents: Vec<Incident>,
     reports: Vec<CommunityReport>,
     next_incident: u64,
@@ -410,6 +414,7 @@ impl Protection {
             ways: Arc::default(),
             plane_ways: Vec::new(),
             predictions: Vec::new(),
+            entries: std::collections::BTreeMap::new(),
             incidents: Vec::new(),
             reports: Vec::new(),
             next_incident: 0,
@@ -872,20 +877,19 @@ impl Protection {
     }
 
     /// Where the movers an approach warning is about are predicted to enter the site's
-    /// buffer (the nearest such point of their tracks' predicted paths): a drone sent there
-    /// meets them on their way in, and still finds them there if the tracker loses them on
-    /// the way (nothing else watches the ways in); the alert's position when nothing predicts
-    /// their way any more.
+    /// buffer (the nearest such point of their tracks' latest predicted paths, kept after
+    /// the prediction lapses: see `entries`): a drone sent there meets them on their way in,
+    /// and still finds them there if the tracker loses them on the way (nothing else watches
+    /// the ways in); the alert's position when their way was never predicted.
     fn entry_ahead(&self, alert: &Alert, site: SiteId) -> LatLon {
         let Some(frame) = self.frame.as_ref() else {
             return alert.position;
         };
         let here = sites::enu_of(frame, alert.position);
-        self.predictions
-            .iter()
-            .filter(|p| alert.cause.tracks.contains(&p.track))
-            .filter(|p| self.sites.get(p.site).is_some_and(|s| s.id == site))
-            .filter_map(|p| p.path_en_m.last().copied())
+        (alert.cause.tracks.iter())
+            .filter_map(|t| self.entries.get(t))
+            .filter(|(index, ..)| self.sites.get(*index).is_some_and(|s| s.id == site))
+            .map(|(_, entry, _)| *entry)
             .min_by(|a, b| {
                 let d = |q: [f64; 2]| (q[0] - here[0]).hypot(q[1] - here[1]);
                 d(*a).total_cmp(&d(*b))
@@ -960,21 +964,13 @@ impl Protection {
                 return;
             }
         };
-        // Sent to an alert about movers: follow the one nearest its position.
-        let follow = alert
-            .and_then(|id| self.book.get(id))
-            .filter(|a| a.rule.is_about_tracks())
-            .and_then(|a| {
-                let frame = self.frame.as_ref()?;
-                let at = sites::enu_of(frame, a.position);
-                (a.cause.tracks.iter())
-                    .filter_map(|t| Some((*t, self.history.last_seen(*t)?.0)))
-                    .min_by(|x, y| {
-                        let d = |p: [f64; 2]| (p[0] - at[0]).hypot(p[1] - at[1]);
-                        d(x.1).total_cmp(&d(y.1))
-                    })
-                    .map(|(t, _)| t)
-            });
+        // Sent to an alert about movers: follow the one nearest its position that no drone
+        // is on (a second drone sent to an alert whose movers have parted goes to those the
+        // first one's camera does not have, and where they are), else the nearest.
+        let (follow, position) = match alert.and_then(|id| self.book.get(id)) {
+            Some(a) if a.rule.is_about_tracks() => self.movers_to_follow(a, position),
+            _ => (None, position),
+        };
         let order = dispatch::DispatchOrder {
             target: position,
             alert,
@@ -993,6 +989,43 @@ impl Protection {
                 None => format!("drone {drone} sent to orbit the alert's position"),
             };
             let _ = self.book.annotate(id, by, &text, now);
+        }
+    }
+
+    /// The track of `alert` a drone sent to it follows, and where it is sent: with a drone on
+    /// it already, the one nearest the alert's position of those more than
+    /// [`dispatch::UNWATCHED_M`] from every track a drone follows, and then where that track
+    /// was last seen; else (the first drone on it, or every mover has a drone near) the
+    /// nearest to its position, and `position` (for an approach, where they will enter the
+    /// buffer).
+    fn movers_to_follow(&self, alert: &Alert, position: LatLon) -> (Option<u64>, LatLon) {
+        let Some(frame) = self.frame.as_ref() else {
+            return (None, position);
+        };
+        let at = sites::enu_of(frame, alert.position);
+        let seen: Vec<(u64, [f64; 2])> = (alert.cause.tracks.iter())
+            .filter_map(|t| Some((*t, self.history.last_seen(*t)?.0)))
+            .collect();
+        let under_way = || (self.dispatcher.records.iter()).filter(|d| d.state.is_under_way());
+        let on_it = under_way().any(|d| d.alert == Some(alert.id));
+        let followed: Vec<[f64; 2]> = under_way()
+            .filter_map(|d| self.history.last_seen(d.following?))
+            .map(|(p, _)| p)
+            .collect();
+        let metres = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+        let nearest = |tracks: &mut dyn Iterator<Item = &(u64, [f64; 2])>| {
+            tracks
+                .min_by(|x, y| metres(x.1, at).total_cmp(&metres(y.1, at)))
+                .copied()
+        };
+        let unwatched = nearest(&mut seen.iter().filter(|(_, p)| {
+            followed
+                .iter()
+                .all(|f| metres(*f, *p) > dispatch::UNWATCHED_M)
+        }));
+        match unwatched {
+            Some((track, p)) if on_it => (Some(track), sites::latlon_of(frame, p)),
+            _ => (nearest(&mut seen.iter()).map(|(t, _)| t), position),
         }
     }
 
@@ -1066,9 +1099,15 @@ impl Protection {
             predictions: &self.predictions,
             sites: &self.sites,
         };
+        // Records on the alerts' clock once it runs (as a request's), the steps on the world's.
+        let records_now = if self.last_step.is_some() {
+            self.now
+        } else {
+            world_now
+        };
         let (requests, changed) =
             self.dispatcher
-                .pump(world, world_now, &seen, &self.rules.dispatch);
+                .pump(world, world_now, records_now, &seen, &self.rules.dispatch);
         for (alert, by, text) in self.dispatcher.take_notes() {
             // The alert may be gone from the book (forgotten): nothing to say it on.
             let _ = self.book.annotate(alert, &by, &text, self.now);
@@ -1165,6 +1204,15 @@ impl Protection {
             .collect();
         self.predictions
             .sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
+        for p in &self.predictions {
+            if let Some(entry) = p.path_en_m.last() {
+                self.entries.insert(p.track, (p.site, *entry, self.now));
+            }
+        }
+        // Movers predicted no further ahead than the horizon have come in (or turned) since.
+        let now = self.now;
+        self.entries
+            .retain(|_, (.., at)| now.since(*at).as_secs_f64() <= horizon_s);
     }
 
     fn approach_views(&self) -> Vec<ApproachView> {

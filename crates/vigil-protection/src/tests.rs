@@ -27,7 +27,7 @@ const SITE: LatLon = LatLon {
 };
 const START_S: f64 = 1_773_510_300.0; // 2026-03-14T17:45:00Z
 
-fn t(s: f64) -> TimeUs {
+pub(crate) fn t(s: f64) -> TimeUs {
     TimeUs::from_secs_f64(START_S + s)
 }
 
@@ -35,7 +35,7 @@ fn frame() -> LocalFrame {
     LocalFrame::new(Geodetic::from_deg(SITE.lat_deg, SITE.lon_deg, 0.0))
 }
 
-fn at(east_m: f64, north_m: f64) -> LatLon {
+pub(crate) fn at(east_m: f64, north_m: f64) -> LatLon {
     let g = frame().geodetic_from_enu(&Vector3::new(east_m, north_m, 0.0));
     LatLon {
         lat_deg: g.lat_deg(),
@@ -158,7 +158,7 @@ fn metres(a: LatLon, b: LatLon) -> f64 {
     )
 }
 
-fn drone(sysid: u8, east_m: f64, north_m: f64, pct: f64, time: TimeUs) -> Vehicle {
+pub(crate) fn drone(sysid: u8, east_m: f64, north_m: f64, pct: f64, time: TimeUs) -> Vehicle {
     let p = at(east_m, north_m);
     let mut vehicle = Vehicle {
         sysid,

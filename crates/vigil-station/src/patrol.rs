@@ -331,6 +331,7 @@ impl PatrolKeeper {
             moving: BTreeMap::new(),
             released: BTreeSet::new(),
             looking: BTreeMap::new(),
+            parted: BTreeMap::new(),
         };
         let thread = std::thread::Builder::new()
             .name("vigil-patrol".into())
@@ -415,6 +416,8 @@ struct Keeper {
     released: BTreeSet<u64>,
     /// Dispatches whose movers are lost or alert over, looking on station since when.
     looking: BTreeMap<u64, TimeUs>,
+    /// Alerts whose movers parted that another drone was cued to, and when (mission clock).
+    parted: BTreeMap<u64, TimeUs>,
 }
 
 impl Keeper {

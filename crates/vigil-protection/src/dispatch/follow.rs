@@ -8,7 +8,8 @@
 //! of those, the one with the most at stake where it heads (see
 //! [`TrackPositions::threat_near`]). Below
 //! `dispatch.handover_battery_pct` the drone asks for another to take over (the dispatcher
-//! sends the nearest other suitable drone to follow the same track); once that one is on
+//! sends the suitable drone that gets there first of those on no other dispatch, asking
+//! again a minute later while none can go, to follow the same track); once that one is on
 //! station, this one returns home (RTL) and its dispatch ends "handed over".
 
 use crossbeam_channel::bounded;
@@ -31,6 +32,10 @@ pub const GROUP_M: f64 = 250.0;
 /// Movers this near the followed one walk with it: the camera has them all, and the follow
 /// stays on its track (one of a group that stops for a moment heads nowhere for a moment), m.
 pub const TOGETHER_M: f64 = 60.0;
+/// Movers this far from every track a drone follows are not in any drone's view: of a group
+/// that parted beyond [`GROUP_M`], with a margin (the follow moves its orbit only every
+/// `dispatch.follow_move_m`). Another drone sent to their alert goes to them, m.
+pub const UNWATCHED_M: f64 = 300.0;
 
 /// Where a mover is heading: a protected place whose buffer it is not in yet.
 #[derive(Debug, Clone, PartialEq)]

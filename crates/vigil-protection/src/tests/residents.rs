@@ -184,6 +184,37 @@ fn at_night_one_walker_seen_coming_from_the_bush_is_critical_and_one_first_seen_
 }
 
 #[test]
+fn at_night_a_walker_lost_a_minute_is_still_critical_and_one_lost_five_is_a_warning() {
+    // A walker from the bush heading west at 1 m/s for a village with a 500 m buffer, seen
+    // from 1.5 km out until it is lost (a blind spot), found again as a new track 40 m
+    // inside the buffer, walking on: lost 60 s, it is the walker; lost 300 s, it is from
+    // outside but may as well be a resident on the walker's old way.
+    let intrusion = |lost_s: f64| {
+        let mut p = Protection::new(one_site(500.0, false), night_rules());
+        let lost_at_m = 460.0 + lost_s;
+        run(&mut p, 0..1500, |s| {
+            let x = (1500.0 - s).max(100.0);
+            if x > lost_at_m {
+                vec![track(20, x, 0.0, [-1.0, 0.0], t(s))]
+            } else if x > 460.0 {
+                Vec::new()
+            } else {
+                vec![track(21, x, 0.0, [-1.0, 0.0], t(s))]
+            }
+        });
+        let intrusions = alerts_of(&p, RuleKind::BufferIntrusion);
+        assert_eq!(intrusions.len(), 1, "lost {lost_s} s: {intrusions:#?}");
+        assert_eq!(intrusions[0].cause.tracks, vec![21]);
+        intrusions[0].clone()
+    };
+    let soon = intrusion(60.0);
+    assert_eq!(soon.severity, AlertSeverity::Critical, "{}", soon.text);
+    let late = intrusion(300.0);
+    assert_eq!(late.severity, AlertSeverity::Warning, "{}", late.text);
+    assert!(late.text.contains("from outside"), "{}", late.text);
+}
+
+#[test]
 fn the_tracker_losing_a_group_from_outside_does_not_make_it_residents() {
     let mut p = Protection::new(one_site(500.0, false), rules());
     // Walks in from 1.5 km east, unseen from 700 m to 60 m (a blind spot, 427 s), seen again
@@ -350,28 +381,98 @@ fn a_minibus_through_a_buffer_is_traffic_and_one_stopping_in_it_enters() {
 
 #[test]
 fn a_drone_sent_to_an_approach_meets_the_movers_where_they_will_enter_the_buffer() {
-    let mut p = Protection::new(one_site(300.0, false), rules());
-    let mut world = World::new();
-    world
-        .vehicles
-        .insert(1, Arc::new(drone(1, -1000.0, 0.0, 90.0, t(0.0))));
-    // From the bush 1 km east, walking west at 1.2 m/s straight for the village.
-    for s in 0..120u32 {
-        let s = f64::from(s);
-        let now = t(s);
-        world.time = now;
-        p.step(
-            &world,
-            &[track(40, 1000.0 - 1.2 * s, 0.0, [-1.2, 0.0], now)],
-            now,
+    // Sent while the movers are seen, and sent 20 s after the camera that saw them moved on
+    // (nothing predicts their way any more): the same place; whatever other drones follow on
+    // other alerts (one follows a man standing 2 km south).
+    for lost_s in [0u32, 20] {
+        let mut p = Protection::new(one_site(300.0, false), rules());
+        let mut world = World::new();
+        world
+            .vehicles
+            .insert(1, Arc::new(drone(1, -1000.0, 0.0, 90.0, t(0.0))));
+        // From the bush 1 km east, walking west at 1.2 m/s straight for the village.
+        for s in 0..120 + lost_s {
+            let s = f64::from(s);
+            let now = t(s);
+            world.time = now;
+            let mut seen = vec![track(41, 0.0, -2000.0, [0.0, 0.0], now)];
+            if s < 120.0 {
+                seen.push(track(40, 1000.0 - 1.2 * s, 0.0, [-1.2, 0.0], now));
+            }
+            p.step(&world, &seen, now);
+        }
+        let alert = alerts_of(&p, RuleKind::Approach)
+            .pop()
+            .expect("an approach warning");
+        p.dispatcher.records.push(crate::DispatchRecord {
+            id: 99,
+            drone: 2,
+            alert: Some(alert.id + 1),
+            site: None,
+            target: at(0.0, -2000.0),
+            by: "operator".into(),
+            at: t(0.0),
+            state: crate::DispatchState::Orbiting,
+            steps: Vec::new(),
+            failure: None,
+            following: Some(41),
+        });
+        let dispatch = send_to_alert(&mut p, &world, alert.id, t(f64::from(120 + lost_s)));
+        assert_eq!(dispatch.following, Some(40));
+        // The buffer's edge on its way in, not where it was (about 900 m east) when warned.
+        let off_m = metres(dispatch.target, at(300.0, 0.0));
+        assert!(
+            off_m <= 20.0,
+            "lost {lost_s} s: {off_m:.1} m from the way in"
         );
     }
-    let alert = alerts_of(&p, RuleKind::Approach)
-        .pop()
-        .expect("an approach warning");
-    let dispatch = send_to_alert(&mut p, &world, alert.id, t(120.0));
-    assert_eq!(dispatch.following, Some(40));
-    // The buffer's edge on its way in, not where it was (about 900 m east) when warned.
-    let off_m = metres(dispatch.target, at(300.0, 0.0));
-    assert!(off_m <= 20.0, "{off_m:.1} m from the way in");
+}
+
+#[test]
+fn a_second_drone_sent_to_an_alert_whose_movers_parted_goes_to_those_no_drone_is_on() {
+    // Three walk in from the east and three from the north into one village's buffer: one
+    // intrusion alert holds both groups, 600 m apart by the end.
+    let mut p = Protection::new(one_site(500.0, false), rules());
+    let mut world = World::new();
+    for sysid in [1, 2] {
+        world
+            .vehicles
+            .insert(sysid, Arc::new(drone(sysid, -1000.0, 0.0, 90.0, t(0.0))));
+    }
+    let groups = |s: f64| {
+        let x = (1200.0 - s).max(400.0);
+        let y = (1200.0 - s).max(400.0);
+        let vx = if x > 400.0 { -1.0 } else { 0.0 };
+        let vy = if y > 400.0 { -1.0 } else { 0.0 };
+        (0..3)
+            .map(|i| track(50 + i, x, 6.0 * i as f64, [vx, 0.0], t(s)))
+            .chain((0..3).map(|i| track(60 + i, 6.0 * i as f64, y, [0.0, vy], t(s))))
+            .collect::<Vec<_>>()
+    };
+    for s in 0..900u32 {
+        let s = f64::from(s);
+        world.time = t(s);
+        p.step(&world, &groups(s), t(s));
+    }
+    let intrusions = alerts_of(&p, RuleKind::BufferIntrusion);
+    assert_eq!(intrusions.len(), 1, "{intrusions:#?}");
+    let alert = &intrusions[0];
+    assert!(alert.cause.tracks.contains(&50) && alert.cause.tracks.contains(&60));
+    let first = send_to_alert(&mut p, &world, alert.id, t(900.0));
+    let first_track = first.following.expect("following");
+    // The second goes to the other group, where it is, not to the alert's position.
+    let second = send_to_alert(&mut p, &world, alert.id, t(900.0));
+    let second_track = second.following.expect("following");
+    let group = |track: u64| track / 10;
+    assert_ne!(
+        group(first_track),
+        group(second_track),
+        "{first:?} {second:?}"
+    );
+    let other_at = if group(second_track) == 5 {
+        at(400.0, 6.0 * (second_track - 50) as f64)
+    } else {
+        at(6.0 * (second_track - 60) as f64, 400.0)
+    };
+    assert!(metres(second.target, other_at) <= 10.0, "{second:?}");
 }

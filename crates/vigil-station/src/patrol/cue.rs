@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use vigil_core::geodesy::{Geodetic, distance_m};
 use vigil_core::time::TimeUs;
+use vigil_protection::dispatch::{UNWATCHED_M, cruise_speed_mps};
 use vigil_protection::rules::AlertSeverity;
 use vigil_protection::{AlertState, DispatchState, DispatchTarget, LatLon};
 
@@ -24,6 +25,11 @@ const MOVING_FOR: Duration = Duration::from_secs(10);
 /// where they were last seen) this long on station before it is taken back (mission clock):
 /// a group walking at 1.5 m/s is still within its camera's reach of its predicted way in.
 const LOOK_FOR: Duration = Duration::from_secs(120);
+/// A track updated within this long (mission clock) is seen now: movers worth another drone.
+const SEEN_NOW: Duration = Duration::from_secs(10);
+/// Another drone is cued to the parted movers of one alert at most this often (mission
+/// clock): the dispatch it started shows, or was refused, by then.
+const PARTED_EVERY: Duration = Duration::from_secs(60);
 
 impl Keeper {
     /// With [`super::KeeperConfig::cue`], what an operator would do with "send a drone" at once:
@@ -174,6 +180,7 @@ impl Keeper {
             }
             sent.push((alert.id, alert.text.clone()));
         }
+        self.cue_parted(snapshot, now);
         for (alert, text) in sent {
             self.cued.insert(alert);
             // The dispatcher's answers are not awaited: the dispatch shows in the snapshot.
@@ -188,6 +195,86 @@ impl Keeper {
                     true,
                 );
             }
+        }
+    }
+
+    /// An alert the keeper's drones are on whose movers have parted (two groups converging on
+    /// a village make one intrusion; a gathering breaks up) gets another drone for those more
+    /// than [`UNWATCHED_M`] from every track a drone follows (or, its track lost, from the
+    /// drone), when a drone is patrolling: the protection layer sends it to them (see
+    /// `Protection::movers_to_follow`). Beyond the half of the fleet the cue keeps to, as for
+    /// the second group of a pincer: the place is where a drone is already. An alert another
+    /// requester sent a drone to is left to them.
+    fn cue_parted(&mut self, snapshot: &Snapshot, now: TimeUs) {
+        let protection = &snapshot.protection;
+        let point = |lat_deg: f64, lon_deg: f64| Geodetic::from_deg(lat_deg, lon_deg, 0.0);
+        let seen_at = |id: u64| {
+            (snapshot.tracks.iter())
+                .find(|t| t.id == id && now.since(t.updated) <= SEEN_NOW)
+                .map(|t| point(t.lat_deg, t.lon_deg))
+        };
+        let under_way: Vec<&vigil_protection::DispatchRecord> = (protection.dispatches.iter())
+            .filter(|d| d.state.is_under_way() && !self.released.contains(&d.id))
+            .collect();
+        // Where each drone under way looks: its followed track, else where it is.
+        let watched: Vec<Geodetic> = (under_way.iter())
+            .filter_map(|d| {
+                d.following.and_then(seen_at).or_else(|| {
+                    let p = snapshot.world.vehicles.get(&d.drone)?.position?;
+                    Some(point(p.lat_deg, p.lon_deg))
+                })
+            })
+            .collect();
+        self.parted.retain(|_, t| now.since(*t) < PARTED_EVERY);
+        let unwatched = |a: &vigil_protection::Alert| {
+            (a.cause.tracks.iter().filter_map(|t| seen_at(*t)))
+                .find(|p| watched.iter().all(|w| distance_m(w, p) > UNWATCHED_M))
+        };
+        let parted = protection.alerts.iter().find_map(|a| {
+            let on: Vec<_> = (under_way.iter())
+                .filter(|d| d.alert == Some(a.id))
+                .collect();
+            let wanted = a.active
+                && a.state != AlertState::Resolved
+                && a.rule.is_about_tracks()
+                && a.severity >= AlertSeverity::Warning
+                && !on.is_empty()
+                && on.iter().all(|d| d.by == AUTHOR)
+                && !self.parted.contains_key(&a.id);
+            wanted.then(|| unwatched(a)).flatten().map(|p| (a, p))
+        });
+        let Some((alert, movers)) = parted else {
+            return;
+        };
+        // The patrolling drone that gets there first (the dispatcher, left to pick, would take
+        // one already on movers when none patrolling has the battery to stay).
+        let eta_s = |sysid: &u8| {
+            let v = snapshot.world.vehicles.get(sysid)?;
+            let p = v.position?;
+            Some(distance_m(&point(p.lat_deg, p.lon_deg), &movers) / cruise_speed_mps(v.airframe))
+        };
+        let Some(drone) = (self.available(snapshot).iter())
+            .filter_map(|d| Some((*d, eta_s(d)?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(d, _)| d)
+        else {
+            return;
+        };
+        let (id, text) = (alert.id, alert.text.clone());
+        self.parted.insert(id, now);
+        if self
+            .station
+            .send_confirmed_drone(DispatchTarget::Alert(id), AUTHOR, Some(drone))
+            .is_ok()
+        {
+            self.say(
+                now,
+                format!(
+                    "{} is cued to alert {id} too, whose movers have parted: {text}",
+                    snapshot.world.names.drone(drone)
+                ),
+                true,
+            );
         }
     }
 
@@ -206,6 +293,9 @@ impl Keeper {
         let protection = &snapshot.protection;
         let point = |at: LatLon| Geodetic::from_deg(at.lat_deg, at.lon_deg, 0.0);
         let mut moves = Vec::new();
+        // The alerts moved to in this turn: one drone each (two drones whose alerts ended at
+        // once both went to the intrusion that followed them).
+        let mut claimed: Vec<u64> = Vec::new();
         for d in protection.dispatches.iter() {
             let from = d
                 .alert
@@ -243,10 +333,12 @@ impl Keeper {
                         && a.cause.tracks.iter().any(|t| d.following != Some(*t))
                         && (a.id != from.id || lost)
                         && !taken(a.id)
+                        && !claimed.contains(&a.id)
                         && same_movers(a)
                 })
                 .max_by_key(|a| (a.severity, std::cmp::Reverse(a.first_seen)));
             if let Some(to) = found {
+                claimed.push(to.id);
                 moves.push((d.id, d.drone, from.id, to.id, to.text.clone(), over));
             }
         }
