@@ -610,6 +610,12 @@ fn traced_origin(memory: &Memory, now_en_m: [f64; 2], places: &Places) -> Origin
     if moved_m < TRACE_AFTER_M {
         return Origin::Undecided;
     }
+    // First seen at the water, where a path comes down to it from a home and goes no
+    // further: come for water from there, whichever way it moves about at the river (along
+    // the bank, back and forth while drawing water) before it walks back up.
+    if let Some(index) = at_water_end(memory.first_pos_en_m, places) {
+        return Origin::Site(index);
+    }
     let (ux, uy) = (dx / moved_m, dy / moved_m);
     let steps = (places.config.lookback_m / TRACE_STEP_M).ceil() as usize;
     let mut from_a_place = false;
@@ -638,6 +644,22 @@ fn traced_origin(memory: &Memory, now_en_m: [f64; 2], places: &Places) -> Origin
         }
     }
     Origin::Outside
+}
+
+/// The home at the top of a path down to the water whose water end `first_en_m` is within
+/// [`ON_WAY_M`] of (the path's other end in it).
+fn at_water_end(first_en_m: [f64; 2], places: &Places) -> Option<usize> {
+    places.ways.iter().find_map(|way| {
+        let points = &way.points_en_m;
+        let ends = [points.first()?, points.last()?];
+        (0..2)
+            .filter(|&end| way.water_ends[end])
+            .filter(|&end| {
+                let [x, y] = *ends[end];
+                (x - first_en_m[0]).hypot(y - first_en_m[1]) <= ON_WAY_M
+            })
+            .find_map(|end| places.home_of(*ends[1 - end]))
+    })
 }
 
 /// The home a track walking along a way came from: back along that way (the one within

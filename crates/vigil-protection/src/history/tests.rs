@@ -123,7 +123,8 @@ fn a_track_coming_up_the_path_from_the_river_is_of_the_village_at_its_top() {
         home_margin_m: 100.0,
         ..ResidentsConfig::default()
     };
-    let walk = |water_ends: [bool; 2]| {
+    // Or they first walk 40 m along the bank (across the path) before they go up it.
+    let walk = |water_ends: [bool; 2], along_bank: bool| {
         let path = PlaneWay {
             name: "river path".into(),
             points_en_m: vec![[90.0, 0.0], [590.0, 0.0]],
@@ -131,26 +132,22 @@ fn a_track_coming_up_the_path_from_the_river_is_of_the_village_at_its_top() {
         };
         let mut history = TrackHistory::default();
         for s in 0..120 {
-            let x = if s < 60 {
-                585.0
-            } else {
-                585.0 - (s - 60) as f64 * 1.0
+            let (x, y) = match (s, along_bank) {
+                (0..60, false) => (585.0, 3.0),
+                (0..40, true) => (585.0, 3.0 - s as f64),
+                (0..60, true) => (585.0, -37.0),
+                _ => (585.0 - (s - 60) as f64 * 1.0, 3.0),
             };
             let ways = std::slice::from_ref(&path);
-            history.update(
-                &[track(6, [x, 3.0])],
-                &shapes,
-                &[true],
-                ways,
-                &config,
-                at(s),
-            );
+            history.update(&[track(6, [x, y])], &shapes, &[true], ways, &config, at(s));
         }
         history.origin(6)
     };
-    assert_eq!(walk([false, true]), Origin::Site(0));
-    // The same walk up a track from nowhere (the forest): from outside.
-    assert_eq!(walk([false, false]), Origin::Outside);
+    assert_eq!(walk([false, true], false), Origin::Site(0));
+    assert_eq!(walk([false, true], true), Origin::Site(0));
+    // The same walks up a track from nowhere (the forest): from outside.
+    assert_eq!(walk([false, false], false), Origin::Outside);
+    assert_eq!(walk([false, false], true), Origin::Outside);
 }
 
 #[test]
