@@ -17,7 +17,7 @@
 mod choose;
 mod follow;
 
-pub use follow::{Heading, TrackPositions, UNWATCHED_M};
+pub use follow::{Heading, TRACK_LOST_S, TrackPositions, UNWATCHED_M};
 
 pub use choose::{Choice, DispatchPlan, choose_drone, cruise_speed_mps, minutes_text, plan};
 use choose::{candidate, plan_excluding};

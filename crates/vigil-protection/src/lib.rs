@@ -993,9 +993,9 @@ impl Protection {
     }
 
     /// The track of `alert` a drone sent to it follows, and where it is sent: with a drone on
-    /// it already, the one nearest the alert's position of those more than
-    /// [`dispatch::UNWATCHED_M`] from every track a drone follows, and then where that track
-    /// was last seen; else (the first drone on it, or every mover has a drone near) the
+    /// it already, the one nearest the alert's position of those seen within
+    /// [`dispatch::TRACK_LOST_S`] and more than [`dispatch::UNWATCHED_M`] from every track a
+    /// drone follows, and then where that track was last seen; else (the first drone on it, or every mover has a drone near) the
     /// nearest to its position, and `position` (for an approach, where they will enter the
     /// buffer).
     fn movers_to_follow(&self, alert: &Alert, position: LatLon) -> (Option<u64>, LatLon) {
@@ -1003,8 +1003,11 @@ impl Protection {
             return (None, position);
         };
         let at = sites::enu_of(frame, alert.position);
-        let seen: Vec<(u64, [f64; 2])> = (alert.cause.tracks.iter())
-            .filter_map(|t| Some((*t, self.history.last_seen(*t)?.0)))
+        let seen: Vec<(u64, [f64; 2], TimeUs)> = (alert.cause.tracks.iter())
+            .filter_map(|t| {
+                let (p, when) = self.history.last_seen(*t)?;
+                Some((*t, p, when))
+            })
             .collect();
         let under_way = || (self.dispatcher.records.iter()).filter(|d| d.state.is_under_way());
         let on_it = under_way().any(|d| d.alert == Some(alert.id));
@@ -1013,19 +1016,19 @@ impl Protection {
             .map(|(p, _)| p)
             .collect();
         let metres = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
-        let nearest = |tracks: &mut dyn Iterator<Item = &(u64, [f64; 2])>| {
+        let nearest = |tracks: &mut dyn Iterator<Item = &(u64, [f64; 2], TimeUs)>| {
             tracks
                 .min_by(|x, y| metres(x.1, at).total_cmp(&metres(y.1, at)))
                 .copied()
         };
-        let unwatched = nearest(&mut seen.iter().filter(|(_, p)| {
-            followed
-                .iter()
-                .all(|f| metres(*f, *p) > dispatch::UNWATCHED_M)
+        // (Of the movers seen lately: a track lost long ago is no one to send a drone to.)
+        let unwatched = nearest(&mut seen.iter().filter(|(_, p, when)| {
+            self.now.since(*when).as_secs_f64() <= dispatch::TRACK_LOST_S
+                && (followed.iter()).all(|f| metres(*f, *p) > dispatch::UNWATCHED_M)
         }));
         match unwatched {
-            Some((track, p)) if on_it => (Some(track), sites::latlon_of(frame, p)),
-            _ => (nearest(&mut seen.iter()).map(|(t, _)| t), position),
+            Some((track, p, _)) if on_it => (Some(track), sites::latlon_of(frame, p)),
+            _ => (nearest(&mut seen.iter()).map(|(t, ..)| t), position),
         }
     }
 

@@ -253,7 +253,10 @@ impl Keeper {
             let p = v.position?;
             Some(distance_m(&point(p.lat_deg, p.lon_deg), &movers) / cruise_speed_mps(v.airframe))
         };
+        // (Not one being moved on to another alert: taken back, it looks free until its new
+        // dispatch shows.)
         let Some(drone) = (self.available(snapshot).iter())
+            .filter(|d| !self.moving.contains_key(d))
             .filter_map(|d| Some((*d, eta_s(d)?)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(d, _)| d)
