@@ -895,7 +895,8 @@ fn with_cue_a_second_group_at_the_same_place_takes_the_other_drone() {
 
 /// By day, two copters and radars west, north and south of the well; eight armed men walk in
 /// from the west together, into the well's buffer, and part there: four go 250 m north,
-/// four 250 m south, and stay (both in the buffer, 500 m apart).
+/// four 250 m south, and stay there an hour (both in the buffer, 500 m apart; at the end of
+/// a route without a wait a mover leaves the scene).
 fn parting() -> String {
     format!("{PARTING_HEAD}{TWO_COPTERS_WEST_RADAR}{PARTING_REST}")
 }
@@ -934,7 +935,7 @@ armed = true
 route = [
   { lat_deg = 9.0000, lon_deg = 31.0000 },
   { lat_deg = 9.0000, lon_deg = 31.0095 },
-  { lat_deg = 9.0023, lon_deg = 31.0095 },
+  { lat_deg = 9.0023, lon_deg = 31.0095, dwell_s = 3600.0 },
 ]
 
 [[mover]]
@@ -948,7 +949,7 @@ armed = true
 route = [
   { lat_deg = 9.0000, lon_deg = 31.0000 },
   { lat_deg = 9.0000, lon_deg = 31.0095 },
-  { lat_deg = 8.9977, lon_deg = 31.0095 },
+  { lat_deg = 8.9977, lon_deg = 31.0095, dwell_s = 3600.0 },
 ]
 "#;
 
@@ -979,33 +980,46 @@ fn with_cue_a_group_that_parts_gets_a_drone_for_each_half() {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("the alert parted in:\n{text}"));
-    let both = common::wait_for(
-        &station,
-        "both drones on the alert",
-        common::TIMEOUT * 3,
-        |s| {
-            let on: Vec<u8> = (s.protection.dispatches.iter())
-                .filter(|d| d.alert == Some(alert) && d.state.is_under_way())
-                .map(|d| d.drone)
-                .collect();
-            on.contains(&1) && on.contains(&2)
-        },
-    );
-    // Following one half each: their tracks far apart.
-    let followed: Vec<(f64, f64)> = (both.protection.dispatches.iter())
-        .filter(|d| d.alert == Some(alert) && d.state.is_under_way())
-        .filter_map(|d| d.following)
-        .filter_map(|id| both.tracks.iter().find(|t| t.id == id))
-        .map(|t| (t.lat_deg, t.lon_deg))
-        .collect();
-    assert_eq!(followed.len(), 2, "{:?}", both.protection.dispatches);
-    let apart_m = vigil_core::geodesy::distance_m(
-        &vigil_core::geodesy::Geodetic::from_deg(followed[0].0, followed[0].1, 0.0),
-        &vigil_core::geodesy::Geodetic::from_deg(followed[1].0, followed[1].1, 0.0),
-    );
-    assert!(
-        apart_m > vigil_protection::dispatch::UNWATCHED_M,
-        "{apart_m:.0} m apart"
+    // Both drones on the alert, following one half each: their tracks far apart (a followed
+    // track may be out of the tracker's list for a moment: waited for, not read once).
+    let followed = |s: &vigil_station::Snapshot| -> Vec<(u8, (f64, f64))> {
+        (s.protection.dispatches.iter())
+            .filter(|d| d.alert == Some(alert) && d.state.is_under_way())
+            .filter_map(|d| {
+                let track = s.tracks.iter().find(|t| Some(t.id) == d.following)?;
+                Some((d.drone, (track.lat_deg, track.lon_deg)))
+            })
+            .collect()
+    };
+    let apart_m = |f: &[(u8, (f64, f64))]| {
+        let point = |(lat, lon): (f64, f64)| vigil_core::geodesy::Geodetic::from_deg(lat, lon, 0.0);
+        vigil_core::geodesy::distance_m(&point(f[0].1), &point(f[1].1))
+    };
+    let deadline = Instant::now() + common::TIMEOUT * 3;
+    let both = loop {
+        let s = station.snapshot();
+        let f = followed(&s);
+        if f.len() == 2 && f[0].0 != f[1].0 && apart_m(&f) > vigil_protection::dispatch::UNWATCHED_M
+        {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never both drones on alert {alert}, following tracks apart; the keeper said:\n{}\ndispatches: {:#?}",
+            lines(&keeper.status()),
+            s.protection.dispatches
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let f = followed(&both);
+    assert_eq!(
+        (
+            f.iter().map(|(d, _)| *d).min(),
+            f.iter().map(|(d, _)| *d).max()
+        ),
+        (Some(1), Some(2)),
+        "{:?}",
+        both.protection.dispatches
     );
     drop(keeper);
     pipeline.shutdown();
