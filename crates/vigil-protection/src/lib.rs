@@ -738,13 +738,19 @@ impl Protection {
             .collect()
     }
 
-    /// Handles a client's request; `world_now` is the world's clock (for commands).
-    pub fn request(&mut self, request: ProtectionRequest, world: &World, world_now: TimeUs) {
-        let now = if self.last_step.is_some() {
+    /// The clock the alerts, dispatches and other records are kept on: the rules' once they
+    /// have run (the messages' clock), the world's before.
+    fn records_clock(&self, world_now: TimeUs) -> TimeUs {
+        if self.last_step.is_some() {
             self.now
         } else {
             world_now
-        };
+        }
+    }
+
+    /// Handles a client's request; `world_now` is the world's clock (for commands).
+    pub fn request(&mut self, request: ProtectionRequest, world: &World, world_now: TimeUs) {
+        let now = self.records_clock(world_now);
         self.changed = true;
         match request {
             ProtectionRequest::Acknowledge { alert, by, reply } => {
@@ -1102,12 +1108,8 @@ impl Protection {
             predictions: &self.predictions,
             sites: &self.sites,
         };
-        // Records on the alerts' clock once it runs (as a request's), the steps on the world's.
-        let records_now = if self.last_step.is_some() {
-            self.now
-        } else {
-            world_now
-        };
+        // Records on the alerts' clock (as a request's), the steps on the world's.
+        let records_now = self.records_clock(world_now);
         let (requests, changed) =
             self.dispatcher
                 .pump(world, world_now, records_now, &seen, &self.rules.dispatch);
