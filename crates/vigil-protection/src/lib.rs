@@ -182,10 +182,26 @@ pub struct ProtectionView {
     pub dispatches: Arc<Vec<DispatchRecord>>,
     /// Where each mover from outside is heading, soonest arrival first.
     pub approaches: Arc<Vec<ApproachView>>,
+    /// Alerts a drone is on whose movers have parted, with the movers no drone is near.
+    pub unwatched: Arc<Vec<UnwatchedMovers>>,
     /// The area's roads, tracks and paths (the patrol planner watches the ways in).
     pub ways: Arc<Vec<predict::Way>>,
     /// The rules' flight figures (endurance, reserve), for the planner's battery estimate.
     pub dispatch: Arc<rules::DispatchConfig>,
+}
+
+/// Movers of an alert a drone is on that no drone watches: seen within
+/// [`dispatch::TRACK_LOST_S`] and more than [`dispatch::UNWATCHED_M`] from where every drone
+/// under way looks (the track it follows, else where it is sent). Two groups converging on a
+/// village make one intrusion, a gathering breaks up: another drone sent to the alert goes to
+/// these (see `Protection::send_drone`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnwatchedMovers {
+    pub alert: u64,
+    /// The one nearest the alert's position, where and when it was last seen.
+    pub track: u64,
+    pub position: LatLon,
+    pub seen: TimeUs,
 }
 
 /// A predicted approach (see `predict.rs`): a mover from outside heading for a site.
@@ -999,43 +1015,65 @@ impl Protection {
     }
 
     /// The track of `alert` a drone sent to it follows, and where it is sent: with a drone on
-    /// it already, the one nearest the alert's position of those seen within
-    /// [`dispatch::TRACK_LOST_S`] and more than [`dispatch::UNWATCHED_M`] from every track a
-    /// drone follows, and then where that track was last seen; else (the first drone on it, or every mover has a drone near) the
-    /// nearest to its position, and `position` (for an approach, where they will enter the
-    /// buffer).
+    /// it already, its unwatched mover ([`UnwatchedMovers`]) and where that one was last
+    /// seen; else (the first drone on it, or every mover has a drone near) the one nearest
+    /// its position, and `position` (for an approach, where they will enter the buffer).
     fn movers_to_follow(&self, alert: &Alert, position: LatLon) -> (Option<u64>, LatLon) {
+        if let Some(unwatched) = self.unwatched_of(alert) {
+            return (Some(unwatched.track), unwatched.position);
+        }
         let Some(frame) = self.frame.as_ref() else {
             return (None, position);
         };
         let at = sites::enu_of(frame, alert.position);
-        let seen: Vec<(u64, [f64; 2], TimeUs)> = (alert.cause.tracks.iter())
+        let nearest = (alert.cause.tracks.iter())
+            .filter_map(|t| Some((*t, self.history.last_seen(*t)?.0)))
+            .min_by(|x, y| metres(x.1, at).total_cmp(&metres(y.1, at)))
+            .map(|(t, _)| t);
+        (nearest, position)
+    }
+
+    /// Every active alert about movers with an unwatched mover, in the alerts' order.
+    fn unwatched_movers(&self) -> Vec<UnwatchedMovers> {
+        (self.book.alerts())
+            .filter(|a| a.active && a.rule.is_about_tracks())
+            .filter_map(|a| self.unwatched_of(a))
+            .collect()
+    }
+
+    /// `alert`'s mover no drone watches ([`UnwatchedMovers`]), if a drone is on the alert.
+    fn unwatched_of(&self, alert: &Alert) -> Option<UnwatchedMovers> {
+        let frame = self.frame.as_ref()?;
+        let under_way = || (self.dispatcher.records.iter()).filter(|d| d.state.is_under_way());
+        if !under_way().any(|d| d.alert == Some(alert.id)) {
+            return None;
+        }
+        let watched: Vec<[f64; 2]> = under_way()
+            .map(
+                |d| match d.following.and_then(|t| self.history.last_seen(t)) {
+                    Some((p, _)) => p,
+                    None => sites::enu_of(frame, d.target),
+                },
+            )
+            .collect();
+        let at = sites::enu_of(frame, alert.position);
+        // (Of the movers seen lately: a track lost long ago is no one to send a drone to.)
+        (alert.cause.tracks.iter())
             .filter_map(|t| {
                 let (p, when) = self.history.last_seen(*t)?;
                 Some((*t, p, when))
             })
-            .collect();
-        let under_way = || (self.dispatcher.records.iter()).filter(|d| d.state.is_under_way());
-        let on_it = under_way().any(|d| d.alert == Some(alert.id));
-        let followed: Vec<[f64; 2]> = under_way()
-            .filter_map(|d| self.history.last_seen(d.following?))
-            .map(|(p, _)| p)
-            .collect();
-        let metres = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
-        let nearest = |tracks: &mut dyn Iterator<Item = &(u64, [f64; 2], TimeUs)>| {
-            tracks
-                .min_by(|x, y| metres(x.1, at).total_cmp(&metres(y.1, at)))
-                .copied()
-        };
-        // (Of the movers seen lately: a track lost long ago is no one to send a drone to.)
-        let unwatched = nearest(&mut seen.iter().filter(|(_, p, when)| {
-            self.now.since(*when).as_secs_f64() <= dispatch::TRACK_LOST_S
-                && (followed.iter()).all(|f| metres(*f, *p) > dispatch::UNWATCHED_M)
-        }));
-        match unwatched {
-            Some((track, p, _)) if on_it => (Some(track), sites::latlon_of(frame, p)),
-            _ => (nearest(&mut seen.iter()).map(|(t, ..)| t), position),
-        }
+            .filter(|(_, p, when)| {
+                self.now.since(*when).as_secs_f64() <= dispatch::TRACK_LOST_S
+                    && (watched.iter()).all(|w| metres(*w, *p) > dispatch::UNWATCHED_M)
+            })
+            .min_by(|x, y| metres(x.1, at).total_cmp(&metres(y.1, at)))
+            .map(|(track, p, seen)| UnwatchedMovers {
+                alert: alert.id,
+                track,
+                position: sites::latlon_of(frame, p),
+                seen,
+            })
     }
 
     /// Records an incident the operator entered; its id.
@@ -1180,6 +1218,7 @@ impl Protection {
             reports: Arc::new(self.reports.clone()),
             dispatches: Arc::new(self.dispatcher.records.clone()),
             approaches: Arc::new(self.approach_views()),
+            unwatched: Arc::new(self.unwatched_movers()),
             ways: self.ways.clone(),
             dispatch: self.view.dispatch.clone(),
         });
@@ -1308,6 +1347,11 @@ pub(crate) fn verified(verdict: Verdict, by: String, at: TimeUs, reason: String)
         Verdict::Verified => Verification::Verified { by, at, reason },
         Verdict::Rejected => Verification::Rejected { by, at, reason },
     }
+}
+
+/// The distance between two points of the local plane, m.
+fn metres(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).hypot(a[1] - b[1])
 }
 
 /// A sensor's field of view as a polygon (apex and an arc every 10° or less).

@@ -9,7 +9,8 @@
 //!   clinic) are reduced to the centre of their 1 km MGRS square, with no outline or buffer.
 //! - [`RedactionLevel::Strict`]: as public, and every position that tells where civilians are
 //!   is coarsened to the centre of its 1 km MGRS square: all sites (outline and buffer
-//!   dropped), community reports, incidents, and alerts (their cause position). Free text
+//!   dropped), community reports, incidents, and alerts (their cause position, and where
+//!   their movers no drone watches were last seen). Free text
 //!   (descriptions, annotations) is kept: whoever writes it must keep names out of it.
 //!
 //! Coarsening snaps to the UTM kilometre grid, which is the MGRS 1 km square (e.g. `36PUP1234`
@@ -190,6 +191,15 @@ pub fn view(view: &ProtectionView, level: RedactionLevel) -> ProtectionView {
     out.dispatches = Arc::new(view.dispatches.iter().map(|d| dispatch(d, level)).collect());
     if level == RedactionLevel::Strict {
         out.coverage = Default::default();
+        // Where an alert's movers are, coarsened as its position is.
+        out.unwatched = Arc::new(
+            (view.unwatched.iter())
+                .map(|u| super::UnwatchedMovers {
+                    position: coarsen(u.position),
+                    ..u.clone()
+                })
+                .collect(),
+        );
     }
     out
 }

@@ -10,6 +10,7 @@ use nalgebra::Vector3;
 
 use super::*;
 
+mod approaches;
 mod residents;
 mod sensor_activity;
 use vigil_link::LinkId;
@@ -461,8 +462,10 @@ fn speed_and_time_to_arrival_decide_an_approach() {
         "1100 m at 1 m/s is beyond 600 s"
     );
     assert!(run(900.0, -1.5).is_empty());
-    // Traffic on a road at 12 m/s, 1500 m out: passing by, not an approach.
+    // Traffic on a road at 12 m/s, 1500 m out, or a motorbike at 7 m/s: passing by, not an
+    // approach.
     assert!(run(1500.0, 12.0).is_empty(), "traffic");
+    assert!(run(1500.0, 7.0).is_empty(), "a motorbike");
 }
 
 #[test]

@@ -143,20 +143,24 @@ fn largest_group(points: impl Iterator<Item = [f64; 2]> + Clone, radius_m: f64) 
 /// area, reaches the site's buffer in time) is counted for that site only: the first buffer on
 /// its way. Movers walking together (within `buffer_intrusion.group_radius_m` of one that
 /// arrives sooner) are counted for that one's site: one group, one approach; and once one of
-/// a group is in a buffer, the intrusion speaks for the group.
+/// a group is in a buffer, the intrusion speaks for the group — but for a place within that
+/// buffer (a village's school, its well) the group heads for: where it is bound next is what
+/// the place's people need to hear.
 pub(super) fn approach(scene: &Scene, out: &mut Vec<Finding>) {
     let rule = &scene.rules.approach;
     let group_m = scene.rules.buffer_intrusion.group_radius_m;
     let near = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]) <= group_m;
-    let entered: Vec<[f64; 2]> = scene
-        .tracks
-        .iter()
-        .filter(|t| {
-            scene.watched(t.id)
-                && (scene.sites.iter().zip(scene.shapes))
-                    .any(|(site, shape)| shape.distance_m(t.pos_en_m) <= site.buffer_m)
+    // Movers from outside in a buffer: where, and in which sites' buffers.
+    let entered: Vec<([f64; 2], Vec<usize>)> = (scene.tracks.iter())
+        .filter(|t| scene.watched(t.id))
+        .map(|t| {
+            let sites = (scene.sites.iter().zip(scene.shapes).enumerate())
+                .filter(|(_, (site, shape))| shape.distance_m(t.pos_en_m) <= site.buffer_m)
+                .map(|(index, _)| index)
+                .collect::<Vec<_>>();
+            (t.pos_en_m, sites)
         })
-        .map(|t| t.pos_en_m)
+        .filter(|(_, sites)| !sites.is_empty())
         .collect();
     let mut heading: Vec<Vec<&PlanePrediction>> = vec![Vec::new(); scene.sites.len()];
     // Soonest first (as the predictions come), each joining the site of a sooner one near it.
@@ -171,7 +175,14 @@ pub(super) fn approach(scene: &Scene, out: &mut Vec<Finding>) {
             continue;
         }
         let at = p.path_en_m[0];
-        if entered.iter().any(|q| near(*q, at)) {
+        // A place within the buffer a group is in is news; the next village along is not.
+        let within = |outer: usize| {
+            let centre = scene.shapes[p.site].centre;
+            scene.shapes[outer].distance_m(centre) <= scene.sites[outer].buffer_m
+        };
+        if (entered.iter()).any(|(q, sites)| {
+            near(*q, at) && (sites.contains(&p.site) || !sites.iter().any(|&s| within(s)))
+        }) {
             continue;
         }
         let site = placed

@@ -360,12 +360,27 @@ fn a_patient_met_where_a_lost_group_might_have_walked_is_one_of_it_until_it_is_f
 #[test]
 fn a_minibus_through_a_buffer_is_traffic_and_one_stopping_in_it_enters() {
     // From off the map along a road 150 m north of the village (inside its 300 m buffer)
-    // at 11 m/s ...
-    let mut p = Protection::new(one_site(300.0, false), rules());
-    run(&mut p, 0..400, |s| {
-        vec![track(70, -2000.0 + 11.0 * s, 150.0, [11.0, 0.0], t(s))]
-    });
-    assert!(alerts_of(&p, RuleKind::BufferIntrusion).is_empty());
+    // at 11 m/s, or a motorbike at 7 ...
+    for speed_mps in [11.0, 7.0] {
+        let mut p = Protection::new(one_site(300.0, false), rules());
+        run(&mut p, 0..600, |s| {
+            vec![track(
+                70,
+                -2000.0 + speed_mps * s,
+                150.0,
+                [speed_mps, 0.0],
+                t(s),
+            )]
+        });
+        assert!(
+            alerts_of(&p, RuleKind::BufferIntrusion).is_empty(),
+            "{speed_mps} m/s"
+        );
+        assert!(
+            alerts_of(&p, RuleKind::Approach).is_empty(),
+            "{speed_mps} m/s"
+        );
+    }
     // ... and one that stops there for a minute.
     let mut p = Protection::new(one_site(300.0, false), rules());
     run(&mut p, 0..400, |s| {
@@ -458,12 +473,21 @@ fn a_second_drone_sent_to_an_alert_whose_movers_parted_goes_to_those_no_drone_is
     assert_eq!(intrusions.len(), 1, "{intrusions:#?}");
     let alert = &intrusions[0];
     assert!(alert.cause.tracks.contains(&50) && alert.cause.tracks.contains(&60));
+    // Before a drone is on it, nobody asks who is unwatched.
+    assert!(p.view().unwatched.is_empty());
     let first = send_to_alert(&mut p, &world, alert.id, t(900.0));
     let first_track = first.following.expect("following");
-    // The second goes to the other group, where it is, not to the alert's position.
+    let group = |track: u64| track / 10;
+    // The view says which movers no drone watches: the other group's ...
+    let unwatched = p.view().unwatched.clone();
+    assert_eq!(unwatched.len(), 1, "{unwatched:?}");
+    assert_eq!(unwatched[0].alert, alert.id);
+    assert_ne!(group(unwatched[0].track), group(first_track));
+    // ... and the second goes to them, where they are, not to the alert's position.
     let second = send_to_alert(&mut p, &world, alert.id, t(900.0));
     let second_track = second.following.expect("following");
-    let group = |track: u64| track / 10;
+    assert_eq!(second_track, unwatched[0].track);
+    assert!(p.view().unwatched.is_empty(), "{:?}", p.view().unwatched);
     assert_ne!(
         group(first_track),
         group(second_track),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use vigil_core::geodesy::{Geodetic, distance_m};
 use vigil_core::time::TimeUs;
-use vigil_protection::dispatch::{UNWATCHED_M, cruise_speed_mps};
+use vigil_protection::dispatch::cruise_speed_mps;
 use vigil_protection::rules::AlertSeverity;
 use vigil_protection::{AlertState, DispatchState, DispatchTarget, LatLon};
 
@@ -199,49 +199,32 @@ impl Keeper {
     }
 
     /// An alert the keeper's drones are on whose movers have parted (two groups converging on
-    /// a village make one intrusion; a gathering breaks up) gets another drone for those more
-    /// than [`UNWATCHED_M`] from every track a drone follows (or, its track lost, from the
-    /// drone), when a drone is patrolling: the protection layer sends it to them (see
-    /// `Protection::movers_to_follow`). Beyond the half of the fleet the cue keeps to, as for
-    /// the second group of a pincer: the place is where a drone is already. An alert another
-    /// requester sent a drone to is left to them.
+    /// a village make one intrusion; a gathering breaks up) gets another drone for those no
+    /// drone watches, seen within [`SEEN_NOW`] (the protection layer's judgment, published
+    /// as `ProtectionView::unwatched`, which also sends the drone to them), when a drone is
+    /// patrolling. Beyond the half of the fleet the cue keeps to, as for the second group of
+    /// a pincer: the place is where a drone is already. An alert another requester sent a
+    /// drone to is left to them.
     fn cue_parted(&mut self, snapshot: &Snapshot, now: TimeUs) {
         let protection = &snapshot.protection;
-        let point = |lat_deg: f64, lon_deg: f64| Geodetic::from_deg(lat_deg, lon_deg, 0.0);
-        let seen_at = |id: u64| {
-            (snapshot.tracks.iter())
-                .find(|t| t.id == id && now.since(t.updated) <= SEEN_NOW)
-                .map(|t| point(t.lat_deg, t.lon_deg))
-        };
-        let under_way: Vec<&vigil_protection::DispatchRecord> = (protection.dispatches.iter())
-            .filter(|d| d.state.is_under_way() && !self.released.contains(&d.id))
-            .collect();
-        // Where each drone under way looks: its followed track, else where it is.
-        let watched: Vec<Geodetic> = (under_way.iter())
-            .filter_map(|d| {
-                d.following.and_then(seen_at).or_else(|| {
-                    let p = snapshot.world.vehicles.get(&d.drone)?.position?;
-                    Some(point(p.lat_deg, p.lon_deg))
-                })
-            })
-            .collect();
         self.parted.retain(|_, t| now.since(*t) < PARTED_EVERY);
-        let unwatched = |a: &vigil_protection::Alert| {
-            (a.cause.tracks.iter().filter_map(|t| seen_at(*t)))
-                .find(|p| watched.iter().all(|w| distance_m(w, p) > UNWATCHED_M))
-        };
-        let parted = protection.alerts.iter().find_map(|a| {
-            let on: Vec<_> = (under_way.iter())
-                .filter(|d| d.alert == Some(a.id))
+        let parted = protection.unwatched.iter().find_map(|u| {
+            let a = protection.alerts.iter().find(|a| a.id == u.alert)?;
+            let on: Vec<_> = (protection.dispatches.iter())
+                .filter(|d| {
+                    d.alert == Some(a.id)
+                        && d.state.is_under_way()
+                        && !self.released.contains(&d.id)
+                })
                 .collect();
-            let wanted = a.active
-                && a.state != AlertState::Resolved
-                && a.rule.is_about_tracks()
+            let wanted = a.state != AlertState::Resolved
                 && a.severity >= AlertSeverity::Warning
+                && now.since(u.seen) <= SEEN_NOW
                 && !on.is_empty()
                 && on.iter().all(|d| d.by == AUTHOR)
                 && !self.parted.contains_key(&a.id);
-            wanted.then(|| unwatched(a)).flatten().map(|p| (a, p))
+            let movers = Geodetic::from_deg(u.position.lat_deg, u.position.lon_deg, 0.0);
+            wanted.then_some((a, movers))
         });
         let Some((alert, movers)) = parted else {
             return;
@@ -251,7 +234,8 @@ impl Keeper {
         let eta_s = |sysid: &u8| {
             let v = snapshot.world.vehicles.get(sysid)?;
             let p = v.position?;
-            Some(distance_m(&point(p.lat_deg, p.lon_deg), &movers) / cruise_speed_mps(v.airframe))
+            let at = Geodetic::from_deg(p.lat_deg, p.lon_deg, 0.0);
+            Some(distance_m(&at, &movers) / cruise_speed_mps(v.airframe))
         };
         // (Not one being moved on to another alert: taken back, it looks free until its new
         // dispatch shows.)
