@@ -330,12 +330,12 @@ fn score(name: &str, seed: u64, seconds: u32) -> Figures {
 
 #[test]
 fn armed_movers_entering_buffers_are_alerted_in_the_demo() {
-    // Measured (seed 7): 40 entries of armed movers into buffers, 31 of them while a camera
-    // or sensor held the mover, 24 alerted (60% of all), median delay 5 s: 0-14 s into
-    // Keradu's buffer, 307-371 s into the north-east borehole's and the market's (walked past
-    // in the radar's blind spot, alerted when seen again); all 40 warned before entry (an
-    // alert about the same mover in the 15 minutes before); 13 track alerts in the hour, every
-    // one about an armed mover. The first version's rules on the same run: 24 alerted, median
+    // Measured (seed 7): 40 entries of armed movers into buffers, all while a camera or
+    // sensor held the mover, all alerted, median delay 0 s; 36 warned before entry (an alert
+    // about the same mover in the 15 minutes before, by 30 s to 11 minutes); 20 track alerts
+    // in the hour (6 approaches, 4 intrusions, 4 gatherings, 3 night activity, 2 movement at a
+    // sensor, a tripwire), every one about an armed mover. The first version's rules on the
+    // same run (an earlier measure): 24 alerted, median
     // delay 199 s, 48 track alerts (buffer intrusions for villagers and camp residents in
     // their own place, one per site in range).
     let seed = std::env::var("SEED")
@@ -376,7 +376,7 @@ fn armed_movers_entering_buffers_are_alerted_in_the_demo() {
 /// civilians: residents going about their lives raise no critical alert, and every track
 /// alert is about an armed mover (at most one per scenario that is not).
 ///
-/// Measured: "Pincer" 30 entries, all alerted, median 6 s, 18 warned before; "Heron only"
+/// Measured: "Pincer" 30 entries, all alerted, median 6 s, 24 warned before; "Heron only"
 /// 40 entries, 12 alerted (no copter to send); "Dark sensor" 24 entries, none alerted: with
 /// the east radar failed, nothing but a drone could see the group (its fault is alerted),
 /// but the seismic tripwire feels it: movement at a sensor, every entry warned before (by
