@@ -249,6 +249,10 @@ fn past_findings_stay_fixed() {
     check_sms(
         b"\x00+CMGL: 1,\"REC UNREAD\",\"+211912345678\",,\"26/03/14,18:30:00+12\"\nshooting keradu 3 people OK2119123456782119123 end\nOK\n",
     );
+    // A home row a hair from 0, 0 was kept, written as zeros and read back as no home.
+    check_mission_file(
+        b"\x01QGC WPL 110\r\n0\t1\t0\t16\t00000\t016\t00000\t0.000000\t0.000000\t0.00000000002\r1\t1\t\n",
+    );
 }
 
 /// A tampered journal whose last row has the largest sequence number SQLite allows.

@@ -73,7 +73,10 @@ impl Row<'_> {
             lon_deg: self.number(9)?,
             alt_m: self.number(10)?,
         };
-        Ok((home.lat_deg != 0.0 || home.lon_deg != 0.0).then_some(home))
+        // At 0, 0 — to the 8 decimals written back (a home 2e-11° from it was kept, written
+        // as zeros and then read as no home, its altitude lost) — there is no home.
+        let at_zero = |deg: f64| deg.abs() < 0.5e-8;
+        Ok((!at_zero(home.lat_deg) || !at_zero(home.lon_deg)).then_some(home))
     }
 
     fn item(&self) -> Result<MissionItem, MissionFileError> {
@@ -386,6 +389,21 @@ mod tests {
             text,
             "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t0.00000000\t0.00000000\t0\t1\n"
         );
+    }
+
+    #[test]
+    fn a_home_at_zero_to_the_written_decimals_is_no_home() {
+        // Found by the fuzz smoke: 2e-11° from 0, 0 was kept as a home, written as zeros with
+        // its altitude, and read back as no home.
+        let text = "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t0\t0.00000000002\t1\t1\n";
+        let mission = parse_waypoints(text, "x").unwrap();
+        assert_eq!(mission.home, None);
+        let written = to_waypoints_string(&mission);
+        let again = parse_waypoints(&written, "again").unwrap();
+        assert_eq!(to_waypoints_string(&again), written);
+        // A home a metre from 0, 0 is a home.
+        let text = "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t0\t0.00001\t1\t1\n";
+        assert!(parse_waypoints(text, "x").unwrap().home.is_some());
     }
 
     #[test]
