@@ -839,6 +839,20 @@ fn redaction_removes_names_and_coarsens_positions_by_level() {
         redact::view(&view, RedactionLevel::None).alerts,
         view.alerts
     );
+    // Where an alert's movers no drone watches were last seen is coarsened as the alert is.
+    let mut watched = (*view).clone();
+    let movers = at(123.0, 456.0);
+    watched.unwatched = Arc::new(vec![crate::UnwatchedMovers {
+        alert: id,
+        track: 7,
+        position: movers,
+        seen: t(0.0),
+    }]);
+    let strict = redact::view(&watched, RedactionLevel::Strict);
+    assert_eq!(strict.unwatched[0].position, redact::coarsen(movers));
+    assert_eq!(strict.unwatched[0].track, 7);
+    let public = redact::view(&watched, RedactionLevel::Public);
+    assert_eq!(public.unwatched[0].position, movers);
 }
 
 /// Of two idle drones, the plane 2.5 km away (18 m/s: 2 min 19 s) gets there before the
