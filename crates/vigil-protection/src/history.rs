@@ -62,6 +62,11 @@ const VOUCH_S: f64 = 120.0;
 /// A group from outside moving at least this fast is walking (see [`Kin`]), m/s.
 const WALKING_MPS: f64 = 0.5;
 
+/// A track from outside moving faster than this, m/s, is no one's kin (see [`Kin`]): it is
+/// traffic, not people on foot (a motorbike lost on the main road, its way run on for ten
+/// minutes at 9 m/s, passed within 600 m of every resident walking near the road since).
+const KIN_MAX_MPS: f64 = 4.0;
+
 /// A new track on a lost group's way walks on as the group would when, over its first
 /// [`TRACE_AFTER_M`], it goes within this cosine of away from where the group was last seen
 /// (120°: it may have turned at a junction; someone coming the other way walks back
@@ -349,12 +354,11 @@ impl TrackHistory {
                 memory.speed_var_m2ps2 = (1.0 - w) * (memory.speed_var_m2ps2 + w * delta * delta);
             }
             if let Some(kin) = memory.kin {
-                let (origin, theirs) = kin_origin(memory, kin, &beside, track.pos_en_m, &places);
+                let (origin, seen) = kin_origin(memory, kin, &beside, track.pos_en_m, &places);
                 if origin != Origin::Undecided {
                     memory.origin = origin;
                     memory.kin = None;
-                    memory.seen_outside =
-                        memory.first_outside || (theirs && memory.kin_seen_outside);
+                    memory.seen_outside = memory.first_outside || seen;
                 }
             } else if memory.origin == Origin::Undecided {
                 memory.origin = traced_origin(memory, track.pos_en_m, &places);
@@ -433,9 +437,10 @@ impl Memory {
 }
 
 impl TrackHistory {
-    /// The velocities of the tracks from outside, seen lately and walking, within
-    /// `INHERIT_M` of `p`, but `id`'s own.
-    fn walking_beside(&self, id: u64, p: [f64; 2], now: TimeUs) -> Vec<[f64; 2]> {
+    /// The velocities of the tracks from outside, seen lately and walking (not faster than
+    /// [`KIN_MAX_MPS`]), within
+    /// `INHERIT_M` of `p`, but `id`'s own; with whether each was seen coming from outside.
+    fn walking_beside(&self, id: u64, p: [f64; 2], now: TimeUs) -> Vec<([f64; 2], bool)> {
         (self.tracks.iter())
             .filter(|&(other, m)| {
                 *other != id
@@ -443,13 +448,14 @@ impl TrackHistory {
                     && now.since(m.last_seen).as_secs_f64() <= LOST_S
                     && (m.last_pos_en_m[0] - p[0]).hypot(m.last_pos_en_m[1] - p[1]) <= INHERIT_M
             })
-            .map(|(_, m)| m.trail_velocity())
-            .filter(|v| v[0].hypot(v[1]) >= WALKING_MPS)
+            .map(|(_, m)| (m.trail_velocity(), m.seen_outside))
+            .filter(|(v, _)| (WALKING_MPS..=KIN_MAX_MPS).contains(&v[0].hypot(v[1])))
             .collect()
     }
 
-    /// What a new track takes from a track from outside seen in the last `INHERIT_S` (its
-    /// [`Kin`], and whether that track was seen outside every buffer), when it is where that
+    /// What a new track takes from a track from outside seen in the last `INHERIT_S`, moving
+    /// at most [`KIN_MAX_MPS`] (its [`Kin`], and whether that track was seen outside every
+    /// buffer), when it is where that
     /// track could be now: within `INHERIT_M` (and a tenth of the way it could have gone)
     /// of the path from where it was last seen to where its velocity over its last seconds
     /// would have taken it (it may have stopped anywhere on the way). It is one of that
@@ -468,7 +474,12 @@ impl TrackHistory {
         let (_, m) = (self.tracks.iter_mut())
             .filter_map(|(_, m)| {
                 let elapsed_s = now.since(m.last_seen).as_secs_f64();
-                if m.origin != Origin::Outside || m.found_again || elapsed_s > INHERIT_S {
+                let [vx, vy] = m.trail_velocity();
+                if m.origin != Origin::Outside
+                    || m.found_again
+                    || elapsed_s > INHERIT_S
+                    || vx.hypot(vy) > KIN_MAX_MPS
+                {
                     return None;
                 }
                 Some((m.off_its_way_m(p, now)?, m))
@@ -550,12 +561,14 @@ fn first_origin(p: [f64; 2], places: &Places) -> Origin {
 
 /// The origin of a track first seen with a walking group from outside (see [`Kin`]): from
 /// outside once it has gone their way over its first [`TRACE_AFTER_M`] (or, beside it, the
-/// way of one walking at one of `beside_mps`), else traced back as anyone's; and whether it
-/// went their way (is one of them).
+/// way of one walking at one of `beside`'s velocities), else traced back as anyone's; and
+/// whether it was seen coming from outside: the group whose way it went was (a resident
+/// first seen as an armed group passes, going the way of another resident taken for an
+/// outsider, is no more seen from outside than that one).
 fn kin_origin(
     memory: &Memory,
     kin: Kin,
-    beside_mps: &[[f64; 2]],
+    beside: &[([f64; 2], bool)],
     now_en_m: [f64; 2],
     places: &Places,
 ) -> (Origin, bool) {
@@ -564,11 +577,18 @@ fn kin_origin(
     if moved[0].hypot(moved[1]) < TRACE_AFTER_M {
         return (Origin::Undecided, false);
     }
-    let theirs = match kin {
+    let goes_with = |v: [f64; 2]| cosine(moved, v) >= SAME_WAY_COS;
+    // (Whether it is one of them; whether those it goes with were seen coming from outside.)
+    let (theirs, seen) = match kin {
         // (Taken at once: never waits.)
-        Kin::Outside => true,
-        Kin::WalksWith(velocity) => (std::iter::once(&velocity).chain(beside_mps))
-            .any(|v| cosine(moved, *v) >= SAME_WAY_COS),
+        Kin::Outside => (true, memory.kin_seen_outside),
+        Kin::WalksWith(velocity) => {
+            let with_kin = goes_with(velocity);
+            let with_beside = beside.iter().filter(|(v, _)| goes_with(*v));
+            let seen =
+                (with_kin && memory.kin_seen_outside) || with_beside.clone().any(|(_, seen)| *seen);
+            (with_kin || with_beside.count() > 0, seen)
+        }
         // Away from where the group was last seen (from there to where it was first seen,
         // or, first seen where the group was, the way the group went).
         Kin::FoundAgain {
@@ -581,11 +601,11 @@ fn kin_origin(
             } else {
                 velocity
             };
-            cosine(moved, away) >= AWAY_COS
+            (cosine(moved, away) >= AWAY_COS, memory.kin_seen_outside)
         }
     };
     if theirs {
-        (Origin::Outside, true)
+        (Origin::Outside, seen)
     } else {
         (traced_origin(memory, now_en_m, places), false)
     }
@@ -668,29 +688,28 @@ fn at_water_end(first_en_m: [f64; 2], places: &Places) -> Option<usize> {
 /// noise as much as its walk (a few degrees off, and a straight line back misses a village by
 /// metres), and a road bends: the way itself is where it walked.
 fn back_along_way(first_en_m: [f64; 2], dir: [f64; 2], places: &Places) -> Option<usize> {
-    // The nearest segment of any way: (way, segment, distance).
-    let (way, segment, _) = places
+    // The nearest segment of any way that runs the way it went: (way, segment, distance,
+    // cosine). At a junction the nearest segment may be the other way's (first seen where
+    // the path to the camp leaves the main road, walking along the road).
+    let (way, segment, _, cos) = places
         .ways
         .iter()
         .enumerate()
         .flat_map(|(w, way)| {
-            way.points_en_m
-                .windows(2)
-                .enumerate()
-                .map(move |(i, s)| (w, i, distance_to_segment_m(s[0], s[1], first_en_m)))
+            way.points_en_m.windows(2).enumerate().map(move |(i, s)| {
+                let (a, b) = (s[0], s[1]);
+                let len = (b[0] - a[0]).hypot(b[1] - a[1]);
+                let cos = if len > 0.0 {
+                    ((b[0] - a[0]) * dir[0] + (b[1] - a[1]) * dir[1]) / len
+                } else {
+                    0.0
+                };
+                (w, i, distance_to_segment_m(a, b, first_en_m), cos)
+            })
         })
-        .filter(|(_, _, d)| *d <= ON_WAY_M)
+        .filter(|(_, _, d, cos)| *d <= ON_WAY_M && cos.abs() >= ALONG_WAY_COS)
         .min_by(|a, b| a.2.total_cmp(&b.2))?;
     let points = &places.ways[way].points_en_m;
-    let (a, b) = (points[segment], points[segment + 1]);
-    let len = (b[0] - a[0]).hypot(b[1] - a[1]);
-    if len <= 0.0 {
-        return None;
-    }
-    let cos = ((b[0] - a[0]) * dir[0] + (b[1] - a[1]) * dir[1]) / len;
-    if cos.abs() < ALONG_WAY_COS {
-        return None;
-    }
     // Walking from a to b came from a's side: back towards the way's start; else its end.
     let mut path: Vec<[f64; 2]> = vec![first_en_m];
     // (Which end of the way is behind it, and the other end.)

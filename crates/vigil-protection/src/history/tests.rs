@@ -115,6 +115,40 @@ fn a_track_walking_along_a_road_from_a_village_is_its_resident_where_a_line_back
 }
 
 #[test]
+fn a_track_first_seen_at_a_junction_walking_along_the_road_is_traced_back_along_the_road() {
+    // A road from a village at the origin runs 600 m north, then east; a path leaves it
+    // northwards 800 m along. Two people first seen 4 m from the path, 12 m from the road,
+    // walk east along the road (the tracker makes their first metres run 30° north of
+    // east): the path is the nearest way, but they walk along the road, which leads back to
+    // the village (the residents walking home from the clinic, first seen where the path to
+    // the camp leaves the main road).
+    let shapes = [shape([0.0, 0.0])];
+    let ways = [
+        PlaneWay {
+            name: "road".into(),
+            points_en_m: vec![[0.0, 0.0], [0.0, 600.0], [1200.0, 600.0]],
+            water_ends: [false; 2],
+        },
+        PlaneWay {
+            name: "path".into(),
+            points_en_m: vec![[800.0, 600.0], [800.0, 1100.0]],
+            water_ends: [false; 2],
+        },
+    ];
+    let config = ResidentsConfig::default();
+    let walk = |ways: &[PlaneWay]| {
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [804.0 + s as f64 * 0.87, 612.0 + s as f64 * 0.5];
+            history.update(&[track(4, p)], &shapes, &[true], ways, &config, at(s));
+        }
+        history.origin(4)
+    };
+    assert_eq!(walk(&[]), Origin::Outside, "a straight line back misses it");
+    assert_eq!(walk(&ways), Origin::Site(0));
+}
+
+#[test]
 fn a_track_coming_up_the_path_from_the_river_is_of_the_village_at_its_top() {
     // A path from the village's edge (500 m east of its centre) 500 m east down to the
     // river; two people first seen standing at the river end walk back up it.
@@ -508,4 +542,61 @@ fn beside_a_group_that_looks_standing_while_others_of_it_walk_one_walking_off_is
         history.update(&all, &shapes, &[true], &[], &config, at(s));
     }
     assert_eq!(history.origin(9), Origin::Site(0));
+}
+
+#[test]
+fn one_going_the_way_of_a_resident_taken_for_an_outsider_is_not_seen_from_outside() {
+    // An armed group seen coming from outside a village's 500 m buffer walks west through
+    // it; a resident first seen inside it, walking south, traces back to no place (from
+    // outside, not seen so). As the group passes, the tracker starts a track on one walking
+    // with the resident, nearer the group: it goes the resident's way, not the group's, and
+    // is no more seen coming from outside than the resident (the critical intrusion of two
+    // residents walking home from the clinic as a group walked by).
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    history.set_buffers(vec![500.0]);
+    for s in 0..300u64 {
+        let t = s as f64;
+        let mut tracks = vec![track(1, [700.0 - 1.5 * t, 250.0])];
+        if s >= 200 {
+            tracks.push(track(2, [330.0, 320.0 - (t - 200.0)]));
+        }
+        if s >= 235 {
+            tracks.push(track(3, [345.0, 262.0 - (t - 235.0)]));
+        }
+        history.update(&tracks, &shapes, &[true], &[], &config, at(s));
+    }
+    assert!(history.seen_from_outside(1));
+    assert_eq!(history.origin(2), Origin::Outside);
+    assert!(!history.seen_from_outside(2));
+    assert_eq!(
+        history.origin(3),
+        Origin::Outside,
+        "goes the resident's way"
+    );
+    assert!(!history.seen_from_outside(3));
+}
+
+#[test]
+fn a_lost_motorbike_lends_no_one_on_its_way_its_origin() {
+    // A motorbike from outside rides west at 9 m/s along a road 200 m north of a village
+    // and is lost; five minutes later someone is first seen 50 m off the road, 290 m from
+    // the village, where its way ran on: traffic is no one's kin, and until they have
+    // moved far enough to trace, who they are is undecided (a camp resident walking to the
+    // clinic was taken for the motorbike found again, from outside, and raised an intrusion).
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    history.set_buffers(vec![500.0]);
+    for s in 0..=20u64 {
+        let p = [3000.0 - 9.0 * s as f64, 200.0];
+        history.update(&[track(1, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    assert!(history.seen_from_outside(1));
+    for s in 300..310u64 {
+        let p = [250.0, 150.0 + (s - 300) as f64];
+        history.update(&[track(2, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(2), Origin::Undecided);
 }
