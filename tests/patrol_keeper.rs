@@ -7,8 +7,9 @@
 //! on the loop, each place's ways in are watched again within the revisit interval the plan
 //! promised. Every plan and hand-over is in the session's journal. With cueing: a drone
 //! taken off its loop for a warning and given back, one sent to movement at a sensor that
-//! follows the movers found, a second group taking the other drone, and a drone whose alert
-//! is over looking on station before it is taken back.
+//! follows the movers found, a second group taking the other drone, a drone whose alert
+//! is over looking on station before it is taken back, and one that lost half a group
+//! looking for it before it goes back to the rest.
 
 // Long: the keeper's end-to-end tests share one harness (station, simulator, keeper) and
 // each needs its own deployment written out.
@@ -1122,6 +1123,133 @@ fn with_cue_a_drone_whose_alert_is_over_looks_on_station_before_it_is_taken_back
         (120.0..600.0).contains(&looked_s),
         "taken back {looked_s:.0} s after the alert was over"
     );
+    drop(keeper);
+    pipeline.shutdown();
+}
+
+/// By day, one copter, a radar west of the well and one north of it; eight armed men walk in
+/// from the west into the well's buffer and part there: four go 250 m north and stay, in the
+/// north radar's view; four walk on east towards the school and are gone 480 m east of the
+/// well, out of every sensor's view (at the end of a route without a wait a mover leaves the
+/// scene: as good as lost).
+const PARTED_AND_LOST: &str = r#"
+[scenario]
+name = "a group parts and half of it is lost"
+start_utc = "2026-03-14T09:00:00Z"
+seed = 19
+
+[[drone]]
+sysid = 1
+kind = "multirotor"
+home = { lat_deg = 8.9950, lon_deg = 31.0140, alt_msl_m = 400.0 }
+battery_pct = 100.0
+endurance_min = 120.0
+camera = { hfov_deg = 62.0, vfov_deg = 48.0, pitch_deg = -60.0, range_m = 600.0 }
+
+[[sensor]]
+sysid = 110
+kind = "radar"
+position = { lat_deg = 9.0000, lon_deg = 31.0040 }
+radius_m = 500.0
+pd = 0.95
+report_period_s = 1.0
+
+[[sensor]]
+sysid = 111
+kind = "radar"
+position = { lat_deg = 9.0030, lon_deg = 31.0080 }
+radius_m = 400.0
+pd = 0.95
+report_period_s = 1.0
+
+[[mover]]
+id = "stay-four"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.2
+armed = true
+route = [
+  { lat_deg = 9.0000, lon_deg = 31.0000 },
+  { lat_deg = 9.0000, lon_deg = 31.0095 },
+  { lat_deg = 9.0023, lon_deg = 31.0095, dwell_s = 3600.0 },
+]
+
+[[mover]]
+id = "walk-four"
+kind = "person"
+count = 4
+spacing_m = 4.0
+speed_mps = 1.2
+start_s = 15.0
+armed = true
+route = [
+  { lat_deg = 9.0000, lon_deg = 31.0000 },
+  { lat_deg = 9.0000, lon_deg = 31.0095 },
+  { lat_deg = 9.0000, lon_deg = 31.0140 },
+]
+"#;
+
+/// `vigil run --patrol --cue`: the drone cued to the group, following the four heading for
+/// the school once it parts, loses them; it looks for them where they were for two minutes
+/// (`LOOK_FOR`) before it goes back to the other four, 550 m off and already watched by a
+/// radar, rather than at once (a plane alone had gone straight back to a gathering in the
+/// village, and four men walked through the market, the health post and into the camp
+/// unseen).
+#[test]
+fn with_cue_a_drone_that_lost_half_a_group_looks_for_it_before_it_goes_back_to_the_rest() {
+    let Flying {
+        _dir,
+        session: _,
+        pipeline,
+        station,
+        _sim,
+        keeper,
+    } = fly_over(
+        KeeperConfig {
+            alt_rel_m: 100.0,
+            cue: true,
+        },
+        PARTED_AND_LOST,
+    );
+    // When (mission clock) the drone's follow first ended with its track lost, and when the
+    // keeper sent it back to its alert's other tracks (it moves on from the approach it was
+    // cued to, to the intrusion, first).
+    let again = "Drone 1 stays on alert ";
+    let deadline = Instant::now() + common::TIMEOUT * 12;
+    let mut lost_at = None;
+    let again_at = loop {
+        let snapshot = station.snapshot();
+        let protection = &snapshot.protection;
+        let lost = (protection.dispatches.iter()).any(|d| {
+            d.drone == 1
+                && d.state == vigil_protection::DispatchState::Orbiting
+                && d.failure.is_some()
+        });
+        if lost && lost_at.is_none() {
+            lost_at = Some(protection.time);
+        }
+        let status = keeper.status();
+        if let Some((_, at, _)) = status.log.iter().find(|(_, _, t)| t.contains(again)) {
+            break *at;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never back on the alert's other tracks; the keeper said:\n{}\ndispatches: {:#?}",
+            lines(&status),
+            protection.dispatches
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let lost_at = lost_at.expect("the follow lost its track before the drone went back");
+    let looked_s = again_at.since(lost_at).as_secs_f64();
+    assert!(
+        (120.0..600.0).contains(&looked_s),
+        "back on the other tracks {looked_s:.0} s after the follow lost its own; the keeper \
+         said:\n{}",
+        lines(&keeper.status())
+    );
+    eprintln!("back on the other tracks {looked_s:.0} s after the follow lost its own");
     drop(keeper);
     pipeline.shutdown();
 }

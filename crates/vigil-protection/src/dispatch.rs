@@ -17,7 +17,7 @@
 mod choose;
 mod follow;
 
-pub use follow::{Heading, TRACK_LOST_S, TrackPositions, UNWATCHED_M};
+pub use follow::{GROUP_M, Heading, TRACK_LOST_S, TrackPositions, UNWATCHED_M};
 
 pub use choose::{Choice, DispatchPlan, choose_drone, cruise_speed_mps, minutes_text, plan};
 use choose::{candidate, plan_excluding};
@@ -131,6 +131,9 @@ pub struct DispatchRecord {
     pub failure: Option<String>,
     /// The track it follows on station, if any.
     pub following: Option<u64>,
+    /// Where that track was when the orbit last moved to it (the orbit's centre); kept once
+    /// the follow ends, the track lost.
+    pub followed_at: Option<LatLon>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -382,6 +385,7 @@ impl Dispatcher {
             steps: Vec::new(),
             failure: None,
             following: order.follow,
+            followed_at: None,
         });
         if self.records.len() > MAX_DISPATCHES {
             self.records.remove(0);
@@ -430,6 +434,9 @@ impl Dispatcher {
             let (ended, stepped) = advance(dispatch, world, now, tracks, config, &mut requests);
             let record = records.iter_mut().find(|r| r.id == dispatch.record);
             if let Some(record) = record {
+                if let Some(following) = &dispatch.follow {
+                    record.followed_at = Some(following.centre());
+                }
                 let switched = (dispatch.follow.as_mut()).and_then(|f| f.switched.take());
                 if let Some((heading, from)) = switched {
                     record.following = Some(heading.track);

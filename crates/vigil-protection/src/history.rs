@@ -7,8 +7,9 @@
 //!   a school, a water point at night is nobody's home), or the
 //!   one it was first seen walking away from (its first position and the way it went from
 //!   there, traced back `residents.lookback_m` in a straight line, or along the road, track
-//!   or path it walks on, and from the water up the path down to it, to the home at its
-//!   top): a *resident* of that place, going about its
+//!   or path it walks on (and up a path that leaves it for a place set back from it), and
+//!   from the water up the path down to it, to the home at its top): a *resident* of that
+//!   place, going about its
 //!   life (the water run, the market crowd, the way home; from a place that is nobody's home
 //!   at night, such as the market at nightfall, on the way into a village or camp: a
 //!   resident of that home going back to it); or from outside every place (the
@@ -46,6 +47,16 @@ const ON_WAY_M: f64 = 40.0;
 /// ... and walking along it when it went within this cosine of the way's direction (45°).
 const ALONG_WAY_COS: f64 = std::f64::consts::FRAC_1_SQRT_2;
 
+/// Another way's end this near a way joins it there, m.
+const JUNCTION_M: f64 = 10.0;
+
+/// A way no longer than this from a road to a place is the place's doorstep: who is first
+/// seen on the road walking away from its end came from the place (see [`spur_home`]), m.
+/// A longer one is a way of its own: the camp path, a kilometre from the main road to the
+/// camp, whose end an armed group walking the main road had passed (the camp's, it was
+/// taken for: a whole intrusion unalerted).
+const SPUR_MAX_M: f64 = 200.0;
+
 /// A new track this near where a track from outside seen in the last `INHERIT_S` could be
 /// now is from outside too (see [`TrackHistory::outsider_near`]).
 const INHERIT_M: f64 = 100.0;
@@ -74,7 +85,9 @@ const KIN_MAX_MPS: f64 = 4.0;
 const AWAY_COS: f64 = -0.5;
 
 /// A new track beside a walking group goes their way when, over its first
-/// [`TRACE_AFTER_M`], it keeps within this cosine of their direction (60°).
+/// [`TRACE_AFTER_M`], it keeps within this cosine of their direction (60°); one found on a
+/// lost group's way is seen coming from outside with it only when it walks on within this
+/// cosine of the group's way.
 const SAME_WAY_COS: f64 = 0.5;
 
 /// A track that moves further than this between two sightings, m, faster than this, m/s
@@ -438,8 +451,8 @@ impl Memory {
 
 impl TrackHistory {
     /// The velocities of the tracks from outside, seen lately and walking (not faster than
-    /// [`KIN_MAX_MPS`]), within
-    /// `INHERIT_M` of `p`, but `id`'s own; with whether each was seen coming from outside.
+    /// [`KIN_MAX_MPS`]), within `INHERIT_M` of `p`, but `id`'s own; with whether each was
+    /// seen coming from outside.
     fn walking_beside(&self, id: u64, p: [f64; 2], now: TimeUs) -> Vec<([f64; 2], bool)> {
         (self.tracks.iter())
             .filter(|&(other, m)| {
@@ -455,10 +468,10 @@ impl TrackHistory {
 
     /// What a new track takes from a track from outside seen in the last `INHERIT_S`, moving
     /// at most [`KIN_MAX_MPS`] (its [`Kin`], and whether that track was seen outside every
-    /// buffer), when it is where that
-    /// track could be now: within `INHERIT_M` (and a tenth of the way it could have gone)
-    /// of the path from where it was last seen to where its velocity over its last seconds
-    /// would have taken it (it may have stopped anywhere on the way). It is one of that
+    /// buffer), when it is where that track could be now: within `INHERIT_M` (and a tenth
+    /// of the way it could have gone) of the path from where it was last seen to where its
+    /// velocity over its last seconds would have taken it (it may have stopped anywhere on
+    /// the way). It is one of that
     /// group, or the same mover that the tracker lost (out of the sensors' sight) and
     /// started again, not a resident, if it stands, or goes their way once it moves. A lost
     /// track found again this way (the nearest such), or on whose way a track from outside
@@ -601,7 +614,15 @@ fn kin_origin(
             } else {
                 velocity
             };
-            (cosine(moved, away) >= AWAY_COS, memory.kin_seen_outside)
+            // Seen coming from outside with the group only when it walks on the group's way:
+            // a camp resident first seen 100 m beside where an armed group was lost half a
+            // minute before, walking off south from the group's westward way, is someone it
+            // may be (from outside), but no more seen coming so than anyone first seen there.
+            let on = cosine(moved, velocity) >= SAME_WAY_COS;
+            (
+                cosine(moved, away) >= AWAY_COS,
+                memory.kin_seen_outside && on,
+            )
         }
     };
     if theirs {
@@ -737,6 +758,9 @@ fn back_along_way(first_en_m: [f64; 2], dir: [f64; 2], places: &Places) -> Optio
                 return Some(index);
             }
         }
+        if let Some(index) = spur_home(places, way, (p, q), left_m) {
+            return Some(index);
+        }
         left_m -= leg_m;
     }
     // Back at the way's end, where it goes down to the water and no further: who comes up
@@ -746,6 +770,36 @@ fn back_along_way(first_en_m: [f64; 2], dir: [f64; 2], places: &Places) -> Optio
         return places.home_of(other_end);
     }
     None
+}
+
+/// The home at the far end of another way, no longer than [`SPUR_MAX_M`], that leaves the
+/// leg `p`–`q` of the way traced back (its near end within [`JUNCTION_M`] of the leg), when
+/// the way there is no longer than `left_m`, m: the path to a place set back from the road
+/// (the health post, 125 m up its path from the main road, further than `home_margin_m`
+/// from where its patients walk the road home).
+fn spur_home(
+    places: &Places,
+    traced: usize,
+    (p, q): ([f64; 2], [f64; 2]),
+    left_m: f64,
+) -> Option<usize> {
+    (places.ways.iter().enumerate())
+        .filter(|(w, _)| *w != traced)
+        .find_map(|(_, way)| {
+            let points = &way.points_en_m;
+            let ends = [*points.first()?, *points.last()?];
+            let len_m: f64 = (points.windows(2))
+                .map(|s| (s[1][0] - s[0][0]).hypot(s[1][1] - s[0][1]))
+                .sum();
+            (0..2)
+                .filter(|_| len_m <= SPUR_MAX_M)
+                .filter(|&end| distance_to_segment_m(p, q, ends[end]) <= JUNCTION_M)
+                .filter(|&end| {
+                    let [x, y] = ends[end];
+                    (x - p[0]).hypot(y - p[1]) + len_m <= left_m
+                })
+                .find_map(|end| places.home_of(ends[1 - end]))
+        })
 }
 
 #[cfg(test)]

@@ -174,6 +174,7 @@ pub fn dispatch(record: &DispatchRecord, level: RedactionLevel) -> DispatchRecor
     out.by = REDACTED.into();
     if level == RedactionLevel::Strict {
         out.target = coarsen(record.target);
+        out.followed_at = record.followed_at.map(coarsen);
     }
     out
 }

@@ -22,6 +22,7 @@ fn taking_back_a_drone_sent_nowhere_says_so_and_an_ended_one_is_free() {
         steps: Vec::new(),
         failure: Some("track 4 is gone".into()),
         following: Some(4),
+        followed_at: None,
     });
     assert_eq!(dispatcher.release(3), Ok(7));
     assert_eq!(dispatcher.records[0].state, DispatchState::Released);

@@ -600,3 +600,84 @@ fn a_lost_motorbike_lends_no_one_on_its_way_its_origin() {
     }
     assert_eq!(history.origin(2), Origin::Undecided);
 }
+
+#[test]
+fn a_track_on_a_road_is_of_the_place_up_a_path_that_leaves_it_behind_them() {
+    // A clinic 160 m north of a road (beyond `home_margin_m`), up a path that leaves the
+    // road 1 km along it. Two people first seen on the road 100 m east of the path, walking
+    // east: back along the road and up the path, they come from the clinic. Walking west,
+    // towards the path, they came from the road's east: from outside.
+    let shapes = [shape([1000.0, 160.0])];
+    let ways = [
+        PlaneWay {
+            name: "road".into(),
+            points_en_m: vec![[0.0, 0.0], [1000.0, 0.0], [2000.0, 0.0]],
+            water_ends: [false; 2],
+        },
+        PlaneWay {
+            name: "clinic path".into(),
+            points_en_m: vec![[1000.0, 0.0], [1000.0, 150.0]],
+            water_ends: [false; 2],
+        },
+    ];
+    let config = ResidentsConfig::default();
+    let walk = |ways: &[PlaneWay], from_x: f64, dx: f64| {
+        let mut history = TrackHistory::default();
+        for s in 0..40 {
+            let p = [from_x + s as f64 * dx, 5.0 + s as f64 * 0.2];
+            history.update(&[track(4, p)], &shapes, &[true], ways, &config, at(s));
+        }
+        history.origin(4)
+    };
+    assert_eq!(
+        walk(&ways[..1], 1100.0, 1.0),
+        Origin::Outside,
+        "the road alone"
+    );
+    assert_eq!(walk(&ways, 1100.0, 1.0), Origin::Site(0));
+    assert_eq!(walk(&ways, 1100.0, -1.0), Origin::Outside);
+    // A path a kilometre long to a camp is a way of its own, not the camp's doorstep: an
+    // armed group walking the road past its end is not the camp's.
+    let far = [shape([1000.0, 1010.0])];
+    let long_path = PlaneWay {
+        name: "camp path".into(),
+        points_en_m: vec![[1000.0, 0.0], [1000.0, 1000.0]],
+        water_ends: [false; 2],
+    };
+    let ways = [ways[0].clone(), long_path];
+    let mut history = TrackHistory::default();
+    for s in 0..40 {
+        let p = [1100.0 + s as f64, 5.0 + s as f64 * 0.2];
+        history.update(&[track(4, p)], &far, &[true], &ways, &config, at(s));
+    }
+    assert_eq!(history.origin(4), Origin::Outside);
+}
+
+#[test]
+fn one_found_beside_a_lost_groups_way_walking_off_it_is_not_seen_from_outside() {
+    // A group seen coming from outside a village's 500 m buffer walks west into it and is
+    // lost; half a minute later a track is first seen 100 m to the side of where it was
+    // lost (where the group could be, had it turned): walking off south, it may be one of
+    // them, but is no more seen coming from outside than anyone first seen there (a camp
+    // resident walking home as an armed group passed raised a critical intrusion). One
+    // found ahead, walking on west, is the group.
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let found = |first: [f64; 2], step: [f64; 2]| {
+        let mut history = TrackHistory::default();
+        history.set_buffers(vec![500.0]);
+        for s in 0..=300u64 {
+            let p = [900.0 - 1.5 * s as f64, 0.0];
+            history.update(&[track(1, p)], &shapes, &[true], &[], &config, at(s));
+        }
+        assert!(history.seen_from_outside(1));
+        for s in 328..370u64 {
+            let k = (s - 328) as f64;
+            let p = [first[0] + step[0] * k, first[1] + step[1] * k];
+            history.update(&[track(2, p)], &shapes, &[true], &[], &config, at(s));
+        }
+        (history.origin(2), history.seen_from_outside(2))
+    };
+    assert_eq!(found([480.0, -95.0], [0.0, -1.0]), (Origin::Outside, false));
+    assert_eq!(found([400.0, 10.0], [-1.5, 0.0]), (Origin::Outside, true));
+}

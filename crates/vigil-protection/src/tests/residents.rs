@@ -431,6 +431,7 @@ fn a_drone_sent_to_an_approach_meets_the_movers_where_they_will_enter_the_buffer
             steps: Vec::new(),
             failure: None,
             following: Some(41),
+            followed_at: None,
         });
         let dispatch = send_to_alert(&mut p, &world, alert.id, t(f64::from(120 + lost_s)));
         assert_eq!(dispatch.following, Some(40));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use vigil_core::geodesy::{Geodetic, distance_m};
 use vigil_core::time::TimeUs;
-use vigil_protection::dispatch::cruise_speed_mps;
+use vigil_protection::dispatch::{GROUP_M, cruise_speed_mps};
 use vigil_protection::rules::AlertSeverity;
 use vigil_protection::{AlertState, DispatchState, DispatchTarget, LatLon};
 
@@ -271,7 +271,13 @@ impl Keeper {
     /// about tracks raised within [`FOLLOW_ON_M`] of it since (the movers its camera, or
     /// anything else, found); from an alert that is over (an approach that became an
     /// intrusion), or whose track it followed was lost, to one whose condition holds now
-    /// about a track it held (the same alert, when it holds other tracks). Only to a warning
+    /// about a track it held (the same alert, when it holds other tracks): from a track lost,
+    /// at once only to movers seen within [`GROUP_M`] of where it was following (the same
+    /// group under a new number), to others only once it has looked for the lost ones on
+    /// station for [`LOOK_FOR`] (the plane alone, following four men who had parted from a
+    /// gathering towards a school, lost them and went straight back to the gathering, already
+    /// in the village: the four walked on through the market, the health post and into the
+    /// camp unseen). Only to a warning
     /// or worse, as the cue: movers that are only "night activity" now (info) are not worth
     /// a drone that a warning elsewhere waits for; it is taken back and cued afresh. The
     /// most severe such alert is taken, the oldest of those. The old dispatch is taken back
@@ -299,6 +305,19 @@ impl Keeper {
                 (protection.dispatches.iter())
                     .any(|o| o.id != d.id && o.alert == Some(id) && o.state.is_under_way())
             };
+            // Movers of `a` seen near where the lost track was, or looked for long enough.
+            let looked = (self.looking.get(&d.id)).is_some_and(|t| now.since(*t) >= LOOK_FOR);
+            let near_lost = |a: &vigil_protection::Alert| {
+                (a.cause.tracks.iter().filter(|t| d.following != Some(**t))).any(|t| {
+                    (snapshot.tracks.iter()).any(|v| {
+                        v.id == *t
+                            && distance_m(
+                                &Geodetic::from_deg(v.lat_deg, v.lon_deg, 0.0),
+                                &point(d.followed_at.unwrap_or(d.target)),
+                            ) <= GROUP_M
+                    })
+                })
+            };
             let same_movers = |a: &vigil_protection::Alert| {
                 if looking {
                     a.first_seen >= from.first_seen
@@ -319,6 +338,7 @@ impl Keeper {
                         && now.since(a.last_seen) <= HOLDS_NOW
                         && a.cause.tracks.iter().any(|t| d.following != Some(*t))
                         && (a.id != from.id || lost)
+                        && (!lost || looked || near_lost(a))
                         && !taken(a.id)
                         && !claimed.contains(&a.id)
                         && same_movers(a)
