@@ -433,6 +433,15 @@ impl Memory {
         (off_m <= INHERIT_M + 0.1 * vx.hypot(vy) * elapsed_s).then_some(off_m)
     }
 
+    /// Whether it has been seen for [`SETTLED_S`]: before that its velocity is the
+    /// tracker's, which for a new track is its first detections' noise (an armed group's
+    /// new track, born walking west at "1.9 m/s south", had a camp resident walking south
+    /// beside it taken for one of the group).
+    fn settled(&self) -> bool {
+        (self.trail.front())
+            .is_some_and(|(t, _)| self.last_seen.since(*t).as_secs_f64() >= SETTLED_S)
+    }
+
     /// Its velocity over its trail when last seen (its displacement over the last
     /// [`TRAIL_S`]), or the tracker's when seen for less than [`SETTLED_S`]: the tracker's
     /// velocity of one of a group standing at a gathering swings to 3 m/s and more, and
@@ -450,14 +459,15 @@ impl Memory {
 }
 
 impl TrackHistory {
-    /// The velocities of the tracks from outside, seen lately and walking (not faster than
-    /// [`KIN_MAX_MPS`]), within `INHERIT_M` of `p`, but `id`'s own; with whether each was
+    /// The velocities of the tracks from outside, seen lately, settled and walking (not
+    /// faster than [`KIN_MAX_MPS`]), within `INHERIT_M` of `p`, but `id`'s own; with whether each was
     /// seen coming from outside.
     fn walking_beside(&self, id: u64, p: [f64; 2], now: TimeUs) -> Vec<([f64; 2], bool)> {
         (self.tracks.iter())
             .filter(|&(other, m)| {
                 *other != id
                     && m.origin == Origin::Outside
+                    && m.settled()
                     && now.since(m.last_seen).as_secs_f64() <= LOST_S
                     && (m.last_pos_en_m[0] - p[0]).hypot(m.last_pos_en_m[1] - p[1]) <= INHERIT_M
             })
@@ -466,9 +476,10 @@ impl TrackHistory {
             .collect()
     }
 
-    /// What a new track takes from a track from outside seen in the last `INHERIT_S`, moving
-    /// at most [`KIN_MAX_MPS`] (its [`Kin`], and whether that track was seen outside every
-    /// buffer), when it is where that track could be now: within `INHERIT_M` (and a tenth
+    /// What a new track takes from a track from outside seen in the last `INHERIT_S` (and,
+    /// seen lately, [`Memory::settled`]), moving at most [`KIN_MAX_MPS`] (its [`Kin`], and
+    /// whether that track was seen outside every buffer), when it is where that track
+    /// could be now: within `INHERIT_M` (and a tenth
     /// of the way it could have gone) of the path from where it was last seen to where its
     /// velocity over its last seconds would have taken it (it may have stopped anywhere on
     /// the way). It is one of that
@@ -492,6 +503,7 @@ impl TrackHistory {
                     || m.found_again
                     || elapsed_s > INHERIT_S
                     || vx.hypot(vy) > KIN_MAX_MPS
+                    || (elapsed_s <= LOST_S && !m.settled())
                 {
                     return None;
                 }

@@ -681,3 +681,35 @@ fn one_found_beside_a_lost_groups_way_walking_off_it_is_not_seen_from_outside() 
     assert_eq!(found([480.0, -95.0], [0.0, -1.0]), (Origin::Outside, false));
     assert_eq!(found([400.0, 10.0], [-1.5, 0.0]), (Origin::Outside, true));
 }
+
+#[test]
+fn a_new_track_of_a_group_lends_no_one_its_unsettled_velocity() {
+    // A group seen coming from outside walks west into a village's 500 m buffer and is
+    // lost; fifteen seconds later the tracker finds it again as a new track, its velocity its
+    // first detections' noise: 1.9 m/s south. Two seconds later someone is first seen 40 m
+    // south of it, walking south: not one of a group walking south (the group walks west),
+    // and not seen coming from outside (a camp resident walking home as an armed group passed
+    // raised a critical intrusion).
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    history.set_buffers(vec![500.0]);
+    for s in 0..=300u64 {
+        let p = [900.0 - 1.5 * s as f64, 0.0];
+        history.update(&[track(1, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    for s in 315..365u64 {
+        let k = (s - 315) as f64;
+        let mut tracks = vec![PlaneTrack {
+            id: 2,
+            pos_en_m: [432.0 - 1.5 * k, 0.0],
+            vel_en_mps: [0.0, -1.9],
+        }];
+        if s >= 317 {
+            tracks.push(track(3, [430.0, -40.0 - (k - 2.0)]));
+        }
+        history.update(&tracks, &shapes, &[true], &[], &config, at(s));
+    }
+    assert!(history.seen_from_outside(2), "the group found again");
+    assert!(!history.seen_from_outside(3));
+}
