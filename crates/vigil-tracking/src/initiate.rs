@@ -14,7 +14,6 @@
 use nalgebra::{DMatrix, DVector, Matrix2, Vector2};
 
 use super::error::TrackingError;
-use super::gate::SpeedLimits;
 use super::types::{Detection, GaussianState, Measurement, Track};
 
 /// The M-of-N confirmation rule over a track's recent scans.
@@ -103,11 +102,6 @@ pub struct Initiator {
     /// Standard deviation of each velocity component of a new track, m/s: about the
     /// fastest target's speed.
     pub speed_std_mps: f64,
-    /// The top speed of each class: a new track of a class with one is given no wider a
-    /// velocity standard deviation than that speed. From `speed_std_mps` (10 m/s) alone, a
-    /// walker's new track was born at 7 to 10 m/s from two detections a few metres apart by
-    /// their noise, and coasted off at that speed as no walker could.
-    pub speed_limits: Option<SpeedLimits>,
     /// Standard deviation of the turn rate of a new track, rad/s.
     pub turn_rate_std_radps: f64,
     /// Whether presence detections may start tracks (see the module documentation).
@@ -134,9 +128,7 @@ impl Initiator {
         mean[1] = pos.y;
         let mut covar = DMatrix::zeros(n, n);
         covar.view_mut((0, 0), (2, 2)).copy_from(&pos_covar);
-        let top_mps = (self.speed_limits).and_then(|limits| limits.of(detection.class_hint));
-        let speed_std_mps = top_mps.map_or(self.speed_std_mps, |top| top.min(self.speed_std_mps));
-        let speed_var = speed_std_mps * speed_std_mps;
+        let speed_var = self.speed_std_mps * self.speed_std_mps;
         covar[(2, 2)] = speed_var;
         covar[(3, 3)] = speed_var;
         for i in 4..n {
@@ -171,7 +163,6 @@ mod tests {
         speed_std_mps: 10.0,
         turn_rate_std_radps: 0.1,
         from_presence: false,
-        speed_limits: None,
     };
 
     #[test]
@@ -197,29 +188,6 @@ mod tests {
         assert_eq!(track.state.time_s, 3.5);
         assert_eq!(track.class, ClassHint::Vehicle);
         assert!(!track.confirmed);
-    }
-
-    #[test]
-    fn a_new_track_is_given_no_faster_a_velocity_than_its_class_can_go() {
-        let at = detection(Measurement::Position {
-            pos_enu_m: Vector2::new(1.0, 2.0),
-            noise: PositionNoise::Isotropic { std_m: 3.0 },
-        });
-        let limited = Initiator {
-            speed_limits: Some(SpeedLimits::default()),
-            ..INITIATOR
-        };
-        let speed_var = |initiator: &Initiator, class_hint| {
-            let d = Detection { class_hint, ..at };
-            let track = initiator.initiate(1, &d, 3.0).expect("starts");
-            (track.state.covar[(2, 2)], track.state.covar[(3, 3)])
-        };
-        assert_eq!(speed_var(&limited, ClassHint::Person), (9.0, 9.0));
-        assert_eq!(speed_var(&limited, ClassHint::Animal), (36.0, 36.0));
-        // Faster than the initiator's own: its own.
-        assert_eq!(speed_var(&limited, ClassHint::Vehicle), (100.0, 100.0));
-        assert_eq!(speed_var(&limited, ClassHint::Unknown), (100.0, 100.0));
-        assert_eq!(speed_var(&INITIATOR, ClassHint::Person), (100.0, 100.0));
     }
 
     #[test]

@@ -232,7 +232,6 @@ impl Tracker {
                 speed_std_mps: config.init_speed_std_mps,
                 turn_rate_std_radps: config.init_turn_rate_std_radps,
                 from_presence: config.initiate_from_presence,
-                speed_limits: config.speed_limits,
             },
             deleter: Deleter {
                 coast_s: config.coast_s,
