@@ -19,7 +19,9 @@
 //!   (the rest of its group, or the same mover the tracker lost and started again) is from
 //!   outside too; next to a group from outside that is walking, once it goes their way (a
 //!   camp resident whose track starts as an armed group passes, walking the other way, is
-//!   not one of them).
+//!   not one of them). Traffic is no one's kin, nor a track seen too briefly for its
+//!   velocity to be more than noise; and a track is seen coming from outside only with
+//!   those whose way it goes.
 //!
 //! A track the tracker drops and starts again is a new track here, as it is on the map; so
 //! is one that jumps further than its movers could have walked (the tracker gave its number
