@@ -129,6 +129,34 @@ fn alert_after(status: &PatrolStatus, before: &str, until: char) -> u64 {
         .unwrap_or_else(|| panic!("an alert number after {before:?} in:\n{text}"))
 }
 
+/// Watches the station until the keeper's log has a line containing `said`, giving `watch`
+/// each protection picture meanwhile (to note when something first held, on the mission
+/// clock); returns when (mission clock) the keeper said it.
+fn watch_until_said(
+    station: &vigil_station::GroundStation,
+    keeper: &PatrolKeeper,
+    said: &str,
+    limit: Duration,
+    mut watch: impl FnMut(&vigil_protection::ProtectionView),
+) -> vigil_core::time::TimeUs {
+    let deadline = Instant::now() + limit;
+    loop {
+        let snapshot = station.snapshot();
+        watch(&snapshot.protection);
+        let status = keeper.status();
+        if let Some((_, at, _)) = status.log.iter().find(|(_, _, t)| t.contains(said)) {
+            return *at;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the keeper never said {said:?}; it said:\n{}\ndispatches: {:#?}",
+            lines(&status),
+            snapshot.protection.dispatches
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// What a test runs: the station recording into `session`, the simulator and the keeper.
 struct Flying {
     _dir: tempfile::TempDir,
@@ -1091,31 +1119,24 @@ fn with_cue_a_drone_whose_alert_is_over_looks_on_station_before_it_is_taken_back
     // Watch (mission clock) when the alert is over and whether the drone is on station
     // after, until the keeper takes it back.
     let taken_back = format!("Drone 1 taken back from alert {alert}: its alert is over");
-    let deadline = Instant::now() + common::TIMEOUT * 9;
     let mut over_at = None;
     let mut on_station_after = false;
-    let back_at = loop {
-        let snapshot = station.snapshot();
-        let protection = &snapshot.protection;
-        let active = (protection.alerts.iter()).any(|a| a.id == alert && a.active);
-        if !active && over_at.is_none() {
-            over_at = Some(protection.time);
-        }
-        let orbiting = (protection.dispatches.iter()).any(|d| {
-            d.alert == Some(alert) && d.state == vigil_protection::DispatchState::Orbiting
-        });
-        on_station_after |= over_at.is_some() && orbiting;
-        let status = keeper.status();
-        if let Some((_, at, _)) = status.log.iter().find(|(_, _, t)| t.contains(&taken_back)) {
-            break *at;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never taken back; the keeper said:\n{}",
-            lines(&status)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let back_at = watch_until_said(
+        &station,
+        &keeper,
+        &taken_back,
+        common::TIMEOUT * 9,
+        |protection| {
+            let active = (protection.alerts.iter()).any(|a| a.id == alert && a.active);
+            if !active && over_at.is_none() {
+                over_at = Some(protection.time);
+            }
+            let orbiting = (protection.dispatches.iter()).any(|d| {
+                d.alert == Some(alert) && d.state == vigil_protection::DispatchState::Orbiting
+            });
+            on_station_after |= over_at.is_some() && orbiting;
+        },
+    );
     let over_at = over_at.expect("the alert went over before the drone was taken back");
     assert!(on_station_after, "the drone looked on station");
     let looked_s = back_at.since(over_at).as_secs_f64();
@@ -1215,32 +1236,23 @@ fn with_cue_a_drone_that_lost_half_a_group_looks_for_it_before_it_goes_back_to_t
     // When (mission clock) the drone's follow first ended with its track lost, and when the
     // keeper sent it back to its alert's other tracks (it moves on from the approach it was
     // cued to, to the intrusion, first).
-    let again = "Drone 1 stays on alert ";
-    let deadline = Instant::now() + common::TIMEOUT * 12;
     let mut lost_at = None;
-    let again_at = loop {
-        let snapshot = station.snapshot();
-        let protection = &snapshot.protection;
-        let lost = (protection.dispatches.iter()).any(|d| {
-            d.drone == 1
-                && d.state == vigil_protection::DispatchState::Orbiting
-                && d.failure.is_some()
-        });
-        if lost && lost_at.is_none() {
-            lost_at = Some(protection.time);
-        }
-        let status = keeper.status();
-        if let Some((_, at, _)) = status.log.iter().find(|(_, _, t)| t.contains(again)) {
-            break *at;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never back on the alert's other tracks; the keeper said:\n{}\ndispatches: {:#?}",
-            lines(&status),
-            protection.dispatches
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let again_at = watch_until_said(
+        &station,
+        &keeper,
+        "Drone 1 stays on alert ",
+        common::TIMEOUT * 12,
+        |protection| {
+            let lost = (protection.dispatches.iter()).any(|d| {
+                d.drone == 1
+                    && d.state == vigil_protection::DispatchState::Orbiting
+                    && d.failure.is_some()
+            });
+            if lost && lost_at.is_none() {
+                lost_at = Some(protection.time);
+            }
+        },
+    );
     let lost_at = lost_at.expect("the follow lost its track before the drone went back");
     let looked_s = again_at.since(lost_at).as_secs_f64();
     assert!(

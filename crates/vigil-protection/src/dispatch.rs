@@ -597,6 +597,60 @@ impl Dispatcher {
     }
 }
 
+/// What `advance` returns: whether the dispatch has ended (and how), and the command that
+/// finished during the call, if any.
+type Advanced = (Option<Result<u8, Ending>>, Option<Stepped>);
+
+/// What the answer to the command sent last lets `advance` do.
+enum Answer {
+    /// Go on with the plan: the command that finished, if one was sent.
+    GoOn(Option<Stepped>),
+    /// Return this: still awaited (nothing), or refused (the ending).
+    Stop(Advanced),
+}
+
+/// The answer to the command sent last.
+fn answer(dispatch: &mut Active) -> Answer {
+    let drone = dispatch.drone;
+    let Some((action, outcome)) = dispatch.waiting.take() else {
+        return Answer::GoOn(None);
+    };
+    match outcome.try_recv() {
+        Ok(CommandOutcome::Accepted) => Answer::GoOn(Some((action, CommandOutcome::Accepted))),
+        Ok(other) => {
+            let reason = format!("drone {drone}: {action}: {other}");
+            Answer::Stop((Some(Err(Ending::failed(reason))), Some((action, other))))
+        }
+        Err(crossbeam_channel::TryRecvError::Empty) => {
+            dispatch.waiting = Some((action, outcome));
+            Answer::Stop((None, None))
+        }
+        Err(crossbeam_channel::TryRecvError::Disconnected) => {
+            let reason = format!("drone {drone}: {action}: got no outcome");
+            Answer::Stop((Some(Err(Ending::failed(reason))), None))
+        }
+    }
+}
+
+/// Following, on the way there: the orbit and the camera go with the movers (see
+/// [`follow::lead`]); whether a command was put before the arrival.
+fn lead(
+    dispatch: &mut Active,
+    world: &World,
+    tracks: &dyn follow::TrackPositions,
+    config: &DispatchConfig,
+) -> bool {
+    let Some(following) = dispatch.follow.as_mut() else {
+        return false;
+    };
+    let actions = follow::lead(following, dispatch.drone, world, tracks, config);
+    let led = !actions.is_empty();
+    for action in actions.into_iter().rev() {
+        dispatch.plan.push_front(Step::Command(action));
+    }
+    led
+}
+
 /// A follow that wants a relief and found none asks again after this long, s.
 const RELIEF_RETRY_S: f64 = 60.0;
 
@@ -612,28 +666,12 @@ fn advance(
     tracks: &dyn follow::TrackPositions,
     config: &DispatchConfig,
     requests: &mut Vec<Request>,
-) -> (Option<Result<u8, Ending>>, Option<Stepped>) {
+) -> Advanced {
     let drone = dispatch.drone;
-    let mut stepped = None;
-    if let Some((action, outcome)) = dispatch.waiting.take() {
-        match outcome.try_recv() {
-            Ok(CommandOutcome::Accepted) => {
-                stepped = Some((action, CommandOutcome::Accepted));
-            }
-            Ok(other) => {
-                let reason = format!("drone {drone}: {action}: {other}");
-                return (Some(Err(Ending::failed(reason))), Some((action, other)));
-            }
-            Err(crossbeam_channel::TryRecvError::Empty) => {
-                dispatch.waiting = Some((action, outcome));
-                return (None, None);
-            }
-            Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                let reason = format!("drone {drone}: {action}: got no outcome");
-                return (Some(Err(Ending::failed(reason))), None);
-            }
-        }
-    }
+    let stepped = match answer(dispatch) {
+        Answer::GoOn(stepped) => stepped,
+        Answer::Stop(advanced) => return advanced,
+    };
     loop {
         match dispatch.plan.front().cloned() {
             None => return (Some(Ok(drone)), stepped),
@@ -668,7 +706,11 @@ fn advance(
                 if let Some(ending) = lost(world, drone) {
                     return (Some(Err(ending)), stepped);
                 }
-                if distance_to(world, drone, target) <= within_m {
+                if lead(dispatch, world, tracks, config) {
+                    continue;
+                }
+                let goal = dispatch.follow.as_ref().map_or(target, |f| f.centre());
+                if distance_to(world, drone, goal) <= within_m {
                     dispatch.plan.pop_front();
                     continue;
                 }

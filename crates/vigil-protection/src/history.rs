@@ -92,6 +92,16 @@ const AWAY_COS: f64 = -0.5;
 /// cosine of the group's way.
 const SAME_WAY_COS: f64 = 0.5;
 
+/// A new track beside a walking group walks with them when, besides going their way, it
+/// keeps up with them: where it is now is within this of where walking at their velocity
+/// since it was first seen would have taken it, m, or within [`KEEP_UP_SHARE`] of that way
+/// when longer. A camp resident first seen 50 m ahead of an armed group walking west,
+/// walking south-south-west at the group's pace, went within 60° of the way one of the
+/// group's tracks went for a moment (its velocity swings by 15° from second to second),
+/// and was taken for one of them: 30 m from where that track's pace would have taken it.
+const KEEP_UP_M: f64 = 20.0;
+const KEEP_UP_SHARE: f64 = 0.5;
+
 /// A track that moves further than this between two sightings, m, faster than this, m/s
 /// (and than twice its usual speed), is someone else's now (see [`Memory::handed_over`]):
 /// the tracker's position of one of a group walking in file hops by a few metres, and a
@@ -160,6 +170,10 @@ struct Memory {
     kin: Option<Kin>,
     /// Lost from outside and found again as a new track (see [`TrackHistory::outsider_near`]).
     found_again: bool,
+    /// The velocity of the group from outside it was first seen beside or on the way of
+    /// (standing: zero), while it is one of them or may be: until it is settled, the best
+    /// word on where its movers go (see [`Memory::trail_velocity`]).
+    group_velocity: Option<[f64; 2]>,
 }
 
 /// What a new track first seen where a track from outside is, or could be now, takes from
@@ -301,15 +315,17 @@ impl TrackHistory {
                 // Until it has moved: beside a walking group, undecided (the group's own tracks
                 // speak for it); on a lost group's way, the group found again (it may have
                 // stopped there).
-                let (origin, kin, kin_seen_outside) =
-                    match self.outsider_near(track.id, track.pos_en_m, now) {
-                        Some((Kin::Outside, seen)) => (Origin::Outside, None, seen),
-                        Some((kin @ Kin::WalksWith(_), seen)) => {
-                            (Origin::Undecided, Some(kin), seen)
-                        }
-                        Some((kin, seen)) => (Origin::Outside, Some(kin), seen),
-                        None => (first_origin(track.pos_en_m, &places), None, false),
-                    };
+                let near = self.outsider_near(track.id, track.pos_en_m, now);
+                let group_velocity = near.map(|(kin, _)| match kin {
+                    Kin::Outside => [0.0, 0.0],
+                    Kin::WalksWith(velocity) | Kin::FoundAgain { velocity, .. } => velocity,
+                });
+                let (origin, kin, kin_seen_outside) = match near {
+                    Some((Kin::Outside, seen)) => (Origin::Outside, None, seen),
+                    Some((kin @ Kin::WalksWith(_), seen)) => (Origin::Undecided, Some(kin), seen),
+                    Some((kin, seen)) => (Origin::Outside, Some(kin), seen),
+                    None => (first_origin(track.pos_en_m, &places), None, false),
+                };
                 self.tracks.insert(
                     track.id,
                     Memory {
@@ -330,6 +346,7 @@ impl TrackHistory {
                         kin_seen_outside,
                         kin,
                         found_again: false,
+                        group_velocity,
                     },
                 );
             }
@@ -373,6 +390,9 @@ impl TrackHistory {
                 if origin != Origin::Undecided {
                     memory.origin = origin;
                     memory.kin = None;
+                    if origin != Origin::Outside {
+                        memory.group_velocity = None;
+                    }
                     memory.seen_outside = memory.first_outside || seen;
                 }
             } else if memory.origin == Origin::Undecided {
@@ -445,9 +465,13 @@ impl Memory {
     }
 
     /// Its velocity over its trail when last seen (its displacement over the last
-    /// [`TRAIL_S`]), or the tracker's when seen for less than [`SETTLED_S`]: the tracker's
-    /// velocity of one of a group standing at a gathering swings to 3 m/s and more, and
-    /// carried on for minutes it reaches a health post a kilometre away.
+    /// [`TRAIL_S`]), or, when seen for less than [`SETTLED_S`], its group's
+    /// ([`Memory::group_velocity`]) or else the tracker's: the tracker's velocity of one of a
+    /// group standing at a gathering swings to 3 m/s and more, and carried on for minutes it
+    /// reaches a health post a kilometre away; and a group walking down a road, its tracks
+    /// each lost after half a minute and found again, was lost for good from one whose
+    /// "4 m/s east" was its first detections' noise (traffic, to lend no one its origin),
+    /// and the next of it taken for a patient of the clinic it had passed.
     fn trail_velocity(&self) -> [f64; 2] {
         if let Some((then, from)) = self.trail.front() {
             let dt_s = self.last_seen.since(*then).as_secs_f64();
@@ -456,7 +480,7 @@ impl Memory {
                 return [(x - from[0]) / dt_s, (y - from[1]) / dt_s];
             }
         }
-        self.last_vel_en_mps
+        self.group_velocity.unwrap_or(self.last_vel_en_mps)
     }
 }
 
@@ -604,7 +628,13 @@ fn kin_origin(
     if moved[0].hypot(moved[1]) < TRACE_AFTER_M {
         return (Origin::Undecided, false);
     }
-    let goes_with = |v: [f64; 2]| cosine(moved, v) >= SAME_WAY_COS;
+    let walked_s = memory.last_seen.since(memory.first_seen).as_secs_f64();
+    let goes_with = |v: [f64; 2]| {
+        let their_way = [v[0] * walked_s, v[1] * walked_s];
+        let behind_m = (moved[0] - their_way[0]).hypot(moved[1] - their_way[1]);
+        cosine(moved, v) >= SAME_WAY_COS
+            && behind_m <= KEEP_UP_M.max(KEEP_UP_SHARE * their_way[0].hypot(their_way[1]))
+    };
     // (Whether it is one of them; whether those it goes with were seen coming from outside.)
     let (theirs, seen) = match kin {
         // (Taken at once: never waits.)

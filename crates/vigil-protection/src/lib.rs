@@ -1145,6 +1145,7 @@ impl Protection {
             now: self.now,
             predictions: &self.predictions,
             sites: &self.sites,
+            night: self.night,
         };
         // Records on the alerts' clock (as a request's), the steps on the world's.
         let records_now = self.records_clock(world_now);
@@ -1293,6 +1294,8 @@ struct Seen<'a> {
     now: TimeUs,
     predictions: &'a [predict::PlanePrediction],
     sites: &'a [Site],
+    /// Whether it is night (where people sleep weighs more).
+    night: bool,
 }
 
 impl Seen<'_> {
@@ -1302,7 +1305,10 @@ impl Seen<'_> {
             track: p.track,
             place: site.name.clone(),
             arrival_s: p.arrival_s,
-            stake: (site.sensitive, site.population.unwrap_or(0)),
+            stake: (
+                patrol::risk_weight(site, self.night),
+                site.population.unwrap_or(0),
+            ),
         })
     }
 }
@@ -1331,7 +1337,12 @@ impl dispatch::TrackPositions for Seen<'_> {
             })
             .filter_map(|p| self.heading_of(p))
             .rev()
-            .max_by_key(|h| h.stake)
+            .max_by(|a, b| {
+                a.stake
+                    .0
+                    .total_cmp(&b.stake.0)
+                    .then(a.stake.1.cmp(&b.stake.1))
+            })
     }
 }
 

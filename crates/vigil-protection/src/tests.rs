@@ -1177,16 +1177,18 @@ fn a_drone_whose_group_parts_follows_those_with_the_most_at_stake() {
         path_en_m: vec![[10.0 * track as f64, 0.0]],
     };
     let history = history::TrackHistory::default();
-    let seen = |predictions: &[predict::PlanePrediction]| {
+    let seen_at = |predictions: &[predict::PlanePrediction], sites: &[Site], night: bool| {
         let seen = Seen {
             history: &history,
             frame: Some(frame()),
             now: t(0.0),
             predictions,
-            sites: &sites,
+            sites,
+            night,
         };
         seen.threat_near(SITE, 200.0).map(|h| h.place)
     };
+    let seen = |predictions: &[predict::PlanePrediction]| seen_at(predictions, &sites, false);
     // Soonest first, as the predictions come.
     let all = [
         heading(1, 0, 20.0),
@@ -1207,9 +1209,25 @@ fn a_drone_whose_group_parts_follows_those_with_the_most_at_stake() {
         now: t(0.0),
         predictions: &no_school,
         sites: &sites,
+        night: false,
     };
     let threat = seen_no_school.threat_near(SITE, 200.0).expect("a threat");
     assert_eq!((threat.place.as_str(), threat.track), ("the village", 3));
     // Out of reach (more than 200 m from the drone's movers): none.
     assert_eq!(seen(&[heading(30, 1, 90.0)]), None);
+    // At night the village, where its 2400 sleep, before the school; and a school that is
+    // not marked sensitive (the demo's, 420 children) before a well of 1200 (nobody draws
+    // water at night): the demo's armed group parted at Keradu's edge, and the drone
+    // followed those passing the north-east borehole while those heading for the school
+    // walked on to the market, the health post and the camp unseen.
+    assert_eq!(seen_at(&all, &sites, true).as_deref(), Some("the village"));
+    let mut plain = sites.clone();
+    plain[0].population = Some(1200);
+    plain[1].population = Some(420);
+    plain[1].sensitive = false;
+    let well_or_school = [heading(1, 0, 2.0), heading(2, 1, 120.0)];
+    assert_eq!(
+        seen_at(&well_or_school, &plain, true).as_deref(),
+        Some("the school")
+    );
 }

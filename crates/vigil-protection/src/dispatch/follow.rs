@@ -1,4 +1,5 @@
-//! Cue and follow: a drone on station over an alert about movers keeps them in view. The orbit
+//! Cue and follow: a drone on station over an alert about movers keeps them in view (and on
+//! its way there, the orbit and the camera already go with them: [`lead`]). The orbit
 //! moves to the followed track when the track is `dispatch.follow_move_m` from its centre,
 //! and the camera's region of interest follows it every [`ROI_MOVE_M`]; a track not seen for
 //! [`TRACK_LOST_S`] ends the follow (the drone keeps orbiting where it was last seen). When
@@ -45,9 +46,11 @@ pub struct Heading {
     pub place: String,
     /// Time to its buffer at the mover's speed, s.
     pub arrival_s: f64,
-    /// What is at stake there: whether the place is sensitive (a camp, a clinic, a school),
-    /// and how many people it has; more is larger.
-    pub stake: (bool, u32),
+    /// What is at stake there: the place's risk weight at this hour (what the patrols weigh
+    /// it by, [`crate::patrol::risk_weight`]: a camp before a clinic, a village, a school or
+    /// a market, a water point last; a sensitive place and, at night, where people sleep
+    /// weigh more), then how many people it has; more is larger.
+    pub stake: (f64, u32),
 }
 
 /// Where the tracks are: a track's position and how long ago it was seen (s), if known; and
@@ -61,9 +64,8 @@ pub trait TrackPositions {
     }
 
     /// Of the movers within `within_m` of `at` predicted to reach a place's buffer, the one
-    /// with the most at stake: heading for a sensitive place (a camp, a clinic, a school)
-    /// before any other, then for the place with the most people; the soonest there among
-    /// equals.
+    /// with the most at stake where it heads (see [`Heading::stake`]); the soonest there
+    /// among equals.
     fn threat_near(&self, _at: LatLon, _within_m: f64) -> Option<Heading> {
         None
     }
@@ -168,7 +170,8 @@ pub fn step(
     }
     // A group that parts: the drone follows those heading for a place rather than those
     // heading nowhere (back to the forest, off into the bush), and those heading for a
-    // school or a camp rather than those heading for a water point, as an operator would.
+    // school or a camp rather than those heading for a water point (empty at night), as an
+    // operator would.
     let mut at = at;
     let current = tracks.heading(following.track);
     if let Some(threat) = tracks.threat_near(at, GROUP_M)
@@ -182,6 +185,40 @@ pub fn step(
         following.switched = Some((threat, current.map(|c| c.place)));
         at = threat_at;
     }
+    Ok(moves(following, at, vehicle.map(|v| &**v), config))
+}
+
+/// While the drone gets there: the orbit and the camera go with the followed track, seen
+/// within [`TRACK_LOST_S`], as on station (a drone sent on from one alert to the next about
+/// the same movers, already beside them, had its camera held on where the alert began for
+/// two minutes while a plane came round, and the movers walked out of it); nothing else —
+/// the follow's ending, its relief and a parting group wait until it is on station.
+pub fn lead(
+    following: &mut Following,
+    drone: u8,
+    world: &World,
+    tracks: &dyn TrackPositions,
+    config: &DispatchConfig,
+) -> Vec<Action> {
+    match tracks.position(following.track) {
+        Some((at, age_s)) if age_s <= TRACK_LOST_S => moves(
+            following,
+            at,
+            world.vehicles.get(&drone).map(|v| &**v),
+            config,
+        ),
+        _ => Vec::new(),
+    }
+}
+
+/// The orbit moved to `at` when it is `follow_move_m` from its centre, and the camera when
+/// it is [`ROI_MOVE_M`] from where it points.
+fn moves(
+    following: &mut Following,
+    at: LatLon,
+    vehicle: Option<&vigil_world::Vehicle>,
+    config: &DispatchConfig,
+) -> Vec<Action> {
     let mut actions = Vec::new();
     if metres(at, following.centre) >= config.follow_move_m {
         following.centre = at;
@@ -208,7 +245,7 @@ pub fn step(
             alt_msl_m: ground_alt_msl_m,
         });
     }
-    Ok(actions)
+    actions
 }
 
 /// Sends the drone home, without waiting for its answer (its dispatch has ended).
@@ -248,7 +285,7 @@ mod tests {
                 track,
                 place: format!("the place of {people}"),
                 arrival_s: (*arrival_s)?,
-                stake: (false, *people),
+                stake: (1.0, *people),
             })
         }
 

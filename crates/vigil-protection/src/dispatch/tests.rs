@@ -132,3 +132,63 @@ fn a_relief_is_never_a_drone_on_other_movers_and_a_drone_holds_one_dispatch() {
     assert!(of_2[1].state.is_under_way());
     assert_eq!(dispatcher.active.iter().filter(|a| a.drone == 2).count(), 1);
 }
+
+#[test]
+fn a_drone_on_its_way_to_follow_movers_points_its_orbit_and_camera_where_they_are_now() {
+    use crate::tests::{at, drone, t};
+    use std::cell::Cell;
+    use std::sync::Arc;
+    let config = DispatchConfig::default();
+    let mut world = World::new();
+    // Drone 2, 1 km west of where track 5 was when it was sent, stays there (far from
+    // arriving) while the track walks east.
+    world
+        .vehicles
+        .insert(2, Arc::new(drone(2, -1000.0, 0.0, 90.0, t(0.0))));
+    let east_m = Cell::new(0.0);
+    let track = |_: u64| Some((at(east_m.get(), 0.0), 1.0));
+    let mut dispatcher = Dispatcher::default();
+    let (reply, _updates) = bounded(DISPATCH_REPLY_CAPACITY);
+    dispatcher.start(
+        &world,
+        &config,
+        order(at(0.0, 0.0), 2, Some(5)),
+        t(0.0),
+        reply,
+    );
+    let mut sent = Vec::new();
+    for s in 1..30 {
+        east_m.set(f64::from(s) * 5.0);
+        let (requests, _) = dispatcher.pump(&world, t(f64::from(s)), t(0.0), &track, &config);
+        for request in &requests {
+            if let Request::Command { action, .. } = request {
+                sent.push(action.clone());
+            }
+        }
+        accept(requests);
+    }
+    assert_eq!(dispatcher.records[0].state, DispatchState::EnRoute);
+    // The last orbit and camera point are where the track is now (145 m east), give or take
+    // the distances they move at.
+    let east_of = |lon_deg: f64| (lon_deg - at(0.0, 0.0).lon_deg) * 110_000.0;
+    let orbit = (sent.iter().rev())
+        .find_map(|a| match a {
+            Action::Orbit { lon_deg, .. } => Some(east_of(*lon_deg)),
+            _ => None,
+        })
+        .expect("an orbit");
+    let camera = (sent.iter().rev())
+        .find_map(|a| match a {
+            Action::PointGimbal { lon_deg, .. } => Some(east_of(*lon_deg)),
+            _ => None,
+        })
+        .expect("a camera point");
+    assert!(
+        orbit > 145.0 - config.follow_move_m - 5.0,
+        "the orbit is {orbit:.0} m east: {sent:#?}"
+    );
+    assert!(
+        camera > 145.0 - follow::ROI_MOVE_M - 5.0,
+        "the camera points {camera:.0} m east: {sent:#?}"
+    );
+}

@@ -713,3 +713,86 @@ fn a_new_track_of_a_group_lends_no_one_its_unsettled_velocity() {
     assert!(history.seen_from_outside(2), "the group found again");
     assert!(!history.seen_from_outside(3));
 }
+
+#[test]
+fn one_beside_a_group_going_nearly_its_way_but_not_keeping_up_with_it_is_not_one_of_them() {
+    // A group seen coming from outside walks west into a village's 500 m buffer at 1.3 m/s,
+    // one of its tracks 20° south of west. Someone first seen 60 m from them walks
+    // south-south-west, away from the village, at their pace: within 60° of that one track's
+    // way, but 29 m from where its pace would have taken them by the time they have walked
+    // 30 m — the village's, not one of the group (a camp resident walking home from the
+    // clinic as an armed group passed raised a critical intrusion). One first seen beside
+    // them walking 15° south of west a little slower keeps up: one of them.
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    history.set_buffers(vec![500.0]);
+    let t0 = 954u64;
+    let a = |s: u64| [1200.0 - 1.3 * s as f64, -370.0];
+    let heading = |deg: f64, speed: f64| {
+        let rad = deg.to_radians();
+        [speed * rad.cos(), speed * rad.sin()]
+    };
+    let b_vel = heading(200.0, 1.3);
+    let b_from = [a(t0 - 60)[0], -380.0];
+    let b = |s: u64| {
+        let dt = (s + 60 - t0) as f64;
+        [b_from[0] + b_vel[0] * dt, b_from[1] + b_vel[1] * dt]
+    };
+    let r_vel = heading(256.0, 1.3);
+    let c_vel = heading(195.0, 1.1);
+    let walk = |from: [f64; 2], vel: [f64; 2], s: u64| {
+        let dt = (s - t0) as f64;
+        [from[0] + vel[0] * dt, from[1] + vel[1] * dt]
+    };
+    for s in 0..t0 + 40 {
+        let mut tracks = vec![track(1, a(s))];
+        if s + 60 >= t0 {
+            tracks.push(track(2, b(s)));
+        }
+        if s >= t0 {
+            tracks.push(track(3, walk([-97.0, -388.0], r_vel, s)));
+            tracks.push(track(4, walk([-20.0, -385.0], c_vel, s)));
+        }
+        history.update(&tracks, &shapes, &[true], &[], &config, at(s));
+    }
+    assert!(history.seen_from_outside(1));
+    assert!(history.seen_from_outside(2));
+    assert_eq!(history.origin(3), Origin::Site(0));
+    assert!(!history.seen_from_outside(3));
+    assert!(history.seen_from_outside(4), "keeps up with them");
+}
+
+#[test]
+fn a_group_found_again_by_a_track_with_a_noisy_velocity_is_found_again_after_it() {
+    // A group seen coming from outside walks west through a village and on; lost west of
+    // it, it is found again as a new track whose velocity is its first detections' noise
+    // ("4.5 m/s east") and lost again ten seconds later; half a minute on, a new track
+    // walks on west 60 m further along: the group, found again — not a resident of the
+    // village behind it (the armed group walking down the road to the camp, taken for
+    // patients of the clinic it had passed).
+    let shapes = [shape([200.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = TrackHistory::default();
+    history.set_buffers(vec![300.0]);
+    for s in 0..=1700u64 {
+        let p = [2000.0 - 1.3 * s as f64, 0.0];
+        history.update(&[track(1, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    for s in 1715..1725u64 {
+        let k = (s - 1715) as f64;
+        let found = PlaneTrack {
+            id: 2,
+            pos_en_m: [-260.0 - 1.3 * k, 5.0],
+            vel_en_mps: [4.5, 0.0],
+        };
+        history.update(&[found], &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(2), Origin::Outside);
+    for s in 1755..1800u64 {
+        let p = [-330.0 - 1.3 * (s - 1755) as f64, 0.0];
+        history.update(&[track(3, p)], &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(3), Origin::Outside);
+    assert!(history.seen_from_outside(3));
+}
