@@ -255,6 +255,27 @@ impl TrackHistory {
         (self.tracks.get(&id)).is_some_and(|m| m.origin == Origin::Outside && m.seen_outside)
     }
 
+    /// The track that `id`, from outside and lost (not seen for [`LOST_S`]), was found again
+    /// as: of the tracks from outside seen lately and first seen since `id` was last seen,
+    /// the nearest to its way (where its movers could be now, see [`Memory::off_its_way_m`]).
+    /// The tracker numbers the movers afresh each time it loses and finds them.
+    pub fn found_again_as(&self, id: u64, now: TimeUs) -> Option<u64> {
+        let lost = self.tracks.get(&id)?;
+        if lost.origin != Origin::Outside || now.since(lost.last_seen).as_secs_f64() <= LOST_S {
+            return None;
+        }
+        (self.tracks.iter())
+            .filter(|&(other, m)| {
+                *other != id
+                    && m.origin == Origin::Outside
+                    && m.first_seen > lost.last_seen
+                    && now.since(m.last_seen).as_secs_f64() <= LOST_S
+            })
+            .filter_map(|(other, m)| Some((*other, lost.off_its_way_m(m.last_pos_en_m, now)?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(other, _)| other)
+    }
+
     /// The sites' buffers, m, in the order of the shapes `update` will be given: a track
     /// first seen outside all of them is seen coming from outside. With none set, every
     /// track is.

@@ -1327,6 +1327,10 @@ impl dispatch::TrackPositions for Seen<'_> {
         self.heading_of(prediction)
     }
 
+    fn found_again_as(&self, track: u64) -> Option<u64> {
+        self.history.found_again_as(track, self.now)
+    }
+
     fn threat_near(&self, at: LatLon, within_m: f64) -> Option<dispatch::Heading> {
         let here = sites::enu_of(self.frame.as_ref()?, at);
         // The predictions come soonest first: the first of the highest stake.

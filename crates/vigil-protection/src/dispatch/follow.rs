@@ -63,6 +63,12 @@ pub trait TrackPositions {
         None
     }
 
+    /// The track a lost track was found again as (the same movers, numbered afresh by the
+    /// tracker), if it was.
+    fn found_again_as(&self, _track: u64) -> Option<u64> {
+        None
+    }
+
     /// Of the movers within `within_m` of `at` predicted to reach a place's buffer, the one
     /// with the most at stake where it heads (see [`Heading::stake`]); the soonest there
     /// among equals.
@@ -95,6 +101,9 @@ pub struct Following {
     /// The follow moved to another mover of the group, heading there, from one heading for
     /// the place named, or for none (taken by the dispatcher, which says so on the alert).
     pub switched: Option<(Heading, Option<String>)>,
+    /// The followed track was lost and found again under another number: the old and the
+    /// new (taken by the dispatcher, which says so on the alert).
+    pub found_again: Option<(u64, u64)>,
 }
 
 impl Following {
@@ -113,6 +122,7 @@ impl Following {
             relief_asked: None,
             handed_over: false,
             switched: None,
+            found_again: None,
         }
     }
 }
@@ -150,6 +160,7 @@ pub fn step(
     {
         following.relief_wanted = true;
     }
+    refind(following, tracks);
     let Some((at, age_s)) = tracks.position(following.track) else {
         return Err(Ending {
             state: DispatchState::Orbiting,
@@ -200,6 +211,7 @@ pub fn lead(
     tracks: &dyn TrackPositions,
     config: &DispatchConfig,
 ) -> Vec<Action> {
+    refind(following, tracks);
     match tracks.position(following.track) {
         Some((at, age_s)) if age_s <= TRACK_LOST_S => moves(
             following,
@@ -208,6 +220,21 @@ pub fn lead(
             config,
         ),
         _ => Vec::new(),
+    }
+}
+
+/// A followed track lost and found again under another number: the follow goes on with that
+/// one (a plane following four men at night, its camera losing them for half a minute at a
+/// time, kept its camera on where the lost number was last seen until the follow ended,
+/// while the men, found again as new tracks, walked on out of its view).
+fn refind(following: &mut Following, tracks: &dyn TrackPositions) {
+    if let Some(new) = tracks.found_again_as(following.track)
+        && tracks
+            .position(new)
+            .is_some_and(|(_, age_s)| age_s <= TRACK_LOST_S)
+    {
+        following.found_again = Some((following.track, new));
+        following.track = new;
     }
 }
 
@@ -356,5 +383,53 @@ mod tests {
         let (heading, from) = switched.expect("switched");
         assert_eq!(heading.place, "the place of 5200");
         assert_eq!(from.as_deref(), Some("the place of 0"));
+    }
+
+    /// Track 1, lost 20 s ago where the follow left it, was found again as track 2, seen a
+    /// second ago 120 m east.
+    struct Refound;
+
+    impl TrackPositions for Refound {
+        fn position(&self, track: u64) -> Option<(LatLon, f64)> {
+            match track {
+                1 => Some((at(0.0), 20.0)),
+                2 => Some((at(120.0), 1.0)),
+                _ => None,
+            }
+        }
+
+        fn found_again_as(&self, track: u64) -> Option<u64> {
+            (track == 1).then_some(2)
+        }
+    }
+
+    #[test]
+    fn a_follow_whose_track_is_found_again_under_another_number_goes_on_with_it() {
+        let mut following = Following::new(1, at(0.0));
+        let actions = step(
+            &mut following,
+            7,
+            &World::new(),
+            &Refound,
+            &DispatchConfig::default(),
+        )
+        .expect("still following");
+        assert_eq!((following.track, following.found_again), (2, Some((1, 2))));
+        // The orbit and the camera go to where the movers are now.
+        let east_m = |lon_deg: f64| (lon_deg - at(0.0).lon_deg) * 110_000.0;
+        assert!(
+            actions
+                .iter()
+                .any(|a| matches!(a, Action::Orbit { lon_deg, .. }
+                if (east_m(*lon_deg) - 120.0).abs() < 1.0)),
+            "{actions:?}"
+        );
+        assert!(
+            actions
+                .iter()
+                .any(|a| matches!(a, Action::PointGimbal { lon_deg, .. }
+                if (east_m(*lon_deg) - 120.0).abs() < 1.0)),
+            "{actions:?}"
+        );
     }
 }

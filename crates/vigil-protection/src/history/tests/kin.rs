@@ -361,3 +361,26 @@ fn a_group_found_again_by_a_track_with_a_noisy_velocity_is_found_again_after_it(
     assert_eq!(history.origin(3), Origin::Outside);
     assert!(history.seen_from_outside(3));
 }
+
+#[test]
+fn a_lost_group_is_found_again_as_the_track_from_outside_first_seen_on_its_way() {
+    // A group seen coming from outside walks west and is lost; 20 s later a track is first
+    // seen 30 m on along its way, walking on, and another 400 m south of it: the group was
+    // found again as the first. While the group's own track is seen, it was found as none.
+    let shapes = [shape([0.0, 0.0])];
+    let config = ResidentsConfig::default();
+    let mut history = group_walks_west(&shapes, 500.0, 2000.0, 1.5, 300);
+    assert_eq!(history.found_again_as(1, at(300)), None);
+    for s in 320..345u64 {
+        let k = (s - 320) as f64;
+        let tracks = [
+            track(2, [1520.0 - 1.5 * k, 0.0]),
+            track(3, [1500.0 - 1.5 * k, -400.0]),
+        ];
+        history.update(&tracks, &shapes, &[true], &[], &config, at(s));
+    }
+    assert_eq!(history.origin(2), Origin::Outside);
+    assert_eq!(history.origin(3), Origin::Outside, "from outside too");
+    assert_eq!(history.found_again_as(1, at(344)), Some(2));
+    assert_eq!(history.found_again_as(2, at(344)), None);
+}
