@@ -1,5 +1,6 @@
 //! Cue and follow: a drone on station over an alert about movers keeps them in view (and on
-//! its way there, the orbit and the camera already go with them: [`lead`]). The orbit
+//! its way there, the orbit and the camera already go with them: [`lead`]; when the tracker
+//! loses the movers and numbers them afresh, the follow goes on with the new number). The orbit
 //! moves to the followed track when the track is `dispatch.follow_move_m` from its centre,
 //! and the camera's region of interest follows it every [`ROI_MOVE_M`]; a track not seen for
 //! [`TRACK_LOST_S`] ends the follow (the drone keeps orbiting where it was last seen). When
